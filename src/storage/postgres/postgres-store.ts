@@ -42,6 +42,8 @@ export interface PostgresStoreOptions {
   logger: Logger;
   /** Pool size (default 10). */
   max?: number;
+  /** A schema to keep the tables in (search_path), e.g. one per test; default the server's (public). */
+  schema?: string;
 }
 
 type Sql = postgres.Sql | postgres.TransactionSql;
@@ -284,7 +286,9 @@ export class PostgresStore implements Store {
     private readonly opts: PostgresStoreOptions,
   ) {
     const u = new URL(opts.url);
-    this.description = `postgres://${u.hostname}${u.port ? ':' + u.port : ''}${u.pathname}`;
+    this.description =
+      `postgres://${u.hostname}${u.port ? ':' + u.port : ''}${u.pathname}` +
+      (opts.schema ? ` (schema ${opts.schema})` : '');
     this.wake = new WakeEmitter(opts.logger);
     this.kv = kvOps(sql);
     this.jobs = this.makeJobs();
@@ -295,7 +299,7 @@ export class PostgresStore implements Store {
     const sql = postgres(opts.url, {
       max: opts.max ?? 10,
       onnotice: () => {},
-      connection: { application_name: 'nimbus' },
+      connection: { application_name: 'nimbus', ...(opts.schema ? { search_path: opts.schema } : {}) },
     });
     const store = new PostgresStore(sql, opts);
     try {
