@@ -12,7 +12,9 @@ import { defaultConfig, type IsolationMode } from '../src/core/config.js';
 import { SandboxInstanceManager } from '../src/compute/sandbox/manager.js';
 import type { FunctionSpec } from '../src/compute/sandbox/types.js';
 
-const isolation = (process.argv.includes('--isolation') ? process.argv[process.argv.indexOf('--isolation') + 1] : 'auto') as IsolationMode;
+const isolation = (
+  process.argv.includes('--isolation') ? process.argv[process.argv.indexOf('--isolation') + 1] : 'auto'
+) as IsolationMode;
 const COLD = 30;
 const WARM = 3000;
 
@@ -25,7 +27,10 @@ const fmt = (ms: number) => (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.to
 function privateKb(uid: number): number {
   let pids: string[] = [];
   try {
-    pids = execFileSync('ps', ['-o', 'pid=', '-u', String(uid)], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
+    pids = execFileSync('ps', ['-o', 'pid=', '-u', String(uid)], { encoding: 'utf8' })
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
   } catch {
     return 0;
   }
@@ -48,18 +53,33 @@ async function main(): Promise<void> {
   mkdirSync(dataDir);
   const codeDir = join(dir, 'code');
   mkdirSync(codeDir, { mode: 0o755 });
-  writeFileSync(join(codeDir, 'index.mjs'), 'export const handler = async (e) => ({ ok: true, n: e.n });', { mode: 0o644 });
+  writeFileSync(join(codeDir, 'index.mjs'), 'export const handler = async (e) => ({ ok: true, n: e.n });', {
+    mode: 0o644,
+  });
   const config = { ...defaultConfig().compute, isolation, warmSpares: 1 };
   const manager = new SandboxInstanceManager({ config, dataDir, endpointPort: 4566 });
   const spec = (key: string): FunctionSpec => ({
-    key, accountId: '000000000000', region: 'us-east-1', functionName: 'bench', functionVersion: '$LATEST',
-    runtime: 'nodejs20.x', handler: 'index.handler', codeDir, memoryMb: 256, timeoutSec: 30, environment: {},
-    egress: false, logGroup: '/aws/lambda/bench', architecture: 'x86_64',
+    key,
+    accountId: '000000000000',
+    region: 'us-east-1',
+    functionName: 'bench',
+    functionVersion: '$LATEST',
+    runtime: 'nodejs20.x',
+    handler: 'index.handler',
+    codeDir,
+    memoryMb: 256,
+    timeoutSec: 30,
+    environment: {},
+    egress: false,
+    logGroup: '/aws/lambda/bench',
+    architecture: 'x86_64',
     credentials: { accessKeyId: 'AKID', secretAccessKey: 's' },
   });
   const input = (n: number) => ({
-    requestId: `req-${n}`, payload: Buffer.from(JSON.stringify({ n })),
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench', deadline: Date.now() + 30_000,
+    requestId: `req-${n}`,
+    payload: Buffer.from(JSON.stringify({ n })),
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench',
+    deadline: Date.now() + 30_000,
   });
   const waitSpare = async () => {
     while (manager.stats().spares < 1) await new Promise((r) => setTimeout(r, 5));
@@ -85,7 +105,11 @@ async function main(): Promise<void> {
     warm.push(performance.now() - t0);
   }
   await new Promise((r) => setTimeout(r, 500));
-  const uid = Number(execFileSync('stat', ['-c', '%u', join(dataDir, 'sandbox', 'staging', first.instanceId)], { encoding: 'utf8' }));
+  const uid = Number(
+    execFileSync('stat', ['-c', '%u', join(dataDir, 'sandbox', 'staging', first.instanceId)], {
+      encoding: 'utf8',
+    }),
+  );
   const memKb = manager.capabilities.level === 'bubblewrap' ? privateKb(uid) : NaN;
 
   const spawnMs: number[] = [];
@@ -97,7 +121,9 @@ async function main(): Promise<void> {
   await manager.close();
   rmSync(dir, { recursive: true, force: true });
 
-  console.log(`isolation: ${manager.capabilities.level} (cgroups ${manager.capabilities.cgroups}), node ${process.version}`);
+  console.log(
+    `isolation: ${manager.capabilities.level} (cgroups ${manager.capabilities.cgroups}), node ${process.version}`,
+  );
   console.log(`spare -> first result (${COLD}): p50 ${fmt(pct(cold, 50))}  p99 ${fmt(pct(cold, 99))}`);
   console.log(`warm invoke round trip (${WARM}): p50 ${fmt(pct(warm, 50))}  p99 ${fmt(pct(warm, 99))}`);
   console.log(`idle instance private memory (all processes of its uid): ${(memKb / 1024).toFixed(1)} MB`);

@@ -37,7 +37,13 @@ export function fixture(
   // Detected once per test file (it runs bubblewrap and python3).
   let capabilities = capsCache.get(config.isolation);
   if (!capabilities) capsCache.set(config.isolation, (capabilities = detectCapabilities(config.isolation)));
-  const manager = new SandboxInstanceManager({ config, dataDir, endpointPort: 4566, capabilities, ...opts.manager });
+  const manager = new SandboxInstanceManager({
+    config,
+    dataDir,
+    endpointPort: 4566,
+    capabilities,
+    ...opts.manager,
+  });
   let n = 0;
   return {
     dir,

@@ -19,7 +19,10 @@ test('timeouts, crashes and OOM kill the instance; the next invoke gets a fresh 
       errorMessage: `RequestId: ${input.requestId} Error: Task timed out after 1.00 seconds`,
     });
     assert.ok(r.logs.some((l) => l.message.endsWith('\tINFO\tbefore')));
-    assert.match(r.logs[r.logs.length - 1].message, new RegExp(`^\\S+Z ${input.requestId} Task timed out after 1.00 seconds$`));
+    assert.match(
+      r.logs[r.logs.length - 1].message,
+      new RegExp(`^\\S+Z ${input.requestId} Task timed out after 1.00 seconds$`),
+    );
     const r2 = await f.manager.invoke(spec, f.input({}, 1));
     assert.equal(r2.status, 'ok');
     assert.equal(r2.coldStart, true);
@@ -37,19 +40,27 @@ test('timeouts, crashes and OOM kill the instance; the next invoke gets a fresh 
     });
   });
 
-  await t.test('OOM: 128 MB function allocating 300 MB is killed (signal: killed)', { skip: f.manager.capabilities.cgroups === 'none' && 'no cgroups on this host: memory limits are not enforced' }, async () => {
-    const code = f.code({
-      'index.js': `exports.handler = async () => { const a = []; for (let i = 0; i < 300; i++) a.push(Buffer.alloc(1024 * 1024, 1)); return a.length; };`,
-    });
-    const input = f.input({}, 20);
-    const r = await f.manager.invoke(f.spec(code, { memoryMb: 128, timeoutSec: 20 }), input);
-    assert.equal(r.status, 'crashed', r.payload.toString());
-    assert.deepEqual(json(r.payload), {
-      errorType: 'Runtime.ExitError',
-      errorMessage: `RequestId: ${input.requestId} Error: Runtime exited with error: signal: killed`,
-    });
-    assert.ok(r.maxMemoryUsedMb >= 120, String(r.maxMemoryUsedMb));
-  });
+  await t.test(
+    'OOM: 128 MB function allocating 300 MB is killed (signal: killed)',
+    {
+      skip:
+        f.manager.capabilities.cgroups === 'none' &&
+        'no cgroups on this host: memory limits are not enforced',
+    },
+    async () => {
+      const code = f.code({
+        'index.js': `exports.handler = async () => { const a = []; for (let i = 0; i < 300; i++) a.push(Buffer.alloc(1024 * 1024, 1)); return a.length; };`,
+      });
+      const input = f.input({}, 20);
+      const r = await f.manager.invoke(f.spec(code, { memoryMb: 128, timeoutSec: 20 }), input);
+      assert.equal(r.status, 'crashed', r.payload.toString());
+      assert.deepEqual(json(r.payload), {
+        errorType: 'Runtime.ExitError',
+        errorMessage: `RequestId: ${input.requestId} Error: Runtime exited with error: signal: killed`,
+      });
+      assert.ok(r.maxMemoryUsedMb >= 120, String(r.maxMemoryUsedMb));
+    },
+  );
 
   await t.test('retire stops idle instances; close removes everything', async () => {
     const code = f.code({ 'index.js': 'exports.handler = async () => 1;' });

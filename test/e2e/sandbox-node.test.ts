@@ -58,7 +58,10 @@ test('Node.js handlers in the sandbox behave as on Lambda', async (t) => {
   });
 
   await t.test('.js under "type": "module" is ESM, returning undefined gives null', async () => {
-    const code = f.code({ 'package.json': '{"type":"module"}', 'index.js': 'export const handler = async () => {};' });
+    const code = f.code({
+      'package.json': '{"type":"module"}',
+      'index.js': 'export const handler = async () => {};',
+    });
     const r = await f.manager.invoke(f.spec(code), f.input());
     assert.equal(r.status, 'ok');
     assert.equal(r.payload.toString(), 'null');
@@ -98,20 +101,29 @@ test('Node.js handlers in the sandbox behave as on Lambda', async (t) => {
     assert.equal(p.errorMessage, 'boom');
     assert.ok(Array.isArray(p.trace) && p.trace[0].startsWith('MyError: boom'));
     assert.ok(r.logs.some((l) => l.message.includes('\tERROR\tInvoke Error \t{"errorType":"MyError"')));
-    const s = json((await f.manager.invoke(f.spec(code, { handler: 'index.str', key: 'e2' }), f.input())).payload);
+    const s = json(
+      (await f.manager.invoke(f.spec(code, { handler: 'index.str', key: 'e2' }), f.input())).payload,
+    );
     assert.deepEqual(s, { errorType: 'string', errorMessage: 'plain', trace: [] });
-    const c = json((await f.manager.invoke(f.spec(code, { handler: 'index.cb', key: 'e3' }), f.input())).payload);
+    const c = json(
+      (await f.manager.invoke(f.spec(code, { handler: 'index.cb', key: 'e3' }), f.input())).payload,
+    );
     assert.equal((c as { errorMessage: string }).errorMessage, 'via cb');
   });
 
   await t.test('init errors: missing module, missing handler, throw at init', async () => {
-    const code = f.code({ 'index.js': 'exports.handler = async () => 1;', 'bad.js': 'throw new TypeError("at init");' });
+    const code = f.code({
+      'index.js': 'exports.handler = async () => 1;',
+      'bad.js': 'throw new TypeError("at init");',
+    });
     const r1 = await f.manager.invoke(f.spec(code, { handler: 'nope.handler', key: 'i1' }), f.input());
     assert.equal(r1.status, 'error');
     const p1 = json(r1.payload) as { errorType: string; errorMessage: string };
     assert.equal(p1.errorType, 'Runtime.ImportModuleError');
     assert.match(p1.errorMessage, /^Error: Cannot find module 'nope'/);
-    const p2 = json((await f.manager.invoke(f.spec(code, { handler: 'index.nope', key: 'i2' }), f.input())).payload);
+    const p2 = json(
+      (await f.manager.invoke(f.spec(code, { handler: 'index.nope', key: 'i2' }), f.input())).payload,
+    );
     assert.deepEqual(p2, {
       errorType: 'Runtime.HandlerNotFound',
       errorMessage: 'index.nope is undefined or not exported',
@@ -121,29 +133,35 @@ test('Node.js handlers in the sandbox behave as on Lambda', async (t) => {
     assert.equal((json(r3.payload) as { errorType: string }).errorType, 'TypeError');
   });
 
-  await t.test('console format: Lambda tab-separated lines, multi-line stays one event, init logs', async () => {
-    const code = f.code({
-      'index.js': `console.log('loading');
+  await t.test(
+    'console format: Lambda tab-separated lines, multi-line stays one event, init logs',
+    async () => {
+      const code = f.code({
+        'index.js': `console.log('loading');
       exports.handler = async () => { console.log('a %s', 'b', { c: 1 }); console.warn('line1\\nline2'); console.error(new Error('e').message); process.stdout.write('raw out\\n'); return 1; };`,
-    });
-    const input = f.input();
-    const r = await f.manager.invoke(f.spec(code), input);
-    assert.equal(r.initLogs.length, 1);
-    assert.match(r.initLogs[0].message, /^\d{4}-\d\d-\d\dT[\d:.]+Z\tundefined\tINFO\tloading$/);
-    const msgs = r.logs.map((l) => l.message);
-    assert.equal(msgs.length, 4);
-    assert.equal(msgs[0].split('\t').slice(1).join('\t'), `${input.requestId}\tINFO\ta b { c: 1 }`);
-    assert.equal(msgs[1].split('\t').slice(1).join('\t'), `${input.requestId}\tWARN\tline1\nline2`);
-    assert.match(msgs[2], /\tERROR\te$/);
-    assert.equal(msgs[3], 'raw out');
-  });
+      });
+      const input = f.input();
+      const r = await f.manager.invoke(f.spec(code), input);
+      assert.equal(r.initLogs.length, 1);
+      assert.match(r.initLogs[0].message, /^\d{4}-\d\d-\d\dT[\d:.]+Z\tundefined\tINFO\tloading$/);
+      const msgs = r.logs.map((l) => l.message);
+      assert.equal(msgs.length, 4);
+      assert.equal(msgs[0].split('\t').slice(1).join('\t'), `${input.requestId}\tINFO\ta b { c: 1 }`);
+      assert.equal(msgs[1].split('\t').slice(1).join('\t'), `${input.requestId}\tWARN\tline1\nline2`);
+      assert.match(msgs[2], /\tERROR\te$/);
+      assert.equal(msgs[3], 'raw out');
+    },
+  );
 
-  await t.test('AWS SDK v3 resolves from the runtime node_modules (ESM import without bundling)', async () => {
-    const code = f.code({
-      'index.mjs': `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+  await t.test(
+    'AWS SDK v3 resolves from the runtime node_modules (ESM import without bundling)',
+    async () => {
+      const code = f.code({
+        'index.mjs': `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
       export const handler = async () => typeof DynamoDBClient;`,
-    });
-    const r = await f.manager.invoke(f.spec(code), f.input());
-    assert.equal(r.payload.toString(), '"function"', r.payload.toString());
-  });
+      });
+      const r = await f.manager.invoke(f.spec(code), f.input());
+      assert.equal(r.payload.toString(), '"function"', r.payload.toString());
+    },
+  );
 });

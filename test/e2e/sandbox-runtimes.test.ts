@@ -5,9 +5,12 @@ import { fixture, json } from './sandbox-helpers.js';
 test('Python and custom runtimes in the sandbox', async (t) => {
   await using f = fixture({ warmSpares: 0 });
 
-  await t.test('Python handler: context, print, module init once', { skip: !f.manager.capabilities.runtimes.python && 'no python3 on this host' }, async () => {
-    const code = f.code({
-      'app.py': `import os
+  await t.test(
+    'Python handler: context, print, module init once',
+    { skip: !f.manager.capabilities.runtimes.python && 'no python3 on this host' },
+    async () => {
+      const code = f.code({
+        'app.py': `import os
 count = 0
 print("init")
 def handler(event, context):
@@ -18,33 +21,57 @@ def handler(event, context):
             "id": context.aws_request_id, "rem": context.get_remaining_time_in_millis() > 0,
             "region": os.environ["AWS_REGION"]}
 `,
-    });
-    const spec = f.spec(code, { runtime: 'python3.12', handler: 'app.handler' });
-    const input = f.input({ x: 7 });
-    const r = await f.manager.invoke(spec, input);
-    assert.equal(r.status, 'ok', r.payload.toString());
-    assert.deepEqual(json(r.payload), { count: 1, fn: 'fn', mem: '128', id: input.requestId, rem: true, region: 'us-east-1' });
-    assert.deepEqual(r.initLogs.map((l) => l.message), ['init']);
-    assert.deepEqual(r.logs.map((l) => l.message), ['hello 7']);
-    const r2 = await f.manager.invoke(spec, f.input({ x: 8 }));
-    assert.equal((json(r2.payload) as { count: number }).count, 2);
-  });
+      });
+      const spec = f.spec(code, { runtime: 'python3.12', handler: 'app.handler' });
+      const input = f.input({ x: 7 });
+      const r = await f.manager.invoke(spec, input);
+      assert.equal(r.status, 'ok', r.payload.toString());
+      assert.deepEqual(json(r.payload), {
+        count: 1,
+        fn: 'fn',
+        mem: '128',
+        id: input.requestId,
+        rem: true,
+        region: 'us-east-1',
+      });
+      assert.deepEqual(
+        r.initLogs.map((l) => l.message),
+        ['init'],
+      );
+      assert.deepEqual(
+        r.logs.map((l) => l.message),
+        ['hello 7'],
+      );
+      const r2 = await f.manager.invoke(spec, f.input({ x: 8 }));
+      assert.equal((json(r2.payload) as { count: number }).count, 2);
+    },
+  );
 
-  await t.test('Python errors: handler exception and import error', { skip: !f.manager.capabilities.runtimes.python && 'no python3 on this host' }, async () => {
-    const code = f.code({ 'app.py': 'def handler(event, context):\n    raise ValueError("bad value")\n' });
-    const input = f.input();
-    const r = await f.manager.invoke(f.spec(code, { runtime: 'python3.11', handler: 'app.handler' }), input);
-    assert.equal(r.status, 'error');
-    const p = json(r.payload) as Record<string, unknown>;
-    assert.equal(p.errorType, 'ValueError');
-    assert.equal(p.errorMessage, 'bad value');
-    assert.equal(p.requestId, input.requestId);
-    assert.ok(Array.isArray(p.stackTrace) && (p.stackTrace as string[]).length > 0);
-    const r2 = await f.manager.invoke(f.spec(code, { runtime: 'python3.11', handler: 'missing.handler', key: 'py2' }), f.input());
-    const p2 = json(r2.payload) as Record<string, unknown>;
-    assert.equal(p2.errorType, 'Runtime.ImportModuleError');
-    assert.equal(p2.errorMessage, "Unable to import module 'missing': No module named 'missing'");
-  });
+  await t.test(
+    'Python errors: handler exception and import error',
+    { skip: !f.manager.capabilities.runtimes.python && 'no python3 on this host' },
+    async () => {
+      const code = f.code({ 'app.py': 'def handler(event, context):\n    raise ValueError("bad value")\n' });
+      const input = f.input();
+      const r = await f.manager.invoke(
+        f.spec(code, { runtime: 'python3.11', handler: 'app.handler' }),
+        input,
+      );
+      assert.equal(r.status, 'error');
+      const p = json(r.payload) as Record<string, unknown>;
+      assert.equal(p.errorType, 'ValueError');
+      assert.equal(p.errorMessage, 'bad value');
+      assert.equal(p.requestId, input.requestId);
+      assert.ok(Array.isArray(p.stackTrace) && (p.stackTrace as string[]).length > 0);
+      const r2 = await f.manager.invoke(
+        f.spec(code, { runtime: 'python3.11', handler: 'missing.handler', key: 'py2' }),
+        f.input(),
+      );
+      const p2 = json(r2.payload) as Record<string, unknown>;
+      assert.equal(p2.errorType, 'Runtime.ImportModuleError');
+      assert.equal(p2.errorMessage, "Unable to import module 'missing': No module named 'missing'");
+    },
+  );
 
   await t.test('custom runtime: bash bootstrap with curl against the Runtime API', async () => {
     const code = f.code({
@@ -72,7 +99,10 @@ done
     const r = await f.manager.invoke(spec, input);
     assert.equal(r.status, 'ok', r.payload.toString() + JSON.stringify(r.initLogs) + JSON.stringify(r.logs));
     assert.deepEqual(json(r.payload), { echo: { a: 1 }, arn: input.invokedFunctionArn });
-    assert.deepEqual(r.initLogs.map((l) => l.message), ['bootstrap starting']);
+    assert.deepEqual(
+      r.initLogs.map((l) => l.message),
+      ['bootstrap starting'],
+    );
     assert.ok(r.logs.some((l) => l.message === `got ${input.requestId}`));
     const r2 = await f.manager.invoke(spec, f.input({ fail: true }));
     assert.equal(r2.status, 'error');
@@ -80,6 +110,9 @@ done
     const r3 = await f.manager.invoke(spec, f.input({ b: 2 }));
     assert.equal(r3.status, 'ok');
     // Output after a response belongs to the next invocation (as on Lambda): 202 then 400 for a second response.
-    assert.ok(r2.logs.some((l) => l.message === 'codes 202 400'), JSON.stringify(r2.logs));
+    assert.ok(
+      r2.logs.some((l) => l.message === 'codes 202 400'),
+      JSON.stringify(r2.logs),
+    );
   });
 });

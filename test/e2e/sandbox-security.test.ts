@@ -65,48 +65,66 @@ test('security: cannot write /var/task', { skip }, async () => {
   assert.equal(tmp.ok, 'x');
 });
 
-test("security: cannot connect to the host's 127.0.0.1 without egress, can with egress", { skip }, async () => {
-  await using f = fixture();
-  const server = createNetServer((s) => s.end('hello from host'));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  try {
-    const port = (server.address() as { port: number }).port;
-    const js = `new Promise((res, rej) => { const s = net.connect(${port}, '127.0.0.1'); let d = '';
+test(
+  "security: cannot connect to the host's 127.0.0.1 without egress, can with egress",
+  { skip },
+  async () => {
+    await using f = fixture();
+    const server = createNetServer((s) => s.end('hello from host'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const js = `new Promise((res, rej) => { const s = net.connect(${port}, '127.0.0.1'); let d = '';
       s.on('data', (c) => d += c); s.on('end', () => res(d)); s.on('error', rej); })`;
-    const r = await run(f, js);
-    assert.ok(r.code === 'ECONNREFUSED' || r.code === 'ENETUNREACH', JSON.stringify(r));
-    const outside = await run(f, `new Promise((res, rej) => { const s = net.connect(53, '8.8.8.8'); s.on('connect', () => res('connected')); s.on('error', rej); })`);
-    assert.equal(outside.code, 'ENETUNREACH');
-    const withEgress = await run(f, js, { egress: true, key: 'egress' });
-    assert.equal(withEgress.ok, 'hello from host');
-  } finally {
-    server.close();
-  }
-});
+      const r = await run(f, js);
+      assert.ok(r.code === 'ECONNREFUSED' || r.code === 'ENETUNREACH', JSON.stringify(r));
+      const outside = await run(
+        f,
+        `new Promise((res, rej) => { const s = net.connect(53, '8.8.8.8'); s.on('connect', () => res('connected')); s.on('error', rej); })`,
+      );
+      assert.equal(outside.code, 'ENETUNREACH');
+      const withEgress = await run(f, js, { egress: true, key: 'egress' });
+      assert.equal(withEgress.ok, 'hello from host');
+    } finally {
+      server.close();
+    }
+  },
+);
 
-test('security: a fork bomb is bounded by pids.max and the instance is still killable', { skip: skip || (caps.cgroups === 'none' && 'no cgroups: pids.max is not enforced') }, async () => {
-  await using f = fixture();
-  const js = `new Promise((res) => { let started = 0, failed = 0;
+test(
+  'security: a fork bomb is bounded by pids.max and the instance is still killable',
+  { skip: skip || (caps.cgroups === 'none' && 'no cgroups: pids.max is not enforced') },
+  async () => {
+    await using f = fixture();
+    const js = `new Promise((res) => { let started = 0, failed = 0;
     for (let i = 0; i < 200; i++) { const c = cp.spawn('sleep', ['600']); c.on('spawn', () => started++); c.on('error', () => failed++); }
     setTimeout(() => res({ started, failed }), 1500); })`;
-  const code = f.code({ 'index.js': probe });
-  const spec = f.spec(code, { timeoutSec: 10 });
-  const r = await f.manager.invoke(spec, f.input({ js }, 10));
-  const out = (json(r.payload) as { ok: { started: number; failed: number } }).ok;
-  assert.ok(out.started < 64, JSON.stringify(out));
-  assert.ok(out.failed > 100, JSON.stringify(out));
-  const uid = Number(execFileSync('stat', ['-c', '%u', join(f.dataDir, 'sandbox', 'staging', r.instanceId)], { encoding: 'utf8' }));
-  f.manager.retire(spec.key);
-  for (let i = 0; i < 100; i++) {
-    if (countProcs(uid) === 0) break;
-    await new Promise((res) => setTimeout(res, 20));
-  }
-  assert.equal(countProcs(uid), 0, 'every process of the instance was killed');
-});
+    const code = f.code({ 'index.js': probe });
+    const spec = f.spec(code, { timeoutSec: 10 });
+    const r = await f.manager.invoke(spec, f.input({ js }, 10));
+    const out = (json(r.payload) as { ok: { started: number; failed: number } }).ok;
+    assert.ok(out.started < 64, JSON.stringify(out));
+    assert.ok(out.failed > 100, JSON.stringify(out));
+    const uid = Number(
+      execFileSync('stat', ['-c', '%u', join(f.dataDir, 'sandbox', 'staging', r.instanceId)], {
+        encoding: 'utf8',
+      }),
+    );
+    f.manager.retire(spec.key);
+    for (let i = 0; i < 100; i++) {
+      if (countProcs(uid) === 0) break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    assert.equal(countProcs(uid), 0, 'every process of the instance was killed');
+  },
+);
 
 function countProcs(uid: number): number {
   try {
-    return execFileSync('ps', ['-o', 'pid=', '-u', String(uid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
+    return execFileSync('ps', ['-o', 'pid=', '-u', String(uid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean).length;
   } catch {
     return 0;
   }
@@ -114,7 +132,10 @@ function countProcs(uid: number): number {
 
 test('security: runs as a non-root uid without capabilities', { skip }, async () => {
   await using f = fixture();
-  const r = await run(f, `({ uid: process.getuid(), gid: process.getgid(), status: fs.readFileSync('/proc/self/status', 'utf8') })`);
+  const r = await run(
+    f,
+    `({ uid: process.getuid(), gid: process.getgid(), status: fs.readFileSync('/proc/self/status', 'utf8') })`,
+  );
   const ok = r.ok as { uid: number; gid: number; status: string };
   assert.notEqual(ok.uid, 0);
   assert.ok(ok.uid >= 200000, String(ok.uid));
@@ -127,12 +148,17 @@ test('security: the AWS endpoint is reachable through the forwarder', { skip }, 
   const dir = join('/tmp', `nimbus-sock-${process.pid}-${Date.now()}`);
   mkdirSync(dir, { mode: 0o755 });
   const sock = join(dir, 'aws.sock');
-  const server = createHttpServer((req, res) => res.end(JSON.stringify({ via: 'nimbus', path: req.url, auth: !!req.headers.authorization })));
+  const server = createHttpServer((req, res) =>
+    res.end(JSON.stringify({ via: 'nimbus', path: req.url, auth: !!req.headers.authorization })),
+  );
   await new Promise<void>((r) => server.listen(sock, r));
   chmodSync(sock, 0o666);
   try {
     await using f = fixture({ manager: { awsSocket: sock, endpointPort: 4566 } });
-    const r = await run(f, `fetch(process.env.AWS_ENDPOINT_URL + '/ping', { headers: { authorization: 'x' } }).then((x) => x.json())`);
+    const r = await run(
+      f,
+      `fetch(process.env.AWS_ENDPOINT_URL + '/ping', { headers: { authorization: 'x' } }).then((x) => x.json())`,
+    );
     assert.deepEqual(r.ok, { via: 'nimbus', path: '/ping', auth: true });
     assert.equal((await run(f, `process.env.AWS_ENDPOINT_URL`)).ok, 'http://127.0.0.1:4566');
   } finally {

@@ -12,7 +12,13 @@ import { createRequire } from 'node:module';
 import { format, types } from 'node:util';
 import { connect, createServer } from 'node:net';
 import { spawn } from 'node:child_process';
-import { DONE_MARKER, type AgentMessage, type HostMessage, type InitMessage, type InvokeMessage } from './protocol.js';
+import {
+  DONE_MARKER,
+  type AgentMessage,
+  type HostMessage,
+  type InitMessage,
+  type InvokeMessage,
+} from './protocol.js';
 import { startRuntimeApi, type RuntimeApi } from './runtime-api.js';
 
 type Send = (m: AgentMessage) => void;
@@ -135,7 +141,8 @@ async function loadNodeHandler(taskRoot: string, handler: string): Promise<(...a
       `Error: Cannot find module '${modulePath}'\nRequire stack:\n- /var/runtime/index.mjs`,
     );
   }
-  const esm = file.endsWith('.mjs') || (file.endsWith('.js') && moduleType(dirname(file), taskRoot) === 'module');
+  const esm =
+    file.endsWith('.mjs') || (file.endsWith('.js') && moduleType(dirname(file), taskRoot) === 'module');
   let mod: Record<string, unknown>;
   try {
     if (esm) {
@@ -145,7 +152,8 @@ async function loadNodeHandler(taskRoot: string, handler: string): Promise<(...a
     }
   } catch (err) {
     const e = err as Error & { code?: string };
-    if (e instanceof SyntaxError) throw new InitError('Runtime.UserCodeSyntaxError', `${e.name}: ${e.message}`);
+    if (e instanceof SyntaxError)
+      throw new InitError('Runtime.UserCodeSyntaxError', `${e.name}: ${e.message}`);
     if (e?.code === 'MODULE_NOT_FOUND' || e?.code === 'ERR_MODULE_NOT_FOUND') {
       throw new InitError('Runtime.ImportModuleError', `Error: ${e.message}`);
     }
@@ -160,7 +168,8 @@ async function loadNodeHandler(taskRoot: string, handler: string): Promise<(...a
     fn = alt;
   }
   const name = `${modulePath.split('/').pop()}.${props.join('.')}`;
-  if (fn === undefined) throw new InitError('Runtime.HandlerNotFound', `${name} is undefined or not exported`);
+  if (fn === undefined)
+    throw new InitError('Runtime.HandlerNotFound', `${name} is undefined or not exported`);
   if (typeof fn !== 'function') throw new InitError('Runtime.HandlerNotFound', `${name} is not a function`);
   return fn as (...a: unknown[]) => unknown;
 }
@@ -207,7 +216,10 @@ function nodeRuntime(fn: (...a: unknown[]) => unknown, env: Record<string, strin
         };
         if (msg.clientContext) {
           try {
-            const cc = JSON.parse(Buffer.from(msg.clientContext, 'base64').toString('utf8')) as Record<string, unknown>;
+            const cc = JSON.parse(Buffer.from(msg.clientContext, 'base64').toString('utf8')) as Record<
+              string,
+              unknown
+            >;
             context.clientContext = { client: cc.client, custom: cc.custom, env: cc.env };
           } catch {
             context.clientContext = undefined;
@@ -296,7 +308,10 @@ function pythonRuntime(init: InitMessage): Promise<Runtime> {
       // The Python process is the function: when it dies, the instance dies with it.
       if (!ready) {
         rejectInit(
-          new InitError('Runtime.ExitError', `Runtime exited with error: ${signal ? 'signal: ' + signal : 'exit status ' + code}`),
+          new InitError(
+            'Runtime.ExitError',
+            `Runtime exited with error: ${signal ? 'signal: ' + signal : 'exit status ' + code}`,
+          ),
         );
       }
       process.exit(code ?? 1);
@@ -330,7 +345,10 @@ async function customRuntime(init: InitMessage): Promise<Runtime> {
         const bootstrap = join(init.taskRoot, 'bootstrap');
         if (!existsSync(bootstrap)) {
           rejectInit(
-            new InitError('Runtime.InvalidEntrypoint', `Couldn't find valid bootstrap(s): [${bootstrap} /opt/bootstrap]`),
+            new InitError(
+              'Runtime.InvalidEntrypoint',
+              `Couldn't find valid bootstrap(s): [${bootstrap} /opt/bootstrap]`,
+            ),
           );
           return;
         }
@@ -339,7 +357,9 @@ async function customRuntime(init: InitMessage): Promise<Runtime> {
           env: { ...init.env, AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${a.port}` },
           stdio: ['ignore', 'inherit', 'inherit'],
         });
-        child.on('error', (err) => rejectInit(new InitError('Runtime.InvalidEntrypoint', String(err.message))));
+        child.on('error', (err) =>
+          rejectInit(new InitError('Runtime.InvalidEntrypoint', String(err.message))),
+        );
         child.on('exit', (code, signal) => {
           if (!ready) {
             rejectInit(
@@ -374,7 +394,9 @@ async function onInit(init: InitMessage): Promise<void> {
     } else {
       if (init.env.NODE_PATH) {
         // NODE_PATH is read once at start-up: make later require() calls see it.
-        (createRequire(import.meta.url)('node:module') as { Module: { _initPaths(): void } }).Module._initPaths();
+        (
+          createRequire(import.meta.url)('node:module') as { Module: { _initPaths(): void } }
+        ).Module._initPaths();
       }
       const fn = await loadNodeHandler(init.taskRoot, init.handler);
       runtime = nodeRuntime(fn, init.env);
@@ -384,7 +406,8 @@ async function onInit(init: InitMessage): Promise<void> {
   } catch (err) {
     let payload: string;
     if (err instanceof PayloadError) payload = err.payload;
-    else if (err instanceof InitError) payload = JSON.stringify({ errorType: err.errorType, errorMessage: err.message, trace: [] });
+    else if (err instanceof InitError)
+      payload = JSON.stringify({ errorType: err.errorType, errorMessage: err.message, trace: [] });
     else payload = JSON.stringify(errorPayload(err));
     if (!init.runtime.startsWith('python') && !init.runtime.startsWith('provided')) {
       const p = JSON.parse(payload) as { errorType: string };
@@ -411,8 +434,10 @@ function main(): void {
   const fail = (kind: string, err: unknown) => {
     const p = errorPayload(err);
     const errorType = kind === 'unhandledRejection' ? 'Runtime.UnhandledPromiseRejection' : p.errorType;
-    console.error(`${kind === 'unhandledRejection' ? 'Unhandled Promise Rejection' : 'Uncaught Exception'} \t` +
-      JSON.stringify({ errorType, errorMessage: p.errorMessage, stack: p.trace }));
+    console.error(
+      `${kind === 'unhandledRejection' ? 'Unhandled Promise Rejection' : 'Uncaught Exception'} \t` +
+        JSON.stringify({ errorType, errorMessage: p.errorMessage, stack: p.trace }),
+    );
     if (currentRequestId) {
       const requestId = currentRequestId;
       markDone(requestId);

@@ -19,7 +19,10 @@ test('Runtime API: next delivers the event with headers, response 202, a second 
   assert.equal(ready, true);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('lambda-runtime-aws-request-id'), 'req-1');
-  assert.equal(res.headers.get('lambda-runtime-invoked-function-arn'), 'arn:aws:lambda:us-east-1:000000000000:function:f');
+  assert.equal(
+    res.headers.get('lambda-runtime-invoked-function-arn'),
+    'arn:aws:lambda:us-east-1:000000000000:function:f',
+  );
   assert.equal(res.headers.get('lambda-runtime-trace-id'), 'Root=1-x');
   assert.ok(Number(res.headers.get('lambda-runtime-deadline-ms')) > Date.now());
   assert.deepEqual(await res.json(), { a: 1 });

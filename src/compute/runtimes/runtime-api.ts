@@ -80,7 +80,11 @@ export function startRuntimeApi(opts: {
       if (req.method === 'POST' && url === `${PREFIX}/init/error`) {
         const body = (await readBody(req)) ?? Buffer.alloc(0);
         const type = req.headers['lambda-runtime-function-error-type'];
-        opts.onInitError(body.length > 0 ? body.toString('utf8') : JSON.stringify({ errorType: type ?? 'Runtime.Unknown', errorMessage: '' }));
+        opts.onInitError(
+          body.length > 0
+            ? body.toString('utf8')
+            : JSON.stringify({ errorType: type ?? 'Runtime.Unknown', errorMessage: '' }),
+        );
         json(res, 202, { status: 'OK' });
         return;
       }
@@ -117,7 +121,8 @@ export function startRuntimeApi(opts: {
           const type = String(req.headers['lambda-runtime-function-error-type'] ?? 'Unhandled');
           c.done({
             ok: false,
-            payload: body.length > 0 ? body.toString('utf8') : JSON.stringify({ errorType: type, errorMessage: '' }),
+            payload:
+              body.length > 0 ? body.toString('utf8') : JSON.stringify({ errorType: type, errorMessage: '' }),
           });
         }
         return;

@@ -27,7 +27,10 @@ function probePython(cmd: string): PythonInstall | undefined {
   try {
     const out = execFileSync(
       cmd,
-      ['-c', 'import sys,os; print(os.path.realpath(sys.executable)); print(sys.prefix); print(sys.version.split()[0])'],
+      [
+        '-c',
+        'import sys,os; print(os.path.realpath(sys.executable)); print(sys.prefix); print(sys.version.split()[0])',
+      ],
       { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] },
     );
     const [executable, prefix, version] = out.trim().split('\n');
@@ -84,7 +87,10 @@ function bwrapWorks(uid: number): string | undefined {
   return undefined;
 }
 
-export function detectCapabilities(mode: IsolationMode, opts: { sandboxUid?: number } = {}): HostCapabilities {
+export function detectCapabilities(
+  mode: IsolationMode,
+  opts: { sandboxUid?: number } = {},
+): HostCapabilities {
   const runtimes: Record<string, string> = { node: process.versions.node };
   let python = probePython('python3');
   const caps: HostCapabilities = { level: 'none', bubblewrap: false, cgroups: 'none', runtimes };

@@ -45,7 +45,10 @@ export function detectCgroups(): { layout?: CgroupLayout; reason?: string } {
       writeFileSync(sub, '+memory +pids' + (have.includes('cpu') ? ' +cpu' : ''));
       const parent = join(root, 'nimbus');
       mkdirSync(parent, { recursive: true });
-      writeFileSync(join(parent, 'cgroup.subtree_control'), '+memory +pids' + (have.includes('cpu') ? ' +cpu' : ''));
+      writeFileSync(
+        join(parent, 'cgroup.subtree_control'),
+        '+memory +pids' + (have.includes('cpu') ? ' +cpu' : ''),
+      );
       return { layout: { version: 'v2', roots: { unified: root } } };
     } catch {
       return { reason: `cgroup v2 at ${root}: cannot delegate memory/pids controllers` };

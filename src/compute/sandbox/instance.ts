@@ -135,8 +135,20 @@ export class SandboxInstance {
       const prefix = dirname(dirname(process.execPath));
       a.push('--ro-bind', prefix, prefix);
     }
-    if (o.pythonPrefix && !o.pythonPrefix.startsWith('/usr')) a.push('--ro-bind', o.pythonPrefix, o.pythonPrefix);
-    a.push('--clearenv', '--setenv', 'NODE_CHANNEL_FD', '3', '--setenv', 'PATH', SANDBOX_PATH, '--setenv', 'HOME', '/tmp');
+    if (o.pythonPrefix && !o.pythonPrefix.startsWith('/usr'))
+      a.push('--ro-bind', o.pythonPrefix, o.pythonPrefix);
+    a.push(
+      '--clearenv',
+      '--setenv',
+      'NODE_CHANNEL_FD',
+      '3',
+      '--setenv',
+      'PATH',
+      SANDBOX_PATH,
+      '--setenv',
+      'HOME',
+      '/tmp',
+    );
     if (o.awsSocket && !o.egress) {
       a.push('--bind', o.awsSocket, SANDBOX_SOCKET);
       a.push('--setenv', 'NIMBUS_FORWARD_PORT', String(o.endpointPort));
@@ -208,7 +220,13 @@ export class SandboxInstance {
     });
     return new Promise((resolve, reject) => {
       this.startedWaiter = (ok) =>
-        ok ? resolve() : reject(new Error(`sandbox ${this.id} failed to start (${this.exitDescription}): ${this.stray.join(' | ')}`));
+        ok
+          ? resolve()
+          : reject(
+              new Error(
+                `sandbox ${this.id} failed to start (${this.exitDescription}): ${this.stray.join(' | ')}`,
+              ),
+            );
     });
   }
 
@@ -296,7 +314,10 @@ export class SandboxInstance {
     linkTree(codeDir, this.opts.stagingDir);
   }
 
-  private run(id: string, msg: HostMessage): Promise<{ outcome: 'complete' | 'exit'; logs: LogLine[]; result?: { ok: boolean; payload: string } }> {
+  private run(
+    id: string,
+    msg: HostMessage,
+  ): Promise<{ outcome: 'complete' | 'exit'; logs: LogLine[]; result?: { ok: boolean; payload: string } }> {
     return new Promise((resolve) => {
       const c: Collector = {
         id,
@@ -362,10 +383,20 @@ function readFileSafe(p: string): string {
   return readFileSync(p, 'utf8');
 }
 
-const SIGNALS: Record<number, string> = { 6: 'aborted', 9: 'killed', 11: 'segmentation fault', 15: 'terminated' };
+const SIGNALS: Record<number, string> = {
+  6: 'aborted',
+  9: 'killed',
+  11: 'segmentation fault',
+  15: 'terminated',
+};
 function signalName(s: NodeJS.Signals | number): string {
   if (typeof s === 'number') return SIGNALS[s] ?? `signal ${s}`;
-  const map: Record<string, string> = { SIGKILL: 'killed', SIGTERM: 'terminated', SIGABRT: 'aborted', SIGSEGV: 'segmentation fault' };
+  const map: Record<string, string> = {
+    SIGKILL: 'killed',
+    SIGTERM: 'terminated',
+    SIGABRT: 'aborted',
+    SIGSEGV: 'segmentation fault',
+  };
   return map[s] ?? s;
 }
 

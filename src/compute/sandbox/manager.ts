@@ -12,7 +12,14 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import { detectCapabilities, realNodeModules, type HostCapabilities } from './capabilities.js';
 import { SandboxInstance, SANDBOX_RUNTIME_DIR } from './instance.js';
-import type { FunctionSpec, InstanceManager, InstanceStats, InvokeInput, InvokeResult, LogLine } from './types.js';
+import type {
+  FunctionSpec,
+  InstanceManager,
+  InstanceStats,
+  InvokeInput,
+  InvokeResult,
+  LogLine,
+} from './types.js';
 
 export interface ManagerOptions {
   config: ComputeConfig;
@@ -65,7 +72,8 @@ export class SandboxInstanceManager implements InstanceManager {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? silentLogger;
     this.capabilities =
-      opts.capabilities ?? detectCapabilities(opts.config.isolation, { sandboxUid: opts.config.sandboxUidBase });
+      opts.capabilities ??
+      detectCapabilities(opts.config.isolation, { sandboxUid: opts.config.sandboxUidBase });
     if (this.capabilities.reason) {
       this.log.warn('sandbox isolation degraded', {
         level: this.capabilities.level,
@@ -296,11 +304,16 @@ export class SandboxInstanceManager implements InstanceManager {
       initLogs = r.logs;
       if (r.outcome !== 'complete' || !r.result?.ok) {
         clearTimeout(timer);
-        const base = this.baseResult(slot, spec, coldStart, initDurationMs, initLogs);
+        const base = this.baseResult(slot, coldStart, initDurationMs, initLogs);
         await this.discard(slot);
         if (timedOut) return this.timeoutResult(base, spec, input);
         if (r.outcome !== 'complete') return this.crashResult(base, input, slot.inst.exitDescription);
-        return { ...base, status: 'error', functionError: 'Unhandled', payload: Buffer.from(r.result!.payload) };
+        return {
+          ...base,
+          status: 'error',
+          functionError: 'Unhandled',
+          payload: Buffer.from(r.result!.payload),
+        };
       }
       slot.state = 'busy';
     }
@@ -316,7 +329,7 @@ export class SandboxInstanceManager implements InstanceManager {
       traceId: input.traceId,
     });
     clearTimeout(timer);
-    const base = this.baseResult(slot, spec, coldStart, initDurationMs, initLogs);
+    const base = this.baseResult(slot, coldStart, initDurationMs, initLogs);
     base.durationMs = performance.now() - t1;
     base.logs = r.logs;
     if (r.outcome !== 'complete' || timedOut) {
@@ -341,7 +354,6 @@ export class SandboxInstanceManager implements InstanceManager {
 
   private baseResult(
     slot: Slot,
-    spec: FunctionSpec,
     coldStart: boolean,
     initDurationMs: number | undefined,
     initLogs: LogLine[],
@@ -358,7 +370,6 @@ export class SandboxInstanceManager implements InstanceManager {
       logStream: slot.logStream,
       instanceId: slot.inst.id,
     };
-    void spec;
   }
 
   private timeoutResult(base: InvokeResult, spec: FunctionSpec, input: InvokeInput): InvokeResult {
@@ -369,9 +380,15 @@ export class SandboxInstanceManager implements InstanceManager {
       status: 'timeout',
       functionError: 'Unhandled',
       durationMs: spec.timeoutSec * 1000,
-      logs: [...base.logs, { time: now, message: `${new Date(now).toISOString()} ${input.requestId} ${msg}` }],
+      logs: [
+        ...base.logs,
+        { time: now, message: `${new Date(now).toISOString()} ${input.requestId} ${msg}` },
+      ],
       payload: Buffer.from(
-        JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${input.requestId} Error: ${msg}` }),
+        JSON.stringify({
+          errorType: 'Sandbox.Timedout',
+          errorMessage: `RequestId: ${input.requestId} Error: ${msg}`,
+        }),
       ),
     };
   }
