@@ -410,8 +410,12 @@ async function onInit(init: InitMessage): Promise<void> {
       payload = JSON.stringify({ errorType: err.errorType, errorMessage: err.message, trace: [] });
     else payload = JSON.stringify(errorPayload(err));
     if (!init.runtime.startsWith('python') && !init.runtime.startsWith('provided')) {
-      const p = JSON.parse(payload) as { errorType: string };
-      console.error(`${p.errorType}: ` + JSON.parse(payload).errorMessage);
+      // As Lambda's Node.js runtime logs a failed init.
+      const p = JSON.parse(payload) as { errorType: string; errorMessage: string; trace?: string[] };
+      console.error(
+        'Uncaught Exception \t' +
+          JSON.stringify({ errorType: p.errorType, errorMessage: p.errorMessage, stack: p.trace ?? [] }),
+      );
     }
     markDone('init');
     send({ t: 'init-error', payload });
