@@ -5,7 +5,8 @@
  * child `bootstrap.py`; custom runtimes (`provided*`) run `/var/task/bootstrap` against the
  * Lambda Runtime API served here. Imports only node: builtins and files in this directory.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
@@ -458,6 +459,27 @@ function main(): void {
   });
   process.on('disconnect', () => process.exit(0));
   send({ t: 'started' });
+  void warmUp();
+}
+
+/**
+ * A spare has time to spare: load a throwaway ESM and CommonJS module once so the loaders'
+ * first-use costs are not paid by the function's cold start.
+ */
+async function warmUp(): Promise<void> {
+  let dir: string | undefined;
+  try {
+    dir = mkdtempSync(join(tmpdir(), '.nimbus-warm-'));
+    writeFileSync(join(dir, 'w.mjs'), 'export const handler = async () => 1;');
+    writeFileSync(join(dir, 'w.cjs'), 'exports.handler = async () => 1;');
+    await import(pathToFileURL(join(dir, 'w.mjs')).href);
+    createRequire(join(dir, 'x.js'))(join(dir, 'w.cjs'));
+    moduleType(dir, dir);
+  } catch {
+    // only an optimisation
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main();

@@ -201,6 +201,10 @@ export class SandboxInstanceManager implements InstanceManager {
     }
   }
 
+  private scheduleRefill(): void {
+    setImmediate(() => void this.refill());
+  }
+
   private reap(): void {
     const now = this.clock.now();
     for (const [, list] of this.idle) {
@@ -299,11 +303,10 @@ export class SandboxInstanceManager implements InstanceManager {
       });
       initDurationMs = performance.now() - t0;
       this.log.debug('cold start', { instanceId: inst.id, key: spec.key, stagedMs, initDurationMs });
-      // Refill after this cold start, not during it: spawning a spare costs a few ms of CPU.
-      setImmediate(() => void this.refill());
       initLogs = r.logs;
       if (r.outcome !== 'complete' || !r.result?.ok) {
         clearTimeout(timer);
+        this.scheduleRefill();
         const base = this.baseResult(slot, coldStart, initDurationMs, initLogs);
         await this.discard(slot);
         if (timedOut) return this.timeoutResult(base, spec, input);
@@ -329,6 +332,8 @@ export class SandboxInstanceManager implements InstanceManager {
       traceId: input.traceId,
     });
     clearTimeout(timer);
+    // Refill after this cold start, not during it: booting a spare costs CPU the first result needs.
+    if (coldStart) this.scheduleRefill();
     const base = this.baseResult(slot, coldStart, initDurationMs, initLogs);
     base.durationMs = performance.now() - t1;
     base.logs = r.logs;
