@@ -83,7 +83,11 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const startedAt = clock.now();
   const dataDir = resolve(config.dataDir);
-  const store = await openStore({ storage: config.storage, dataDir, clock });
+  const store = await openStore(
+    { storage: config.storage, dataDir },
+    clock,
+    logger.child({ component: 'store' }),
+  );
   const logs = new LogsEngine({
     store,
     clock,
