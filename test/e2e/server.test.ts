@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { createLogger } from '../../src/core/logger.js';
 import { AwsError } from '../../src/protocols/errors.js';
 import type { JsonService, RestJsonService } from '../../src/server/service.js';
-import { startTestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const ECHO: JsonService = {
   protocol: 'json',
@@ -166,11 +166,18 @@ test('the Unix socket serves the same APIs and is world-writable', async () => {
   assert.match(body, /<Account>000000000000<\/Account>/);
 });
 
+async function untilInflight(srv: TestServer): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (srv.nimbus.frontDoor.inflightCount < 1) {
+    if (Date.now() > deadline) throw new Error('the request never arrived');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 test('graceful shutdown finishes an in-flight request, then refuses new connections', async () => {
-  const srv = await startTestServer({ start: { extraServices: () => [ECHO], shutdownGraceMs: 5000 } });
+  await using srv = await startTestServer({ start: { extraServices: () => [ECHO], shutdownGraceMs: 5000 } });
   const inflight = post(srv.endpoint, 'Echo_20200101.Slow', '{"ms":300}');
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(srv.nimbus.frontDoor.inflightCount, 1);
+  await untilInflight(srv);
   const closing = srv.close();
   const res = await inflight;
   assert.equal(res.status, 200);
@@ -180,12 +187,12 @@ test('graceful shutdown finishes an in-flight request, then refuses new connecti
 });
 
 test('shutdown grace is bounded: a request that outlives it is aborted', async () => {
-  const srv = await startTestServer({ start: { extraServices: () => [ECHO], shutdownGraceMs: 100 } });
+  await using srv = await startTestServer({ start: { extraServices: () => [ECHO], shutdownGraceMs: 100 } });
   const inflight = post(srv.endpoint, 'Echo_20200101.Slow', '{"ms":2000}').then(
     () => 'answered',
     () => 'dropped',
   );
-  await new Promise((r) => setTimeout(r, 50));
+  await untilInflight(srv);
   const t = Date.now();
   await srv.close();
   assert.ok(Date.now() - t < 1500, 'close waited only for the grace period');
