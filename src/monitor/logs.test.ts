@@ -98,8 +98,8 @@ test('PutLogEvents rejects too old, too new and expired events and stores the re
     assert.deepEqual(r.rejectedLogEventsInfo, { tooOldLogEventEndIndex: 2 });
     await e.putRetentionPolicy(S, 'g', 1);
     const r2 = await e.putLogEvents(S, 'g', 's', [
-      { timestamp: now - day - 3600_000, message: 'expired' },
-      { timestamp: now - 1000, message: 'kept' },
+      { timestamp: now - day - 600_000, message: 'expired' },
+      { timestamp: now - 1_000_000, message: 'kept' },
     ]);
     assert.deepEqual(r2.rejectedLogEventsInfo, { expiredLogEventEndIndex: 1 });
     const r3 = await e.putLogEvents(S, 'g', 's', [{ timestamp: now + 3 * 3600_000, message: 'future' }]);
