@@ -1,0 +1,2 @@
+// Every module that registers CLI commands is imported here (add yours below).
+import './up.js';

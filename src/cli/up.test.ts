@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseArgs, UsageError } from './args.js';
+import { buildConfig, parseKeysEnv, UP_FLAGS } from './up.js';
+import { clientOptions, CLIENT_FLAGS } from './client.js';
+
+test('parseArgs: long, inline, short, boolean, positionals and errors', () => {
+  const p = parseArgs(
+    ['--port', '5000', '--data-dir=/tmp/x', '-h', 'extra', '--example', '--', '--raw'],
+    UP_FLAGS,
+  );
+  assert.deepEqual(p.flags, { port: '5000', 'data-dir': '/tmp/x', help: true, example: true });
+  assert.deepEqual(p.positionals, ['extra', '--raw']);
+  assert.throws(() => parseArgs(['--nope'], UP_FLAGS), UsageError);
+  assert.throws(() => parseArgs(['--port'], UP_FLAGS), /needs a value/);
+  assert.throws(() => parseArgs(['--example=yes'], UP_FLAGS), /takes no value/);
+});
+
+test('buildConfig: flags over environment over defaults, validated', () => {
+  const d = buildConfig({}, {});
+  assert.equal(d.port, 4566);
+  assert.equal(d.dataDir, '.nimbus');
+  assert.equal(d.storage, 'sqlite');
+  assert.equal(d.auth.mode, 'dev');
+
+  const env = {
+    NIMBUS_PORT: '7000',
+    NIMBUS_DATA_DIR: '/env',
+    NIMBUS_STORAGE: 'postgres://u@h/db',
+    NIMBUS_ISOLATION: 'none',
+  };
+  const c = buildConfig({ port: '8000', 'warm-spares': '0', 'log-level': 'debug' }, env);
+  assert.equal(c.port, 8000);
+  assert.equal(c.dataDir, '/env');
+  assert.equal(c.storage, 'postgres://u@h/db');
+  assert.equal(c.compute.isolation, 'none');
+  assert.equal(c.compute.warmSpares, 0);
+  assert.equal(c.logLevel, 'debug');
+
+  assert.throws(() => buildConfig({ port: '70000' }, {}), UsageError);
+  assert.throws(() => buildConfig({ isolation: 'maybe' }, {}), /auto, strict, none/);
+  assert.throws(() => buildConfig({ storage: 'mysql://x' }, {}), UsageError);
+  assert.throws(() => buildConfig({ auth: 'strict' }, {}), /needs keys/);
+});
+
+test('keys come from a keys file and NIMBUS_KEYS', () => {
+  const file = JSON.stringify([{ accessKeyId: 'AKIA1', secretAccessKey: 's1', accountId: '111111111111' }]);
+  const c = buildConfig(
+    { auth: 'strict', 'keys-file': 'k.json' },
+    { NIMBUS_KEYS: 'AKIA2:s2:222222222222' },
+    () => file,
+  );
+  assert.deepEqual(
+    c.auth.keys.map((k) => k.accountId),
+    ['111111111111', '222222222222'],
+  );
+  assert.throws(() => parseKeysEnv('AKIA:secret'), UsageError);
+  assert.throws(() => parseKeysEnv('AKIA:secret:123'), /12-digit/);
+  assert.throws(() => buildConfig({ 'keys-file': 'k.json' }, {}, () => '{"keys": 1}'), UsageError);
+  assert.throws(
+    () =>
+      buildConfig({ 'keys-file': 'missing.json' }, {}, () => {
+        throw new Error('ENOENT');
+      }),
+    /cannot read/,
+  );
+});
+
+test('client options: --endpoint over NIMBUS_ENDPOINT over the default', () => {
+  const parse = (argv: string[], env: NodeJS.ProcessEnv) => clientOptions(parseArgs(argv, CLIENT_FLAGS), env);
+  assert.equal(parse([], {}).endpoint, 'http://127.0.0.1:4566');
+  assert.equal(parse([], { NIMBUS_ENDPOINT: 'http://h:1/' }).endpoint, 'http://h:1');
+  const o = parse(['--endpoint', 'http://x:2', '--json'], { AWS_REGION: 'eu-west-1' });
+  assert.equal(o.endpoint, 'http://x:2');
+  assert.equal(o.json, true);
+  assert.equal(o.sdkConfig.region, 'eu-west-1');
+});
