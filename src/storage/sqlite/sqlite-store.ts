@@ -1,0 +1,619 @@
+/**
+ * The embedded Store: one SQLite file (`<dataDir>/nimbus.db`) through better-sqlite3.
+ *
+ * Durability: WAL journal with synchronous=NORMAL. Every commit is appended to the WAL with
+ * write(2) before the call returns, so it survives `kill -9` of this process (the
+ * requirement: the pages are in the OS). Only an OS crash or power cut can lose the last
+ * commits (they are fsynced at checkpoints); synchronous=FULL would close that at a large
+ * cost per commit.
+ *
+ * Concurrency: better-sqlite3 is synchronous and we are one thread, so each statement is
+ * atomic by itself. Writes go through one write connection under an async mutex:
+ * `transaction()` holds the mutex across its async callback (BEGIN IMMEDIATE ... COMMIT or
+ * ROLLBACK), and single writes (put/insert/delete/job operations) wait for it too, so they
+ * never slip into someone else's open transaction. Reads outside a transaction use a second,
+ * read-only connection: in WAL mode it sees exactly the last committed state, never the
+ * uncommitted writes of a transaction that is waiting on an await, and it does not queue
+ * behind transactions. Measured here (bench in sqlite-store.bench.ts): a get on the read
+ * connection costs ~3 µs against ~4.5 µs through the mutex when idle, and through the mutex
+ * a read waits for every queued transaction; so reads use the read connection.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+import { backoffDelayMs } from '../backoff.js';
+import { checkLimit, rangeBounds } from '../keys.js';
+import { Mutex } from '../mutex.js';
+import type {
+  BlobStore,
+  DeadJob,
+  EnqueueOptions,
+  Job,
+  JobQueue,
+  KvEntry,
+  QueueStats,
+  ScanOptions,
+  Store,
+  Transaction,
+} from '../store.js';
+import { WakeEmitter } from '../wake.js';
+
+type Db = Database.Database;
+type Stmt = Database.Statement;
+
+export interface SqliteStoreOptions {
+  /** The directory that holds nimbus.db; or `path` for an exact file. */
+  dataDir?: string;
+  path?: string;
+  clock: Clock;
+  logger: Logger;
+  /** busy_timeout in ms (another process holding the file). Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Numbered migrations, applied in order, each once, in one transaction at open. Append only. */
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'kv, blobs, jobs, dead jobs',
+    sql: `
+      CREATE TABLE kv (
+        collection TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (collection, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE blobs (
+        key TEXT PRIMARY KEY,
+        data BLOB NOT NULL
+      );
+      CREATE TABLE jobs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        queue TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        enqueued_at INTEGER NOT NULL,
+        visible_at INTEGER NOT NULL,
+        lease_token TEXT,
+        lease_until INTEGER,
+        last_error TEXT
+      );
+      CREATE INDEX jobs_queue_visible ON jobs (queue, visible_at, seq);
+      CREATE TABLE dead_jobs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        queue TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        enqueued_at INTEGER NOT NULL,
+        died_at INTEGER NOT NULL,
+        last_error TEXT
+      );
+      CREATE INDEX dead_jobs_queue ON dead_jobs (queue, seq);
+    `,
+  },
+];
+
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
+interface JobRow {
+  seq: number;
+  id: string;
+  queue: string;
+  payload: string;
+  attempts: number;
+  max_attempts: number;
+  enqueued_at: number;
+  visible_at: number;
+  lease_token: string | null;
+  lease_until: number | null;
+  last_error: string | null;
+}
+
+interface DeadRow {
+  id: string;
+  queue: string;
+  payload: string;
+  attempts: number;
+  enqueued_at: number;
+  died_at: number;
+  last_error: string | null;
+}
+
+/** A connection with its prepared statements cached by SQL text. */
+class Conn {
+  private readonly cache = new Map<string, Stmt>();
+  constructor(readonly db: Db) {}
+  stmt(sql: string): Stmt {
+    let s = this.cache.get(sql);
+    if (!s) this.cache.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+}
+
+function encode(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (text === undefined) throw new TypeError('Store values must be JSON-serialisable (got undefined)');
+  return text;
+}
+
+function decode<T>(text: string): T {
+  return JSON.parse(text) as T;
+}
+
+function whereRange(opts: Omit<ScanOptions, 'limit' | 'reverse'> | undefined): {
+  sql: string;
+  args: string[];
+} {
+  const bounds = rangeBounds(opts);
+  return {
+    sql: bounds.map((b) => ` AND key ${b.op} ?`).join(''),
+    args: bounds.map((b) => b.value),
+  };
+}
+
+// ---- synchronous operations on one connection (the async API wraps these) ----
+
+function kvGet<T>(c: Conn, collection: string, key: string): T | undefined {
+  const row = c.stmt('SELECT value FROM kv WHERE collection = ? AND key = ?').get(collection, key) as
+    { value: string } | undefined;
+  return row ? decode<T>(row.value) : undefined;
+}
+
+function kvScan<T>(c: Conn, collection: string, opts: ScanOptions = {}): KvEntry<T>[] {
+  const limit = checkLimit(opts.limit);
+  if (limit === 0) return [];
+  const w = whereRange(opts);
+  const sql =
+    `SELECT key, value FROM kv WHERE collection = ?${w.sql} ORDER BY key ${opts.reverse ? 'DESC' : 'ASC'}` +
+    (limit !== undefined ? ' LIMIT ?' : '');
+  const args: unknown[] = [collection, ...w.args];
+  if (limit !== undefined) args.push(limit);
+  const rows = c.stmt(sql).all(...args) as { key: string; value: string }[];
+  return rows.map((r) => ({ key: r.key, value: decode<T>(r.value) }));
+}
+
+function kvCount(c: Conn, collection: string, opts?: Omit<ScanOptions, 'limit' | 'reverse'>): number {
+  const w = whereRange(opts);
+  const row = c
+    .stmt(`SELECT count(*) AS n FROM kv WHERE collection = ?${w.sql}`)
+    .get(collection, ...w.args) as {
+    n: number;
+  };
+  return row.n;
+}
+
+function kvPut(c: Conn, collection: string, key: string, value: unknown): void {
+  c.stmt('INSERT OR REPLACE INTO kv (collection, key, value) VALUES (?, ?, ?)').run(
+    collection,
+    key,
+    encode(value),
+  );
+}
+
+function kvInsert(c: Conn, collection: string, key: string, value: unknown): boolean {
+  return (
+    c
+      .stmt('INSERT INTO kv (collection, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(collection, key, encode(value)).changes === 1
+  );
+}
+
+function kvDelete(c: Conn, collection: string, key: string): boolean {
+  return c.stmt('DELETE FROM kv WHERE collection = ? AND key = ?').run(collection, key).changes === 1;
+}
+
+function kvDeleteRange(c: Conn, collection: string, opts: Omit<ScanOptions, 'limit' | 'reverse'>): number {
+  const w = whereRange(opts);
+  return c.stmt(`DELETE FROM kv WHERE collection = ?${w.sql}`).run(collection, ...w.args).changes;
+}
+
+function checkEnqueue(queue: string, opts: EnqueueOptions): { delayMs: number; maxAttempts: number } {
+  if (!queue) throw new TypeError('queue name must not be empty');
+  const delayMs = opts.delayMs ?? 0;
+  const maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delayMs must be >= 0, got ${delayMs}`);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+    throw new RangeError(`maxAttempts must be an integer >= 1, got ${maxAttempts}`);
+  return { delayMs, maxAttempts };
+}
+
+function jobEnqueue(
+  c: Conn,
+  now: number,
+  queue: string,
+  payload: unknown,
+  opts: EnqueueOptions = {},
+): { id: string; created: boolean } {
+  const { delayMs, maxAttempts } = checkEnqueue(queue, opts);
+  const id = opts.id ?? randomUUID();
+  if (opts.id !== undefined && c.stmt('SELECT 1 FROM dead_jobs WHERE id = ?').get(id))
+    return { id, created: false };
+  const res = c
+    .stmt(
+      `INSERT INTO jobs (id, queue, payload, attempts, max_attempts, enqueued_at, visible_at)
+       VALUES (?, ?, ?, 0, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    )
+    .run(id, queue, encode(payload), maxAttempts, now, now + delayMs);
+  return { id, created: res.changes === 1 };
+}
+
+function toJob<P>(r: JobRow): Job<P> {
+  const job: Job<P> = {
+    id: r.id,
+    queue: r.queue,
+    payload: decode<P>(r.payload),
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    enqueuedAt: r.enqueued_at,
+    leaseUntil: r.lease_until ?? 0,
+    leaseToken: r.lease_token ?? '',
+  };
+  if (r.last_error !== null) job.lastError = r.last_error;
+  return job;
+}
+
+function toDead<P>(r: DeadRow): DeadJob<P> {
+  const d: DeadJob<P> = {
+    id: r.id,
+    queue: r.queue,
+    payload: decode<P>(r.payload),
+    attempts: r.attempts,
+    enqueuedAt: r.enqueued_at,
+    diedAt: r.died_at,
+  };
+  if (r.last_error !== null) d.lastError = r.last_error;
+  return d;
+}
+
+function moveToDead(c: Conn, r: JobRow, now: number, error: string | null): void {
+  c.stmt('DELETE FROM jobs WHERE seq = ?').run(r.seq);
+  c.stmt(
+    `INSERT INTO dead_jobs (id, queue, payload, attempts, enqueued_at, died_at, last_error)
+     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+  ).run(r.id, r.queue, r.payload, r.attempts, r.enqueued_at, now, error);
+}
+
+function leasedRow(c: Conn, job: Pick<Job, 'id' | 'leaseToken'>): JobRow | undefined {
+  if (!job.leaseToken) return undefined;
+  return c.stmt('SELECT * FROM jobs WHERE id = ? AND lease_token = ?').get(job.id, job.leaseToken) as
+    JobRow | undefined;
+}
+
+const LEASE_EXPIRED_ERROR = 'lease expired on the last attempt';
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly description: string;
+  readonly jobs: JobQueue;
+  readonly blobs: BlobStore;
+
+  private readonly w: Conn;
+  private readonly r: Conn;
+  private readonly mutex = new Mutex();
+  private readonly inTx = new AsyncLocalStorage<true>();
+  private readonly wake: WakeEmitter;
+  private closed = false;
+
+  constructor(private readonly opts: SqliteStoreOptions) {
+    const path = opts.path ?? join(opts.dataDir ?? '.nimbus', 'nimbus.db');
+    if (!opts.path) mkdirSync(opts.dataDir ?? '.nimbus', { recursive: true });
+    this.description = `sqlite:${path}`;
+    this.wake = new WakeEmitter(opts.logger);
+    const busy = opts.busyTimeoutMs ?? 5000;
+    const wdb = new Database(path);
+    wdb.pragma('journal_mode = WAL');
+    wdb.pragma('synchronous = NORMAL');
+    wdb.pragma(`busy_timeout = ${busy}`);
+    wdb.pragma('foreign_keys = ON');
+    this.w = new Conn(wdb);
+    this.migrate();
+    const rdb = new Database(path, { readonly: true });
+    rdb.pragma(`busy_timeout = ${busy}`);
+    this.r = new Conn(rdb);
+    this.jobs = this.makeJobs();
+    this.blobs = this.makeBlobs();
+  }
+
+  private migrate(): void {
+    const db = this.w.db;
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
+      const current = row.v ?? 0;
+      for (const m of MIGRATIONS) {
+        if (m.version <= current) continue;
+        db.exec(m.sql);
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+          m.version,
+          m.name,
+          this.opts.clock.now(),
+        );
+        this.opts.logger.info('storage migration applied', {
+          store: 'sqlite',
+          version: m.version,
+          name: m.name,
+        });
+      }
+      db.exec('COMMIT');
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  private check(): void {
+    if (this.closed) throw new Error('the Store is closed');
+  }
+
+  private read<T>(fn: (c: Conn) => T): Promise<T> {
+    try {
+      this.check();
+      return Promise.resolve(fn(this.r));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** A write outside a transaction: waits for the write connection, runs fn atomically. */
+  private write<T>(fn: (c: Conn) => T): Promise<T> {
+    if (this.inTx.getStore())
+      return Promise.reject(
+        new Error('Store write inside a transaction callback: use the transaction object, not the Store'),
+      );
+    return this.mutex.run(() => {
+      this.check();
+      return fn(this.w);
+    });
+  }
+
+  /** Several statements as one atomic unit on the write connection. */
+  private writeAtomic<T>(fn: (c: Conn) => T): Promise<T> {
+    return this.write((c) => c.db.transaction(() => fn(c)).immediate());
+  }
+
+  get<T = unknown>(collection: string, key: string): Promise<T | undefined> {
+    return this.read((c) => kvGet<T>(c, collection, key));
+  }
+  getMany<T = unknown>(collection: string, keys: readonly string[]): Promise<(T | undefined)[]> {
+    return this.read((c) => keys.map((k) => kvGet<T>(c, collection, k)));
+  }
+  scan<T = unknown>(collection: string, opts?: ScanOptions): Promise<KvEntry<T>[]> {
+    return this.read((c) => kvScan<T>(c, collection, opts));
+  }
+  count(collection: string, opts?: Omit<ScanOptions, 'limit' | 'reverse'>): Promise<number> {
+    return this.read((c) => kvCount(c, collection, opts));
+  }
+  put<T = unknown>(collection: string, key: string, value: T): Promise<void> {
+    return this.write((c) => kvPut(c, collection, key, value));
+  }
+  insert<T = unknown>(collection: string, key: string, value: T): Promise<boolean> {
+    return this.write((c) => kvInsert(c, collection, key, value));
+  }
+  delete(collection: string, key: string): Promise<boolean> {
+    return this.write((c) => kvDelete(c, collection, key));
+  }
+  deleteRange(collection: string, opts: Omit<ScanOptions, 'limit' | 'reverse'>): Promise<number> {
+    return this.write((c) => kvDeleteRange(c, collection, opts));
+  }
+
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    if (this.inTx.getStore())
+      throw new Error('nested Store.transaction inside a transaction callback: use the outer transaction');
+    const woken = new Set<string>();
+    const result = await this.mutex.run(async () => {
+      this.check();
+      const c = this.w;
+      let active = true;
+      const guard = <R>(f: () => R): Promise<R> => {
+        if (!active) return Promise.reject(new Error('transaction already finished'));
+        try {
+          return Promise.resolve(f());
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      };
+      const tx: Transaction = {
+        get: (col, key) => guard(() => kvGet(c, col, key)),
+        getMany: (col, keys) => guard(() => keys.map((k) => kvGet(c, col, k))),
+        scan: (col, o) => guard(() => kvScan(c, col, o)),
+        count: (col, o) => guard(() => kvCount(c, col, o)),
+        put: (col, key, value) => guard(() => kvPut(c, col, key, value)),
+        insert: (col, key, value) => guard(() => kvInsert(c, col, key, value)),
+        delete: (col, key) => guard(() => kvDelete(c, col, key)),
+        deleteRange: (col, o) => guard(() => kvDeleteRange(c, col, o)),
+        enqueue: (queue, payload, o) =>
+          guard(() => {
+            const res = jobEnqueue(c, this.opts.clock.now(), queue, payload, o);
+            if (res.created) woken.add(queue);
+            return res;
+          }),
+      };
+      c.db.exec('BEGIN IMMEDIATE');
+      try {
+        const out = await this.inTx.run(true, () => fn(tx));
+        active = false;
+        c.db.exec('COMMIT');
+        return out;
+      } catch (err) {
+        active = false;
+        if (c.db.inTransaction) c.db.exec('ROLLBACK');
+        woken.clear();
+        throw err;
+      }
+    });
+    for (const q of woken) this.wake.emit(q);
+    return result;
+  }
+
+  private makeJobs(): JobQueue {
+    const clock = this.opts.clock;
+    return {
+      enqueue: async (queue, payload, o) => {
+        const res = await this.write((c) => jobEnqueue(c, clock.now(), queue, payload, o));
+        if (res.created) this.wake.emit(queue);
+        return res;
+      },
+      claim: async <P>(queue: string, o: { limit?: number; leaseMs: number }) => {
+        const limit = o.limit ?? 1;
+        if (!Number.isInteger(limit) || limit < 1)
+          throw new RangeError(`claim limit must be >= 1, got ${limit}`);
+        if (!Number.isFinite(o.leaseMs) || o.leaseMs <= 0) throw new RangeError('leaseMs must be > 0');
+        return this.writeAtomic((c) => {
+          const now = clock.now();
+          const out: Job<P>[] = [];
+          for (;;) {
+            const rows = c
+              .stmt('SELECT * FROM jobs WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?')
+              .all(queue, now, limit - out.length) as JobRow[];
+            let died = 0;
+            for (const r of rows) {
+              if (r.attempts >= r.max_attempts) {
+                // Its last attempt's lease ran out without ack or retry: a crashed worker. Dead-letter it.
+                moveToDead(c, r, now, r.last_error ?? LEASE_EXPIRED_ERROR);
+                died++;
+                continue;
+              }
+              const token = randomUUID();
+              const until = now + o.leaseMs;
+              c.stmt(
+                'UPDATE jobs SET attempts = attempts + 1, lease_token = ?, lease_until = ?, visible_at = ? WHERE seq = ?',
+              ).run(token, until, until, r.seq);
+              out.push(
+                toJob<P>({
+                  ...r,
+                  attempts: r.attempts + 1,
+                  lease_token: token,
+                  lease_until: until,
+                  visible_at: until,
+                }),
+              );
+            }
+            if (died === 0 || rows.length === 0 || out.length >= limit) return out;
+          }
+        });
+      },
+      ack: (job) =>
+        this.write(
+          (c) =>
+            c.stmt('DELETE FROM jobs WHERE id = ? AND lease_token = ?').run(job.id, job.leaseToken)
+              .changes === 1,
+        ),
+      retry: async (job, o = {}) => {
+        const res = await this.writeAtomic((c) => {
+          const r = leasedRow(c, job);
+          if (!r) return { ok: false, wake: '' };
+          const now = clock.now();
+          if (r.attempts >= r.max_attempts) {
+            moveToDead(c, r, now, o.error ?? r.last_error);
+            return { ok: true, wake: '' };
+          }
+          const delay = o.delayMs ?? backoffDelayMs(r.attempts);
+          if (!Number.isFinite(delay) || delay < 0)
+            throw new RangeError(`delayMs must be >= 0, got ${delay}`);
+          c.stmt(
+            'UPDATE jobs SET visible_at = ?, lease_token = NULL, lease_until = NULL, last_error = ? WHERE seq = ?',
+          ).run(now + delay, o.error ?? r.last_error, r.seq);
+          return { ok: true, wake: r.queue };
+        });
+        if (res.wake) this.wake.emit(res.wake);
+        return res.ok;
+      },
+      kill: (job, o = {}) =>
+        this.writeAtomic((c) => {
+          const r = leasedRow(c, job);
+          if (!r) return false;
+          moveToDead(c, r, clock.now(), o.error ?? r.last_error);
+          return true;
+        }),
+      extend: (job, leaseMs) => {
+        if (!Number.isFinite(leaseMs) || leaseMs <= 0)
+          return Promise.reject(new RangeError('leaseMs must be > 0'));
+        return this.write((c) => {
+          const until = clock.now() + leaseMs;
+          return (
+            c
+              .stmt('UPDATE jobs SET lease_until = ?, visible_at = ? WHERE id = ? AND lease_token = ?')
+              .run(until, until, job.id, job.leaseToken).changes === 1
+          );
+        });
+      },
+      deadLetters: <P>(queue: string, o: { limit?: number } = {}) =>
+        this.read((c) => {
+          const limit = checkLimit(o.limit) ?? -1;
+          const rows = c
+            .stmt('SELECT * FROM dead_jobs WHERE queue = ? ORDER BY seq LIMIT ?')
+            .all(queue, limit) as DeadRow[];
+          return rows.map((r) => toDead<P>(r));
+        }),
+      stats: (queue) =>
+        this.read((c): QueueStats => {
+          const now = clock.now();
+          const row = c
+            .stmt(
+              `SELECT
+                 coalesce(sum(visible_at <= ?), 0) AS ready,
+                 coalesce(sum(visible_at > ? AND lease_token IS NOT NULL), 0) AS inFlight,
+                 coalesce(sum(visible_at > ? AND lease_token IS NULL), 0) AS delayed
+               FROM jobs WHERE queue = ?`,
+            )
+            .get(now, now, now, queue) as { ready: number; inFlight: number; delayed: number };
+          const dead = (
+            c.stmt('SELECT count(*) AS n FROM dead_jobs WHERE queue = ?').get(queue) as { n: number }
+          ).n;
+          return { ready: row.ready, inFlight: row.inFlight, delayed: row.delayed, dead };
+        }),
+      nextVisibleAt: (queue) =>
+        this.read((c) => {
+          const row = c.stmt('SELECT min(visible_at) AS t FROM jobs WHERE queue = ?').get(queue) as {
+            t: number | null;
+          };
+          return row.t ?? undefined;
+        }),
+      onWake: (queue, listener) => this.wake.on(queue, listener),
+    };
+  }
+
+  private makeBlobs(): BlobStore {
+    return {
+      put: (key, data) =>
+        this.write((c) => {
+          c.stmt('INSERT OR REPLACE INTO blobs (key, data) VALUES (?, ?)').run(key, data);
+        }),
+      get: (key) =>
+        this.read((c) => {
+          const row = c.stmt('SELECT data FROM blobs WHERE key = ?').get(key) as { data: Buffer } | undefined;
+          return row?.data;
+        }),
+      has: (key) => this.read((c) => c.stmt('SELECT 1 FROM blobs WHERE key = ?').get(key) !== undefined),
+      delete: (key) => this.write((c) => c.stmt('DELETE FROM blobs WHERE key = ?').run(key).changes === 1),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.mutex.run(() => {
+      this.closed = true;
+      this.r.db.close();
+      this.w.db.close();
+    });
+  }
+}
+
+export function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteStore> {
+  return Promise.resolve(new SqliteStore(opts));
+}
