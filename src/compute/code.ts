@@ -34,7 +34,9 @@ export function inspectZip(zip: Buffer, limits: LambdaLimits, operation: string)
     const entries = new AdmZip(zip).getEntries();
     for (const e of entries) unzippedSize += e.header.size;
   } catch {
-    throw errors.invalidParameter('Could not unzip uploaded file. Please check your file, then try to upload again.');
+    throw errors.invalidParameter(
+      'Could not unzip uploaded file. Please check your file, then try to upload again.',
+    );
   }
   if (unzippedSize > limits.unzippedCodeBytes) {
     throw errors.invalidParameter(`Unzipped size must be smaller than ${limits.unzippedCodeBytes} bytes`);

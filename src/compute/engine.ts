@@ -190,21 +190,32 @@ export class LambdaEngine {
     const p = parseFunctionName(value);
     if (!p) {
       throw errors.validation([
-        constraint(value, 'functionName', `Member must satisfy regular expression pattern: ${FUNCTION_NAME_PATTERN}`),
+        constraint(
+          value,
+          'functionName',
+          `Member must satisfy regular expression pattern: ${FUNCTION_NAME_PATTERN}`,
+        ),
       ]);
     }
-    if (p.accountId && p.accountId !== scope.accountId) throw errors.functionNotFound(scope, p.name, p.qualifier);
+    if (p.accountId && p.accountId !== scope.accountId)
+      throw errors.functionNotFound(scope, p.name, p.qualifier);
     if (p.region && p.region !== scope.region) {
       throw errors.invalidParameter(
         `Functions from '${p.region}' are not reachable in this region ('${scope.region}')`,
       );
     }
     if (qualifier !== undefined && p.qualifier !== undefined && qualifier !== p.qualifier) {
-      throw errors.invalidParameter('The derived qualifier from the function name does not match the specified qualifier.');
+      throw errors.invalidParameter(
+        'The derived qualifier from the function name does not match the specified qualifier.',
+      );
     }
     if (qualifier !== undefined && !/^(\$LATEST|[a-zA-Z0-9-_]+)$/.test(qualifier)) {
       throw errors.validation([
-        constraint(qualifier, 'qualifier', 'Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)'),
+        constraint(
+          qualifier,
+          'qualifier',
+          'Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)',
+        ),
       ]);
     }
     return { name: p.name, qualifier: qualifier ?? p.qualifier };
@@ -220,7 +231,10 @@ export class LambdaEngine {
 
   private async getVersion(scope: Scope, name: string, version: string): Promise<VersionConfig> {
     if (version === '$LATEST') return (await this.getFunctionRecord(scope, name)).latest;
-    const v = await this.deps.store.get<VersionConfig>(COLLECTIONS.versions, versionKey(scope, name, version));
+    const v = await this.deps.store.get<VersionConfig>(
+      COLLECTIONS.versions,
+      versionKey(scope, name, version),
+    );
     if (!v) throw errors.functionNotFound(scope, name, version);
     return v;
   }
@@ -320,7 +334,9 @@ export class LambdaEngine {
     violations.push(...configViolations(input, this.limits, true));
     if (violations.length > 0) throw errors.validation(violations);
     if (parsed.qualifier !== undefined) {
-      throw errors.invalidParameter('Unsupported FunctionName: a qualifier is not allowed in CreateFunction.');
+      throw errors.invalidParameter(
+        'Unsupported FunctionName: a qualifier is not allowed in CreateFunction.',
+      );
     }
     if (input.PackageType !== undefined && input.PackageType !== 'Zip') {
       if (input.PackageType === 'Image') {
@@ -333,7 +349,9 @@ export class LambdaEngine {
       ]);
     }
     if (!input.Runtime || !input.Handler) {
-      throw errors.invalidParameter('Runtime and Handler are mandatory parameters for functions created with deployment packages.');
+      throw errors.invalidParameter(
+        'Runtime and Handler are mandatory parameters for functions created with deployment packages.',
+      );
     }
     if (!isRunnableRuntime(input.Runtime)) {
       throw errors.invalidParameter(
@@ -385,10 +403,14 @@ export class LambdaEngine {
   private zipOf(code: CreateFunctionInput['Code']): Buffer {
     if (!code || code.ZipFile === undefined) {
       if (code?.ImageUri) {
-        throw errors.invalidParameter('PackageType Image is not supported by Nimbus: deploy a Zip package with Code.ZipFile.');
+        throw errors.invalidParameter(
+          'PackageType Image is not supported by Nimbus: deploy a Zip package with Code.ZipFile.',
+        );
       }
       if (code?.S3Bucket || code?.S3Key) {
-        throw errors.invalidParameter('Nimbus accepts function code as ZipFile only: S3Bucket/S3Key are not supported yet.');
+        throw errors.invalidParameter(
+          'Nimbus accepts function code as ZipFile only: S3Bucket/S3Key are not supported yet.',
+        );
       }
       throw errors.invalidParameter('Please provide a source for function code.');
     }
@@ -466,7 +488,8 @@ export class LambdaEngine {
       const out: Record<string, unknown> = {
         Functions: items.map((e) => this.configuration(scope, e.value.latest)),
       };
-      if (page.length > max) out.NextMarker = this.encodeMarker(items[items.length - 1].value.latest.functionName);
+      if (page.length > max)
+        out.NextMarker = this.encodeMarker(items[items.length - 1].value.latest.functionName);
       return out;
     }
     // Every version of every function: $LATEST then the published ones, function by function.
@@ -482,9 +505,16 @@ export class LambdaEngine {
     for (const f of fns) all.push(f.value.latest, ...(byFn.get(f.value.latest.functionName) ?? []));
     const from = start ? Number(start) : 0;
     const items = all.slice(from, from + max);
-    const out: Record<string, unknown> = { Functions: items.map((v) => this.configuration(scope, v, undefined)) };
+    const out: Record<string, unknown> = {
+      Functions: items.map((v) => this.configuration(scope, v, undefined)),
+    };
     for (const [i, v] of items.entries()) {
-      if (v.version !== '$LATEST') (out.Functions as Record<string, unknown>[])[i].FunctionArn = functionArn(scope, v.functionName, v.version);
+      if (v.version !== '$LATEST')
+        (out.Functions as Record<string, unknown>[])[i].FunctionArn = functionArn(
+          scope,
+          v.functionName,
+          v.version,
+        );
     }
     if (from + max < all.length) out.NextMarker = this.encodeMarker(String(from + max));
     return out;
@@ -494,7 +524,13 @@ export class LambdaEngine {
     if (value === undefined || Number.isNaN(value)) return dflt;
     if (value < 1 || value > 10000) {
       throw errors.validation([
-        constraint(value, 'maxItems', value < 1 ? 'Member must have value greater than or equal to 1' : 'Member must have value less than or equal to 10000'),
+        constraint(
+          value,
+          'maxItems',
+          value < 1
+            ? 'Member must have value greater than or equal to 1'
+            : 'Member must have value less than or equal to 10000',
+        ),
       ]);
     }
     return value;
@@ -510,10 +546,21 @@ export class LambdaEngine {
   async updateFunctionCode(
     scope: Scope,
     nameIn: string,
-    input: { ZipFile?: Buffer | string; S3Bucket?: string; S3Key?: string; ImageUri?: string; Publish?: boolean; RevisionId?: string; Architectures?: string[] },
+    input: {
+      ZipFile?: Buffer | string;
+      S3Bucket?: string;
+      S3Key?: string;
+      ImageUri?: string;
+      Publish?: boolean;
+      RevisionId?: string;
+      Architectures?: string[];
+    },
   ) {
     const { name, qualifier } = this.parseName(scope, nameIn);
-    if (qualifier !== undefined) throw errors.invalidParameter('Unsupported FunctionName: a qualifier is not allowed in UpdateFunctionCode.');
+    if (qualifier !== undefined)
+      throw errors.invalidParameter(
+        'Unsupported FunctionName: a qualifier is not allowed in UpdateFunctionCode.',
+      );
     const violations = configViolations({ Architectures: input.Architectures }, this.limits, false);
     if (violations.length > 0) throw errors.validation(violations);
     await this.getFunctionRecord(scope, name);
@@ -522,7 +569,8 @@ export class LambdaEngine {
     await this.code.stage(zip, info);
     const now = this.deps.clock.now();
     const latest = await this.mutate(scope, name, async (rec) => {
-      if (input.RevisionId !== undefined && input.RevisionId !== rec.latest.revisionId) throw errors.precondition();
+      if (input.RevisionId !== undefined && input.RevisionId !== rec.latest.revisionId)
+        throw errors.precondition();
       rec.latest = {
         ...rec.latest,
         codeSha256: info.sha256,
@@ -540,13 +588,22 @@ export class LambdaEngine {
     return this.configuration(scope, latest);
   }
 
-  async updateFunctionConfiguration(scope: Scope, nameIn: string, input: CreateFunctionInput & { RevisionId?: string }) {
+  async updateFunctionConfiguration(
+    scope: Scope,
+    nameIn: string,
+    input: CreateFunctionInput & { RevisionId?: string },
+  ) {
     const { name, qualifier } = this.parseName(scope, nameIn);
-    if (qualifier !== undefined) throw errors.invalidParameter('Unsupported FunctionName: a qualifier is not allowed in UpdateFunctionConfiguration.');
+    if (qualifier !== undefined)
+      throw errors.invalidParameter(
+        'Unsupported FunctionName: a qualifier is not allowed in UpdateFunctionConfiguration.',
+      );
     const violations = configViolations(input, this.limits, false);
     if (violations.length > 0) throw errors.validation(violations);
     if (input.Runtime !== undefined && !isRunnableRuntime(input.Runtime)) {
-      throw errors.invalidParameter(`The runtime parameter of ${input.Runtime} is not supported by Nimbus: use a nodejs*, python3.* or provided* runtime.`);
+      throw errors.invalidParameter(
+        `The runtime parameter of ${input.Runtime} is not supported by Nimbus: use a nodejs*, python3.* or provided* runtime.`,
+      );
     }
     checkEnvironment(input.Environment?.Variables, this.limits);
     const now = this.deps.clock.now();
@@ -562,8 +619,14 @@ export class LambdaEngine {
         timeout: input.Timeout ?? l.timeout,
         memorySize: input.MemorySize ?? l.memorySize,
         environment: input.Environment ? { ...(input.Environment.Variables ?? {}) } : l.environment,
-        deadLetterTargetArn: input.DeadLetterConfig ? input.DeadLetterConfig.TargetArn || undefined : l.deadLetterTargetArn,
-        tracingMode: input.TracingConfig?.Mode ? (input.TracingConfig.Mode === 'Active' ? 'Active' : 'PassThrough') : l.tracingMode,
+        deadLetterTargetArn: input.DeadLetterConfig
+          ? input.DeadLetterConfig.TargetArn || undefined
+          : l.deadLetterTargetArn,
+        tracingMode: input.TracingConfig?.Mode
+          ? input.TracingConfig.Mode === 'Active'
+            ? 'Active'
+            : 'PassThrough'
+          : l.tracingMode,
         layers: input.Layers ?? l.layers,
         ephemeralStorage: input.EphemeralStorage?.Size ?? l.ephemeralStorage,
         lastModified: lambdaTimestamp(now),
@@ -595,7 +658,9 @@ export class LambdaEngine {
       throw errors.invalidParameter('$LATEST version cannot be deleted without deleting the function.');
     }
     if (!/^\d+$/.test(qualifier)) {
-      throw errors.invalidParameter('Deletion of aliases is not supported by DeleteFunction: use DeleteAlias.');
+      throw errors.invalidParameter(
+        'Deletion of aliases is not supported by DeleteFunction: use DeleteAlias.',
+      );
     }
     await this.mutate(scope, name, async (_rec, tx) => {
       const aliases = await tx.scan<AliasRecord>(COLLECTIONS.aliases, { prefix: fnKey + '/' });
@@ -603,7 +668,9 @@ export class LambdaEngine {
         .filter((a) => a.value.functionVersion === qualifier || a.value.weights[qualifier] !== undefined)
         .map((a) => a.value.name);
       if (users.length > 0) {
-        throw errors.conflict(`Unable to delete version because the following aliases reference it: [${users.join(', ')}]`);
+        throw errors.conflict(
+          `Unable to delete version because the following aliases reference it: [${users.join(', ')}]`,
+        );
       }
       // Deleting a version that does not exist succeeds quietly, as in Lambda.
       await tx.delete(COLLECTIONS.versions, versionKey(scope, name, qualifier));
@@ -613,9 +680,16 @@ export class LambdaEngine {
 
   // ---------------------------------------------------------------- versions
 
-  async publishVersion(scope: Scope, nameIn: string, input: { CodeSha256?: string; Description?: string; RevisionId?: string }) {
+  async publishVersion(
+    scope: Scope,
+    nameIn: string,
+    input: { CodeSha256?: string; Description?: string; RevisionId?: string },
+  ) {
     const { name, qualifier } = this.parseName(scope, nameIn);
-    if (qualifier !== undefined) throw errors.invalidParameter('Unsupported FunctionName: a qualifier is not allowed in PublishVersion.');
+    if (qualifier !== undefined)
+      throw errors.invalidParameter(
+        'Unsupported FunctionName: a qualifier is not allowed in PublishVersion.',
+      );
     const now = this.deps.clock.now();
     const v = await this.mutate(scope, name, async (rec, tx) => {
       const l = rec.latest;
@@ -659,7 +733,9 @@ export class LambdaEngine {
     const from = opts.Marker ? Number(this.decodeMarker(opts.Marker)) || 0 : 0;
     const items = all.slice(from, from + max);
     const out: Record<string, unknown> = {
-      Versions: items.map((v) => this.configuration(scope, v, v.version === '$LATEST' ? '$LATEST' : v.version)),
+      Versions: items.map((v) =>
+        this.configuration(scope, v, v.version === '$LATEST' ? '$LATEST' : v.version),
+      ),
     };
     if (from + max < all.length) out.NextMarker = this.encodeMarker(String(from + max));
     return out;
@@ -676,7 +752,11 @@ export class LambdaEngine {
     if (version !== undefined) {
       if (!/^(\$LATEST|[0-9]+)$/.test(version)) {
         throw errors.validation([
-          constraint(version, 'functionVersion', 'Member must satisfy regular expression pattern: (\\$LATEST|[0-9]+)'),
+          constraint(
+            version,
+            'functionVersion',
+            'Member must satisfy regular expression pattern: (\\$LATEST|[0-9]+)',
+          ),
         ]);
       }
       await this.getVersion(scope, name, version);
@@ -686,11 +766,17 @@ export class LambdaEngine {
     for (const [ver, w] of entries) {
       if (typeof w !== 'number' || w < 0 || w > 1) {
         throw errors.validation([
-          constraint(w, 'routingConfig.additionalVersionWeights', 'Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must have value greater than or equal to 0.0]'),
+          constraint(
+            w,
+            'routingConfig.additionalVersionWeights',
+            'Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must have value greater than or equal to 0.0]',
+          ),
         ]);
       }
       if (!/^[0-9]+$/.test(ver)) {
-        throw errors.invalidParameter('$LATEST is not supported for an alias pointing to more than 1 version');
+        throw errors.invalidParameter(
+          '$LATEST is not supported for an alias pointing to more than 1 version',
+        );
       }
       await this.getVersion(scope, name, ver);
     }
@@ -709,7 +795,11 @@ export class LambdaEngine {
   private checkAliasName(alias: string | undefined): string {
     if (!alias || alias.length > 128 || !/^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/.test(alias)) {
       throw errors.validation([
-        constraint(alias, 'name', 'Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)'),
+        constraint(
+          alias,
+          'name',
+          'Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)',
+        ),
       ]);
     }
     return alias;
@@ -718,7 +808,12 @@ export class LambdaEngine {
   async createAlias(
     scope: Scope,
     nameIn: string,
-    input: { Name?: string; FunctionVersion?: string; Description?: string; RoutingConfig?: { AdditionalVersionWeights?: Record<string, number> } },
+    input: {
+      Name?: string;
+      FunctionVersion?: string;
+      Description?: string;
+      RoutingConfig?: { AdditionalVersionWeights?: Record<string, number> };
+    },
   ) {
     const { name } = this.parseName(scope, nameIn);
     const alias = this.checkAliasName(input.Name);
@@ -752,7 +847,12 @@ export class LambdaEngine {
     scope: Scope,
     nameIn: string,
     alias: string,
-    input: { FunctionVersion?: string; Description?: string; RoutingConfig?: { AdditionalVersionWeights?: Record<string, number> }; RevisionId?: string },
+    input: {
+      FunctionVersion?: string;
+      Description?: string;
+      RoutingConfig?: { AdditionalVersionWeights?: Record<string, number> };
+      RevisionId?: string;
+    },
   ) {
     const { name } = this.parseName(scope, nameIn);
     const current = await this.getAliasRecord(scope, name, alias);
@@ -760,7 +860,8 @@ export class LambdaEngine {
     const weights =
       input.RoutingConfig !== undefined
         ? await this.checkAliasInput(scope, name, version, input.RoutingConfig)
-        : (await this.checkAliasInput(scope, name, version, { AdditionalVersionWeights: current.weights }), current.weights);
+        : (await this.checkAliasInput(scope, name, version, { AdditionalVersionWeights: current.weights }),
+          current.weights);
     const updated = await this.mutate(scope, name, async (_r, tx) => {
       const a = await tx.get<AliasRecord>(COLLECTIONS.aliases, aliasKey(scope, name, alias));
       if (!a) throw errors.notFound(`Cannot find alias arn: ${functionArn(scope, name, alias)}`);
@@ -785,13 +886,17 @@ export class LambdaEngine {
     });
   }
 
-  async listAliases(scope: Scope, nameIn: string, opts: { FunctionVersion?: string; Marker?: string; MaxItems?: number }) {
+  async listAliases(
+    scope: Scope,
+    nameIn: string,
+    opts: { FunctionVersion?: string; Marker?: string; MaxItems?: number },
+  ) {
     const { name } = this.parseName(scope, nameIn);
     await this.getFunctionRecord(scope, name);
     const max = this.maxItems(opts.MaxItems, 50);
-    let all = (await this.deps.store.scan<AliasRecord>(COLLECTIONS.aliases, { prefix: functionKey(scope, name) + '/' })).map(
-      (e) => e.value,
-    );
+    let all = (
+      await this.deps.store.scan<AliasRecord>(COLLECTIONS.aliases, { prefix: functionKey(scope, name) + '/' })
+    ).map((e) => e.value);
     if (opts.FunctionVersion) all = all.filter((a) => a.functionVersion === opts.FunctionVersion);
     const from = opts.Marker ? Number(this.decodeMarker(opts.Marker)) || 0 : 0;
     const items = all.slice(from, from + max);
@@ -818,11 +923,17 @@ export class LambdaEngine {
     return sum;
   }
 
-  async putFunctionConcurrency(scope: Scope, nameIn: string, input: { ReservedConcurrentExecutions?: number }) {
+  async putFunctionConcurrency(
+    scope: Scope,
+    nameIn: string,
+    input: { ReservedConcurrentExecutions?: number },
+  ) {
     const { name } = this.parseName(scope, nameIn);
     const n = input.ReservedConcurrentExecutions;
     if (n === undefined || n === null) {
-      throw errors.validation([constraint(undefined, 'reservedConcurrentExecutions', 'Member must not be null')]);
+      throw errors.validation([
+        constraint(undefined, 'reservedConcurrentExecutions', 'Member must not be null'),
+      ]);
     }
     if (!Number.isInteger(n) || n < 0) {
       throw errors.validation([
@@ -846,7 +957,9 @@ export class LambdaEngine {
   async getFunctionConcurrency(scope: Scope, nameIn: string) {
     const { name } = this.parseName(scope, nameIn);
     const rec = await this.getFunctionRecord(scope, name);
-    return rec.reservedConcurrency === undefined ? {} : { ReservedConcurrentExecutions: rec.reservedConcurrency };
+    return rec.reservedConcurrency === undefined
+      ? {}
+      : { ReservedConcurrentExecutions: rec.reservedConcurrency };
   }
 
   async deleteFunctionConcurrency(scope: Scope, nameIn: string): Promise<void> {
@@ -886,12 +999,19 @@ export class LambdaEngine {
     const p = parseFunctionName(resource);
     if (!p || !resource.startsWith('arn:')) {
       throw errors.validation([
-        constraint(resource, 'resource', 'Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|layer:([a-zA-Z0-9-_]+)|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'),
+        constraint(
+          resource,
+          'resource',
+          'Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|layer:([a-zA-Z0-9-_]+)|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})',
+        ),
       ]);
     }
-    if (p.accountId !== scope.accountId || p.region !== scope.region) throw errors.functionNotFound(scope, p.name);
+    if (p.accountId !== scope.accountId || p.region !== scope.region)
+      throw errors.functionNotFound(scope, p.name);
     if (p.qualifier !== undefined) {
-      throw errors.invalidParameter('Tags on function aliases and versions are not supported. Please specify a function ARN.');
+      throw errors.invalidParameter(
+        'Tags on function aliases and versions are not supported. Please specify a function ARN.',
+      );
     }
     return p.name;
   }
@@ -903,7 +1023,8 @@ export class LambdaEngine {
     }
     await this.mutate(scope, name, async (rec) => {
       Object.assign(rec.tags, tags);
-      if (Object.keys(rec.tags).length > 50) throw errors.invalidParameter('Number of tags exceeds resource tag limit.');
+      if (Object.keys(rec.tags).length > 50)
+        throw errors.invalidParameter('Number of tags exceeds resource tag limit.');
     });
   }
 
@@ -944,14 +1065,20 @@ export class LambdaEngine {
     if (qualifier === undefined || qualifier === '$LATEST') {
       versions.set('$LATEST', record.latest);
     } else if (/^\d+$/.test(qualifier)) {
-      const v = await this.deps.store.get<VersionConfig>(COLLECTIONS.versions, versionKey(scope, name, qualifier));
+      const v = await this.deps.store.get<VersionConfig>(
+        COLLECTIONS.versions,
+        versionKey(scope, name, qualifier),
+      );
       if (!v) throw errors.functionNotFound(scope, name, qualifier);
       versions.set(qualifier, v);
     } else {
       alias = await this.deps.store.get<AliasRecord>(COLLECTIONS.aliases, aliasKey(scope, name, qualifier));
       if (!alias) throw errors.functionNotFound(scope, name, qualifier);
       for (const ver of [alias.functionVersion, ...Object.keys(alias.weights)]) {
-        const v = ver === '$LATEST' ? record.latest : await this.deps.store.get<VersionConfig>(COLLECTIONS.versions, versionKey(scope, name, ver));
+        const v =
+          ver === '$LATEST'
+            ? record.latest
+            : await this.deps.store.get<VersionConfig>(COLLECTIONS.versions, versionKey(scope, name, ver));
         if (!v) throw errors.functionNotFound(scope, name, ver);
         versions.set(ver, v);
       }
@@ -1003,15 +1130,22 @@ export class LambdaEngine {
     const type = input.InvocationType ?? 'RequestResponse';
     if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) {
       throw errors.validation([
-        constraint(type, 'invocationType', 'Member must satisfy enum value set: [Event, RequestResponse, DryRun]'),
+        constraint(
+          type,
+          'invocationType',
+          'Member must satisfy enum value set: [Event, RequestResponse, DryRun]',
+        ),
       ]);
     }
     if (input.LogType !== undefined && input.LogType !== 'None' && input.LogType !== 'Tail') {
-      throw errors.validation([constraint(input.LogType, 'logType', 'Member must satisfy enum value set: [None, Tail]')]);
+      throw errors.validation([
+        constraint(input.LogType, 'logType', 'Member must satisfy enum value set: [None, Tail]'),
+      ]);
     }
     const payload = input.Payload ?? Buffer.alloc(0);
     const requestId = input.RequestId ?? randomUUID();
-    if (payload.length > this.limits.syncPayloadBytes) throw errors.tooLarge(this.limits.syncPayloadBytes, 'InvokeFunction');
+    if (payload.length > this.limits.syncPayloadBytes)
+      throw errors.tooLarge(this.limits.syncPayloadBytes, 'InvokeFunction');
     const { name, qualifier } = this.parseName(scope, input.FunctionName, input.Qualifier);
     const r = await this.resolve(scope, name, qualifier);
     if (type === 'DryRun') return { StatusCode: 204, RequestId: requestId };
@@ -1032,15 +1166,26 @@ export class LambdaEngine {
         requestId,
         enqueuedAt: this.deps.clock.now(),
       };
-      await this.deps.store.jobs.enqueue(ASYNC_QUEUE, job, { id: requestId, maxAttempts: 3 });
+      await this.deps.store.jobs.enqueue(ASYNC_QUEUE, job, { id: requestId, maxAttempts: 20 });
       return { StatusCode: 202, RequestId: requestId };
     }
     if (input.ClientContext !== undefined && Buffer.byteLength(input.ClientContext) > 3583) {
       throw errors.validation([
-        constraint(input.ClientContext, 'clientContext', 'Member must have length less than or equal to 3583'),
+        constraint(
+          input.ClientContext,
+          'clientContext',
+          'Member must have length less than or equal to 3583',
+        ),
       ]);
     }
-    const run = await this.run(r, payload, requestId, 'RequestResponse', input.ClientContext, input.LogType === 'Tail');
+    const run = await this.run(
+      r,
+      payload,
+      requestId,
+      'RequestResponse',
+      input.ClientContext,
+      input.LogType === 'Tail',
+    );
     const out: InvokeOutput = {
       StatusCode: 200,
       Payload: run.payload,
@@ -1060,7 +1205,13 @@ export class LambdaEngine {
     invocationType: UsageRecord['invocationType'],
     clientContext: string | undefined,
     wantTail: boolean,
-  ): Promise<{ payload: Buffer; functionError?: string; version: string; tail?: string; status: InvokeResult['status'] }> {
+  ): Promise<{
+    payload: Buffer;
+    functionError?: string;
+    version: string;
+    tail?: string;
+    status: InvokeResult['status'];
+  }> {
     const v = this.pickVersion(r);
     const release = this.concurrency.acquire(
       scopePrefix(r.scope),
@@ -1105,7 +1256,9 @@ export class LambdaEngine {
       durationMs: result.durationMs,
       billedMs: result.status === 'timeout' ? v.timeout * 1000 : billedMs(result.durationMs),
       memoryMb: v.memorySize,
-      gbSeconds: ((result.status === 'timeout' ? v.timeout * 1000 : billedMs(result.durationMs)) / 1000) * (v.memorySize / 1024),
+      gbSeconds:
+        ((result.status === 'timeout' ? v.timeout * 1000 : billedMs(result.durationMs)) / 1000) *
+        (v.memorySize / 1024),
       coldStart: result.coldStart,
       initDurationMs: result.initDurationMs,
       status: result.status,
@@ -1125,7 +1278,10 @@ export class LambdaEngine {
     const events: { timestamp: number; message: string }[] = [];
     if (res.coldStart) {
       const initAt = res.initLogs[0]?.time ?? start - Math.ceil(res.initDurationMs ?? 0);
-      events.push({ timestamp: initAt, message: initStartLine(v.runtime, this.deps.instances.capabilities.runtimes, scope.region) });
+      events.push({
+        timestamp: initAt,
+        message: initStartLine(v.runtime, this.deps.instances.capabilities.runtimes, scope.region),
+      });
       for (const l of res.initLogs) events.push({ timestamp: l.time, message: l.message });
     }
     events.push({ timestamp: start, message: startLine(requestId, v.version) });
@@ -1134,7 +1290,12 @@ export class LambdaEngine {
     events.push({ timestamp: now, message: endLine(requestId) });
     events.push({ timestamp: now, message: reportLine(requestId, res, v.memorySize, v.timeout) });
     this.deps.logs.append(
-      { accountId: scope.accountId, region: scope.region, group: `/aws/lambda/${v.functionName}`, stream: res.logStream },
+      {
+        accountId: scope.accountId,
+        region: scope.region,
+        group: `/aws/lambda/${v.functionName}`,
+        stream: res.logStream,
+      },
       events,
     );
     return events.map((e) => e.message);
@@ -1153,7 +1314,14 @@ export class LambdaEngine {
     let outcome: 'done' | 'retry' = 'done';
     try {
       const r = await this.resolve(scope, job.functionName, job.qualifier);
-      const res = await this.run(r, Buffer.from(job.payload, 'base64'), job.requestId, 'Event', undefined, false);
+      const res = await this.run(
+        r,
+        Buffer.from(job.payload, 'base64'),
+        job.requestId,
+        'Event',
+        undefined,
+        false,
+      );
       entry.status = res.status;
       entry.executedVersion = res.version;
       if (res.functionError) entry.error = res.payload.toString('utf8').slice(0, 1024);
@@ -1233,7 +1401,9 @@ export class LambdaEngine {
   async usage(scope: Scope, opts: { functionName?: string; limit?: number } = {}): Promise<UsageRecord[]> {
     await this.flushUsage();
     const prefix = opts.functionName ? `${functionKey(scope, opts.functionName)}/` : scopePrefix(scope);
-    return (await this.deps.store.scan<UsageRecord>(COLLECTIONS.usage, { prefix, limit: opts.limit })).map((e) => e.value);
+    return (await this.deps.store.scan<UsageRecord>(COLLECTIONS.usage, { prefix, limit: opts.limit })).map(
+      (e) => e.value,
+    );
   }
 
   async close(): Promise<void> {

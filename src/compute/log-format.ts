@@ -8,8 +8,7 @@ export function runtimeVersion(runtime: string, runtimes: Record<string, string>
   const m = /^(nodejs|python|provided|ruby|java|dotnet)(.*)$/.exec(runtime);
   const family = m?.[1] ?? runtime;
   const major = (m?.[2] ?? '').replace(/\.x$/, '').replace(/^\./, '') || 'default';
-  const host =
-    family === 'nodejs' ? runtimes.node : family === 'python' ? runtimes.python : runtimes[family];
+  const host = family === 'nodejs' ? runtimes.node : family === 'python' ? runtimes.python : runtimes[family];
   return `${family}:${major}.v${host ?? 'nimbus'}`;
 }
 
@@ -37,7 +36,8 @@ export function reportLine(requestId: string, r: InvokeResult, memoryMb: number,
     `REPORT RequestId: ${requestId}\tDuration: ${duration.toFixed(2)} ms\t` +
     `Billed Duration: ${r.status === 'timeout' ? timeoutSec * 1000 : billedMs(duration)} ms\t` +
     `Memory Size: ${memoryMb} MB\tMax Memory Used: ${Math.max(1, Math.round(r.maxMemoryUsedMb))} MB\t`;
-  if (r.coldStart && r.initDurationMs !== undefined) line += `Init Duration: ${r.initDurationMs.toFixed(2)} ms\t`;
+  if (r.coldStart && r.initDurationMs !== undefined)
+    line += `Init Duration: ${r.initDurationMs.toFixed(2)} ms\t`;
   if (r.status === 'timeout') line += 'Status: timeout';
   else if (r.status === 'crashed') line += 'Status: error\tError Type: Runtime.ExitError';
   return line;
@@ -46,7 +46,9 @@ export function reportLine(requestId: string, r: InvokeResult, memoryMb: number,
 /** The platform lines Lambda writes between the handler's output and END when the instance died. */
 export function failureLines(requestId: string, r: InvokeResult, timeoutSec: number, now: number): string[] {
   if (r.status === 'timeout') {
-    return [`${new Date(now).toISOString()} ${requestId} Task timed out after ${timeoutSec.toFixed(2)} seconds`];
+    return [
+      `${new Date(now).toISOString()} ${requestId} Task timed out after ${timeoutSec.toFixed(2)} seconds`,
+    ];
   }
   if (r.status === 'crashed') {
     let detail = 'Runtime exited with error: signal: killed';

@@ -148,7 +148,14 @@ export const errors = {
       413,
     ),
   throttled: (reason: string) =>
-    new AwsError('TooManyRequestsException', 'Rate Exceeded.', 429, 'Sender', { Reason: reason, Type: 'User' }, {
-      'Retry-After': '1',
-    }),
+    new AwsError(
+      'TooManyRequestsException',
+      'Rate Exceeded.',
+      429,
+      'Sender',
+      { Reason: reason, Type: 'User' },
+      {
+        'Retry-After': '1',
+      },
+    ),
 };

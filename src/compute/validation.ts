@@ -16,7 +16,11 @@ export const KNOWN_RUNTIMES = [
 
 /** The runtimes Nimbus runs: Node.js, Python 3 and custom runtimes (a `bootstrap`). */
 export function isRunnableRuntime(runtime: string): boolean {
-  return /^nodejs(\d+\.x|\d+\.\d+)?$/.test(runtime) || /^python3\.\d+$/.test(runtime) || runtime.startsWith('provided');
+  return (
+    /^nodejs(\d+\.x|\d+\.\d+)?$/.test(runtime) ||
+    /^python3\.\d+$/.test(runtime) ||
+    runtime.startsWith('provided')
+  );
 }
 
 export const ROLE_PATTERN = 'arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+';
