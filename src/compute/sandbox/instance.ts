@@ -1,0 +1,390 @@
+/**
+ * One sandbox: the runtime agent in bubblewrap (or a plain child process), its cgroup, its
+ * staging dir (/var/task), the IPC channel and the output pipe. Knows nothing about pooling.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Clock } from '../../core/clock.js';
+import type { AgentMessage, HostMessage } from '../runtimes/protocol.js';
+import { DONE_MARKER } from '../runtimes/protocol.js';
+import type { CgroupLayout } from './cgroups.js';
+import { InstanceCgroup } from './cgroups.js';
+import type { LogLine } from './types.js';
+
+export interface InstanceOptions {
+  id: string;
+  uid: number;
+  isolation: 'bubblewrap' | 'none';
+  cgroupLayout?: CgroupLayout;
+  pidsMax: number;
+  /** Host dir bound at /var/task. */
+  stagingDir: string;
+  /** Host dir bound at /etc (generated passwd, group, hosts, ...). */
+  etcDir: string;
+  /** Host dir with the compiled agent (bound at /var/runtime). */
+  runtimeDir: string;
+  nodeModulesDir?: string;
+  /** Python install prefix to bind when outside /usr. */
+  pythonPrefix?: string;
+  /** Unix socket of the platform's AWS endpoint (bound inside, forwarded to 127.0.0.1:endpointPort). */
+  awsSocket?: string;
+  endpointPort: number;
+  egress: boolean;
+  tmpSizeMb: number;
+  clock: Clock;
+}
+
+interface Collector {
+  id: string;
+  logs: LogLine[];
+  result?: { ok: boolean; payload: string };
+  flushed: boolean;
+  done: (outcome: 'complete' | 'exit') => void;
+}
+
+export const ETC_FILES = ['passwd', 'group', 'hosts', 'nsswitch.conf', 'resolv.conf'];
+export const SANDBOX_TASK_ROOT = '/var/task';
+export const SANDBOX_RUNTIME_DIR = '/var/runtime';
+const SANDBOX_SOCKET = '/run/nimbus/aws.sock';
+const SANDBOX_PATH = '/usr/local/bin:/usr/bin/:/bin:/opt/bin';
+
+export class SandboxInstance {
+  readonly id: string;
+  readonly uid: number;
+  readonly cgroup?: InstanceCgroup;
+  private child?: ChildProcess;
+  private buf = '';
+  private collector?: Collector;
+  private startedWaiter?: (ok: boolean) => void;
+  private readyWaiter?: (m: AgentMessage) => void;
+  exited = false;
+  /** Output while no init/invocation runs (start-up failures), the last few lines. */
+  stray: string[] = [];
+  exitDescription = '';
+  onExit?: () => void;
+  /** Peak RSS seen without cgroups (bytes). */
+  private peakRss = 0;
+
+  constructor(readonly opts: InstanceOptions) {
+    this.id = opts.id;
+    this.uid = opts.uid;
+    if (opts.cgroupLayout) this.cgroup = new InstanceCgroup(opts.cgroupLayout, opts.id, opts.pidsMax);
+  }
+
+  get taskRoot(): string {
+    return this.opts.isolation === 'bubblewrap' ? SANDBOX_TASK_ROOT : this.opts.stagingDir;
+  }
+
+  get runtimeDir(): string {
+    return this.opts.isolation === 'bubblewrap' ? SANDBOX_RUNTIME_DIR : this.opts.runtimeDir;
+  }
+
+  get nodePath(): string {
+    if (this.opts.isolation === 'bubblewrap') return `${SANDBOX_RUNTIME_DIR}/node_modules`;
+    return this.opts.nodeModulesDir ?? '';
+  }
+
+  /** Whether the sandbox shares the host's network (egress) or has only its own loopback. */
+  get egress(): boolean {
+    return this.opts.egress;
+  }
+
+  pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private bwrapArgs(): string[] {
+    const o = this.opts;
+    const a = ['--unshare-all'];
+    if (o.egress) a.push('--share-net');
+    a.push('--die-with-parent', '--new-session', '--ro-bind', '/usr', '/usr');
+    for (const [l, t] of [
+      ['/bin', 'usr/bin'],
+      ['/lib', 'usr/lib'],
+      ['/lib64', 'usr/lib64'],
+      ['/sbin', 'usr/sbin'],
+    ]) {
+      a.push('--symlink', t, l);
+    }
+    // A generated minimal /etc (not the host's): files bound one by one so certs can join them.
+    for (const f of ETC_FILES) a.push('--ro-bind', join(o.etcDir, f), `/etc/${f}`);
+    for (const d of ['/etc/ssl', '/etc/ca-certificates', '/etc/alternatives']) {
+      a.push('--ro-bind-try', d, d);
+    }
+    a.push('--proc', '/proc', '--dev', '/dev');
+    a.push('--size', String(o.tmpSizeMb * 1024 * 1024), '--tmpfs', '/tmp');
+    a.push('--tmpfs', '/var', '--ro-bind', o.stagingDir, SANDBOX_TASK_ROOT);
+    a.push('--ro-bind', o.runtimeDir, SANDBOX_RUNTIME_DIR);
+    if (o.nodeModulesDir) {
+      a.push('--ro-bind', o.nodeModulesDir, `${SANDBOX_RUNTIME_DIR}/node_modules`);
+      a.push('--symlink', `${SANDBOX_RUNTIME_DIR}/node_modules`, '/node_modules');
+    }
+    if (!process.execPath.startsWith('/usr/')) {
+      const prefix = dirname(dirname(process.execPath));
+      a.push('--ro-bind', prefix, prefix);
+    }
+    if (o.pythonPrefix && !o.pythonPrefix.startsWith('/usr')) a.push('--ro-bind', o.pythonPrefix, o.pythonPrefix);
+    a.push('--clearenv', '--setenv', 'NODE_CHANNEL_FD', '3', '--setenv', 'PATH', SANDBOX_PATH, '--setenv', 'HOME', '/tmp');
+    if (o.awsSocket && !o.egress) {
+      a.push('--bind', o.awsSocket, SANDBOX_SOCKET);
+      a.push('--setenv', 'NIMBUS_FORWARD_PORT', String(o.endpointPort));
+      a.push('--setenv', 'NIMBUS_FORWARD_SOCKET', SANDBOX_SOCKET);
+    }
+    a.push('--chdir', SANDBOX_TASK_ROOT);
+    return a;
+  }
+
+  /** Starts the agent; resolves when it is up (a spare, not yet assigned). */
+  start(): Promise<void> {
+    const o = this.opts;
+    mkdirSync(o.stagingDir, { recursive: true, mode: 0o500 });
+    if (o.isolation === 'bubblewrap') {
+      chownSync(o.stagingDir, o.uid, o.uid);
+      chmodSync(o.stagingDir, 0o500);
+    }
+    const agent = join(o.runtimeDir, 'agent.js');
+    let argv: string[];
+    if (o.isolation === 'bubblewrap') {
+      argv = [
+        'setpriv',
+        `--reuid=${o.uid}`,
+        `--regid=${o.uid}`,
+        '--clear-groups',
+        'bwrap',
+        ...this.bwrapArgs(),
+        process.execPath,
+        `${SANDBOX_RUNTIME_DIR}/agent.js`,
+      ];
+    } else {
+      argv = [process.execPath, agent];
+    }
+    const join_ = this.cgroup ? this.cgroup.joinScript() + ' && ' : '';
+    const child = spawn('/bin/sh', ['-c', `${join_}exec "$@" 2>&1`, 'sh', ...argv], {
+      stdio: ['ignore', 'pipe', 'ignore', 'ipc'],
+      env:
+        o.isolation === 'bubblewrap'
+          ? { PATH: '/usr/bin:/bin' }
+          : {
+              PATH: SANDBOX_PATH + ':' + (process.env.PATH ?? ''),
+              HOME: o.stagingDir,
+              ...(o.awsSocket ? {} : {}),
+            },
+      cwd: o.stagingDir,
+    });
+    this.child = child;
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (d: string) => this.onOutput(d));
+    child.on('message', (m: AgentMessage) => this.onMessage(m));
+    child.on('error', () => {});
+    child.on('exit', (code, signal) => {
+      this.exited = true;
+      this.exitDescription = signal
+        ? `signal: ${signalName(signal)}`
+        : code !== null && code > 128
+          ? `signal: ${signalName(code - 128)}`
+          : `exit status ${code}`;
+      if (this.cgroup?.oomKilled()) this.exitDescription = 'signal: killed';
+      this.flushPartial();
+      this.startedWaiter?.(false);
+      this.startedWaiter = undefined;
+      this.readyWaiter?.({ t: 'init-error', payload: '' });
+      this.readyWaiter = undefined;
+      const c = this.collector;
+      this.collector = undefined;
+      c?.done('exit');
+      this.onExit?.();
+    });
+    return new Promise((resolve, reject) => {
+      this.startedWaiter = (ok) =>
+        ok ? resolve() : reject(new Error(`sandbox ${this.id} failed to start (${this.exitDescription}): ${this.stray.join(' | ')}`));
+    });
+  }
+
+  private send(m: HostMessage): void {
+    try {
+      this.child?.send(m);
+    } catch {
+      // the exit handler reports the death
+    }
+  }
+
+  private onMessage(m: AgentMessage): void {
+    switch (m.t) {
+      case 'started':
+        this.startedWaiter?.(true);
+        this.startedWaiter = undefined;
+        return;
+      case 'ready':
+      case 'init-error': {
+        const c = this.collector;
+        if (c) {
+          c.result = { ok: m.t === 'ready', payload: m.t === 'init-error' ? m.payload : '' };
+          this.maybeDone();
+        }
+        return;
+      }
+      case 'log':
+        this.collector?.logs.push({ time: m.time, message: m.message });
+        return;
+      case 'result': {
+        const c = this.collector;
+        if (c && c.id === m.requestId) {
+          c.result = { ok: m.ok, payload: m.payload };
+          this.maybeDone();
+        }
+        return;
+      }
+    }
+  }
+
+  private onOutput(data: string): void {
+    this.buf += data;
+    for (;;) {
+      const marker = this.buf.indexOf(DONE_MARKER);
+      const nl = this.buf.indexOf('\n');
+      if (marker >= 0 && (nl < 0 || marker < nl)) {
+        const end = this.buf.indexOf('\n', marker);
+        if (end < 0) return;
+        if (marker > 0) this.pushLine(this.buf.slice(0, marker));
+        const id = this.buf.slice(marker + DONE_MARKER.length, end);
+        this.buf = this.buf.slice(end + 1);
+        if (this.collector && (this.collector.id === id || id === 'init')) {
+          this.collector.flushed = true;
+          this.maybeDone();
+        }
+        continue;
+      }
+      if (nl < 0) return;
+      this.pushLine(this.buf.slice(0, nl));
+      this.buf = this.buf.slice(nl + 1);
+    }
+  }
+
+  private flushPartial(): void {
+    if (this.buf) this.pushLine(this.buf);
+    this.buf = '';
+  }
+
+  private pushLine(line: string): void {
+    const l = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (this.collector) this.collector.logs.push({ time: this.opts.clock.now(), message: l });
+    else this.stray = [...this.stray.slice(-9), l];
+  }
+
+  private maybeDone(): void {
+    const c = this.collector;
+    if (c && c.result && c.flushed) {
+      this.collector = undefined;
+      c.done('complete');
+    }
+  }
+
+  /** Stages the code by hard-link (copy across filesystems) into /var/task. */
+  stage(codeDir: string): void {
+    linkTree(codeDir, this.opts.stagingDir);
+  }
+
+  private run(id: string, msg: HostMessage): Promise<{ outcome: 'complete' | 'exit'; logs: LogLine[]; result?: { ok: boolean; payload: string } }> {
+    return new Promise((resolve) => {
+      const c: Collector = {
+        id,
+        logs: [],
+        flushed: false,
+        done: (outcome) => resolve({ outcome, logs: c.logs, result: c.result }),
+      };
+      if (this.exited) {
+        resolve({ outcome: 'exit', logs: [] });
+        return;
+      }
+      this.collector = c;
+      this.send(msg);
+    });
+  }
+
+  init(msg: Extract<HostMessage, { t: 'init' }>) {
+    return this.run('init', msg);
+  }
+
+  invoke(msg: Extract<HostMessage, { t: 'invoke' }>) {
+    return this.run(msg.requestId, msg);
+  }
+
+  peakMemoryBytes(): number {
+    if (this.cgroup) return this.cgroup.peakBytes();
+    const pid = this.child?.pid;
+    if (pid) {
+      try {
+        const status = readFileSafe(`/proc/${pid}/status`);
+        const m = /VmHWM:\s+(\d+) kB/.exec(status);
+        if (m) this.peakRss = Math.max(this.peakRss, Number(m[1]) * 1024);
+      } catch {
+        // gone
+      }
+    }
+    return this.peakRss;
+  }
+
+  kill(): void {
+    this.cgroup?.killAll();
+    try {
+      this.child?.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  waitExit(): Promise<void> {
+    if (this.exited || !this.child) return Promise.resolve();
+    return new Promise((r) => this.child!.once('exit', () => r()));
+  }
+
+  async dispose(): Promise<void> {
+    this.kill();
+    await Promise.race([this.waitExit(), new Promise((r) => setTimeout(r, 2000))]);
+    await this.cgroup?.remove();
+    rmSync(this.opts.stagingDir, { recursive: true, force: true });
+  }
+}
+
+function readFileSafe(p: string): string {
+  return readFileSync(p, 'utf8');
+}
+
+const SIGNALS: Record<number, string> = { 6: 'aborted', 9: 'killed', 11: 'segmentation fault', 15: 'terminated' };
+function signalName(s: NodeJS.Signals | number): string {
+  if (typeof s === 'number') return SIGNALS[s] ?? `signal ${s}`;
+  const map: Record<string, string> = { SIGKILL: 'killed', SIGTERM: 'terminated', SIGABRT: 'aborted', SIGSEGV: 'segmentation fault' };
+  return map[s] ?? s;
+}
+
+export function linkTree(src: string, dst: string): void {
+  for (const ent of readdirSync(src, { withFileTypes: true })) {
+    const s = join(src, ent.name);
+    const d = join(dst, ent.name);
+    if (ent.isDirectory()) {
+      mkdirSync(d, { mode: 0o755 });
+      linkTree(s, d);
+    } else if (ent.isFile()) {
+      try {
+        linkSync(s, d);
+      } catch {
+        copyFileSync(s, d);
+      }
+    } else if (ent.isSymbolicLink()) {
+      // Recreated, never followed: a link resolves inside the sandbox, not on the host.
+      symlinkSync(readlinkSync(s), d);
+    }
+  }
+}
