@@ -87,6 +87,8 @@ export function extractZip(zip: Buffer, dir: string): void {
 /** Makes sure `<cacheDir>/<hex>` holds the extracted code; returns the directory. */
 export class CodeCache {
   private readonly pending = new Map<string, Promise<string>>();
+  /** Extracted directories this process has seen (skips a stat per invoke). */
+  private readonly ready = new Map<string, string>();
 
   constructor(
     private readonly cacheDir: string,
@@ -110,8 +112,13 @@ export class CodeCache {
 
   /** The extracted directory, re-extracted from the blob when this node does not have it. */
   ensure(hex: string): Promise<string> | string {
+    const known = this.ready.get(hex);
+    if (known) return known;
     const dir = this.dirFor(hex);
-    if (existsSync(dir)) return dir;
+    if (existsSync(dir)) {
+      this.ready.set(hex, dir);
+      return dir;
+    }
     let p = this.pending.get(hex);
     if (!p) {
       p = (async () => {

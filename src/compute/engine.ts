@@ -1387,9 +1387,17 @@ export class LambdaEngine {
     this.usageFlushing = this.usageFlushing
       .then(() =>
         this.deps.store.transaction(async (tx) => {
+          // One row per function and flush (a batch of records), not one row per invocation.
+          const groups = new Map<string, UsageRecord[]>();
           for (const u of batch) {
-            const key = `${u.accountId}/${u.region}/${u.functionName}/${String(u.time).padStart(15, '0')}/${u.requestId}`;
-            await tx.put(COLLECTIONS.usage, key, u);
+            const k = `${u.accountId}/${u.region}/${u.functionName}/`;
+            const g = groups.get(k);
+            if (g) g.push(u);
+            else groups.set(k, [u]);
+          }
+          for (const [k, records] of groups) {
+            const key = `${k}${String(records[0].time).padStart(15, '0')}/${records[0].requestId}`;
+            await tx.put(COLLECTIONS.usage, key, records);
           }
         }),
       )
@@ -1401,9 +1409,9 @@ export class LambdaEngine {
   async usage(scope: Scope, opts: { functionName?: string; limit?: number } = {}): Promise<UsageRecord[]> {
     await this.flushUsage();
     const prefix = opts.functionName ? `${functionKey(scope, opts.functionName)}/` : scopePrefix(scope);
-    return (await this.deps.store.scan<UsageRecord>(COLLECTIONS.usage, { prefix, limit: opts.limit })).map(
-      (e) => e.value,
-    );
+    const rows = await this.deps.store.scan<UsageRecord[]>(COLLECTIONS.usage, { prefix });
+    const out = rows.flatMap((e) => e.value).sort((a, b) => a.time - b.time);
+    return opts.limit !== undefined ? out.slice(0, opts.limit) : out;
   }
 
   async close(): Promise<void> {
