@@ -1,0 +1,670 @@
+/**
+ * CloudWatch Logs engine: log groups, streams and events on the Store, and the LogSink that
+ * function logs are appended to (buffered, flushed in one transaction every ~50 ms).
+ *
+ * Key design (collections are per kind; `:` never occurs in group or stream names):
+ *   logs.groups   `<account>:<region>:<group>`
+ *   logs.streams  `<account>:<region>:<group>:<stream>`
+ *   logs.events   `<account>:<region>:<group>:<stream>:<pos>`   one stream, by time
+ *   logs.gevents  `<account>:<region>:<group>:<pos>:<stream>`   whole group, by time (FilterLogEvents)
+ * `<pos>` is 36 digits: the event timestamp (15) + ingestion time (15) + a counter (6), so a
+ * range scan of a time window is a key range, and a page boundary is a key.
+ */
+import type { Store, Transaction } from '../storage/store.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { LogEventInput, LogSink, LogStreamRef } from '../core/log-sink.js';
+import { AwsError } from '../protocols/errors.js';
+
+export const GROUPS = 'logs.groups';
+export const STREAMS = 'logs.streams';
+export const EVENTS = 'logs.events';
+export const GROUP_EVENTS = 'logs.gevents';
+
+const EVENT_OVERHEAD = 26;
+const MAX_BATCH_BYTES = 1_048_576;
+const MAX_BATCH_EVENTS = 10_000;
+const MAX_READ_BYTES = 1_048_576;
+const DAY_MS = 24 * 3600 * 1000;
+const ZEROS21 = '0'.repeat(21);
+
+export interface LogGroup {
+  logGroupName: string;
+  creationTime: number;
+  retentionInDays?: number;
+  metricFilterCount: number;
+  arn: string;
+  logGroupArn: string;
+  storedBytes: number;
+  logGroupClass: string;
+}
+
+export interface LogStream {
+  logStreamName: string;
+  creationTime: number;
+  firstEventTimestamp?: number;
+  lastEventTimestamp?: number;
+  lastIngestionTime?: number;
+  uploadSequenceToken: string;
+  arn: string;
+  storedBytes: number;
+}
+
+interface StoredEvent {
+  t: number;
+  m: string;
+  i: number;
+}
+interface StoredGroupEvent extends StoredEvent {
+  s: string;
+}
+
+export interface OutputLogEvent {
+  timestamp: number;
+  message: string;
+  ingestionTime: number;
+}
+
+export interface FilteredLogEvent extends OutputLogEvent {
+  logStreamName: string;
+  eventId: string;
+}
+
+export interface Scope {
+  accountId: string;
+  region: string;
+}
+
+const pad15 = (n: number) =>
+  String(Math.max(0, Math.min(Math.trunc(n), 999_999_999_999_999))).padStart(15, '0');
+const groupKey = (s: Scope, g: string) => `${s.accountId}:${s.region}:${g}`;
+const streamKey = (s: Scope, g: string, st: string) => `${s.accountId}:${s.region}:${g}:${st}`;
+
+export const notFoundGroup = () =>
+  new AwsError('ResourceNotFoundException', 'The specified log group does not exist.', 400);
+export const notFoundStream = () =>
+  new AwsError('ResourceNotFoundException', 'The specified log stream does not exist.', 400);
+export const invalidParameter = (message: string) => new AwsError('InvalidParameterException', message, 400);
+
+const GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
+export function validateGroupName(name: unknown): string {
+  if (typeof name !== 'string' || !GROUP_NAME.test(name)) {
+    throw invalidParameter(
+      `1 validation error detected: Value '${String(name)}' at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+`,
+    );
+  }
+  return name;
+}
+export function validateStreamName(name: unknown): string {
+  if (typeof name !== 'string' || name.length < 1 || name.length > 512 || /[:*]/.test(name)) {
+    throw invalidParameter(
+      `1 validation error detected: Value '${String(name)}' at 'logStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*`,
+    );
+  }
+  return name;
+}
+
+/** Plain filter terms: every whitespace-separated term (or "quoted phrase") must occur. */
+export function compileFilterPattern(pattern: string | undefined): (message: string) => boolean {
+  const p = (pattern ?? '').trim();
+  if (p === '') return () => true;
+  if (p.startsWith('{') || p.startsWith('[')) {
+    throw invalidParameter(
+      'Invalid filter pattern: JSON and space-delimited filter patterns are not supported yet.',
+    );
+  }
+  const terms: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
+  for (let m = re.exec(p); m; m = re.exec(p))
+    terms.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]);
+  return (message) => terms.every((t) => message.includes(t));
+}
+
+function encodeToken(s: string): string {
+  return Buffer.from(s, 'utf8').toString('base64url');
+}
+function decodeToken(t: unknown): string {
+  if (typeof t !== 'string' || t === '') throw invalidParameter('The specified nextToken is invalid.');
+  return Buffer.from(t, 'base64url').toString('utf8');
+}
+
+export interface LogsEngineOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** How long appended events wait before a batch write (default 50 ms). */
+  flushIntervalMs?: number;
+}
+
+interface PendingEvent {
+  ref: LogStreamRef;
+  event: LogEventInput;
+}
+
+interface WriteItem {
+  scope: Scope;
+  group: string;
+  stream: string;
+  timestamp: number;
+  message: string;
+}
+
+export class LogsEngine implements LogSink {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly flushIntervalMs: number;
+  private pending: PendingEvent[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private counter = 0;
+  private closed = false;
+
+  constructor(opts: LogsEngineOptions) {
+    this.store = opts.store;
+    this.clock = opts.clock;
+    this.logger = opts.logger;
+    this.flushIntervalMs = opts.flushIntervalMs ?? 50;
+  }
+
+  // ---- LogSink ---------------------------------------------------------------------------
+
+  append(ref: LogStreamRef, events: LogEventInput[]): void {
+    if (events.length === 0) return;
+    for (const event of events) this.pending.push({ ref, event });
+    if (!this.timer && !this.closed) {
+      this.timer = setTimeout(() => void this.flush(), this.flushIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length > 0) {
+      this.writing = this.writing.then(() => this.writeSinkBatch(batch));
+    }
+    return this.writing;
+  }
+
+  /** Flushes and stops the timer; later appends are still accepted and written by flush(). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  private async writeSinkBatch(batch: PendingEvent[]): Promise<void> {
+    const items: WriteItem[] = batch.map(({ ref, event }) => ({
+      scope: { accountId: ref.accountId, region: ref.region },
+      group: ref.group,
+      stream: ref.stream,
+      timestamp: event.timestamp,
+      message: event.message,
+    }));
+    try {
+      await this.store.transaction((tx) => this.writeItems(tx, items, true));
+    } catch (e) {
+      this.logger.error('dropping log events: the batch could not be stored', {
+        count: items.length,
+        err: e,
+      });
+    }
+  }
+
+  /** Writes events, updating stream/group statistics; with autoCreate, missing groups/streams are made. */
+  private async writeItems(tx: Transaction, items: WriteItem[], autoCreate: boolean): Promise<void> {
+    const now = this.clock.now();
+    const streams = new Map<string, { scope: Scope; group: string; stream: string; value?: LogStream }>();
+    const groupBytes = new Map<string, { scope: Scope; group: string; bytes: number }>();
+    for (const it of items) {
+      const sk = streamKey(it.scope, it.group, it.stream);
+      if (!streams.has(sk)) streams.set(sk, { scope: it.scope, group: it.group, stream: it.stream });
+    }
+    for (const [sk, s] of streams) {
+      let value = await tx.get<LogStream>(STREAMS, sk);
+      if (!value) {
+        if (!autoCreate) throw notFoundStream();
+        const gk = groupKey(s.scope, s.group);
+        if (!(await tx.get(GROUPS, gk))) await tx.put(GROUPS, gk, newGroup(s.scope, s.group, now));
+        value = newStream(s.scope, s.group, s.stream, now);
+      }
+      s.value = value;
+    }
+    for (const it of items) {
+      const pos = pad15(it.timestamp) + pad15(now) + String(this.counter++ % 1_000_000).padStart(6, '0');
+      const base = `${it.scope.accountId}:${it.scope.region}:${it.group}`;
+      await tx.put<StoredEvent>(EVENTS, `${base}:${it.stream}:${pos}`, {
+        t: it.timestamp,
+        m: it.message,
+        i: now,
+      });
+      await tx.put<StoredGroupEvent>(GROUP_EVENTS, `${base}:${pos}:${it.stream}`, {
+        t: it.timestamp,
+        m: it.message,
+        i: now,
+        s: it.stream,
+      });
+      const s = streams.get(`${base}:${it.stream}`)!.value!;
+      const bytes = Buffer.byteLength(it.message) + EVENT_OVERHEAD;
+      s.firstEventTimestamp = Math.min(s.firstEventTimestamp ?? it.timestamp, it.timestamp);
+      s.lastEventTimestamp = Math.max(s.lastEventTimestamp ?? it.timestamp, it.timestamp);
+      s.lastIngestionTime = now;
+      s.storedBytes += bytes;
+      const g = groupBytes.get(base) ?? { scope: it.scope, group: it.group, bytes: 0 };
+      g.bytes += bytes;
+      groupBytes.set(base, g);
+    }
+    for (const [sk, s] of streams) {
+      s.value!.uploadSequenceToken = sequenceToken(now, this.counter);
+      await tx.put(STREAMS, sk, s.value);
+    }
+    for (const g of groupBytes.values()) {
+      const gk = groupKey(g.scope, g.group);
+      const group = await tx.get<LogGroup>(GROUPS, gk);
+      if (group) {
+        group.storedBytes += g.bytes;
+        await tx.put(GROUPS, gk, group);
+      }
+    }
+  }
+
+  // ---- groups ----------------------------------------------------------------------------
+
+  async createLogGroup(scope: Scope, name: string, opts: { logGroupClass?: string } = {}): Promise<void> {
+    validateGroupName(name);
+    const created = await this.store.insert(GROUPS, groupKey(scope, name), {
+      ...newGroup(scope, name, this.clock.now()),
+      ...(opts.logGroupClass ? { logGroupClass: opts.logGroupClass } : {}),
+    });
+    if (!created)
+      throw new AwsError('ResourceAlreadyExistsException', 'The specified log group already exists', 400);
+  }
+
+  async deleteLogGroup(scope: Scope, name: string): Promise<void> {
+    validateGroupName(name);
+    const gk = groupKey(scope, name);
+    await this.store.transaction(async (tx) => {
+      if (!(await tx.delete(GROUPS, gk))) throw notFoundGroup();
+      await tx.deleteRange(STREAMS, { prefix: gk + ':' });
+      await tx.deleteRange(EVENTS, { prefix: gk + ':' });
+      await tx.deleteRange(GROUP_EVENTS, { prefix: gk + ':' });
+    });
+  }
+
+  async getLogGroup(scope: Scope, name: string): Promise<LogGroup | undefined> {
+    return this.store.get<LogGroup>(GROUPS, groupKey(scope, name));
+  }
+
+  async putRetentionPolicy(scope: Scope, name: string, days: number | undefined): Promise<void> {
+    const gk = groupKey(scope, name);
+    await this.store.transaction(async (tx) => {
+      const g = await tx.get<LogGroup>(GROUPS, gk);
+      if (!g) throw notFoundGroup();
+      if (days === undefined) delete g.retentionInDays;
+      else g.retentionInDays = days;
+      await tx.put(GROUPS, gk, g);
+    });
+  }
+
+  async describeLogGroups(
+    scope: Scope,
+    opts: { prefix?: string; limit?: number; nextToken?: string },
+  ): Promise<{ logGroups: LogGroup[]; nextToken?: string }> {
+    const limit = checkLimit(opts.limit, 50, 50);
+    const base = `${scope.accountId}:${scope.region}:`;
+    const rows = await this.store.scan<LogGroup>(GROUPS, {
+      prefix: base + (opts.prefix ?? ''),
+      after: opts.nextToken !== undefined ? base + decodeToken(opts.nextToken) : undefined,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit).map((r) => r.value);
+    return {
+      logGroups: page,
+      nextToken: rows.length > limit ? encodeToken(page[page.length - 1].logGroupName) : undefined,
+    };
+  }
+
+  // ---- streams ---------------------------------------------------------------------------
+
+  async createLogStream(scope: Scope, group: string, stream: string): Promise<void> {
+    validateGroupName(group);
+    validateStreamName(stream);
+    await this.store.transaction(async (tx) => {
+      if (!(await tx.get(GROUPS, groupKey(scope, group)))) throw notFoundGroup();
+      const ok = await tx.insert(
+        STREAMS,
+        streamKey(scope, group, stream),
+        newStream(scope, group, stream, this.clock.now()),
+      );
+      if (!ok)
+        throw new AwsError('ResourceAlreadyExistsException', 'The specified log stream already exists', 400);
+    });
+  }
+
+  async deleteLogStream(scope: Scope, group: string, stream: string): Promise<void> {
+    const sk = streamKey(scope, group, stream);
+    await this.store.transaction(async (tx) => {
+      if (!(await tx.get(GROUPS, groupKey(scope, group)))) throw notFoundGroup();
+      if (!(await tx.delete(STREAMS, sk))) throw notFoundStream();
+      await tx.deleteRange(EVENTS, { prefix: sk + ':' });
+      const gk = groupKey(scope, group) + ':';
+      const suffix = ':' + stream;
+      const rows = await tx.scan<StoredGroupEvent>(GROUP_EVENTS, { prefix: gk });
+      for (const r of rows)
+        if (r.key.endsWith(suffix) && r.value.s === stream) await tx.delete(GROUP_EVENTS, r.key);
+    });
+  }
+
+  async describeLogStreams(
+    scope: Scope,
+    group: string,
+    opts: { prefix?: string; orderBy?: string; descending?: boolean; limit?: number; nextToken?: string },
+  ): Promise<{ logStreams: LogStream[]; nextToken?: string }> {
+    const limit = checkLimit(opts.limit, 50, 50);
+    const gk = groupKey(scope, group);
+    if (!(await this.store.get(GROUPS, gk))) throw notFoundGroup();
+    const orderBy = opts.orderBy ?? 'LogStreamName';
+    if (orderBy !== 'LogStreamName' && orderBy !== 'LastEventTime') {
+      throw invalidParameter(
+        `1 validation error detected: Value '${orderBy}' at 'orderBy' failed to satisfy constraint: Member must satisfy enum value set: [LogStreamName, LastEventTime]`,
+      );
+    }
+    const base = gk + ':';
+    if (orderBy === 'LastEventTime') {
+      if (opts.prefix) throw invalidParameter('Cannot order by LastEventTime with a logStreamNamePrefix.');
+      const all = (await this.store.scan<LogStream>(STREAMS, { prefix: base })).map((r) => r.value);
+      const t = (s: LogStream) => s.lastEventTimestamp ?? 0;
+      all.sort((a, b) => t(a) - t(b) || (a.logStreamName < b.logStreamName ? -1 : 1));
+      if (opts.descending) all.reverse();
+      const offset = opts.nextToken !== undefined ? Number(decodeToken(opts.nextToken)) : 0;
+      if (!Number.isInteger(offset) || offset < 0)
+        throw invalidParameter('The specified nextToken is invalid.');
+      const page = all.slice(offset, offset + limit);
+      return {
+        logStreams: page,
+        nextToken: offset + limit < all.length ? encodeToken(String(offset + limit)) : undefined,
+      };
+    }
+    const prefix = base + (opts.prefix ?? '');
+    const token = opts.nextToken !== undefined ? base + decodeToken(opts.nextToken) : undefined;
+    const rows = await this.store.scan<LogStream>(STREAMS, {
+      prefix,
+      ...(token ? (opts.descending ? { end: token } : { after: token }) : {}),
+      reverse: opts.descending ?? false,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit).map((r) => r.value);
+    return {
+      logStreams: page,
+      nextToken: rows.length > limit ? encodeToken(page[page.length - 1].logStreamName) : undefined,
+    };
+  }
+
+  // ---- events ----------------------------------------------------------------------------
+
+  async putLogEvents(
+    scope: Scope,
+    group: string,
+    stream: string,
+    events: LogEventInput[],
+  ): Promise<{
+    nextSequenceToken: string;
+    rejectedLogEventsInfo?: {
+      tooNewLogEventStartIndex?: number;
+      tooOldLogEventEndIndex?: number;
+      expiredLogEventEndIndex?: number;
+    };
+  }> {
+    if (!Array.isArray(events) || events.length === 0) {
+      throw invalidParameter(
+        "1 validation error detected: Value '[]' at 'logEvents' failed to satisfy constraint: Member must have length greater than or equal to 1",
+      );
+    }
+    if (events.length > MAX_BATCH_EVENTS) {
+      throw invalidParameter(
+        `1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have length less than or equal to ${MAX_BATCH_EVENTS}`,
+      );
+    }
+    let bytes = 0;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i];
+      if (!e || typeof e.message !== 'string' || typeof e.timestamp !== 'number') {
+        throw invalidParameter('Each log event needs a numeric timestamp and a string message.');
+      }
+      if (e.message.length === 0) {
+        throw invalidParameter(
+          `1 validation error detected: Value '' at 'logEvents.${i + 1}.member.message' failed to satisfy constraint: Member must have length greater than or equal to 1`,
+        );
+      }
+      if (i > 0 && e.timestamp < events[i - 1].timestamp) {
+        throw invalidParameter('Log events in a single PutLogEvents request must be in chronological order.');
+      }
+      bytes += Buffer.byteLength(e.message) + EVENT_OVERHEAD;
+    }
+    if (bytes > MAX_BATCH_BYTES)
+      throw invalidParameter(`Upload too large: ${bytes} bytes exceeds limit of ${MAX_BATCH_BYTES}`);
+    if (events[events.length - 1].timestamp - events[0].timestamp > DAY_MS) {
+      throw invalidParameter(
+        'The batch of log events in a single PutLogEvents request cannot span more than 24 hours.',
+      );
+    }
+    const now = this.clock.now();
+    const info: {
+      tooNewLogEventStartIndex?: number;
+      tooOldLogEventEndIndex?: number;
+      expiredLogEventEndIndex?: number;
+    } = {};
+    const accepted: WriteItem[] = [];
+    let retention: number | undefined;
+    return this.store.transaction(async (tx) => {
+      const g = await tx.get<LogGroup>(GROUPS, groupKey(scope, group));
+      if (!g) throw notFoundGroup();
+      if (!(await tx.get(STREAMS, streamKey(scope, group, stream)))) throw notFoundStream();
+      retention = g.retentionInDays;
+      accepted.length = 0;
+      delete info.tooNewLogEventStartIndex;
+      delete info.tooOldLogEventEndIndex;
+      delete info.expiredLogEventEndIndex;
+      events.forEach((e, i) => {
+        if (e.timestamp > now + 2 * 3600 * 1000) {
+          if (info.tooNewLogEventStartIndex === undefined) info.tooNewLogEventStartIndex = i;
+        } else if (e.timestamp < now - 14 * DAY_MS) {
+          info.tooOldLogEventEndIndex = i + 1;
+        } else if (retention !== undefined && e.timestamp < now - retention * DAY_MS) {
+          info.expiredLogEventEndIndex = i + 1;
+        } else {
+          accepted.push({ scope, group, stream, timestamp: e.timestamp, message: e.message });
+        }
+      });
+      if (accepted.length) await this.writeItems(tx, accepted, false);
+      return {
+        nextSequenceToken: sequenceToken(now, this.counter),
+        ...(Object.keys(info).length ? { rejectedLogEventsInfo: { ...info } } : {}),
+      };
+    });
+  }
+
+  async getLogEvents(
+    scope: Scope,
+    group: string,
+    stream: string,
+    opts: {
+      startTime?: number;
+      endTime?: number;
+      limit?: number;
+      nextToken?: string;
+      startFromHead?: boolean;
+    },
+  ): Promise<{ events: OutputLogEvent[]; nextForwardToken: string; nextBackwardToken: string }> {
+    const limit = checkLimit(opts.limit, 10_000, 10_000);
+    const sk = streamKey(scope, group, stream);
+    if (!(await this.store.get(STREAMS, sk))) {
+      if (!(await this.store.get(GROUPS, groupKey(scope, group)))) throw notFoundGroup();
+      throw notFoundStream();
+    }
+    const prefix = sk + ':';
+    const lo = prefix + (opts.startTime !== undefined ? pad15(opts.startTime) + ZEROS21 : '');
+    const hi = prefix + (opts.endTime !== undefined ? pad15(opts.endTime) + ZEROS21 : '~');
+    let dir: 'f' | 'b';
+    let pos: string | undefined;
+    if (opts.nextToken !== undefined) {
+      const m = /^([fb])\/(\d{36})$/.exec(opts.nextToken);
+      if (!m) throw invalidParameter('The specified nextToken is invalid.');
+      dir = m[1] as 'f' | 'b';
+      pos = m[2];
+    } else {
+      dir = opts.startFromHead ? 'f' : 'b';
+    }
+    let rows;
+    if (dir === 'f') {
+      const after = pos !== undefined ? prefix + pos : undefined;
+      rows = await this.store.scan<StoredEvent>(EVENTS, {
+        ...(after !== undefined && after >= lo ? { after } : { start: lo }),
+        end: hi,
+        limit,
+      });
+    } else {
+      const end = pos !== undefined && prefix + pos < hi ? prefix + pos : hi;
+      rows = await this.store.scan<StoredEvent>(EVENTS, { start: lo, end, limit, reverse: true });
+      rows.reverse();
+    }
+    // Keep the reply under 1 MB, dropping from the far end of the read direction.
+    let size = 0;
+    let cut = rows.length;
+    const order = dir === 'f' ? rows : [...rows].reverse();
+    for (let i = 0; i < order.length; i++) {
+      size += Buffer.byteLength(order[i].value.m) + EVENT_OVERHEAD;
+      if (size > MAX_READ_BYTES) {
+        cut = i;
+        break;
+      }
+    }
+    if (cut < rows.length) rows = dir === 'f' ? rows.slice(0, cut) : rows.slice(rows.length - cut);
+    const events = rows.map((r) => ({ timestamp: r.value.t, message: r.value.m, ingestionTime: r.value.i }));
+    const first = rows.length ? rows[0].key.slice(prefix.length) : undefined;
+    const last = rows.length ? rows[rows.length - 1].key.slice(prefix.length) : undefined;
+    const zero = '0'.repeat(36);
+    const lowPos = opts.startTime !== undefined ? pad15(opts.startTime - 1) + '9'.repeat(21) : zero;
+    return {
+      events,
+      nextForwardToken: last
+        ? `f/${last}`
+        : dir === 'f' && pos !== undefined
+          ? `f/${pos}`
+          : `f/${pos ?? lowPos}`,
+      nextBackwardToken: first
+        ? `b/${first}`
+        : dir === 'b' && pos !== undefined
+          ? `b/${pos}`
+          : `b/${pos ?? lowPos}`,
+    };
+  }
+
+  async filterLogEvents(
+    scope: Scope,
+    group: string,
+    opts: {
+      logStreamNames?: string[];
+      logStreamNamePrefix?: string;
+      startTime?: number;
+      endTime?: number;
+      filterPattern?: string;
+      limit?: number;
+      nextToken?: string;
+    },
+  ): Promise<{ events: FilteredLogEvent[]; nextToken?: string; searchedLogStreams: unknown[] }> {
+    const limit = checkLimit(opts.limit, 10_000, 10_000);
+    const gk = groupKey(scope, group);
+    if (!(await this.store.get(GROUPS, gk))) throw notFoundGroup();
+    if (opts.logStreamNames && opts.logStreamNamePrefix) {
+      throw invalidParameter('logStreamNames and logStreamNamePrefix are mutually exclusive');
+    }
+    const matches = compileFilterPattern(opts.filterPattern);
+    const names = opts.logStreamNames ? new Set(opts.logStreamNames) : undefined;
+    const prefix = gk + ':';
+    const lo = prefix + (opts.startTime !== undefined ? pad15(opts.startTime) + ZEROS21 : '');
+    const hi = prefix + (opts.endTime !== undefined ? pad15(opts.endTime) + ZEROS21 : '~');
+    let cursor = opts.nextToken !== undefined ? prefix + decodeToken(opts.nextToken) : undefined;
+    if (cursor !== undefined && !cursor.startsWith(prefix))
+      throw invalidParameter('The specified nextToken is invalid.');
+    const events: FilteredLogEvent[] = [];
+    let scanned = 0;
+    const maxScan = 100_000;
+    let exhausted = false;
+    let size = 0;
+    while (events.length < limit && scanned < maxScan) {
+      const rows = await this.store.scan<StoredGroupEvent>(GROUP_EVENTS, {
+        ...(cursor !== undefined && cursor >= lo ? { after: cursor } : { start: lo }),
+        end: hi,
+        limit: 1000,
+      });
+      if (rows.length === 0) {
+        exhausted = true;
+        break;
+      }
+      for (const r of rows) {
+        scanned++;
+        cursor = r.key;
+        const e = r.value;
+        if (names && !names.has(e.s)) continue;
+        if (opts.logStreamNamePrefix && !e.s.startsWith(opts.logStreamNamePrefix)) continue;
+        if (!matches(e.m)) continue;
+        size += Buffer.byteLength(e.m) + EVENT_OVERHEAD;
+        const pos = r.key.slice(prefix.length, prefix.length + 36);
+        events.push({ logStreamName: e.s, timestamp: e.t, message: e.m, ingestionTime: e.i, eventId: pos });
+        if (events.length >= limit || size >= MAX_READ_BYTES) break;
+      }
+      if (size >= MAX_READ_BYTES) break;
+      if (rows.length < 1000 && events.length < limit) {
+        exhausted = true;
+        break;
+      }
+    }
+    return {
+      events,
+      nextToken: !exhausted && cursor !== undefined ? encodeToken(cursor.slice(prefix.length)) : undefined,
+      searchedLogStreams: [],
+    };
+  }
+}
+
+function checkLimit(limit: number | undefined, max: number, dflt: number): number {
+  if (limit === undefined || limit === null) return dflt;
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
+    throw invalidParameter(
+      `1 validation error detected: Value '${String(limit)}' at 'limit' failed to satisfy constraint: Member must have value ${limit < 1 ? 'greater than or equal to 1' : `less than or equal to ${max}`}`,
+    );
+  }
+  return limit;
+}
+
+function sequenceToken(now: number, counter: number): string {
+  return pad15(now) + String(counter).padStart(41, '0');
+}
+
+function newGroup(scope: Scope, name: string, now: number): LogGroup {
+  const logGroupArn = `arn:aws:logs:${scope.region}:${scope.accountId}:log-group:${name}`;
+  return {
+    logGroupName: name,
+    creationTime: now,
+    metricFilterCount: 0,
+    arn: `${logGroupArn}:*`,
+    logGroupArn,
+    storedBytes: 0,
+    logGroupClass: 'STANDARD',
+  };
+}
+
+function newStream(scope: Scope, group: string, stream: string, now: number): LogStream {
+  return {
+    logStreamName: stream,
+    creationTime: now,
+    uploadSequenceToken: sequenceToken(now, 0),
+    arn: `arn:aws:logs:${scope.region}:${scope.accountId}:log-group:${group}:log-stream:${stream}`,
+    storedBytes: 0,
+  };
+}

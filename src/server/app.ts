@@ -1,0 +1,159 @@
+/**
+ * Wires one Nimbus process: Store, CloudWatch Logs, STS, the front door (TCP + Unix socket).
+ * `startNimbus(config)` resolves once requests are being served; `close()` shuts down
+ * gracefully (stop accepting, finish in-flight requests within a bound, flush logs, close
+ * the store).
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { NimbusConfig } from '../core/config.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import type { Store } from '../storage/store.js';
+import { openStore } from '../storage/index.js';
+import { LogsEngine } from '../monitor/logs.js';
+import { createLogsService } from '../monitor/logs-api.js';
+import { Auth } from './auth.js';
+import { FrontDoor } from './http-server.js';
+import { createStsService } from './sts.js';
+import type { Service } from './service.js';
+
+export interface IsolationInfo {
+  level: string;
+  reason?: string;
+}
+
+/** What service factories receive: the shared pieces of this process. */
+export interface NimbusCore {
+  config: NimbusConfig;
+  clock: Clock;
+  logger: Logger;
+  store: Store;
+  auth: Auth;
+  logs: LogsEngine;
+  frontDoor: FrontDoor;
+}
+
+export interface ExtraServices {
+  services: Service[];
+  /** Called during shutdown after the front door stopped, before logs flush and the store closes. */
+  close?: () => Promise<void>;
+  /** Overrides the isolation report of the health endpoint. */
+  isolation?: () => IsolationInfo;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Isolation level reported by `/_nimbus/health` (the compute layer knows it). */
+  isolation?: () => IsolationInfo;
+  /** Services wired by others (Lambda, ...): built once the core is up. */
+  extraServices?: (core: NimbusCore) => Promise<ExtraServices | Service[]> | ExtraServices | Service[];
+  maxBodyBytes?: number;
+  /** How long shutdown waits for in-flight requests (default 10 s). */
+  shutdownGraceMs?: number;
+  /** Log flush interval (default 50 ms). */
+  logFlushIntervalMs?: number;
+}
+
+export interface Nimbus extends NimbusCore {
+  /** `http://host:port` */
+  endpoint: string;
+  port: number;
+  /** `<dataDir>/run/aws.sock`: the same APIs over a Unix socket (sandboxes use it). */
+  socketPath: string;
+  close(): Promise<void>;
+}
+
+export const NIMBUS_VERSION = readVersion();
+
+function readVersion(): string {
+  for (const rel of ['../../../package.json', '../../package.json']) {
+    try {
+      return JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')).version as string;
+    } catch {
+      // try the next layout
+    }
+  }
+  return '0.0.0';
+}
+
+export async function startNimbus(config: NimbusConfig, opts: StartOptions = {}): Promise<Nimbus> {
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? createLogger({ level: config.logLevel });
+  const startedAt = clock.now();
+  const dataDir = resolve(config.dataDir);
+  const store = await openStore({ storage: config.storage, dataDir, clock });
+  const logs = new LogsEngine({
+    store,
+    clock,
+    logger: logger.child({ component: 'logs' }),
+    flushIntervalMs: opts.logFlushIntervalMs,
+  });
+  const auth = new Auth({ mode: config.auth.mode, keys: config.auth.keys, clock });
+  const frontDoor = new FrontDoor({
+    logger: logger.child({ component: 'http' }),
+    auth,
+    region: config.region,
+    maxBodyBytes: opts.maxBodyBytes,
+  });
+  const core: NimbusCore = { config, clock, logger, store, auth, logs, frontDoor };
+
+  frontDoor.register(createStsService(auth));
+  frontDoor.register(createLogsService(logs));
+
+  // ---- extra services (the lead wires Lambda and the rest here) ----
+  let extra: ExtraServices = { services: [] };
+  if (opts.extraServices) {
+    const got = await opts.extraServices(core);
+    extra = Array.isArray(got) ? { services: got } : got;
+    for (const s of extra.services) frontDoor.register(s);
+  }
+  // ---- end of extra services ----
+
+  const isolation =
+    extra.isolation ?? opts.isolation ?? (() => ({ level: 'unknown', reason: 'no compute layer wired' }));
+  frontDoor.addInternalRoute('GET', '/_nimbus/health', async () => ({
+    body: {
+      status: 'ok',
+      version: NIMBUS_VERSION,
+      storage: { kind: store.kind, description: store.description },
+      isolation: isolation(),
+      uptimeSeconds: Math.floor((clock.now() - startedAt) / 1000),
+      services: frontDoor.serviceNames(),
+    },
+  }));
+
+  const socketPath = join(dataDir, 'run', 'aws.sock');
+  let port: number;
+  try {
+    port = await frontDoor.listen(config.port, config.host);
+    await frontDoor.listenUnix(socketPath);
+  } catch (e) {
+    await frontDoor.close(0);
+    await extra.close?.();
+    await logs.close();
+    await store.close();
+    throw e;
+  }
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const endpoint = `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}`;
+  logger.info('nimbus is serving', { endpoint, socketPath, storage: store.description });
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await frontDoor.close(opts.shutdownGraceMs ?? 10_000);
+      try {
+        await extra.close?.();
+      } catch (e) {
+        logger.error('a service failed to shut down', { err: e });
+      }
+      await logs.close();
+      await store.close();
+      rmSync(socketPath, { force: true });
+      logger.info('nimbus stopped');
+    })());
+
+  return { ...core, endpoint, port, socketPath, close };
+}

@@ -1,0 +1,480 @@
+/**
+ * The front door: one request handler for every AWS API, served over TCP and over a Unix
+ * socket (the way sandboxes reach Nimbus). Per request:
+ *
+ *   request id -> `/_nimbus/*` and other mounted prefixes -> body (size-capped, 413)
+ *   -> protocol: X-Amz-Target (JSON by prefix) | REST-JSON route (method + path)
+ *      | Query (form or query string with `Action`; service by the SigV4 scope's service
+ *      name, else by `Version`) -> SigV4 authentication -> operation -> encoded reply.
+ *
+ * Every reply carries `x-amzn-RequestId` and `x-amz-request-id`. Anything thrown that is not
+ * an AwsError is logged with its cause and answered as a 500 InternalFailure.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../core/logger.js';
+import { requestId as newRequestId } from '../core/ids.js';
+import { AwsError, commonErrors, toAwsError } from '../protocols/errors.js';
+import { decodeJsonBody, encodeJsonError, encodeJsonResult, parseTarget } from '../protocols/json.js';
+import { RestRouter, encodeRestBody, encodeRestJsonError } from '../protocols/rest-json.js';
+import { decodeQueryParams, parseForm } from '../protocols/query.js';
+import { encodeQueryError, encodeQueryResult } from '../protocols/xml.js';
+import type { Reply } from '../protocols/reply.js';
+import type {
+  JsonService,
+  QueryService,
+  RequestContext,
+  RestJsonService,
+  RestRoute,
+  Service,
+} from './service.js';
+import { parseSigV4, type Auth, type AuthFlavor, type SigV4Info } from './auth.js';
+
+export const DEFAULT_MAX_BODY_BYTES = 70 * 1024 * 1024;
+
+export interface FrontDoorOptions {
+  logger: Logger;
+  auth: Auth;
+  /** Region when the request names none (unsigned). */
+  region: string;
+  /** Largest accepted request body (default 70 MB: a 50 MB zip, base64-encoded, plus JSON). */
+  maxBodyBytes?: number;
+}
+
+/** A handler for a mounted path prefix: it owns the raw request and response. */
+export type RawHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+) => void | Promise<void>;
+
+export interface InternalRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: Buffer;
+}
+export type InternalHandler = (req: InternalRequest) => Promise<{ status?: number; body: unknown }>;
+
+const REQUEST_ID_HEADERS = ['x-amzn-RequestId', 'x-amz-request-id'] as const;
+
+interface Inflight {
+  controller: AbortController;
+}
+
+export class FrontDoor {
+  private readonly logger: Logger;
+  private readonly auth: Auth;
+  private readonly region: string;
+  readonly maxBodyBytes: number;
+  private readonly jsonByPrefix = new Map<string, JsonService>();
+  private readonly queryBySigningName = new Map<string, QueryService>();
+  private readonly queryByVersion = new Map<string, QueryService>();
+  private readonly rest = new RestRouter<{ service: RestJsonService; route: RestRoute }>();
+  private readonly internal = new Map<string, InternalHandler>();
+  private readonly mounts: { prefix: string; handler: RawHandler }[] = [];
+  private readonly registered: Service[] = [];
+  private readonly servers: Server[] = [];
+  private readonly inflight = new Set<Inflight>();
+  private drainWaiters: (() => void)[] = [];
+  private closing = false;
+
+  constructor(opts: FrontDoorOptions) {
+    this.logger = opts.logger;
+    this.auth = opts.auth;
+    this.region = opts.region;
+    this.maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  }
+
+  register(service: Service): void {
+    this.registered.push(service);
+    if (service.protocol === 'json') {
+      if (this.jsonByPrefix.has(service.targetPrefix))
+        throw new Error(`duplicate target prefix ${service.targetPrefix}`);
+      this.jsonByPrefix.set(service.targetPrefix, service);
+    } else if (service.protocol === 'query') {
+      this.queryBySigningName.set(service.signingName, service);
+      this.queryByVersion.set(service.version, service);
+    } else {
+      for (const route of service.routes) this.rest.add(route.method, route.path, { service, route });
+    }
+  }
+
+  /** Signing names of the registered services (for health). */
+  serviceNames(): string[] {
+    return [...new Set(this.registered.map((s) => s.signingName))].sort();
+  }
+
+  /** `GET /_nimbus/<name>` style routes: key is `METHOD /_nimbus/...`. */
+  addInternalRoute(method: string, path: string, handler: InternalHandler): void {
+    this.internal.set(`${method.toUpperCase()} ${path}`, handler);
+  }
+
+  /** Hands every request whose path starts with `prefix` (e.g. `/_api/`) to `handler`. */
+  mount(prefix: string, handler: RawHandler): void {
+    this.mounts.push({ prefix, handler });
+  }
+
+  readonly handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const requestId = newRequestId();
+    res.setHeader(REQUEST_ID_HEADERS[0], requestId);
+    res.setHeader(REQUEST_ID_HEADERS[1], requestId);
+    if (this.closing) res.setHeader('connection', 'close');
+    const entry: Inflight = { controller: new AbortController() };
+    this.inflight.add(entry);
+    res.on('close', () => {
+      if (!res.writableFinished) entry.controller.abort();
+      this.inflight.delete(entry);
+      if (this.inflight.size === 0 && this.drainWaiters.length) {
+        const w = this.drainWaiters;
+        this.drainWaiters = [];
+        for (const f of w) f();
+      }
+    });
+    this.dispatch(req, res, requestId, entry.controller.signal).catch((e) => {
+      this.logger.error('request failed outside the protocol layer', { requestId, err: e });
+      if (!res.headersSent) sendReply(res, encodeRestJsonError(commonErrors.internal()));
+      else res.destroy();
+    });
+  };
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, requestId: string, signal: AbortSignal) {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const rawQuery = q < 0 ? '' : url.slice(q + 1);
+    const method = req.method ?? 'GET';
+
+    if (path.charCodeAt(1) === 95 /* _ */) {
+      for (const m of this.mounts) {
+        if (path.startsWith(m.prefix)) return void (await m.handler(req, res, requestId));
+      }
+      if (path.startsWith('/_nimbus/')) {
+        const body = await this.readBody(req, res, (e) => encodeRestJsonError(e));
+        if (!body) return;
+        const h = this.internal.get(`${method} ${path}`);
+        if (!h) return sendReply(res, jsonReply(404, { message: `No such endpoint: ${method} ${path}` }));
+        const out = await h({ method, path, query: new URLSearchParams(rawQuery), body }).catch((e) => {
+          this.logger.error('internal endpoint failed', { requestId, path, err: e });
+          return { status: 500, body: { message: 'internal error' } };
+        });
+        return sendReply(res, jsonReply(out.status ?? 200, out.body));
+      }
+    }
+
+    const query = new URLSearchParams(rawQuery);
+    const target = req.headers['x-amz-target'];
+    if (typeof target === 'string') {
+      const t = parseTarget(target);
+      const service = t ? this.jsonByPrefix.get(t.prefix) : undefined;
+      const opts = service ?? { jsonVersion: jsonVersionOf(req) };
+      const body = await this.readBody(req, res, (e) => encodeJsonError(opts, e));
+      if (!body) return;
+      const reply = await this.runJson(service, t?.operation, req, path, query, body, requestId, signal);
+      return sendReply(res, reply);
+    }
+
+    const match = this.rest.match(method, path);
+    if (match) {
+      const body = await this.readBody(req, res, encodeRestJsonError);
+      if (!body) return;
+      const reply = await this.runRest(match.route, match.params, req, path, query, body, requestId, signal);
+      return sendReply(res, reply);
+    }
+
+    const contentType = req.headers['content-type'] ?? '';
+    if (query.has('Action') || contentType.startsWith('application/x-www-form-urlencoded')) {
+      const body = await this.readBody(req, res, (e) => encodeQueryError('', e, requestId));
+      if (!body) return;
+      const reply = await this.runQuery(req, path, query, body, requestId, signal);
+      return sendReply(res, reply);
+    }
+
+    await this.readBody(req, res, encodeRestJsonError);
+    if (res.headersSent) return;
+    if (this.rest.hasPath(path)) {
+      return sendReply(
+        res,
+        encodeRestJsonError(new AwsError('MethodNotAllowedException', 'Method Not Allowed', 405)),
+      );
+    }
+    sendReply(
+      res,
+      encodeRestJsonError(
+        new AwsError('UnknownOperationException', `No operation matches ${method} ${path}`, 404),
+      ),
+    );
+  }
+
+  private context(
+    req: IncomingMessage,
+    requestId: string,
+    accountId: string,
+    accessKeyId: string,
+    sig: SigV4Info | undefined,
+    signal: AbortSignal,
+    operation: string,
+    service: string,
+  ): RequestContext {
+    return {
+      requestId,
+      accountId,
+      accessKeyId,
+      region: sig?.region ?? this.region,
+      logger: this.logger.child({ requestId, service, operation }),
+      signal,
+      endpoint: `http://${req.headers.host ?? 'localhost'}`,
+    };
+  }
+
+  private async authenticate(
+    req: IncomingMessage,
+    path: string,
+    query: URLSearchParams,
+    body: Buffer,
+    flavor: AuthFlavor,
+  ): Promise<{ sig: SigV4Info | undefined; accountId: string; accessKeyId: string }> {
+    const sig = parseSigV4(req.headers, query);
+    const p = await this.auth.authenticate(
+      { method: req.method ?? 'GET', path, query, headers: req.headers, body },
+      sig,
+      flavor,
+    );
+    return { sig, accountId: p.accountId, accessKeyId: p.accessKeyId };
+  }
+
+  private async runJson(
+    service: JsonService | undefined,
+    operation: string | undefined,
+    req: IncomingMessage,
+    path: string,
+    query: URLSearchParams,
+    body: Buffer,
+    requestId: string,
+    signal: AbortSignal,
+  ): Promise<Reply> {
+    const opts = service ?? { jsonVersion: jsonVersionOf(req) };
+    try {
+      const who = await this.authenticate(req, path, query, body, 'json');
+      const op = service && operation ? service.operations[operation] : undefined;
+      if (!op || !Object.hasOwn(service!.operations, operation!)) throw commonErrors.unknownOperation();
+      const input = decodeJsonBody(body);
+      const ctx = this.context(
+        req,
+        requestId,
+        who.accountId,
+        who.accessKeyId,
+        who.sig,
+        signal,
+        operation!,
+        service!.signingName,
+      );
+      const output = await op(ctx, input);
+      return encodeJsonResult(opts, output);
+    } catch (e) {
+      return encodeJsonError(opts, this.toError(e, requestId));
+    }
+  }
+
+  private async runRest(
+    m: { service: RestJsonService; route: RestRoute },
+    params: Record<string, string>,
+    req: IncomingMessage,
+    path: string,
+    query: URLSearchParams,
+    body: Buffer,
+    requestId: string,
+    signal: AbortSignal,
+  ): Promise<Reply> {
+    try {
+      const who = await this.authenticate(req, path, query, body, 'rest-json');
+      const ctx = this.context(
+        req,
+        requestId,
+        who.accountId,
+        who.accessKeyId,
+        who.sig,
+        signal,
+        m.route.operation,
+        m.service.signingName,
+      );
+      const out = await m.route.handler(ctx, {
+        method: req.method ?? 'GET',
+        path,
+        pathParams: params,
+        query,
+        headers: req.headers,
+        body,
+        json: () => decodeJsonBody(body) as never,
+      });
+      const enc = encodeRestBody(out.body, out.headers ?? {});
+      return { status: out.status ?? 200, headers: enc.headers, body: enc.body };
+    } catch (e) {
+      return encodeRestJsonError(this.toError(e, requestId));
+    }
+  }
+
+  private async runQuery(
+    req: IncomingMessage,
+    path: string,
+    query: URLSearchParams,
+    body: Buffer,
+    requestId: string,
+    signal: AbortSignal,
+  ): Promise<Reply> {
+    let xmlns = '';
+    try {
+      const params = parseForm(body, query);
+      const sig = parseSigV4(req.headers, query);
+      const version = params.get('Version') ?? '';
+      const service =
+        (sig ? this.queryBySigningName.get(sig.service) : undefined) ?? this.queryByVersion.get(version);
+      if (service) xmlns = service.xmlNamespace;
+      const who = await this.authenticate(req, path, query, body, 'query');
+      const action = params.get('Action');
+      if (!action) throw commonErrors.missingAction();
+      if (!service || !Object.hasOwn(service.operations, action)) throw commonErrors.invalidAction(action);
+      const ctx = this.context(
+        req,
+        requestId,
+        who.accountId,
+        who.accessKeyId,
+        who.sig,
+        signal,
+        action,
+        service.signingName,
+      );
+      const output = await service.operations[action](ctx, decodeQueryParams(params));
+      return encodeQueryResult(action, xmlns, output, requestId);
+    } catch (e) {
+      return encodeQueryError(xmlns, this.toError(e, requestId), requestId);
+    }
+  }
+
+  private toError(e: unknown, requestId: string): AwsError {
+    if (!(e instanceof AwsError)) this.logger.error('operation failed', { requestId, err: e });
+    return toAwsError(e);
+  }
+
+  /** Reads the whole body; on overflow answers 413 (in the protocol's shape) and returns undefined. */
+  private readBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    encodeError: (e: AwsError) => Reply,
+  ): Promise<Buffer | undefined> {
+    const limit = this.maxBodyBytes;
+    const tooLarge = () =>
+      new AwsError('RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes.`, 413);
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (declared > limit) {
+      const reply = encodeError(tooLarge());
+      reply.headers.connection = 'close';
+      sendReply(res, reply);
+      req.resume();
+      return Promise.resolve(undefined);
+    }
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let failed = false;
+      req.on('data', (c: Buffer) => {
+        if (failed) return;
+        size += c.length;
+        if (size > limit) {
+          failed = true;
+          const reply = encodeError(tooLarge());
+          reply.headers.connection = 'close';
+          sendReply(res, reply);
+          resolve(undefined);
+          return;
+        }
+        chunks.push(c);
+      });
+      req.on('end', () => {
+        if (!failed) resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+      });
+      req.on('error', (e) => {
+        if (!failed) reject(e);
+      });
+    });
+  }
+
+  /** Starts serving on host:port (0 = any free port); resolves with the bound port. */
+  async listen(port: number, host: string): Promise<number> {
+    const server = this.newServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return (server.address() as AddressInfo).port;
+  }
+
+  /** Also serves on a Unix socket (mode 0666), replacing a stale socket file. */
+  async listenUnix(socketPath: string): Promise<void> {
+    mkdirSync(dirname(socketPath), { recursive: true });
+    rmSync(socketPath, { force: true });
+    const server = this.newServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    chmodSync(socketPath, 0o666);
+  }
+
+  private newServer(): Server {
+    const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, this.handler);
+    server.headersTimeout = 60_000;
+    this.servers.push(server);
+    return server;
+  }
+
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  /**
+   * Stops accepting connections, lets in-flight requests finish for up to `graceMs`, then
+   * aborts the rest and drops every connection.
+   */
+  async close(graceMs = 10_000): Promise<void> {
+    this.closing = true;
+    const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    for (const s of this.servers) s.closeIdleConnections();
+    if (this.inflight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.drainWaiters.push(resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const e of this.inflight) e.controller.abort();
+    for (const s of this.servers) s.closeAllConnections();
+    await Promise.all(closed);
+  }
+}
+
+function jsonVersionOf(req: IncomingMessage): '1.0' | '1.1' {
+  return String(req.headers['content-type'] ?? '').endsWith('1.1') ? '1.1' : '1.0';
+}
+
+function jsonReply(status: number, body: unknown): Reply {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+function sendReply(res: ServerResponse, reply: Reply): void {
+  if (res.headersSent) return;
+  const body = reply.body;
+  const headers: Record<string, string | number> = { ...reply.headers };
+  headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  res.writeHead(reply.status, headers);
+  res.end(body);
+}
