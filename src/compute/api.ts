@@ -79,11 +79,6 @@ export function lambdaService(engine: LambdaEngine): RestJsonService {
         ),
       ),
     ),
-    route('GET', `${F}/code-package/{Hex}`, 'GetFunctionCodePackage', async (ctx, req) => ({
-      status: 200,
-      headers: { 'Content-Type': 'application/zip' },
-      body: await engine.getCodeZip(scopeOf(ctx), req.pathParams.FunctionName, req.pathParams.Hex),
-    })),
     route('PUT', `${F}/code`, 'UpdateFunctionCode', async (ctx, req) =>
       ok(await engine.updateFunctionCode(scopeOf(ctx), req.pathParams.FunctionName, req.json())),
     ),

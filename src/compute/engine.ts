@@ -31,6 +31,7 @@ import {
   type VersionConfig,
 } from './model.js';
 import { CodeCache, blobKey, inspectZip } from './code.js';
+import { CodeUrls } from './code-url.js';
 import { checkEnvironment, configViolations, isRunnableRuntime, type ConfigInput } from './validation.js';
 import { ConcurrencyTracker } from './concurrency.js';
 import {
@@ -159,6 +160,7 @@ const USAGE_FLUSH_MS = 1000;
 
 export class LambdaEngine {
   readonly code: CodeCache;
+  readonly codeUrls: CodeUrls;
   private readonly limits: LambdaLimits;
   private readonly concurrency = new ConcurrencyTracker();
   private readonly resolved = new Map<string, Resolved>();
@@ -172,6 +174,7 @@ export class LambdaEngine {
   constructor(private readonly deps: LambdaDeps) {
     this.limits = deps.config.compute.limits;
     this.code = new CodeCache(deps.codeCacheDir, deps.store.blobs);
+    this.codeUrls = new CodeUrls(deps.store, deps.clock);
     this.random = deps.random ?? Math.random;
   }
 
@@ -426,7 +429,7 @@ export class LambdaEngine {
       Configuration: config,
       Code: {
         RepositoryType: 'S3',
-        Location: `${endpoint}/2015-03-31/functions/${encodeURIComponent(name)}/code-package/${v.codeHex}`,
+        Location: await this.codeUrls.url(endpoint, scope, name, v.codeHex),
       },
     };
     if (Object.keys(rec.tags).length > 0) out.Tags = rec.tags;

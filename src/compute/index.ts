@@ -10,6 +10,9 @@ import type { RestJsonService } from '../server/service.js';
 import { lambdaService } from './api.js';
 import { LambdaEngine, type AsyncJobPayload, type LambdaDeps } from './engine.js';
 import { ASYNC_QUEUE } from './model.js';
+import { codeDownloadHandler } from './code-url.js';
+
+export { CODE_URL_PREFIX } from './code-url.js';
 
 export { LambdaEngine } from './engine.js';
 export type { LambdaDeps, UsageRecord, AsyncInvocationRecord } from './engine.js';
@@ -17,6 +20,8 @@ export type { LambdaDeps, UsageRecord, AsyncInvocationRecord } from './engine.js
 export interface Lambda {
   engine: LambdaEngine;
   service: RestJsonService;
+  /** Mount at CODE_URL_PREFIX (`frontDoor.mount`): serves Code.Location links. */
+  codeDownload: ReturnType<typeof codeDownloadHandler>;
   /** Starts the async-invoke worker. */
   start(): Promise<void>;
   /** Stops the worker (waiting for running invokes) and flushes buffered usage. */
@@ -41,6 +46,9 @@ export function createLambda(deps: LambdaDeps, opts: LambdaOptions = {}): Lambda
   return {
     engine,
     service: lambdaService(engine),
+    codeDownload: codeDownloadHandler(engine.codeUrls, (scope, name, hex) =>
+      engine.getCodeZip(scope, name, hex),
+    ),
     async start() {
       if (worker) return;
       worker = startWorker<AsyncJobPayload>({
