@@ -6,6 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { defaultConfig, type IsolationMode } from '../../src/core/config.js';
 import { SandboxInstanceManager, type ManagerOptions } from '../../src/compute/sandbox/manager.js';
 import type { FunctionSpec, InvokeInput } from '../../src/compute/sandbox/types.js';
+import { detectCapabilities, type HostCapabilities } from '../../src/compute/sandbox/capabilities.js';
+
+const capsCache = new Map<string, HostCapabilities>();
 
 export interface Fixture {
   dir: string;
@@ -31,7 +34,10 @@ export function fixture(
   config.warmSpares = opts.warmSpares ?? 0;
   config.sandboxUidBase = uidBase;
   uidBase += 20;
-  const manager = new SandboxInstanceManager({ config, dataDir, endpointPort: 4566, ...opts.manager });
+  // Detected once per test file (it runs bubblewrap and python3).
+  let capabilities = capsCache.get(config.isolation);
+  if (!capabilities) capsCache.set(config.isolation, (capabilities = detectCapabilities(config.isolation)));
+  const manager = new SandboxInstanceManager({ config, dataDir, endpointPort: 4566, capabilities, ...opts.manager });
   let n = 0;
   return {
     dir,

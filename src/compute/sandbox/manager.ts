@@ -83,7 +83,10 @@ export class SandboxInstanceManager implements InstanceManager {
     }
     this.runtimeDir = opts.runtimeDir ?? resolve(HERE, '../runtimes');
     try {
+      // Mount point for node_modules, and the agent's module type where no package.json is above it.
       mkdirSync(join(this.runtimeDir, 'node_modules'), { recursive: true });
+      const pj = join(this.runtimeDir, 'package.json');
+      if (!existsSync(pj)) writeFileSync(pj, '{ "type": "module" }\n');
     } catch {
       // read-only install: the copy-runtime-assets build step created it
     }
@@ -267,8 +270,7 @@ export class SandboxInstanceManager implements InstanceManager {
       coldStart = true;
       const t0 = performance.now();
       slot = !spec.egress ? this.spares.shift() : undefined;
-      if (slot) void this.refill();
-      else slot = await this.startInstance(spec.egress);
+      if (!slot) slot = await this.startInstance(spec.egress);
       slot.state = 'init';
       slot.key = spec.key;
       slot.spec = spec;
@@ -277,6 +279,7 @@ export class SandboxInstanceManager implements InstanceManager {
       const inst = slot.inst;
       inst.stage(spec.codeDir);
       inst.cgroup?.setLimits(spec.memoryMb);
+      const stagedMs = performance.now() - t0;
       const r = await inst.init({
         t: 'init',
         runtime: spec.runtime,
@@ -287,6 +290,9 @@ export class SandboxInstanceManager implements InstanceManager {
         runtimeApiPort: inst.egress || this.capabilities.level === 'none' ? 0 : 9001,
       });
       initDurationMs = performance.now() - t0;
+      this.log.debug('cold start', { instanceId: inst.id, key: spec.key, stagedMs, initDurationMs });
+      // Refill after this cold start, not during it: spawning a spare costs a few ms of CPU.
+      setImmediate(() => void this.refill());
       initLogs = r.logs;
       if (r.outcome !== 'complete' || !r.result?.ok) {
         clearTimeout(timer);

@@ -1,0 +1,19 @@
+/**
+ * Test helper for the kill -9 durability test: opens the SQLite Store in argv[2] and writes
+ * forever (a put, an enqueue and a transaction per step), printing "acked <i>" after each step
+ * resolves. The parent kills it with SIGKILL mid-stream.
+ */
+import { systemClock } from '../../core/clock.js';
+import { silentLogger } from '../../core/logger.js';
+import { SqliteStore } from './sqlite-store.js';
+
+const store = new SqliteStore({ dataDir: process.argv[2], clock: systemClock, logger: silentLogger });
+for (let i = 0; ; i++) {
+  await store.put('dur', `k${i}`, { i });
+  await store.jobs.enqueue('dur', { i }, { id: `job-${i}` });
+  await store.transaction(async (tx) => {
+    await tx.put('dur-tx', `k${i}`, i);
+    await tx.enqueue('dur-tx', i);
+  });
+  process.stdout.write(`acked ${i}\n`);
+}

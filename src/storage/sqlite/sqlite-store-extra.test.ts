@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { ManualClock } from '../../core/clock.js';
+import { silentLogger } from '../../core/logger.js';
+import { openStore } from '../index.js';
+import { SqliteStore } from './sqlite-store.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-sqlite-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('kill -9 mid-stream loses nothing that was acknowledged', async (t) => {
+  const dir = tempDir(t);
+  const child = spawn(process.execPath, [join(here, 'durability-child.js'), dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let acked = -1;
+  let buf = '';
+  await new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) =>
+      signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited ${code}`)),
+    );
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const l of lines) if (l.startsWith('acked ')) acked = Number(l.slice(6));
+      if (acked >= 300 && !child.killed) child.kill('SIGKILL');
+    });
+  });
+  assert.ok(acked >= 300, `acked ${acked}`);
+  const store = new SqliteStore({
+    dataDir: dir,
+    clock: new ManualClock(Date.now() + 1000),
+    logger: silentLogger,
+  });
+  try {
+    const keys = await store.getMany(
+      'dur',
+      Array.from({ length: acked + 1 }, (_, i) => `k${i}`),
+    );
+    assert.equal(keys.filter((v) => v === undefined).length, 0, 'every acked put survived');
+    assert.ok((await store.count('dur-tx')) >= acked + 1, 'every acked transaction survived');
+    const stats = await store.jobs.stats('dur');
+    assert.ok(stats.ready >= acked + 1, `every acked job survived (${stats.ready} >= ${acked + 1})`);
+    assert.ok((await store.jobs.stats('dur-tx')).ready >= acked + 1);
+    const jobs = await store.jobs.claim<{ i: number }>('dur', { limit: acked + 1, leaseMs: 1000 });
+    assert.deepEqual(
+      jobs.map((j) => j.payload.i),
+      Array.from({ length: acked + 1 }, (_, i) => i),
+      'jobs come back in enqueue order',
+    );
+  } finally {
+    await store.close();
+  }
+});
+
+test('migrations run once; reopening keeps data and the schema version', async (t) => {
+  const dir = tempDir(t);
+  const clock = new ManualClock();
+  const a = new SqliteStore({ dataDir: dir, clock, logger: silentLogger });
+  await a.put('c', 'k', 1);
+  await a.close();
+  const b = new SqliteStore({ dataDir: dir, clock, logger: silentLogger });
+  assert.equal(await b.get('c', 'k'), 1);
+  await b.close();
+  const db = new Database(join(dir, 'nimbus.db'), { readonly: true });
+  try {
+    assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), [{ version: 1 }]);
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  } finally {
+    db.close();
+  }
+});
+
+test('Store writes inside a transaction callback fail fast instead of deadlocking', async (t) => {
+  const dir = tempDir(t);
+  const store = new SqliteStore({ dataDir: dir, clock: new ManualClock(), logger: silentLogger });
+  t.after(() => store.close());
+  await assert.rejects(
+    store.transaction(async () => {
+      await store.put('c', 'k', 1);
+    }),
+    /use the transaction object/,
+  );
+  await assert.rejects(
+    store.transaction(() => store.transaction(async () => 1)),
+    /nested Store.transaction/,
+  );
+  let leaked: { put: (c: string, k: string, v: unknown) => Promise<void> } | undefined;
+  await store.transaction(async (tx) => {
+    leaked = tx;
+  });
+  await assert.rejects(leaked!.put('c', 'k', 1), /transaction already finished/);
+  await assert.rejects(store.put('c', 'k', undefined), /JSON-serialisable/);
+  assert.equal(await store.count('c'), 0);
+});
+
+test('openStore: sqlite by default under the data dir; unknown schemes are refused', async (t) => {
+  const dir = tempDir(t);
+  const store = await openStore({ storage: 'sqlite', dataDir: dir }, new ManualClock(), silentLogger);
+  assert.equal(store.kind, 'sqlite');
+  assert.equal(store.description, `sqlite:${join(dir, 'nimbus.db')}`);
+  await store.close();
+  await assert.rejects(
+    openStore({ storage: 'mysql://x', dataDir: dir }, new ManualClock(), silentLogger),
+    /unknown storage/,
+  );
+});
