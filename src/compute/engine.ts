@@ -1105,7 +1105,9 @@ export class LambdaEngine {
   private specFor(scope: Scope, v: VersionConfig, codeDir: string): FunctionSpec {
     const key = `${functionKey(scope, v.functionName)}/${v.version}/${v.codeHex}/${v.configRevision}/${v.revisionId}`;
     let spec = this.specs.get(key);
-    if (!spec) {
+    const credentials = this.deps.credentialsFor(scope.accountId);
+    // Same key, fresh credentials: renewed credentials reach instances started from now on.
+    if (!spec || spec.credentials !== credentials) {
       spec = {
         key,
         accountId: scope.accountId,
@@ -1121,7 +1123,7 @@ export class LambdaEngine {
         egress: false,
         logGroup: `/aws/lambda/${v.functionName}`,
         architecture: v.architectures[0] ?? 'x86_64',
-        credentials: this.deps.credentialsFor(scope.accountId),
+        credentials,
       };
       if (this.specs.size > 10000) this.specs.clear();
       this.specs.set(key, spec);

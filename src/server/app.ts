@@ -136,7 +136,6 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     },
     codeCacheDir: join(dataDir, 'lambda-code'),
   });
-  frontDoor.register(lambda.service);
   frontDoor.mount(CODE_URL_PREFIX, lambda.codeDownload);
   await lambda.start();
   const stopLambda = async () => {
@@ -145,13 +144,17 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   };
   let extra: ExtraServices = {
     services: [],
-    isolation: () => ({ level: instances.capabilities.level, reason: instances.capabilities.reason }),
+    isolation:
+      opts.isolation ??
+      (() => ({ level: instances.capabilities.level, reason: instances.capabilities.reason })),
   };
   if (opts.extraServices) {
     const got = await opts.extraServices(core);
     extra = Array.isArray(got) ? { ...extra, services: got } : { isolation: extra.isolation, ...got };
     for (const s of extra.services) frontDoor.register(s);
   }
+  // Registered after the extra services, so a test's stand-in for a route wins over Lambda's.
+  frontDoor.register(lambda.service);
   // ---- end of extra services ----
 
   const isolation =
