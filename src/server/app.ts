@@ -17,6 +17,8 @@ import { Auth } from './auth.js';
 import { FrontDoor } from './http-server.js';
 import { createStsService } from './sts.js';
 import type { Service } from './service.js';
+import { SandboxInstanceManager } from '../compute/sandbox/manager.js';
+import { createLambda, CODE_URL_PREFIX } from '../compute/index.js';
 
 export interface IsolationInfo {
   level: string;
@@ -107,12 +109,52 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   frontDoor.register(createLogsService(logs));
 
   // ---- extra services (the lead wires Lambda and the rest here) ----
-  let extra: ExtraServices = { services: [] };
+  const instances = new SandboxInstanceManager({
+    config: config.compute,
+    dataDir,
+    awsSocket: join(dataDir, 'run', 'aws.sock'),
+    endpointPort: config.port || 4566,
+    clock,
+    logger: logger.child({ component: 'sandbox' }),
+  });
+  const sandboxCreds = new Map<string, ReturnType<Auth['issueCredentials']>>();
+  const lambda = createLambda({
+    store,
+    clock,
+    logger: logger.child({ component: 'lambda' }),
+    config,
+    logs,
+    instances,
+    // One set of temporary credentials per account, renewed an hour before it expires.
+    credentialsFor: (accountId) => {
+      let c = sandboxCreds.get(accountId);
+      if (!c || c.expiration.getTime() - clock.now() < 3600_000) {
+        c = auth.issueCredentials(accountId, { roleName: 'nimbus-lambda', sessionName: 'lambda' });
+        sandboxCreds.set(accountId, c);
+      }
+      return c;
+    },
+    codeCacheDir: join(dataDir, 'lambda-code'),
+  });
+  frontDoor.mount(CODE_URL_PREFIX, lambda.codeDownload);
+  await lambda.start();
+  const stopLambda = async () => {
+    await lambda.stop();
+    await instances.close();
+  };
+  let extra: ExtraServices = {
+    services: [],
+    isolation:
+      opts.isolation ??
+      (() => ({ level: instances.capabilities.level, reason: instances.capabilities.reason })),
+  };
   if (opts.extraServices) {
     const got = await opts.extraServices(core);
-    extra = Array.isArray(got) ? { services: got } : got;
+    extra = Array.isArray(got) ? { ...extra, services: got } : { isolation: extra.isolation, ...got };
     for (const s of extra.services) frontDoor.register(s);
   }
+  // Registered after the extra services, so a test's stand-in for a route wins over Lambda's.
+  frontDoor.register(lambda.service);
   // ---- end of extra services ----
 
   const isolation =
@@ -136,6 +178,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   } catch (e) {
     await frontDoor.close(0);
     await extra.close?.();
+    await stopLambda();
     await logs.close();
     await store.close();
     throw e;
@@ -153,6 +196,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
       } catch (e) {
         logger.error('a service failed to shut down', { err: e });
       }
+      await stopLambda().catch((e: unknown) => logger.error('lambda failed to shut down', { err: e }));
       await logs.close();
       await store.close();
       rmSync(socketPath, { force: true });

@@ -1,0 +1,1425 @@
+/**
+ * The Lambda engine: functions, versions, aliases, concurrency, tags and invocations.
+ * Inputs and outputs are AWS-shaped (PascalCase) so the wire adapter stays a thin mapping.
+ * State lives in the Store (the truth); resolved functions are cached in memory and
+ * revalidated cheaply (one read of a generation counter) so the hot path does no writes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { LambdaLimits, NimbusConfig } from '../core/config.js';
+import type { LogSink } from '../core/log-sink.js';
+import type { Store } from '../storage/store.js';
+import { AwsError } from '../protocols/errors.js';
+import type { FunctionSpec, InstanceManager, InvokeResult } from './sandbox/types.js';
+import {
+  ASYNC_QUEUE,
+  COLLECTIONS,
+  FUNCTION_NAME_PATTERN,
+  aliasKey,
+  constraint,
+  errors,
+  functionArn,
+  functionKey,
+  lambdaTimestamp,
+  parseFunctionName,
+  scopePrefix,
+  versionKey,
+  type AliasRecord,
+  type FunctionRecord,
+  type Scope,
+  type VersionConfig,
+} from './model.js';
+import { CodeCache, blobKey, inspectZip } from './code.js';
+import { CodeUrls } from './code-url.js';
+import { checkEnvironment, configViolations, isRunnableRuntime, type ConfigInput } from './validation.js';
+import { ConcurrencyTracker } from './concurrency.js';
+import {
+  billedMs,
+  endLine,
+  failureLines,
+  initStartLine,
+  reportLine,
+  runtimeVersion,
+  startLine,
+  tailLog,
+} from './log-format.js';
+
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface LambdaDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  config: NimbusConfig;
+  logs: LogSink;
+  instances: InstanceManager;
+  credentialsFor(accountId: string): Credentials;
+  codeCacheDir: string;
+  /** [0, 1): alias routing draws; injectable for tests. */
+  random?: () => number;
+}
+
+/** Stored function record plus a generation counter bumped by every change. */
+interface StoredFunction extends FunctionRecord {
+  generation: number;
+}
+
+export interface CreateFunctionInput extends ConfigInput {
+  FunctionName?: string;
+  Code?: { ZipFile?: Buffer | string; S3Bucket?: string; S3Key?: string; ImageUri?: string };
+  Publish?: boolean;
+  PackageType?: string;
+  Tags?: Record<string, string>;
+  DeadLetterConfig?: { TargetArn?: string };
+  TracingConfig?: { Mode?: string };
+  Layers?: string[];
+}
+
+export interface InvokeInput {
+  FunctionName: string;
+  Qualifier?: string;
+  Payload?: Buffer;
+  InvocationType?: string;
+  LogType?: string;
+  ClientContext?: string;
+  /** The request id of the invoke: also the function's request id, as in Lambda. */
+  RequestId?: string;
+}
+
+export interface InvokeOutput {
+  StatusCode: number;
+  Payload?: Buffer;
+  FunctionError?: string;
+  LogResult?: string;
+  ExecutedVersion?: string;
+  RequestId: string;
+}
+
+export interface UsageRecord {
+  time: number;
+  accountId: string;
+  region: string;
+  functionName: string;
+  version: string;
+  requestId: string;
+  invocationType: 'RequestResponse' | 'Event';
+  durationMs: number;
+  billedMs: number;
+  memoryMb: number;
+  gbSeconds: number;
+  coldStart: boolean;
+  initDurationMs?: number;
+  status: InvokeResult['status'];
+}
+
+export interface AsyncJobPayload {
+  accountId: string;
+  region: string;
+  functionName: string;
+  qualifier?: string;
+  payload: string;
+  requestId: string;
+  enqueuedAt: number;
+}
+
+export interface AsyncAttempt {
+  time: number;
+  status: InvokeResult['status'] | 'throttled' | 'not-found';
+  executedVersion?: string;
+  error?: string;
+}
+
+export interface AsyncInvocationRecord {
+  requestId: string;
+  functionArn: string;
+  enqueuedAt: number;
+  attempts: AsyncAttempt[];
+  status: 'succeeded' | 'failed';
+}
+
+interface Resolved {
+  scope: Scope;
+  name: string;
+  fnKey: string;
+  record: StoredFunction;
+  /** The qualifier as given (version number or alias name), undefined for $LATEST. */
+  qualifier?: string;
+  alias?: AliasRecord;
+  /** Version configs the qualifier can run on (primary first). */
+  versions: Map<string, VersionConfig>;
+  checkedAt: number;
+}
+
+const REVALIDATE_MS = 1000;
+const USAGE_FLUSH_MS = 1000;
+
+export class LambdaEngine {
+  readonly code: CodeCache;
+  readonly codeUrls: CodeUrls;
+  private readonly limits: LambdaLimits;
+  private readonly concurrency = new ConcurrencyTracker();
+  private readonly resolved = new Map<string, Resolved>();
+  private readonly reservedSums = new Map<string, number>();
+  private readonly specs = new Map<string, FunctionSpec>();
+  private usageBuffer: UsageRecord[] = [];
+  private usageTimer: NodeJS.Timeout | undefined;
+  private usageFlushing: Promise<void> = Promise.resolve();
+  private readonly random: () => number;
+
+  constructor(private readonly deps: LambdaDeps) {
+    this.limits = deps.config.compute.limits;
+    this.code = new CodeCache(deps.codeCacheDir, deps.store.blobs);
+    this.codeUrls = new CodeUrls(deps.store, deps.clock);
+    this.random = deps.random ?? Math.random;
+  }
+
+  // ---------------------------------------------------------------- names
+
+  /** Parses a FunctionName member (name, name:qualifier, partial or full ARN). */
+  parseName(scope: Scope, value: string | undefined, qualifier?: string, maxLength = 170) {
+    if (value === undefined || value === '') {
+      throw errors.validation([constraint(undefined, 'functionName', 'Member must not be null')]);
+    }
+    if (value.length > maxLength) {
+      throw errors.validation([
+        constraint(value, 'functionName', `Member must have length less than or equal to ${maxLength}`),
+      ]);
+    }
+    const p = parseFunctionName(value);
+    if (!p) {
+      throw errors.validation([
+        constraint(
+          value,
+          'functionName',
+          `Member must satisfy regular expression pattern: ${FUNCTION_NAME_PATTERN}`,
+        ),
+      ]);
+    }
+    if (p.accountId && p.accountId !== scope.accountId)
+      throw errors.functionNotFound(scope, p.name, p.qualifier);
+    if (p.region && p.region !== scope.region) {
+      throw errors.invalidParameter(
+        `Functions from '${p.region}' are not reachable in this region ('${scope.region}')`,
+      );
+    }
+    if (qualifier !== undefined && p.qualifier !== undefined && qualifier !== p.qualifier) {
+      throw errors.invalidParameter(
+        'The derived qualifier from the function name does not match the specified qualifier.',
+      );
+    }
+    if (qualifier !== undefined && !/^(\$LATEST|[a-zA-Z0-9-_]+)$/.test(qualifier)) {
+      throw errors.validation([
+        constraint(
+          qualifier,
+          'qualifier',
+          'Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)',
+        ),
+      ]);
+    }
+    return { name: p.name, qualifier: qualifier ?? p.qualifier };
+  }
+
+  // ---------------------------------------------------------------- store helpers
+
+  private async getFunctionRecord(scope: Scope, name: string): Promise<StoredFunction> {
+    const rec = await this.deps.store.get<StoredFunction>(COLLECTIONS.functions, functionKey(scope, name));
+    if (!rec) throw errors.functionNotFound(scope, name);
+    return rec;
+  }
+
+  private async getVersion(scope: Scope, name: string, version: string): Promise<VersionConfig> {
+    if (version === '$LATEST') return (await this.getFunctionRecord(scope, name)).latest;
+    const v = await this.deps.store.get<VersionConfig>(
+      COLLECTIONS.versions,
+      versionKey(scope, name, version),
+    );
+    if (!v) throw errors.functionNotFound(scope, name, version);
+    return v;
+  }
+
+  private async getAliasRecord(scope: Scope, name: string, alias: string): Promise<AliasRecord> {
+    const a = await this.deps.store.get<AliasRecord>(COLLECTIONS.aliases, aliasKey(scope, name, alias));
+    if (!a) throw errors.notFound(`Cannot find alias arn: ${functionArn(scope, name, alias)}`);
+    return a;
+  }
+
+  /** Runs fn on the function record in a transaction, bumping its generation. */
+  private async mutate<T>(
+    scope: Scope,
+    name: string,
+    fn: (rec: StoredFunction, tx: import('../storage/store.js').Transaction) => Promise<T>,
+  ): Promise<T> {
+    const key = functionKey(scope, name);
+    const out = await this.deps.store.transaction(async (tx) => {
+      const rec = await tx.get<StoredFunction>(COLLECTIONS.functions, key);
+      if (!rec) throw errors.functionNotFound(scope, name);
+      const result = await fn(rec, tx);
+      rec.generation += 1;
+      await tx.put(COLLECTIONS.functions, key, rec);
+      return result;
+    });
+    this.invalidate(key);
+    return out;
+  }
+
+  private invalidate(fnKey: string): void {
+    for (const k of this.resolved.keys()) if (k.startsWith(fnKey + '|')) this.resolved.delete(k);
+  }
+
+  private newRevision(): string {
+    return randomUUID();
+  }
+
+  // ---------------------------------------------------------------- shapes
+
+  configuration(scope: Scope, v: VersionConfig, arnQualifier?: string): Record<string, unknown> {
+    const out: Record<string, unknown> = {
+      FunctionName: v.functionName,
+      FunctionArn: functionArn(scope, v.functionName, arnQualifier),
+      Runtime: v.runtime,
+      Role: v.role,
+      Handler: v.handler,
+      CodeSize: v.codeSize,
+      Description: v.description,
+      Timeout: v.timeout,
+      MemorySize: v.memorySize,
+      LastModified: v.lastModified,
+      CodeSha256: v.codeSha256,
+      Version: v.version,
+      TracingConfig: { Mode: v.tracingMode },
+      RevisionId: v.revisionId,
+      State: 'Active',
+      LastUpdateStatus: 'Successful',
+      PackageType: 'Zip',
+      Architectures: v.architectures,
+      EphemeralStorage: { Size: v.ephemeralStorage },
+      SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
+      RuntimeVersionConfig: {
+        RuntimeVersionArn: `arn:aws:lambda:${scope.region}::runtime:nimbus-${runtimeVersion(
+          v.runtime,
+          this.deps.instances.capabilities.runtimes,
+        ).replace(/:/g, '-')}`,
+      },
+      LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${v.functionName}` },
+    };
+    if (Object.keys(v.environment).length > 0) out.Environment = { Variables: v.environment };
+    if (v.deadLetterTargetArn) out.DeadLetterConfig = { TargetArn: v.deadLetterTargetArn };
+    if (v.layers.length > 0) out.Layers = v.layers.map((Arn) => ({ Arn, CodeSize: 0 }));
+    return out;
+  }
+
+  private aliasShape(scope: Scope, a: AliasRecord): Record<string, unknown> {
+    const out: Record<string, unknown> = {
+      AliasArn: functionArn(scope, a.functionName, a.name),
+      Name: a.name,
+      FunctionVersion: a.functionVersion,
+      Description: a.description,
+      RevisionId: a.revisionId,
+    };
+    if (Object.keys(a.weights).length > 0) out.RoutingConfig = { AdditionalVersionWeights: a.weights };
+    return out;
+  }
+
+  // ---------------------------------------------------------------- functions
+
+  async createFunction(scope: Scope, input: CreateFunctionInput): Promise<Record<string, unknown>> {
+    const name = input.FunctionName;
+    const parsed = this.parseName(scope, name, undefined, 140);
+    const violations: string[] = [];
+    if (parsed.name.length > 64) {
+      violations.push(constraint(name, 'functionName', 'Member must have length less than or equal to 64'));
+    }
+    violations.push(...configViolations(input, this.limits, true));
+    if (violations.length > 0) throw errors.validation(violations);
+    if (parsed.qualifier !== undefined) {
+      throw errors.invalidParameter(
+        'Unsupported FunctionName: a qualifier is not allowed in CreateFunction.',
+      );
+    }
+    if (input.PackageType !== undefined && input.PackageType !== 'Zip') {
+      if (input.PackageType === 'Image') {
+        throw errors.invalidParameter(
+          'PackageType Image is not supported by Nimbus (no container runtime): deploy a Zip package with Code.ZipFile.',
+        );
+      }
+      throw errors.validation([
+        constraint(input.PackageType, 'packageType', 'Member must satisfy enum value set: [Image, Zip]'),
+      ]);
+    }
+    if (!input.Runtime || !input.Handler) {
+      throw errors.invalidParameter(
+        'Runtime and Handler are mandatory parameters for functions created with deployment packages.',
+      );
+    }
+    if (!isRunnableRuntime(input.Runtime)) {
+      throw errors.invalidParameter(
+        `The runtime parameter of ${input.Runtime} is not supported by Nimbus: use a nodejs*, python3.* or provided* runtime.`,
+      );
+    }
+    const zip = this.zipOf(input.Code);
+    checkEnvironment(input.Environment?.Variables, this.limits);
+    const info = inspectZip(zip, this.limits, 'CreateFunction');
+    await this.code.stage(zip, info);
+
+    const now = this.deps.clock.now();
+    const latest: VersionConfig = {
+      functionName: parsed.name,
+      version: '$LATEST',
+      runtime: input.Runtime,
+      role: input.Role!,
+      handler: input.Handler,
+      description: input.Description ?? '',
+      timeout: input.Timeout ?? 3,
+      memorySize: input.MemorySize ?? 128,
+      environment: { ...(input.Environment?.Variables ?? {}) },
+      architectures: (input.Architectures as VersionConfig['architectures']) ?? ['x86_64'],
+      codeSha256: info.sha256,
+      codeSize: info.size,
+      codeHex: info.hex,
+      lastModified: lambdaTimestamp(now),
+      revisionId: this.newRevision(),
+      deadLetterTargetArn: input.DeadLetterConfig?.TargetArn,
+      tracingMode: input.TracingConfig?.Mode === 'Active' ? 'Active' : 'PassThrough',
+      layers: input.Layers ?? [],
+      ephemeralStorage: input.EphemeralStorage?.Size ?? 512,
+      configRevision: 1,
+    };
+    const rec: StoredFunction = {
+      latest,
+      tags: { ...(input.Tags ?? {}) },
+      lastVersion: 0,
+      createdAt: now,
+      generation: 1,
+    };
+    const created = await this.deps.store.insert(COLLECTIONS.functions, functionKey(scope, parsed.name), rec);
+    if (!created) throw errors.conflict(`Function already exist: ${parsed.name}`);
+    this.invalidate(functionKey(scope, parsed.name));
+    if (input.Publish) return this.publishVersion(scope, parsed.name, {});
+    return this.configuration(scope, latest);
+  }
+
+  private zipOf(code: CreateFunctionInput['Code']): Buffer {
+    if (!code || code.ZipFile === undefined) {
+      if (code?.ImageUri) {
+        throw errors.invalidParameter(
+          'PackageType Image is not supported by Nimbus: deploy a Zip package with Code.ZipFile.',
+        );
+      }
+      if (code?.S3Bucket || code?.S3Key) {
+        throw errors.invalidParameter(
+          'Nimbus accepts function code as ZipFile only: S3Bucket/S3Key are not supported yet.',
+        );
+      }
+      throw errors.invalidParameter('Please provide a source for function code.');
+    }
+    return Buffer.isBuffer(code.ZipFile) ? code.ZipFile : Buffer.from(code.ZipFile, 'base64');
+  }
+
+  async getFunction(scope: Scope, nameIn: string, qualifierIn: string | undefined, endpoint: string) {
+    const { name, qualifier } = this.parseName(scope, nameIn, qualifierIn);
+    const rec = await this.getFunctionRecord(scope, name);
+    const config = await this.getFunctionConfiguration(scope, name, qualifier);
+    const v = await this.configFor(scope, name, qualifier);
+    const out: Record<string, unknown> = {
+      Configuration: config,
+      Code: {
+        RepositoryType: 'S3',
+        Location: await this.codeUrls.url(endpoint, scope, name, v.codeHex),
+      },
+    };
+    if (Object.keys(rec.tags).length > 0) out.Tags = rec.tags;
+    if (rec.reservedConcurrency !== undefined) {
+      out.Concurrency = { ReservedConcurrentExecutions: rec.reservedConcurrency };
+    }
+    return out;
+  }
+
+  /** The version config a qualifier names (an alias names its primary version). */
+  private async configFor(scope: Scope, name: string, qualifier: string | undefined): Promise<VersionConfig> {
+    if (qualifier === undefined || qualifier === '$LATEST' || /^\d+$/.test(qualifier)) {
+      return this.getVersion(scope, name, qualifier ?? '$LATEST');
+    }
+    await this.getFunctionRecord(scope, name);
+    const a = await this.deps.store.get<AliasRecord>(COLLECTIONS.aliases, aliasKey(scope, name, qualifier));
+    if (!a) throw errors.functionNotFound(scope, name, qualifier);
+    return this.getVersion(scope, name, a.functionVersion);
+  }
+
+  async getFunctionConfiguration(scope: Scope, nameIn: string, qualifierIn?: string) {
+    const { name, qualifier } = this.parseName(scope, nameIn, qualifierIn);
+    const v = await this.configFor(scope, name, qualifier);
+    const arnQ = qualifier === undefined ? undefined : qualifier;
+    return this.configuration(scope, v, arnQ);
+  }
+
+  /** The zip of a function's code (for Code.Location). */
+  async getCodeZip(scope: Scope, name: string, hex: string): Promise<Buffer> {
+    const rec = await this.getFunctionRecord(scope, name);
+    let owned = rec.latest.codeHex === hex;
+    if (!owned) {
+      const versions = await this.deps.store.scan<VersionConfig>(COLLECTIONS.versions, {
+        prefix: functionKey(scope, name) + '/',
+      });
+      owned = versions.some((e) => e.value.codeHex === hex);
+    }
+    const zip = owned ? await this.deps.store.blobs.get(blobKey(hex)) : undefined;
+    if (!zip) throw errors.notFound(`Code not found for function ${functionArn(scope, name)}`);
+    return zip;
+  }
+
+  async listFunctions(scope: Scope, opts: { Marker?: string; MaxItems?: number; FunctionVersion?: string }) {
+    const max = this.maxItems(opts.MaxItems, 50);
+    if (opts.FunctionVersion !== undefined && opts.FunctionVersion !== 'ALL') {
+      throw errors.validation([
+        constraint(opts.FunctionVersion, 'functionVersion', 'Member must satisfy enum value set: [ALL]'),
+      ]);
+    }
+    const prefix = scopePrefix(scope);
+    const start = opts.Marker ? this.decodeMarker(opts.Marker) : undefined;
+    if (opts.FunctionVersion !== 'ALL') {
+      const page = await this.deps.store.scan<StoredFunction>(COLLECTIONS.functions, {
+        prefix,
+        after: start ? prefix + start : undefined,
+        limit: max + 1,
+      });
+      const items = page.slice(0, max);
+      const out: Record<string, unknown> = {
+        Functions: items.map((e) => this.configuration(scope, e.value.latest)),
+      };
+      if (page.length > max)
+        out.NextMarker = this.encodeMarker(items[items.length - 1].value.latest.functionName);
+      return out;
+    }
+    // Every version of every function: $LATEST then the published ones, function by function.
+    const all: VersionConfig[] = [];
+    const fns = await this.deps.store.scan<StoredFunction>(COLLECTIONS.functions, { prefix });
+    const versions = await this.deps.store.scan<VersionConfig>(COLLECTIONS.versions, { prefix });
+    const byFn = new Map<string, VersionConfig[]>();
+    for (const e of versions) {
+      const list = byFn.get(e.value.functionName) ?? [];
+      list.push(e.value);
+      byFn.set(e.value.functionName, list);
+    }
+    for (const f of fns) all.push(f.value.latest, ...(byFn.get(f.value.latest.functionName) ?? []));
+    const from = start ? Number(start) : 0;
+    const items = all.slice(from, from + max);
+    const out: Record<string, unknown> = {
+      Functions: items.map((v) => this.configuration(scope, v, undefined)),
+    };
+    for (const [i, v] of items.entries()) {
+      if (v.version !== '$LATEST')
+        (out.Functions as Record<string, unknown>[])[i].FunctionArn = functionArn(
+          scope,
+          v.functionName,
+          v.version,
+        );
+    }
+    if (from + max < all.length) out.NextMarker = this.encodeMarker(String(from + max));
+    return out;
+  }
+
+  private maxItems(value: number | undefined, dflt: number): number {
+    if (value === undefined || Number.isNaN(value)) return dflt;
+    if (value < 1 || value > 10000) {
+      throw errors.validation([
+        constraint(
+          value,
+          'maxItems',
+          value < 1
+            ? 'Member must have value greater than or equal to 1'
+            : 'Member must have value less than or equal to 10000',
+        ),
+      ]);
+    }
+    return value;
+  }
+
+  private encodeMarker(s: string): string {
+    return Buffer.from(s, 'utf8').toString('base64url');
+  }
+  private decodeMarker(s: string): string {
+    return Buffer.from(s, 'base64url').toString('utf8');
+  }
+
+  async updateFunctionCode(
+    scope: Scope,
+    nameIn: string,
+    input: {
+      ZipFile?: Buffer | string;
+      S3Bucket?: string;
+      S3Key?: string;
+      ImageUri?: string;
+      Publish?: boolean;
+      RevisionId?: string;
+      Architectures?: string[];
+    },
+  ) {
+    const { name, qualifier } = this.parseName(scope, nameIn);
+    if (qualifier !== undefined)
+      throw errors.invalidParameter(
+        'Unsupported FunctionName: a qualifier is not allowed in UpdateFunctionCode.',
+      );
+    const violations = configViolations({ Architectures: input.Architectures }, this.limits, false);
+    if (violations.length > 0) throw errors.validation(violations);
+    await this.getFunctionRecord(scope, name);
+    const zip = this.zipOf(input);
+    const info = inspectZip(zip, this.limits, 'UpdateFunctionCode');
+    await this.code.stage(zip, info);
+    const now = this.deps.clock.now();
+    const latest = await this.mutate(scope, name, async (rec) => {
+      if (input.RevisionId !== undefined && input.RevisionId !== rec.latest.revisionId)
+        throw errors.precondition();
+      rec.latest = {
+        ...rec.latest,
+        codeSha256: info.sha256,
+        codeHex: info.hex,
+        codeSize: info.size,
+        architectures: (input.Architectures as VersionConfig['architectures']) ?? rec.latest.architectures,
+        lastModified: lambdaTimestamp(now),
+        revisionId: this.newRevision(),
+        configRevision: rec.latest.configRevision + 1,
+      };
+      return rec.latest;
+    });
+    this.deps.instances.retire(`${functionKey(scope, name)}/$LATEST/`);
+    if (input.Publish) return this.publishVersion(scope, name, {});
+    return this.configuration(scope, latest);
+  }
+
+  async updateFunctionConfiguration(
+    scope: Scope,
+    nameIn: string,
+    input: CreateFunctionInput & { RevisionId?: string },
+  ) {
+    const { name, qualifier } = this.parseName(scope, nameIn);
+    if (qualifier !== undefined)
+      throw errors.invalidParameter(
+        'Unsupported FunctionName: a qualifier is not allowed in UpdateFunctionConfiguration.',
+      );
+    const violations = configViolations(input, this.limits, false);
+    if (violations.length > 0) throw errors.validation(violations);
+    if (input.Runtime !== undefined && !isRunnableRuntime(input.Runtime)) {
+      throw errors.invalidParameter(
+        `The runtime parameter of ${input.Runtime} is not supported by Nimbus: use a nodejs*, python3.* or provided* runtime.`,
+      );
+    }
+    checkEnvironment(input.Environment?.Variables, this.limits);
+    const now = this.deps.clock.now();
+    const latest = await this.mutate(scope, name, async (rec) => {
+      const l = rec.latest;
+      if (input.RevisionId !== undefined && input.RevisionId !== l.revisionId) throw errors.precondition();
+      rec.latest = {
+        ...l,
+        role: input.Role ?? l.role,
+        runtime: input.Runtime ?? l.runtime,
+        handler: input.Handler ?? l.handler,
+        description: input.Description ?? l.description,
+        timeout: input.Timeout ?? l.timeout,
+        memorySize: input.MemorySize ?? l.memorySize,
+        environment: input.Environment ? { ...(input.Environment.Variables ?? {}) } : l.environment,
+        deadLetterTargetArn: input.DeadLetterConfig
+          ? input.DeadLetterConfig.TargetArn || undefined
+          : l.deadLetterTargetArn,
+        tracingMode: input.TracingConfig?.Mode
+          ? input.TracingConfig.Mode === 'Active'
+            ? 'Active'
+            : 'PassThrough'
+          : l.tracingMode,
+        layers: input.Layers ?? l.layers,
+        ephemeralStorage: input.EphemeralStorage?.Size ?? l.ephemeralStorage,
+        lastModified: lambdaTimestamp(now),
+        revisionId: this.newRevision(),
+        configRevision: l.configRevision + 1,
+      };
+      return rec.latest;
+    });
+    this.deps.instances.retire(`${functionKey(scope, name)}/$LATEST/`);
+    return this.configuration(scope, latest);
+  }
+
+  async deleteFunction(scope: Scope, nameIn: string, qualifierIn?: string): Promise<void> {
+    const { name, qualifier } = this.parseName(scope, nameIn, qualifierIn);
+    const fnKey = functionKey(scope, name);
+    if (qualifier === undefined) {
+      await this.deps.store.transaction(async (tx) => {
+        const existed = await tx.delete(COLLECTIONS.functions, fnKey);
+        if (!existed) throw errors.functionNotFound(scope, name);
+        await tx.deleteRange(COLLECTIONS.versions, { prefix: fnKey + '/' });
+        await tx.deleteRange(COLLECTIONS.aliases, { prefix: fnKey + '/' });
+      });
+      this.invalidate(fnKey);
+      this.reservedSums.delete(scopePrefix(scope));
+      this.deps.instances.retire(fnKey + '/');
+      return;
+    }
+    if (qualifier === '$LATEST') {
+      throw errors.invalidParameter('$LATEST version cannot be deleted without deleting the function.');
+    }
+    if (!/^\d+$/.test(qualifier)) {
+      throw errors.invalidParameter(
+        'Deletion of aliases is not supported by DeleteFunction: use DeleteAlias.',
+      );
+    }
+    await this.mutate(scope, name, async (_rec, tx) => {
+      const aliases = await tx.scan<AliasRecord>(COLLECTIONS.aliases, { prefix: fnKey + '/' });
+      const users = aliases
+        .filter((a) => a.value.functionVersion === qualifier || a.value.weights[qualifier] !== undefined)
+        .map((a) => a.value.name);
+      if (users.length > 0) {
+        throw errors.conflict(
+          `Unable to delete version because the following aliases reference it: [${users.join(', ')}]`,
+        );
+      }
+      // Deleting a version that does not exist succeeds quietly, as in Lambda.
+      await tx.delete(COLLECTIONS.versions, versionKey(scope, name, qualifier));
+    });
+    this.deps.instances.retire(`${fnKey}/${qualifier}/`);
+  }
+
+  // ---------------------------------------------------------------- versions
+
+  async publishVersion(
+    scope: Scope,
+    nameIn: string,
+    input: { CodeSha256?: string; Description?: string; RevisionId?: string },
+  ) {
+    const { name, qualifier } = this.parseName(scope, nameIn);
+    if (qualifier !== undefined)
+      throw errors.invalidParameter(
+        'Unsupported FunctionName: a qualifier is not allowed in PublishVersion.',
+      );
+    const now = this.deps.clock.now();
+    const v = await this.mutate(scope, name, async (rec, tx) => {
+      const l = rec.latest;
+      if (input.CodeSha256 !== undefined && input.CodeSha256 !== l.codeSha256) {
+        throw errors.invalidParameter(
+          `CodeSHA256 (${input.CodeSha256}) is different from current CodeSHA256 in $LATEST (${l.codeSha256}). Please try again with the current CodeSHA256.`,
+        );
+      }
+      if (input.RevisionId !== undefined && input.RevisionId !== l.revisionId) throw errors.precondition();
+      if (rec.lastVersion > 0) {
+        const last = await tx.get<VersionConfig & { sourceRevision?: number }>(
+          COLLECTIONS.versions,
+          versionKey(scope, name, String(rec.lastVersion)),
+        );
+        // Nothing changed since the last version: Lambda returns that version.
+        if (last && last.sourceRevision === l.configRevision) return last;
+      }
+      rec.lastVersion += 1;
+      const version: VersionConfig & { sourceRevision: number } = {
+        ...l,
+        version: String(rec.lastVersion),
+        description: input.Description ?? l.description,
+        lastModified: lambdaTimestamp(now),
+        revisionId: this.newRevision(),
+        sourceRevision: l.configRevision,
+      };
+      await tx.put(COLLECTIONS.versions, versionKey(scope, name, version.version), version);
+      return version;
+    });
+    return this.configuration(scope, v, v.version);
+  }
+
+  async listVersionsByFunction(scope: Scope, nameIn: string, opts: { Marker?: string; MaxItems?: number }) {
+    const { name } = this.parseName(scope, nameIn);
+    const rec = await this.getFunctionRecord(scope, name);
+    const max = this.maxItems(opts.MaxItems, 50);
+    const versions = await this.deps.store.scan<VersionConfig>(COLLECTIONS.versions, {
+      prefix: functionKey(scope, name) + '/',
+    });
+    const all = [rec.latest, ...versions.map((e) => e.value)];
+    const from = opts.Marker ? Number(this.decodeMarker(opts.Marker)) || 0 : 0;
+    const items = all.slice(from, from + max);
+    const out: Record<string, unknown> = {
+      Versions: items.map((v) =>
+        this.configuration(scope, v, v.version === '$LATEST' ? '$LATEST' : v.version),
+      ),
+    };
+    if (from + max < all.length) out.NextMarker = this.encodeMarker(String(from + max));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- aliases
+
+  private async checkAliasInput(
+    scope: Scope,
+    name: string,
+    version: string | undefined,
+    routing: { AdditionalVersionWeights?: Record<string, number> } | undefined,
+  ): Promise<Record<string, number>> {
+    if (version !== undefined) {
+      if (!/^(\$LATEST|[0-9]+)$/.test(version)) {
+        throw errors.validation([
+          constraint(
+            version,
+            'functionVersion',
+            'Member must satisfy regular expression pattern: (\\$LATEST|[0-9]+)',
+          ),
+        ]);
+      }
+      await this.getVersion(scope, name, version);
+    }
+    const weights = routing?.AdditionalVersionWeights ?? {};
+    const entries = Object.entries(weights);
+    for (const [ver, w] of entries) {
+      if (typeof w !== 'number' || w < 0 || w > 1) {
+        throw errors.validation([
+          constraint(
+            w,
+            'routingConfig.additionalVersionWeights',
+            'Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must have value greater than or equal to 0.0]',
+          ),
+        ]);
+      }
+      if (!/^[0-9]+$/.test(ver)) {
+        throw errors.invalidParameter(
+          '$LATEST is not supported for an alias pointing to more than 1 version',
+        );
+      }
+      await this.getVersion(scope, name, ver);
+    }
+    if (entries.length > 1) {
+      throw errors.invalidParameter('Number of items in AdditionalVersionWeights cannot be greater than 1');
+    }
+    if (entries.length > 0 && version === '$LATEST') {
+      throw errors.invalidParameter('$LATEST is not supported for an alias pointing to more than 1 version');
+    }
+    if (entries.length > 0 && version !== undefined && weights[version] !== undefined) {
+      throw errors.invalidParameter(`Routing config may not include the primary version (${version})`);
+    }
+    return { ...weights };
+  }
+
+  private checkAliasName(alias: string | undefined): string {
+    if (!alias || alias.length > 128 || !/^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/.test(alias)) {
+      throw errors.validation([
+        constraint(
+          alias,
+          'name',
+          'Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)',
+        ),
+      ]);
+    }
+    return alias;
+  }
+
+  async createAlias(
+    scope: Scope,
+    nameIn: string,
+    input: {
+      Name?: string;
+      FunctionVersion?: string;
+      Description?: string;
+      RoutingConfig?: { AdditionalVersionWeights?: Record<string, number> };
+    },
+  ) {
+    const { name } = this.parseName(scope, nameIn);
+    const alias = this.checkAliasName(input.Name);
+    if (!input.FunctionVersion) {
+      throw errors.validation([constraint(undefined, 'functionVersion', 'Member must not be null')]);
+    }
+    await this.getFunctionRecord(scope, name);
+    const weights = await this.checkAliasInput(scope, name, input.FunctionVersion, input.RoutingConfig);
+    const rec: AliasRecord = {
+      name: alias,
+      functionName: name,
+      functionVersion: input.FunctionVersion,
+      description: input.Description ?? '',
+      weights,
+      revisionId: this.newRevision(),
+    };
+    await this.mutate(scope, name, async (_r, tx) => {
+      const ok = await tx.insert(COLLECTIONS.aliases, aliasKey(scope, name, alias), rec);
+      if (!ok) throw errors.conflict(`Alias already exists: ${functionArn(scope, name, alias)}`);
+    });
+    return this.aliasShape(scope, rec);
+  }
+
+  async getAlias(scope: Scope, nameIn: string, alias: string) {
+    const { name } = this.parseName(scope, nameIn);
+    await this.getFunctionRecord(scope, name);
+    return this.aliasShape(scope, await this.getAliasRecord(scope, name, alias));
+  }
+
+  async updateAlias(
+    scope: Scope,
+    nameIn: string,
+    alias: string,
+    input: {
+      FunctionVersion?: string;
+      Description?: string;
+      RoutingConfig?: { AdditionalVersionWeights?: Record<string, number> };
+      RevisionId?: string;
+    },
+  ) {
+    const { name } = this.parseName(scope, nameIn);
+    const current = await this.getAliasRecord(scope, name, alias);
+    const version = input.FunctionVersion ?? current.functionVersion;
+    const weights =
+      input.RoutingConfig !== undefined
+        ? await this.checkAliasInput(scope, name, version, input.RoutingConfig)
+        : (await this.checkAliasInput(scope, name, version, { AdditionalVersionWeights: current.weights }),
+          current.weights);
+    const updated = await this.mutate(scope, name, async (_r, tx) => {
+      const a = await tx.get<AliasRecord>(COLLECTIONS.aliases, aliasKey(scope, name, alias));
+      if (!a) throw errors.notFound(`Cannot find alias arn: ${functionArn(scope, name, alias)}`);
+      if (input.RevisionId !== undefined && input.RevisionId !== a.revisionId) throw errors.precondition();
+      const next: AliasRecord = {
+        ...a,
+        functionVersion: version,
+        description: input.Description ?? a.description,
+        weights,
+        revisionId: this.newRevision(),
+      };
+      await tx.put(COLLECTIONS.aliases, aliasKey(scope, name, alias), next);
+      return next;
+    });
+    return this.aliasShape(scope, updated);
+  }
+
+  async deleteAlias(scope: Scope, nameIn: string, alias: string): Promise<void> {
+    const { name } = this.parseName(scope, nameIn);
+    await this.mutate(scope, name, async (_r, tx) => {
+      await tx.delete(COLLECTIONS.aliases, aliasKey(scope, name, alias));
+    });
+  }
+
+  async listAliases(
+    scope: Scope,
+    nameIn: string,
+    opts: { FunctionVersion?: string; Marker?: string; MaxItems?: number },
+  ) {
+    const { name } = this.parseName(scope, nameIn);
+    await this.getFunctionRecord(scope, name);
+    const max = this.maxItems(opts.MaxItems, 50);
+    let all = (
+      await this.deps.store.scan<AliasRecord>(COLLECTIONS.aliases, { prefix: functionKey(scope, name) + '/' })
+    ).map((e) => e.value);
+    if (opts.FunctionVersion) all = all.filter((a) => a.functionVersion === opts.FunctionVersion);
+    const from = opts.Marker ? Number(this.decodeMarker(opts.Marker)) || 0 : 0;
+    const items = all.slice(from, from + max);
+    const out: Record<string, unknown> = { Aliases: items.map((a) => this.aliasShape(scope, a)) };
+    if (from + max < all.length) out.NextMarker = this.encodeMarker(String(from + max));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- concurrency
+
+  private async reservedSum(scope: Scope, excluding?: string): Promise<number> {
+    const cacheKey = scopePrefix(scope);
+    if (excluding === undefined) {
+      const cached = this.reservedSums.get(cacheKey);
+      if (cached !== undefined) return cached;
+    }
+    const fns = await this.deps.store.scan<StoredFunction>(COLLECTIONS.functions, { prefix: cacheKey });
+    let sum = 0;
+    for (const f of fns) {
+      if (f.value.latest.functionName === excluding) continue;
+      sum += f.value.reservedConcurrency ?? 0;
+    }
+    if (excluding === undefined) this.reservedSums.set(cacheKey, sum);
+    return sum;
+  }
+
+  async putFunctionConcurrency(
+    scope: Scope,
+    nameIn: string,
+    input: { ReservedConcurrentExecutions?: number },
+  ) {
+    const { name } = this.parseName(scope, nameIn);
+    const n = input.ReservedConcurrentExecutions;
+    if (n === undefined || n === null) {
+      throw errors.validation([
+        constraint(undefined, 'reservedConcurrentExecutions', 'Member must not be null'),
+      ]);
+    }
+    if (!Number.isInteger(n) || n < 0) {
+      throw errors.validation([
+        constraint(n, 'reservedConcurrentExecutions', 'Member must have value greater than or equal to 0'),
+      ]);
+    }
+    await this.getFunctionRecord(scope, name);
+    const others = await this.reservedSum(scope, name);
+    if (this.limits.accountConcurrency - others - n < this.limits.minUnreservedConcurrency) {
+      throw errors.invalidParameter(
+        `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${this.limits.minUnreservedConcurrency}].`,
+      );
+    }
+    await this.mutate(scope, name, async (rec) => {
+      rec.reservedConcurrency = n;
+    });
+    this.reservedSums.delete(scopePrefix(scope));
+    return { ReservedConcurrentExecutions: n };
+  }
+
+  async getFunctionConcurrency(scope: Scope, nameIn: string) {
+    const { name } = this.parseName(scope, nameIn);
+    const rec = await this.getFunctionRecord(scope, name);
+    return rec.reservedConcurrency === undefined
+      ? {}
+      : { ReservedConcurrentExecutions: rec.reservedConcurrency };
+  }
+
+  async deleteFunctionConcurrency(scope: Scope, nameIn: string): Promise<void> {
+    const { name } = this.parseName(scope, nameIn);
+    await this.mutate(scope, name, async (rec) => {
+      delete rec.reservedConcurrency;
+    });
+    this.reservedSums.delete(scopePrefix(scope));
+  }
+
+  async getAccountSettings(scope: Scope) {
+    const prefix = scopePrefix(scope);
+    const fns = await this.deps.store.scan<StoredFunction>(COLLECTIONS.functions, { prefix });
+    const versions = await this.deps.store.scan<VersionConfig>(COLLECTIONS.versions, { prefix });
+    let total = 0;
+    const seen = new Set<string>();
+    for (const v of [...fns.map((f) => f.value.latest), ...versions.map((e) => e.value)]) {
+      if (!seen.has(v.functionName + v.codeHex)) total += v.codeSize;
+      seen.add(v.functionName + v.codeHex);
+    }
+    const reserved = fns.reduce((s, f) => s + (f.value.reservedConcurrency ?? 0), 0);
+    return {
+      AccountLimit: {
+        TotalCodeSize: 80530636800,
+        CodeSizeUnzipped: this.limits.unzippedCodeBytes,
+        CodeSizeZipped: this.limits.zippedCodeBytes,
+        ConcurrentExecutions: this.limits.accountConcurrency,
+        UnreservedConcurrentExecutions: this.limits.accountConcurrency - reserved,
+      },
+      AccountUsage: { TotalCodeSize: total, FunctionCount: fns.length },
+    };
+  }
+
+  // ---------------------------------------------------------------- tags
+
+  private tagTarget(scope: Scope, resource: string): string {
+    const p = parseFunctionName(resource);
+    if (!p || !resource.startsWith('arn:')) {
+      throw errors.validation([
+        constraint(
+          resource,
+          'resource',
+          'Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|layer:([a-zA-Z0-9-_]+)|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})',
+        ),
+      ]);
+    }
+    if (p.accountId !== scope.accountId || p.region !== scope.region)
+      throw errors.functionNotFound(scope, p.name);
+    if (p.qualifier !== undefined) {
+      throw errors.invalidParameter(
+        'Tags on function aliases and versions are not supported. Please specify a function ARN.',
+      );
+    }
+    return p.name;
+  }
+
+  async tagResource(scope: Scope, resource: string, tags: Record<string, string> | undefined): Promise<void> {
+    const name = this.tagTarget(scope, resource);
+    if (!tags || Object.keys(tags).length === 0) {
+      throw errors.invalidParameter('A tag must be specified.');
+    }
+    await this.mutate(scope, name, async (rec) => {
+      Object.assign(rec.tags, tags);
+      if (Object.keys(rec.tags).length > 50)
+        throw errors.invalidParameter('Number of tags exceeds resource tag limit.');
+    });
+  }
+
+  async untagResource(scope: Scope, resource: string, keys: string[]): Promise<void> {
+    const name = this.tagTarget(scope, resource);
+    await this.mutate(scope, name, async (rec) => {
+      for (const k of keys) delete rec.tags[k];
+    });
+  }
+
+  async listTags(scope: Scope, resource: string) {
+    const name = this.tagTarget(scope, resource);
+    const rec = await this.getFunctionRecord(scope, name);
+    return { Tags: rec.tags };
+  }
+
+  // ---------------------------------------------------------------- invoke
+
+  /** Resolves a qualifier to what can run, from the cache when it is still current. */
+  private async resolve(scope: Scope, name: string, qualifier: string | undefined): Promise<Resolved> {
+    const fnKey = functionKey(scope, name);
+    const cacheKey = `${fnKey}|${qualifier ?? '$LATEST'}`;
+    const now = this.deps.clock.now();
+    const hit = this.resolved.get(cacheKey);
+    if (hit) {
+      if (now - hit.checkedAt < REVALIDATE_MS) return hit;
+      const rec = await this.deps.store.get<StoredFunction>(COLLECTIONS.functions, fnKey);
+      if (rec && rec.generation === hit.record.generation) {
+        hit.checkedAt = now;
+        return hit;
+      }
+      this.invalidate(fnKey);
+    }
+    const record = await this.deps.store.get<StoredFunction>(COLLECTIONS.functions, fnKey);
+    if (!record) throw errors.functionNotFound(scope, name, qualifier);
+    const versions = new Map<string, VersionConfig>();
+    let alias: AliasRecord | undefined;
+    if (qualifier === undefined || qualifier === '$LATEST') {
+      versions.set('$LATEST', record.latest);
+    } else if (/^\d+$/.test(qualifier)) {
+      const v = await this.deps.store.get<VersionConfig>(
+        COLLECTIONS.versions,
+        versionKey(scope, name, qualifier),
+      );
+      if (!v) throw errors.functionNotFound(scope, name, qualifier);
+      versions.set(qualifier, v);
+    } else {
+      alias = await this.deps.store.get<AliasRecord>(COLLECTIONS.aliases, aliasKey(scope, name, qualifier));
+      if (!alias) throw errors.functionNotFound(scope, name, qualifier);
+      for (const ver of [alias.functionVersion, ...Object.keys(alias.weights)]) {
+        const v =
+          ver === '$LATEST'
+            ? record.latest
+            : await this.deps.store.get<VersionConfig>(COLLECTIONS.versions, versionKey(scope, name, ver));
+        if (!v) throw errors.functionNotFound(scope, name, ver);
+        versions.set(ver, v);
+      }
+    }
+    const r: Resolved = { scope, name, fnKey, record, qualifier, alias, versions, checkedAt: now };
+    this.resolved.set(cacheKey, r);
+    return r;
+  }
+
+  /** Picks the version an invoke runs: the alias's weights decide between its versions. */
+  private pickVersion(r: Resolved): VersionConfig {
+    if (!r.alias || Object.keys(r.alias.weights).length === 0) return r.versions.values().next().value!;
+    let x = this.random();
+    for (const [ver, w] of Object.entries(r.alias.weights)) {
+      if (x < w) return r.versions.get(ver)!;
+      x -= w;
+    }
+    return r.versions.get(r.alias.functionVersion)!;
+  }
+
+  private specFor(scope: Scope, v: VersionConfig, codeDir: string): FunctionSpec {
+    const key = `${functionKey(scope, v.functionName)}/${v.version}/${v.codeHex}/${v.configRevision}/${v.revisionId}`;
+    let spec = this.specs.get(key);
+    const credentials = this.deps.credentialsFor(scope.accountId);
+    // Same key, fresh credentials: renewed credentials reach instances started from now on.
+    if (!spec || spec.credentials !== credentials) {
+      spec = {
+        key,
+        accountId: scope.accountId,
+        region: scope.region,
+        functionName: v.functionName,
+        functionVersion: v.version,
+        runtime: v.runtime,
+        handler: v.handler,
+        codeDir,
+        memoryMb: v.memorySize,
+        timeoutSec: v.timeout,
+        environment: v.environment,
+        egress: false,
+        logGroup: `/aws/lambda/${v.functionName}`,
+        architecture: v.architectures[0] ?? 'x86_64',
+        credentials,
+      };
+      if (this.specs.size > 10000) this.specs.clear();
+      this.specs.set(key, spec);
+    }
+    return spec;
+  }
+
+  async invoke(scope: Scope, input: InvokeInput): Promise<InvokeOutput> {
+    const type = input.InvocationType ?? 'RequestResponse';
+    if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) {
+      throw errors.validation([
+        constraint(
+          type,
+          'invocationType',
+          'Member must satisfy enum value set: [Event, RequestResponse, DryRun]',
+        ),
+      ]);
+    }
+    if (input.LogType !== undefined && input.LogType !== 'None' && input.LogType !== 'Tail') {
+      throw errors.validation([
+        constraint(input.LogType, 'logType', 'Member must satisfy enum value set: [None, Tail]'),
+      ]);
+    }
+    const payload = input.Payload ?? Buffer.alloc(0);
+    const requestId = input.RequestId ?? randomUUID();
+    if (payload.length > this.limits.syncPayloadBytes)
+      throw errors.tooLarge(this.limits.syncPayloadBytes, 'InvokeFunction');
+    const { name, qualifier } = this.parseName(scope, input.FunctionName, input.Qualifier);
+    const r = await this.resolve(scope, name, qualifier);
+    if (type === 'DryRun') return { StatusCode: 204, RequestId: requestId };
+    if (type === 'Event') {
+      if (payload.length > this.limits.asyncPayloadBytes) {
+        throw new AwsError(
+          'RequestEntityTooLargeException',
+          `${payload.length} byte payload is too large for the Event invocation type (limit ${this.limits.asyncPayloadBytes} bytes)`,
+          413,
+        );
+      }
+      const job: AsyncJobPayload = {
+        accountId: scope.accountId,
+        region: scope.region,
+        functionName: name,
+        qualifier,
+        payload: payload.toString('base64'),
+        requestId,
+        enqueuedAt: this.deps.clock.now(),
+      };
+      await this.deps.store.jobs.enqueue(ASYNC_QUEUE, job, { id: requestId, maxAttempts: 20 });
+      return { StatusCode: 202, RequestId: requestId };
+    }
+    if (input.ClientContext !== undefined && Buffer.byteLength(input.ClientContext) > 3583) {
+      throw errors.validation([
+        constraint(
+          input.ClientContext,
+          'clientContext',
+          'Member must have length less than or equal to 3583',
+        ),
+      ]);
+    }
+    const run = await this.run(
+      r,
+      payload,
+      requestId,
+      'RequestResponse',
+      input.ClientContext,
+      input.LogType === 'Tail',
+    );
+    const out: InvokeOutput = {
+      StatusCode: 200,
+      Payload: run.payload,
+      ExecutedVersion: run.version,
+      RequestId: requestId,
+    };
+    if (run.functionError) out.FunctionError = run.functionError;
+    if (run.tail !== undefined) out.LogResult = run.tail;
+    return out;
+  }
+
+  /** One execution: concurrency, instance, logs and usage. */
+  private async run(
+    r: Resolved,
+    payload: Buffer,
+    requestId: string,
+    invocationType: UsageRecord['invocationType'],
+    clientContext: string | undefined,
+    wantTail: boolean,
+  ): Promise<{
+    payload: Buffer;
+    functionError?: string;
+    version: string;
+    tail?: string;
+    status: InvokeResult['status'];
+  }> {
+    const v = this.pickVersion(r);
+    const release = this.concurrency.acquire(
+      scopePrefix(r.scope),
+      r.fnKey,
+      r.record.reservedConcurrency,
+      this.limits.accountConcurrency - (await this.reservedSum(r.scope)),
+    );
+    let result: InvokeResult;
+    try {
+      const codeDir = await this.code.ensure(v.codeHex);
+      const spec = this.specFor(r.scope, v, codeDir);
+      result = await this.deps.instances.invoke(spec, {
+        requestId,
+        payload,
+        invokedFunctionArn: functionArn(r.scope, r.name, r.qualifier),
+        deadline: this.deps.clock.now() + v.timeout * 1000,
+        clientContext,
+      });
+    } finally {
+      release();
+    }
+    let out = result.payload;
+    let functionError = result.functionError;
+    if (result.status === 'ok' && out.length > this.limits.syncPayloadBytes) {
+      out = Buffer.from(
+        JSON.stringify({
+          errorMessage: `Response payload size exceeded maximum allowed payload size (${this.limits.syncPayloadBytes + 100} bytes).`,
+          errorType: 'Function.ResponseSizeTooLarge',
+        }),
+      );
+      functionError = 'Unhandled';
+    }
+    const lines = this.writeLogs(r.scope, v, requestId, result);
+    this.recordUsage({
+      time: this.deps.clock.now(),
+      accountId: r.scope.accountId,
+      region: r.scope.region,
+      functionName: r.name,
+      version: v.version,
+      requestId,
+      invocationType,
+      durationMs: result.durationMs,
+      billedMs: result.status === 'timeout' ? v.timeout * 1000 : billedMs(result.durationMs),
+      memoryMb: v.memorySize,
+      gbSeconds:
+        ((result.status === 'timeout' ? v.timeout * 1000 : billedMs(result.durationMs)) / 1000) *
+        (v.memorySize / 1024),
+      coldStart: result.coldStart,
+      initDurationMs: result.initDurationMs,
+      status: result.status,
+    });
+    return {
+      payload: out,
+      functionError,
+      version: v.version,
+      tail: wantTail ? tailLog(lines) : undefined,
+      status: result.status,
+    };
+  }
+
+  private writeLogs(scope: Scope, v: VersionConfig, requestId: string, res: InvokeResult): string[] {
+    const now = this.deps.clock.now();
+    const start = now - Math.ceil(res.durationMs);
+    const events: { timestamp: number; message: string }[] = [];
+    if (res.coldStart) {
+      const initAt = res.initLogs[0]?.time ?? start - Math.ceil(res.initDurationMs ?? 0);
+      events.push({
+        timestamp: initAt,
+        message: initStartLine(v.runtime, this.deps.instances.capabilities.runtimes, scope.region),
+      });
+      for (const l of res.initLogs) events.push({ timestamp: l.time, message: l.message });
+    }
+    events.push({ timestamp: start, message: startLine(requestId, v.version) });
+    for (const l of res.logs) events.push({ timestamp: l.time, message: l.message });
+    for (const m of failureLines(requestId, res, v.timeout, now)) events.push({ timestamp: now, message: m });
+    events.push({ timestamp: now, message: endLine(requestId) });
+    events.push({ timestamp: now, message: reportLine(requestId, res, v.memorySize, v.timeout) });
+    this.deps.logs.append(
+      {
+        accountId: scope.accountId,
+        region: scope.region,
+        group: `/aws/lambda/${v.functionName}`,
+        stream: res.logStream,
+      },
+      events,
+    );
+    return events.map((e) => e.message);
+  }
+
+  // ---------------------------------------------------------------- async
+
+  /**
+   * Runs one queued Event invoke. Returns 'done' (ack it) or 'retry' (throttled: try later).
+   * Function errors are recorded, not retried (retries and destinations come later).
+   */
+  async runAsyncJob(job: AsyncJobPayload, attempt: number): Promise<'done' | 'retry'> {
+    const scope = { accountId: job.accountId, region: job.region };
+    const arn = functionArn(scope, job.functionName, job.qualifier);
+    const entry: AsyncAttempt = { time: this.deps.clock.now(), status: 'ok' };
+    let outcome: 'done' | 'retry' = 'done';
+    try {
+      const r = await this.resolve(scope, job.functionName, job.qualifier);
+      const res = await this.run(
+        r,
+        Buffer.from(job.payload, 'base64'),
+        job.requestId,
+        'Event',
+        undefined,
+        false,
+      );
+      entry.status = res.status;
+      entry.executedVersion = res.version;
+      if (res.functionError) entry.error = res.payload.toString('utf8').slice(0, 1024);
+    } catch (e) {
+      if (e instanceof AwsError && e.code === 'TooManyRequestsException') {
+        entry.status = 'throttled';
+        outcome = 'retry';
+      } else if (e instanceof AwsError && e.code === 'ResourceNotFoundException') {
+        entry.status = 'not-found';
+        entry.error = e.message;
+      } else {
+        entry.status = 'crashed';
+        entry.error = e instanceof Error ? e.message : String(e);
+        this.deps.logger.error('async invoke failed', { requestId: job.requestId, error: e });
+      }
+    }
+    await this.deps.store.transaction(async (tx) => {
+      const prev = await tx.get<AsyncInvocationRecord>(COLLECTIONS.asyncInvocations, job.requestId);
+      const rec: AsyncInvocationRecord = prev ?? {
+        requestId: job.requestId,
+        functionArn: arn,
+        enqueuedAt: job.enqueuedAt,
+        attempts: [],
+        status: 'failed',
+      };
+      rec.attempts.push(entry);
+      rec.status = entry.status === 'ok' ? 'succeeded' : 'failed';
+      await tx.put(COLLECTIONS.asyncInvocations, job.requestId, rec);
+    });
+    void attempt;
+    return outcome;
+  }
+
+  /** What happened to an Event invoke (attempts, outcome); undefined while it has not run. */
+  async asyncInvocation(requestId: string): Promise<AsyncInvocationRecord | undefined> {
+    return this.deps.store.get<AsyncInvocationRecord>(COLLECTIONS.asyncInvocations, requestId);
+  }
+
+  // ---------------------------------------------------------------- usage
+
+  private recordUsage(u: UsageRecord): void {
+    this.usageBuffer.push(u);
+    if (this.usageBuffer.length >= 500) {
+      void this.flushUsage();
+    } else if (!this.usageTimer) {
+      this.usageTimer = setTimeout(() => {
+        this.usageTimer = undefined;
+        void this.flushUsage();
+      }, USAGE_FLUSH_MS);
+      this.usageTimer.unref();
+    }
+  }
+
+  /** Writes the buffered usage records. */
+  flushUsage(): Promise<void> {
+    const batch = this.usageBuffer;
+    this.usageBuffer = [];
+    if (this.usageTimer) {
+      clearTimeout(this.usageTimer);
+      this.usageTimer = undefined;
+    }
+    if (batch.length === 0) return this.usageFlushing;
+    this.usageFlushing = this.usageFlushing
+      .then(() =>
+        this.deps.store.transaction(async (tx) => {
+          // One row per function and flush (a batch of records), not one row per invocation.
+          const groups = new Map<string, UsageRecord[]>();
+          for (const u of batch) {
+            const k = `${u.accountId}/${u.region}/${u.functionName}/`;
+            const g = groups.get(k);
+            if (g) g.push(u);
+            else groups.set(k, [u]);
+          }
+          for (const [k, records] of groups) {
+            const key = `${k}${String(records[0].time).padStart(15, '0')}/${records[0].requestId}`;
+            await tx.put(COLLECTIONS.usage, key, records);
+          }
+        }),
+      )
+      .catch((e: unknown) => this.deps.logger.error('usage flush failed', { error: e }));
+    return this.usageFlushing;
+  }
+
+  /** Usage records of an account+region (optionally one function), oldest first. */
+  async usage(scope: Scope, opts: { functionName?: string; limit?: number } = {}): Promise<UsageRecord[]> {
+    await this.flushUsage();
+    const prefix = opts.functionName ? `${functionKey(scope, opts.functionName)}/` : scopePrefix(scope);
+    const rows = await this.deps.store.scan<UsageRecord[]>(COLLECTIONS.usage, { prefix });
+    const out = rows.flatMap((e) => e.value).sort((a, b) => a.time - b.time);
+    return opts.limit !== undefined ? out.slice(0, opts.limit) : out;
+  }
+
+  async close(): Promise<void> {
+    await this.flushUsage();
+  }
+}
