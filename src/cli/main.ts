@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 /** The `nimbus` command. Exit codes: 0 ok, 1 failure, 2 usage error. */
+// Nimbus supports Node 20 on purpose; the SDK clients the CLI uses need not warn about it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 import { UsageError } from './args.js';
 import { getCommand, listCommands } from './registry.js';
 import './commands.js';
