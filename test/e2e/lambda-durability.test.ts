@@ -71,6 +71,8 @@ test('an acknowledged Event invoke runs after kill -9 and restart', { timeout: 9
       Runtime: 'nodejs20.x',
       Role: 'arn:aws:iam::000000000000:role/r',
       Handler: 'index.handler',
+      // Generous: under a loaded CI machine a cold start plus the 1.5 s handler must not time out.
+      Timeout: 60,
       Code: { ZipFile: z.toBuffer() },
     }),
   );

@@ -8,7 +8,8 @@ import { startNimbus } from '../../src/server/app.js';
 
 const dataDir = process.argv[2];
 const config = defaultConfig({ port: 0, dataDir, logLevel: 'error' });
+const debug = process.env.NIMBUS_TEST_DEBUG === '1';
 config.compute.warmSpares = 0;
-const nimbus = await startNimbus(config, { logger: silentLogger });
+const nimbus = await startNimbus(config, { logger: debug ? undefined : silentLogger });
 process.stdout.write(`READY ${nimbus.endpoint}\n`);
 process.on('SIGTERM', () => void nimbus.close().then(() => process.exit(0)));
