@@ -19,6 +19,7 @@ import { createStsService } from './sts.js';
 import type { Service } from './service.js';
 import { SandboxInstanceManager } from '../compute/sandbox/manager.js';
 import { createLambda, CODE_URL_PREFIX } from '../compute/index.js';
+import type { Engines } from './engines.js';
 
 export interface IsolationInfo {
   level: string;
@@ -138,6 +139,11 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   });
   frontDoor.mount(CODE_URL_PREFIX, lambda.codeDownload);
   await lambda.start();
+  // Cross-service calls go through these engines. New service modules: create yours below,
+  // in dependency order, add its engine here (and its field to src/server/engines.ts), register
+  // its services with frontDoor.register(...), and stop it in `close` (reverse order).
+  const engines: Engines = { lambda: lambda.engine };
+  void engines;
   const stopLambda = async () => {
     await lambda.stop();
     await instances.close();

@@ -1,0 +1,11 @@
+/**
+ * The engines of the running services, for cross-service calls (SNS -> SQS, API Gateway ->
+ * Lambda, Step Functions -> Lambda, ...). A service calls another only through its engine
+ * here, never into its tables. Each service module adds its engine as a field when it lands;
+ * app.ts fills them in dependency order.
+ */
+import type { LambdaEngine } from '../compute/engine.js';
+
+export interface Engines {
+  lambda: LambdaEngine;
+}
