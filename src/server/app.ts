@@ -109,11 +109,22 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   frontDoor.register(createStsService(auth));
   frontDoor.register(createLogsService(logs));
 
+  // The Unix socket sandboxes reach Nimbus through: bound before any sandbox (warm spares start
+  // right away and bind it into their mount namespace).
+  const socketPath = join(dataDir, 'run', 'aws.sock');
+  try {
+    await frontDoor.listenUnix(socketPath);
+  } catch (e) {
+    await logs.close();
+    await store.close();
+    throw e;
+  }
+
   // ---- extra services (the lead wires Lambda and the rest here) ----
   const instances = new SandboxInstanceManager({
     config: config.compute,
     dataDir,
-    awsSocket: join(dataDir, 'run', 'aws.sock'),
+    awsSocket: socketPath,
     endpointPort: config.port || 4566,
     clock,
     logger: logger.child({ component: 'sandbox' }),
@@ -176,11 +187,9 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     },
   }));
 
-  const socketPath = join(dataDir, 'run', 'aws.sock');
   let port: number;
   try {
     port = await frontDoor.listen(config.port, config.host);
-    await frontDoor.listenUnix(socketPath);
   } catch (e) {
     await frontDoor.close(0);
     await extra.close?.();
