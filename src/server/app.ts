@@ -7,7 +7,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NimbusConfig } from '../core/config.js';
-import { systemClock, type Clock } from '../core/clock.js';
+import { OffsetClock, systemClock, type Clock } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import type { Store } from '../storage/store.js';
 import { openStore } from '../storage/index.js';
@@ -127,6 +127,30 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
       services: frontDoor.serviceNames(),
     },
   }));
+
+  // The virtual clock (dev mode only): read it, and move it forward to fire timers without waiting.
+  frontDoor.addInternalRoute('GET', '/_nimbus/clock', async () => ({
+    body: { now: clock.now(), offsetMs: clock instanceof OffsetClock ? clock.offset : 0 },
+  }));
+  frontDoor.addInternalRoute('POST', '/_nimbus/clock', async (req) => {
+    if (!(clock instanceof OffsetClock) || config.auth.mode !== 'dev') {
+      return {
+        status: 400,
+        body: { message: 'The clock can only be advanced in dev mode with a virtual clock.' },
+      };
+    }
+    let advanceMs: unknown;
+    try {
+      advanceMs = (JSON.parse(req.body.toString('utf8') || '{}') as { advanceMs?: unknown }).advanceMs;
+    } catch {
+      advanceMs = undefined;
+    }
+    if (typeof advanceMs !== 'number' || !Number.isFinite(advanceMs) || advanceMs < 0) {
+      return { status: 400, body: { message: 'Expected {"advanceMs": <non-negative number>}.' } };
+    }
+    clock.advance(advanceMs);
+    return { body: { now: clock.now(), offsetMs: clock.offset } };
+  });
 
   const socketPath = join(dataDir, 'run', 'aws.sock');
   let port: number;
