@@ -156,7 +156,7 @@ export class FrontDoor {
   private send(res: ServerResponse, entry: Inflight, reply: Reply): void {
     if (res.headersSent) return;
     const body = reply.body;
-    const headers: Record<string, string | number> = reply.headers;
+    const headers: Record<string, string | number> = { ...reply.headers };
     headers['x-amzn-RequestId'] = entry.requestId;
     headers['x-amz-request-id'] = entry.requestId;
     if (this.closing) headers.connection = 'close';
