@@ -206,6 +206,7 @@ export class Auth {
     accountId: string,
     opts: { ttlMs?: number; roleName?: string; sessionName?: string } = {},
   ): IssuedCredentials {
+    if (++this.issuedSinceSweep >= 1000) this.sweepExpired();
     const accessKeyId = 'ASIA' + randomAlnum(16);
     const secretAccessKey = randomBytes(30).toString('base64');
     const sessionToken = randomBytes(96).toString('base64');
@@ -292,6 +293,16 @@ export class Auth {
     const b = Buffer.from(sig.signature);
     if (a.length !== b.length || !timingSafeEqual(a, b)) throw badSignature(flavor);
     return principalOf(sig.accessKeyId, known);
+  }
+
+  private issuedSinceSweep = 0;
+
+  /** Drops expired issued credentials (they live in memory only). */
+  private sweepExpired(): void {
+    this.issuedSinceSweep = 0;
+    const now = this.clock.now();
+    for (const [id, k] of this.keys)
+      if (k.expiration !== undefined && k.expiration <= now) this.keys.delete(id);
   }
 
   private liveKey(accessKeyId: string): KnownKey | undefined {
