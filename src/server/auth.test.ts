@@ -97,3 +97,29 @@ test('strict mode: missing credentials per protocol; issued credentials expire',
     status: 400,
   });
 });
+
+test('strict mode: a signed body hash must match the body', async () => {
+  const auth = new Auth({
+    mode: 'strict',
+    keys: [{ accessKeyId: 'AKIA1', secretAccessKey: 's', accountId: '111111111111' }],
+    clock: new ManualClock(Date.UTC(2026, 0, 1)),
+  });
+  const headers = {
+    authorization:
+      'AWS4-HMAC-SHA256 Credential=AKIA1/20260101/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=x',
+    'x-amz-date': '20260101T000000Z',
+    'x-amz-content-sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    host: 'localhost',
+  };
+  const sig = parseSigV4(headers, q());
+  await assert.rejects(
+    auth.authenticate({ ...req, headers, body: Buffer.from('tampered') }, sig, 'rest-json'),
+    {
+      code: 'XAmzContentSHA256Mismatch',
+    },
+  );
+  // The right body gets as far as the signature check.
+  await assert.rejects(auth.authenticate({ ...req, headers }, sig, 'rest-json'), {
+    code: 'InvalidSignatureException',
+  });
+});

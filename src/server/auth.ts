@@ -288,6 +288,18 @@ export class Auth {
         );
       }
     }
+    // A signed body hash must be the body's hash, or the signature would not cover the body.
+    const declaredHash = req.headers['x-amz-content-sha256'];
+    if (typeof declaredHash === 'string' && /^[0-9a-f]{64}$/.test(declaredHash)) {
+      const actual = createHash('sha256').update(req.body).digest('hex');
+      if (actual !== declaredHash) {
+        throw new AwsError(
+          'XAmzContentSHA256Mismatch',
+          "The provided 'x-amz-content-sha256' header does not match what was computed.",
+          400,
+        );
+      }
+    }
     const expected = await this.computeSignature(req, sig, known, new Date(signedAt));
     const a = Buffer.from(expected);
     const b = Buffer.from(sig.signature);
