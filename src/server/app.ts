@@ -7,7 +7,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NimbusConfig } from '../core/config.js';
-import { systemClock, type Clock } from '../core/clock.js';
+import { OffsetClock, systemClock, type Clock } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import type { Store } from '../storage/store.js';
 import { openStore } from '../storage/index.js';
@@ -186,6 +186,37 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
       services: frontDoor.serviceNames(),
     },
   }));
+
+  // The virtual clock (dev mode only): read it, and move it forward to fire timers without waiting.
+  frontDoor.addInternalRoute('GET', '/_nimbus/clock', async () => ({
+    body: { now: clock.now(), offsetMs: clock instanceof OffsetClock ? clock.offset : 0 },
+  }));
+  frontDoor.addInternalRoute('POST', '/_nimbus/clock', async (req) => {
+    if (!(clock instanceof OffsetClock) || config.auth.mode !== 'dev') {
+      return {
+        status: 400,
+        body: { message: 'The clock can only be advanced in dev mode with a virtual clock.' },
+      };
+    }
+    let advanceMs: unknown;
+    try {
+      const body = JSON.parse(req.body.toString('utf8') || '{}') as {
+        advanceSeconds?: unknown;
+        advanceMs?: unknown;
+      };
+      advanceMs = typeof body.advanceSeconds === 'number' ? body.advanceSeconds * 1000 : body.advanceMs;
+    } catch {
+      advanceMs = undefined;
+    }
+    if (typeof advanceMs !== 'number' || !Number.isFinite(advanceMs) || advanceMs < 0) {
+      return {
+        status: 400,
+        body: { message: 'Expected {"advanceSeconds": <non-negative number>} (or "advanceMs").' },
+      };
+    }
+    clock.advance(advanceMs);
+    return { body: { now: clock.now(), offsetMs: clock.offset } };
+  });
 
   let port: number;
   try {

@@ -206,6 +206,7 @@ export class Auth {
     accountId: string,
     opts: { ttlMs?: number; roleName?: string; sessionName?: string } = {},
   ): IssuedCredentials {
+    if (++this.issuedSinceSweep >= 1000) this.sweepExpired();
     const accessKeyId = 'ASIA' + randomAlnum(16);
     const secretAccessKey = randomBytes(30).toString('base64');
     const sessionToken = randomBytes(96).toString('base64');
@@ -287,11 +288,33 @@ export class Auth {
         );
       }
     }
+    // A signed body hash must be the body's hash, or the signature would not cover the body.
+    const declaredHash = req.headers['x-amz-content-sha256'];
+    if (typeof declaredHash === 'string' && /^[0-9a-f]{64}$/.test(declaredHash)) {
+      const actual = createHash('sha256').update(req.body).digest('hex');
+      if (actual !== declaredHash) {
+        throw new AwsError(
+          'XAmzContentSHA256Mismatch',
+          "The provided 'x-amz-content-sha256' header does not match what was computed.",
+          400,
+        );
+      }
+    }
     const expected = await this.computeSignature(req, sig, known, new Date(signedAt));
     const a = Buffer.from(expected);
     const b = Buffer.from(sig.signature);
     if (a.length !== b.length || !timingSafeEqual(a, b)) throw badSignature(flavor);
     return principalOf(sig.accessKeyId, known);
+  }
+
+  private issuedSinceSweep = 0;
+
+  /** Drops expired issued credentials (they live in memory only). */
+  private sweepExpired(): void {
+    this.issuedSinceSweep = 0;
+    const now = this.clock.now();
+    for (const [id, k] of this.keys)
+      if (k.expiration !== undefined && k.expiration <= now) this.keys.delete(id);
   }
 
   private liveKey(accessKeyId: string): KnownKey | undefined {

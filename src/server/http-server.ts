@@ -58,10 +58,25 @@ export interface InternalRequest {
 }
 export type InternalHandler = (req: InternalRequest) => Promise<{ status?: number; body: unknown }>;
 
-const REQUEST_ID_HEADERS = ['x-amzn-RequestId', 'x-amz-request-id'] as const;
-
 interface Inflight {
-  controller: AbortController;
+  requestId: string;
+  /** Created on first use of ctx.signal (most operations never look at it). */
+  controller: AbortController | undefined;
+  /** The client went away or shutdown gave up on the request. */
+  aborted: boolean;
+}
+
+function signalOf(entry: Inflight): AbortSignal {
+  if (!entry.controller) {
+    entry.controller = new AbortController();
+    if (entry.aborted) entry.controller.abort();
+  }
+  return entry.controller.signal;
+}
+
+function abortEntry(entry: Inflight): void {
+  entry.aborted = true;
+  entry.controller?.abort();
 }
 
 export class FrontDoor {
@@ -119,13 +134,10 @@ export class FrontDoor {
 
   readonly handler = (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = newRequestId();
-    res.setHeader(REQUEST_ID_HEADERS[0], requestId);
-    res.setHeader(REQUEST_ID_HEADERS[1], requestId);
-    if (this.closing) res.setHeader('connection', 'close');
-    const entry: Inflight = { controller: new AbortController() };
+    const entry: Inflight = { requestId, controller: undefined, aborted: false };
     this.inflight.add(entry);
     res.on('close', () => {
-      if (!res.writableFinished) entry.controller.abort();
+      if (!res.writableFinished) abortEntry(entry);
       this.inflight.delete(entry);
       if (this.inflight.size === 0 && this.drainWaiters.length) {
         const w = this.drainWaiters;
@@ -133,14 +145,28 @@ export class FrontDoor {
         for (const f of w) f();
       }
     });
-    this.dispatch(req, res, requestId, entry.controller.signal).catch((e) => {
+    this.dispatch(req, res, entry).catch((e) => {
       this.logger.error('request failed outside the protocol layer', { requestId, err: e });
-      if (!res.headersSent) sendReply(res, encodeRestJsonError(commonErrors.internal()));
+      if (!res.headersSent) this.send(res, entry, encodeRestJsonError(commonErrors.internal()));
       else res.destroy();
     });
   };
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse, requestId: string, signal: AbortSignal) {
+  /** Writes a reply with the request id headers (and `connection: close` while shutting down). */
+  private send(res: ServerResponse, entry: Inflight, reply: Reply): void {
+    if (res.headersSent) return;
+    const body = reply.body;
+    const headers: Record<string, string | number> = { ...reply.headers };
+    headers['x-amzn-RequestId'] = entry.requestId;
+    headers['x-amz-request-id'] = entry.requestId;
+    if (this.closing) headers.connection = 'close';
+    headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    res.writeHead(reply.status, headers);
+    res.end(body);
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, entry: Inflight) {
+    const requestId = entry.requestId;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -149,18 +175,23 @@ export class FrontDoor {
 
     if (path.charCodeAt(1) === 95 /* _ */) {
       for (const m of this.mounts) {
-        if (path.startsWith(m.prefix)) return void (await m.handler(req, res, requestId));
+        if (path.startsWith(m.prefix)) {
+          res.setHeader('x-amzn-RequestId', requestId);
+          res.setHeader('x-amz-request-id', requestId);
+          return void (await m.handler(req, res, requestId));
+        }
       }
       if (path.startsWith('/_nimbus/')) {
-        const body = await this.readBody(req, res, (e) => encodeRestJsonError(e));
+        const body = await this.readBody(req, res, entry, (e) => encodeRestJsonError(e));
         if (!body) return;
         const h = this.internal.get(`${method} ${path}`);
-        if (!h) return sendReply(res, jsonReply(404, { message: `No such endpoint: ${method} ${path}` }));
+        if (!h)
+          return this.send(res, entry, jsonReply(404, { message: `No such endpoint: ${method} ${path}` }));
         const out = await h({ method, path, query: new URLSearchParams(rawQuery), body }).catch((e) => {
           this.logger.error('internal endpoint failed', { requestId, path, err: e });
           return { status: 500, body: { message: 'internal error' } };
         });
-        return sendReply(res, jsonReply(out.status ?? 200, out.body));
+        return this.send(res, entry, jsonReply(out.status ?? 200, out.body));
       }
     }
 
@@ -170,38 +201,40 @@ export class FrontDoor {
       const t = parseTarget(target);
       const service = t ? this.jsonByPrefix.get(t.prefix) : undefined;
       const opts = service ?? { jsonVersion: jsonVersionOf(req) };
-      const body = await this.readBody(req, res, (e) => encodeJsonError(opts, e));
+      const body = await this.readBody(req, res, entry, (e) => encodeJsonError(opts, e));
       if (!body) return;
-      const reply = await this.runJson(service, t?.operation, req, path, query, body, requestId, signal);
-      return sendReply(res, reply);
+      const reply = await this.runJson(service, t?.operation, req, path, query, body, entry);
+      return this.send(res, entry, reply);
     }
 
     const match = this.rest.match(method, path);
     if (match) {
-      const body = await this.readBody(req, res, encodeRestJsonError);
+      const body = await this.readBody(req, res, entry, encodeRestJsonError);
       if (!body) return;
-      const reply = await this.runRest(match.route, match.params, req, path, query, body, requestId, signal);
-      return sendReply(res, reply);
+      const reply = await this.runRest(match.route, match.params, req, path, query, body, entry);
+      return this.send(res, entry, reply);
     }
 
     const contentType = req.headers['content-type'] ?? '';
     if (query.has('Action') || contentType.startsWith('application/x-www-form-urlencoded')) {
-      const body = await this.readBody(req, res, (e) => encodeQueryError('', e, requestId));
+      const body = await this.readBody(req, res, entry, (e) => encodeQueryError('', e, requestId));
       if (!body) return;
-      const reply = await this.runQuery(req, path, query, body, requestId, signal);
-      return sendReply(res, reply);
+      const reply = await this.runQuery(req, path, query, body, entry);
+      return this.send(res, entry, reply);
     }
 
-    await this.readBody(req, res, encodeRestJsonError);
+    await this.readBody(req, res, entry, encodeRestJsonError);
     if (res.headersSent) return;
     if (this.rest.hasPath(path)) {
-      return sendReply(
+      return this.send(
         res,
+        entry,
         encodeRestJsonError(new AwsError('MethodNotAllowedException', 'Method Not Allowed', 405)),
       );
     }
-    sendReply(
+    this.send(
       res,
+      entry,
       encodeRestJsonError(
         new AwsError('UnknownOperationException', `No operation matches ${method} ${path}`, 404),
       ),
@@ -214,17 +247,23 @@ export class FrontDoor {
     accountId: string,
     accessKeyId: string,
     sig: SigV4Info | undefined,
-    signal: AbortSignal,
+    entry: Inflight,
     operation: string,
     service: string,
   ): RequestContext {
+    const base = this.logger;
+    let logger: Logger | undefined;
     return {
       requestId,
       accountId,
       accessKeyId,
       region: sig?.region ?? this.region,
-      logger: this.logger.child({ requestId, service, operation }),
-      signal,
+      get logger() {
+        return (logger ??= base.child({ requestId, service, operation }));
+      },
+      get signal() {
+        return signalOf(entry);
+      },
       endpoint: `http://${req.headers.host ?? 'localhost'}`,
     };
   }
@@ -252,9 +291,9 @@ export class FrontDoor {
     path: string,
     query: URLSearchParams,
     body: Buffer,
-    requestId: string,
-    signal: AbortSignal,
+    entry: Inflight,
   ): Promise<Reply> {
+    const requestId = entry.requestId;
     const opts = service ?? { jsonVersion: jsonVersionOf(req) };
     try {
       const who = await this.authenticate(req, path, query, body, 'json');
@@ -267,7 +306,7 @@ export class FrontDoor {
         who.accountId,
         who.accessKeyId,
         who.sig,
-        signal,
+        entry,
         operation!,
         service!.signingName,
       );
@@ -285,9 +324,9 @@ export class FrontDoor {
     path: string,
     query: URLSearchParams,
     body: Buffer,
-    requestId: string,
-    signal: AbortSignal,
+    entry: Inflight,
   ): Promise<Reply> {
+    const requestId = entry.requestId;
     try {
       const who = await this.authenticate(req, path, query, body, 'rest-json');
       const ctx = this.context(
@@ -296,7 +335,7 @@ export class FrontDoor {
         who.accountId,
         who.accessKeyId,
         who.sig,
-        signal,
+        entry,
         m.route.operation,
         m.service.signingName,
       );
@@ -321,9 +360,9 @@ export class FrontDoor {
     path: string,
     query: URLSearchParams,
     body: Buffer,
-    requestId: string,
-    signal: AbortSignal,
+    entry: Inflight,
   ): Promise<Reply> {
+    const requestId = entry.requestId;
     let xmlns = '';
     try {
       const params = parseForm(body, query);
@@ -342,7 +381,7 @@ export class FrontDoor {
         who.accountId,
         who.accessKeyId,
         who.sig,
-        signal,
+        entry,
         action,
         service.signingName,
       );
@@ -362,6 +401,7 @@ export class FrontDoor {
   private readBody(
     req: IncomingMessage,
     res: ServerResponse,
+    entry: Inflight,
     encodeError: (e: AwsError) => Reply,
   ): Promise<Buffer | undefined> {
     const limit = this.maxBodyBytes;
@@ -371,7 +411,7 @@ export class FrontDoor {
     if (declared > limit) {
       const reply = encodeError(tooLarge());
       reply.headers.connection = 'close';
-      sendReply(res, reply);
+      this.send(res, entry, reply);
       req.resume();
       return Promise.resolve(undefined);
     }
@@ -386,7 +426,7 @@ export class FrontDoor {
           failed = true;
           const reply = encodeError(tooLarge());
           reply.headers.connection = 'close';
-          sendReply(res, reply);
+          this.send(res, entry, reply);
           resolve(undefined);
           return;
         }
@@ -456,7 +496,7 @@ export class FrontDoor {
       ]);
       clearTimeout(timer);
     }
-    for (const e of this.inflight) e.controller.abort();
+    for (const e of this.inflight) abortEntry(e);
     for (const s of this.servers) s.closeAllConnections();
     await Promise.all(closed);
   }
@@ -468,13 +508,4 @@ function jsonVersionOf(req: IncomingMessage): '1.0' | '1.1' {
 
 function jsonReply(status: number, body: unknown): Reply {
   return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
-}
-
-function sendReply(res: ServerResponse, reply: Reply): void {
-  if (res.headersSent) return;
-  const body = reply.body;
-  const headers: Record<string, string | number> = { ...reply.headers };
-  headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-  res.writeHead(reply.status, headers);
-  res.end(body);
 }

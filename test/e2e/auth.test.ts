@@ -131,3 +131,68 @@ test('strict mode accepts presigned query-string requests and rejects tampered o
   assert.equal(old.status, 403);
   assert.match(await old.text(), /Signature expired/);
 });
+
+test('strict mode, REST-JSON: the Lambda client signs percent-encoded paths we verify; errors are REST-JSON', async () => {
+  const { LambdaClient, GetFunctionCommand } = await import('@aws-sdk/client-lambda');
+  const { AwsError } = await import('../../src/protocols/errors.js');
+  await using srv = await startTestServer({
+    auth: { mode: 'strict', keys: [ALICE] },
+    start: {
+      extraServices: () => [
+        {
+          protocol: 'rest-json' as const,
+          signingName: 'lambda',
+          routes: [
+            {
+              method: 'GET',
+              path: '/2015-03-31/functions/{FunctionName}',
+              operation: 'GetFunction',
+              handler: async (ctx, req) => {
+                if (req.pathParams.FunctionName.endsWith('missing')) {
+                  throw new AwsError(
+                    'ResourceNotFoundException',
+                    `Function not found: ${req.pathParams.FunctionName}`,
+                    404,
+                  );
+                }
+                return {
+                  body: {
+                    Configuration: { FunctionName: req.pathParams.FunctionName, Description: ctx.accountId },
+                  },
+                };
+              },
+            },
+          ],
+        },
+      ],
+    },
+  });
+  const lambda = new LambdaClient({ ...srv.clientConfig, credentials: ALICE });
+  const wrong = new LambdaClient({ ...srv.clientConfig, credentials: { ...ALICE, secretAccessKey: 'bad' } });
+  const unknown = new LambdaClient({
+    ...srv.clientConfig,
+    credentials: { accessKeyId: 'AKIAX', secretAccessKey: 'x' },
+  });
+  try {
+    const name = 'arn:aws:lambda:us-east-1:111111111111:function:my fn:prod';
+    const got = await lambda.send(new GetFunctionCommand({ FunctionName: name }));
+    assert.equal(got.Configuration?.FunctionName, name);
+    assert.equal(got.Configuration?.Description, '111111111111');
+    await assert.rejects(lambda.send(new GetFunctionCommand({ FunctionName: 'missing' })), (e: any) => {
+      assert.equal(e.name, 'ResourceNotFoundException');
+      assert.equal(e.message, 'Function not found: missing');
+      assert.equal(e.$metadata.httpStatusCode, 404);
+      return true;
+    });
+    await assert.rejects(wrong.send(new GetFunctionCommand({ FunctionName: 'f' })), (e: any) => {
+      assert.equal(e.name, 'InvalidSignatureException');
+      assert.equal(e.$metadata.httpStatusCode, 403);
+      return true;
+    });
+    await assert.rejects(unknown.send(new GetFunctionCommand({ FunctionName: 'f' })), {
+      name: 'UnrecognizedClientException',
+    });
+  } finally {
+    for (const c of [lambda, wrong, unknown]) c.destroy();
+  }
+});

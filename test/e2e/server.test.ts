@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { statSync } from 'node:fs';
 import { createLogger } from '../../src/core/logger.js';
+import { OffsetClock } from '../../src/core/clock.js';
 import { AwsError } from '../../src/protocols/errors.js';
 import type { JsonService, RestJsonService } from '../../src/server/service.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -197,4 +198,18 @@ test('shutdown grace is bounded: a request that outlives it is aborted', async (
   await srv.close();
   assert.ok(Date.now() - t < 1500, 'close waited only for the grace period');
   assert.equal(await inflight, 'dropped');
+});
+
+test('the virtual clock can be read and advanced in dev mode', async () => {
+  await using srv = await startTestServer({ start: { clock: new OffsetClock() } });
+  const before = (await (await fetch(`${srv.endpoint}/_nimbus/clock`)).json()) as { offsetMs: number };
+  assert.equal(before.offsetMs, 0);
+  const moved = await fetch(`${srv.endpoint}/_nimbus/clock`, { method: 'POST', body: '{"advanceMs":60000}' });
+  assert.equal(moved.status, 200);
+  assert.equal(((await moved.json()) as { offsetMs: number }).offsetMs, 60000);
+  const bad = await fetch(`${srv.endpoint}/_nimbus/clock`, { method: 'POST', body: '{"advanceMs":-1}' });
+  assert.equal(bad.status, 400);
+  await using plain = await startTestServer();
+  const refused = await fetch(`${plain.endpoint}/_nimbus/clock`, { method: 'POST', body: '{"advanceMs":1}' });
+  assert.equal(refused.status, 400);
 });

@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import {
+  AssumeRoleCommand,
+  GetCallerIdentityCommand,
+  GetSessionTokenCommand,
+  STSClient,
+} from '@aws-sdk/client-sts';
 import { startTestServer } from '../helpers/server.js';
 
 const KEYS = [
@@ -90,4 +95,49 @@ test('strict mode: good keys resolve to their own accounts; bad ones get the Que
   await assert.rejects(noToken.send(new GetCallerIdentityCommand({})), { name: 'InvalidClientTokenId' });
 
   for (const c of [alice, bob, wrongSecret, unknown, sandbox, noToken]) c.destroy();
+});
+
+test('AssumeRole and GetSessionToken mint working credentials inside the caller account only', async () => {
+  await using srv = await startTestServer({ auth: { mode: 'strict', keys: KEYS } });
+  const alice = new STSClient({ ...srv.clientConfig, credentials: KEYS[0] });
+  try {
+    const assumed = await alice.send(
+      new AssumeRoleCommand({
+        RoleArn: 'arn:aws:iam::111111111111:role/app/reader',
+        RoleSessionName: 'job-1',
+      }),
+    );
+    assert.match(assumed.Credentials?.AccessKeyId ?? '', /^ASIA/);
+    assert.ok(assumed.Credentials?.Expiration instanceof Date);
+    assert.equal(assumed.AssumedRoleUser?.Arn, 'arn:aws:sts::111111111111:assumed-role/reader/job-1');
+    const asRole = new STSClient({
+      ...srv.clientConfig,
+      credentials: {
+        accessKeyId: assumed.Credentials!.AccessKeyId!,
+        secretAccessKey: assumed.Credentials!.SecretAccessKey!,
+        sessionToken: assumed.Credentials!.SessionToken!,
+      },
+    });
+    const who = await asRole.send(new GetCallerIdentityCommand({}));
+    assert.equal(who.Account, '111111111111');
+    assert.equal(who.Arn, 'arn:aws:sts::111111111111:assumed-role/reader/job-1');
+    asRole.destroy();
+
+    await assert.rejects(
+      alice.send(
+        new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::222222222222:role/x', RoleSessionName: 's1' }),
+      ),
+      { name: 'AccessDenied' },
+    );
+    await assert.rejects(
+      alice.send(
+        new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::111111111111:role/x', RoleSessionName: 's' }),
+      ),
+      { name: 'ValidationError' },
+    );
+    const session = await alice.send(new GetSessionTokenCommand({ DurationSeconds: 900 }));
+    assert.match(session.Credentials?.SessionToken ?? '', /.{20,}/);
+  } finally {
+    alice.destroy();
+  }
 });
