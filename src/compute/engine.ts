@@ -1102,8 +1102,8 @@ export class LambdaEngine {
     return r.versions.get(r.alias.functionVersion)!;
   }
 
-  private specFor(scope: Scope, v: VersionConfig, codeDir: string): FunctionSpec {
-    const key = `${functionKey(scope, v.functionName)}/${v.version}/${v.codeHex}/${v.configRevision}/${v.revisionId}`;
+  private specFor(scope: Scope, v: VersionConfig, codeDir: string, egress: boolean): FunctionSpec {
+    const key = `${functionKey(scope, v.functionName)}/${v.version}/${v.codeHex}/${v.configRevision}/${v.revisionId}${egress ? '/egress' : ''}`;
     let spec = this.specs.get(key);
     const credentials = this.deps.credentialsFor(scope.accountId);
     // Same key, fresh credentials: renewed credentials reach instances started from now on.
@@ -1120,7 +1120,7 @@ export class LambdaEngine {
         memoryMb: v.memorySize,
         timeoutSec: v.timeout,
         environment: v.environment,
-        egress: false,
+        egress,
         logGroup: `/aws/lambda/${v.functionName}`,
         architecture: v.architectures[0] ?? 'x86_64',
         credentials,
@@ -1227,7 +1227,7 @@ export class LambdaEngine {
     let result: InvokeResult;
     try {
       const codeDir = await this.code.ensure(v.codeHex);
-      const spec = this.specFor(r.scope, v, codeDir);
+      const spec = this.specFor(r.scope, v, codeDir, hasEgress(r.record.tags));
       result = await this.deps.instances.invoke(spec, {
         requestId,
         payload,
@@ -1422,4 +1422,15 @@ export class LambdaEngine {
   async close(): Promise<void> {
     await this.flushUsage();
   }
+}
+
+/**
+ * Network egress is a per-function opt-in: the tag `nimbus:network` with the value `egress`
+ * (set in CreateFunction's Tags, TagResource, or a template's Tags). Without it a sandbox
+ * reaches nothing but Nimbus's own AWS endpoint.
+ */
+export const EGRESS_TAG = 'nimbus:network';
+
+function hasEgress(tags: Record<string, string>): boolean {
+  return tags[EGRESS_TAG] === 'egress';
 }

@@ -121,11 +121,13 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   }
 
   // ---- extra services (the lead wires Lambda and the rest here) ----
+  let boundPort = config.port;
   const instances = new SandboxInstanceManager({
     config: config.compute,
     dataDir,
     awsSocket: socketPath,
     endpointPort: config.port || 4566,
+    hostEndpointPort: () => boundPort,
     clock,
     logger: logger.child({ component: 'sandbox' }),
   });
@@ -220,7 +222,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
 
   let port: number;
   try {
-    port = await frontDoor.listen(config.port, config.host);
+    port = boundPort = await frontDoor.listen(config.port, config.host);
   } catch (e) {
     await frontDoor.close(0);
     await extra.close?.();

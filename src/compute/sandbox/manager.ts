@@ -27,8 +27,13 @@ export interface ManagerOptions {
   dataDir: string;
   /** The platform's AWS endpoint as a Unix socket (`<dataDir>/run/aws.sock`), forwarded inside. */
   awsSocket?: string;
-  /** Port of Nimbus's AWS endpoint (the forwarder listens on 127.0.0.1:<port> inside). */
+  /** Port the forwarder listens on inside a no-network sandbox (127.0.0.1:<port> -> awsSocket). */
   endpointPort: number;
+  /**
+   * The port Nimbus really listens on, for sandboxes that share the host's network (egress,
+   * or no isolation); read when an instance is assigned (default: endpointPort).
+   */
+  hostEndpointPort?: () => number;
   clock?: Clock;
   logger?: Logger;
   /** Precomputed capabilities (tests); detected otherwise. */
@@ -224,7 +229,11 @@ export class SandboxInstanceManager implements InstanceManager {
 
   private environment(spec: FunctionSpec, inst: SandboxInstance, logStream: string): Record<string, string> {
     const bw = this.capabilities.level === 'bubblewrap';
-    const endpointHost = `http://127.0.0.1:${this.opts.endpointPort}`;
+    const forwarded = bw && !spec.egress;
+    const port = forwarded
+      ? this.opts.endpointPort
+      : (this.opts.hostEndpointPort?.() ?? this.opts.endpointPort);
+    const endpointHost = `http://127.0.0.1:${port}`;
     const env: Record<string, string> = {
       ...spec.environment,
       AWS_REGION: spec.region,
