@@ -653,3 +653,11 @@ test('extraction keeps executable bits, makes files world-readable and refuses z
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('deprecated runtimes are recognised (they run, with a warning)', async () => {
+  const { isDeprecatedRuntime } = await import('./validation.js');
+  for (const r of ['nodejs', 'nodejs10.x', 'nodejs16.x', 'python3.8', 'provided'])
+    assert.ok(isDeprecatedRuntime(r), r);
+  for (const r of ['nodejs18.x', 'nodejs24.x', 'python3.12', 'provided.al2023'])
+    assert.ok(!isDeprecatedRuntime(r), r);
+});

@@ -32,7 +32,13 @@ import {
 } from './model.js';
 import { CodeCache, blobKey, inspectZip } from './code.js';
 import { CodeUrls } from './code-url.js';
-import { checkEnvironment, configViolations, isRunnableRuntime, type ConfigInput } from './validation.js';
+import {
+  checkEnvironment,
+  configViolations,
+  isDeprecatedRuntime,
+  isRunnableRuntime,
+  type ConfigInput,
+} from './validation.js';
 import { ConcurrencyTracker } from './concurrency.js';
 import {
   billedMs,
@@ -336,6 +342,13 @@ export class LambdaEngine {
     }
     violations.push(...configViolations(input, this.limits, true));
     if (violations.length > 0) throw errors.validation(violations);
+    if (input.Runtime && isDeprecatedRuntime(input.Runtime)) {
+      this.deps.logger.warn('deprecated runtime: Nimbus runs it on the host interpreter', {
+        function: parsed.name,
+        runtime: input.Runtime,
+        runsOn: runtimeVersion(input.Runtime, this.deps.instances.capabilities.runtimes),
+      });
+    }
     if (parsed.qualifier !== undefined) {
       throw errors.invalidParameter(
         'Unsupported FunctionName: a qualifier is not allowed in CreateFunction.',

@@ -23,6 +23,19 @@ export function isRunnableRuntime(runtime: string): boolean {
   );
 }
 
+/**
+ * Runtimes AWS has deprecated. Nimbus still runs them (on the host's interpreter) with a
+ * warning, because users deploy old samples.
+ */
+export function isDeprecatedRuntime(runtime: string): boolean {
+  const node = /^nodejs(\d+)/.exec(runtime);
+  if (node) return Number(node[1]) < 18;
+  if (runtime === 'nodejs') return true;
+  const py = /^python3\.(\d+)$/.exec(runtime);
+  if (py) return Number(py[1]) < 9;
+  return runtime === 'provided';
+}
+
 export const ROLE_PATTERN = 'arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+';
 const ROLE_RE = new RegExp(`^${ROLE_PATTERN}$`);
 const HANDLER_RE = /^[^\s]+$/;
