@@ -17,6 +17,7 @@ import { Auth } from './auth.js';
 import { FrontDoor } from './http-server.js';
 import { createStsService } from './sts.js';
 import type { Service } from './service.js';
+import { detectCapabilities } from '../compute/sandbox/capabilities.js';
 import { SandboxInstanceManager } from '../compute/sandbox/manager.js';
 import { createLambda, CODE_URL_PREFIX } from '../compute/index.js';
 import type { Engines } from './engines.js';
@@ -86,6 +87,10 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const startedAt = clock.now();
   const dataDir = resolve(config.dataDir);
+  // First, before anything is opened: `--isolation strict` refuses to start without sandboxing.
+  const capabilities = detectCapabilities(config.compute.isolation, {
+    sandboxUid: config.compute.sandboxUidBase,
+  });
   const store = await openStore(
     { storage: config.storage, dataDir },
     clock,
@@ -128,6 +133,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     awsSocket: socketPath,
     endpointPort: config.port || 4566,
     hostEndpointPort: () => boundPort,
+    capabilities,
     clock,
     logger: logger.child({ component: 'sandbox' }),
   });
