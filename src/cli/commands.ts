@@ -8,3 +8,5 @@ import { deployExample } from './example.js';
 for (const cmd of lambdaCommands) registerCommand({ ...cmd, run: (argv) => cmd.run(argv) });
 
 upHooks.example = (nimbus) => deployExample(nimbus, (line) => process.stdout.write(line + '\n'));
+import { nodesCommand } from '../cluster/nodes-command.js';
+registerCommand(nodesCommand);

@@ -170,7 +170,8 @@ export class LambdaEngine {
   private readonly limits: LambdaLimits;
   private readonly concurrency = new ConcurrencyTracker();
   private readonly resolved = new Map<string, Resolved>();
-  private readonly reservedSums = new Map<string, number>();
+  /** Sum of reservations per account+region, re-read after REVALIDATE_MS (another node may change them). */
+  private readonly reservedSums = new Map<string, { sum: number; at: number }>();
   private readonly specs = new Map<string, FunctionSpec>();
   private usageBuffer: UsageRecord[] = [];
   private usageTimer: NodeJS.Timeout | undefined;
@@ -927,7 +928,7 @@ export class LambdaEngine {
     const cacheKey = scopePrefix(scope);
     if (excluding === undefined) {
       const cached = this.reservedSums.get(cacheKey);
-      if (cached !== undefined) return cached;
+      if (cached !== undefined && this.deps.clock.now() - cached.at < REVALIDATE_MS) return cached.sum;
     }
     const fns = await this.deps.store.scan<StoredFunction>(COLLECTIONS.functions, { prefix: cacheKey });
     let sum = 0;
@@ -935,7 +936,7 @@ export class LambdaEngine {
       if (f.value.latest.functionName === excluding) continue;
       sum += f.value.reservedConcurrency ?? 0;
     }
-    if (excluding === undefined) this.reservedSums.set(cacheKey, sum);
+    if (excluding === undefined) this.reservedSums.set(cacheKey, { sum, at: this.deps.clock.now() });
     return sum;
   }
 

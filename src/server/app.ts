@@ -21,6 +21,7 @@ import { detectCapabilities } from '../compute/sandbox/capabilities.js';
 import { SandboxInstanceManager } from '../compute/sandbox/manager.js';
 import { createLambda, CODE_URL_PREFIX } from '../compute/index.js';
 import type { Engines } from './engines.js';
+import { createCluster, type Cluster, type ClusterOptions } from '../cluster/index.js';
 
 export interface IsolationInfo {
   level: string;
@@ -36,6 +37,8 @@ export interface NimbusCore {
   auth: Auth;
   logs: LogsEngine;
   frontDoor: FrontDoor;
+  /** This node in the cluster: node registry and cluster-wide singleton leases. */
+  cluster: Cluster;
 }
 
 export interface ExtraServices {
@@ -58,6 +61,8 @@ export interface StartOptions {
   shutdownGraceMs?: number;
   /** Log flush interval (default 50 ms). */
   logFlushIntervalMs?: number;
+  /** Node id, heartbeat interval, lease length (cluster mode). */
+  cluster?: ClusterOptions;
 }
 
 export interface Nimbus extends NimbusCore {
@@ -80,6 +85,11 @@ function readVersion(): string {
     }
   }
   return '0.0.0';
+}
+
+function endpointFor(host: string, port: number): string {
+  const hostForUrl = host.includes(':') ? `[${host}]` : host;
+  return `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}`;
 }
 
 export async function startNimbus(config: NimbusConfig, opts: StartOptions = {}): Promise<Nimbus> {
@@ -109,7 +119,11 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     region: config.region,
     maxBodyBytes: opts.maxBodyBytes,
   });
-  const core: NimbusCore = { config, clock, logger, store, auth, logs, frontDoor };
+  const cluster = createCluster(
+    { store, clock, logger: logger.child({ component: 'cluster' }), version: NIMBUS_VERSION },
+    opts.cluster,
+  );
+  const core: NimbusCore = { config, clock, logger, store, auth, logs, frontDoor, cluster };
 
   frontDoor.register(createStsService(auth));
   frontDoor.register(createLogsService(logs));
@@ -192,6 +206,13 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
       isolation: isolation(),
       uptimeSeconds: Math.floor((clock.now() - startedAt) / 1000),
       services: frontDoor.serviceNames(),
+      nodeId: cluster.nodeId,
+      nodes: (await cluster.nodes()).map(({ id, endpoint, alive, lastHeartbeat }) => ({
+        id,
+        endpoint,
+        alive,
+        lastHeartbeat,
+      })),
     },
   }));
 
@@ -229,7 +250,9 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   let port: number;
   try {
     port = boundPort = await frontDoor.listen(config.port, config.host);
+    await cluster.start(endpointFor(config.host, port));
   } catch (e) {
+    await cluster.stop().catch(() => {});
     await frontDoor.close(0);
     await extra.close?.();
     await stopLambda();
@@ -237,14 +260,14 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     await store.close();
     throw e;
   }
-  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const endpoint = `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}`;
+  const endpoint = endpointFor(config.host, port);
   logger.info('nimbus is serving', { endpoint, socketPath, storage: store.description });
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       await frontDoor.close(opts.shutdownGraceMs ?? 10_000);
+      await cluster.stop().catch((e: unknown) => logger.error('cluster leave failed', { err: e }));
       try {
         await extra.close?.();
       } catch (e) {

@@ -4,6 +4,10 @@
  *
  *   await using srv = await startTestServer();
  *   const sts = new STSClient(srv.clientConfig);
+ *
+ * NIMBUS_TEST_STORAGE=postgres runs it on PostgreSQL instead of SQLite: one throwaway server
+ * per test process (started on first use, stopped when the process's tests end), a fresh
+ * schema per test server. A test that sets `storage` itself keeps its choice.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +15,7 @@ import { join } from 'node:path';
 import { defaultConfig, type NimbusConfig } from '../../src/core/config.js';
 import { createLogger, silentLogger, type LogLevel } from '../../src/core/logger.js';
 import { startNimbus, type Nimbus, type StartOptions } from '../../src/server/app.js';
+import { testStorage } from './storage.js';
 
 export interface TestServerOverrides extends Partial<NimbusConfig> {
   /** Options for startNimbus (extraServices, clock, isolation, ...). */
@@ -39,13 +44,17 @@ export async function startTestServer(overrides: TestServerOverrides = {}): Prom
   const level = process.env.NIMBUS_TEST_LOG as LogLevel | undefined;
   const logger = level ? createLogger({ level }) : silentLogger;
   let nimbus: Nimbus;
+  let storage: Awaited<ReturnType<typeof testStorage>> | undefined;
   try {
+    if (config.storage === undefined) storage = await testStorage();
+    if (storage) config.storage = storage.url;
     nimbus = await startNimbus(defaultConfig({ port: 0, logLevel: 'error', ...config, dataDir }), {
       logger,
       ...start,
     });
   } catch (e) {
     if (!config.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await storage?.drop();
     throw e;
   }
   let closed: Promise<void> | undefined;
@@ -55,6 +64,7 @@ export async function startTestServer(overrides: TestServerOverrides = {}): Prom
         await nimbus.close();
       } finally {
         if (!config.dataDir) rmSync(dataDir, { recursive: true, force: true });
+        await storage?.drop();
       }
     })());
   return {
