@@ -8,6 +8,7 @@
  * built and tested; it is replaced by calls into src/data/expressions when that merges.
  */
 import { AwsError } from '../protocols/errors.js';
+import * as types from './types/index.js';
 
 export interface AttributeValue {
   S?: string;
@@ -96,21 +97,10 @@ function value(ctx: ExprContext, tok: string, kind: string): AttributeValue {
   return v;
 }
 
-function typeOf(v: AttributeValue): string {
-  return Object.keys(v)[0];
-}
-
 export function compareValues(a: AttributeValue, b: AttributeValue): number | undefined {
-  const t = typeOf(a);
-  if (t !== typeOf(b)) return undefined;
-  if (t === 'N') {
-    const x = Number(a.N);
-    const y = Number(b.N);
-    return x < y ? -1 : x > y ? 1 : 0;
-  }
-  if (t === 'S') return Buffer.compare(Buffer.from(a.S!), Buffer.from(b.S!));
-  if (t === 'B') return Buffer.compare(Buffer.from(a.B!, 'base64'), Buffer.from(b.B!, 'base64'));
-  return JSON.stringify(a) === JSON.stringify(b) ? 0 : undefined;
+  const c = types.compareScalars(a as types.AttributeValue, b as types.AttributeValue);
+  if (c !== undefined) return c;
+  return types.valuesEqual(a as types.AttributeValue, b as types.AttributeValue) ? 0 : undefined;
 }
 
 export function compileCondition(ctx: ExprContext, expr: string, kind = 'ConditionExpression'): Condition {
@@ -160,7 +150,7 @@ export function compileCondition(ctx: ExprContext, expr: string, kind = 'Conditi
 }
 
 function addNumbers(a: string, b: string, sign = 1): string {
-  return String(Number(a) + sign * Number(b));
+  return sign > 0 ? types.addNumbers(a, b) : types.subtractNumbers(a, b);
 }
 
 export function compileUpdate(ctx: ExprContext, expr: string): Update {
@@ -333,83 +323,22 @@ export function compileKeyCondition(
 // ---------------------------------------------------------------- values and keys
 
 /** An order-preserving Store-key encoding of a key value (S, N or B); never contains \u0000. */
-// eslint-disable-next-line no-control-regex -- the two characters the encoding escapes
-const LOW_CHARS = /[\u0000\u0001]/g;
-
 export function encodeKeyValue(v: AttributeValue): string {
-  if (v.S !== undefined)
-    return v.S.replace(LOW_CHARS, (c) => (c === '\u0000' ? '\u0001\u0001' : '\u0001\u0002'));
-  if (v.B !== undefined) return Buffer.from(v.B, 'base64').toString('hex');
-  return encodeNumber(v.N!);
+  return types.encodeKey(v as types.AttributeValue);
 }
 
-function encodeNumber(n: string): string {
-  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(n.trim());
-  if (!m) throw invalid(`The parameter cannot be converted to a numeric value: ${n}`);
-  const neg = m[1] === '-';
-  let digits = (m[2] ?? '') + (m[3] ?? '');
-  let exp = (m[2] ?? '').length + Number(m[4] ?? 0);
-  const lead = digits.search(/[1-9]/);
-  if (lead < 0) return '1';
-  exp -= lead;
-  digits = digits.slice(lead).replace(/0+$/, '');
-  const e = String(exp + 200).padStart(3, '0');
-  if (!neg) return '2' + e + digits;
-  const comp = [...digits].map((d) => String(9 - Number(d))).join('');
-  return '0' + String(999 - Number(e)).padStart(3, '0') + comp + '~';
-}
-
-/** Number normalisation as DynamoDB returns numbers (interim: via the shortest exact decimal). */
-export function normalizeItem(item: Item): Item {
-  return item;
-}
-
-/** Item size as DynamoDB counts it (approximation until the types module lands). */
+/** Item size as DynamoDB counts it. */
 export function itemSize(item: Item): number {
-  let n = 0;
-  for (const [k, v] of Object.entries(item)) n += Buffer.byteLength(k) + valueSize(v);
-  return n;
+  return types.itemSize(item as types.Item);
 }
 
-function valueSize(v: AttributeValue): number {
-  if (v.S !== undefined) return Buffer.byteLength(v.S);
-  if (v.N !== undefined) return Math.ceil(v.N.replace(/[^0-9]/g, '').length / 2) + 1;
-  if (v.B !== undefined) return Buffer.from(v.B, 'base64').length;
-  if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
-  if (v.SS) return v.SS.reduce((s, x) => s + Buffer.byteLength(x), 0);
-  if (v.NS) return v.NS.reduce((s, x) => s + Math.ceil(x.length / 2) + 1, 0);
-  if (v.BS) return v.BS.reduce((s, x) => s + Buffer.from(x, 'base64').length, 0);
-  if (v.L) return 3 + v.L.reduce((s, x) => s + 1 + valueSize(x), 0);
-  if (v.M)
-    return 3 + Object.entries(v.M).reduce((s, [k, x]) => s + 1 + Buffer.byteLength(k) + valueSize(x), 0);
-  return 0;
-}
-
-/** Validates a wire item (attribute values well-formed); throws DynamoDB's messages. */
-export function validateItem(item: unknown, member = 'Item'): asserts item is Item {
-  if (item === null || typeof item !== 'object' || Array.isArray(item))
+/** Validates a wire item and returns it normalised (numbers in canonical form). */
+export function checkItem(raw: unknown, member = 'item'): Item {
+  if (raw === null || raw === undefined)
     throw invalid(
-      `1 validation error detected: Value null at '${member.toLowerCase()}' failed to satisfy constraint: Member must not be null`,
+      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
     );
-  for (const v of Object.values(item as Record<string, unknown>)) validateValue(v);
-}
-
-function validateValue(v: unknown): void {
-  if (v === null || typeof v !== 'object' || Object.keys(v).length !== 1)
-    throw invalid('Supplied AttributeValue is empty, must contain exactly one of the supported datatypes');
-  const av = v as AttributeValue;
-  for (const t of ['SS', 'NS', 'BS'] as const) {
-    const s = av[t];
-    if (s !== undefined) {
-      const word = t === 'SS' ? 'string' : t === 'NS' ? 'number' : 'binary';
-      if (s.length === 0)
-        throw invalid(`One or more parameter values were invalid: An ${word} set  may not be empty`);
-      if (new Set(s).size !== s.length)
-        throw invalid(
-          `One or more parameter values were invalid: Input collection [${s.join(', ')}] contains duplicates.`,
-        );
-    }
-  }
-  if (av.M) for (const x of Object.values(av.M)) validateValue(x);
-  if (av.L) for (const x of av.L) validateValue(x);
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw invalid('Start of structure or map found where not expected.');
+  return types.validateItem(raw as Record<string, unknown>) as Item;
 }

@@ -20,7 +20,7 @@ import {
   exprContext,
   finishExprContext,
   itemSize,
-  validateItem,
+  checkItem,
   type AttributeValue,
   type Condition,
   type ExprContext,
@@ -433,8 +433,7 @@ export class DynamoEngine {
   }
 
   private putPlan(meta: TableMeta, input: Input, ctx: ExprContext): WritePlan {
-    validateItem(input.Item, 'item');
-    const item = input.Item as Item;
+    const item = checkItem(input.Item, 'item');
     const key = keyFromItem(meta, item);
     this.checkSize(item);
     return {
@@ -492,7 +491,9 @@ export class DynamoEngine {
   }
 
   private begin(input: Input): ExprContext {
-    return exprContext(input.ExpressionAttributeNames, input.ExpressionAttributeValues);
+    const values =
+      input.ExpressionAttributeValues === undefined ? undefined : checkItem(input.ExpressionAttributeValues);
+    return exprContext(input.ExpressionAttributeNames, values);
   }
 
   async putItem(scope: Scope, input: Input) {

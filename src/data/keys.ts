@@ -2,7 +2,7 @@
  * Store keys of items and index entries, and the validation of key attributes (exact
  * DynamoDB messages).
  */
-import { encodeKeyValue, type AttributeValue, type Item } from './bridge.js';
+import { checkItem, encodeKeyValue, type AttributeValue, type Item } from './bridge.js';
 import { errors, SEP, type IndexMeta, type Keys, type ScalarType, type TableMeta } from './model.js';
 
 const typeOf = (v: AttributeValue | undefined): string | undefined => (v ? Object.keys(v)[0] : undefined);
@@ -48,7 +48,7 @@ export function keyFromItem(meta: TableMeta, item: Item): Item {
 /** A Key parameter (GetItem, DeleteItem, UpdateItem, ...): exactly the key attributes. */
 export function checkKey(meta: TableMeta, key: unknown): Item {
   if (key === null || typeof key !== 'object' || Array.isArray(key)) throw errors.keyMismatch();
-  const k = key as Item;
+  const k = checkItem(key, 'key');
   const attrs = keyAttrs(meta.keys);
   if (Object.keys(k).length !== attrs.length) throw errors.keyMismatch();
   for (const [n, t] of attrs) {
