@@ -29,10 +29,12 @@ type Category =
   | 'operand'
   | 'distinct'
   | 'function'
-  | 'limit';
+  | 'limit'
+  | 'inLimit';
 
 const CONDITION_ORDER: Category[] = [
   'limit',
+  'inLimit',
   'parens',
   'unknownFunction',
   'misusedFunction',
@@ -86,6 +88,8 @@ class Parser {
   private pos = 0;
   private readonly errors = new Map<Category, string>();
   private operators = 0;
+  /** Token positions of the last parenthesised condition's ( and ). */
+  private lastGroup: [number, number] | undefined;
   private readonly targetPaths: DocPath[] = [];
 
   constructor(
@@ -320,12 +324,13 @@ class Parser {
 
   private parsePrimary(): Condition {
     if (this.isPunct('(')) {
-      this.pos++;
-      const doubled = this.isPunct('(');
+      const open = this.pos++;
       const inner = this.parseOr();
       this.expectPunct(')');
-      if (doubled && this.tokens[this.pos - 2]?.text === ')')
+      // ((x)): the inner group spans everything between our parentheses.
+      if (this.lastGroup && this.lastGroup[0] === open + 1 && this.lastGroup[1] === this.pos - 2)
         this.record('parens', 'The expression has redundant parentheses;');
+      this.lastGroup = [open, this.pos - 1];
       return inner;
     }
     const first = this.parseOperandOrCall(CONDITION_FUNCTIONS);
@@ -362,7 +367,7 @@ class Parser {
       this.expectPunct(')');
       if (list.length > MAX_IN_OPERANDS)
         this.record(
-          'limit',
+          'inLimit',
           `The IN operator is provided with too many operands; number of operands: ${list.length}`,
         );
       return { type: 'in', operand, list };

@@ -56,6 +56,6 @@ export function syntaxError(src: string, tokens: Token[], index: number): Expres
   const tok = tokens[index];
   const from = index > 0 ? tokens[index - 1].start : tok.start;
   const next = tokens[index + 1];
-  const to = next ? next.end : tok.end;
+  const to = next ? next.end : tok.type === 'eof' && index > 0 ? tokens[index - 1].end : tok.end;
   return new ExpressionError(`Syntax error; token: "${tok.text}", near: "${src.slice(from, to)}"`);
 }
