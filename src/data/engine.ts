@@ -16,6 +16,11 @@ import {
   compileKeyCondition,
   compileProjection,
   compileUpdate,
+  attributeUpdates,
+  assertNoMixedParameters,
+  expectedCondition,
+  legacyFilter,
+  legacyKeyConditions,
   encodeKeyValue,
   exprContext,
   finishExprContext,
@@ -360,13 +365,20 @@ export class DynamoEngine {
   private compileCommon(
     ctx: ExprContext,
     input: Input,
-    conditionMember = 'ConditionExpression',
+    member: 'ConditionExpression' | 'FilterExpression' = 'ConditionExpression',
   ): Condition | undefined {
-    const expr = input[conditionMember];
-    if (expr === undefined) return undefined;
+    const expr = input[member];
+    if (expr === undefined) {
+      const legacy =
+        member === 'ConditionExpression' ? input.Expected : (input.QueryFilter ?? input.ScanFilter);
+      if (legacy === undefined) return undefined;
+      return member === 'ConditionExpression'
+        ? expectedCondition(legacy, input.ConditionalOperator)
+        : legacyFilter(legacy, input.ConditionalOperator);
+    }
     if (typeof expr !== 'string' || expr === '')
-      throw errors.validation(`Invalid ${conditionMember}: The expression can not be empty;`);
-    return compileCondition(ctx, expr, conditionMember);
+      throw errors.validation(`Invalid ${member}: The expression can not be empty;`);
+    return compileCondition(ctx, expr, member);
   }
 
   private projector(ctx: ExprContext, input: Input): Projector | undefined {
@@ -490,16 +502,15 @@ export class DynamoEngine {
     };
   }
 
-  private begin(input: Input): ExprContext {
-    const values =
-      input.ExpressionAttributeValues === undefined ? undefined : checkItem(input.ExpressionAttributeValues);
-    return exprContext(input.ExpressionAttributeNames, values);
+  private begin(input: Input, expr: readonly string[] = [], legacy: readonly string[] = []): ExprContext {
+    assertNoMixedParameters(input, expr, legacy);
+    return exprContext(input.ExpressionAttributeNames, input.ExpressionAttributeValues);
   }
 
   async putItem(scope: Scope, input: Input) {
     const meta = await this.tables.get(scope, input.TableName);
     this.checkReturnValues(input.ReturnValues, ['ALL_OLD']);
-    const ctx = this.begin(input);
+    const ctx = this.begin(input, ['ConditionExpression'], ['Expected', 'ConditionalOperator']);
     const plan = this.putPlan(meta, input, ctx);
     finishExprContext(ctx);
     const r = await this.write(plan);
@@ -512,7 +523,7 @@ export class DynamoEngine {
   async deleteItem(scope: Scope, input: Input) {
     const meta = await this.tables.get(scope, input.TableName);
     this.checkReturnValues(input.ReturnValues, ['ALL_OLD']);
-    const ctx = this.begin(input);
+    const ctx = this.begin(input, ['ConditionExpression'], ['Expected', 'ConditionalOperator']);
     const plan = this.deletePlan(meta, input, ctx);
     finishExprContext(ctx);
     const r = await this.write(plan);
@@ -525,7 +536,11 @@ export class DynamoEngine {
   async updateItem(scope: Scope, input: Input) {
     const meta = await this.tables.get(scope, input.TableName);
     this.checkReturnValues(input.ReturnValues, ['ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW']);
-    const ctx = this.begin(input);
+    const ctx = this.begin(
+      input,
+      ['ConditionExpression', 'UpdateExpression'],
+      ['Expected', 'ConditionalOperator', 'AttributeUpdates'],
+    );
     const plan = this.updatePlan(meta, input, ctx);
     finishExprContext(ctx);
     const r = await this.write(plan);
@@ -556,7 +571,7 @@ export class DynamoEngine {
   async getItem(scope: Scope, input: Input) {
     const meta = await this.tables.get(scope, input.TableName);
     const key = checkKey(meta, input.Key);
-    const ctx = this.begin(input);
+    const ctx = this.begin(input, ['ProjectionExpression'], ['AttributesToGet']);
     const project = this.projector(ctx, input);
     finishExprContext(ctx);
     const item = await this.store.get<Item>(meta.collection, itemKey(meta.keys, key));
@@ -579,7 +594,11 @@ export class DynamoEngine {
   async query(scope: Scope, input: Input) {
     const meta = await this.tables.get(scope, input.TableName);
     const { ix, keys, collection } = this.target(meta, input);
-    const ctx = this.begin(input);
+    const ctx = this.begin(
+      input,
+      ['ProjectionExpression', 'FilterExpression', 'KeyConditionExpression'],
+      ['AttributesToGet', 'QueryFilter', 'ConditionalOperator', 'KeyConditions'],
+    );
     let kc: KeyCondition;
     if (input.KeyConditionExpression !== undefined) {
       if (input.KeyConditions !== undefined)
@@ -700,7 +719,11 @@ export class DynamoEngine {
   async scan(scope: Scope, input: Input) {
     const meta = await this.tables.get(scope, input.TableName);
     const { ix, collection } = this.target(meta, input);
-    const ctx = this.begin(input);
+    const ctx = this.begin(
+      input,
+      ['ProjectionExpression', 'FilterExpression'],
+      ['AttributesToGet', 'ScanFilter', 'ConditionalOperator'],
+    );
     const filter = this.compileCommon(ctx, input, 'FilterExpression');
     const project = this.projector(ctx, input);
     finishExprContext(ctx);
@@ -882,7 +905,7 @@ export class DynamoEngine {
     const consumed: unknown[] = [];
     for (const [table, r] of Object.entries(req)) {
       const meta = await this.tables.get(scope, table);
-      const ctx = this.begin(r);
+      const ctx = this.begin(r, ['ProjectionExpression'], ['AttributesToGet']);
       const project = this.projector(ctx, r);
       finishExprContext(ctx);
       const keys = (r.Keys as Item[]).map((k) => checkKey(meta, k));
@@ -971,7 +994,7 @@ export class DynamoEngine {
         throw errors.validation('TransactItems can only contain one of Check, Put, Update or Delete');
       const op = t[kinds[0]];
       const meta = await this.tables.get(scope, op.TableName);
-      const ctx = this.begin(op);
+      const ctx = this.begin(op, ['ConditionExpression', 'UpdateExpression'], []);
       let plan: WritePlan & { checkOnly?: boolean };
       if (kinds[0] === 'Put') plan = this.putPlan(meta, op, ctx);
       else if (kinds[0] === 'Delete') plan = this.deletePlan(meta, op, ctx);
@@ -1064,7 +1087,7 @@ export class DynamoEngine {
       const g = t.Get;
       const meta = await this.tables.get(scope, g?.TableName);
       const key = checkKey(meta, g.Key);
-      const ctx = this.begin(g);
+      const ctx = this.begin(g, ['ProjectionExpression'], ['AttributesToGet']);
       const project = this.projector(ctx, g);
       finishExprContext(ctx);
       reads.push({ meta, storeKey: itemKey(meta.keys, key), project });
@@ -1145,59 +1168,4 @@ function checkLimit(limit: unknown): number | undefined {
       constraint(limit, 'limit', 'Member must have value greater than or equal to 1'),
     ]);
   return limit;
-}
-
-/** Legacy KeyConditions -> the engine's key condition. */
-function legacyKeyConditions(
-  kc: Record<string, { ComparisonOperator: string; AttributeValueList?: AttributeValue[] }>,
-  keys: Keys,
-): KeyCondition {
-  const h = kc[keys.hash];
-  if (!h || h.ComparisonOperator !== 'EQ')
-    throw errors.validation('Query condition missed key schema element: ' + keys.hash);
-  const out: KeyCondition = { hashValue: h.AttributeValueList![0] };
-  for (const [n, c] of Object.entries(kc)) {
-    if (n === keys.hash) continue;
-    if (n !== keys.range)
-      throw errors.validation('Query condition missed key schema element: ' + (keys.range ?? keys.hash));
-    const op = c.ComparisonOperator as KeyCondition['range'] extends infer R
-      ? R extends { op: infer O }
-        ? O
-        : never
-      : never;
-    if (!['EQ', 'LT', 'LE', 'GT', 'GE', 'BETWEEN', 'BEGINS_WITH'].includes(op))
-      throw errors.validation(`Attempted conditional constraint is not an indexable operation`);
-    out.range = { op, values: c.AttributeValueList ?? [] };
-  }
-  return out;
-}
-
-/** Legacy AttributeUpdates (PUT / ADD / DELETE) as an update function. */
-function attributeUpdates(au: Record<string, { Action?: string; Value?: AttributeValue }>): Update {
-  return (old) => {
-    const item: Item = { ...(old ?? {}) };
-    const changed: string[] = [];
-    for (const [n, u] of Object.entries(au)) {
-      changed.push(n);
-      const action = u.Action ?? 'PUT';
-      const v = u.Value;
-      if (action === 'PUT') item[n] = v!;
-      else if (action === 'DELETE' && !v) delete item[n];
-      else if (action === 'ADD' && v?.N !== undefined)
-        item[n] = { N: String(Number(item[n]?.N ?? 0) + Number(v.N)) };
-      else {
-        const t = (['SS', 'NS', 'BS'] as const).find((k) => v?.[k]);
-        if (!t)
-          throw errors.validation(
-            'One or more parameter values were invalid: ADD action is not supported for the type',
-          );
-        const have = item[n]?.[t] ?? [];
-        const next =
-          action === 'ADD' ? [...new Set([...have, ...v![t]!])] : have.filter((x) => !v![t]!.includes(x));
-        if (next.length) item[n] = { [t]: next };
-        else delete item[n];
-      }
-    }
-    return { item, changed };
-  };
 }
