@@ -22,6 +22,7 @@ import { SandboxInstanceManager } from '../compute/sandbox/manager.js';
 import { createLambda, CODE_URL_PREFIX } from '../compute/index.js';
 import type { Engines } from './engines.js';
 import { createCluster, type Cluster, type ClusterOptions } from '../cluster/index.js';
+import { createDynamoDb } from '../data/index.js';
 
 export interface IsolationInfo {
   level: string;
@@ -175,9 +176,14 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   // Cross-service calls go through these engines. New service modules: create yours below,
   // in dependency order, add its engine here (and its field to src/server/engines.ts), register
   // its services with frontDoor.register(...), and stop it in `close` (reverse order).
-  const engines: Engines = { lambda: lambda.engine };
+  const dynamodb = createDynamoDb({ store, clock, logger: logger.child({ component: 'dynamodb' }), config });
+  await dynamodb.start();
+  frontDoor.register(dynamodb.service);
+  frontDoor.register(dynamodb.streamsService);
+  const engines: Engines = { lambda: lambda.engine, dynamodb: dynamodb.engine };
   void engines;
   const stopLambda = async () => {
+    await dynamodb.stop();
     await lambda.stop();
     await instances.close();
   };

@@ -1,0 +1,71 @@
+/**
+ * DynamoDB's wire adapters (JSON 1.0): `DynamoDB_20120810` and `DynamoDBStreams_20120810`.
+ * They only map operations onto the engine.
+ */
+import type { JsonService, Operation, RequestContext } from '../server/service.js';
+import type { DynamoEngine } from './engine.js';
+import type { Scope } from './model.js';
+
+const scope = (ctx: RequestContext): Scope => ({ accountId: ctx.accountId, region: ctx.region });
+
+type Handler = (s: Scope, input: any, ctx: RequestContext) => Promise<unknown> | unknown;
+
+function ops(map: Record<string, Handler>): Record<string, Operation> {
+  const out: Record<string, Operation> = {};
+  for (const [name, h] of Object.entries(map))
+    out[name] = async (ctx, input) => h(scope(ctx), input ?? {}, ctx);
+  return out;
+}
+
+export function dynamoDbService(engine: DynamoEngine): JsonService {
+  const e = engine;
+  return {
+    protocol: 'json',
+    signingName: 'dynamodb',
+    jsonVersion: '1.0',
+    targetPrefix: 'DynamoDB_20120810',
+    errorTypePrefix: 'com.amazonaws.dynamodb.v20120810#',
+    operations: ops({
+      CreateTable: (s, i) => e.createTable(s, i),
+      DescribeTable: (s, i) => e.describeTable(s, i),
+      UpdateTable: (s, i) => e.updateTable(s, i),
+      DeleteTable: (s, i) => e.deleteTable(s, i),
+      ListTables: (s, i) => e.listTables(s, i),
+      TagResource: (s, i) => e.tagResource(s, i),
+      UntagResource: (s, i) => e.untagResource(s, i),
+      ListTagsOfResource: (s, i) => e.listTagsOfResource(s, i),
+      UpdateTimeToLive: (s, i) => e.updateTimeToLive(s, i),
+      DescribeTimeToLive: (s, i) => e.describeTimeToLive(s, i),
+      DescribeLimits: () => e.describeLimits(),
+      DescribeEndpoints: (_s, _i, ctx) => e.describeEndpoints(ctx.endpoint),
+      PutItem: (s, i) => e.putItem(s, i),
+      GetItem: (s, i) => e.getItem(s, i),
+      UpdateItem: (s, i) => e.updateItem(s, i),
+      DeleteItem: (s, i) => e.deleteItem(s, i),
+      Query: (s, i) => e.query(s, i),
+      Scan: (s, i) => e.scan(s, i),
+      BatchGetItem: (s, i) => e.batchGetItem(s, i),
+      BatchWriteItem: (s, i) => e.batchWriteItem(s, i),
+      TransactWriteItems: (s, i) => e.transactWriteItems(s, i),
+      TransactGetItems: (s, i) => e.transactGetItems(s, i),
+    }),
+  };
+}
+
+export function dynamoDbStreamsService(engine: DynamoEngine): JsonService {
+  const st = engine.streams;
+  return {
+    protocol: 'json',
+    // DynamoDB Streams signs with the `dynamodb` name too (its endpoint is streams.dynamodb.<region>).
+    signingName: 'dynamodb',
+    jsonVersion: '1.0',
+    targetPrefix: 'DynamoDBStreams_20120810',
+    errorTypePrefix: 'com.amazonaws.dynamodb.v20120810#',
+    operations: ops({
+      ListStreams: (s, i) => st.listStreams(s, i),
+      DescribeStream: (s, i) => st.describeStream(s, i),
+      GetShardIterator: (s, i) => st.getShardIterator(s, i),
+      GetRecords: (s, i) => st.getRecords(s, i),
+    }),
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * DynamoDB's domain model as Nimbus stores it: table metadata documents, Store collection
+ * names, limits, and the error catalogue (exact AWS codes and messages).
+ */
+import { AwsError } from '../protocols/errors.js';
+import type { AttributeValue, Item } from './bridge.js';
+
+export type { AttributeValue, Item };
+
+export interface Scope {
+  accountId: string;
+  region: string;
+}
+
+export type KeyType = 'HASH' | 'RANGE';
+export type ScalarType = 'S' | 'N' | 'B';
+
+export interface KeySchemaElement {
+  AttributeName: string;
+  KeyType: KeyType;
+}
+
+export interface AttributeDefinition {
+  AttributeName: string;
+  AttributeType: ScalarType;
+}
+
+export interface Projection {
+  ProjectionType?: 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
+  NonKeyAttributes?: string[];
+}
+
+/** A key schema in the form the engine uses. */
+export interface Keys {
+  hash: string;
+  hashType: ScalarType;
+  range?: string;
+  rangeType?: ScalarType;
+}
+
+export interface IndexMeta {
+  name: string;
+  kind: 'GSI' | 'LSI';
+  keys: Keys;
+  keySchema: KeySchemaElement[];
+  projection: Projection;
+  /** Store collection holding the index entries. */
+  collection: string;
+  status: 'CREATING' | 'ACTIVE' | 'DELETING' | 'UPDATING';
+  /** GSIs being built: backfilled before ACTIVE. */
+  backfilling?: boolean;
+  provisioned?: { ReadCapacityUnits: number; WriteCapacityUnits: number };
+}
+
+export interface StreamMeta {
+  enabled: boolean;
+  viewType: 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
+  label: string;
+  arn: string;
+  collection: string;
+  createdAt: number;
+}
+
+export interface TableMeta {
+  name: string;
+  id: string;
+  arn: string;
+  accountId: string;
+  region: string;
+  createdAt: number;
+  /** CREATING/UPDATING until this time, ACTIVE after. */
+  readyAt: number;
+  updating?: boolean;
+  keys: Keys;
+  keySchema: KeySchemaElement[];
+  attributeDefinitions: AttributeDefinition[];
+  billingMode: 'PROVISIONED' | 'PAY_PER_REQUEST';
+  provisioned?: { ReadCapacityUnits: number; WriteCapacityUnits: number };
+  collection: string;
+  indexes: IndexMeta[];
+  stream?: StreamMeta;
+  /** Older streams (disabled), kept for 24 h for ListStreams/GetRecords. */
+  oldStreams?: StreamMeta[];
+  ttl?: { attribute: string; enabled: boolean };
+  tags: Record<string, string>;
+  sse?: Record<string, unknown>;
+  tableClass?: string;
+  deletionProtection?: boolean;
+}
+
+export const TABLES = 'ddb-tables';
+export const TOKENS = 'ddb-tx-tokens';
+export const SEP = '\u0000';
+export const MAX_ITEM_BYTES = 400 * 1024;
+export const PAGE_BYTES = 1024 * 1024;
+
+export function tableKey(scope: Scope, name: string): string {
+  return `${scope.accountId}/${scope.region}/${name}`;
+}
+
+export function err(code: string, message: string, extra?: Record<string, unknown>): AwsError {
+  return new AwsError(code, message, 400, 'Sender', extra);
+}
+
+export const errors = {
+  validation: (message: string) => err('ValidationException', message),
+  constraints: (list: string[]) =>
+    err(
+      'ValidationException',
+      `${list.length} validation error${list.length === 1 ? '' : 's'} detected: ${list.join('; ')}`,
+    ),
+  notFound: (message = 'Requested resource not found') => err('ResourceNotFoundException', message),
+  tableNotFound: (name: string) =>
+    err('ResourceNotFoundException', `Requested resource not found: Table: ${name} not found`),
+  inUse: (message: string) => err('ResourceInUseException', message),
+  conditionFailed: (item?: Item) =>
+    err(
+      'ConditionalCheckFailedException',
+      'The conditional request failed',
+      item ? { Item: item } : undefined,
+    ),
+  keyMismatch: () => err('ValidationException', 'The provided key element does not match the schema'),
+  invalidParams: (detail: string) =>
+    err('ValidationException', `One or more parameter values were invalid: ${detail}`),
+  limitExceeded: (message: string) => err('LimitExceededException', message),
+  idempotentMismatch: () =>
+    err(
+      'IdempotentParameterMismatchException',
+      'The request with the same client token was made with different parameters',
+    ),
+};
+
+/** `Value 'x' at 'member' failed to satisfy constraint: ...` */
+export function constraint(value: unknown, member: string, rule: string): string {
+  const shown = value === null || value === undefined ? 'null' : `'${String(value)}'`;
+  return `Value ${shown} at '${member}' failed to satisfy constraint: ${rule}`;
+}
+
+/** Throws the AWS constraint message for a table name. */
+export function checkTableName(name: unknown, member = 'tableName'): asserts name is string {
+  const list: string[] = [];
+  if (name === undefined || name === null) {
+    list.push(constraint(null, member, 'Member must not be null'));
+  } else if (typeof name !== 'string') {
+    throw errors.validation(`Unexpected value type for ${member}`);
+  } else {
+    if (!/^[a-zA-Z0-9_.-]+$/.test(name))
+      list.push(constraint(name, member, 'Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+'));
+    if (name.length < 3)
+      list.push(constraint(name, member, 'Member must have length greater than or equal to 3'));
+    if (name.length > 255)
+      list.push(constraint(name, member, 'Member must have length less than or equal to 255'));
+  }
+  if (list.length) throw errors.constraints(list);
+}
+
+export function keysOf(schema: KeySchemaElement[], defs: AttributeDefinition[]): Keys {
+  const typeOf = (n: string) => defs.find((d) => d.AttributeName === n)?.AttributeType as ScalarType;
+  const h = schema.find((k) => k.KeyType === 'HASH')!;
+  const r = schema.find((k) => k.KeyType === 'RANGE');
+  return {
+    hash: h.AttributeName,
+    hashType: typeOf(h.AttributeName),
+    range: r?.AttributeName,
+    rangeType: r ? typeOf(r.AttributeName) : undefined,
+  };
+}

@@ -1,0 +1,127 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  addNumbers,
+  compareNumbers,
+  normalizeNumber,
+  subtractNumbers,
+  parseDecimal,
+  encodeDecimalKey,
+} from './number.js';
+
+const canonical: [string, string][] = [
+  ['0', '0'],
+  ['-0', '0'],
+  ['+0.000', '0'],
+  ['007', '7'],
+  ['1.50', '1.5'],
+  ['-1.50', '-1.5'],
+  ['1e2', '100'],
+  ['1E+2', '100'],
+  ['1.5e-3', '0.0015'],
+  ['.5', '0.5'],
+  ['5.', '5'],
+  ['+12', '12'],
+  ['123.456e1', '1234.56'],
+  ['1E-130', `0.${'0'.repeat(129)}1`],
+  ['9.9999999999999999999999999999999999999E+125', `99999999999999999999999999999999999999${'0'.repeat(88)}`],
+  ['12345678901234567890123456789012345678', '12345678901234567890123456789012345678'],
+  ['1000000000000000000000000000000000000000000', '1000000000000000000000000000000000000000000'],
+];
+
+test('numbers normalise to the canonical text DynamoDB returns', () => {
+  for (const [input, want] of canonical) assert.equal(normalizeNumber(input), want, input);
+});
+
+const bad: [string, string][] = [
+  ['abc', 'The parameter cannot be converted to a numeric value: abc'],
+  ['1e', 'The parameter cannot be converted to a numeric value: 1e'],
+  ['.', 'The parameter cannot be converted to a numeric value: .'],
+  ['1 ', 'The parameter cannot be converted to a numeric value: 1 '],
+  ['0x10', 'The parameter cannot be converted to a numeric value: 0x10'],
+  ['1E+126', 'Number overflow. Attempting to store a number with magnitude larger than supported range'],
+  ['-1E+126', 'Number overflow. Attempting to store a number with magnitude larger than supported range'],
+  ['1E-131', 'Number underflow. Attempting to store a number with magnitude smaller than supported range'],
+  [
+    '1E999999999999999999',
+    'Number overflow. Attempting to store a number with magnitude larger than supported range',
+  ],
+  [
+    '123456789012345678901234567890123456789',
+    'Attempting to store more than 38 significant digits in a Number',
+  ],
+  [
+    '1.23456789012345678901234567890123456789',
+    'Attempting to store more than 38 significant digits in a Number',
+  ],
+];
+
+test('invalid numbers fail with DynamoDB messages', () => {
+  for (const [input, message] of bad) {
+    assert.throws(() => parseDecimal(input), { code: 'ValidationException', message }, input);
+  }
+});
+
+test('exact decimal arithmetic (no floats)', () => {
+  assert.equal(addNumbers('0.1', '0.2'), '0.3');
+  assert.equal(addNumbers('1', '-1'), '0');
+  assert.equal(subtractNumbers('10', '0.001'), '9.999');
+  assert.equal(
+    addNumbers('99999999999999999999999999999999999999', '1'),
+    '100000000000000000000000000000000000000',
+  );
+  assert.equal(addNumbers('-5', '2.5'), '-2.5');
+  assert.equal(addNumbers('1E+125', '0'), `1${'0'.repeat(125)}`);
+  assert.throws(() => addNumbers('9E+125', '9E+125'), /Number overflow/);
+  assert.throws(() => addNumbers('1E+100', '1'), /38 significant digits/);
+});
+
+test('numbers compare numerically', () => {
+  const ordered = [
+    '-1E+125',
+    '-100',
+    '-10.5',
+    '-10',
+    '-1',
+    '-0.001',
+    '0',
+    '1E-130',
+    '0.5',
+    '1',
+    '1.01',
+    '10',
+    '1E+125',
+  ];
+  for (let i = 0; i < ordered.length; i++) {
+    for (let j = 0; j < ordered.length; j++) {
+      assert.equal(
+        compareNumbers(ordered[i], ordered[j]),
+        Math.sign(i - j),
+        `${ordered[i]} vs ${ordered[j]}`,
+      );
+    }
+  }
+  assert.equal(compareNumbers('1.0', '1'), 0);
+});
+
+test('number key encodings sort like the numbers', () => {
+  const values = [
+    '-1E+125',
+    '-100',
+    '-10.5',
+    '-10.25',
+    '-10',
+    '-1',
+    '-0.001',
+    '0',
+    '1E-130',
+    '0.5',
+    '1',
+    '1.01',
+    '10',
+    '1E+125',
+  ];
+  const enc = values.map((v) => encodeDecimalKey(parseDecimal(v)));
+  const sorted = [...enc].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  assert.deepEqual(sorted, enc);
+});
