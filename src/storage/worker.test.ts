@@ -52,18 +52,20 @@ test('worker extends the lease of a slow handler so it is not redelivered', asyn
     store,
     queue: 'slow',
     clock,
-    leaseMs: 40,
+    // The handler outlives its lease 2.5 times; extensions (every half lease) keep it. Generous
+    // figures: a loaded CI machine can stall timers for a few hundred milliseconds.
+    leaseMs: 1000,
     concurrency: 2,
     logger: silentLogger,
     handle: async () => {
       calls++;
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 2500));
     },
   });
   try {
     await store.jobs.enqueue('slow', 'x');
-    for (let i = 0; i < 100 && calls === 0; i++) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < 400 && calls === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 2800));
     assert.equal(calls, 1);
     assert.deepEqual(await store.jobs.stats('slow'), { ready: 0, inFlight: 0, delayed: 0, dead: 0 });
   } finally {

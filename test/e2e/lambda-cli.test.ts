@@ -31,6 +31,7 @@ test('nimbus invoke / nimbus functions against a real server', async (t) => {
       Runtime: 'nodejs20.x',
       Role: 'arn:aws:iam::000000000000:role/r',
       Handler: 'index.handler',
+      Timeout: 30, // a loaded CI machine must not turn this into a timeout test
       Code: { ZipFile: z.toBuffer() },
     }),
   );

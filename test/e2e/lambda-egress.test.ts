@@ -54,7 +54,7 @@ test('egress is off by default and on with the nimbus:network tag', { skip }, as
     Runtime: 'nodejs20.x' as const,
     Role: 'arn:aws:iam::000000000000:role/r',
     Handler: 'index.handler',
-    Timeout: 20,
+    Timeout: 60,
     Code: { ZipFile: zip() },
   };
   await lambda.send(new CreateFunctionCommand({ ...common, FunctionName: 'closed' }));

@@ -16,6 +16,23 @@ export interface CgroupLayout {
 
 const V1_ROOT = '/sys/fs/cgroup';
 
+/**
+ * The CPU weight of the `nimbus` parent group against the host's other processes. Instances
+ * share it in proportion to their memory (as Lambda allocates CPU), but all sandboxes together
+ * must not count as one ordinary process, or a busy host starves every function (a 128 MB
+ * function would get 74/1024 of one process's share). 8x an ordinary process.
+ */
+const PARENT_CPU_SHARES = 8192;
+const PARENT_CPU_WEIGHT = 800;
+
+function bestEffortWrite(file: string, value: string): void {
+  try {
+    writeFileSync(file, value);
+  } catch {
+    // an older kernel or a restricted delegation: instances still get their relative shares
+  }
+}
+
 function writable(dir: string): boolean {
   const probe = join(dir, 'nimbus', `probe-${process.pid}`);
   try {
@@ -32,7 +49,10 @@ function writable(dir: string): boolean {
 export function detectCgroups(): { layout?: CgroupLayout; reason?: string } {
   const v1 = { memory: join(V1_ROOT, 'memory'), pids: join(V1_ROOT, 'pids'), cpu: join(V1_ROOT, 'cpu') };
   if (Object.values(v1).every((d) => existsSync(join(d, 'cgroup.procs')))) {
-    if (Object.values(v1).every(writable)) return { layout: { version: 'v1', roots: v1 } };
+    if (Object.values(v1).every(writable)) {
+      bestEffortWrite(join(v1.cpu, 'nimbus', 'cpu.shares'), String(PARENT_CPU_SHARES));
+      return { layout: { version: 'v1', roots: v1 } };
+    }
     return { reason: 'cgroup v1 memory/pids/cpu hierarchies are not writable' };
   }
   for (const root of [V1_ROOT, join(V1_ROOT, 'unified')]) {
@@ -49,6 +69,7 @@ export function detectCgroups(): { layout?: CgroupLayout; reason?: string } {
         join(parent, 'cgroup.subtree_control'),
         '+memory +pids' + (have.includes('cpu') ? ' +cpu' : ''),
       );
+      if (have.includes('cpu')) bestEffortWrite(join(parent, 'cpu.weight'), String(PARENT_CPU_WEIGHT));
       return { layout: { version: 'v2', roots: { unified: root } } };
     } catch {
       return { reason: `cgroup v2 at ${root}: cannot delegate memory/pids controllers` };
