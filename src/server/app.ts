@@ -20,6 +20,7 @@ import type { Service } from './service.js';
 import { SandboxInstanceManager } from '../compute/sandbox/manager.js';
 import { createLambda, CODE_URL_PREFIX } from '../compute/index.js';
 import type { Engines } from './engines.js';
+import { createSns, CERT_PATH_PREFIX as SNS_PUBLIC_PREFIX, type SqsTarget } from '../messaging/sns/index.js';
 
 export interface IsolationInfo {
   level: string;
@@ -142,8 +143,25 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   // Cross-service calls go through these engines. New service modules: create yours below,
   // in dependency order, add its engine here (and its field to src/server/engines.ts), register
   // its services with frontDoor.register(...), and stop it in `close` (reverse order).
-  const engines: Engines = { lambda: lambda.engine };
-  void engines;
+  const sns = createSns({
+    store,
+    clock,
+    logger: logger.child({ component: 'sns' }),
+    baseUrl: `http://127.0.0.1:${config.port || 4566}`,
+    sqs: () => (engines as Partial<{ sqs: SqsTarget }>).sqs,
+    lambda: () => ({
+      invokeAsync: async (functionArn, payload) => {
+        const [, , , region, accountId] = functionArn.split(':');
+        await lambda.engine.invoke(
+          { accountId, region },
+          { FunctionName: functionArn, InvocationType: 'Event', Payload: payload },
+        );
+      },
+    }),
+  });
+  frontDoor.register(sns.service);
+  frontDoor.mount(SNS_PUBLIC_PREFIX, sns.publicHandler);
+  const engines: Engines = { lambda: lambda.engine, sns: sns.engine };
   const stopLambda = async () => {
     await lambda.stop();
     await instances.close();
@@ -191,6 +209,8 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   }
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   const endpoint = `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}`;
+  sns.setBaseUrl(endpoint);
+  await sns.start();
   logger.info('nimbus is serving', { endpoint, socketPath, storage: store.description });
 
   let closing: Promise<void> | undefined;
@@ -202,6 +222,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
       } catch (e) {
         logger.error('a service failed to shut down', { err: e });
       }
+      await sns.stop().catch((e: unknown) => logger.error('sns failed to shut down', { err: e }));
       await stopLambda().catch((e: unknown) => logger.error('lambda failed to shut down', { err: e }));
       await logs.close();
       await store.close();
