@@ -46,7 +46,7 @@ export interface SubscriptionRecord {
   createdAt: number;
 }
 
-export interface MessageAttributeInput extends AttributeValue {}
+export type MessageAttributeInput = AttributeValue;
 
 /** One delivery: a job in the Store's queue, so an acknowledged Publish survives kill -9. */
 export interface DeliveryJob {
