@@ -5,7 +5,9 @@
  * app.ts fills them in dependency order.
  */
 import type { LambdaEngine } from '../compute/engine.js';
+import type { SqsEngine } from '../messaging/sqs/engine.js';
 
 export interface Engines {
   lambda: LambdaEngine;
+  sqs: SqsEngine;
 }
