@@ -7,7 +7,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NimbusConfig } from '../core/config.js';
-import { systemClock, type Clock } from '../core/clock.js';
+import { OffsetClock, type Clock } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import type { Store } from '../storage/store.js';
 import { openStore } from '../storage/index.js';
@@ -20,7 +20,9 @@ import type { Service } from './service.js';
 import { SandboxInstanceManager } from '../compute/sandbox/manager.js';
 import { createLambda, CODE_URL_PREFIX } from '../compute/index.js';
 import type { Engines } from './engines.js';
-import { createSns, CERT_PATH_PREFIX as SNS_PUBLIC_PREFIX, type SqsTarget } from '../messaging/sns/index.js';
+import { createSqs } from '../messaging/sqs/index.js';
+import { registerClockRoutes } from '../messaging/clock.js';
+import { createSns, CERT_PATH_PREFIX as SNS_PUBLIC_PREFIX } from '../messaging/sns/index.js';
 
 export interface IsolationInfo {
   level: string;
@@ -83,7 +85,8 @@ function readVersion(): string {
 }
 
 export async function startNimbus(config: NimbusConfig, opts: StartOptions = {}): Promise<Nimbus> {
-  const clock = opts.clock ?? systemClock;
+  // An OffsetClock: in dev mode POST /_nimbus/clock moves every timer forward at once.
+  const clock = opts.clock ?? new OffsetClock();
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const startedAt = clock.now();
   const dataDir = resolve(config.dataDir);
@@ -143,12 +146,21 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   // Cross-service calls go through these engines. New service modules: create yours below,
   // in dependency order, add its engine here (and its field to src/server/engines.ts), register
   // its services with frontDoor.register(...), and stop it in `close` (reverse order).
+  let endpointUrl = `http://127.0.0.1:${config.port || 4566}`;
+  const sqs = createSqs({
+    store,
+    clock,
+    logger: logger.child({ component: 'sqs' }),
+    endpoint: () => endpointUrl,
+  });
+  for (const s of sqs.services) frontDoor.register(s);
+  registerClockRoutes(frontDoor, clock, config.auth.mode === 'dev');
   const sns = createSns({
     store,
     clock,
     logger: logger.child({ component: 'sns' }),
-    baseUrl: `http://127.0.0.1:${config.port || 4566}`,
-    sqs: () => (engines as Partial<{ sqs: SqsTarget }>).sqs,
+    baseUrl: endpointUrl,
+    sqs: () => sqs.engine,
     lambda: () => ({
       invokeAsync: async (functionArn, payload) => {
         const [, , , region, accountId] = functionArn.split(':');
@@ -161,8 +173,10 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   });
   frontDoor.register(sns.service);
   frontDoor.mount(SNS_PUBLIC_PREFIX, sns.publicHandler);
-  const engines: Engines = { lambda: lambda.engine, sns: sns.engine };
+  const engines: Engines = { lambda: lambda.engine, sqs: sqs.engine, sns: sns.engine };
+  void engines;
   const stopLambda = async () => {
+    await sqs.close();
     await lambda.stop();
     await instances.close();
   };
@@ -209,6 +223,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   }
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   const endpoint = `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}`;
+  endpointUrl = endpoint;
   sns.setBaseUrl(endpoint);
   await sns.start();
   logger.info('nimbus is serving', { endpoint, socketPath, storage: store.description });

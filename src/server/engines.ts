@@ -5,9 +5,11 @@
  * app.ts fills them in dependency order.
  */
 import type { LambdaEngine } from '../compute/engine.js';
+import type { SqsEngine } from '../messaging/sqs/engine.js';
 import type { SnsEngine } from '../messaging/sns/engine.js';
 
 export interface Engines {
   lambda: LambdaEngine;
+  sqs: SqsEngine;
   sns: SnsEngine;
 }
