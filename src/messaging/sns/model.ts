@@ -86,7 +86,7 @@ export const DELIVERED_PROTOCOLS = new Set(['http', 'https', 'sqs', 'lambda']);
 
 export const errors = {
   invalidParameter: (message: string) => new AwsError('InvalidParameter', message, 400),
-  invalidParameterValue: (message: string) => new AwsError('InvalidParameterValue', message, 400),
+  invalidParameterValue: (message: string) => new AwsError('ParameterValueInvalid', message, 400),
   topicNotFound: () => new AwsError('NotFound', 'Topic does not exist', 404),
   subscriptionNotFound: () => new AwsError('NotFound', 'Subscription does not exist', 404),
   resourceNotFound: () => new AwsError('ResourceNotFound', 'Resource does not exist', 404),
