@@ -1045,9 +1045,13 @@ export class SqsEngine {
 
   // ---- long-poll wake-ups ----
 
+  /** Wakes the long polls of a queue on every node (the Store's notify channel). */
   private wake(qid: string): void {
-    const set = this.waiters.get(qid);
-    if (set) for (const w of [...set]) w();
+    this.store.notify(`sqs:${qid}`).catch((err: unknown) => {
+      this.logger.warn('sqs wake-up notify failed; long polls fall back to polling', { err });
+      const set = this.waiters.get(qid);
+      if (set) for (const w of [...set]) w();
+    });
   }
 
   private wakeAll(): void {
@@ -1059,21 +1063,18 @@ export class SqsEngine {
       let set = this.waiters.get(qid);
       if (!set) this.waiters.set(qid, (set = new Set()));
       const done = () => {
+        off();
         clearTimeout(timer);
         signal?.removeEventListener('abort', done);
         set.delete(done);
         if (set.size === 0 && this.waiters.get(qid) === set) this.waiters.delete(qid);
         resolve();
       };
+      const off = this.store.onNotify(`sqs:${qid}`, done);
       const timer = setTimeout(done, ms);
       signal?.addEventListener('abort', done);
       set.add(done);
     });
-  }
-
-  /** Lets another node's send wake this node's long polls (the Store's notify channel). */
-  wakeQueue(qid: string): void {
-    this.wake(qid);
   }
 }
 
