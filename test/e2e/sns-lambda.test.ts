@@ -70,7 +70,7 @@ test('SNS delivers to Lambda with the SNS event shape; a missing function goes t
       }),
     );
     let event: { Records: Record<string, unknown>[] } | undefined;
-    for (let i = 0; i < 200 && !event; i++) {
+    for (let i = 0; i < 300 && !event; i++) {
       const ev = await logs
         .send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/on-sns', filterPattern: 'SNSEVENT' }))
         .catch(() => ({ events: [] as { message?: string }[] })); // no log group before the first run
@@ -107,7 +107,7 @@ test('SNS delivers to Lambda with the SNS event shape; a missing function goes t
     );
     await sns.send(new PublishCommand({ TopicArn, Message: 'nobody home' }));
     const r = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 5, MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 15, MessageAttributeNames: ['All'] }),
     );
     assert.equal(r.Messages?.[0]?.Body, 'nobody home');
     assert.equal(r.Messages?.[0]?.MessageAttributes?.ErrorCode?.StringValue, 'ResourceNotFoundException');
