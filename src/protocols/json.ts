@@ -53,7 +53,9 @@ export function encodeJsonError(opts: JsonProtocolOptions, err: AwsError): Reply
     'x-amzn-errortype': err.code,
     ...err.headers,
   };
-  if (opts.queryCompatible) headers['x-amzn-query-error'] = `${err.code};${err.fault}`;
+  // A service may give the legacy Query code in err.headers (SQS: AWS.SimpleQueueService.NonExistentQueue).
+  if (opts.queryCompatible && !headers['x-amzn-query-error'])
+    headers['x-amzn-query-error'] = `${err.code};${err.fault}`;
   const body: Record<string, unknown> = { __type: type, message: err.message, ...err.extra };
   return { status: err.status, headers, body: JSON.stringify(body) };
 }

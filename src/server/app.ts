@@ -7,7 +7,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NimbusConfig } from '../core/config.js';
-import { OffsetClock, systemClock, type Clock } from '../core/clock.js';
+import { OffsetClock, type Clock } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import type { Store } from '../storage/store.js';
 import { openStore } from '../storage/index.js';
@@ -23,6 +23,9 @@ import { createLambda, CODE_URL_PREFIX } from '../compute/index.js';
 import type { Engines } from './engines.js';
 import { createCluster, type Cluster, type ClusterOptions } from '../cluster/index.js';
 import { createDynamoDb } from '../data/index.js';
+import { createSqs } from '../messaging/sqs/index.js';
+import { registerClockRoutes } from '../messaging/clock.js';
+import { createSns, CERT_PATH_PREFIX as SNS_PUBLIC_PREFIX } from '../messaging/sns/index.js';
 
 export interface IsolationInfo {
   level: string;
@@ -94,7 +97,8 @@ function endpointFor(host: string, port: number): string {
 }
 
 export async function startNimbus(config: NimbusConfig, opts: StartOptions = {}): Promise<Nimbus> {
-  const clock = opts.clock ?? systemClock;
+  // An OffsetClock: in dev mode POST /_nimbus/clock moves every timer forward at once.
+  const clock = opts.clock ?? new OffsetClock();
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const startedAt = clock.now();
   const dataDir = resolve(config.dataDir);
@@ -180,9 +184,42 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   await dynamodb.start();
   frontDoor.register(dynamodb.service);
   frontDoor.register(dynamodb.streamsService);
-  const engines: Engines = { lambda: lambda.engine, dynamodb: dynamodb.engine };
+  let endpointUrl = `http://127.0.0.1:${config.port || 4566}`;
+  const sqs = createSqs({
+    store,
+    clock,
+    logger: logger.child({ component: 'sqs' }),
+    endpoint: () => endpointUrl,
+  });
+  for (const s of sqs.services) frontDoor.register(s);
+  registerClockRoutes(frontDoor, clock, config.auth.mode === 'dev');
+  const sns = createSns({
+    store,
+    clock,
+    logger: logger.child({ component: 'sns' }),
+    baseUrl: endpointUrl,
+    sqs: () => sqs.engine,
+    lambda: () => ({
+      invokeAsync: async (functionArn, payload) => {
+        const [, , , region, accountId] = functionArn.split(':');
+        await lambda.engine.invoke(
+          { accountId, region },
+          { FunctionName: functionArn, InvocationType: 'Event', Payload: payload },
+        );
+      },
+    }),
+  });
+  frontDoor.register(sns.service);
+  frontDoor.mount(SNS_PUBLIC_PREFIX, sns.publicHandler);
+  const engines: Engines = {
+    lambda: lambda.engine,
+    dynamodb: dynamodb.engine,
+    sqs: sqs.engine,
+    sns: sns.engine,
+  };
   void engines;
   const stopLambda = async () => {
+    await sqs.close();
     await dynamodb.stop();
     await lambda.stop();
     await instances.close();
@@ -222,37 +259,6 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     },
   }));
 
-  // The virtual clock (dev mode only): read it, and move it forward to fire timers without waiting.
-  frontDoor.addInternalRoute('GET', '/_nimbus/clock', async () => ({
-    body: { now: clock.now(), offsetMs: clock instanceof OffsetClock ? clock.offset : 0 },
-  }));
-  frontDoor.addInternalRoute('POST', '/_nimbus/clock', async (req) => {
-    if (!(clock instanceof OffsetClock) || config.auth.mode !== 'dev') {
-      return {
-        status: 400,
-        body: { message: 'The clock can only be advanced in dev mode with a virtual clock.' },
-      };
-    }
-    let advanceMs: unknown;
-    try {
-      const body = JSON.parse(req.body.toString('utf8') || '{}') as {
-        advanceSeconds?: unknown;
-        advanceMs?: unknown;
-      };
-      advanceMs = typeof body.advanceSeconds === 'number' ? body.advanceSeconds * 1000 : body.advanceMs;
-    } catch {
-      advanceMs = undefined;
-    }
-    if (typeof advanceMs !== 'number' || !Number.isFinite(advanceMs) || advanceMs < 0) {
-      return {
-        status: 400,
-        body: { message: 'Expected {"advanceSeconds": <non-negative number>} (or "advanceMs").' },
-      };
-    }
-    clock.advance(advanceMs);
-    return { body: { now: clock.now(), offsetMs: clock.offset } };
-  });
-
   let port: number;
   try {
     port = boundPort = await frontDoor.listen(config.port, config.host);
@@ -267,6 +273,9 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     throw e;
   }
   const endpoint = endpointFor(config.host, port);
+  endpointUrl = endpoint;
+  sns.setBaseUrl(endpoint);
+  await sns.start();
   logger.info('nimbus is serving', { endpoint, socketPath, storage: store.description });
 
   let closing: Promise<void> | undefined;
@@ -279,6 +288,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
       } catch (e) {
         logger.error('a service failed to shut down', { err: e });
       }
+      await sns.stop().catch((e: unknown) => logger.error('sns failed to shut down', { err: e }));
       await stopLambda().catch((e: unknown) => logger.error('lambda failed to shut down', { err: e }));
       await logs.close();
       await store.close();

@@ -472,6 +472,24 @@ export function storeContract(
         assert.deepEqual(await store.jobs.stats('q'), { ready: 0, inFlight: 0, delayed: 1, dead: 0 });
       });
 
+      run('notify wakes onNotify listeners of that channel only', async ({ store }) => {
+        let a = 0;
+        let b = 0;
+        const offA = store.onNotify('chan-a', () => a++);
+        const offB = store.onNotify('chan-b', () => b++);
+        await store.notify('chan-a');
+        for (let i = 0; i < 200 && a < 1; i++) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(a, 1);
+        assert.equal(b, 0);
+        offA();
+        await store.notify('chan-a');
+        await store.notify('chan-b');
+        for (let i = 0; i < 200 && b < 1; i++) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(b, 1);
+        assert.equal(a, 1, 'an unsubscribed listener is not called');
+        offB();
+      });
+
       run('onWake fires after enqueue (after commit), and after retry', async ({ store }) => {
         let woken = 0;
         const off = store.jobs.onWake('q', () => woken++);

@@ -143,6 +143,13 @@ export interface Store extends KvWriter {
   readonly description: string;
   readonly jobs: JobQueue;
   readonly blobs: BlobStore;
+  /**
+   * Wakes every `onNotify(channel)` listener on every node sharing this store, this node
+   * included (PostgreSQL: NOTIFY). Best effort and not durable: for waking long polls and
+   * workers after a commit, never for carrying data. Call it after the transaction commits.
+   */
+  notify(channel: string): Promise<void>;
+  onNotify(channel: string, listener: () => void): () => void;
   /** Runs fn in one serialisable transaction; may run fn more than once (see above). */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -200,16 +200,30 @@ test('shutdown grace is bounded: a request that outlives it is aborted', async (
   assert.equal(await inflight, 'dropped');
 });
 
-test('the virtual clock can be read and advanced in dev mode', async () => {
+test('the virtual clock can be read and advanced in dev mode, not in strict mode', async () => {
   await using srv = await startTestServer({ start: { clock: new OffsetClock() } });
-  const before = (await (await fetch(`${srv.endpoint}/_nimbus/clock`)).json()) as { offsetMs: number };
-  assert.equal(before.offsetMs, 0);
-  const moved = await fetch(`${srv.endpoint}/_nimbus/clock`, { method: 'POST', body: '{"advanceMs":60000}' });
+  type State = { offsetSeconds: number; epochMillis: number };
+  const before = (await (await fetch(`${srv.endpoint}/_nimbus/clock`)).json()) as State;
+  assert.equal(before.offsetSeconds, 0);
+  const moved = await fetch(`${srv.endpoint}/_nimbus/clock`, {
+    method: 'POST',
+    body: '{"advanceSeconds":60}',
+  });
   assert.equal(moved.status, 200);
-  assert.equal(((await moved.json()) as { offsetMs: number }).offsetMs, 60000);
-  const bad = await fetch(`${srv.endpoint}/_nimbus/clock`, { method: 'POST', body: '{"advanceMs":-1}' });
+  const after = (await moved.json()) as State;
+  assert.equal(after.offsetSeconds, 60);
+  assert.ok(after.epochMillis - before.epochMillis >= 60_000);
+  const bad = await fetch(`${srv.endpoint}/_nimbus/clock`, { method: 'POST', body: '{"advanceSeconds":-1}' });
   assert.equal(bad.status, 400);
-  await using plain = await startTestServer();
-  const refused = await fetch(`${plain.endpoint}/_nimbus/clock`, { method: 'POST', body: '{"advanceMs":1}' });
-  assert.equal(refused.status, 400);
+  await using strict = await startTestServer({
+    auth: {
+      mode: 'strict',
+      keys: [{ accessKeyId: 'AKIDSTRICT', secretAccessKey: 's', accountId: '111111111111' }],
+    },
+  });
+  const refused = await fetch(`${strict.endpoint}/_nimbus/clock`, {
+    method: 'POST',
+    body: '{"advanceSeconds":1}',
+  });
+  assert.equal(refused.status, 403);
 });

@@ -50,6 +50,8 @@ type Sql = postgres.Sql | postgres.TransactionSql;
 type Row = Record<string, any>;
 
 const WAKE_CHANNEL = 'nimbus_jobs';
+/** Store.notify: payload = the caller's channel name. */
+const NOTIFY_CHANNEL = 'nimbus_notify';
 const MIGRATION_LOCK = 0x6e696d62; // "nimb"
 const DEFAULT_MAX_ATTEMPTS = 3;
 const MAX_TX_RETRIES = 100;
@@ -278,7 +280,9 @@ export class PostgresStore implements Store {
   private readonly kv: KvWriter;
   private readonly inTx = new AsyncLocalStorage<true>();
   private readonly wake: WakeEmitter;
+  private readonly notified: WakeEmitter;
   private unlisten: (() => Promise<void>) | undefined;
+  private unlistenNotify: (() => Promise<void>) | undefined;
   private closed = false;
 
   private constructor(
@@ -290,6 +294,7 @@ export class PostgresStore implements Store {
       `postgres://${u.hostname}${u.port ? ':' + u.port : ''}${u.pathname}` +
       (opts.schema ? ` (schema ${opts.schema})` : '');
     this.wake = new WakeEmitter(opts.logger);
+    this.notified = new WakeEmitter(opts.logger);
     this.kv = kvOps(sql);
     this.jobs = this.makeJobs();
     this.blobs = this.makeBlobs();
@@ -306,6 +311,8 @@ export class PostgresStore implements Store {
       await store.migrate();
       const sub = await sql.listen(WAKE_CHANNEL, (queue) => store.wake.emit(queue));
       store.unlisten = () => sub.unlisten();
+      const nsub = await sql.listen(NOTIFY_CHANNEL, (channel) => store.notified.emit(channel));
+      store.unlistenNotify = () => nsub.unlisten();
     } catch (err) {
       await sql.end({ timeout: 1 });
       throw err;
@@ -586,10 +593,19 @@ export class PostgresStore implements Store {
     };
   }
 
+  async notify(channel: string): Promise<void> {
+    await this.sql`SELECT pg_notify(${NOTIFY_CHANNEL}, ${channel}::text)`;
+  }
+
+  onNotify(channel: string, listener: () => void): () => void {
+    return this.notified.on(channel, listener);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
+      await this.unlistenNotify?.();
       await this.unlisten?.();
     } catch {
       // the connection may already be gone

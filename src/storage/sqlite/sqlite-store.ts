@@ -306,6 +306,7 @@ export class SqliteStore implements Store {
   private readonly mutex = new Mutex();
   private readonly inTx = new AsyncLocalStorage<true>();
   private readonly wake: WakeEmitter;
+  private readonly notified: WakeEmitter;
   private closed = false;
 
   constructor(private readonly opts: SqliteStoreOptions) {
@@ -313,6 +314,7 @@ export class SqliteStore implements Store {
     if (!opts.path) mkdirSync(opts.dataDir ?? '.nimbus', { recursive: true });
     this.description = `sqlite:${path}`;
     this.wake = new WakeEmitter(opts.logger);
+    this.notified = new WakeEmitter(opts.logger);
     const busy = opts.busyTimeoutMs ?? 5000;
     const wdb = new Database(path);
     wdb.pragma('journal_mode = WAL');
@@ -603,6 +605,15 @@ export class SqliteStore implements Store {
       has: (key) => this.read((c) => c.stmt('SELECT 1 FROM blobs WHERE key = ?').get(key) !== undefined),
       delete: (key) => this.write((c) => c.stmt('DELETE FROM blobs WHERE key = ?').run(key).changes === 1),
     };
+  }
+
+  /** One process owns the file: a notify is an in-process event. */
+  async notify(channel: string): Promise<void> {
+    this.notified.emit(channel);
+  }
+
+  onNotify(channel: string, listener: () => void): () => void {
+    return this.notified.on(channel, listener);
   }
 
   async close(): Promise<void> {

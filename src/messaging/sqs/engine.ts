@@ -1,0 +1,1097 @@
+/**
+ * The SQS engine: queues, messages, visibility, redrive, FIFO groups and deduplication, all
+ * through the Store (see store.ts for the layout). No HTTP here: api.ts decodes requests and
+ * other services (SNS, Lambda destinations, event source mappings) call this class directly.
+ *
+ * Time is the injected Clock: visibility timeouts, delays, retention, deduplication windows
+ * and long polls follow a virtual clock when one is advanced.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { AwsError } from '../../protocols/errors.js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+import { arn as makeArn, parseArn } from '../../core/ids.js';
+import type { Store, Transaction } from '../../storage/store.js';
+import {
+  ALL_NAMES,
+  DEFAULTS,
+  FIFO_DEFAULTS,
+  parseRedrivePolicy,
+  READ_ONLY,
+  validateAttributes,
+} from './attributes.js';
+import { errors } from './errors.js';
+import { md5Hex, md5OfAttributes } from './md5.js';
+import type {
+  MessageAttributeValue,
+  MoveTask,
+  QueueRecord,
+  ReceiveInput,
+  ReceivedMessage,
+  Scope,
+  SendInput,
+  SendResult,
+  StoredMessage,
+} from './model.js';
+import { C, msgKey, pad13, queueKey, visKey } from './store.js';
+
+export interface SqsEngineOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** Base URL for queue URLs when the caller gives none. */
+  endpoint: () => string;
+  /** Called with a callback to run when the clock jumps (virtual clock). */
+  onClockAdvance?: (listener: () => void) => () => void;
+}
+
+export interface QueueRef {
+  accountId: string;
+  region: string;
+  name: string;
+}
+
+const DEDUP_WINDOW_MS = 5 * 60_000;
+const PURGE_WINDOW_MS = 60_000;
+const MAX_LONG_POLL_SLICE_MS = 1000;
+const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+const ATTR_NAME = /^(?!aws\.|amazon\.)(?!\.)(?!.*\.\.)(?!.*\.$)[A-Za-z0-9_.-]{1,256}$/i;
+/** Characters SQS accepts in a message body: #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF. */
+const INVALID_BODY_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+const SYSTEM_ATTRIBUTES = [
+  'SenderId',
+  'SentTimestamp',
+  'ApproximateReceiveCount',
+  'ApproximateFirstReceiveTimestamp',
+  'SequenceNumber',
+  'MessageDeduplicationId',
+  'MessageGroupId',
+  'AWSTraceHeader',
+  'DeadLetterQueueSourceArn',
+];
+
+let seqCounter = 0;
+const nodeTag = randomBytes(2).toString('hex');
+
+export class SqsEngine {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly defaultEndpoint: () => string;
+  /** Long-poll waiters per queue id. */
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly moveTasks = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(opts: SqsEngineOptions) {
+    this.store = opts.store;
+    this.clock = opts.clock;
+    this.logger = opts.logger;
+    this.defaultEndpoint = opts.endpoint;
+    if (opts.onClockAdvance) this.unsubscribe.push(opts.onClockAdvance(() => this.wakeAll()));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const u of this.unsubscribe) u();
+    this.wakeAll();
+    await Promise.allSettled([...this.moveTasks]);
+  }
+
+  // ---- naming ----
+
+  queueUrl(scope: Scope, q: Pick<QueueRecord, 'accountId' | 'name'>): string {
+    return `${scope.endpoint ?? this.defaultEndpoint()}/${q.accountId}/${q.name}`;
+  }
+
+  queueArn(q: Pick<QueueRecord, 'accountId' | 'region' | 'name'>): string {
+    return makeArn('sqs', q.region, q.accountId, q.name);
+  }
+
+  /** An ARN `arn:aws:sqs:region:account:name` as a queue reference; undefined when it is not one. */
+  queueArnToRef(queueArn: string): QueueRef | undefined {
+    const a = parseArn(queueArn);
+    if (
+      !a ||
+      a.service !== 'sqs' ||
+      !a.account ||
+      !a.region ||
+      !QUEUE_NAME.test(a.resource.replace(/\.fifo$/, ''))
+    )
+      return undefined;
+    return { accountId: a.account, region: a.region, name: a.resource };
+  }
+
+  /** A queue URL (any host, path `/<account>/<name>`) or an ARN as a reference. */
+  resolveRef(scope: Scope, urlOrArn: string): QueueRef {
+    if (urlOrArn.startsWith('arn:')) {
+      const r = this.queueArnToRef(urlOrArn);
+      if (!r) throw errors.queueDoesNotExist();
+      return r;
+    }
+    let path: string;
+    try {
+      path = /^https?:\/\//i.test(urlOrArn) ? new URL(urlOrArn).pathname : urlOrArn;
+    } catch {
+      throw errors.invalidAddress();
+    }
+    const parts = path.split('/').filter(Boolean);
+    if (parts.length === 1) return { accountId: scope.accountId, region: scope.region, name: parts[0] };
+    if (parts.length !== 2) throw errors.invalidAddress();
+    return { accountId: parts[0], region: scope.region, name: decodeURIComponent(parts[1]) };
+  }
+
+  private async load(ref: QueueRef): Promise<QueueRecord> {
+    const q = await this.store.get<QueueRecord>(C.queues, queueKey(ref.accountId, ref.region, ref.name));
+    if (!q) throw errors.queueDoesNotExist();
+    return q;
+  }
+
+  async getQueue(scope: Scope, urlOrArn: string): Promise<QueueRecord> {
+    return this.load(this.resolveRef(scope, urlOrArn));
+  }
+
+  // ---- queues ----
+
+  async createQueue(
+    scope: Scope,
+    name: string,
+    attributes: Record<string, string> = {},
+    tags: Record<string, string> = {},
+  ): Promise<{ QueueUrl: string }> {
+    const fifo = name.endsWith('.fifo');
+    const base = fifo ? name.slice(0, -5) : name;
+    if (!QUEUE_NAME.test(base) || name.length > 80) {
+      throw errors.invalidParameterValue(
+        fifo
+          ? 'The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.'
+          : 'Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length',
+      );
+    }
+    if (!fifo && attributes.FifoQueue === 'true') {
+      throw errors.invalidParameterValue(
+        'The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.',
+      );
+    }
+    const given = validateAttributes(attributes, fifo, true);
+    await this.checkRedriveTarget(scope, given.RedrivePolicy, fifo);
+    const attrs = { ...DEFAULTS, ...(fifo ? FIFO_DEFAULTS : {}), ...given };
+    if (attrs.RedrivePolicy === '') delete attrs.RedrivePolicy;
+    const now = this.clock.now();
+    const key = queueKey(scope.accountId, scope.region, name);
+    const result = await this.store.transaction(async (tx) => {
+      const existing = await tx.get<QueueRecord>(C.queues, key);
+      if (existing) {
+        const differing = Object.keys(given).filter((k) => existing.attributes[k] !== given[k]);
+        return { existing, differing };
+      }
+      const q: QueueRecord = {
+        id: randomBytes(8).toString('hex'),
+        name,
+        accountId: scope.accountId,
+        region: scope.region,
+        fifo,
+        attributes: attrs,
+        tags: { ...tags },
+        createdAt: now,
+        modifiedAt: now,
+      };
+      await tx.put(C.queues, key, q);
+      return { existing: undefined, differing: [] as string[] };
+    });
+    if (result.differing.length) throw errors.queueNameExists(result.differing.join(', '));
+    return { QueueUrl: this.queueUrl(scope, { accountId: scope.accountId, name }) };
+  }
+
+  private async checkRedriveTarget(scope: Scope, policy: string | undefined, fifo: boolean): Promise<void> {
+    const p = parseRedrivePolicy(policy || undefined);
+    if (!p) return;
+    const ref = this.queueArnToRef(p.deadLetterTargetArn);
+    const dlq =
+      ref && (await this.store.get<QueueRecord>(C.queues, queueKey(ref.accountId, ref.region, ref.name)));
+    if (!dlq) {
+      throw errors.invalidParameterValue(
+        `Value ${policy} for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist.`,
+      );
+    }
+    if (dlq.fifo !== fifo) {
+      throw errors.invalidParameterValue(
+        `Value ${policy} for parameter RedrivePolicy is invalid. Reason: Dead-letter queue must be same type of queue as the source.`,
+      );
+    }
+    void scope;
+  }
+
+  async getQueueUrl(scope: Scope, name: string, ownerAccountId?: string): Promise<{ QueueUrl: string }> {
+    const q = await this.load({ accountId: ownerAccountId ?? scope.accountId, region: scope.region, name });
+    return { QueueUrl: this.queueUrl(scope, q) };
+  }
+
+  async listQueues(
+    scope: Scope,
+    opts: { prefix?: string; maxResults?: number; nextToken?: string } = {},
+  ): Promise<{ QueueUrls: string[]; NextToken?: string }> {
+    const base = `${scope.accountId}/${scope.region}/`;
+    const max = opts.maxResults;
+    if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > 1000)) {
+      throw errors.invalidParameterValue(
+        `Value ${max} for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000.`,
+      );
+    }
+    let after: string | undefined;
+    if (opts.nextToken) {
+      try {
+        after = base + Buffer.from(opts.nextToken, 'base64url').toString('utf8');
+      } catch {
+        throw errors.invalidParameterValue('Invalid NextToken value.');
+      }
+    }
+    const limit = max ?? 1000;
+    const rows = await this.store.scan<QueueRecord>(C.queues, {
+      prefix: base + (opts.prefix ?? ''),
+      after,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const out: { QueueUrls: string[]; NextToken?: string } = {
+      QueueUrls: page.map((r) => this.queueUrl(scope, r.value)),
+    };
+    if (max !== undefined && rows.length > limit) {
+      out.NextToken = Buffer.from(page[page.length - 1].key.slice(base.length)).toString('base64url');
+    }
+    return out;
+  }
+
+  async deleteQueue(scope: Scope, urlOrArn: string): Promise<void> {
+    const ref = this.resolveRef(scope, urlOrArn);
+    const q = await this.load(ref);
+    await this.store.transaction(async (tx) => {
+      await tx.delete(C.queues, queueKey(ref.accountId, ref.region, ref.name));
+      await tx.deleteRange(C.messages, { prefix: `${q.id}/` });
+      await tx.deleteRange(C.visibility, { prefix: `${q.id}/` });
+      await tx.deleteRange(C.dedup, { prefix: `${q.id}/` });
+    });
+    this.wake(q.id);
+  }
+
+  async purgeQueue(scope: Scope, urlOrArn: string): Promise<void> {
+    const ref = this.resolveRef(scope, urlOrArn);
+    const q = await this.load(ref);
+    const now = this.clock.now();
+    if (q.purgedAt !== undefined && now - q.purgedAt < PURGE_WINDOW_MS) {
+      throw errors.purgeInProgress(this.queueUrl(scope, q));
+    }
+    await this.store.transaction(async (tx) => {
+      const cur = await tx.get<QueueRecord>(C.queues, queueKey(ref.accountId, ref.region, ref.name));
+      if (!cur || cur.id !== q.id) return;
+      await tx.put(C.queues, queueKey(ref.accountId, ref.region, ref.name), { ...cur, purgedAt: now });
+      await tx.deleteRange(C.messages, { prefix: `${q.id}/` });
+      await tx.deleteRange(C.visibility, { prefix: `${q.id}/` });
+    });
+  }
+
+  async getQueueAttributes(
+    scope: Scope,
+    urlOrArn: string,
+    names: string[] = ['All'],
+  ): Promise<Record<string, string>> {
+    const q = await this.getQueue(scope, urlOrArn);
+    for (const n of names) {
+      if (n !== 'All' && !ALL_NAMES.has(n)) throw errors.invalidAttributeName(`Unknown Attribute ${n}.`);
+    }
+    const all = names.includes('All');
+    const want = (n: string) => all || names.includes(n);
+    const out: Record<string, string> = {};
+    const needCounts = READ_ONLY.slice(1, 4).some(want);
+    const counts = needCounts ? await this.counters(q) : undefined;
+    const computed: Record<string, string | undefined> = {
+      QueueArn: this.queueArn(q),
+      ApproximateNumberOfMessages: counts && String(counts.visible),
+      ApproximateNumberOfMessagesNotVisible: counts && String(counts.inFlight),
+      ApproximateNumberOfMessagesDelayed: counts && String(counts.delayed),
+      CreatedTimestamp: String(Math.floor(q.createdAt / 1000)),
+      LastModifiedTimestamp: String(Math.floor(q.modifiedAt / 1000)),
+    };
+    for (const [k, v] of Object.entries(q.attributes)) if (want(k)) out[k] = v;
+    for (const [k, v] of Object.entries(computed)) if (v !== undefined && want(k)) out[k] = v;
+    return out;
+  }
+
+  /** Visible, in flight (received, not visible) and delayed (never received, not visible yet). */
+  async counters(q: QueueRecord): Promise<{ visible: number; inFlight: number; delayed: number }> {
+    const now = this.clock.now();
+    const prefix = `${q.id}/`;
+    const visible = await this.store.count(C.visibility, { prefix, end: `${prefix}${pad13(now + 1)}` });
+    const hidden = await this.store.scan<number>(C.visibility, {
+      prefix,
+      start: `${prefix}${pad13(now + 1)}`,
+    });
+    let inFlight = 0;
+    for (const h of hidden) if (h.value) inFlight++;
+    return { visible, inFlight, delayed: hidden.length - inFlight };
+  }
+
+  async setQueueAttributes(
+    scope: Scope,
+    urlOrArn: string,
+    attributes: Record<string, string>,
+  ): Promise<void> {
+    const ref = this.resolveRef(scope, urlOrArn);
+    const q = await this.load(ref);
+    const given = validateAttributes(attributes, q.fifo, false);
+    await this.checkRedriveTarget(scope, given.RedrivePolicy, q.fifo);
+    const now = this.clock.now();
+    await this.store.transaction(async (tx) => {
+      const cur = await tx.get<QueueRecord>(C.queues, queueKey(ref.accountId, ref.region, ref.name));
+      if (!cur) throw errors.queueDoesNotExist();
+      const attrs = { ...cur.attributes, ...given };
+      if (attrs.RedrivePolicy === '') delete attrs.RedrivePolicy;
+      if (attrs.RedriveAllowPolicy === '') delete attrs.RedriveAllowPolicy;
+      await tx.put(C.queues, queueKey(ref.accountId, ref.region, ref.name), {
+        ...cur,
+        attributes: attrs,
+        modifiedAt: now,
+      });
+    });
+  }
+
+  async tagQueue(scope: Scope, urlOrArn: string, tags: Record<string, string>): Promise<void> {
+    await this.updateTags(scope, urlOrArn, (t) => ({ ...t, ...tags }));
+  }
+
+  async untagQueue(scope: Scope, urlOrArn: string, keys: string[]): Promise<void> {
+    await this.updateTags(scope, urlOrArn, (t) => {
+      const out = { ...t };
+      for (const k of keys) delete out[k];
+      return out;
+    });
+  }
+
+  async listQueueTags(scope: Scope, urlOrArn: string): Promise<Record<string, string>> {
+    return (await this.getQueue(scope, urlOrArn)).tags;
+  }
+
+  private async updateTags(
+    scope: Scope,
+    urlOrArn: string,
+    f: (t: Record<string, string>) => Record<string, string>,
+  ): Promise<void> {
+    const ref = this.resolveRef(scope, urlOrArn);
+    await this.store.transaction(async (tx) => {
+      const key = queueKey(ref.accountId, ref.region, ref.name);
+      const cur = await tx.get<QueueRecord>(C.queues, key);
+      if (!cur) throw errors.queueDoesNotExist();
+      const tags = f(cur.tags);
+      if (Object.keys(tags).length > 50) throw errors.invalidParameterValue('Too many tags added for queue.');
+      await tx.put(C.queues, key, { ...cur, tags });
+    });
+  }
+
+  async listDeadLetterSourceQueues(scope: Scope, urlOrArn: string): Promise<{ queueUrls: string[] }> {
+    const q = await this.getQueue(scope, urlOrArn);
+    const target = this.queueArn(q);
+    const rows = await this.store.scan<QueueRecord>(C.queues, { prefix: `${q.accountId}/${q.region}/` });
+    const urls: string[] = [];
+    for (const r of rows) {
+      const p = parseRedrivePolicy(r.value.attributes.RedrivePolicy);
+      if (p?.deadLetterTargetArn === target) urls.push(this.queueUrl(scope, r.value));
+    }
+    return { queueUrls: urls };
+  }
+
+  // ---- messages ----
+
+  private validateMessageAttributes(
+    attrs: Record<string, MessageAttributeValue> | undefined,
+    what = 'MessageAttributes',
+  ): number {
+    if (!attrs) return 0;
+    const names = Object.keys(attrs);
+    if (names.length > 10) {
+      throw errors.invalidParameterValue(
+        `Number of message attributes [${names.length}] exceeds the allowed maximum [10].`,
+      );
+    }
+    let size = 0;
+    for (const name of names) {
+      const a = attrs[name];
+      if (what === 'MessageAttributes' && !ATTR_NAME.test(name)) {
+        throw errors.invalidParameterValue(`Message (user) attribute name '${name}' is invalid.`);
+      }
+      if (!a || typeof a.DataType !== 'string' || a.DataType === '') {
+        throw errors.invalidParameterValue(
+          `The message attribute '${name}' must contain non-empty message attribute type.`,
+        );
+      }
+      const base = a.DataType.split('.')[0];
+      if (!['String', 'Number', 'Binary'].includes(base)) {
+        throw errors.invalidParameterValue(
+          `The type of message (user) attribute '${name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String.`,
+        );
+      }
+      const isBinary = base === 'Binary';
+      const v = isBinary ? a.BinaryValue : a.StringValue;
+      if (v === undefined || v === null || v === '') {
+        throw errors.invalidParameterValue(
+          `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${a.DataType}'.`,
+        );
+      }
+      if (base === 'Number' && !Number.isFinite(Number(a.StringValue))) {
+        throw errors.invalidParameterValue(
+          `Can't cast the value of message (user) attribute '${name}' to a number.`,
+        );
+      }
+      size += Buffer.byteLength(name) + Buffer.byteLength(a.DataType);
+      size += isBinary ? Buffer.from(a.BinaryValue!, 'base64').length : Buffer.byteLength(a.StringValue!);
+    }
+    return size;
+  }
+
+  private prepare(
+    q: QueueRecord,
+    input: SendInput,
+    now: number,
+    senderId: string,
+  ): StoredMessage & { delayMs: number } {
+    const body = input.body;
+    if (typeof body !== 'string' || body.length === 0) {
+      throw errors.missingParameter('MessageBody');
+    }
+    if (INVALID_BODY_CHAR.test(body)) {
+      throw errors.invalidMessageContents(
+        'Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF',
+      );
+    }
+    const size = Buffer.byteLength(body) + this.validateMessageAttributes(input.messageAttributes);
+    this.validateMessageAttributes(input.messageSystemAttributes, 'MessageSystemAttributes');
+    const max = Number(q.attributes.MaximumMessageSize);
+    if (size > max) {
+      throw errors.invalidParameterValue(
+        `One or more parameters are invalid. Reason: Message must be shorter than ${max} bytes.`,
+      );
+    }
+    let delay = Number(q.attributes.DelaySeconds);
+    if (input.delaySeconds !== undefined && input.delaySeconds !== null) {
+      const d = input.delaySeconds;
+      if (q.fifo) {
+        throw errors.invalidParameterValue(
+          `Value ${d} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.`,
+        );
+      }
+      if (!Number.isInteger(d) || d < 0 || d > 900) {
+        throw errors.invalidParameterValue(
+          `Value ${d} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.`,
+        );
+      }
+      delay = d;
+    }
+    let dedupId: string | undefined;
+    if (q.fifo) {
+      if (!input.messageGroupId) throw errors.missingParameter('MessageGroupId');
+      dedupId = input.messageDeduplicationId;
+      if (!dedupId) {
+        if (q.attributes.ContentBasedDeduplication !== 'true') {
+          throw errors.invalidParameterValue(
+            'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+          );
+        }
+        dedupId = createHash('sha256').update(body).digest('hex');
+      }
+    } else if (input.messageDeduplicationId) {
+      throw errors.invalidParameterValue(
+        `Value ${input.messageDeduplicationId} for parameter MessageDeduplicationId is invalid. Reason: The request include parameter that is not valid for this queue type.`,
+      );
+    }
+    const attrs =
+      input.messageAttributes && Object.keys(input.messageAttributes).length
+        ? input.messageAttributes
+        : undefined;
+    const sys =
+      input.messageSystemAttributes && Object.keys(input.messageSystemAttributes).length
+        ? input.messageSystemAttributes
+        : undefined;
+    return {
+      id: randomUUID(),
+      seq: nextSeq(now),
+      body,
+      md5: md5Hex(body),
+      attrs,
+      md5Attrs: md5OfAttributes(attrs),
+      sys,
+      md5Sys: md5OfAttributes(sys),
+      sentAt: now,
+      visibleAt: now + delay * 1000,
+      receiveCount: 0,
+      groupId: input.messageGroupId,
+      dedupId,
+      senderId,
+      delayMs: delay * 1000,
+    };
+  }
+
+  /** Sends one message (SNS, Lambda destinations and the API use this). */
+  async sendMessage(scope: Scope, urlOrArn: string, input: SendInput): Promise<SendResult> {
+    const [r] = await this.sendMessageBatch(scope, urlOrArn, [input]);
+    if ('error' in r) throw r.error;
+    return r;
+  }
+
+  /**
+   * Sends several messages in one transaction. Each entry answers a result or its own error
+   * (validation is per entry, as SendMessageBatch reports it).
+   */
+  async sendMessageBatch(
+    scope: Scope,
+    urlOrArn: string,
+    inputs: SendInput[],
+    senderId = scope.accountId,
+  ): Promise<(SendResult | { error: AwsError })[]> {
+    const q = await this.getQueue(scope, urlOrArn);
+    const now = this.clock.now();
+    const prepared = inputs.map((input) => {
+      try {
+        return this.prepare(q, input, now, senderId);
+      } catch (e) {
+        return { error: e as AwsError };
+      }
+    });
+    const results = await this.store.transaction(async (tx) => {
+      const out: (SendResult | { error: AwsError })[] = [];
+      for (const m of prepared) {
+        if ('error' in m) {
+          out.push(m);
+          continue;
+        }
+        const { delayMs: _d, ...msg } = m;
+        void _d;
+        if (q.fifo) {
+          const dedupKey =
+            q.attributes.DeduplicationScope === 'messageGroup'
+              ? `${q.id}/${msg.groupId}/${msg.dedupId}`
+              : `${q.id}/${msg.dedupId}`;
+          const prior = await tx.get<{ id: string; seq: string; until: number }>(C.dedup, dedupKey);
+          if (prior && prior.until > now) {
+            out.push(this.sendResult(q, { ...msg, id: prior.id, seq: prior.seq }));
+            continue;
+          }
+          await tx.put(C.dedup, dedupKey, { id: msg.id, seq: msg.seq, until: now + DEDUP_WINDOW_MS });
+        }
+        await tx.put(C.messages, msgKey(q.id, msg.seq), msg);
+        await tx.put(C.visibility, visKey(q.id, msg.visibleAt, msg.seq), 0);
+        out.push(this.sendResult(q, msg));
+      }
+      return out;
+    });
+    this.wake(q.id);
+    return results;
+  }
+
+  private sendResult(q: QueueRecord, m: StoredMessage): SendResult {
+    const r: SendResult = { MessageId: m.id, MD5OfMessageBody: m.md5 };
+    if (m.md5Attrs) r.MD5OfMessageAttributes = m.md5Attrs;
+    if (m.md5Sys) r.MD5OfMessageSystemAttributes = m.md5Sys;
+    if (q.fifo) r.SequenceNumber = m.seq.slice(0, 20);
+    return r;
+  }
+
+  /** ReceiveMessage with long polling: waits up to waitTimeSeconds for a message to arrive. */
+  async receiveMessages(
+    scope: Scope,
+    urlOrArn: string,
+    input: ReceiveInput = {},
+  ): Promise<ReceivedMessage[]> {
+    const q = await this.getQueue(scope, urlOrArn);
+    const max = input.maxNumberOfMessages ?? 1;
+    if (!Number.isInteger(max) || max < 1 || max > 10) {
+      throw errors.invalidParameterValue(
+        `Value ${max} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`,
+      );
+    }
+    const vt = input.visibilityTimeout ?? Number(q.attributes.VisibilityTimeout);
+    if (!Number.isInteger(vt) || vt < 0 || vt > 43200) {
+      throw errors.invalidParameterValue(
+        `Value ${vt} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200, if provided.`,
+      );
+    }
+    const wait = input.waitTimeSeconds ?? Number(q.attributes.ReceiveMessageWaitTimeSeconds);
+    if (!Number.isInteger(wait) || wait < 0 || wait > 20) {
+      throw errors.invalidParameterValue(
+        `Value ${wait} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.`,
+      );
+    }
+    const dlq = await this.dlqOf(q);
+    // The wait is real time (a client's socket waits it), not the virtual clock.
+    const deadline = performance.now() + wait * 1000;
+    for (;;) {
+      const got = await this.receiveOnce(q, max, vt, dlq);
+      if (got.length || this.closed || input.signal?.aborted)
+        return got.map((m) => this.render(q.id, m, input));
+      const left = deadline - performance.now();
+      if (left <= 0) return [];
+      const next = await this.store.scan<number>(C.visibility, { prefix: `${q.id}/`, limit: 1 });
+      let sleep = Math.min(left, MAX_LONG_POLL_SLICE_MS);
+      if (next.length) {
+        const at = Number(next[0].key.slice(q.id.length + 1, q.id.length + 14));
+        sleep = Math.max(1, Math.min(sleep, at - this.clock.now()));
+      }
+      await this.waitForWake(q.id, sleep, input.signal);
+    }
+  }
+
+  private async dlqOf(q: QueueRecord): Promise<{ q: QueueRecord; maxReceiveCount: number } | undefined> {
+    const p = parseRedrivePolicy(q.attributes.RedrivePolicy);
+    if (!p) return undefined;
+    const ref = this.queueArnToRef(p.deadLetterTargetArn);
+    const target =
+      ref && (await this.store.get<QueueRecord>(C.queues, queueKey(ref.accountId, ref.region, ref.name)));
+    return target ? { q: target, maxReceiveCount: p.maxReceiveCount } : undefined;
+  }
+
+  private async receiveOnce(
+    q: QueueRecord,
+    max: number,
+    vtSeconds: number,
+    dlq: { q: QueueRecord; maxReceiveCount: number } | undefined,
+  ): Promise<StoredMessage[]> {
+    const retentionMs = Number(q.attributes.MessageRetentionPeriod) * 1000;
+    let movedToDlq = false;
+    const got = await this.store.transaction(async (tx) => {
+      const now = this.clock.now();
+      const out: StoredMessage[] = [];
+      const prefix = `${q.id}/`;
+      // Returns true when the message was taken (received).
+      const take = async (msg: StoredMessage): Promise<'taken' | 'gone'> => {
+        if (msg.sentAt + retentionMs <= now) {
+          await this.removeMessage(tx, q.id, msg);
+          return 'gone';
+        }
+        if (dlq && msg.receiveCount >= dlq.maxReceiveCount) {
+          await this.removeMessage(tx, q.id, msg);
+          const moved: StoredMessage = {
+            ...msg,
+            seq: nextSeq(now),
+            visibleAt: now,
+            token: undefined,
+            deadLetterSourceArn: this.queueArn(q),
+          };
+          await tx.put(C.messages, msgKey(dlq.q.id, moved.seq), moved);
+          await tx.put(C.visibility, visKey(dlq.q.id, now, moved.seq), 0);
+          movedToDlq = true;
+          return 'gone';
+        }
+        await tx.delete(C.visibility, visKey(q.id, msg.visibleAt, msg.seq));
+        msg.receiveCount += 1;
+        msg.firstReceiveAt ??= now;
+        msg.token = randomBytes(12).toString('base64url');
+        msg.visibleAt = now + vtSeconds * 1000;
+        await tx.put(C.messages, msgKey(q.id, msg.seq), msg);
+        await tx.put(C.visibility, visKey(q.id, msg.visibleAt, msg.seq), 1);
+        out.push(msg);
+        return 'taken';
+      };
+
+      if (!q.fifo) {
+        let after: string | undefined;
+        while (out.length < max) {
+          const ready = await tx.scan<number>(C.visibility, {
+            prefix,
+            after,
+            end: `${prefix}${pad13(now + 1)}`,
+            limit: max - out.length,
+          });
+          if (ready.length === 0) break;
+          after = ready[ready.length - 1].key;
+          const seqs = ready.map((r) => r.key.slice(prefix.length + 14));
+          const msgs = await tx.getMany<StoredMessage>(
+            C.messages,
+            seqs.map((s) => msgKey(q.id, s)),
+          );
+          for (let i = 0; i < ready.length; i++) {
+            const m = msgs[i];
+            if (!m) await tx.delete(C.visibility, ready[i].key);
+            else await take(m);
+          }
+        }
+        return out;
+      }
+
+      // FIFO: messages in sequence order; a group whose head is in flight (or delayed) is blocked.
+      const blocked = new Set<string>();
+      let after: string | undefined;
+      let scanned = 0;
+      while (out.length < max && scanned < 10_000) {
+        const page = await tx.scan<StoredMessage>(C.messages, { prefix, after, limit: 100 });
+        if (page.length === 0) break;
+        scanned += page.length;
+        after = page[page.length - 1].key;
+        for (const { value: m } of page) {
+          if (out.length >= max) break;
+          const g = m.groupId ?? '';
+          if (blocked.has(g)) continue;
+          if (m.visibleAt > now) {
+            blocked.add(g);
+            continue;
+          }
+          const r = await take(m);
+          if (r === 'taken' && out.length >= max) break;
+        }
+      }
+      return out;
+    });
+    if (movedToDlq && dlq) this.wake(dlq.q.id);
+    return got;
+  }
+
+  private async removeMessage(tx: Transaction, qid: string, m: StoredMessage): Promise<void> {
+    await tx.delete(C.messages, msgKey(qid, m.seq));
+    await tx.delete(C.visibility, visKey(qid, m.visibleAt, m.seq));
+  }
+
+  private render(qid: string, m: StoredMessage, input: ReceiveInput): ReceivedMessage {
+    const handle = encodeHandle(qid, m);
+    const out: ReceivedMessage = { MessageId: m.id, ReceiptHandle: handle, MD5OfBody: m.md5, Body: m.body };
+    const names = input.attributeNames ?? [];
+    if (names.length) {
+      const all = names.includes('All');
+      const values: Record<string, string | undefined> = {
+        SenderId: m.senderId,
+        SentTimestamp: String(m.sentAt),
+        ApproximateReceiveCount: String(m.receiveCount),
+        ApproximateFirstReceiveTimestamp: String(m.firstReceiveAt ?? m.sentAt),
+        SequenceNumber: m.groupId !== undefined && m.dedupId !== undefined ? m.seq.slice(0, 20) : undefined,
+        MessageDeduplicationId: m.dedupId,
+        MessageGroupId: m.groupId,
+        AWSTraceHeader: m.sys?.AWSTraceHeader?.StringValue,
+        DeadLetterQueueSourceArn: m.deadLetterSourceArn,
+      };
+      const attrs: Record<string, string> = {};
+      for (const n of SYSTEM_ATTRIBUTES) {
+        if ((all || names.includes(n)) && values[n] !== undefined) attrs[n] = values[n]!;
+      }
+      if (Object.keys(attrs).length) out.Attributes = attrs;
+    }
+    const wanted = input.messageAttributeNames ?? [];
+    if (m.attrs && wanted.length) {
+      const picked: Record<string, MessageAttributeValue> = {};
+      for (const [k, v] of Object.entries(m.attrs)) {
+        const ok = wanted.some(
+          (w) => w === 'All' || w === '.*' || w === k || (w.endsWith('.*') && k.startsWith(w.slice(0, -1))),
+        );
+        if (ok) picked[k] = v;
+      }
+      const md5 = md5OfAttributes(picked);
+      if (md5) {
+        out.MessageAttributes = picked;
+        out.MD5OfMessageAttributes = md5;
+      }
+    }
+    return out;
+  }
+
+  /** Deletes a received message. Deleting one that is already gone succeeds, as in SQS. */
+  async deleteMessage(scope: Scope, urlOrArn: string, receiptHandle: string): Promise<void> {
+    const [r] = await this.deleteMessageBatch(scope, urlOrArn, [receiptHandle]);
+    if (r) throw r;
+  }
+
+  /** Per handle: undefined on success, else its error. */
+  async deleteMessageBatch(
+    scope: Scope,
+    urlOrArn: string,
+    handles: string[],
+  ): Promise<(AwsError | undefined)[]> {
+    const q = await this.getQueue(scope, urlOrArn);
+    const parsed = handles.map((h) => {
+      const p = decodeHandle(h);
+      return p && p.qid === q.id ? p : errors.receiptHandleIsInvalid(h);
+    });
+    return this.store.transaction(async (tx) => {
+      const out: (AwsError | undefined)[] = [];
+      const keys = parsed.map((p) => ('seq' in p ? msgKey(q.id, p.seq) : ''));
+      const msgs = await tx.getMany<StoredMessage>(C.messages, keys.filter(Boolean));
+      let j = 0;
+      for (const p of parsed) {
+        if (!('seq' in p)) {
+          out.push(p);
+          continue;
+        }
+        const m = msgs[j++];
+        if (m) await this.removeMessage(tx, q.id, m);
+        out.push(undefined);
+      }
+      return out;
+    });
+  }
+
+  async changeMessageVisibility(
+    scope: Scope,
+    urlOrArn: string,
+    receiptHandle: string,
+    visibilityTimeout: number,
+  ): Promise<void> {
+    const [r] = await this.changeMessageVisibilityBatch(scope, urlOrArn, [
+      { receiptHandle, visibilityTimeout },
+    ]);
+    if (r) throw r;
+  }
+
+  async changeMessageVisibilityBatch(
+    scope: Scope,
+    urlOrArn: string,
+    entries: { receiptHandle: string; visibilityTimeout: number }[],
+  ): Promise<(AwsError | undefined)[]> {
+    const q = await this.getQueue(scope, urlOrArn);
+    let madeVisible = false;
+    const out = await this.store.transaction(async (tx) => {
+      const now = this.clock.now();
+      const res: (AwsError | undefined)[] = [];
+      for (const e of entries) {
+        const vt = e.visibilityTimeout;
+        if (!Number.isInteger(vt) || vt < 0 || vt > 43200) {
+          res.push(
+            errors.invalidParameterValue(
+              `Value ${vt} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200, if provided.`,
+            ),
+          );
+          continue;
+        }
+        const p = decodeHandle(e.receiptHandle);
+        if (!p || p.qid !== q.id) {
+          res.push(errors.receiptHandleIsInvalid(e.receiptHandle));
+          continue;
+        }
+        const m = await tx.get<StoredMessage>(C.messages, msgKey(q.id, p.seq));
+        if (!m) {
+          res.push(
+            errors.invalidParameterValue(
+              `Value ${e.receiptHandle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`,
+            ),
+          );
+          continue;
+        }
+        if (m.receiveCount === 0 || m.visibleAt <= now) {
+          res.push(errors.messageNotInflight());
+          continue;
+        }
+        await tx.delete(C.visibility, visKey(q.id, m.visibleAt, m.seq));
+        m.visibleAt = now + vt * 1000;
+        await tx.put(C.messages, msgKey(q.id, m.seq), m);
+        await tx.put(C.visibility, visKey(q.id, m.visibleAt, m.seq), 1);
+        if (vt === 0) madeVisible = true;
+        res.push(undefined);
+      }
+      return res;
+    });
+    if (madeVisible) this.wake(q.id);
+    return out;
+  }
+
+  // ---- message move tasks (redrive from a DLQ) ----
+
+  async startMessageMoveTask(
+    scope: Scope,
+    sourceArn: string,
+    destinationArn?: string,
+    maxPerSecond?: number,
+  ): Promise<{ TaskHandle: string }> {
+    const src = this.queueArnToRef(sourceArn);
+    const q =
+      src && (await this.store.get<QueueRecord>(C.queues, queueKey(src.accountId, src.region, src.name)));
+    if (!q)
+      throw errors.resourceNotFound(
+        "The resource that you specified for the SourceArn parameter doesn't exist.",
+      );
+    const sources = await this.listDeadLetterSourceQueues(scope, sourceArn);
+    if (sources.queueUrls.length === 0) {
+      throw errors.invalidParameterValue('Source queue must be configured as a Dead Letter Queue.');
+    }
+    if (destinationArn) {
+      const d = this.queueArnToRef(destinationArn);
+      const dq = d && (await this.store.get<QueueRecord>(C.queues, queueKey(d.accountId, d.region, d.name)));
+      if (!dq)
+        throw errors.resourceNotFound(
+          "The resource that you specified for the DestinationArn parameter doesn't exist.",
+        );
+    }
+    if (
+      maxPerSecond !== undefined &&
+      (!Number.isInteger(maxPerSecond) || maxPerSecond < 1 || maxPerSecond > 500)
+    ) {
+      throw errors.invalidParameterValue(
+        `Value ${maxPerSecond} for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between 1 and 500.`,
+      );
+    }
+    const running = await this.store.scan<MoveTask>(C.moveTasks, { prefix: `${sourceArn}/` });
+    if (running.some((r) => r.value.status === 'RUNNING')) {
+      throw errors.unsupported(
+        'There is already a task running. Only one active task is allowed for a source queue arn at a given time.',
+      );
+    }
+    const counts = await this.counters(q);
+    const now = this.clock.now();
+    const taskHandle = Buffer.from(JSON.stringify({ t: randomUUID(), s: sourceArn })).toString('base64url');
+    const task: MoveTask = {
+      taskHandle,
+      sourceArn,
+      destinationArn,
+      maxPerSecond,
+      status: 'RUNNING',
+      moved: 0,
+      toMove: counts.visible + counts.inFlight + counts.delayed,
+      startedAt: now,
+    };
+    await this.store.put(C.moveTasks, `${sourceArn}/${pad13(now)}/${taskHandle}`, task);
+    const run = this.runMoveTask(scope, q, `${sourceArn}/${pad13(now)}/${taskHandle}`, task).catch(
+      (err: unknown) => this.logger.error('message move task failed', { err, sourceArn }),
+    );
+    this.moveTasks.add(run);
+    void run.finally(() => this.moveTasks.delete(run));
+    return { TaskHandle: taskHandle };
+  }
+
+  private async runMoveTask(scope: Scope, q: QueueRecord, key: string, task: MoveTask): Promise<void> {
+    const prefix = `${q.id}/`;
+    for (;;) {
+      if (this.closed) return;
+      const cur = await this.store.get<MoveTask>(C.moveTasks, key);
+      if (!cur || cur.status !== 'RUNNING') {
+        if (cur?.status === 'CANCELLING')
+          await this.store.put(C.moveTasks, key, { ...cur, status: 'CANCELLED' });
+        return;
+      }
+      const now = this.clock.now();
+      const ready = await this.store.scan<number>(C.visibility, {
+        prefix,
+        end: `${prefix}${pad13(now + 1)}`,
+        limit: 10,
+      });
+      if (ready.length === 0) {
+        await this.store.put(C.moveTasks, key, { ...cur, status: 'COMPLETED' });
+        return;
+      }
+      let moved = 0;
+      for (const r of ready) {
+        const seq = r.key.slice(prefix.length + 14);
+        const m = await this.store.get<StoredMessage>(C.messages, msgKey(q.id, seq));
+        if (!m) {
+          await this.store.delete(C.visibility, r.key);
+          continue;
+        }
+        const dest = task.destinationArn ?? m.deadLetterSourceArn;
+        if (!dest) continue;
+        try {
+          await this.sendMessage(scope, dest, {
+            body: m.body,
+            messageAttributes: m.attrs,
+            messageSystemAttributes: m.sys,
+            messageGroupId: m.groupId,
+            messageDeduplicationId: m.groupId !== undefined ? (m.dedupId ?? m.id) : undefined,
+          });
+        } catch (err) {
+          await this.store.put(C.moveTasks, key, {
+            ...cur,
+            status: 'FAILED',
+            failureReason: err instanceof Error ? err.message : String(err),
+          });
+          return;
+        }
+        await this.store.transaction(async (tx) => this.removeMessage(tx, q.id, m));
+        moved++;
+      }
+      await this.store.put(C.moveTasks, key, { ...cur, moved: cur.moved + moved });
+      if (task.maxPerSecond)
+        await new Promise((r) => setTimeout(r, (1000 * ready.length) / task.maxPerSecond!));
+    }
+  }
+
+  async listMessageMoveTasks(sourceArn: string, maxResults = 1): Promise<MoveTask[]> {
+    const src = this.queueArnToRef(sourceArn);
+    const q =
+      src && (await this.store.get<QueueRecord>(C.queues, queueKey(src.accountId, src.region, src.name)));
+    if (!q)
+      throw errors.resourceNotFound(
+        "The resource that you specified for the SourceArn parameter doesn't exist.",
+      );
+    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 10) {
+      throw errors.invalidParameterValue(
+        `Value ${maxResults} for parameter MaxResults is invalid. Reason: You must enter a number that's between 1 and 10.`,
+      );
+    }
+    const rows = await this.store.scan<MoveTask>(C.moveTasks, {
+      prefix: `${sourceArn}/`,
+      reverse: true,
+      limit: maxResults,
+    });
+    return rows.map((r) => r.value);
+  }
+
+  async cancelMessageMoveTask(taskHandle: string): Promise<{ ApproximateNumberOfMessagesMoved: number }> {
+    let sourceArn: string;
+    try {
+      sourceArn = (JSON.parse(Buffer.from(taskHandle, 'base64url').toString('utf8')) as { s: string }).s;
+    } catch {
+      throw errors.resourceNotFound('Task does not exist.');
+    }
+    const rows = await this.store.scan<MoveTask>(C.moveTasks, { prefix: `${sourceArn}/` });
+    const row = rows.find((r) => r.value.taskHandle === taskHandle);
+    if (!row) throw errors.resourceNotFound('Task does not exist.');
+    if (row.value.status !== 'RUNNING') throw errors.unsupported('Only active tasks can be cancelled.');
+    await this.store.put(C.moveTasks, row.key, { ...row.value, status: 'CANCELLING' });
+    return { ApproximateNumberOfMessagesMoved: row.value.moved };
+  }
+
+  // ---- long-poll wake-ups ----
+
+  /** Wakes the long polls of a queue on every node (the Store's notify channel). */
+  private wake(qid: string): void {
+    this.store.notify(`sqs:${qid}`).catch((err: unknown) => {
+      this.logger.warn('sqs wake-up notify failed; long polls fall back to polling', { err });
+      const set = this.waiters.get(qid);
+      if (set) for (const w of [...set]) w();
+    });
+  }
+
+  private wakeAll(): void {
+    for (const set of this.waiters.values()) for (const w of [...set]) w();
+  }
+
+  private waitForWake(qid: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.waiters.get(qid);
+      if (!set) this.waiters.set(qid, (set = new Set()));
+      const done = () => {
+        off();
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        set.delete(done);
+        if (set.size === 0 && this.waiters.get(qid) === set) this.waiters.delete(qid);
+        resolve();
+      };
+      const off = this.store.onNotify(`sqs:${qid}`, done);
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done);
+      set.add(done);
+    });
+  }
+}
+
+/** Sortable, unique sequence: 13-digit ms time + 7-digit counter (the FIFO SequenceNumber) + node tag. */
+function nextSeq(now: number): string {
+  seqCounter = (seqCounter + 1) % 10_000_000;
+  return `${pad13(now)}${String(seqCounter).padStart(7, '0')}${nodeTag}`;
+}
+
+function encodeHandle(qid: string, m: StoredMessage): string {
+  return Buffer.from(`${qid}/${m.seq}:${m.token ?? ''}`).toString('base64url');
+}
+
+/** Handles are `base64url(<qid>/<seq>:<token>)`; undefined when malformed. */
+function decodeHandle(h: string): { qid: string; seq: string; token: string } | undefined {
+  if (typeof h !== 'string' || h.length === 0 || h.length > 1024) return undefined;
+  const s = Buffer.from(h, 'base64url').toString('utf8');
+  const m = /^([0-9a-f]{16})\/([0-9]{20}[0-9a-f]{4}):([A-Za-z0-9_-]*)$/.exec(s);
+  return m ? { qid: m[1], seq: m[2], token: m[3] } : undefined;
+}
