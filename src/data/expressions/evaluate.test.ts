@@ -100,7 +100,7 @@ const cases: [string, boolean][] = [
   ['begins_with(s, :world)', false],
   ['begins_with(s, :empty)', true],
   ['begins_with(bin, :abc)', true],
-  ['begins_with(n, :1)', false],
+  ['begins_with(n, :hello)', false],
   ['contains(s, :world)', true],
   ['contains(s, :blue)', false],
   ['contains(ss, :red)', true],
