@@ -50,9 +50,21 @@ export function decodeBinary(b64: string): Buffer {
   return Buffer.from(b64, 'base64');
 }
 
-function utf8Compare(a: string, b: string): number {
+/** Maps a UTF-16 code unit so that unit order equals code point (= UTF-8 byte) order. */
+function fixup(u: number): number {
+  return u >= 0xe000 ? u - 0x800 : u >= 0xd800 ? u + 0x2000 : u;
+}
+
+/** Compares strings in UTF-8 byte order without encoding them. */
+export function utf8Compare(a: string, b: string): number {
   if (a === b) return 0;
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return fixup(x) < fixup(y) ? -1 : 1;
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }
 
 /**
