@@ -4,7 +4,7 @@
  * operations that need bytes (ordering, size, begins_with/contains) decode them.
  * Numbers (N, NS) are strings; use ./number.ts for arithmetic and comparison.
  */
-import { compareDecimal, parseDecimalUnchecked } from './number.js';
+import { compareNumbers, parseDecimalUnchecked } from './number.js';
 
 export type AttributeValue =
   | { S: string }
@@ -74,7 +74,7 @@ export function utf8Compare(a: string, b: string): number {
  */
 export function compareScalars(a: AttributeValue, b: AttributeValue): number | undefined {
   if ('S' in a && 'S' in b) return Math.sign(utf8Compare(a.S, b.S));
-  if ('N' in a && 'N' in b) return compareDecimal(parseDecimalUnchecked(a.N), parseDecimalUnchecked(b.N));
+  if ('N' in a && 'N' in b) return compareNumbers(a.N, b.N);
   if ('B' in a && 'B' in b) return Math.sign(Buffer.compare(decodeBinary(a.B), decodeBinary(b.B)));
   return undefined;
 }
