@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Item } from '../types/attribute-value.js';
+import * as keyApi from './index.js';
 import {
   applyUpdate,
   compileCondition,
@@ -270,4 +271,16 @@ test('projection: nested paths and arr elements packed in index order', () => {
     arr: { L: [{ S: 'a' }, { M: { deep: { S: 'v' } } }] },
     obj: { M: { inr: { M: { x: { N: '1' } } } } },
   });
+});
+
+test('key conditions evaluate like the equivalent condition', () => {
+  const { compileKeyCondition, keyConditionToCondition } = keyApi;
+  const tracker = createTracker(undefined, { ':p': { S: 'p' }, ':lo': { N: '2' }, ':hi': { N: '4' } });
+  const kc = compileKeyCondition('pk = :p AND sk BETWEEN :lo AND :hi', tracker, { hash: 'pk', range: 'sk' });
+  const cond = keyConditionToCondition(kc);
+  const hits = [1, 2, 3, 4, 5].filter((n) =>
+    evaluateCondition(cond, { pk: { S: 'p' }, sk: { N: String(n) } }),
+  );
+  assert.deepEqual(hits, [2, 3, 4]);
+  assert.equal(evaluateCondition(cond, { pk: { S: 'q' }, sk: { N: '3' } }), false);
 });
