@@ -21,6 +21,11 @@
  * assertNoMixedParameters(request, exprParams, legacyParams) raises DynamoDB's "Can not use
  * both expression and non-expression parameters" error.
  *
+ * Notes for the engine: compile in DynamoDB's order (Update, Condition, KeyCondition, Filter,
+ * Projection) so the first error reported matches; UPDATED_NEW / UPDATED_OLD are
+ * project(newItem | oldItem, changedPaths); key attributes in changedPaths must be refused
+ * by the engine ("Cannot update attribute ..."); item size and key checks are the engine's.
+ *
  * Every error is an AwsError (ValidationException, 400) with DynamoDB's message, prefixed
  * "Invalid <Kind>: " for errors found in an expression.
  */

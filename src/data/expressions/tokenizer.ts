@@ -10,44 +10,58 @@ export interface Token {
   end: number;
 }
 
-const PUNCT2 = ['<>', '<=', '>='];
 const PUNCT1 = '()[],.=<>+-';
-const WORD = /[A-Za-z0-9_]/;
+
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+function isIdentStart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
 
 export function tokenize(src: string): Token[] {
   const out: Token[] = [];
+  const len = src.length;
   let i = 0;
-  while (i < src.length) {
-    const c = src[i];
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+  while (i < len) {
+    const c = src.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13) {
       i++;
       continue;
     }
     const start = i;
-    if (/[A-Za-z_]/.test(c)) {
-      while (i < src.length && WORD.test(src[i])) i++;
+    if (isIdentStart(c)) {
+      while (i < len && isWordChar(src.charCodeAt(i))) i++;
       out.push({ type: 'ident', text: src.slice(start, i), start, end: i });
-    } else if (/[0-9]/.test(c)) {
-      while (i < src.length && WORD.test(src[i])) i++;
-      const text = src.slice(start, i);
-      out.push({ type: /^[0-9]+$/.test(text) ? 'int' : 'bad', text, start, end: i });
-    } else if (c === '#' || c === ':') {
+    } else if (isDigit(c)) {
+      let allDigits = true;
+      while (i < len && isWordChar(src.charCodeAt(i))) {
+        if (!isDigit(src.charCodeAt(i))) allDigits = false;
+        i++;
+      }
+      out.push({ type: allDigits ? 'int' : 'bad', text: src.slice(start, i), start, end: i });
+    } else if (c === 35 || c === 58) {
+      // '#' name placeholder, ':' value placeholder
       i++;
-      while (i < src.length && WORD.test(src[i])) i++;
+      while (i < len && isWordChar(src.charCodeAt(i))) i++;
       const text = src.slice(start, i);
-      out.push({ type: text.length === 1 ? 'bad' : c === '#' ? 'name' : 'value', text, start, end: i });
-    } else if (PUNCT2.includes(src.slice(i, i + 2))) {
+      out.push({ type: text.length === 1 ? 'bad' : c === 35 ? 'name' : 'value', text, start, end: i });
+    } else if ((c === 60 || c === 62) && (src[i + 1] === '=' || (c === 60 && src[i + 1] === '>'))) {
+      // <= >= <>
       i += 2;
       out.push({ type: 'punct', text: src.slice(start, i), start, end: i });
-    } else if (PUNCT1.includes(c)) {
+    } else if (PUNCT1.includes(src[i])) {
       i++;
-      out.push({ type: 'punct', text: c, start, end: i });
+      out.push({ type: 'punct', text: src[start], start, end: i });
     } else {
-      i += c.codePointAt(0)! > 0xffff ? 2 : 1;
+      i += c >= 0xd800 && c <= 0xdbff ? 2 : 1;
       out.push({ type: 'bad', text: src.slice(start, i), start, end: i });
     }
   }
-  out.push({ type: 'eof', text: '<EOF>', start: src.length, end: src.length });
+  out.push({ type: 'eof', text: '<EOF>', start: len, end: len });
   return out;
 }
 

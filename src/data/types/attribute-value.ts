@@ -4,7 +4,7 @@
  * operations that need bytes (ordering, size, begins_with/contains) decode them.
  * Numbers (N, NS) are strings; use ./number.ts for arithmetic and comparison.
  */
-import { compareDecimal, parseDecimalUnchecked } from './number.js';
+import { compareNumbers, parseDecimalUnchecked } from './number.js';
 
 export type AttributeValue =
   | { S: string }
@@ -50,9 +50,21 @@ export function decodeBinary(b64: string): Buffer {
   return Buffer.from(b64, 'base64');
 }
 
-function utf8Compare(a: string, b: string): number {
+/** Maps a UTF-16 code unit so that unit order equals code point (= UTF-8 byte) order. */
+function fixup(u: number): number {
+  return u >= 0xe000 ? u - 0x800 : u >= 0xd800 ? u + 0x2000 : u;
+}
+
+/** Compares strings in UTF-8 byte order without encoding them. */
+export function utf8Compare(a: string, b: string): number {
   if (a === b) return 0;
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return fixup(x) < fixup(y) ? -1 : 1;
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }
 
 /**
@@ -62,7 +74,7 @@ function utf8Compare(a: string, b: string): number {
  */
 export function compareScalars(a: AttributeValue, b: AttributeValue): number | undefined {
   if ('S' in a && 'S' in b) return Math.sign(utf8Compare(a.S, b.S));
-  if ('N' in a && 'N' in b) return compareDecimal(parseDecimalUnchecked(a.N), parseDecimalUnchecked(b.N));
+  if ('N' in a && 'N' in b) return compareNumbers(a.N, b.N);
   if ('B' in a && 'B' in b) return Math.sign(Buffer.compare(decodeBinary(a.B), decodeBinary(b.B)));
   return undefined;
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   addNumbers,
   compareNumbers,
+  compareDecimal,
   normalizeNumber,
   subtractNumbers,
   parseDecimal,
@@ -124,4 +125,30 @@ test('number key encodings sort like the numbers', () => {
   const enc = values.map((v) => encodeDecimalKey(parseDecimal(v)));
   const sorted = [...enc].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   assert.deepEqual(sorted, enc);
+});
+
+test('the short-number fast path agrees with exact comparison', () => {
+  let seed = 99;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const make = () => {
+    const digits = Array.from({ length: 1 + Math.floor(rand() * 15) }, () =>
+      String(Math.floor(rand() * 10)),
+    ).join('');
+    const point = Math.floor(rand() * digits.length);
+    const text = point > 0 && rand() < 0.5 ? `${digits.slice(0, point)}.${digits.slice(point)}` : digits;
+    return (rand() < 0.5 ? '-' : '') + text;
+  };
+  const edge = [
+    '9007199254740993',
+    '9007199254740992',
+    '999999999999999',
+    '999999999999998',
+    '0.00000000000001',
+    '0',
+  ];
+  const all = [...edge, ...Array.from({ length: 3000 }, make)];
+  for (let i = 0; i + 1 < all.length; i++) {
+    const exact = compareDecimal(parseDecimal(all[i]), parseDecimal(all[i + 1]));
+    assert.equal(compareNumbers(all[i], all[i + 1]), exact, `${all[i]} vs ${all[i + 1]}`);
+  }
 });

@@ -147,8 +147,16 @@ export function subtractNumbers(a: string, b: string): string {
   return formatDecimal(subtractDecimal(parseDecimal(a), parseDecimal(b)));
 }
 
+/** Plain decimals with at most 15 significant digits convert to doubles without losing order. */
+const SHORT_PLAIN = /^-?\d+(?:\.\d+)?$/;
+
 /** Compares two wire number strings numerically. */
 export function compareNumbers(a: string, b: string): number {
+  if (a.length <= 15 && b.length <= 15 && SHORT_PLAIN.test(a) && SHORT_PLAIN.test(b)) {
+    const x = Number(a);
+    const y = Number(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
   return compareDecimal(parseDecimalUnchecked(a), parseDecimalUnchecked(b));
 }
 
@@ -165,6 +173,7 @@ export function encodeDecimalKey(d: Decimal): string {
   const digits = (neg ? -d.coef : d.coef).toString();
   const lead = d.exp + digits.length - 1 - MIN_MAGNITUDE_EXPONENT; // 0..255 when in range
   if (!neg) return `2${String(lead).padStart(3, '0')}${digits}`;
-  const inv = Array.from(digits, (c) => String(9 - Number(c))).join('');
+  let inv = '';
+  for (let i = 0; i < digits.length; i++) inv += String.fromCharCode(105 - digits.charCodeAt(i)); // '9' - d
   return `0${String(999 - lead).padStart(3, '0')}${inv}~`;
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { AttributeValue } from './attribute-value.js';
-import { compareScalars, valuesEqual } from './attribute-value.js';
+import { compareScalars, utf8Compare, valuesEqual } from './attribute-value.js';
 import { decodeKey, encodeKey } from './key-encoding.js';
 import { itemSize, numberSize, valueSize } from './size.js';
 import { validateAttributeValue, validateItem } from './validate.js';
@@ -149,4 +149,14 @@ test('validation normalises numbers and allows empty strings and deep nesting up
   for (let i = 0; i < 32; i++) deep = { L: [deep] };
   assert.ok(validateAttributeValue(deep));
   assert.throws(() => validateAttributeValue({ L: [deep] }), /Nesting Levels have exceeded supported limits/);
+});
+
+test('utf8Compare equals a UTF-8 byte comparison (surrogates included)', () => {
+  const rand = seeded(7);
+  for (let i = 0; i < 2000; i++) {
+    const a = randomString(rand);
+    const b = randomString(rand);
+    const want = Math.sign(Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+    assert.equal(utf8Compare(a, b), want, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+  }
 });

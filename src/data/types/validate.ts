@@ -60,15 +60,21 @@ function number(text: unknown): string {
  */
 export function validateAttributeValue(raw: unknown, depth = 1): AttributeValue {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw valueErrors.empty();
-  const entries = Object.entries(raw as Record<string, unknown>).filter(
-    ([k, v]) => v !== undefined && v !== null && (ATTRIBUTE_TYPES as readonly string[]).includes(k),
-  );
-  if (entries.length === 0) throw valueErrors.empty();
-  const out: AttributeValue[] = [];
-  for (const [type, v] of entries) out.push(validateOne(type, v, depth));
-  if (out.length > 1) throw valueErrors.multiple();
-  return out[0];
+  let out: AttributeValue | undefined;
+  let count = 0;
+  for (const type in raw as Record<string, unknown>) {
+    const v = (raw as Record<string, unknown>)[type];
+    if (v === undefined || v === null || !TYPES.has(type)) continue;
+    const checked = validateOne(type, v, depth); // DynamoDB reports a bad member before "more than one"
+    count++;
+    out ??= checked;
+  }
+  if (out === undefined) throw valueErrors.empty();
+  if (count > 1) throw valueErrors.multiple();
+  return out;
 }
+
+const TYPES: ReadonlySet<string> = new Set(ATTRIBUTE_TYPES);
 
 function validateOne(type: string, v: unknown, depth: number): AttributeValue {
   switch (type) {
