@@ -20,6 +20,7 @@ import type { Service } from './service.js';
 import { SandboxInstanceManager } from '../compute/sandbox/manager.js';
 import { createLambda, CODE_URL_PREFIX } from '../compute/index.js';
 import type { Engines } from './engines.js';
+import { createGateway, API_HOST_PATTERN, API_PATH_PREFIX } from '../gateway/index.js';
 
 export interface IsolationInfo {
   level: string;
@@ -142,7 +143,18 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   // Cross-service calls go through these engines. New service modules: create yours below,
   // in dependency order, add its engine here (and its field to src/server/engines.ts), register
   // its services with frontDoor.register(...), and stop it in `close` (reverse order).
-  const engines: Engines = { lambda: lambda.engine };
+  const gateway = createGateway({
+    store,
+    clock,
+    logger: logger.child({ component: 'gateway' }),
+    logs,
+    lambda: lambda.engine,
+    region: config.region,
+  });
+  frontDoor.register(gateway.service);
+  frontDoor.mount(API_PATH_PREFIX, gateway.server.pathHandler);
+  frontDoor.mountHost(API_HOST_PATTERN, gateway.server.hostHandler);
+  const engines: Engines = { lambda: lambda.engine, gateway: gateway.engine };
   void engines;
   const stopLambda = async () => {
     await lambda.stop();

@@ -5,7 +5,9 @@
  * app.ts fills them in dependency order.
  */
 import type { LambdaEngine } from '../compute/engine.js';
+import type { GatewayEngine } from '../gateway/engine.js';
 
 export interface Engines {
   lambda: LambdaEngine;
+  gateway: GatewayEngine;
 }
