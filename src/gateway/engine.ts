@@ -113,7 +113,19 @@ function validateRouteSettings(s: unknown): RouteSettings {
 }
 
 export class GatewayEngine {
+  private readonly listeners = new Set<(apiId: string) => void>();
+
   constructor(private readonly deps: GatewayEngineDeps) {}
+
+  /** Called after every change of an API made through this engine (other nodes revalidate on their own). */
+  onChange(listener: (apiId: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(apiId: string): void {
+    for (const l of this.listeners) l(apiId);
+  }
 
   private now(): string {
     return new Date(this.deps.clock.now()).toISOString();
@@ -145,7 +157,7 @@ export class GatewayEngine {
   }
 
   private async mutate<T>(scope: Scope, apiId: string, fn: (api: ApiRecord) => T): Promise<T> {
-    return this.deps.store.transaction(async (tx) => {
+    const out = await this.deps.store.transaction(async (tx) => {
       const api = await tx.get<ApiRecord>(COLLECTION_APIS, apiKey(scope, apiId));
       if (!api) throw errors.apiNotFound(scope, apiId);
       const out = fn(api);
@@ -154,6 +166,8 @@ export class GatewayEngine {
       await tx.put(COLLECTION_APIS, apiKey(scope, apiId), api);
       return out;
     });
+    this.changed(apiId);
+    return out;
   }
 
   /** Every auto-deploy stage gets a fresh deployment of the current configuration. */
@@ -301,6 +315,7 @@ export class GatewayEngine {
       if (!ok) throw errors.apiNotFound(scope, apiId);
       await tx.delete(COLLECTION_API_IDS, apiId);
     });
+    this.changed(apiId);
   }
 
   // ------------------------------------------------------------------ integrations

@@ -97,6 +97,7 @@ export class GatewayServer {
     this.throttler = new Throttler(deps.clock, deps.accountLimits);
     this.jwt = new JwtVerifier(deps.clock);
     this.authCache = new AuthorizerCache(deps.clock);
+    deps.engine.onChange((apiId) => this.cache.delete(apiId));
   }
 
   /** For the front door's `/_api/` mount: `/_api/{apiId}/{stage?}/...`. */
