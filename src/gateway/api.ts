@@ -1,7 +1,13 @@
 /**
  * The apigatewayv2 REST-JSON wire adapter (HTTP APIs): maps each route onto the engine.
  */
-import type { RequestContext, RestJsonService, RestRequest, RestResponse, RestRoute } from '../server/service.js';
+import type {
+  RequestContext,
+  RestJsonService,
+  RestRequest,
+  RestResponse,
+  RestRoute,
+} from '../server/service.js';
 import type { GatewayEngine } from './engine.js';
 import type { Scope } from './model.js';
 
@@ -24,7 +30,12 @@ export function gatewayV2Service(engine: GatewayEngine): RestJsonService {
     method: string,
     path: string,
     operation: string,
-    fn: (scope: Scope, p: Record<string, string>, req: RestRequest, ctx: RequestContext) => Promise<RestResponse>,
+    fn: (
+      scope: Scope,
+      p: Record<string, string>,
+      req: RestRequest,
+      ctx: RequestContext,
+    ) => Promise<RestResponse>,
   ) =>
     routes.push({
       method,
@@ -75,7 +86,9 @@ export function gatewayV2Service(engine: GatewayEngine): RestJsonService {
   route('GET', `${A}/routes`, 'GetRoutes', async (s, p, req) =>
     list(await engine.getRoutes(s, p.ApiId, listQuery(req))),
   );
-  route('GET', `${A}/routes/{RouteId}`, 'GetRoute', async (s, p) => body(await engine.getRoute(s, p.ApiId, p.RouteId)));
+  route('GET', `${A}/routes/{RouteId}`, 'GetRoute', async (s, p) =>
+    body(await engine.getRoute(s, p.ApiId, p.RouteId)),
+  );
   route('PATCH', `${A}/routes/{RouteId}`, 'UpdateRoute', async (s, p, req) =>
     body(await engine.updateRoute(s, p.ApiId, p.RouteId, req.json())),
   );

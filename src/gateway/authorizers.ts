@@ -113,7 +113,11 @@ export class JwtVerifier {
     if (jwksUrl.protocol !== 'https:' && !(jwksUrl.protocol === 'http:' && isLoopbackHost(jwksUrl.hostname)))
       throw unauthorized('jwks_uri must use https (http is accepted on loopback only)');
     return {
-      jwks: createRemoteJWKSet(jwksUrl, { cacheMaxAge: 600_000, cooldownDuration: 30_000, timeoutDuration: 5000 }),
+      jwks: createRemoteJWKSet(jwksUrl, {
+        cacheMaxAge: 600_000,
+        cooldownDuration: 30_000,
+        timeoutDuration: 5000,
+      }),
       fetchedAt: this.clock.now(),
     };
   }
@@ -147,7 +151,9 @@ export class JwtVerifier {
     const audiences = auth.jwtConfiguration?.audience ?? [];
     const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
     const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
-    const audOk = aud.some((a) => audiences.includes(a)) || (aud.length === 0 && !!clientId && audiences.includes(clientId));
+    const audOk =
+      aud.some((a) => audiences.includes(a)) ||
+      (aud.length === 0 && !!clientId && audiences.includes(clientId));
     if (!audOk) throw invalid('the token does not have a valid audience');
     const scopeClaim = payload.scope ?? payload.scp;
     const tokenScopes =
@@ -171,7 +177,12 @@ export class JwtVerifier {
 /** `*` and `?` wildcards of IAM resource ARNs. */
 function arnMatches(pattern: string, arn: string): boolean {
   const re = new RegExp(
-    '^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$',
+    '^' +
+      pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
   );
   return re.test(arn);
 }
@@ -182,7 +193,8 @@ function asList(v: unknown): string[] {
 
 /** Evaluates an IAM policy answer: an explicit Deny wins, then an Allow; nothing means deny. */
 export function policyAllows(policy: unknown, routeArn: string): boolean {
-  if (!policy || typeof policy !== 'object') throw authorizerError('the authorizer returned no policyDocument');
+  if (!policy || typeof policy !== 'object')
+    throw authorizerError('the authorizer returned no policyDocument');
   const raw = (policy as { Statement?: unknown }).Statement;
   const statements = Array.isArray(raw) ? raw : raw ? [raw] : [];
   let allowed = false;
@@ -203,7 +215,11 @@ export interface LambdaAuthResult {
 }
 
 /** Interprets a Lambda authorizer's answer. */
-export function lambdaAuthResult(auth: AuthorizerRecord, payload: Buffer, routeArn: string): LambdaAuthResult {
+export function lambdaAuthResult(
+  auth: AuthorizerRecord,
+  payload: Buffer,
+  routeArn: string,
+): LambdaAuthResult {
   let r: unknown;
   try {
     r = JSON.parse(payload.toString('utf8'));

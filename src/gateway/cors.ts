@@ -39,7 +39,9 @@ export function preflightHeaders(
     'access-control-allow-methods': methods.includes('*') ? requestMethod.toUpperCase() : methods.join(','),
   };
   if (asked.length)
-    out['access-control-allow-headers'] = allowedHeaders.includes('*') ? asked.join(',') : allowedHeaders.join(',');
+    out['access-control-allow-headers'] = allowedHeaders.includes('*')
+      ? asked.join(',')
+      : allowedHeaders.join(',');
   if (cors.allowCredentials) out['access-control-allow-credentials'] = 'true';
   if (cors.maxAge !== undefined && cors.maxAge >= 0) out['access-control-max-age'] = String(cors.maxAge);
   return out;

@@ -61,7 +61,8 @@ function page<T>(items: T[], input: Input): { items: T[]; nextToken?: string } {
   const start = input.nextToken ? Number(Buffer.from(String(input.nextToken), 'base64url').toString()) : 0;
   if (!Number.isInteger(start) || start < 0) throw errors.badRequest('Invalid pagination token');
   const slice = items.slice(start, start + max);
-  const next = start + max < items.length ? Buffer.from(String(start + max)).toString('base64url') : undefined;
+  const next =
+    start + max < items.length ? Buffer.from(String(start + max)).toString('base64url') : undefined;
   return next ? { items: slice, nextToken: next } : { items: slice };
 }
 
@@ -291,7 +292,8 @@ export class GatewayEngine {
       }
       if (input.description !== undefined) api.description = String(input.description);
       if (input.version !== undefined) api.version = String(input.version);
-      if (input.corsConfiguration !== undefined) api.corsConfiguration = validateCors(input.corsConfiguration);
+      if (input.corsConfiguration !== undefined)
+        api.corsConfiguration = validateCors(input.corsConfiguration);
       if (input.disableExecuteApiEndpoint !== undefined)
         api.disableExecuteApiEndpoint = Boolean(input.disableExecuteApiEndpoint);
       if (input.routeSelectionExpression !== undefined)
@@ -482,15 +484,20 @@ export class GatewayEngine {
       const jc = { ...(prev?.jwtConfiguration ?? {}), ...(input.jwtConfiguration ?? {}) };
       if (!jc.issuer) throw errors.badRequest('JwtConfiguration.Issuer is required for JWT authorizers');
       if (identitySource.length !== 1 || !identitySource[0].startsWith('$request.'))
-        throw errors.badRequest('JWT authorizers need exactly one identity source, such as $request.header.Authorization');
+        throw errors.badRequest(
+          'JWT authorizers need exactly one identity source, such as $request.header.Authorization',
+        );
       a.jwtConfiguration = { issuer: String(jc.issuer), audience: strList(jc.audience, 'Audience') ?? [] };
     } else if (type === 'REQUEST') {
       const uri = input.authorizerUri ?? prev?.authorizerUri;
-      if (!functionArnOf(uri)) throw errors.badRequest('AuthorizerUri must be a Lambda function invocation URI');
+      if (!functionArnOf(uri))
+        throw errors.badRequest('AuthorizerUri must be a Lambda function invocation URI');
       a.authorizerUri = uri;
       const pfv = input.authorizerPayloadFormatVersion ?? prev?.authorizerPayloadFormatVersion;
       if (pfv !== '1.0' && pfv !== '2.0')
-        throw errors.badRequest('AuthorizerPayloadFormatVersion is required for REQUEST authorizers: 1.0 or 2.0');
+        throw errors.badRequest(
+          'AuthorizerPayloadFormatVersion is required for REQUEST authorizers: 1.0 or 2.0',
+        );
       a.authorizerPayloadFormatVersion = pfv;
       const simple = Boolean(input.enableSimpleResponses ?? prev?.enableSimpleResponses ?? false);
       if (simple && pfv !== '2.0')
@@ -549,7 +556,9 @@ export class GatewayEngine {
   private buildStage(input: Input, managed = false, prev?: StageRecord): StageRecord {
     const name = input.stageName ?? prev?.stageName;
     if (typeof name !== 'string' || !/^(\$default|[A-Za-z0-9_-]{1,128})$/.test(name))
-      throw errors.badRequest('Stage name must be $default or contain only alphanumerics, hyphens and underscores');
+      throw errors.badRequest(
+        'Stage name must be $default or contain only alphanumerics, hyphens and underscores',
+      );
     const now = this.now();
     const st: StageRecord = {
       stageName: name,
@@ -566,7 +575,8 @@ export class GatewayEngine {
     };
     if (input.routeSettings !== undefined) {
       st.routeSettings = {};
-      for (const [k, v] of Object.entries(input.routeSettings as Input)) st.routeSettings[k] = validateRouteSettings(v);
+      for (const [k, v] of Object.entries(input.routeSettings as Input))
+        st.routeSettings[k] = validateRouteSettings(v);
     }
     if (input.stageVariables !== undefined) {
       for (const [k, v] of Object.entries(input.stageVariables as Input)) {
@@ -593,8 +603,7 @@ export class GatewayEngine {
   async createStage(scope: Scope, apiId: string, input: Input) {
     return this.mutate(scope, apiId, (api) => {
       const st = this.buildStage(input);
-      if (api.stages.some((s) => s.stageName === st.stageName))
-        throw errors.conflict(`Stage already exists`);
+      if (api.stages.some((s) => s.stageName === st.stageName)) throw errors.conflict(`Stage already exists`);
       if (st.deploymentId) findDeployment(api, st.deploymentId);
       this.checkRouteSettings(api, st);
       api.stages.push(st);

@@ -100,7 +100,10 @@ function forwardedHeaders(req: GatewayRequest): [string, string][] {
   const xff = headerValue(req.rawHeaders, 'x-forwarded-for');
   extra.push(['x-forwarded-for', xff ? `${xff}, ${req.sourceIp}` : req.sourceIp]);
   if (!headerValue(req.rawHeaders, 'x-forwarded-proto')) extra.push(['x-forwarded-proto', 'http']);
-  extra.push(['x-amzn-trace-id', `Root=1-${Math.floor(req.timeEpoch / 1000).toString(16)}-${req.requestId.replace(/-/g, '').slice(0, 24)}`]);
+  extra.push([
+    'x-amzn-trace-id',
+    `Root=1-${Math.floor(req.timeEpoch / 1000).toString(16)}-${req.requestId.replace(/-/g, '').slice(0, 24)}`,
+  ]);
   return extra;
 }
 
@@ -211,7 +214,8 @@ function v1Query(req: GatewayRequest) {
 /** Payload format 1.0. `resource` is the route's path (`/items/{id}`, or `$default`). */
 export function buildV1Event(req: GatewayRequest, ctx: EventContext): Record<string, unknown> {
   const { headers, multiValueHeaders } = v1HeaderMaps(req);
-  const resource = ctx.routeKey === '$default' ? '$default' : ctx.routeKey.slice(ctx.routeKey.indexOf(' ') + 1);
+  const resource =
+    ctx.routeKey === '$default' ? '$default' : ctx.routeKey.slice(ctx.routeKey.indexOf(' ') + 1);
   const ua = headerValue(req.rawHeaders, 'user-agent') ?? '';
   const b = bodyFields(req);
   const requestContext: Record<string, unknown> = {

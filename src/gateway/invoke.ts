@@ -26,7 +26,10 @@ export function lambdaInvoker(engine: LambdaEngine, defaultRegion: string): Invo
     const call = engine.invoke({ accountId, region }, { FunctionName: functionArn, Payload: payload });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new IntegrationTimeout(`integration timed out after ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new IntegrationTimeout(`integration timed out after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     try {
       const out = await Promise.race([call, timeout]);

@@ -76,7 +76,8 @@ export function mapV2Response(payload: Buffer): HttpResult {
   if (o.cookies !== undefined && o.cookies !== null) {
     if (!Array.isArray(o.cookies) || o.cookies.some((c) => typeof c !== 'string'))
       throw new MalformedResponse('cookies must be a list of strings');
-    if (o.cookies.length) headers['set-cookie'] = [...(headers['set-cookie'] ?? []), ...(o.cookies as string[])];
+    if (o.cookies.length)
+      headers['set-cookie'] = [...(headers['set-cookie'] ?? []), ...(o.cookies as string[])];
   }
   const body = bodyOf(o.body, o.isBase64Encoded);
   if (!headers['content-type'] && body.length) headers['content-type'] = ['text/plain; charset=utf-8'];
@@ -101,7 +102,11 @@ export function mapV1Response(payload: Buffer): HttpResult {
   return { status: statusOf(o.statusCode), headers, body };
 }
 
-export function jsonMessage(status: number, message: string, extra: Record<string, string[]> = {}): HttpResult {
+export function jsonMessage(
+  status: number,
+  message: string,
+  extra: Record<string, string[]> = {},
+): HttpResult {
   return {
     status,
     headers: { 'content-type': ['application/json'], ...extra },

@@ -131,7 +131,13 @@ export class GatewayServer {
       hit.checkedAt = now;
       return hit;
     }
-    const c: CachedApi = { api, accountId: scope.accountId, region: scope.region, stages: new Map(), checkedAt: now };
+    const c: CachedApi = {
+      api,
+      accountId: scope.accountId,
+      region: scope.region,
+      stages: new Map(),
+      checkedAt: now,
+    };
     for (const st of api.stages) {
       const d = st.deploymentId ? api.deployments.find((x) => x.deploymentId === st.deploymentId) : undefined;
       if (!d) continue;
@@ -268,7 +274,9 @@ export class GatewayServer {
       } catch (e) {
         if (!(e instanceof AuthFailure)) throw e;
         info.authorizerError = e.message;
-        const extra: Record<string, string[]> = e.wwwAuthenticate ? { 'www-authenticate': [e.wwwAuthenticate] } : {};
+        const extra: Record<string, string[]> = e.wwwAuthenticate
+          ? { 'www-authenticate': [e.wwwAuthenticate] }
+          : {};
         return jsonMessage(e.status, e.publicMessage, extra);
       }
     } else if (route.authorizationType === 'AWS_IAM') {
@@ -284,7 +292,12 @@ export class GatewayServer {
     const t0 = this.deps.clock.now();
     let out;
     try {
-      out = await this.deps.invoke(c.accountId, fn, Buffer.from(JSON.stringify(event)), integ.timeoutInMillis);
+      out = await this.deps.invoke(
+        c.accountId,
+        fn,
+        Buffer.from(JSON.stringify(event)),
+        integ.timeoutInMillis,
+      );
     } catch (e) {
       info.integrationLatency = this.deps.clock.now() - t0;
       if (e instanceof IntegrationTimeout) {
@@ -371,7 +384,13 @@ export class GatewayServer {
     return { lambda: result.context };
   }
 
-  private accessLog(c: CachedApi, stage: StageRecord, greq: GatewayRequest, info: AccessInfo, started: number) {
+  private accessLog(
+    c: CachedApi,
+    stage: StageRecord,
+    greq: GatewayRequest,
+    info: AccessInfo,
+    started: number,
+  ) {
     const s = stage.accessLogSettings!;
     const group = /:log-group:([^:]+)/.exec(s.destinationArn!)?.[1];
     if (!group) return;

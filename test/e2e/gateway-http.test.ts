@@ -5,7 +5,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import AdmZip from 'adm-zip';
 import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   ApiGatewayV2Client,
@@ -25,14 +24,7 @@ import {
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { startTestServer } from '../helpers/server.js';
 
-const ROLE = 'arn:aws:iam::000000000000:role/lambda-role';
-const FN = 'arn:aws:lambda:us-east-1:000000000000:function:';
-
-export function zip(files: Record<string, string>): Uint8Array {
-  const z = new AdmZip();
-  for (const [n, t] of Object.entries(files)) z.addFile(n, Buffer.from(t), '', 0o644 << 16);
-  return z.toBuffer();
-}
+import { FN, ROLE, zip } from './gateway-helpers.js';
 
 const HANDLER = `exports.handler = async (event) => {
   const p = event.rawPath ?? event.path;
@@ -53,7 +45,9 @@ async function http(
     const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
     });
     req.on('error', reject);
     req.end(opts.body);
@@ -89,7 +83,12 @@ test('HTTP APIs: management through the SDK and serving through plain HTTP', asy
         Name: 'quick',
         ProtocolType: 'HTTP',
         Target: `${FN}echo`,
-        CorsConfiguration: { AllowOrigins: ['https://app.example'], AllowMethods: ['GET', 'POST'], AllowHeaders: ['content-type'], MaxAge: 60 },
+        CorsConfiguration: {
+          AllowOrigins: ['https://app.example'],
+          AllowMethods: ['GET', 'POST'],
+          AllowHeaders: ['content-type'],
+          MaxAge: 60,
+        },
       }),
     );
     assert.match(api.ApiId!, /^[a-z0-9]{10}$/);
@@ -127,7 +126,9 @@ test('HTTP APIs: management through the SDK and serving through plain HTTP', asy
 
     // Host-based addressing reaches the same API.
     const port = new URL(srv.endpoint).port;
-    const h = await http(`http://127.0.0.1:${port}/plain`, { headers: { host: `${api.ApiId}.execute-api.us-east-1.amazonaws.com` } });
+    const h = await http(`http://127.0.0.1:${port}/plain`, {
+      headers: { host: `${api.ApiId}.execute-api.us-east-1.amazonaws.com` },
+    });
     assert.equal(h.status, 200);
     assert.equal(h.headers['content-type'], 'application/json');
     assert.deepEqual(json(h.body), { hello: 'world' });
@@ -157,7 +158,11 @@ test('HTTP APIs: management through the SDK and serving through plain HTTP', asy
     // CORS: preflight answered by the gateway, actual responses get the headers.
     const pre = await http(`${api.ApiEndpoint}/x`, {
       method: 'OPTIONS',
-      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     assert.equal(pre.status, 204);
     assert.equal(pre.headers['access-control-allow-origin'], 'https://app.example');
@@ -173,7 +178,10 @@ test('HTTP APIs: management through the SDK and serving through plain HTTP', asy
     assert.equal(actual.headers['access-control-allow-origin'], 'https://app.example');
 
     // 10 MB limit.
-    const big = await http(`${api.ApiEndpoint}/echo`, { method: 'POST', body: Buffer.alloc(10 * 1024 * 1024 + 1) });
+    const big = await http(`${api.ApiEndpoint}/echo`, {
+      method: 'POST',
+      body: Buffer.alloc(10 * 1024 * 1024 + 1),
+    });
     assert.equal(big.status, 413);
     assert.deepEqual(json(big.body), { message: 'Request Entity Too Large' });
 
@@ -196,13 +204,29 @@ test('HTTP APIs: management through the SDK and serving through plain HTTP', asy
     const api = await gw.send(new CreateApiCommand({ Name: 'full', ProtocolType: 'HTTP' }));
     const id = api.ApiId!;
     const v2 = await gw.send(
-      new CreateIntegrationCommand({ ApiId: id, IntegrationType: 'AWS_PROXY', IntegrationUri: `${FN}echo`, PayloadFormatVersion: '2.0' }),
+      new CreateIntegrationCommand({
+        ApiId: id,
+        IntegrationType: 'AWS_PROXY',
+        IntegrationUri: `${FN}echo`,
+        PayloadFormatVersion: '2.0',
+      }),
     );
     const v1 = await gw.send(
-      new CreateIntegrationCommand({ ApiId: id, IntegrationType: 'AWS_PROXY', IntegrationUri: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${FN}echo/invocations`, PayloadFormatVersion: '1.0' }),
+      new CreateIntegrationCommand({
+        ApiId: id,
+        IntegrationType: 'AWS_PROXY',
+        IntegrationUri: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${FN}echo/invocations`,
+        PayloadFormatVersion: '1.0',
+      }),
     );
     const slow = await gw.send(
-      new CreateIntegrationCommand({ ApiId: id, IntegrationType: 'AWS_PROXY', IntegrationUri: `${FN}echo`, PayloadFormatVersion: '2.0', TimeoutInMillis: 500 }),
+      new CreateIntegrationCommand({
+        ApiId: id,
+        IntegrationType: 'AWS_PROXY',
+        IntegrationUri: `${FN}echo`,
+        PayloadFormatVersion: '2.0',
+        TimeoutInMillis: 500,
+      }),
     );
     const target = (i: { IntegrationId?: string }) => `integrations/${i.IntegrationId}`;
     for (const [key, integ] of [
@@ -215,8 +239,12 @@ test('HTTP APIs: management through the SDK and serving through plain HTTP', asy
     ] as const) {
       await gw.send(new CreateRouteCommand({ ApiId: id, RouteKey: key, Target: target(integ) }));
     }
-    await assert.rejects(gw.send(new CreateRouteCommand({ ApiId: id, RouteKey: 'GET /items/{id}' })), { name: 'ConflictException' });
-    await assert.rejects(gw.send(new CreateRouteCommand({ ApiId: id, RouteKey: 'FETCH /x' })), { name: 'BadRequestException' });
+    await assert.rejects(gw.send(new CreateRouteCommand({ ApiId: id, RouteKey: 'GET /items/{id}' })), {
+      name: 'ConflictException',
+    });
+    await assert.rejects(gw.send(new CreateRouteCommand({ ApiId: id, RouteKey: 'FETCH /x' })), {
+      name: 'BadRequestException',
+    });
 
     // A stage without auto-deploy serves nothing until deployed.
     await gw.send(
@@ -233,7 +261,9 @@ test('HTTP APIs: management through the SDK and serving through plain HTTP', asy
     );
     const base = `${srv.endpoint}/_api/${id}/prod`;
     assert.equal((await http(`${base}/items/1`)).status, 404);
-    const dep = await gw.send(new CreateDeploymentCommand({ ApiId: id, StageName: 'prod', Description: 'first' }));
+    const dep = await gw.send(
+      new CreateDeploymentCommand({ ApiId: id, StageName: 'prod', Description: 'first' }),
+    );
     assert.equal(dep.DeploymentStatus, 'DEPLOYED');
     const stage = await gw.send(new GetStageCommand({ ApiId: id, StageName: 'prod' }));
     assert.equal(stage.DeploymentId, dep.DeploymentId);
@@ -294,7 +324,10 @@ test('HTTP APIs: management through the SDK and serving through plain HTTP', asy
       const out = await logs.send(new FilterLogEventsCommand({ logGroupName: 'api-access' }));
       lines = (out.events ?? []).map((e) => e.message!);
     }
-    assert.ok(lines.some((l) => /^\S+ GET GET \/items\/\{id\} 200$/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /^\S+ GET GET \/items\/\{id\} 200$/.test(l)),
+      lines.join('\n'),
+    );
     assert.ok(lines.some((l) => l.endsWith(' 429')));
   });
 });
