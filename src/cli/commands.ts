@@ -4,7 +4,9 @@ import './up.js';
 import { registerCommand } from './registry.js';
 import { lambdaCommands } from './lambda-commands.js';
 import { deployExample } from './example.js';
+import { apisCommand } from '../gateway/cli.js';
 
 for (const cmd of lambdaCommands) registerCommand({ ...cmd, run: (argv) => cmd.run(argv) });
+registerCommand({ ...apisCommand, run: (argv) => apisCommand.run(argv) });
 
 upHooks.example = (nimbus) => deployExample(nimbus, (line) => process.stdout.write(line + '\n'));

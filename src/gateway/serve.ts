@@ -306,12 +306,18 @@ export class GatewayServer {
       }
       const code = (e as { code?: string }).code;
       info.integrationErrorMessage = e instanceof Error ? `${code ?? e.name}: ${e.message}` : String(e);
+      this.deps.logger.warn('integration failed', { requestId: greq.requestId, function: fn, err: e });
       if (code === 'RequestEntityTooLargeException') return jsonMessage(413, 'Request Entity Too Large');
       return jsonMessage(500, 'Internal Server Error');
     }
     info.integrationLatency = this.deps.clock.now() - t0;
     info.integrationStatus = 200;
     if (out.functionError) {
+      this.deps.logger.warn('integration returned a function error', {
+        requestId: greq.requestId,
+        function: fn,
+        error: out.payload.toString('utf8').slice(0, 500),
+      });
       info.integrationErrorMessage = `The Lambda function returned an error (${out.functionError})`;
       return jsonMessage(500, 'Internal Server Error');
     }

@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-apigatewayv2';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { startTestServer } from '../helpers/server.js';
+import { apisCommand } from '../../src/gateway/cli.js';
 
 import { FN, ROLE, zip } from './gateway-helpers.js';
 
@@ -329,5 +330,16 @@ test('HTTP APIs: management through the SDK and serving through plain HTTP', asy
       lines.join('\n'),
     );
     assert.ok(lines.some((l) => l.endsWith(' 429')));
+  });
+  await t.test('nimbus apis lists the APIs with their stage URLs', async () => {
+    let out = '';
+    const io = { out: (x: string) => (out += x), err: (x: string) => (out += x), env: {} };
+    assert.equal(await apisCommand.run(['--endpoint', srv.endpoint], io), 0);
+    const line = out.split('\n').find((l) => l.includes(' full '));
+    assert.ok(line, out);
+    assert.match(line, /HTTP\s+prod\s+http:\/\/127\.0\.0\.1:\d+\/_api\/[a-z0-9]{10}\/prod\/$/);
+    out = '';
+    assert.equal(await apisCommand.run(['--json', '--endpoint', srv.endpoint], io), 0);
+    assert.ok(JSON.parse(out).some((r: { stage: string }) => r.stage === 'prod'));
   });
 });
