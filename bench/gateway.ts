@@ -16,7 +16,6 @@ import { ApiGatewayV2Client, CreateApiCommand } from '@aws-sdk/client-apigateway
 
 const require = createRequire(import.meta.url);
 // autocannon ships no types.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<any>;
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -41,7 +40,6 @@ async function waitFor(url: string): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function summary(r: any) {
   return {
     requestsPerSec: Math.round(r.requests.average),
