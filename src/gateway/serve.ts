@@ -171,9 +171,13 @@ export class GatewayServer {
     const method = (req.method ?? 'GET').toUpperCase();
 
     const c = apiId ? await this.loadApi(apiId) : undefined;
-    if (!c || c.api.disableExecuteApiEndpoint) {
+    if (!c) {
       req.resume();
       return send(res, jsonMessage(404, 'Not Found'));
+    }
+    if (c.api.disableExecuteApiEndpoint) {
+      req.resume();
+      return send(res, jsonMessage(403, 'Forbidden'));
     }
     // Stage: a named stage as first segment, else $default.
     const segEnd = pathBelowApi.indexOf('/', 1);
