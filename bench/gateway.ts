@@ -50,9 +50,9 @@ function summary(r: any) {
   };
 }
 
-async function load(url: string) {
-  await autocannon({ url, connections: CONNECTIONS, duration: 2 }); // warm-up
-  return summary(await autocannon({ url, connections: CONNECTIONS, duration: SECONDS }));
+async function load(url: string, extra: Record<string, unknown> = {}) {
+  await autocannon({ url, connections: CONNECTIONS, duration: 2, ...extra }); // warm-up
+  return summary(await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, ...extra }));
 }
 
 async function stop(p: ChildProcess): Promise<void> {
@@ -112,6 +112,16 @@ async function main(): Promise<void> {
 
     const bareResult = await load(`http://127.0.0.1:${barePort}/hello`);
     const gatewayResult = await load(url);
+    // The Lambda Invoke API on the same function: what the gateway adds on top of Lambda.
+    const invokeResult = await load(`http://127.0.0.1:${port}/2015-03-31/functions/bench-hello/invocations`, {
+      method: 'POST',
+      body: '{}',
+      headers: {
+        'content-type': 'application/json',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0',
+      },
+    });
     const out = {
       date: new Date().toISOString(),
       node: process.version,
@@ -120,7 +130,9 @@ async function main(): Promise<void> {
       connections: CONNECTIONS,
       bareNodeHttp: bareResult,
       httpApiToLambda: gatewayResult,
+      lambdaInvokeApi: invokeResult,
       ratio: Number((gatewayResult.requestsPerSec / bareResult.requestsPerSec).toFixed(3)),
+      ratioToInvokeApi: Number((gatewayResult.requestsPerSec / invokeResult.requestsPerSec).toFixed(3)),
     };
     console.log(JSON.stringify(out, null, 2));
   } finally {
