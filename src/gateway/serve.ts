@@ -290,7 +290,7 @@ export class GatewayServer {
     const integrationId = route.target?.startsWith('integrations/') ? route.target.slice(13) : undefined;
     const integ = integrationId ? st.integrations.get(integrationId) : undefined;
     if (!integ) return jsonMessage(404, 'Not Found');
-    const fn = functionArnOf(integ.integrationUri);
+    const fn = functionArnOf(withStageVariables(integ.integrationUri, st.stage.stageVariables));
     if (!fn) return jsonMessage(500, 'Internal Server Error');
     const event = integ.payloadFormatVersion === '1.0' ? buildV1Event(greq, ctx) : buildV2Event(greq, ctx);
     const t0 = this.deps.clock.now();
@@ -378,7 +378,7 @@ export class GatewayServer {
         auth.authorizerPayloadFormatVersion === '1.0'
           ? buildV1AuthorizerEvent(greq, ctx, routeArn, values ?? [])
           : buildV2AuthorizerEvent(greq, ctx, routeArn, values ?? []);
-      const fn = functionArnOf(auth.authorizerUri);
+      const fn = functionArnOf(withStageVariables(auth.authorizerUri, st.stage.stageVariables));
       if (!fn) throw authorizerError('authorizer URI is not a function');
       let out;
       try {
@@ -446,6 +446,14 @@ export class GatewayServer {
   reset(): void {
     this.cache.clear();
   }
+}
+
+/** `${stageVariables.name}` in integration and authorizer URIs. */
+export function withStageVariables(
+  uri: string | undefined,
+  vars: Record<string, string>,
+): string | undefined {
+  return uri?.replace(/\$\{stageVariables\.([A-Za-z0-9_]+)\}/g, (_m, n: string) => vars[n] ?? '');
 }
 
 function headerOf(raw: string[], name: string): string | undefined {

@@ -300,6 +300,20 @@ test('HTTP APIs: management through the SDK and serving through plain HTTP', asy
     assert.equal(e1.body, null);
     assert.equal(e1.requestContext.identity.sourceIp, '127.0.0.1');
 
+    // Stage variables in the integration URI pick the function.
+    const byVar = await gw.send(
+      new CreateIntegrationCommand({
+        ApiId: id,
+        IntegrationType: 'AWS_PROXY',
+        IntegrationUri: `${FN}\${stageVariables.fn}`,
+        PayloadFormatVersion: '2.0',
+      }),
+    );
+    await gw.send(new CreateRouteCommand({ ApiId: id, RouteKey: 'GET /byvar/plain', Target: target(byVar) }));
+    await gw.send(new UpdateStageCommand({ ApiId: id, StageName: 'prod', StageVariables: { fn: 'echo' } }));
+    await gw.send(new CreateDeploymentCommand({ ApiId: id, StageName: 'prod' }));
+    assert.deepEqual(json((await http(`${base}/byvar/plain`)).body), { hello: 'world' });
+
     // Integration timeout: 503.
     const s = await http(`${base}/slow`);
     assert.equal(s.status, 503);
