@@ -51,7 +51,7 @@ function summary(r: any) {
 }
 
 async function load(url: string, extra: Record<string, unknown> = {}) {
-  await autocannon({ url, connections: CONNECTIONS, duration: 2, ...extra }); // warm-up
+  await autocannon({ url, connections: CONNECTIONS, duration: 3, ...extra }); // warm-up (instances start)
   return summary(await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, ...extra }));
 }
 
