@@ -156,7 +156,8 @@ export class FrontDoor {
     if (this.hostMounts.length) {
       const host = req.headers.host;
       if (host) {
-        for (const m of this.hostMounts) if (m.test.test(host)) return void (await m.handler(req, res, requestId));
+        for (const m of this.hostMounts)
+          if (m.test.test(host)) return void (await m.handler(req, res, requestId));
       }
     }
 
