@@ -5,9 +5,11 @@ import { registerCommand } from './registry.js';
 import { lambdaCommands } from './lambda-commands.js';
 import { deployExample } from './example.js';
 import { clockCommand } from '../messaging/clock-cli.js';
+import { apisCommand } from '../gateway/cli.js';
 
 registerCommand(clockCommand);
 for (const cmd of lambdaCommands) registerCommand({ ...cmd, run: (argv) => cmd.run(argv) });
+registerCommand({ ...apisCommand, run: (argv) => apisCommand.run(argv) });
 
 upHooks.example = (nimbus) => deployExample(nimbus, (line) => process.stdout.write(line + '\n'));
 import { nodesCommand } from '../cluster/nodes-command.js';

@@ -26,6 +26,7 @@ import { createDynamoDb } from '../data/index.js';
 import { createSqs } from '../messaging/sqs/index.js';
 import { registerClockRoutes } from '../messaging/clock.js';
 import { createSns, CERT_PATH_PREFIX as SNS_PUBLIC_PREFIX } from '../messaging/sns/index.js';
+import { createGateway, API_HOST_PATTERN, API_PATH_PREFIX } from '../gateway/index.js';
 
 export interface IsolationInfo {
   level: string;
@@ -180,6 +181,17 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   // Cross-service calls go through these engines. New service modules: create yours below,
   // in dependency order, add its engine here (and its field to src/server/engines.ts), register
   // its services with frontDoor.register(...), and stop it in `close` (reverse order).
+  const gateway = createGateway({
+    store,
+    clock,
+    logger: logger.child({ component: 'gateway' }),
+    logs,
+    lambda: lambda.engine,
+    region: config.region,
+  });
+  frontDoor.register(gateway.service);
+  frontDoor.mount(API_PATH_PREFIX, gateway.server.pathHandler);
+  frontDoor.mountHost(API_HOST_PATTERN, gateway.server.hostHandler);
   const dynamodb = createDynamoDb({ store, clock, logger: logger.child({ component: 'dynamodb' }), config });
   await dynamodb.start();
   frontDoor.register(dynamodb.service);
@@ -216,6 +228,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     dynamodb: dynamodb.engine,
     sqs: sqs.engine,
     sns: sns.engine,
+    gateway: gateway.engine,
   };
   void engines;
   const stopLambda = async () => {

@@ -8,10 +8,12 @@ import type { LambdaEngine } from '../compute/engine.js';
 import type { DynamoEngine } from '../data/engine.js';
 import type { SqsEngine } from '../messaging/sqs/engine.js';
 import type { SnsEngine } from '../messaging/sns/engine.js';
+import type { GatewayEngine } from '../gateway/engine.js';
 
 export interface Engines {
   lambda: LambdaEngine;
   dynamodb: DynamoEngine;
   sqs: SqsEngine;
   sns: SnsEngine;
+  gateway: GatewayEngine;
 }

@@ -90,6 +90,7 @@ export class FrontDoor {
   private readonly rest = new RestRouter<{ service: RestJsonService; route: RestRoute }>();
   private readonly internal = new Map<string, InternalHandler>();
   private readonly mounts: { prefix: string; handler: RawHandler }[] = [];
+  private readonly hostMounts: { test: RegExp; handler: RawHandler }[] = [];
   private readonly registered: Service[] = [];
   private readonly servers: Server[] = [];
   private readonly inflight = new Set<Inflight>();
@@ -132,6 +133,11 @@ export class FrontDoor {
     this.mounts.push({ prefix, handler });
   }
 
+  /** Hands every request whose Host header matches `test` (e.g. `{apiId}.execute-api.*`) to `handler`, before AWS API dispatch. */
+  mountHost(test: RegExp, handler: RawHandler): void {
+    this.hostMounts.push({ test, handler });
+  }
+
   readonly handler = (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = newRequestId();
     const entry: Inflight = { requestId, controller: undefined, aborted: false };
@@ -172,6 +178,14 @@ export class FrontDoor {
     const path = q < 0 ? url : url.slice(0, q);
     const rawQuery = q < 0 ? '' : url.slice(q + 1);
     const method = req.method ?? 'GET';
+
+    if (this.hostMounts.length) {
+      const host = req.headers.host;
+      if (host) {
+        for (const m of this.hostMounts)
+          if (m.test.test(host)) return void (await m.handler(req, res, requestId));
+      }
+    }
 
     if (path.charCodeAt(1) === 95 /* _ */) {
       for (const m of this.mounts) {

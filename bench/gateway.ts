@@ -1,0 +1,148 @@
+/**
+ * npm run bench:gateway — requests/s and latency through an HTTP API (quick create, $default
+ * stage, payload 2.0) to a trivial Lambda handler, beside a bare node:http server answering
+ * the same JSON, measured with autocannon in the same run. Both servers run as their own
+ * processes (Nimbus as `nimbus up`), the load generator in this one.
+ *   BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 10)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import AdmZip from 'adm-zip';
+import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { ApiGatewayV2Client, CreateApiCommand } from '@aws-sdk/client-apigatewayv2';
+
+const require = createRequire(import.meta.url);
+// autocannon ships no types.
+const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<any>;
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+
+const BARE = `require('node:http').createServer((req, res) => {
+  const body = JSON.stringify({ hello: 'world' });
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}).listen(Number(process.argv[1]), '127.0.0.1');`;
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      const r = await fetch(url);
+      if (r.status < 500) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function summary(r: any) {
+  return {
+    requestsPerSec: Math.round(r.requests.average),
+    p50ms: r.latency.p50,
+    p99ms: r.latency.p99,
+    total: r.requests.total,
+    errors: r.errors + r.timeouts + r.non2xx,
+  };
+}
+
+async function load(url: string, extra: Record<string, unknown> = {}) {
+  await autocannon({ url, connections: CONNECTIONS, duration: 3, ...extra }); // warm-up (instances start)
+  return summary(await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, ...extra }));
+}
+
+async function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null) return;
+  const done = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  await done;
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-bench-gw-'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const barePort = port + 1;
+  const cli = new URL('../src/cli/main.js', import.meta.url).pathname;
+  const nimbus = spawn(
+    process.execPath,
+    [cli, 'up', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const bare = spawn(process.execPath, ['-e', BARE, String(barePort)], { stdio: 'inherit' });
+  try {
+    await waitFor(`http://127.0.0.1:${port}/_nimbus/health`);
+    await waitFor(`http://127.0.0.1:${barePort}/`);
+    const cfg = {
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    };
+    const lambda = new LambdaClient(cfg);
+    const gw = new ApiGatewayV2Client(cfg);
+    const z = new AdmZip();
+    z.addFile(
+      'index.js',
+      Buffer.from(`exports.handler = async () => ({ hello: 'world' });`),
+      '',
+      0o644 << 16,
+    );
+    const fn = await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'bench-hello',
+        Runtime: 'nodejs20.x',
+        Role: 'arn:aws:iam::000000000000:role/bench',
+        Handler: 'index.handler',
+        // Generous: cold starts on a loaded machine must not time out during the warm-up.
+        Timeout: 30,
+        Code: { ZipFile: z.toBuffer() },
+      }),
+    );
+    const api = await gw.send(
+      new CreateApiCommand({ Name: 'bench', ProtocolType: 'HTTP', Target: fn.FunctionArn }),
+    );
+    const url = `${api.ApiEndpoint}/hello`;
+    const check = await fetch(url);
+    if (check.status !== 200) throw new Error(`API answered ${check.status}: ${await check.text()}`);
+    lambda.destroy();
+    gw.destroy();
+
+    const bareResult = await load(`http://127.0.0.1:${barePort}/hello`);
+    const gatewayResult = await load(url);
+    // The Lambda Invoke API on the same function: what the gateway adds on top of Lambda.
+    const invokeResult = await load(`http://127.0.0.1:${port}/2015-03-31/functions/bench-hello/invocations`, {
+      method: 'POST',
+      body: '{}',
+      headers: {
+        'content-type': 'application/json',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0',
+      },
+    });
+    const out = {
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+      bareNodeHttp: bareResult,
+      httpApiToLambda: gatewayResult,
+      lambdaInvokeApi: invokeResult,
+      ratio: Number((gatewayResult.requestsPerSec / bareResult.requestsPerSec).toFixed(3)),
+      ratioToInvokeApi: Number((gatewayResult.requestsPerSec / invokeResult.requestsPerSec).toFixed(3)),
+    };
+    console.log(JSON.stringify(out, null, 2));
+  } finally {
+    await stop(bare);
+    await stop(nimbus);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

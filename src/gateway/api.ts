@@ -1,0 +1,156 @@
+/**
+ * The apigatewayv2 REST-JSON wire adapter (HTTP APIs): maps each route onto the engine.
+ */
+import type {
+  RequestContext,
+  RestJsonService,
+  RestRequest,
+  RestResponse,
+  RestRoute,
+} from '../server/service.js';
+import type { GatewayEngine } from './engine.js';
+import type { Scope } from './model.js';
+
+const scopeOf = (ctx: RequestContext): Scope => ({ accountId: ctx.accountId, region: ctx.region });
+
+function listQuery(req: RestRequest): Record<string, unknown> {
+  return {
+    maxResults: req.query.get('maxResults') ?? undefined,
+    nextToken: req.query.get('nextToken') ?? undefined,
+  };
+}
+
+function list(p: { items: unknown[]; nextToken?: string }): RestResponse {
+  return { body: p.nextToken ? { items: p.items, nextToken: p.nextToken } : { items: p.items } };
+}
+
+export function gatewayV2Service(engine: GatewayEngine): RestJsonService {
+  const routes: RestRoute[] = [];
+  const route = (
+    method: string,
+    path: string,
+    operation: string,
+    fn: (
+      scope: Scope,
+      p: Record<string, string>,
+      req: RestRequest,
+      ctx: RequestContext,
+    ) => Promise<RestResponse>,
+  ) =>
+    routes.push({
+      method,
+      path,
+      operation,
+      handler: (ctx, req) => fn(scopeOf(ctx), req.pathParams, req, ctx),
+    });
+  const A = '/v2/apis/{ApiId}';
+  const body = (x: unknown, status = 200): RestResponse => ({ status, body: x });
+  const none: RestResponse = { status: 204 };
+
+  route('POST', '/v2/apis', 'CreateApi', async (s, _p, req, ctx) =>
+    body(await engine.createApi(s, req.json(), ctx.endpoint), 201),
+  );
+  route('GET', '/v2/apis', 'GetApis', async (s, _p, req, ctx) =>
+    list(await engine.getApis(s, listQuery(req), ctx.endpoint)),
+  );
+  route('GET', A, 'GetApi', async (s, p, _r, ctx) => body(await engine.getApi(s, p.ApiId, ctx.endpoint)));
+  route('PATCH', A, 'UpdateApi', async (s, p, req, ctx) =>
+    body(await engine.updateApi(s, p.ApiId, req.json(), ctx.endpoint)),
+  );
+  route('DELETE', A, 'DeleteApi', async (s, p) => (await engine.deleteApi(s, p.ApiId), none));
+  route('DELETE', `${A}/cors`, 'DeleteCorsConfiguration', async (s, p) => {
+    await engine.deleteCorsConfiguration(s, p.ApiId);
+    return none;
+  });
+
+  route('POST', `${A}/integrations`, 'CreateIntegration', async (s, p, req) =>
+    body(await engine.createIntegration(s, p.ApiId, req.json()), 201),
+  );
+  route('GET', `${A}/integrations`, 'GetIntegrations', async (s, p, req) =>
+    list(await engine.getIntegrations(s, p.ApiId, listQuery(req))),
+  );
+  route('GET', `${A}/integrations/{IntegrationId}`, 'GetIntegration', async (s, p) =>
+    body(await engine.getIntegration(s, p.ApiId, p.IntegrationId)),
+  );
+  route('PATCH', `${A}/integrations/{IntegrationId}`, 'UpdateIntegration', async (s, p, req) =>
+    body(await engine.updateIntegration(s, p.ApiId, p.IntegrationId, req.json())),
+  );
+  route('DELETE', `${A}/integrations/{IntegrationId}`, 'DeleteIntegration', async (s, p) => {
+    await engine.deleteIntegration(s, p.ApiId, p.IntegrationId);
+    return none;
+  });
+
+  route('POST', `${A}/routes`, 'CreateRoute', async (s, p, req) =>
+    body(await engine.createRoute(s, p.ApiId, req.json()), 201),
+  );
+  route('GET', `${A}/routes`, 'GetRoutes', async (s, p, req) =>
+    list(await engine.getRoutes(s, p.ApiId, listQuery(req))),
+  );
+  route('GET', `${A}/routes/{RouteId}`, 'GetRoute', async (s, p) =>
+    body(await engine.getRoute(s, p.ApiId, p.RouteId)),
+  );
+  route('PATCH', `${A}/routes/{RouteId}`, 'UpdateRoute', async (s, p, req) =>
+    body(await engine.updateRoute(s, p.ApiId, p.RouteId, req.json())),
+  );
+  route('DELETE', `${A}/routes/{RouteId}`, 'DeleteRoute', async (s, p) => {
+    await engine.deleteRoute(s, p.ApiId, p.RouteId);
+    return none;
+  });
+
+  route('POST', `${A}/authorizers`, 'CreateAuthorizer', async (s, p, req) =>
+    body(await engine.createAuthorizer(s, p.ApiId, req.json()), 201),
+  );
+  route('GET', `${A}/authorizers`, 'GetAuthorizers', async (s, p, req) =>
+    list(await engine.getAuthorizers(s, p.ApiId, listQuery(req))),
+  );
+  route('GET', `${A}/authorizers/{AuthorizerId}`, 'GetAuthorizer', async (s, p) =>
+    body(await engine.getAuthorizer(s, p.ApiId, p.AuthorizerId)),
+  );
+  route('PATCH', `${A}/authorizers/{AuthorizerId}`, 'UpdateAuthorizer', async (s, p, req) =>
+    body(await engine.updateAuthorizer(s, p.ApiId, p.AuthorizerId, req.json())),
+  );
+  route('DELETE', `${A}/authorizers/{AuthorizerId}`, 'DeleteAuthorizer', async (s, p) => {
+    await engine.deleteAuthorizer(s, p.ApiId, p.AuthorizerId);
+    return none;
+  });
+
+  route('POST', `${A}/stages`, 'CreateStage', async (s, p, req) =>
+    body(await engine.createStage(s, p.ApiId, req.json()), 201),
+  );
+  route('GET', `${A}/stages`, 'GetStages', async (s, p, req) =>
+    list(await engine.getStages(s, p.ApiId, listQuery(req))),
+  );
+  route('GET', `${A}/stages/{StageName}`, 'GetStage', async (s, p) =>
+    body(await engine.getStage(s, p.ApiId, p.StageName)),
+  );
+  route('PATCH', `${A}/stages/{StageName}`, 'UpdateStage', async (s, p, req) =>
+    body(await engine.updateStage(s, p.ApiId, p.StageName, req.json())),
+  );
+  route('DELETE', `${A}/stages/{StageName}`, 'DeleteStage', async (s, p) => {
+    await engine.deleteStage(s, p.ApiId, p.StageName);
+    return none;
+  });
+  route('DELETE', `${A}/stages/{StageName}/routesettings/{RouteKey}`, 'DeleteRouteSettings', async (s, p) => {
+    await engine.deleteRouteSettings(s, p.ApiId, p.StageName, p.RouteKey);
+    return none;
+  });
+
+  route('POST', `${A}/deployments`, 'CreateDeployment', async (s, p, req) =>
+    body(await engine.createDeployment(s, p.ApiId, req.json()), 201),
+  );
+  route('GET', `${A}/deployments`, 'GetDeployments', async (s, p, req) =>
+    list(await engine.getDeployments(s, p.ApiId, listQuery(req))),
+  );
+  route('GET', `${A}/deployments/{DeploymentId}`, 'GetDeployment', async (s, p) =>
+    body(await engine.getDeployment(s, p.ApiId, p.DeploymentId)),
+  );
+  route('PATCH', `${A}/deployments/{DeploymentId}`, 'UpdateDeployment', async (s, p, req) =>
+    body(await engine.updateDeployment(s, p.ApiId, p.DeploymentId, req.json())),
+  );
+  route('DELETE', `${A}/deployments/{DeploymentId}`, 'DeleteDeployment', async (s, p) => {
+    await engine.deleteDeployment(s, p.ApiId, p.DeploymentId);
+    return none;
+  });
+
+  return { protocol: 'rest-json', signingName: 'apigateway', routes };
+}

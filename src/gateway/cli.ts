@@ -1,0 +1,105 @@
+/**
+ * `nimbus apis`: lists the HTTP APIs with the URL of each stage, through the real
+ * @aws-sdk/client-apigatewayv2 against a running Nimbus (`--endpoint`, default
+ * NIMBUS_ENDPOINT or http://127.0.0.1:4566).
+ */
+import { parseArgs } from 'node:util';
+import { ApiGatewayV2Client, GetApisCommand, GetStagesCommand, type Api } from '@aws-sdk/client-apigatewayv2';
+import type { CliCommand, CliIo } from '../cli/lambda-commands.js';
+
+const defaultIo: CliIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  env: process.env,
+};
+
+function describeError(e: unknown): string {
+  if (e && typeof e === 'object' && 'name' in e && 'message' in e)
+    return `${String((e as { name: unknown }).name)}: ${String((e as { message: unknown }).message)}`;
+  return String(e);
+}
+
+/** The URL a stage is served at: `$default` at the API endpoint itself. */
+export function stageUrl(apiEndpoint: string, stage: string): string {
+  return stage === '$default' ? `${apiEndpoint}/` : `${apiEndpoint}/${stage}/`;
+}
+
+export const apisCommand: CliCommand = {
+  name: 'apis',
+  summary: 'List the HTTP APIs (API Gateway) with their URLs',
+  usage: 'nimbus apis [--json] [--endpoint URL]',
+  async run(argv, io = defaultIo) {
+    let args;
+    try {
+      args = parseArgs({
+        args: argv,
+        options: { json: { type: 'boolean', default: false }, endpoint: { type: 'string' } },
+      });
+    } catch (e) {
+      io.err(`${describeError(e)}\nusage: ${this.usage}\n`);
+      return 2;
+    }
+    const gw = new ApiGatewayV2Client({
+      endpoint: args.values.endpoint ?? io.env.NIMBUS_ENDPOINT ?? 'http://127.0.0.1:4566',
+      region: io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      credentials: {
+        accessKeyId: io.env.AWS_ACCESS_KEY_ID ?? 'test',
+        secretAccessKey: io.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+        sessionToken: io.env.AWS_SESSION_TOKEN,
+      },
+    });
+    try {
+      const apis: Api[] = [];
+      let token: string | undefined;
+      do {
+        const page = await gw.send(new GetApisCommand({ NextToken: token }));
+        apis.push(...(page.Items ?? []));
+        token = page.NextToken;
+      } while (token);
+      const rows: { id: string; name: string; protocol: string; stage: string; url: string }[] = [];
+      for (const a of apis) {
+        const stages = (await gw.send(new GetStagesCommand({ ApiId: a.ApiId }))).Items ?? [];
+        if (stages.length === 0)
+          rows.push({
+            id: a.ApiId!,
+            name: a.Name!,
+            protocol: a.ProtocolType!,
+            stage: '-',
+            url: '(no stage)',
+          });
+        for (const s of stages) {
+          rows.push({
+            id: a.ApiId!,
+            name: a.Name!,
+            protocol: a.ProtocolType!,
+            stage: s.StageName!,
+            url: s.DeploymentId ? stageUrl(a.ApiEndpoint!, s.StageName!) : '(not deployed)',
+          });
+        }
+      }
+      if (args.values.json) {
+        io.out(JSON.stringify(rows, null, 2) + '\n');
+        return 0;
+      }
+      if (rows.length === 0) {
+        io.out('No APIs.\n');
+        return 0;
+      }
+      const head = ['API ID', 'NAME', 'PROTOCOL', 'STAGE', 'URL'];
+      const table = rows.map((r) => [r.id, r.name, r.protocol, r.stage, r.url]);
+      const widths = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
+      const fmt = (r: string[]) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd() + '\n';
+      io.out(fmt(head) + table.map(fmt).join(''));
+      return 0;
+    } catch (e) {
+      io.err(`${describeError(e)}\n`);
+      return 1;
+    } finally {
+      gw.destroy();
+    }
+  },
+};

@@ -1,0 +1,51 @@
+/**
+ * API Gateway (HTTP APIs): `createGateway(deps)` gives the management engine, its
+ * apigatewayv2 REST-JSON service and the data plane (mount `pathHandler` at `/_api/` and
+ * `hostHandler` for Hosts `{apiId}.execute-api.*`).
+ */
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { LogSink } from '../core/log-sink.js';
+import type { Store } from '../storage/store.js';
+import type { LambdaEngine } from '../compute/engine.js';
+import type { RestJsonService } from '../server/service.js';
+import { GatewayEngine } from './engine.js';
+import { gatewayV2Service } from './api.js';
+import { GatewayServer } from './serve.js';
+import { lambdaInvoker } from './invoke.js';
+
+export { GatewayEngine } from './engine.js';
+export { GatewayServer } from './serve.js';
+
+export const API_PATH_PREFIX = '/_api/';
+/** Hosts that address an API by id: `{apiId}.execute-api.{anything}`. */
+export const API_HOST_PATTERN = /^[a-z0-9]{1,32}\.execute-api\./i;
+
+export interface GatewayDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  logs: LogSink;
+  lambda: LambdaEngine;
+  region: string;
+  accountLimits?: { rate: number; burst: number };
+}
+
+export interface Gateway {
+  engine: GatewayEngine;
+  service: RestJsonService;
+  server: GatewayServer;
+}
+
+export function createGateway(deps: GatewayDeps): Gateway {
+  const engine = new GatewayEngine({ store: deps.store, clock: deps.clock });
+  const server = new GatewayServer({
+    engine,
+    invoke: lambdaInvoker(deps.lambda, deps.region),
+    clock: deps.clock,
+    logger: deps.logger,
+    logs: deps.logs,
+    accountLimits: deps.accountLimits,
+  });
+  return { engine, service: gatewayV2Service(engine), server };
+}

@@ -1,0 +1,508 @@
+/**
+ * The HTTP API data plane. Per request:
+ *
+ *   API by id (cached, revalidated every second) -> stage (first path segment, else
+ *   `$default`) -> body (10 MB, 413) -> CORS preflight -> route (AWS precedence, 404) ->
+ *   throttling (account, then stage/route buckets, 429) -> authorizer (401/403/500) ->
+ *   integration (AWS_PROXY, payload 1.0/2.0, timeout 503) -> response mapping (502 when
+ *   malformed, 500 on function errors) -> CORS headers -> access log.
+ *
+ * Error bodies are AWS's: `{"message":"Not Found"}` and friends.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { LogSink } from '../core/log-sink.js';
+import type { GatewayEngine } from './engine.js';
+import {
+  functionArnOf,
+  type ApiRecord,
+  type AuthorizerRecord,
+  type IntegrationRecord,
+  type RouteRecord,
+  type StageRecord,
+} from './model.js';
+import { RouteTable } from './routing.js';
+import {
+  buildV1AuthorizerEvent,
+  buildV1Event,
+  buildV2AuthorizerEvent,
+  buildV2Event,
+  requestTime,
+  type EventContext,
+  type GatewayRequest,
+} from './events.js';
+import { MalformedResponse, jsonMessage, mapV1Response, mapV2Response, type HttpResult } from './response.js';
+import { actualHeaders, isPreflight, preflightHeaders } from './cors.js';
+import { Throttler } from './throttle.js';
+import {
+  AuthFailure,
+  AuthorizerCache,
+  JwtVerifier,
+  authorizerError,
+  identityValues,
+  lambdaAuthResult,
+  unauthorized,
+  forbidden,
+} from './authorizers.js';
+import { IntegrationTimeout, type Invoker } from './invoke.js';
+
+export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+const REVALIDATE_MS = 1000;
+
+interface CompiledStage {
+  stage: StageRecord;
+  table: RouteTable<RouteRecord>;
+  integrations: Map<string, IntegrationRecord>;
+  authorizers: Map<string, AuthorizerRecord>;
+}
+
+interface CachedApi {
+  api: ApiRecord;
+  accountId: string;
+  region: string;
+  stages: Map<string, CompiledStage>;
+  checkedAt: number;
+}
+
+export interface GatewayServerDeps {
+  engine: GatewayEngine;
+  invoke: Invoker;
+  clock: Clock;
+  logger: Logger;
+  logs: LogSink;
+  /** Account-level throttling (default 10,000 rps, 5,000 burst). */
+  accountLimits?: { rate: number; burst: number };
+}
+
+/** What the access log can say about one request. */
+interface AccessInfo {
+  routeKey: string;
+  status: number;
+  responseLength: number;
+  integrationStatus?: number;
+  integrationLatency?: number;
+  integrationErrorMessage?: string;
+  authorizerError?: string;
+  errorMessage?: string;
+}
+
+export class GatewayServer {
+  private readonly cache = new Map<string, CachedApi>();
+  private readonly throttler: Throttler;
+  private readonly jwt: JwtVerifier;
+  private readonly authCache: AuthorizerCache;
+
+  constructor(private readonly deps: GatewayServerDeps) {
+    this.throttler = new Throttler(deps.clock, deps.accountLimits);
+    this.jwt = new JwtVerifier(deps.clock);
+    this.authCache = new AuthorizerCache(deps.clock);
+    deps.engine.onChange((apiId) => this.cache.delete(apiId));
+  }
+
+  /** For the front door's `/_api/` mount: `/_api/{apiId}/{stage?}/...`. */
+  readonly pathHandler = (req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> => {
+    const url = req.url ?? '/';
+    const rest = url.slice('/_api/'.length);
+    const slash = rest.search(/[/?]/);
+    const apiId = slash < 0 ? rest : rest.slice(0, slash);
+    const tail = slash < 0 ? '/' : rest.slice(slash);
+    return this.handle(req, res, requestId, apiId, tail.startsWith('?') ? '/' + tail : tail);
+  };
+
+  /** For Host `{apiId}.execute-api.*`: the whole URL is below the API. */
+  readonly hostHandler = (req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> => {
+    const host = String(req.headers.host ?? '');
+    const apiId = host.slice(0, host.indexOf('.'));
+    return this.handle(req, res, requestId, apiId, req.url ?? '/');
+  };
+
+  private async loadApi(apiId: string): Promise<CachedApi | undefined> {
+    const now = this.deps.clock.now();
+    const hit = this.cache.get(apiId);
+    if (hit && now - hit.checkedAt < REVALIDATE_MS) return hit;
+    const scope = await this.deps.engine.findApiScope(apiId);
+    const api = scope ? await this.deps.engine.findApi(apiId) : undefined;
+    if (!api || !scope) {
+      this.cache.delete(apiId);
+      return undefined;
+    }
+    if (hit && hit.api.generation === api.generation) {
+      hit.checkedAt = now;
+      return hit;
+    }
+    const c: CachedApi = {
+      api,
+      accountId: scope.accountId,
+      region: scope.region,
+      stages: new Map(),
+      checkedAt: now,
+    };
+    for (const st of api.stages) {
+      const d = st.deploymentId ? api.deployments.find((x) => x.deploymentId === st.deploymentId) : undefined;
+      if (!d) continue;
+      const snap = d.snapshot;
+      c.stages.set(st.stageName, {
+        stage: st,
+        table: new RouteTable(snap.routes.map((r) => ({ routeKey: r.routeKey, route: r }))),
+        integrations: new Map(snap.integrations.map((i) => [i.integrationId, i])),
+        authorizers: new Map(snap.authorizers.map((a) => [a.authorizerId, a])),
+      });
+    }
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(apiId, c);
+    return c;
+  }
+
+  private async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    apiId: string,
+    urlBelowApi: string,
+  ): Promise<void> {
+    const started = this.deps.clock.now();
+    res.removeHeader('x-amzn-RequestId');
+    res.removeHeader('x-amz-request-id');
+    res.setHeader('apigw-requestid', requestId);
+    const q = urlBelowApi.indexOf('?');
+    const pathBelowApi = q < 0 ? urlBelowApi : urlBelowApi.slice(0, q);
+    const rawQueryString = q < 0 ? '' : urlBelowApi.slice(q + 1);
+    const method = (req.method ?? 'GET').toUpperCase();
+
+    const c = apiId ? await this.loadApi(apiId) : undefined;
+    if (!c) {
+      req.resume();
+      return send(res, jsonMessage(404, 'Not Found'));
+    }
+    if (c.api.disableExecuteApiEndpoint) {
+      req.resume();
+      return send(res, jsonMessage(403, 'Forbidden'));
+    }
+    // Stage: a named stage as first segment, else $default.
+    const segEnd = pathBelowApi.indexOf('/', 1);
+    const first = pathBelowApi.slice(1, segEnd < 0 ? undefined : segEnd);
+    let st = first && first !== '$default' ? c.stages.get(decodeSafe(first)) : undefined;
+    let path: string;
+    if (st) path = segEnd < 0 ? '/' : pathBelowApi.slice(segEnd);
+    else {
+      st = c.stages.get('$default');
+      path = pathBelowApi || '/';
+    }
+    if (!st) {
+      req.resume();
+      return send(res, jsonMessage(404, 'Not Found'));
+    }
+    const stageName = st.stage.stageName;
+    const body = await readBody(req, MAX_REQUEST_BYTES);
+    if (!body) return send(res, jsonMessage(413, 'Request Entity Too Large', { connection: ['close'] }));
+
+    const host = String(req.headers.host ?? `${apiId}.execute-api.${c.region}.amazonaws.com`);
+    const greq: GatewayRequest = {
+      method,
+      rawPath: stageName === '$default' ? path : `/${stageName}${path}`,
+      rawQueryString,
+      rawHeaders: req.rawHeaders,
+      body,
+      sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+      protocol: `HTTP/${req.httpVersion}`,
+      domainName: host,
+      requestId,
+      timeEpoch: started,
+    };
+    const info: AccessInfo = { routeKey: '-', status: 0, responseLength: 0 };
+    const result = await this.process(c, st, greq, path, req, info).catch((e: unknown) => {
+      this.deps.logger.error('gateway request failed', { requestId, apiId, err: e });
+      return jsonMessage(500, 'Internal Server Error');
+    });
+    const cors = c.api.corsConfiguration;
+    if (cors && !(result.status === 204 && result.headers['access-control-allow-origin'])) {
+      const origin = req.headers.origin;
+      const add = actualHeaders(cors, typeof origin === 'string' ? origin : undefined);
+      for (const [k, v] of Object.entries(add)) result.headers[k] = [v];
+    }
+    info.status = result.status;
+    info.responseLength = result.body.length;
+    send(res, result);
+    if (st.stage.accessLogSettings?.destinationArn && st.stage.accessLogSettings.format)
+      this.accessLog(c, st.stage, greq, info, started);
+  }
+
+  private async process(
+    c: CachedApi,
+    st: CompiledStage,
+    greq: GatewayRequest,
+    path: string,
+    req: IncomingMessage,
+    info: AccessInfo,
+  ): Promise<HttpResult> {
+    const cors = c.api.corsConfiguration;
+    if (cors && isPreflight(greq.method, req.headers)) {
+      const h = preflightHeaders(
+        cors,
+        String(req.headers.origin),
+        String(req.headers['access-control-request-method']),
+        req.headers['access-control-request-headers'] as string | undefined,
+      );
+      const headers: Record<string, string[]> = {};
+      for (const [k, v] of Object.entries(h)) headers[k] = [v];
+      return { status: 204, headers, body: Buffer.alloc(0) };
+    }
+    const m = st.table.match(greq.method, path);
+    if (!m) return jsonMessage(404, 'Not Found');
+    const route = m.route;
+    info.routeKey = m.routeKey;
+    const rs = st.stage.routeSettings[m.routeKey];
+    const d = st.stage.defaultRouteSettings;
+    const limits = {
+      rate: rs?.throttlingRateLimit ?? d.throttlingRateLimit,
+      burst: rs?.throttlingBurstLimit ?? d.throttlingBurstLimit,
+    };
+    if (!this.throttler.allow(c.accountId, `${c.api.apiId}|${st.stage.stageName}|${m.routeKey}`, limits))
+      return jsonMessage(429, 'Too Many Requests');
+
+    const ctx: EventContext = {
+      accountId: c.accountId,
+      apiId: c.api.apiId,
+      stage: st.stage.stageName,
+      routeKey: m.routeKey,
+      routeId: route.routeId,
+      pathParameters: m.pathParameters,
+      stageVariables: st.stage.stageVariables,
+    };
+    if (route.authorizationType === 'JWT' || route.authorizationType === 'CUSTOM') {
+      const auth = route.authorizerId ? st.authorizers.get(route.authorizerId) : undefined;
+      try {
+        if (!auth) throw authorizerError('the route names an authorizer that is not deployed');
+        ctx.authorizer = await this.authorize(c, st, auth, route, greq, ctx);
+      } catch (e) {
+        if (!(e instanceof AuthFailure)) throw e;
+        info.authorizerError = e.message;
+        const extra: Record<string, string[]> = e.wwwAuthenticate
+          ? { 'www-authenticate': [e.wwwAuthenticate] }
+          : {};
+        return jsonMessage(e.status, e.publicMessage, extra);
+      }
+    } else if (route.authorizationType === 'AWS_IAM') {
+      // IAM authorization is not modelled: requests must at least be SigV4-signed.
+      if (!req.headers.authorization?.startsWith('AWS4-HMAC-SHA256')) return jsonMessage(403, 'Forbidden');
+    }
+    const integrationId = route.target?.startsWith('integrations/') ? route.target.slice(13) : undefined;
+    const integ = integrationId ? st.integrations.get(integrationId) : undefined;
+    if (!integ) return jsonMessage(404, 'Not Found');
+    const fn = functionArnOf(withStageVariables(integ.integrationUri, st.stage.stageVariables));
+    if (!fn) return jsonMessage(500, 'Internal Server Error');
+    const event = integ.payloadFormatVersion === '1.0' ? buildV1Event(greq, ctx) : buildV2Event(greq, ctx);
+    const t0 = this.deps.clock.now();
+    let out;
+    try {
+      out = await this.deps.invoke(
+        c.accountId,
+        fn,
+        Buffer.from(JSON.stringify(event)),
+        integ.timeoutInMillis,
+      );
+    } catch (e) {
+      info.integrationLatency = this.deps.clock.now() - t0;
+      if (e instanceof IntegrationTimeout) {
+        info.integrationErrorMessage = e.message;
+        return jsonMessage(503, 'Service Unavailable');
+      }
+      const code = (e as { code?: string }).code;
+      info.integrationErrorMessage = e instanceof Error ? `${code ?? e.name}: ${e.message}` : String(e);
+      this.deps.logger.warn('integration failed', { requestId: greq.requestId, function: fn, err: e });
+      if (code === 'RequestEntityTooLargeException') return jsonMessage(413, 'Request Entity Too Large');
+      return jsonMessage(500, 'Internal Server Error');
+    }
+    info.integrationLatency = this.deps.clock.now() - t0;
+    info.integrationStatus = 200;
+    if (out.functionError) {
+      this.deps.logger.warn('integration returned a function error', {
+        requestId: greq.requestId,
+        function: fn,
+        error: out.payload.toString('utf8').slice(0, 500),
+      });
+      info.integrationErrorMessage = `The Lambda function returned an error (${out.functionError})`;
+      return jsonMessage(500, 'Internal Server Error');
+    }
+    try {
+      return integ.payloadFormatVersion === '1.0' ? mapV1Response(out.payload) : mapV2Response(out.payload);
+    } catch (e) {
+      if (!(e instanceof MalformedResponse)) throw e;
+      info.integrationErrorMessage = `Malformed Lambda proxy response: ${e.message}`;
+      return jsonMessage(502, 'Internal Server Error');
+    }
+  }
+
+  private async authorize(
+    c: CachedApi,
+    st: CompiledStage,
+    auth: AuthorizerRecord,
+    route: RouteRecord,
+    greq: GatewayRequest,
+    ctx: EventContext,
+  ): Promise<Record<string, unknown>> {
+    const query = new URLSearchParams(greq.rawQueryString);
+    const values = identityValues(auth.identitySource, {
+      header: (n) => {
+        const raw = greq.rawHeaders;
+        const found: string[] = [];
+        for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === n) found.push(raw[i + 1]);
+        return found.length ? found.join(',') : undefined;
+      },
+      query: (n) => (query.has(n) ? query.getAll(n).join(',') : undefined),
+      context: {
+        requestId: greq.requestId,
+        routeKey: ctx.routeKey,
+        stage: ctx.stage,
+        apiId: ctx.apiId,
+        httpMethod: greq.method,
+        path: greq.rawPath,
+        'identity.sourceIp': greq.sourceIp,
+      },
+      stageVariables: st.stage.stageVariables,
+    });
+    if (auth.authorizerType === 'JWT') {
+      const jwt = await this.jwt.verify(auth, values?.[0], route.authorizationScopes);
+      return { jwt };
+    }
+    if (!values && auth.identitySource.length) throw unauthorized('an identity source is missing');
+    const routeArn = `arn:aws:execute-api:${c.region}:${c.accountId}:${c.api.apiId}/${ctx.stage}/${
+      ctx.routeKey === '$default' ? '$default' : ctx.routeKey.replace(' ', '')
+    }`;
+    const ttl = auth.authorizerResultTtlInSeconds ?? 0;
+    const cacheKey = `${c.api.apiId}|${ctx.stage}|${auth.authorizerId}|${JSON.stringify(values ?? [])}`;
+    let result = ttl > 0 ? this.authCache.get(cacheKey) : undefined;
+    if (!result) {
+      const event =
+        auth.authorizerPayloadFormatVersion === '1.0'
+          ? buildV1AuthorizerEvent(greq, ctx, routeArn, values ?? [])
+          : buildV2AuthorizerEvent(greq, ctx, routeArn, values ?? []);
+      const fn = functionArnOf(withStageVariables(auth.authorizerUri, st.stage.stageVariables));
+      if (!fn) throw authorizerError('authorizer URI is not a function');
+      let out;
+      try {
+        out = await this.deps.invoke(c.accountId, fn, Buffer.from(JSON.stringify(event)), 10_000);
+      } catch (e) {
+        throw authorizerError(`authorizer invoke failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (out.functionError) throw authorizerError('the authorizer function failed');
+      result = lambdaAuthResult(auth, out.payload, routeArn);
+      this.authCache.set(cacheKey, result, ttl);
+    }
+    if (!result.allowed) throw forbidden('the authorizer denied the request');
+    return { lambda: result.context };
+  }
+
+  private accessLog(
+    c: CachedApi,
+    stage: StageRecord,
+    greq: GatewayRequest,
+    info: AccessInfo,
+    started: number,
+  ) {
+    const s = stage.accessLogSettings!;
+    const group = /:log-group:([^:]+)/.exec(s.destinationArn!)?.[1];
+    if (!group) return;
+    const now = this.deps.clock.now();
+    const vars: Record<string, string | number | undefined> = {
+      requestId: greq.requestId,
+      extendedRequestId: greq.requestId,
+      apiId: c.api.apiId,
+      stage: stage.stageName,
+      routeKey: info.routeKey,
+      httpMethod: greq.method,
+      path: greq.rawPath,
+      protocol: greq.protocol,
+      status: info.status,
+      responseLength: info.responseLength,
+      requestTime: requestTime(started),
+      requestTimeEpoch: Math.floor(started / 1000),
+      'identity.sourceIp': greq.sourceIp,
+      'identity.userAgent': headerOf(greq.rawHeaders, 'user-agent'),
+      domainName: greq.domainName,
+      domainPrefix: greq.domainName.split('.')[0],
+      accountId: c.accountId,
+      'integration.status': info.integrationStatus,
+      'integration.latency': info.integrationLatency,
+      integrationLatency: info.integrationLatency,
+      'integration.error': info.integrationErrorMessage,
+      integrationErrorMessage: info.integrationErrorMessage,
+      'authorizer.error': info.authorizerError,
+      'error.message': info.errorMessage,
+      responseLatency: now - started,
+    };
+    const message = s.format!.replace(/\$context\.([A-Za-z0-9_.]+[A-Za-z0-9_])/g, (_m, name: string) => {
+      const v = vars[name];
+      return v === undefined || v === '' ? '-' : String(v);
+    });
+    this.deps.logs.append(
+      { accountId: c.accountId, region: c.region, group, stream: `${c.api.apiId}_${stage.stageName}` },
+      [{ timestamp: now, message }],
+    );
+  }
+
+  /** Forgets cached APIs and authorizer results (after management changes, the cache revalidates anyway). */
+  reset(): void {
+    this.cache.clear();
+  }
+}
+
+/** `${stageVariables.name}` in integration and authorizer URIs. */
+export function withStageVariables(
+  uri: string | undefined,
+  vars: Record<string, string>,
+): string | undefined {
+  return uri?.replace(/\$\{stageVariables\.([A-Za-z0-9_]+)\}/g, (_m, n: string) => vars[n] ?? '');
+}
+
+function headerOf(raw: string[], name: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === name) return raw[i + 1];
+  return undefined;
+}
+
+function decodeSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function send(res: ServerResponse, r: HttpResult): void {
+  if (res.headersSent) return;
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(r.headers)) headers[k] = k === 'set-cookie' || v.length > 1 ? v : v[0];
+  headers['content-length'] = String(r.body.length);
+  res.writeHead(r.status, headers);
+  res.end(r.body);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > limit) {
+    req.resume();
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (ch: Buffer) => {
+      if (failed) return;
+      size += ch.length;
+      if (size > limit) {
+        failed = true;
+        resolve(undefined);
+        return;
+      }
+      chunks.push(ch);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    });
+    req.on('error', (e) => {
+      if (!failed) reject(e);
+    });
+  });
+}
