@@ -154,6 +154,32 @@ test('Node.js handlers in the sandbox behave as on Lambda', async (t) => {
   );
 
   await t.test(
+    'output of child processes and raw writes belongs to its invocation, warm invokes included',
+    async () => {
+      const code = f.code({
+        'index.mjs': `import { execSync } from 'node:child_process';
+      let n = 0;
+      export const handler = async (e) => {
+        n++;
+        if (e.child) execSync('echo from-child-' + n, { stdio: 'inherit' });
+        if (e.raw) process.stderr.write('raw-' + n + '\\n');
+        return n;
+      };`,
+      });
+      const spec = f.spec(code, { key: 'child-output' });
+      const call = async (event: object) => {
+        const r = await f.manager.invoke(spec, { ...f.input(), payload: Buffer.from(JSON.stringify(event)) });
+        return r.logs.map((l) => l.message);
+      };
+      assert.deepEqual(await call({}), []);
+      assert.deepEqual(await call({ raw: true }), ['raw-2']);
+      assert.deepEqual(await call({}), []);
+      assert.deepEqual(await call({ child: true }), ['from-child-4']);
+      assert.deepEqual(await call({ child: true, raw: true }), ['from-child-5', 'raw-5']);
+    },
+  );
+
+  await t.test(
     'AWS SDK v3 resolves from the runtime node_modules (ESM import without bundling)',
     async () => {
       const code = f.code({

@@ -75,8 +75,47 @@ function installConsole(): void {
   };
 }
 
-function markDone(requestId: string): void {
+// ---- output completeness: the marker on stdout, written only when output may be pending
+
+/** Something may have written to stdout/stderr since the last marker. */
+let outputDirty = true;
+/** A child process or a non-Node runtime can write at any time: always write the marker. */
+let outputAlwaysDirty = false;
+
+function trackOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
+    stream.write = ((...a: unknown[]) => {
+      outputDirty = true;
+      return write(...a);
+    }) as typeof stream.write;
+  }
+  const cp = createRequire(import.meta.url)('node:child_process') as Record<string, unknown> & {
+    ChildProcess: { prototype: { spawn: (...a: unknown[]) => unknown } };
+  };
+  const spawnProto = cp.ChildProcess.prototype.spawn;
+  cp.ChildProcess.prototype.spawn = function (this: unknown, ...a: unknown[]) {
+    outputAlwaysDirty = true;
+    return spawnProto.apply(this, a);
+  };
+  for (const name of ['spawnSync', 'execSync', 'execFileSync']) {
+    const orig = cp[name] as (...a: unknown[]) => unknown;
+    cp[name] = (...a: unknown[]) => {
+      outputAlwaysDirty = true;
+      return orig(...a);
+    };
+  }
+  (
+    createRequire(import.meta.url)('node:module') as { syncBuiltinESMExports(): void }
+  ).syncBuiltinESMExports();
+}
+
+/** Writes the marker when output may be pending; true when the host need not wait for one. */
+function markDone(requestId: string): boolean {
+  if (!outputDirty && !outputAlwaysDirty) return true;
   process.stdout.write(`${DONE_MARKER}${requestId}\n`);
+  outputDirty = false;
+  return false;
 }
 
 // ---- errors as Lambda's Node.js runtime reports them
@@ -387,6 +426,8 @@ async function onInit(init: InitMessage): Promise<void> {
   } catch {
     // the task root may be absent for a custom runtime that reports its own error
   }
+  // Python and custom runtimes are child processes writing to the same pipe at any time.
+  if (init.runtime.startsWith('python') || init.runtime.startsWith('provided')) outputAlwaysDirty = true;
   try {
     if (init.runtime.startsWith('python')) {
       runtime = await pythonRuntime(init);
@@ -402,8 +443,7 @@ async function onInit(init: InitMessage): Promise<void> {
       const fn = await loadNodeHandler(init.taskRoot, init.handler);
       runtime = nodeRuntime(fn, init.env);
     }
-    markDone('init');
-    send({ t: 'ready' });
+    send({ t: 'ready', clean: markDone('init') });
   } catch (err) {
     let payload: string;
     if (err instanceof PayloadError) payload = err.payload;
@@ -418,8 +458,7 @@ async function onInit(init: InitMessage): Promise<void> {
           JSON.stringify({ errorType: p.errorType, errorMessage: p.errorMessage, stack: p.trace ?? [] }),
       );
     }
-    markDone('init');
-    send({ t: 'init-error', payload });
+    send({ t: 'init-error', payload, clean: markDone('init') });
   }
 }
 
@@ -428,13 +467,14 @@ async function onInvoke(msg: InvokeMessage): Promise<void> {
   if (msg.traceId) process.env._X_AMZN_TRACE_ID = msg.traceId;
   else delete process.env._X_AMZN_TRACE_ID;
   const r = await runtime!.invoke(msg);
-  markDone(msg.requestId);
-  send({ t: 'result', requestId: msg.requestId, ok: r.ok, payload: r.payload });
+  const clean = markDone(msg.requestId);
+  send({ t: 'result', requestId: msg.requestId, ok: r.ok, payload: r.payload, clean });
   currentRequestId = undefined;
 }
 
 function main(): void {
   installConsole();
+  trackOutput();
   startForwarder();
   const fail = (kind: string, err: unknown) => {
     const p = errorPayload(err);
@@ -445,8 +485,8 @@ function main(): void {
     );
     if (currentRequestId) {
       const requestId = currentRequestId;
-      markDone(requestId);
-      send({ t: 'result', requestId, ok: false, payload: JSON.stringify({ ...p, errorType }) });
+      const clean = markDone(requestId);
+      send({ t: 'result', requestId, ok: false, payload: JSON.stringify({ ...p, errorType }), clean });
     }
     // As on Lambda, the runtime exits after an uncaught error: the instance is not reused.
     setImmediate(() => process.exit(128));

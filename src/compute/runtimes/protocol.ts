@@ -32,10 +32,16 @@ export type HostMessage = InitMessage | InvokeMessage;
 
 export type AgentMessage =
   | { t: 'started' }
-  | { t: 'ready' }
-  | { t: 'init-error'; payload: string }
+  | { t: 'ready'; clean?: boolean }
+  | { t: 'init-error'; payload: string; clean?: boolean }
   | { t: 'log'; time: number; message: string }
-  | { t: 'result'; requestId: string; ok: boolean; payload: string };
+  /** `clean`: nothing reached stdout/stderr since the last marker, so no marker follows. */
+  | { t: 'result'; requestId: string; ok: boolean; payload: string; clean?: boolean };
 
-/** Written on stdout after every invocation (and after init), so the host knows the output is complete. */
+/**
+ * Written on stdout after every invocation (and after init) that may have written to
+ * stdout/stderr, so the host knows the output is complete. When nothing could have written
+ * there (console.* goes through the control channel), the agent skips it and says `clean`,
+ * saving a write and a wake-up on both sides of every warm invoke.
+ */
 export const DONE_MARKER = '\u0000NIMBUS-DONE:';

@@ -249,6 +249,7 @@ export class SandboxInstance {
         const c = this.collector;
         if (c) {
           c.result = { ok: m.t === 'ready', payload: m.t === 'init-error' ? m.payload : '' };
+          if (m.clean) c.flushed = true;
           this.maybeDone();
         }
         return;
@@ -260,6 +261,7 @@ export class SandboxInstance {
         const c = this.collector;
         if (c && c.id === m.requestId) {
           c.result = { ok: m.ok, payload: m.payload };
+          if (m.clean) c.flushed = true;
           this.maybeDone();
         }
         return;
@@ -342,7 +344,23 @@ export class SandboxInstance {
     return this.run(msg.requestId, msg);
   }
 
+  /**
+   * The instance's peak memory so far. A peak only grows, and a busy instance is asked on every
+   * invoke: the cgroup file is read at most every 100 ms (a REPORT line may be up to 100 ms
+   * behind a sudden growth; the next one catches up).
+   */
   peakMemoryBytes(): number {
+    const now = performance.now();
+    if (now - this.peakReadAt < 100) return this.peakCached;
+    this.peakReadAt = now;
+    this.peakCached = this.readPeakMemoryBytes();
+    return this.peakCached;
+  }
+
+  private peakReadAt = -Infinity;
+  private peakCached = 0;
+
+  private readPeakMemoryBytes(): number {
     if (this.cgroup) return this.cgroup.peakBytes();
     const pid = this.child?.pid;
     if (pid) {
