@@ -676,6 +676,14 @@ export class SqsEngine {
     dlq: { q: QueueRecord; maxReceiveCount: number } | undefined,
   ): Promise<StoredMessage[]> {
     const retentionMs = Number(q.attributes.MessageRetentionPeriod) * 1000;
+    // Idle queues (long pollers) are answered from a read, without taking the write lock.
+    const pfx = `${q.id}/`;
+    const any = await this.store.scan(C.visibility, {
+      prefix: pfx,
+      end: `${pfx}${pad13(this.clock.now() + 1)}`,
+      limit: 1,
+    });
+    if (any.length === 0) return [];
     let movedToDlq = false;
     const got = await this.store.transaction(async (tx) => {
       const now = this.clock.now();
