@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Agent, request } from 'node:http';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -24,6 +24,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { openStore } from '../src/storage/index.js';
+import { startNimbus as startInProcess } from '../src/server/app.js';
+import { defaultConfig } from '../src/core/config.js';
 import { systemClock } from '../src/core/clock.js';
 import { silentLogger } from '../src/core/logger.js';
 
@@ -199,6 +201,11 @@ async function main(): Promise<void> {
   console.log(
     `# messaging bench — ${cpus().length} CPUs, Node ${process.version}, ${SECONDS} s per figure, concurrency ${CONCURRENCY}`,
   );
+  console.log(
+    `# load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (compare figures only on a quiet machine)`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-bench-msg-'));
   let child: ChildProcess | undefined;
   try {
@@ -223,6 +230,19 @@ async function main(): Promise<void> {
       await exited;
     }
     rmSync(dir, { recursive: true, force: true });
+  }
+  // The same loop with Nimbus in this process: comparable with the in-process echo baseline.
+  const dir2 = mkdtempSync(join(tmpdir(), 'nimbus-bench-msg-inproc-'));
+  const inproc = await startInProcess(defaultConfig({ port: 0, dataDir: dir2, logLevel: 'error' }), {
+    logger: silentLogger,
+  });
+  try {
+    const q = await post(inproc.port, 'CreateQueue', { QueueName: 'bench' });
+    const same = await sqsLean(inproc.port, q.QueueUrl as string);
+    console.log(`sqs send10+recv10+delete10, lean client, Nimbus in the same process: ${fmt(same)}`);
+  } finally {
+    await inproc.close();
+    rmSync(dir2, { recursive: true, force: true });
   }
   const jobs = await rawJobQueue();
   console.log(

@@ -27,21 +27,30 @@ export const clockCommand: Command = {
     const opts = clientOptions(args);
     const [sub = 'show', value, ...rest] = args.positionals;
     if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}`);
-    let res: Response;
+    let init: RequestInit | undefined;
     if (sub === 'show') {
-      res = await fetch(`${opts.endpoint}/_nimbus/clock`);
+      init = undefined;
     } else if (sub === 'advance') {
       const n = Number(value);
       if (value === undefined || !Number.isFinite(n) || n < 0) {
         throw new UsageError('nimbus clock advance needs a number of seconds >= 0');
       }
-      res = await fetch(`${opts.endpoint}/_nimbus/clock`, {
+      init = {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ advanceSeconds: n }),
-      });
+      };
     } else {
       throw new UsageError(`unknown clock command ${sub} (show | advance SECONDS)`);
+    }
+    let res: Response;
+    try {
+      res = await fetch(`${opts.endpoint}/_nimbus/clock`, init);
+    } catch {
+      process.stderr.write(
+        `nimbus clock: cannot reach Nimbus at ${opts.endpoint} (is \`nimbus up\` running?)\n`,
+      );
+      return 1;
     }
     const body = (await res.json()) as ClockState & { message?: string };
     if (res.status !== 200) {

@@ -50,6 +50,12 @@ test('SQS delivery: virtual clock, delays, long polling, FIFO, DLQ redrive and m
     };
     assert.ok(after.epochMillis - before.epochMillis >= 121_000);
     assert.ok(after.offsetSeconds >= 121);
+    const backwards = await fetch(`${srv.endpoint}/_nimbus/clock`, {
+      method: 'POST',
+      body: JSON.stringify({ advanceSeconds: -5 }),
+    });
+    assert.equal(backwards.status, 400);
+    assert.match(((await backwards.json()) as { message: string }).message, /only moves forward/);
   });
 
   await t.test('per-message and queue delays follow the clock; delayed messages are counted', async () => {

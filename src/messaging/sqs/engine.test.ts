@@ -94,6 +94,15 @@ test('FIFO deduplication scoped per message group', async () => {
   );
 });
 
+test('FIFO needs both the FifoQueue attribute and the .fifo suffix', async () => {
+  await using f = await fixture();
+  await assert.rejects(f.engine.createQueue(f.scope, 'x.fifo'), { code: 'InvalidParameterValueException' });
+  await assert.rejects(f.engine.createQueue(f.scope, 'x', { FifoQueue: 'true' }), /must end with .fifo/);
+  await assert.rejects(f.engine.createQueue(f.scope, 'x', { ContentBasedDeduplication: 'true' }), {
+    code: 'InvalidAttributeName',
+  });
+});
+
 test('message body rules: invalid characters and the size limit', async () => {
   await using f = await fixture();
   const { QueueUrl } = await f.engine.createQueue(f.scope, 'b');
@@ -112,4 +121,20 @@ test('message body rules: invalid characters and the size limit', async () => {
     }),
     /shorter than 262144/,
   );
+});
+
+test('expired FIFO deduplication ids are swept by later sends', async () => {
+  await using f = await fixture();
+  const { QueueUrl } = await f.engine.createQueue(f.scope, 'sweep.fifo', {
+    FifoQueue: 'true',
+    ContentBasedDeduplication: 'true',
+  });
+  for (let i = 0; i < 5; i++)
+    await f.engine.sendMessage(f.scope, QueueUrl, { body: `b${i}`, messageGroupId: 'g' });
+  const store = (f.engine as unknown as { store: import('../../storage/store.js').Store }).store;
+  assert.equal(await store.count('sqs-dedup'), 5);
+  f.clock.advance(5 * 60_000 + 1);
+  await f.engine.sendMessage(f.scope, QueueUrl, { body: 'later', messageGroupId: 'g' });
+  assert.equal(await store.count('sqs-dedup'), 1);
+  assert.equal(await store.count('sqs-dedup-expiry'), 1);
 });

@@ -162,18 +162,21 @@ export class SqsEngine {
     attributes: Record<string, string> = {},
     tags: Record<string, string> = {},
   ): Promise<{ QueueUrl: string }> {
-    const fifo = name.endsWith('.fifo');
+    // FIFO takes both: the FifoQueue attribute and the .fifo suffix (a standard name cannot end with it).
+    const fifo = String(attributes.FifoQueue) === 'true';
     const base = fifo ? name.slice(0, -5) : name;
-    if (!QUEUE_NAME.test(base) || name.length > 80) {
+    if (fifo !== name.endsWith('.fifo') && QUEUE_NAME.test(name.replace(/\.fifo$/, ''))) {
       throw errors.invalidParameterValue(
         fifo
           ? 'The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.'
           : 'Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length',
       );
     }
-    if (!fifo && attributes.FifoQueue === 'true') {
+    if (!QUEUE_NAME.test(base) || name.length > 80) {
       throw errors.invalidParameterValue(
-        'The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.',
+        fifo
+          ? 'The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.'
+          : 'Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length',
       );
     }
     const given = validateAttributes(attributes, fifo, true);
@@ -273,6 +276,7 @@ export class SqsEngine {
       await tx.deleteRange(C.messages, { prefix: `${q.id}/` });
       await tx.deleteRange(C.visibility, { prefix: `${q.id}/` });
       await tx.deleteRange(C.dedup, { prefix: `${q.id}/` });
+      await tx.deleteRange(C.dedupExpiry, { prefix: `${q.id}/` });
     });
     this.wake(q.id);
   }
@@ -560,6 +564,7 @@ export class SqsEngine {
     });
     const results = await this.store.transaction(async (tx) => {
       const out: (SendResult | { error: AwsError })[] = [];
+      if (q.fifo) await this.sweepDedup(tx, q.id, now);
       for (const m of prepared) {
         if ('error' in m) {
           out.push(m);
@@ -577,7 +582,9 @@ export class SqsEngine {
             out.push(this.sendResult(q, { ...msg, id: prior.id, seq: prior.seq }));
             continue;
           }
-          await tx.put(C.dedup, dedupKey, { id: msg.id, seq: msg.seq, until: now + DEDUP_WINDOW_MS });
+          const until = now + DEDUP_WINDOW_MS;
+          await tx.put(C.dedup, dedupKey, { id: msg.id, seq: msg.seq, until });
+          await tx.put(C.dedupExpiry, `${q.id}/${pad13(until)}/${dedupKey}`, 0);
         }
         await tx.put(C.messages, msgKey(q.id, msg.seq), msg);
         await tx.put(C.visibility, visKey(q.id, msg.visibleAt, msg.seq), 0);
@@ -587,6 +594,18 @@ export class SqsEngine {
     });
     this.wake(q.id);
     return results;
+  }
+
+  /** Forgets a few expired deduplication ids (each send sweeps some, so the table stays small). */
+  private async sweepDedup(tx: Transaction, qid: string, now: number): Promise<void> {
+    const prefix = `${qid}/`;
+    const expired = await tx.scan(C.dedupExpiry, { prefix, end: `${prefix}${pad13(now + 1)}`, limit: 20 });
+    for (const e of expired) {
+      await tx.delete(C.dedupExpiry, e.key);
+      const dedupKey = e.key.slice(prefix.length + 14);
+      const cur = await tx.get<{ until: number }>(C.dedup, dedupKey);
+      if (cur && cur.until <= now) await tx.delete(C.dedup, dedupKey);
+    }
   }
 
   private sendResult(q: QueueRecord, m: StoredMessage): SendResult {
@@ -657,6 +676,14 @@ export class SqsEngine {
     dlq: { q: QueueRecord; maxReceiveCount: number } | undefined,
   ): Promise<StoredMessage[]> {
     const retentionMs = Number(q.attributes.MessageRetentionPeriod) * 1000;
+    // Idle queues (long pollers) are answered from a read, without taking the write lock.
+    const pfx = `${q.id}/`;
+    const any = await this.store.scan(C.visibility, {
+      prefix: pfx,
+      end: `${pfx}${pad13(this.clock.now() + 1)}`,
+      limit: 1,
+    });
+    if (any.length === 0) return [];
     let movedToDlq = false;
     const got = await this.store.transaction(async (tx) => {
       const now = this.clock.now();

@@ -7,6 +7,7 @@
  *                    a range scan up to now finds the visible messages, the rest are in
  *                    flight (1) or delayed (0)
  * - `sqs-dedup`      `<qid>/[<group>/]<dedupId>` -> {id, seq, until} (FIFO 5-minute window)
+ * - `sqs-dedup-expiry` `<qid>/<until>/<dedup key>` -> 0 (sends sweep expired ids from here)
  * - `sqs-move-tasks` `<sourceArn>/<startedAt>/<handle>` -> MoveTask
  */
 export const C = {
@@ -14,6 +15,7 @@ export const C = {
   messages: 'sqs-messages',
   visibility: 'sqs-visibility',
   dedup: 'sqs-dedup',
+  dedupExpiry: 'sqs-dedup-expiry',
   moveTasks: 'sqs-move-tasks',
 } as const;
 
