@@ -15,6 +15,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { LogEventInput, LogSink, LogStreamRef } from '../core/log-sink.js';
 import { AwsError } from '../protocols/errors.js';
+import { compileFilterPattern } from './filter-pattern.js';
 
 export const GROUPS = 'logs.groups';
 export const STREAMS = 'logs.streams';
@@ -104,21 +105,7 @@ export function validateStreamName(name: unknown): string {
   return name;
 }
 
-/** Plain filter terms: every whitespace-separated term (or "quoted phrase") must occur. */
-export function compileFilterPattern(pattern: string | undefined): (message: string) => boolean {
-  const p = (pattern ?? '').trim();
-  if (p === '') return () => true;
-  if (p.startsWith('{') || p.startsWith('[')) {
-    throw invalidParameter(
-      'Invalid filter pattern: JSON and space-delimited filter patterns are not supported yet.',
-    );
-  }
-  const terms: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
-  for (let m = re.exec(p); m; m = re.exec(p))
-    terms.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]);
-  return (message) => terms.every((t) => message.includes(t));
-}
+export { compileFilterPattern } from './filter-pattern.js';
 
 function encodeToken(s: string): string {
   return Buffer.from(s, 'utf8').toString('base64url');
@@ -159,6 +146,7 @@ export class LogsEngine implements LogSink {
   private writing: Promise<void> = Promise.resolve();
   private counter = 0;
   private closed = false;
+  private readonly listeners = new Set<(ref: LogStreamRef, events: LogEventInput[]) => void>();
 
   constructor(opts: LogsEngineOptions) {
     this.store = opts.store;
@@ -167,10 +155,27 @@ export class LogsEngine implements LogSink {
     this.flushIntervalMs = opts.flushIntervalMs ?? 50;
   }
 
+  /** Sees every batch of events stored (function logs and PutLogEvents): EMF extraction uses it. */
+  onEvents(listener: (ref: LogStreamRef, events: LogEventInput[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(ref: LogStreamRef, events: LogEventInput[]): void {
+    for (const l of this.listeners) {
+      try {
+        l(ref, events);
+      } catch (e) {
+        this.logger.error('a log listener failed', { err: e });
+      }
+    }
+  }
+
   // ---- LogSink ---------------------------------------------------------------------------
 
   append(ref: LogStreamRef, events: LogEventInput[]): void {
     if (events.length === 0) return;
+    if (this.listeners.size) this.emit(ref, events);
     for (const event of events) this.pending.push({ ref, event });
     if (!this.timer && !this.closed) {
       this.timer = setTimeout(() => void this.flush(), this.flushIntervalMs);
@@ -460,7 +465,7 @@ export class LogsEngine implements LogSink {
     } = {};
     const accepted: WriteItem[] = [];
     let retention: number | undefined;
-    return this.store.transaction(async (tx) => {
+    const reply = await this.store.transaction(async (tx) => {
       const g = await tx.get<LogGroup>(GROUPS, groupKey(scope, group));
       if (!g) throw notFoundGroup();
       if (!(await tx.get(STREAMS, streamKey(scope, group, stream)))) throw notFoundStream();
@@ -486,6 +491,13 @@ export class LogsEngine implements LogSink {
         ...(Object.keys(info).length ? { rejectedLogEventsInfo: { ...info } } : {}),
       };
     });
+    if (this.listeners.size && accepted.length) {
+      this.emit(
+        { accountId: scope.accountId, region: scope.region, group, stream },
+        accepted.map((a) => ({ timestamp: a.timestamp, message: a.message })),
+      );
+    }
+    return reply;
   }
 
   async getLogEvents(

@@ -20,6 +20,7 @@ import type { Service } from './service.js';
 import { SandboxInstanceManager } from '../compute/sandbox/manager.js';
 import { createLambda, CODE_URL_PREFIX } from '../compute/index.js';
 import type { Engines } from './engines.js';
+import { createMonitoring } from '../monitor/index.js';
 
 export interface IsolationInfo {
   level: string;
@@ -142,10 +143,23 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   // Cross-service calls go through these engines. New service modules: create yours below,
   // in dependency order, add its engine here (and its field to src/server/engines.ts), register
   // its services with frontDoor.register(...), and stop it in `close` (reverse order).
-  const engines: Engines = { lambda: lambda.engine };
+  const monitoring = createMonitoring({
+    store,
+    clock,
+    logger,
+    logs,
+    lambda: lambda.engine,
+    frontDoor,
+    region: config.region,
+    otlpEndpoint: process.env.NIMBUS_OTLP_ENDPOINT || undefined,
+    recordBuiltins: process.env.NIMBUS_BUILTIN_METRICS !== 'off',
+  });
+  for (const s of monitoring.services) frontDoor.register(s);
+  const engines: Engines = { lambda: lambda.engine, metrics: monitoring.metrics };
   void engines;
   const stopLambda = async () => {
     await lambda.stop();
+    await monitoring.close();
     await instances.close();
   };
   let extra: ExtraServices = {

@@ -5,7 +5,10 @@
  * app.ts fills them in dependency order.
  */
 import type { LambdaEngine } from '../compute/engine.js';
+import type { MetricsEngine } from '../monitor/metrics.js';
 
 export interface Engines {
   lambda: LambdaEngine;
+  /** CloudWatch metrics: `metrics.record(scope, namespace, name, dimensions, value, unit)`. */
+  metrics: MetricsEngine;
 }

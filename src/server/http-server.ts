@@ -74,6 +74,7 @@ export class FrontDoor {
   private readonly queryByVersion = new Map<string, QueryService>();
   private readonly rest = new RestRouter<{ service: RestJsonService; route: RestRoute }>();
   private readonly internal = new Map<string, InternalHandler>();
+  private readonly exactMounts = new Map<string, RawHandler>();
   private readonly mounts: { prefix: string; handler: RawHandler }[] = [];
   private readonly registered: Service[] = [];
   private readonly servers: Server[] = [];
@@ -112,6 +113,11 @@ export class FrontDoor {
     this.internal.set(`${method.toUpperCase()} ${path}`, handler);
   }
 
+  /** Hands requests for exactly `path` (e.g. `/metrics`, any method) to `handler`. */
+  mountExact(path: string, handler: RawHandler): void {
+    this.exactMounts.set(path, handler);
+  }
+
   /** Hands every request whose path starts with `prefix` (e.g. `/_api/`) to `handler`. */
   mount(prefix: string, handler: RawHandler): void {
     this.mounts.push({ prefix, handler });
@@ -147,6 +153,8 @@ export class FrontDoor {
     const rawQuery = q < 0 ? '' : url.slice(q + 1);
     const method = req.method ?? 'GET';
 
+    const exact = this.exactMounts.size ? this.exactMounts.get(path) : undefined;
+    if (exact) return void (await exact(req, res, requestId));
     if (path.charCodeAt(1) === 95 /* _ */) {
       for (const m of this.mounts) {
         if (path.startsWith(m.prefix)) return void (await m.handler(req, res, requestId));
