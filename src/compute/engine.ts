@@ -1533,5 +1533,8 @@ export class LambdaEngine {
 /** An X-Ray trace header: `Root=1-<epoch s hex>-<96 random bits>;Parent=<64 bits>;Sampled=1`. */
 function traceHeaderFor(nowMs: number): string {
   const hex = (n: number) => randomBytes(n).toString('hex');
-  return `Root=1-${Math.floor(nowMs / 1000).toString(16).padStart(8, '0')}-${hex(12)};Parent=${hex(8)};Sampled=1`;
+  const epoch = Math.floor(nowMs / 1000)
+    .toString(16)
+    .padStart(8, '0');
+  return `Root=1-${epoch}-${hex(12)};Parent=${hex(8)};Sampled=1`;
 }
