@@ -254,14 +254,13 @@ export class AlarmsEngine {
       };
     }
     const state: AlarmState = breaching >= m ? 'ALARM' : 'OK';
-    const verb = state === 'ALARM' ? '' : 'not ';
+    const verb = state === 'ALARM' ? 'was' : 'was not';
+    const transition = state === 'ALARM' ? 'OK -> ALARM' : 'ALARM -> OK';
     return {
       state,
-      reason: `Threshold Crossed: ${points.length} out of the last ${n} datapoints [${recent}] ${
-        state === 'ALARM' ? 'was' : 'was ' + verb
-      }${SYMBOL[a.ComparisonOperator]} the threshold (${a.Threshold}) (minimum ${m} datapoint${
-        m > 1 ? 's' : ''
-      } for ${state === 'ALARM' ? 'OK -> ALARM' : 'ALARM -> OK'} transition).`,
+      reason: `Threshold Crossed: ${points.length} out of the last ${n} datapoints [${recent}] ${verb} ${
+        SYMBOL[a.ComparisonOperator]
+      } the threshold (${a.Threshold}) (minimum ${m} datapoint${m > 1 ? 's' : ''} for ${transition} transition).`,
       reasonData,
     };
   }
