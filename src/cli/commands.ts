@@ -8,3 +8,6 @@ import { deployExample } from './example.js';
 for (const cmd of lambdaCommands) registerCommand({ ...cmd, run: (argv) => cmd.run(argv) });
 
 upHooks.example = (nimbus) => deployExample(nimbus, (line) => process.stdout.write(line + '\n'));
+
+import { monitorCommands } from '../monitor/cli.js';
+for (const cmd of monitorCommands) registerCommand({ ...cmd, run: (argv) => cmd.run(argv) });
