@@ -12,7 +12,13 @@ import type { LambdaEngine, InvocationEvent } from '../compute/engine.js';
 import type { FrontDoor } from '../server/http-server.js';
 import type { Service } from '../server/service.js';
 import type { LogsEngine } from './logs.js';
-import { MetricsEngine, type Dimension, type MetricsRetention, type Scope } from './metrics.js';
+import {
+  MetricsEngine,
+  type Dimension,
+  type MetricHandle,
+  type MetricsRetention,
+  type Scope,
+} from './metrics.js';
 import { AlarmsEngine } from './alarms.js';
 import { createCloudWatchService } from './cloudwatch-api.js';
 import { parseEmf } from './emf.js';
@@ -157,9 +163,26 @@ export function createMonitoring(o: MonitoringOptions): Monitoring {
   const otlp = o.otlpEndpoint
     ? new OtlpExporter({ endpoint: o.otlpEndpoint, logger: o.logger.child({ component: 'otlp' }) })
     : undefined;
-  const onInvocation = (e: InvocationEvent) => {
-    const scope = { accountId: e.accountId, region: e.region };
-    const t = e.time;
+  // Per function (and qualifier/version): metric handles and Prometheus children, built once.
+  interface FnRecorders {
+    put: Map<string, MetricHandle[]>;
+    prom: {
+      invocations: ReturnType<(typeof prom)['invocations']['labels']>;
+      errors: ReturnType<(typeof prom)['errors']['labels']>;
+      throttles: ReturnType<(typeof prom)['throttles']['labels']>;
+      coldStarts: ReturnType<(typeof prom)['coldStarts']['labels']>;
+      duration: ReturnType<(typeof prom)['duration']['labels']>;
+      initDuration: ReturnType<(typeof prom)['initDuration']['labels']>;
+      concurrent: ReturnType<(typeof prom)['concurrent']['labels']>;
+    };
+    sets: Dimension[][];
+    scope: Scope;
+  }
+  const recorders = new Map<string, FnRecorders>();
+  const recordersFor = (e: InvocationEvent): FnRecorders => {
+    const k = `${e.accountId}|${e.region}|${e.functionName}|${e.qualifier ?? ''}|${e.version}`;
+    let r = recorders.get(k);
+    if (r) return r;
     const sets: Dimension[][] = [[], [dim('FunctionName', e.functionName)]];
     if (e.qualifier) {
       sets.push([dim('FunctionName', e.functionName), dim('Resource', `${e.functionName}:${e.qualifier}`)]);
@@ -167,17 +190,41 @@ export function createMonitoring(o: MonitoringOptions): Monitoring {
     if (e.version !== '$LATEST') {
       sets.push([dim('FunctionName', e.functionName), dim('ExecutedVersion', e.version)]);
     }
-    const l = { account: e.accountId, region: e.region, function: e.functionName };
+    const l = [e.accountId, e.region, e.functionName];
+    r = {
+      put: new Map(),
+      sets,
+      scope: { accountId: e.accountId, region: e.region },
+      prom: {
+        invocations: prom.invocations.labels(...l),
+        errors: prom.errors.labels(...l),
+        throttles: prom.throttles.labels(...l),
+        coldStarts: prom.coldStarts.labels(...l),
+        duration: prom.duration.labels(...l),
+        initDuration: prom.initDuration.labels(...l),
+        concurrent: prom.concurrent.labels(...l),
+      },
+    };
+    if (recorders.size > 10_000) recorders.clear();
+    recorders.set(k, r);
+    return r;
+  };
+  const onInvocation = (e: InvocationEvent) => {
+    const r = recordersFor(e);
+    const t = e.time;
     const put = (name: string, value: number, unit: string) => {
-      for (const d of sets) {
-        metrics.add(scope, { Namespace: 'AWS/Lambda', MetricName: name, Dimensions: d }, [
-          { value, unit, timestamp: t },
-        ]);
+      let hs = r.put.get(name);
+      if (!hs) {
+        hs = r.sets.map((d) =>
+          metrics.handle(r.scope, { Namespace: 'AWS/Lambda', MetricName: name, Dimensions: d }),
+        );
+        r.put.set(name, hs);
       }
+      for (const h of hs) metrics.addTo(h, value, unit, t);
     };
     if (e.status === 'throttled') {
       put('Throttles', 1, 'Count');
-      prom.throttles.inc(l);
+      r.prom.throttles.inc();
       return;
     }
     const failed = e.status !== 'ok';
@@ -188,12 +235,12 @@ export function createMonitoring(o: MonitoringOptions): Monitoring {
     put('ConcurrentExecutions', e.concurrent, 'Count');
     put('ColdStarts', e.coldStart ? 1 : 0, 'Count');
     if (e.coldStart && e.initDurationMs !== undefined) put('InitDuration', e.initDurationMs, 'Milliseconds');
-    prom.invocations.inc(l);
-    if (failed) prom.errors.inc(l);
-    if (e.coldStart) prom.coldStarts.inc(l);
-    prom.duration.observe(l, e.durationMs / 1000);
-    if (e.coldStart && e.initDurationMs !== undefined) prom.initDuration.observe(l, e.initDurationMs / 1000);
-    prom.concurrent.set(l, e.concurrent);
+    r.prom.invocations.inc();
+    if (failed) r.prom.errors.inc();
+    if (e.coldStart) r.prom.coldStarts.inc();
+    r.prom.duration.observe(e.durationMs / 1000);
+    if (e.coldStart && e.initDurationMs !== undefined) r.prom.initDuration.observe(e.initDurationMs / 1000);
+    r.prom.concurrent.set(e.concurrent);
     otlp?.onInvocation(e);
   };
   const unobserve = o.recordBuiltins === false ? () => true : o.lambda.observe(onInvocation);
