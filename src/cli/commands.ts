@@ -14,3 +14,6 @@ registerCommand({ ...apisCommand, run: (argv) => apisCommand.run(argv) });
 upHooks.example = (nimbus) => deployExample(nimbus, (line) => process.stdout.write(line + '\n'));
 import { nodesCommand } from '../cluster/nodes-command.js';
 registerCommand(nodesCommand);
+
+import { monitorCommands } from '../monitor/cli.js';
+for (const cmd of monitorCommands) registerCommand({ ...cmd, run: (argv) => cmd.run(argv) });

@@ -4,7 +4,7 @@
  * State lives in the Store (the truth); resolved functions are cached in memory and
  * revalidated cheaply (one read of a generation counter) so the hot path does no writes.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { LambdaLimits, NimbusConfig } from '../core/config.js';
@@ -123,6 +123,36 @@ export interface UsageRecord {
   status: InvokeResult['status'];
 }
 
+/** What an invocation observer sees once per execution (or throttled attempt). */
+export interface InvocationEvent {
+  time: number;
+  accountId: string;
+  region: string;
+  functionName: string;
+  /** The version that ran ('$LATEST' or a number). */
+  version: string;
+  /** The alias or version the caller named, if any. */
+  qualifier?: string;
+  requestId: string;
+  invocationType: 'RequestResponse' | 'Event';
+  /** ok/error/timeout/crashed, or 'throttled' when no concurrency was left (nothing ran). */
+  status: InvokeResult['status'] | 'throttled';
+  durationMs: number;
+  billedMs: number;
+  memoryMb: number;
+  coldStart: boolean;
+  initDurationMs?: number;
+  maxMemoryUsedMb: number;
+  /** Executions of this function in flight when this one started (itself included). */
+  concurrent: number;
+  /** The X-Ray style trace header passed into the function as `_X_AMZN_TRACE_ID`. */
+  traceHeader?: string;
+  startTime: number;
+}
+
+/** Called synchronously after each execution; must be cheap and must not throw. */
+export type InvocationObserver = (e: InvocationEvent) => void;
+
 export interface AsyncJobPayload {
   accountId: string;
   region: string;
@@ -174,6 +204,8 @@ export class LambdaEngine {
   private readonly reservedSums = new Map<string, { sum: number; at: number }>();
   private readonly specs = new Map<string, FunctionSpec>();
   private usageBuffer: UsageRecord[] = [];
+  private readonly observers = new Set<InvocationObserver>();
+  private readonly running = new Map<string, number>();
   private usageTimer: NodeJS.Timeout | undefined;
   private usageFlushing: Promise<void> = Promise.resolve();
   private readonly random: () => number;
@@ -1232,12 +1264,41 @@ export class LambdaEngine {
     status: InvokeResult['status'];
   }> {
     const v = this.pickVersion(r);
-    const release = this.concurrency.acquire(
-      scopePrefix(r.scope),
-      r.fnKey,
-      r.record.reservedConcurrency,
-      this.limits.accountConcurrency - (await this.reservedSum(r.scope)),
-    );
+    const startTime = this.deps.clock.now();
+    let release: () => void;
+    try {
+      release = this.concurrency.acquire(
+        scopePrefix(r.scope),
+        r.fnKey,
+        r.record.reservedConcurrency,
+        this.limits.accountConcurrency - (await this.reservedSum(r.scope)),
+      );
+    } catch (e) {
+      if (this.observers.size > 0 && e instanceof AwsError && e.code === 'TooManyRequestsException') {
+        this.notify({
+          time: startTime,
+          accountId: r.scope.accountId,
+          region: r.scope.region,
+          functionName: r.name,
+          version: v.version,
+          qualifier: r.qualifier,
+          requestId,
+          invocationType,
+          status: 'throttled',
+          durationMs: 0,
+          billedMs: 0,
+          memoryMb: v.memorySize,
+          coldStart: false,
+          maxMemoryUsedMb: 0,
+          concurrent: this.running.get(r.fnKey) ?? 0,
+          startTime,
+        });
+      }
+      throw e;
+    }
+    const concurrent = (this.running.get(r.fnKey) ?? 0) + 1;
+    this.running.set(r.fnKey, concurrent);
+    const traceHeader = this.observers.size > 0 ? traceHeaderFor(startTime) : undefined;
     let result: InvokeResult;
     try {
       const codeDir = await this.code.ensure(v.codeHex);
@@ -1248,9 +1309,13 @@ export class LambdaEngine {
         invokedFunctionArn: functionArn(r.scope, r.name, r.qualifier),
         deadline: this.deps.clock.now() + v.timeout * 1000,
         clientContext,
+        ...(traceHeader ? { traceId: traceHeader } : {}),
       });
     } finally {
       release();
+      const left = (this.running.get(r.fnKey) ?? 1) - 1;
+      if (left > 0) this.running.set(r.fnKey, left);
+      else this.running.delete(r.fnKey);
     }
     let out = result.payload;
     let functionError = result.functionError;
@@ -1282,6 +1347,29 @@ export class LambdaEngine {
       initDurationMs: result.initDurationMs,
       status: result.status,
     });
+    if (this.observers.size > 0) {
+      const billed = result.status === 'timeout' ? v.timeout * 1000 : billedMs(result.durationMs);
+      this.notify({
+        time: this.deps.clock.now(),
+        accountId: r.scope.accountId,
+        region: r.scope.region,
+        functionName: r.name,
+        version: v.version,
+        qualifier: r.qualifier,
+        requestId,
+        invocationType,
+        status: result.status === 'ok' && functionError ? 'error' : result.status,
+        durationMs: result.durationMs,
+        billedMs: billed,
+        memoryMb: v.memorySize,
+        coldStart: result.coldStart,
+        initDurationMs: result.initDurationMs,
+        maxMemoryUsedMb: result.maxMemoryUsedMb,
+        concurrent,
+        traceHeader,
+        startTime,
+      });
+    }
     return {
       payload: out,
       functionError,
@@ -1379,6 +1467,24 @@ export class LambdaEngine {
     return this.deps.store.get<AsyncInvocationRecord>(COLLECTIONS.asyncInvocations, requestId);
   }
 
+  // ---------------------------------------------------------------- observers
+
+  /** Adds an invocation observer (metrics, traces, ...); returns a function that removes it. */
+  observe(observer: InvocationObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  private notify(e: InvocationEvent): void {
+    for (const o of this.observers) {
+      try {
+        o(e);
+      } catch (err) {
+        this.deps.logger.error('an invocation observer failed', { error: err });
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- usage
 
   private recordUsage(u: UsageRecord): void {
@@ -1447,4 +1553,13 @@ export const EGRESS_TAG = 'nimbus:network';
 
 function hasEgress(tags: Record<string, string>): boolean {
   return tags[EGRESS_TAG] === 'egress';
+}
+
+/** An X-Ray trace header: `Root=1-<epoch s hex>-<96 random bits>;Parent=<64 bits>;Sampled=1`. */
+function traceHeaderFor(nowMs: number): string {
+  const hex = (n: number) => randomBytes(n).toString('hex');
+  const epoch = Math.floor(nowMs / 1000)
+    .toString(16)
+    .padStart(8, '0');
+  return `Root=1-${epoch}-${hex(12)};Parent=${hex(8)};Sampled=1`;
 }

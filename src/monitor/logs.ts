@@ -15,6 +15,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { LogEventInput, LogSink, LogStreamRef } from '../core/log-sink.js';
 import { AwsError } from '../protocols/errors.js';
+import { compileFilterPattern } from './filter-pattern.js';
 
 export const GROUPS = 'logs.groups';
 export const STREAMS = 'logs.streams';
@@ -104,21 +105,7 @@ export function validateStreamName(name: unknown): string {
   return name;
 }
 
-/** Plain filter terms: every whitespace-separated term (or "quoted phrase") must occur. */
-export function compileFilterPattern(pattern: string | undefined): (message: string) => boolean {
-  const p = (pattern ?? '').trim();
-  if (p === '') return () => true;
-  if (p.startsWith('{') || p.startsWith('[')) {
-    throw invalidParameter(
-      'Invalid filter pattern: JSON and space-delimited filter patterns are not supported yet.',
-    );
-  }
-  const terms: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
-  for (let m = re.exec(p); m; m = re.exec(p))
-    terms.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]);
-  return (message) => terms.every((t) => message.includes(t));
-}
+export { compileFilterPattern } from './filter-pattern.js';
 
 function encodeToken(s: string): string {
   return Buffer.from(s, 'utf8').toString('base64url');
@@ -134,6 +121,8 @@ export interface LogsEngineOptions {
   logger: Logger;
   /** How long appended events wait before a batch write (default 50 ms). */
   flushIntervalMs?: number;
+  /** How often events past their group's retention are deleted (default 10 min; 0: never). */
+  retentionIntervalMs?: number;
 }
 
 interface PendingEvent {
@@ -159,18 +148,46 @@ export class LogsEngine implements LogSink {
   private writing: Promise<void> = Promise.resolve();
   private counter = 0;
   private closed = false;
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<(ref: LogStreamRef, events: LogEventInput[]) => void>();
 
   constructor(opts: LogsEngineOptions) {
     this.store = opts.store;
     this.clock = opts.clock;
     this.logger = opts.logger;
     this.flushIntervalMs = opts.flushIntervalMs ?? 50;
+    const every = opts.retentionIntervalMs ?? 600_000;
+    if (every > 0) {
+      this.retentionTimer = setInterval(() => {
+        this.enforceRetention().catch((e: unknown) =>
+          this.logger.error('log retention sweep failed', { err: e }),
+        );
+      }, every);
+      this.retentionTimer.unref();
+    }
+  }
+
+  /** Sees every batch of events stored (function logs and PutLogEvents): EMF extraction uses it. */
+  onEvents(listener: (ref: LogStreamRef, events: LogEventInput[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(ref: LogStreamRef, events: LogEventInput[]): void {
+    for (const l of this.listeners) {
+      try {
+        l(ref, events);
+      } catch (e) {
+        this.logger.error('a log listener failed', { err: e });
+      }
+    }
   }
 
   // ---- LogSink ---------------------------------------------------------------------------
 
   append(ref: LogStreamRef, events: LogEventInput[]): void {
     if (events.length === 0) return;
+    if (this.listeners.size) this.emit(ref, events);
     for (const event of events) this.pending.push({ ref, event });
     if (!this.timer && !this.closed) {
       this.timer = setTimeout(() => void this.flush(), this.flushIntervalMs);
@@ -194,7 +211,56 @@ export class LogsEngine implements LogSink {
   /** Flushes and stops the timer; later appends are still accepted and written by flush(). */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
     await this.flush();
+  }
+
+  /** The earliest event time a read may return: retention (by the clock) and the caller's start. */
+  private retainedFrom(g: LogGroup | undefined, startTime: number | undefined): number | undefined {
+    if (g?.retentionInDays === undefined) return startTime;
+    const cutoff = this.clock.now() - g.retentionInDays * DAY_MS;
+    return startTime === undefined ? cutoff : Math.max(startTime, cutoff);
+  }
+
+  /**
+   * Deletes events older than their group's retention (reads already hide them). Runs on a
+   * timer; returns how many events were removed.
+   */
+  async enforceRetention(): Promise<number> {
+    await this.flush();
+    const now = this.clock.now();
+    let removed = 0;
+    let after: string | undefined;
+    for (;;) {
+      const groups = await this.store.scan<LogGroup>(GROUPS, { after, limit: 100 });
+      if (groups.length === 0) break;
+      after = groups[groups.length - 1].key;
+      for (const { key: gk, value: g } of groups) {
+        if (g.retentionInDays === undefined) continue;
+        const cut = pad15(now - g.retentionInDays * DAY_MS) + ZEROS21;
+        removed += await this.store.transaction(async (tx) => {
+          const n = await tx.deleteRange(GROUP_EVENTS, { start: gk + ':', end: `${gk}:${cut}` });
+          const streams = await tx.scan<LogStream>(STREAMS, { prefix: gk + ':' });
+          for (const s of streams) {
+            const sk = s.key;
+            const dropped = await tx.scan<StoredEvent>(EVENTS, { start: sk + ':', end: `${sk}:${cut}` });
+            if (dropped.length === 0) continue;
+            let bytes = 0;
+            for (const e of dropped) bytes += Buffer.byteLength(e.value.m) + EVENT_OVERHEAD;
+            await tx.deleteRange(EVENTS, { start: sk + ':', end: `${sk}:${cut}` });
+            s.value.storedBytes = Math.max(0, s.value.storedBytes - bytes);
+            await tx.put(STREAMS, sk, s.value);
+            const group = await tx.get<LogGroup>(GROUPS, gk);
+            if (group) {
+              group.storedBytes = Math.max(0, group.storedBytes - bytes);
+              await tx.put(GROUPS, gk, group);
+            }
+          }
+          return n;
+        });
+      }
+    }
+    return removed;
   }
 
   private async writeSinkBatch(batch: PendingEvent[]): Promise<void> {
@@ -460,7 +526,7 @@ export class LogsEngine implements LogSink {
     } = {};
     const accepted: WriteItem[] = [];
     let retention: number | undefined;
-    return this.store.transaction(async (tx) => {
+    const reply = await this.store.transaction(async (tx) => {
       const g = await tx.get<LogGroup>(GROUPS, groupKey(scope, group));
       if (!g) throw notFoundGroup();
       if (!(await tx.get(STREAMS, streamKey(scope, group, stream)))) throw notFoundStream();
@@ -486,6 +552,13 @@ export class LogsEngine implements LogSink {
         ...(Object.keys(info).length ? { rejectedLogEventsInfo: { ...info } } : {}),
       };
     });
+    if (this.listeners.size && accepted.length) {
+      this.emit(
+        { accountId: scope.accountId, region: scope.region, group, stream },
+        accepted.map((a) => ({ timestamp: a.timestamp, message: a.message })),
+      );
+    }
+    return reply;
   }
 
   async getLogEvents(
@@ -502,12 +575,14 @@ export class LogsEngine implements LogSink {
   ): Promise<{ events: OutputLogEvent[]; nextForwardToken: string; nextBackwardToken: string }> {
     const limit = checkLimit(opts.limit, 10_000, 10_000);
     const sk = streamKey(scope, group, stream);
+    const g = await this.store.get<LogGroup>(GROUPS, groupKey(scope, group));
     if (!(await this.store.get(STREAMS, sk))) {
-      if (!(await this.store.get(GROUPS, groupKey(scope, group)))) throw notFoundGroup();
+      if (!g) throw notFoundGroup();
       throw notFoundStream();
     }
     const prefix = sk + ':';
-    const lo = prefix + (opts.startTime !== undefined ? pad15(opts.startTime) + ZEROS21 : '');
+    const from = this.retainedFrom(g, opts.startTime);
+    const lo = prefix + (from !== undefined ? pad15(from) + ZEROS21 : '');
     const hi = prefix + (opts.endTime !== undefined ? pad15(opts.endTime) + ZEROS21 : '~');
     let dir: 'f' | 'b';
     let pos: string | undefined;
@@ -579,14 +654,16 @@ export class LogsEngine implements LogSink {
   ): Promise<{ events: FilteredLogEvent[]; nextToken?: string; searchedLogStreams: unknown[] }> {
     const limit = checkLimit(opts.limit, 10_000, 10_000);
     const gk = groupKey(scope, group);
-    if (!(await this.store.get(GROUPS, gk))) throw notFoundGroup();
+    const g = await this.store.get<LogGroup>(GROUPS, gk);
+    if (!g) throw notFoundGroup();
     if (opts.logStreamNames && opts.logStreamNamePrefix) {
       throw invalidParameter('logStreamNames and logStreamNamePrefix are mutually exclusive');
     }
     const matches = compileFilterPattern(opts.filterPattern);
     const names = opts.logStreamNames ? new Set(opts.logStreamNames) : undefined;
     const prefix = gk + ':';
-    const lo = prefix + (opts.startTime !== undefined ? pad15(opts.startTime) + ZEROS21 : '');
+    const from = this.retainedFrom(g, opts.startTime);
+    const lo = prefix + (from !== undefined ? pad15(from) + ZEROS21 : '');
     const hi = prefix + (opts.endTime !== undefined ? pad15(opts.endTime) + ZEROS21 : '~');
     let cursor = opts.nextToken !== undefined ? prefix + decodeToken(opts.nextToken) : undefined;
     if (cursor !== undefined && !cursor.startsWith(prefix))

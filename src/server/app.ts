@@ -27,6 +27,7 @@ import { createSqs } from '../messaging/sqs/index.js';
 import { registerClockRoutes } from '../messaging/clock.js';
 import { createSns, CERT_PATH_PREFIX as SNS_PUBLIC_PREFIX } from '../messaging/sns/index.js';
 import { createGateway, API_HOST_PATTERN, API_PATH_PREFIX } from '../gateway/index.js';
+import { createMonitoring } from '../monitor/index.js';
 
 export interface IsolationInfo {
   level: string;
@@ -181,6 +182,22 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   // Cross-service calls go through these engines. New service modules: create yours below,
   // in dependency order, add its engine here (and its field to src/server/engines.ts), register
   // its services with frontDoor.register(...), and stop it in `close` (reverse order).
+  const monitoring = createMonitoring({
+    store,
+    clock,
+    logger,
+    logs,
+    lambda: lambda.engine,
+    frontDoor,
+    region: config.region,
+    otlpEndpoint: process.env.NIMBUS_OTLP_ENDPOINT || undefined,
+    recordBuiltins: process.env.NIMBUS_BUILTIN_METRICS !== 'off',
+    // Alarm actions on SNS topics (SNS is created below; an alarm fires only after start-up).
+    publishSns: async (scope, topicArn, subject, message) => {
+      await sns.engine.publish(scope, topicArn, { message, subject });
+    },
+  });
+  for (const s of monitoring.services) frontDoor.register(s);
   const gateway = createGateway({
     store,
     clock,
@@ -229,12 +246,14 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     sqs: sqs.engine,
     sns: sns.engine,
     gateway: gateway.engine,
+    metrics: monitoring.metrics,
   };
   void engines;
   const stopLambda = async () => {
     await sqs.close();
     await dynamodb.stop();
     await lambda.stop();
+    await monitoring.close();
     await instances.close();
   };
   let extra: ExtraServices = {

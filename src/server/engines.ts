@@ -9,6 +9,7 @@ import type { DynamoEngine } from '../data/engine.js';
 import type { SqsEngine } from '../messaging/sqs/engine.js';
 import type { SnsEngine } from '../messaging/sns/engine.js';
 import type { GatewayEngine } from '../gateway/engine.js';
+import type { MetricsEngine } from '../monitor/metrics.js';
 
 export interface Engines {
   lambda: LambdaEngine;
@@ -16,4 +17,6 @@ export interface Engines {
   sqs: SqsEngine;
   sns: SnsEngine;
   gateway: GatewayEngine;
+  /** CloudWatch metrics: `metrics.record(scope, namespace, name, dimensions, value, unit)`. */
+  metrics: MetricsEngine;
 }

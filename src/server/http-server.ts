@@ -89,6 +89,7 @@ export class FrontDoor {
   private readonly queryByVersion = new Map<string, QueryService>();
   private readonly rest = new RestRouter<{ service: RestJsonService; route: RestRoute }>();
   private readonly internal = new Map<string, InternalHandler>();
+  private readonly exactMounts = new Map<string, RawHandler>();
   private readonly mounts: { prefix: string; handler: RawHandler }[] = [];
   private readonly hostMounts: { test: RegExp; handler: RawHandler }[] = [];
   private readonly registered: Service[] = [];
@@ -126,6 +127,11 @@ export class FrontDoor {
   /** `GET /_nimbus/<name>` style routes: key is `METHOD /_nimbus/...`. */
   addInternalRoute(method: string, path: string, handler: InternalHandler): void {
     this.internal.set(`${method.toUpperCase()} ${path}`, handler);
+  }
+
+  /** Hands requests for exactly `path` (e.g. `/metrics`, any method) to `handler`. */
+  mountExact(path: string, handler: RawHandler): void {
+    this.exactMounts.set(path, handler);
   }
 
   /** Hands every request whose path starts with `prefix` (e.g. `/_api/`) to `handler`. */
@@ -187,6 +193,8 @@ export class FrontDoor {
       }
     }
 
+    const exact = this.exactMounts.size ? this.exactMounts.get(path) : undefined;
+    if (exact) return void (await exact(req, res, requestId));
     if (path.charCodeAt(1) === 95 /* _ */) {
       for (const m of this.mounts) {
         if (path.startsWith(m.prefix)) {

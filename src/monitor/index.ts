@@ -1,0 +1,309 @@
+/**
+ * The monitoring module: CloudWatch Metrics and alarms, built-in AWS/Lambda metrics from the
+ * Lambda engine's invocation observer, EMF extraction from logs, `GET /metrics`
+ * (Prometheus), usage and cost (`GET /_nimbus/usage`), optional OTLP trace export.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Store } from '../storage/store.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { LambdaEngine, InvocationEvent } from '../compute/engine.js';
+import type { FrontDoor } from '../server/http-server.js';
+import type { Service } from '../server/service.js';
+import type { LogsEngine } from './logs.js';
+import {
+  MetricsEngine,
+  type Dimension,
+  type MetricHandle,
+  type MetricsRetention,
+  type Scope,
+} from './metrics.js';
+import { AlarmsEngine } from './alarms.js';
+import { createCloudWatchService } from './cloudwatch-api.js';
+import { parseEmf } from './emf.js';
+import { OtlpExporter } from './otlp.js';
+import { parseDuration, usageReport } from './usage.js';
+
+export { MetricsEngine } from './metrics.js';
+export { AlarmsEngine } from './alarms.js';
+
+export interface MonitoringOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  logs: LogsEngine;
+  lambda: LambdaEngine;
+  frontDoor: FrontDoor;
+  /** Region the usage endpoint reports when none is asked for. */
+  region: string;
+  /** Publishes an alarm notification (wired once an SNS engine exists). */
+  publishSns?: (scope: Scope, topicArn: string, subject: string, message: string) => Promise<void>;
+  /** OTLP/HTTP base URL (NIMBUS_OTLP_ENDPOINT): a span per invocation is exported there. */
+  otlpEndpoint?: string;
+  /** Turn off built-in recording (the overhead benchmark's baseline). */
+  recordBuiltins?: boolean;
+  retention?: Partial<MetricsRetention>;
+  metricsFlushIntervalMs?: number;
+  alarmEvaluateIntervalMs?: number;
+}
+
+export interface Monitoring {
+  metrics: MetricsEngine;
+  alarms: AlarmsEngine;
+  services: Service[];
+  registry: Registry;
+  otlp?: OtlpExporter;
+  close(): Promise<void>;
+}
+
+const dim = (Name: string, Value: string): Dimension => ({ Name, Value });
+
+export function createMonitoring(o: MonitoringOptions): Monitoring {
+  const metrics = new MetricsEngine({
+    store: o.store,
+    clock: o.clock,
+    logger: o.logger.child({ component: 'metrics' }),
+    retention: o.retention,
+    flushIntervalMs: o.metricsFlushIntervalMs,
+  });
+  const alarms = new AlarmsEngine({
+    store: o.store,
+    clock: o.clock,
+    logger: o.logger.child({ component: 'alarms' }),
+    metrics,
+    evaluateIntervalMs: o.alarmEvaluateIntervalMs,
+    actions: {
+      invokeLambda: async (scope, arn, event) => {
+        await o.lambda.invoke(scope, {
+          FunctionName: arn,
+          InvocationType: 'Event',
+          Payload: Buffer.from(JSON.stringify(event)),
+        });
+      },
+      ...(o.publishSns ? { publishSns: o.publishSns } : {}),
+    },
+  });
+
+  // ---- Prometheus ------------------------------------------------------------------------
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'nimbus_' });
+  const labels = ['account', 'region', 'function'] as const;
+  const prom = {
+    invocations: new Counter({
+      name: 'nimbus_lambda_invocations_total',
+      help: 'Lambda invocations (AWS/Lambda Invocations)',
+      labelNames: labels,
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'nimbus_lambda_errors_total',
+      help: 'Invocations that ended in a function error, timeout or crash',
+      labelNames: labels,
+      registers: [registry],
+    }),
+    throttles: new Counter({
+      name: 'nimbus_lambda_throttles_total',
+      help: 'Invocations refused for lack of concurrency',
+      labelNames: labels,
+      registers: [registry],
+    }),
+    coldStarts: new Counter({
+      name: 'nimbus_lambda_cold_starts_total',
+      help: 'Invocations that started a new instance',
+      labelNames: labels,
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'nimbus_lambda_duration_seconds',
+      help: 'Handler duration',
+      labelNames: labels,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
+      registers: [registry],
+    }),
+    initDuration: new Histogram({
+      name: 'nimbus_lambda_init_duration_seconds',
+      help: 'Cold start init duration',
+      labelNames: labels,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers: [registry],
+    }),
+    concurrent: new Gauge({
+      name: 'nimbus_lambda_concurrent_executions',
+      help: 'Executions in flight at the last invocation start',
+      labelNames: labels,
+      registers: [registry],
+    }),
+    serviceSum: new Counter({
+      name: 'nimbus_service_metric_sum',
+      help: 'Sum of values recorded by services through metrics.record (AWS/* namespaces)',
+      labelNames: ['account', 'region', 'namespace', 'metric', 'dimensions'],
+      registers: [registry],
+    }),
+    serviceCount: new Counter({
+      name: 'nimbus_service_metric_count',
+      help: 'Number of values recorded by services through metrics.record',
+      labelNames: ['account', 'region', 'namespace', 'metric', 'dimensions'],
+      registers: [registry],
+    }),
+  };
+  metrics.onRecord((scope, ns, name, dims, value) => {
+    const l = {
+      account: scope.accountId,
+      region: scope.region,
+      namespace: ns,
+      metric: name,
+      dimensions: dims.map((d) => `${d.Name}=${d.Value}`).join(','),
+    };
+    prom.serviceSum.inc(l, value);
+    prom.serviceCount.inc(l, 1);
+  });
+
+  // ---- built-in AWS/Lambda metrics -----------------------------------------------------
+  const otlp = o.otlpEndpoint
+    ? new OtlpExporter({ endpoint: o.otlpEndpoint, logger: o.logger.child({ component: 'otlp' }) })
+    : undefined;
+  // Per function (and qualifier/version): metric handles and Prometheus children, built once.
+  interface FnRecorders {
+    put: Map<string, MetricHandle[]>;
+    prom: {
+      invocations: ReturnType<(typeof prom)['invocations']['labels']>;
+      errors: ReturnType<(typeof prom)['errors']['labels']>;
+      throttles: ReturnType<(typeof prom)['throttles']['labels']>;
+      coldStarts: ReturnType<(typeof prom)['coldStarts']['labels']>;
+      duration: ReturnType<(typeof prom)['duration']['labels']>;
+      initDuration: ReturnType<(typeof prom)['initDuration']['labels']>;
+      concurrent: ReturnType<(typeof prom)['concurrent']['labels']>;
+    };
+    sets: Dimension[][];
+    scope: Scope;
+  }
+  const recorders = new Map<string, FnRecorders>();
+  const recordersFor = (e: InvocationEvent): FnRecorders => {
+    const k = `${e.accountId}|${e.region}|${e.functionName}|${e.qualifier ?? ''}|${e.version}`;
+    let r = recorders.get(k);
+    if (r) return r;
+    const sets: Dimension[][] = [[], [dim('FunctionName', e.functionName)]];
+    if (e.qualifier) {
+      sets.push([dim('FunctionName', e.functionName), dim('Resource', `${e.functionName}:${e.qualifier}`)]);
+    }
+    if (e.version !== '$LATEST') {
+      sets.push([dim('FunctionName', e.functionName), dim('ExecutedVersion', e.version)]);
+    }
+    const l = [e.accountId, e.region, e.functionName];
+    r = {
+      put: new Map(),
+      sets,
+      scope: { accountId: e.accountId, region: e.region },
+      prom: {
+        invocations: prom.invocations.labels(...l),
+        errors: prom.errors.labels(...l),
+        throttles: prom.throttles.labels(...l),
+        coldStarts: prom.coldStarts.labels(...l),
+        duration: prom.duration.labels(...l),
+        initDuration: prom.initDuration.labels(...l),
+        concurrent: prom.concurrent.labels(...l),
+      },
+    };
+    if (recorders.size > 10_000) recorders.clear();
+    recorders.set(k, r);
+    return r;
+  };
+  const onInvocation = (e: InvocationEvent) => {
+    const r = recordersFor(e);
+    const t = e.time;
+    const put = (name: string, value: number, unit: string) => {
+      let hs = r.put.get(name);
+      if (!hs) {
+        hs = r.sets.map((d) =>
+          metrics.handle(r.scope, { Namespace: 'AWS/Lambda', MetricName: name, Dimensions: d }),
+        );
+        r.put.set(name, hs);
+      }
+      for (const h of hs) metrics.addTo(h, value, unit, t);
+    };
+    if (e.status === 'throttled') {
+      put('Throttles', 1, 'Count');
+      r.prom.throttles.inc();
+      return;
+    }
+    const failed = e.status !== 'ok';
+    put('Invocations', 1, 'Count');
+    put('Errors', failed ? 1 : 0, 'Count');
+    put('Throttles', 0, 'Count');
+    put('Duration', e.durationMs, 'Milliseconds');
+    put('ConcurrentExecutions', e.concurrent, 'Count');
+    put('ColdStarts', e.coldStart ? 1 : 0, 'Count');
+    if (e.coldStart && e.initDurationMs !== undefined) put('InitDuration', e.initDurationMs, 'Milliseconds');
+    r.prom.invocations.inc();
+    if (failed) r.prom.errors.inc();
+    if (e.coldStart) r.prom.coldStarts.inc();
+    r.prom.duration.observe(e.durationMs / 1000);
+    if (e.coldStart && e.initDurationMs !== undefined) r.prom.initDuration.observe(e.initDurationMs / 1000);
+    r.prom.concurrent.set(e.concurrent);
+    otlp?.onInvocation(e);
+  };
+  const unobserve = o.recordBuiltins === false ? () => true : o.lambda.observe(onInvocation);
+
+  // ---- EMF -------------------------------------------------------------------------------
+  const unlisten = o.logs.onEvents((ref, events) => {
+    for (const ev of events) {
+      if (!ev.message.includes('"_aws"')) continue;
+      for (const m of parseEmf(ev.message)) {
+        metrics.add(
+          { accountId: ref.accountId, region: ref.region },
+          m.metric,
+          m.values.map((value) => ({
+            value,
+            unit: m.unit,
+            timestamp: m.timestamp ?? ev.timestamp,
+            highResolution: m.highResolution,
+          })),
+        );
+      }
+    }
+  });
+
+  // ---- routes ----------------------------------------------------------------------------
+  o.frontDoor.mountExact('/metrics', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'GET') {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
+      return;
+    }
+    void registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (e: unknown) => {
+        o.logger.error('prometheus export failed', { err: e });
+        res.writeHead(500).end();
+      },
+    );
+  });
+  o.frontDoor.addInternalRoute('GET', '/_nimbus/usage', async (req) => {
+    const accountId = req.query.get('account') ?? '000000000000';
+    const region = req.query.get('region') ?? o.region;
+    const sinceArg = req.query.get('since') ?? '30d';
+    const span = parseDuration(sinceArg);
+    if (span === undefined) {
+      return { status: 400, body: { message: `Invalid since: ${sinceArg} (use e.g. 10m, 24h, 7d)` } };
+    }
+    const until = o.clock.now();
+    const scope = { accountId, region };
+    const records = await o.lambda.usage(scope);
+    return { body: await usageReport(scope, records, metrics, until - span, until + 1) };
+  });
+
+  return {
+    metrics,
+    alarms,
+    services: [createCloudWatchService(metrics, alarms)],
+    registry,
+    otlp,
+    close: async () => {
+      unobserve();
+      unlisten();
+      await alarms.close();
+      await metrics.close();
+      await otlp?.flush();
+    },
+  };
+}
