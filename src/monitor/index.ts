@@ -37,6 +37,11 @@ export interface MonitoringOptions {
   frontDoor: FrontDoor;
   /** Region the usage endpoint reports when none is asked for. */
   region: string;
+  /**
+   * `strict`: the unsigned usage endpoint is refused (it would show any account's usage to
+   * anyone); usage is then read through the signed CloudWatch API.
+   */
+  authMode?: 'dev' | 'strict';
   /** Publishes an alarm notification (wired once an SNS engine exists). */
   publishSns?: (scope: Scope, topicArn: string, subject: string, message: string) => Promise<void>;
   /** OTLP/HTTP base URL (NIMBUS_OTLP_ENDPOINT): a span per invocation is exported there. */
@@ -279,6 +284,12 @@ export function createMonitoring(o: MonitoringOptions): Monitoring {
     );
   });
   o.frontDoor.addInternalRoute('GET', '/_nimbus/usage', async (req) => {
+    if (o.authMode === 'strict') {
+      return {
+        status: 403,
+        body: { message: 'The usage endpoint is unauthenticated and only served in dev mode (--auth dev).' },
+      };
+    }
     const accountId = req.query.get('account') ?? '000000000000';
     const region = req.query.get('region') ?? o.region;
     const sinceArg = req.query.get('since') ?? '30d';

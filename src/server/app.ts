@@ -190,6 +190,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     lambda: lambda.engine,
     frontDoor,
     region: config.region,
+    authMode: config.auth.mode,
     otlpEndpoint: process.env.NIMBUS_OTLP_ENDPOINT || undefined,
     recordBuiltins: process.env.NIMBUS_BUILTIN_METRICS !== 'off',
     // Alarm actions on SNS topics (SNS is created below; an alarm fires only after start-up).
