@@ -63,7 +63,7 @@ test('nimbus invoke / nimbus functions against a real server', async (t) => {
   assert.equal(await functionsCommand.run([], l.value), 0);
   assert.match(
     l.out(),
-    /^NAME\s+RUNTIME\s+MEMORY\s+TIMEOUT\s+LAST MODIFIED\ncli-fn\s+nodejs20\.x\s+128 MB\s+3 s\s+\d{4}-/,
+    /^NAME\s+RUNTIME\s+MEMORY\s+TIMEOUT\s+LAST MODIFIED\ncli-fn\s+nodejs20\.x\s+128 MB\s+30 s\s+\d{4}-/,
   );
   const lj = io(env);
   assert.equal(await functionsCommand.run(['--json'], lj.value), 0);
