@@ -79,41 +79,44 @@ function decode(s: string): string {
   }
 }
 
-/** Finds the resource and method for a path: literal beats {param} beats {proxy+}; a method beats ANY. */
-function match(
+/**
+ * Finds the resource for a path: a literal part beats `{param}`, which beats `{proxy+}` (with
+ * backtracking when a branch dead-ends). The method is chosen afterwards: the request's method,
+ * else ANY; a resource without either answers 403 as on AWS.
+ */
+function findResource(
   node: Node,
   segs: string[],
   i: number,
-  method: string,
   params: Record<string, string>,
-): { res: ResourceRecord; method: MethodRecord; params: Record<string, string> } | undefined {
-  if (i === segs.length) {
-    const m = node.res.resourceMethods?.[method] ?? node.res.resourceMethods?.ANY;
-    if (m) return { res: node.res, method: m, params };
-    // `{proxy+}` below also matches the resource's own path? No: greedy needs at least one segment.
-    return undefined;
-  }
+): { res: ResourceRecord; params: Record<string, string> } | undefined {
+  if (i === segs.length) return { res: node.res, params };
   const seg = segs[i];
   const lit = node.literal.get(seg);
   if (lit) {
-    const r = match(lit, segs, i + 1, method, params);
+    const r = findResource(lit, segs, i + 1, params);
     if (r) return r;
   }
   if (node.param) {
-    const r = match(node.param.node, segs, i + 1, method, { ...params, [node.param.name]: decode(seg) });
+    const r = findResource(node.param.node, segs, i + 1, { ...params, [node.param.name]: decode(seg) });
     if (r) return r;
   }
-  if (node.greedy) {
-    const g = node.greedy.node.res.resourceMethods;
-    const m = g?.[method] ?? g?.ANY;
-    if (m)
-      return {
-        res: node.greedy.node.res,
-        method: m,
-        params: { ...params, [node.greedy.name]: segs.slice(i).map(decode).join('/') },
-      };
-  }
+  if (node.greedy)
+    return {
+      res: node.greedy.node.res,
+      params: { ...params, [node.greedy.name]: segs.slice(i).map(decode).join('/') },
+    };
   return undefined;
+}
+
+function match(
+  root: Node,
+  segs: string[],
+  method: string,
+): { res: ResourceRecord; method: MethodRecord; params: Record<string, string> } | undefined {
+  const found = findResource(root, segs, 0, {});
+  const m = found?.res.resourceMethods?.[method] ?? found?.res.resourceMethods?.ANY;
+  return found && m ? { res: found.res, method: m, params: found.params } : undefined;
 }
 
 export interface RestServerDeps {
@@ -226,7 +229,7 @@ export class RestServer {
     path: string,
   ): Promise<HttpResult> {
     const segs = path === '/' ? [] : path.replace(/\/$/, '').split('/').slice(1);
-    const m = match(st.root, segs, 0, greq.method, {});
+    const m = match(st.root, segs, greq.method);
     if (!m) return jsonMessage(403, 'Missing Authentication Token');
     const method = m.method;
     const header = (n: string) => {
