@@ -292,6 +292,7 @@ test('REST APIs: management through the SDK, serving, keys, usage plans and auth
     const miss = await http(`${base}/items`);
     assert.equal(miss.status, 403);
     assert.deepEqual(json(miss.body), { message: 'Missing Authentication Token' });
+    assert.equal(miss.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
     const post = await http(`${base}/items/1`, { method: 'DELETE' });
     assert.equal(post.status, 403);
     assert.deepEqual(json(post.body), { message: 'Missing Authentication Token' });
@@ -394,6 +395,26 @@ test('REST APIs: management through the SDK, serving, keys, usage plans and auth
     assert.equal(a.requestContext.authorizer.res, '/req');
     const b = json((await http(`${base}/req?who=ok`, { headers: { 'x-tenant': 't1' } })).body);
     assert.notEqual(b.requestContext.authorizer.stamp, a.requestContext.authorizer.stamp);
+  });
+
+  await t.test('stage throttling (methodSettings */*) answers 429', async () => {
+    const st = await gw.send(
+      new UpdateStageCommand({
+        restApiId: apiId,
+        stageName: 'beta',
+        patchOperations: [
+          { op: 'replace', path: '/*/*/throttling/rateLimit', value: '0.001' },
+          { op: 'replace', path: '/*/*/throttling/burstLimit', value: '1' },
+        ],
+      }),
+    );
+    assert.deepEqual(st.methodSettings?.['*/*'], { throttlingRateLimit: 0.001, throttlingBurstLimit: 1 });
+    const beta = `${srv.endpoint}/_api/${apiId}/beta/items/1`;
+    assert.equal((await http(beta)).status, 200);
+    const r = await http(beta);
+    assert.equal(r.status, 429);
+    assert.deepEqual(json(r.body), { message: 'Too Many Requests' });
+    assert.equal((await http(`${base}/items/1`)).status, 200, 'other stages are not throttled');
   });
 
   await t.test('DeleteRestApi stops serving', async () => {

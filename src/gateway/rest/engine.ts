@@ -479,7 +479,7 @@ export class RestEngine {
       .map((s) => this.stageView(s));
   }
 
-  /** Patch operations on `/variables/{name}`, `/deploymentId`, `/description`, `/tracingEnabled`. */
+  /** Patch operations on `/variables/{name}`, `/deploymentId`, `/description`, `/tracingEnabled`, `/*\/*\/throttling/...`. */
   async updateStage(scope: Scope, apiId: string, name: string, input: Input) {
     return this.mutate(scope, apiId, (api) => {
       const st = this.stage(api, name);
@@ -495,11 +495,17 @@ export class RestEngine {
           if (!api.deployments.some((d) => d.id === op.value))
             throw errors.badRequest('Invalid deployment identifier specified');
           st.deploymentId = String(op.value);
+        } else if (/^\/\*\/\*\/throttling\/(rateLimit|burstLimit)$/.test(path) && kind === 'replace') {
+          const n = Number(op.value);
+          if (!Number.isFinite(n) || n < 0) throw errors.badRequest(`Invalid value for ${path}`);
+          const ms = ((st.methodSettings['*/*'] as Record<string, number> | undefined) ??= {});
+          ms[path.endsWith('rateLimit') ? 'throttlingRateLimit' : 'throttlingBurstLimit'] = n;
+          st.methodSettings['*/*'] = ms;
         } else if (path === '/description' && kind === 'replace') st.description = String(op.value ?? '');
         else if (path === '/tracingEnabled' && kind === 'replace') st.tracingEnabled = op.value === 'true';
         else
           throw errors.badRequest(
-            `Invalid patch path  '${path}' specified for op '${kind}'. Must be one of: [/variables/*, /deploymentId, /description, /tracingEnabled]`,
+            `Invalid patch path  '${path}' specified for op '${kind}'. Must be one of: [/variables/*, /deploymentId, /description, /tracingEnabled, /*/*/throttling/rateLimit, /*/*/throttling/burstLimit]`,
           );
       }
       st.lastUpdatedDate = this.nowSec();

@@ -230,8 +230,17 @@ export class RestServer {
   ): Promise<HttpResult> {
     const segs = path === '/' ? [] : path.replace(/\/$/, '').split('/').slice(1);
     const m = match(st.root, segs, greq.method);
-    if (!m) return jsonMessage(403, 'Missing Authentication Token');
+    if (!m)
+      return jsonMessage(403, 'Missing Authentication Token', {
+        'x-amzn-errortype': ['MissingAuthenticationTokenException'],
+      });
     const method = m.method;
+    // Stage-wide method throttling (`*/*`), then the account's limits.
+    const all = st.stage.methodSettings['*/*'] as
+      { throttlingRateLimit?: number; throttlingBurstLimit?: number } | undefined;
+    const limits = { rate: all?.throttlingRateLimit, burst: all?.throttlingBurstLimit };
+    if (!this.throttler.allow(c.scope.accountId, `rest|${c.api.id}|${st.stage.stageName}`, limits))
+      return jsonMessage(429, 'Too Many Requests');
     const header = (n: string) => {
       const raw = greq.rawHeaders;
       const found: string[] = [];
