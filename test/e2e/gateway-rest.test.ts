@@ -105,7 +105,9 @@ test('REST APIs: management through the SDK, serving, keys, usage plans and auth
       }),
     );
 
-  const api = await gw.send(new CreateRestApiCommand({ name: 'shop', description: 'd' }));
+  const api = await gw.send(
+    new CreateRestApiCommand({ name: 'shop', description: 'd', binaryMediaTypes: ['image/*'] }),
+  );
   const apiId = api.id!;
   const root = api.rootResourceId!;
   const put = async (resourceId: string, httpMethod: string, extra: Record<string, unknown> = {}) => {
@@ -165,6 +167,10 @@ test('REST APIs: management through the SDK, serving, keys, usage plans and auth
     await put(item.id!, 'GET');
     await put(proxy.id!, 'ANY');
     await put(keyed.id!, 'GET', { apiKeyRequired: true });
+    const iam = await gw.send(
+      new CreateResourceCommand({ restApiId: apiId, parentId: root, pathPart: 'iam' }),
+    );
+    await put(iam.id!, 'GET', { authorizationType: 'AWS_IAM' });
     const ta = await gw.send(
       new CreateAuthorizerCommand({
         restApiId: apiId,
@@ -198,6 +204,7 @@ test('REST APIs: management through the SDK, serving, keys, usage plans and auth
     const res = await gw.send(new GetResourcesCommand({ restApiId: apiId, limit: 100 }));
     assert.deepEqual(res.items?.map((r) => r.path).sort(), [
       '/',
+      '/iam',
       '/items',
       '/items/{id}',
       '/keyed',
@@ -278,6 +285,29 @@ test('REST APIs: management through the SDK, serving, keys, usage plans and auth
     assert.equal(pe.body, '{"a":1}');
     assert.equal(pe.httpMethod, 'POST');
 
+    const bin = json(
+      (
+        await http(`${base}/upload`, {
+          method: 'PUT',
+          body: 'héllo',
+          headers: { 'content-type': 'application/octet-stream' },
+        })
+      ).body,
+    );
+    assert.equal(bin.body, 'héllo', 'text unless binaryMediaTypes says otherwise');
+    assert.equal(bin.isBase64Encoded, false);
+    const png = json(
+      (
+        await http(`${base}/upload`, {
+          method: 'PUT',
+          body: Buffer.from([0, 255, 1]),
+          headers: { 'content-type': 'image/png' },
+        })
+      ).body,
+    );
+    assert.equal(png.body, Buffer.from([0, 255, 1]).toString('base64'));
+    assert.equal(png.isBase64Encoded, true);
+
     const beta = json((await http(`${srv.endpoint}/_api/${apiId}/beta/items/1`)).body);
     assert.deepEqual(beta.stageVariables, { color: 'green' });
     // The Host form.
@@ -293,6 +323,9 @@ test('REST APIs: management through the SDK, serving, keys, usage plans and auth
     assert.equal(miss.status, 403);
     assert.deepEqual(json(miss.body), { message: 'Missing Authentication Token' });
     assert.equal(miss.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
+    const iam = await http(`${base}/iam`);
+    assert.equal(iam.status, 403, 'AWS_IAM methods need a signed request');
+    assert.deepEqual(json(iam.body), { message: 'Missing Authentication Token' });
     const post = await http(`${base}/items/1`, { method: 'DELETE' });
     assert.equal(post.status, 403);
     assert.deepEqual(json(post.body), { message: 'Missing Authentication Token' });

@@ -115,6 +115,7 @@ export class RestEngine {
       rootResourceId: api.rootResourceId,
     };
     if (api.description !== undefined) out.description = api.description;
+    if (api.binaryMediaTypes?.length) out.binaryMediaTypes = api.binaryMediaTypes;
     if (api.version !== undefined) out.version = api.version;
     if (Object.keys(api.tags).length) out.tags = api.tags;
     return out;
@@ -142,6 +143,7 @@ export class RestEngine {
     };
     if (input.description !== undefined) api.description = String(input.description);
     if (input.version !== undefined) api.version = String(input.version);
+    if (Array.isArray(input.binaryMediaTypes)) api.binaryMediaTypes = input.binaryMediaTypes.map(String);
     await this.deps.store.transaction(async (tx) => {
       await tx.put(COLLECTION_REST_APIS, scopedKey(scope, id), api);
       await tx.put(COLLECTION_REST_API_IDS, id, scope);

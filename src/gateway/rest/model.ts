@@ -85,6 +85,7 @@ export interface RestApiRecord {
   apiKeySource: string;
   endpointConfiguration: { types: string[] };
   disableExecuteApiEndpoint: boolean;
+  binaryMediaTypes?: string[];
   tags: Record<string, string>;
   rootResourceId: string;
   resources: ResourceRecord[];

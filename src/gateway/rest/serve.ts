@@ -292,6 +292,11 @@ export class RestServer {
       apiKey = decision;
     }
 
+    if (method.authorizationType === 'AWS_IAM' && !header('authorization')?.startsWith('AWS4-HMAC-SHA256'))
+      // IAM policies are not evaluated: the request must at least be SigV4-signed.
+      return jsonMessage(403, 'Missing Authentication Token', {
+        'x-amzn-errortype': ['MissingAuthenticationTokenException'],
+      });
     const integ = method.methodIntegration;
     if (!integ?.uri) return jsonMessage(500, 'Internal server error');
     const fn = functionArnOf(withStageVariables(integ.uri, st.stage.variables));
@@ -308,6 +313,7 @@ export class RestServer {
       authorizer,
       apiKey,
     });
+    textUnlessBinary(event, header('content-type'), c.api.binaryMediaTypes ?? []);
     let out;
     try {
       out = await this.deps.invoke(
@@ -497,6 +503,28 @@ export class RestServer {
     ctx.integrationLatency = this.deps.clock.now() - now;
     if (typeof answer.usageIdentifierKey === 'string') ctx.usageIdentifierKey = answer.usageIdentifierKey;
     return ctx;
+  }
+}
+
+/** REST APIs pass bodies as text unless the content type is one of the API's binaryMediaTypes. */
+function textUnlessBinary(
+  ev: Record<string, unknown>,
+  contentType: string | undefined,
+  binary: string[],
+): void {
+  const ct = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  const isBinary = binary.some((b) => {
+    const t = b.toLowerCase();
+    if (t === '*/*') return true;
+    if (t.endsWith('/*')) return ct.startsWith(t.slice(0, -1));
+    return t === ct;
+  });
+  if (isBinary && ev.body !== null && !ev.isBase64Encoded) {
+    ev.body = Buffer.from(String(ev.body), 'utf8').toString('base64');
+    ev.isBase64Encoded = true;
+  } else if (!isBinary && ev.isBase64Encoded) {
+    ev.body = Buffer.from(String(ev.body), 'base64').toString('utf8');
+    ev.isBase64Encoded = false;
   }
 }
 
