@@ -52,7 +52,7 @@ interface CachedApi {
   checkedAt: number;
 }
 
-function buildTree(resources: ResourceRecord[]): Node {
+export function buildTree(resources: ResourceRecord[]): Node {
   const nodes = new Map<string, Node>();
   for (const r of resources) nodes.set(r.id, { res: r, literal: new Map() });
   let root: Node | undefined;
@@ -109,7 +109,7 @@ function findResource(
   return undefined;
 }
 
-function match(
+export function match(
   root: Node,
   segs: string[],
   method: string,
