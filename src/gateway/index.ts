@@ -13,9 +13,13 @@ import { GatewayEngine } from './engine.js';
 import { gatewayV2Service } from './api.js';
 import { GatewayServer } from './serve.js';
 import { lambdaInvoker } from './invoke.js';
+import { RestEngine } from './rest/engine.js';
+import { restApiRoutes } from './rest/api.js';
+import { RestServer } from './rest/serve.js';
 
 export { GatewayEngine } from './engine.js';
 export { GatewayServer } from './serve.js';
+export { RestEngine } from './rest/engine.js';
 
 export const API_PATH_PREFIX = '/_api/';
 /** Hosts that address an API by id: `{apiId}.execute-api.{anything}`. */
@@ -35,6 +39,8 @@ export interface Gateway {
   engine: GatewayEngine;
   service: RestJsonService;
   server: GatewayServer;
+  /** REST APIs (apigateway v1); their management routes are part of `service`. */
+  rest: RestEngine;
 }
 
 export function createGateway(deps: GatewayDeps): Gateway {
@@ -47,5 +53,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logs: deps.logs,
     accountLimits: deps.accountLimits,
   });
-  return { engine, service: gatewayV2Service(engine), server };
+  const rest = new RestEngine({ store: deps.store, clock: deps.clock });
+  const restServer = new RestServer({
+    engine: rest,
+    invoke: lambdaInvoker(deps.lambda, deps.region),
+    clock: deps.clock,
+    logger: deps.logger.child({ component: 'gateway-rest' }),
+  });
+  server.fallback = (req, res, requestId, apiId, url) =>
+    restServer.tryHandle(req, res, requestId, apiId, url);
+  const v2 = gatewayV2Service(engine);
+  const service: RestJsonService = { ...v2, routes: [...v2.routes, ...restApiRoutes(rest)] };
+  return { engine, service, server, rest };
 }

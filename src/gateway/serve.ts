@@ -92,6 +92,14 @@ export class GatewayServer {
   private readonly throttler: Throttler;
   private readonly jwt: JwtVerifier;
   private readonly authCache: AuthorizerCache;
+  /** Serves ids that are not HTTP APIs (REST APIs); resolves false when the id is not one either. */
+  fallback?: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    apiId: string,
+    urlBelowApi: string,
+  ) => Promise<boolean>;
 
   constructor(private readonly deps: GatewayServerDeps) {
     this.throttler = new Throttler(deps.clock, deps.accountLimits);
@@ -172,6 +180,7 @@ export class GatewayServer {
 
     const c = apiId ? await this.loadApi(apiId) : undefined;
     if (!c) {
+      if (this.fallback && (await this.fallback(req, res, requestId, apiId, urlBelowApi))) return;
       req.resume();
       return send(res, jsonMessage(404, 'Not Found'));
     }

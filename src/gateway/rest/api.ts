@@ -1,0 +1,127 @@
+/**
+ * The apigateway (v1) REST-JSON wire adapter: maps each path onto the RestEngine. List
+ * answers use AWS's `item` member and `position` token.
+ */
+import type { RequestContext, RestRequest, RestResponse, RestRoute } from '../../server/service.js';
+import type { RestEngine } from './engine.js';
+import type { Scope } from './model.js';
+
+const scopeOf = (ctx: RequestContext): Scope => ({ accountId: ctx.accountId, region: ctx.region });
+
+function list(p: { items: unknown[]; position?: string }): RestResponse {
+  return { body: p.position ? { item: p.items, position: p.position } : { item: p.items } };
+}
+
+const q = (req: RestRequest) => Object.fromEntries(req.query.entries());
+
+export function restApiRoutes(engine: RestEngine): RestRoute[] {
+  const routes: RestRoute[] = [];
+  const route = (
+    method: string,
+    path: string,
+    operation: string,
+    fn: (s: Scope, p: Record<string, string>, req: RestRequest) => Promise<RestResponse>,
+  ) => routes.push({ method, path, operation, handler: (ctx, req) => fn(scopeOf(ctx), req.pathParams, req) });
+  const ok = (x: unknown, status = 200): RestResponse => ({ status, body: x });
+  const none: RestResponse = { status: 202 };
+  const A = '/restapis/{restapi_id}';
+  const M = `${A}/resources/{resource_id}/methods/{http_method}`;
+
+  route('POST', '/restapis', 'CreateRestApi', async (s, _p, req) =>
+    ok(await engine.createRestApi(s, req.json()), 201),
+  );
+  route('GET', '/restapis', 'GetRestApis', async (s, _p, req) => list(await engine.getRestApis(s, q(req))));
+  route('GET', A, 'GetRestApi', async (s, p) => ok(await engine.getRestApi(s, p.restapi_id)));
+  route('DELETE', A, 'DeleteRestApi', async (s, p) => (await engine.deleteRestApi(s, p.restapi_id), none));
+
+  route('GET', `${A}/resources`, 'GetResources', async (s, p, req) =>
+    list(await engine.getResources(s, p.restapi_id, q(req))),
+  );
+  route('GET', `${A}/resources/{resource_id}`, 'GetResource', async (s, p) =>
+    ok(await engine.getResource(s, p.restapi_id, p.resource_id)),
+  );
+  route('POST', `${A}/resources/{parent_id}`, 'CreateResource', async (s, p, req) =>
+    ok(await engine.createResource(s, p.restapi_id, p.parent_id, req.json()), 201),
+  );
+  route('DELETE', `${A}/resources/{resource_id}`, 'DeleteResource', async (s, p) => {
+    await engine.deleteResource(s, p.restapi_id, p.resource_id);
+    return none;
+  });
+  route('PUT', M, 'PutMethod', async (s, p, req) =>
+    ok(await engine.putMethod(s, p.restapi_id, p.resource_id, p.http_method, req.json()), 201),
+  );
+  route('GET', M, 'GetMethod', async (s, p) =>
+    ok(await engine.getMethod(s, p.restapi_id, p.resource_id, p.http_method)),
+  );
+  route('DELETE', M, 'DeleteMethod', async (s, p) => {
+    await engine.deleteMethod(s, p.restapi_id, p.resource_id, p.http_method);
+    return none;
+  });
+  route('PUT', `${M}/integration`, 'PutIntegration', async (s, p, req) =>
+    ok(await engine.putIntegration(s, p.restapi_id, p.resource_id, p.http_method, req.json()), 201),
+  );
+  route('GET', `${M}/integration`, 'GetIntegration', async (s, p) =>
+    ok(await engine.getIntegration(s, p.restapi_id, p.resource_id, p.http_method)),
+  );
+
+  route('POST', `${A}/authorizers`, 'CreateAuthorizer', async (s, p, req) =>
+    ok(await engine.createAuthorizer(s, p.restapi_id, req.json()), 201),
+  );
+  route('GET', `${A}/authorizers`, 'GetAuthorizers', async (s, p, req) =>
+    list(await engine.getAuthorizers(s, p.restapi_id, q(req))),
+  );
+  route('GET', `${A}/authorizers/{authorizer_id}`, 'GetAuthorizer', async (s, p) =>
+    ok(await engine.getAuthorizer(s, p.restapi_id, p.authorizer_id)),
+  );
+
+  route('POST', `${A}/deployments`, 'CreateDeployment', async (s, p, req) =>
+    ok(await engine.createDeployment(s, p.restapi_id, req.json()), 201),
+  );
+  route('GET', `${A}/deployments`, 'GetDeployments', async (s, p, req) =>
+    list(await engine.getDeployments(s, p.restapi_id, q(req))),
+  );
+  route('POST', `${A}/stages`, 'CreateStage', async (s, p, req) =>
+    ok(await engine.createStage(s, p.restapi_id, req.json()), 201),
+  );
+  route('GET', `${A}/stages`, 'GetStages', async (s, p, req) => ({
+    body: { item: await engine.getStages(s, p.restapi_id, req.query.get('deploymentId') ?? undefined) },
+  }));
+  route('GET', `${A}/stages/{stage_name}`, 'GetStage', async (s, p) =>
+    ok(await engine.getStage(s, p.restapi_id, p.stage_name)),
+  );
+  route('PATCH', `${A}/stages/{stage_name}`, 'UpdateStage', async (s, p, req) =>
+    ok(await engine.updateStage(s, p.restapi_id, p.stage_name, req.json())),
+  );
+  route('DELETE', `${A}/stages/{stage_name}`, 'DeleteStage', async (s, p) => {
+    await engine.deleteStage(s, p.restapi_id, p.stage_name);
+    return none;
+  });
+
+  route('POST', '/apikeys', 'CreateApiKey', async (s, _p, req) =>
+    ok(await engine.createApiKey(s, req.json()), 201),
+  );
+  route('GET', '/apikeys', 'GetApiKeys', async (s, _p, req) => list(await engine.getApiKeys(s, q(req))));
+  route('GET', '/apikeys/{api_Key}', 'GetApiKey', async (s, p, req) =>
+    ok(await engine.getApiKey(s, p.api_Key, req.query.get('includeValue') === 'true')),
+  );
+  route(
+    'DELETE',
+    '/apikeys/{api_Key}',
+    'DeleteApiKey',
+    async (s, p) => (await engine.deleteApiKey(s, p.api_Key), none),
+  );
+  route('POST', '/usageplans', 'CreateUsagePlan', async (s, _p, req) =>
+    ok(await engine.createUsagePlan(s, req.json()), 201),
+  );
+  route('GET', '/usageplans', 'GetUsagePlans', async (s, _p, req) =>
+    list(await engine.getUsagePlans(s, q(req))),
+  );
+  route('DELETE', '/usageplans/{usageplanId}', 'DeleteUsagePlan', async (s, p) => {
+    await engine.deleteUsagePlan(s, p.usageplanId);
+    return none;
+  });
+  route('POST', '/usageplans/{usageplanId}/keys', 'CreateUsagePlanKey', async (s, p, req) =>
+    ok(await engine.createUsagePlanKey(s, p.usageplanId, req.json()), 201),
+  );
+  return routes;
+}

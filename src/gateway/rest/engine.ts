@@ -1,0 +1,678 @@
+/**
+ * The REST API (apigateway v1) management engine: REST APIs, resources, methods, AWS_PROXY
+ * integrations, Lambda authorizers, deployments, stages, API keys and usage plans.
+ * Inputs and outputs use the wire's member names; timestamps are epoch seconds.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../../core/clock.js';
+import { shortId } from '../../core/ids.js';
+import type { Store } from '../../storage/store.js';
+import {
+  COLLECTION_API_KEYS,
+  COLLECTION_REST_API_IDS,
+  COLLECTION_REST_APIS,
+  COLLECTION_USAGE_PLANS,
+  HTTP_METHODS,
+  restErrors as errors,
+  scopedKey,
+  type ApiKeyRecord,
+  type IntegrationRecord,
+  type MethodRecord,
+  type ResourceRecord,
+  type RestApiRecord,
+  type RestAuthorizerRecord,
+  type RestStageRecord,
+  type Scope,
+  type UsagePlanRecord,
+} from './model.js';
+
+type Input = Record<string, any>;
+
+function page<T>(items: T[], input: Input): { items: T[]; position?: string } {
+  const max = input.limit ? Math.max(1, Math.min(500, Number(input.limit))) : 25;
+  const start = input.position ? Number(Buffer.from(String(input.position), 'base64url').toString()) : 0;
+  if (!Number.isInteger(start) || start < 0) throw errors.badRequest('Invalid position parameter');
+  const slice = items.slice(start, start + max);
+  return start + max < items.length
+    ? { items: slice, position: Buffer.from(String(start + max)).toString('base64url') }
+    : { items: slice };
+}
+
+function strMap(v: unknown, name: string): Record<string, string> {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw errors.badRequest(`Invalid ${name}`);
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v as Input)) out[k] = String(x);
+  return out;
+}
+
+function resourceView(r: ResourceRecord): Input {
+  const out: Input = { id: r.id, path: r.path };
+  if (r.parentId) out.parentId = r.parentId;
+  if (r.pathPart !== undefined) out.pathPart = r.pathPart;
+  if (r.resourceMethods && Object.keys(r.resourceMethods).length) {
+    out.resourceMethods = {};
+    for (const [m, rec] of Object.entries(r.resourceMethods)) out.resourceMethods[m] = methodView(rec);
+  }
+  return out;
+}
+
+function methodView(m: MethodRecord): Input {
+  return structuredClone(m) as Input;
+}
+
+const PATH_PART = /^(\{[A-Za-z0-9_.-]+\+?\}|[A-Za-z0-9._~:@!$&'()*,;=-]+)$/;
+
+export class RestEngine {
+  private readonly listeners = new Set<(apiId: string) => void>();
+
+  constructor(private readonly deps: { store: Store; clock: Clock }) {}
+
+  onChange(listener: (apiId: string) => void): void {
+    this.listeners.add(listener);
+  }
+
+  private nowSec(): number {
+    return Math.floor(this.deps.clock.now() / 1000);
+  }
+
+  async findApi(apiId: string): Promise<{ scope: Scope; api: RestApiRecord } | undefined> {
+    const scope = await this.deps.store.get<Scope>(COLLECTION_REST_API_IDS, apiId);
+    if (!scope) return undefined;
+    const api = await this.deps.store.get<RestApiRecord>(COLLECTION_REST_APIS, scopedKey(scope, apiId));
+    return api ? { scope, api } : undefined;
+  }
+
+  private async record(scope: Scope, apiId: string): Promise<RestApiRecord> {
+    const api = await this.deps.store.get<RestApiRecord>(COLLECTION_REST_APIS, scopedKey(scope, apiId));
+    if (!api) throw errors.apiNotFound(scope, apiId);
+    return api;
+  }
+
+  private async mutate<T>(scope: Scope, apiId: string, fn: (api: RestApiRecord) => T): Promise<T> {
+    const out = await this.deps.store.transaction(async (tx) => {
+      const api = await tx.get<RestApiRecord>(COLLECTION_REST_APIS, scopedKey(scope, apiId));
+      if (!api) throw errors.apiNotFound(scope, apiId);
+      const r = fn(api);
+      api.generation++;
+      await tx.put(COLLECTION_REST_APIS, scopedKey(scope, apiId), api);
+      return r;
+    });
+    for (const l of this.listeners) l(apiId);
+    return out;
+  }
+
+  // ------------------------------------------------------------------ REST APIs
+
+  apiView(api: RestApiRecord): Input {
+    const out: Input = {
+      id: api.id,
+      name: api.name,
+      createdDate: api.createdDate,
+      apiKeySource: api.apiKeySource,
+      endpointConfiguration: api.endpointConfiguration,
+      disableExecuteApiEndpoint: api.disableExecuteApiEndpoint,
+      rootResourceId: api.rootResourceId,
+    };
+    if (api.description !== undefined) out.description = api.description;
+    if (api.binaryMediaTypes?.length) out.binaryMediaTypes = api.binaryMediaTypes;
+    if (api.version !== undefined) out.version = api.version;
+    if (Object.keys(api.tags).length) out.tags = api.tags;
+    return out;
+  }
+
+  async createRestApi(scope: Scope, input: Input): Promise<Input> {
+    if (typeof input.name !== 'string' || !input.name)
+      throw errors.badRequest('Invalid REST API name specified');
+    const id = shortId(10);
+    const root = shortId(10);
+    const api: RestApiRecord = {
+      id,
+      name: input.name,
+      createdDate: this.nowSec(),
+      apiKeySource: input.apiKeySource === 'AUTHORIZER' ? 'AUTHORIZER' : 'HEADER',
+      endpointConfiguration: { types: input.endpointConfiguration?.types ?? ['EDGE'] },
+      disableExecuteApiEndpoint: Boolean(input.disableExecuteApiEndpoint ?? false),
+      tags: strMap(input.tags, 'tags'),
+      rootResourceId: root,
+      resources: [{ id: root, path: '/' }],
+      authorizers: [],
+      deployments: [],
+      stages: [],
+      generation: 1,
+    };
+    if (input.description !== undefined) api.description = String(input.description);
+    if (input.version !== undefined) api.version = String(input.version);
+    if (Array.isArray(input.binaryMediaTypes)) api.binaryMediaTypes = input.binaryMediaTypes.map(String);
+    await this.deps.store.transaction(async (tx) => {
+      await tx.put(COLLECTION_REST_APIS, scopedKey(scope, id), api);
+      await tx.put(COLLECTION_REST_API_IDS, id, scope);
+    });
+    return this.apiView(api);
+  }
+
+  async getRestApi(scope: Scope, apiId: string): Promise<Input> {
+    return this.apiView(await this.record(scope, apiId));
+  }
+
+  async getRestApis(scope: Scope, input: Input): Promise<{ items: Input[]; position?: string }> {
+    const rows = await this.deps.store.scan<RestApiRecord>(COLLECTION_REST_APIS, {
+      prefix: `${scope.accountId}/${scope.region}/`,
+    });
+    return page(
+      rows.map((r) => this.apiView(r.value)),
+      input,
+    );
+  }
+
+  async deleteRestApi(scope: Scope, apiId: string): Promise<void> {
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.delete(COLLECTION_REST_APIS, scopedKey(scope, apiId))))
+        throw errors.apiNotFound(scope, apiId);
+      await tx.delete(COLLECTION_REST_API_IDS, apiId);
+    });
+    for (const l of this.listeners) l(apiId);
+  }
+
+  // ------------------------------------------------------------------ resources and methods
+
+  private resource(api: RestApiRecord, id: string): ResourceRecord {
+    const r = api.resources.find((x) => x.id === id);
+    if (!r) throw errors.notFound('Invalid Resource identifier specified');
+    return r;
+  }
+
+  async getResources(scope: Scope, apiId: string, input: Input) {
+    const api = await this.record(scope, apiId);
+    return page(api.resources.map(resourceView), input);
+  }
+
+  async getResource(scope: Scope, apiId: string, id: string) {
+    return resourceView(this.resource(await this.record(scope, apiId), id));
+  }
+
+  async createResource(scope: Scope, apiId: string, parentId: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const parent = api.resources.find((x) => x.id === parentId);
+      if (!parent) throw errors.notFound('Invalid Resource identifier specified');
+      const part = input.pathPart;
+      if (typeof part !== 'string' || !PATH_PART.test(part))
+        throw errors.badRequest(
+          "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end and an optional plus sign before the closing brace.",
+        );
+      if (/\{.*\+\}/.test(parent.path))
+        throw errors.badRequest('A sub-resource cannot be created for a greedy path variable resource.');
+      const siblings = api.resources.filter((x) => x.parentId === parentId);
+      if (siblings.some((s) => s.pathPart === part))
+        throw errors.conflict(`Another resource with the same parent already has this name: ${part}`);
+      if (part.startsWith('{') && siblings.some((s) => s.pathPart?.startsWith('{')))
+        throw errors.badRequest(
+          `A sibling (${siblings.find((s) => s.pathPart?.startsWith('{'))!.pathPart}) of this resource already has a variable path part -- only one is allowed`,
+        );
+      const r: ResourceRecord = {
+        id: shortId(6),
+        parentId,
+        pathPart: part,
+        path: parent.path === '/' ? `/${part}` : `${parent.path}/${part}`,
+      };
+      api.resources.push(r);
+      return resourceView(r);
+    });
+  }
+
+  async deleteResource(scope: Scope, apiId: string, id: string) {
+    await this.mutate(scope, apiId, (api) => {
+      const r = this.resource(api, id);
+      if (r.id === api.rootResourceId) throw errors.badRequest('Cannot delete root resource');
+      const gone = new Set([id]);
+      for (let grew = true; grew;) {
+        grew = false;
+        for (const x of api.resources)
+          if (x.parentId && gone.has(x.parentId) && !gone.has(x.id)) {
+            gone.add(x.id);
+            grew = true;
+          }
+      }
+      api.resources = api.resources.filter((x) => !gone.has(x.id));
+    });
+  }
+
+  async putMethod(scope: Scope, apiId: string, resourceId: string, httpMethod: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const r = this.resource(api, resourceId);
+      const m = httpMethod.toUpperCase();
+      if (!HTTP_METHODS.includes(m))
+        throw errors.badRequest(
+          'Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY',
+        );
+      const authorizationType = String(input.authorizationType ?? '');
+      if (!['NONE', 'CUSTOM', 'AWS_IAM', 'COGNITO_USER_POOLS'].includes(authorizationType))
+        throw errors.badRequest(
+          'Invalid authorization type specified. Valid options are NONE,AWS_IAM,CUSTOM,COGNITO_USER_POOLS',
+        );
+      const rec: MethodRecord = {
+        httpMethod: m,
+        authorizationType,
+        apiKeyRequired: Boolean(input.apiKeyRequired ?? false),
+      };
+      if (authorizationType === 'CUSTOM' || authorizationType === 'COGNITO_USER_POOLS') {
+        if (!input.authorizerId || !api.authorizers.some((a) => a.id === input.authorizerId))
+          throw errors.badRequest(
+            'Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.',
+          );
+        rec.authorizerId = String(input.authorizerId);
+      }
+      if (input.operationName !== undefined) rec.operationName = String(input.operationName);
+      if (input.requestParameters) rec.requestParameters = input.requestParameters;
+      r.resourceMethods = { ...(r.resourceMethods ?? {}), [m]: rec };
+      return methodView(rec);
+    });
+  }
+
+  private method(api: RestApiRecord, resourceId: string, httpMethod: string): MethodRecord {
+    const m = this.resource(api, resourceId).resourceMethods?.[httpMethod.toUpperCase()];
+    if (!m) throw errors.notFound('Invalid Method identifier specified');
+    return m;
+  }
+
+  async getMethod(scope: Scope, apiId: string, resourceId: string, httpMethod: string) {
+    return methodView(this.method(await this.record(scope, apiId), resourceId, httpMethod));
+  }
+
+  async deleteMethod(scope: Scope, apiId: string, resourceId: string, httpMethod: string) {
+    await this.mutate(scope, apiId, (api) => {
+      this.method(api, resourceId, httpMethod);
+      delete this.resource(api, resourceId).resourceMethods![httpMethod.toUpperCase()];
+    });
+  }
+
+  async putIntegration(scope: Scope, apiId: string, resourceId: string, httpMethod: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const m = this.method(api, resourceId, httpMethod);
+      const type = String(input.type ?? '');
+      if (!['AWS_PROXY', 'AWS', 'HTTP', 'HTTP_PROXY', 'MOCK'].includes(type))
+        throw errors.badRequest('Invalid integration type specified');
+      if (type !== 'AWS_PROXY')
+        throw errors.badRequest(`Integrations of type ${type} are not supported by Nimbus (AWS_PROXY only)`);
+      if (!input.httpMethod) throw errors.badRequest('Enumeration value for HttpMethod must be non-empty');
+      const uri = String(input.uri ?? '');
+      if (!/^arn:aws:apigateway:[^:]+:lambda:path\/2015-03-31\/functions\/.+\/invocations$/.test(uri))
+        throw errors.badRequest('AWS ARN for integration must contain path or action');
+      const timeout = input.timeoutInMillis === undefined ? 29000 : Number(input.timeoutInMillis);
+      if (!Number.isInteger(timeout) || timeout < 50 || timeout > 29000)
+        throw errors.badRequest('Timeout should be between 50 ms and 29000 ms');
+      const rec: IntegrationRecord = {
+        type,
+        httpMethod: String(input.httpMethod),
+        uri,
+        passthroughBehavior: String(input.passthroughBehavior ?? 'WHEN_NO_MATCH'),
+        timeoutInMillis: timeout,
+        cacheNamespace: String(input.cacheNamespace ?? resourceId),
+        cacheKeyParameters: Array.isArray(input.cacheKeyParameters) ? input.cacheKeyParameters : [],
+      };
+      m.methodIntegration = rec;
+      return structuredClone(rec) as Input;
+    });
+  }
+
+  async getIntegration(scope: Scope, apiId: string, resourceId: string, httpMethod: string) {
+    const m = this.method(await this.record(scope, apiId), resourceId, httpMethod);
+    if (!m.methodIntegration) throw errors.notFound('No integration defined for method');
+    return structuredClone(m.methodIntegration) as Input;
+  }
+
+  // ------------------------------------------------------------------ authorizers
+
+  async createAuthorizer(scope: Scope, apiId: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const type = String(input.type ?? '');
+      if (!['TOKEN', 'REQUEST', 'COGNITO_USER_POOLS'].includes(type))
+        throw errors.badRequest('Invalid authorizer type specified');
+      if (typeof input.name !== 'string' || !input.name)
+        throw errors.badRequest('Authorizer name must be non-empty');
+      if (type !== 'COGNITO_USER_POOLS' && !input.authorizerUri)
+        throw errors.badRequest('Authorizer URI must be specified');
+      let identitySource = input.identitySource as string | undefined;
+      if (type === 'TOKEN') {
+        identitySource ??= 'method.request.header.Authorization';
+        if (!/^method\.request\.header\.[^,\s]+$/.test(identitySource))
+          throw errors.badRequest(`Invalid identity source specified: ${identitySource}`);
+      }
+      const ttl =
+        input.authorizerResultTtlInSeconds === undefined ? 300 : Number(input.authorizerResultTtlInSeconds);
+      if (!Number.isInteger(ttl) || ttl < 0 || ttl > 3600)
+        throw errors.badRequest('Invalid authorizer TTL specified. Must be between 0 and 3600 seconds');
+      if (type === 'REQUEST' && ttl > 0 && !identitySource)
+        throw errors.badRequest('Identity source must be specified when caching is enabled');
+      const rec: RestAuthorizerRecord = {
+        id: shortId(6),
+        name: input.name,
+        type: type as RestAuthorizerRecord['type'],
+        authorizerResultTtlInSeconds: ttl,
+      };
+      if (input.authorizerUri) rec.authorizerUri = String(input.authorizerUri);
+      if (identitySource) rec.identitySource = identitySource;
+      if (input.identityValidationExpression)
+        rec.identityValidationExpression = String(input.identityValidationExpression);
+      if (input.authType) rec.authType = String(input.authType);
+      if (input.providerARNs) rec.providerARNs = input.providerARNs;
+      api.authorizers.push(rec);
+      return structuredClone(rec) as Input;
+    });
+  }
+
+  async getAuthorizers(scope: Scope, apiId: string, input: Input) {
+    return page((await this.record(scope, apiId)).authorizers, input);
+  }
+
+  async getAuthorizer(scope: Scope, apiId: string, id: string) {
+    const a = (await this.record(scope, apiId)).authorizers.find((x) => x.id === id);
+    if (!a) throw errors.notFound('Invalid authorizer identifier specified');
+    return a;
+  }
+
+  // ------------------------------------------------------------------ deployments and stages
+
+  async createDeployment(scope: Scope, apiId: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      if (!api.resources.some((r) => r.resourceMethods && Object.keys(r.resourceMethods).length))
+        throw errors.badRequest("The REST API doesn't contain any methods");
+      for (const r of api.resources)
+        for (const m of Object.values(r.resourceMethods ?? {}))
+          if (!m.methodIntegration) throw errors.badRequest('No integration defined for method');
+      const d = {
+        id: shortId(6),
+        createdDate: this.nowSec(),
+        snapshot: structuredClone({ resources: api.resources, authorizers: api.authorizers }),
+      } as RestApiRecord['deployments'][number];
+      if (input.description !== undefined) d.description = String(input.description);
+      api.deployments.push(d);
+      if (input.stageName) {
+        const name = String(input.stageName);
+        const st = api.stages.find((s) => s.stageName === name);
+        if (st) {
+          st.deploymentId = d.id;
+          st.lastUpdatedDate = this.nowSec();
+          if (input.variables) st.variables = { ...st.variables, ...strMap(input.variables, 'variables') };
+        } else api.stages.push(this.newStage(name, d.id, input));
+      }
+      return this.deploymentView(d);
+    });
+  }
+
+  private deploymentView(d: RestApiRecord['deployments'][number]): Input {
+    const out: Input = { id: d.id, createdDate: d.createdDate };
+    if (d.description !== undefined) out.description = d.description;
+    return out;
+  }
+
+  async getDeployments(scope: Scope, apiId: string, input: Input) {
+    const api = await this.record(scope, apiId);
+    return page(
+      api.deployments.map((d) => this.deploymentView(d)),
+      input,
+    );
+  }
+
+  private newStage(name: string, deploymentId: string, input: Input): RestStageRecord {
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(name)) throw errors.badRequest('Stage name only allows a-zA-Z0-9_');
+    const now = this.nowSec();
+    const st: RestStageRecord = {
+      stageName: name,
+      deploymentId,
+      variables: strMap(input.variables, 'variables'),
+      createdDate: now,
+      lastUpdatedDate: now,
+      cacheClusterEnabled: false,
+      tracingEnabled: Boolean(input.tracingEnabled ?? false),
+      methodSettings: {},
+      tags: strMap(input.tags, 'tags'),
+    };
+    for (const v of Object.keys(st.variables))
+      if (!/^[A-Za-z0-9_]+$/.test(v)) throw errors.badRequest('Stage variable name only allows a-zA-Z0-9_');
+    if (input.stageDescription ?? input.description)
+      st.description = String(input.stageDescription ?? input.description);
+    return st;
+  }
+
+  stageView(st: RestStageRecord): Input {
+    const out: Input = {
+      stageName: st.stageName,
+      deploymentId: st.deploymentId,
+      cacheClusterEnabled: st.cacheClusterEnabled,
+      cacheClusterStatus: 'NOT_AVAILABLE',
+      methodSettings: st.methodSettings,
+      tracingEnabled: st.tracingEnabled,
+      createdDate: st.createdDate,
+      lastUpdatedDate: st.lastUpdatedDate,
+    };
+    if (Object.keys(st.variables).length) out.variables = st.variables;
+    if (st.description !== undefined) out.description = st.description;
+    if (Object.keys(st.tags).length) out.tags = st.tags;
+    return out;
+  }
+
+  async createStage(scope: Scope, apiId: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const name = String(input.stageName ?? '');
+      if (api.stages.some((s) => s.stageName === name)) throw errors.conflict('Stage already exists');
+      if (!api.deployments.some((d) => d.id === input.deploymentId))
+        throw errors.badRequest('Invalid deployment identifier specified');
+      const st = this.newStage(name, String(input.deploymentId), input);
+      api.stages.push(st);
+      return this.stageView(st);
+    });
+  }
+
+  private stage(api: RestApiRecord, name: string): RestStageRecord {
+    const st = api.stages.find((s) => s.stageName === name);
+    if (!st) throw errors.notFound('Invalid Stage identifier specified');
+    return st;
+  }
+
+  async getStage(scope: Scope, apiId: string, name: string) {
+    return this.stageView(this.stage(await this.record(scope, apiId), name));
+  }
+
+  async getStages(scope: Scope, apiId: string, deploymentId: string | undefined) {
+    const api = await this.record(scope, apiId);
+    return api.stages
+      .filter((s) => !deploymentId || s.deploymentId === deploymentId)
+      .map((s) => this.stageView(s));
+  }
+
+  /** Patch operations on `/variables/{name}`, `/deploymentId`, `/description`, `/tracingEnabled`, `/*\/*\/throttling/...`. */
+  async updateStage(scope: Scope, apiId: string, name: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const st = this.stage(api, name);
+      for (const op of (input.patchOperations ?? []) as Input[]) {
+        const path = String(op.path ?? '');
+        const kind = String(op.op ?? '');
+        const v = /^\/variables\/([^/]+)$/.exec(path);
+        if (v) {
+          if (kind === 'remove') delete st.variables[v[1]];
+          else if (kind === 'replace' || kind === 'add') st.variables[v[1]] = String(op.value ?? '');
+          else throw errors.badRequest(`Invalid patch operation specified. Must be 'add'|'remove'|'replace'`);
+        } else if (path === '/deploymentId' && kind === 'replace') {
+          if (!api.deployments.some((d) => d.id === op.value))
+            throw errors.badRequest('Invalid deployment identifier specified');
+          st.deploymentId = String(op.value);
+        } else if (/^\/\*\/\*\/throttling\/(rateLimit|burstLimit)$/.test(path) && kind === 'replace') {
+          const n = Number(op.value);
+          if (!Number.isFinite(n) || n < 0) throw errors.badRequest(`Invalid value for ${path}`);
+          const ms = ((st.methodSettings['*/*'] as Record<string, number> | undefined) ??= {});
+          ms[path.endsWith('rateLimit') ? 'throttlingRateLimit' : 'throttlingBurstLimit'] = n;
+          st.methodSettings['*/*'] = ms;
+        } else if (path === '/description' && kind === 'replace') st.description = String(op.value ?? '');
+        else if (path === '/tracingEnabled' && kind === 'replace') st.tracingEnabled = op.value === 'true';
+        else
+          throw errors.badRequest(
+            `Invalid patch path  '${path}' specified for op '${kind}'. Must be one of: [/variables/*, /deploymentId, /description, /tracingEnabled, /*/*/throttling/rateLimit, /*/*/throttling/burstLimit]`,
+          );
+      }
+      st.lastUpdatedDate = this.nowSec();
+      return this.stageView(st);
+    });
+  }
+
+  async deleteStage(scope: Scope, apiId: string, name: string) {
+    await this.mutate(scope, apiId, (api) => {
+      this.stage(api, name);
+      api.stages = api.stages.filter((s) => s.stageName !== name);
+    });
+  }
+
+  // ------------------------------------------------------------------ API keys and usage plans
+
+  keyView(k: ApiKeyRecord, includeValue: boolean): Input {
+    const out: Input = {
+      id: k.id,
+      name: k.name,
+      enabled: k.enabled,
+      createdDate: k.createdDate,
+      lastUpdatedDate: k.lastUpdatedDate,
+      stageKeys: k.stageKeys,
+    };
+    if (includeValue) out.value = k.value;
+    if (k.description !== undefined) out.description = k.description;
+    if (Object.keys(k.tags).length) out.tags = k.tags;
+    return out;
+  }
+
+  async createApiKey(scope: Scope, input: Input) {
+    const value =
+      input.value === undefined ? randomBytes(30).toString('base64url').slice(0, 40) : String(input.value);
+    if (value.length < 20) throw errors.badRequest('API Key value should be at least 20 characters');
+    const existing = await this.deps.store.scan<ApiKeyRecord>(COLLECTION_API_KEYS, {
+      prefix: `${scope.accountId}/${scope.region}/`,
+    });
+    if (existing.some((e) => e.value.value === value)) throw errors.conflict('API Key already exists');
+    const now = this.nowSec();
+    const k: ApiKeyRecord = {
+      id: shortId(10),
+      value,
+      name: String(input.name ?? ''),
+      enabled: Boolean(input.enabled ?? false),
+      createdDate: now,
+      lastUpdatedDate: now,
+      stageKeys: (input.stageKeys ?? []).map((s: Input) => `${s.restApiId}/${s.stageName}`),
+      tags: strMap(input.tags, 'tags'),
+    };
+    if (input.description !== undefined) k.description = String(input.description);
+    await this.deps.store.put(COLLECTION_API_KEYS, scopedKey(scope, k.id), k);
+    return this.keyView(k, true);
+  }
+
+  async getApiKeys(scope: Scope, input: Input) {
+    const rows = await this.deps.store.scan<ApiKeyRecord>(COLLECTION_API_KEYS, {
+      prefix: `${scope.accountId}/${scope.region}/`,
+    });
+    const keys = rows
+      .map((r) => r.value)
+      .filter((k) => !input.nameQuery || k.name.startsWith(String(input.nameQuery)));
+    return page(
+      keys.map((k) => this.keyView(k, input.includeValues === 'true')),
+      input,
+    );
+  }
+
+  async getApiKey(scope: Scope, id: string, includeValue: boolean) {
+    const k = await this.deps.store.get<ApiKeyRecord>(COLLECTION_API_KEYS, scopedKey(scope, id));
+    if (!k) throw errors.notFound('Invalid API Key identifier specified');
+    return this.keyView(k, includeValue);
+  }
+
+  async deleteApiKey(scope: Scope, id: string) {
+    if (!(await this.deps.store.delete(COLLECTION_API_KEYS, scopedKey(scope, id))))
+      throw errors.notFound('Invalid API Key identifier specified');
+  }
+
+  /** For serving: the key with this value in the account and region. */
+  async findApiKeyByValue(scope: Scope, value: string): Promise<ApiKeyRecord | undefined> {
+    const rows = await this.deps.store.scan<ApiKeyRecord>(COLLECTION_API_KEYS, {
+      prefix: `${scope.accountId}/${scope.region}/`,
+    });
+    return rows.find((r) => r.value.value === value)?.value;
+  }
+
+  async usagePlansOf(scope: Scope): Promise<UsagePlanRecord[]> {
+    const rows = await this.deps.store.scan<UsagePlanRecord>(COLLECTION_USAGE_PLANS, {
+      prefix: `${scope.accountId}/${scope.region}/`,
+    });
+    return rows.map((r) => r.value);
+  }
+
+  planView(p: UsagePlanRecord): Input {
+    const out: Input = { id: p.id, name: p.name, apiStages: p.apiStages };
+    if (p.description !== undefined) out.description = p.description;
+    if (p.throttle) out.throttle = p.throttle;
+    if (p.quota) out.quota = p.quota;
+    if (Object.keys(p.tags).length) out.tags = p.tags;
+    return out;
+  }
+
+  async createUsagePlan(scope: Scope, input: Input) {
+    if (typeof input.name !== 'string' || !input.name)
+      throw errors.badRequest('Usage plan name must be non-empty');
+    const p: UsagePlanRecord = {
+      id: shortId(6),
+      name: input.name,
+      apiStages: [],
+      keyIds: [],
+      tags: strMap(input.tags, 'tags'),
+    };
+    for (const s of (input.apiStages ?? []) as Input[]) {
+      const found = await this.findApi(String(s.apiId));
+      if (
+        !found ||
+        found.scope.accountId !== scope.accountId ||
+        !found.api.stages.some((x) => x.stageName === s.stage)
+      )
+        throw errors.notFound(`Invalid stage identifier specified`);
+      p.apiStages.push({ apiId: String(s.apiId), stage: String(s.stage) });
+    }
+    if (input.description !== undefined) p.description = String(input.description);
+    if (input.throttle) {
+      p.throttle = {};
+      if (input.throttle.burstLimit !== undefined) p.throttle.burstLimit = Number(input.throttle.burstLimit);
+      if (input.throttle.rateLimit !== undefined) p.throttle.rateLimit = Number(input.throttle.rateLimit);
+    }
+    if (input.quota) {
+      const period = String(input.quota.period ?? '');
+      if (!['DAY', 'WEEK', 'MONTH'].includes(period))
+        throw errors.badRequest('Invalid quota period specified');
+      const limit = Number(input.quota.limit);
+      if (!Number.isInteger(limit) || limit < 0) throw errors.badRequest('Invalid quota limit specified');
+      p.quota = { limit, offset: Number(input.quota.offset ?? 0), period: period as 'DAY' };
+    }
+    await this.deps.store.put(COLLECTION_USAGE_PLANS, scopedKey(scope, p.id), p);
+    return this.planView(p);
+  }
+
+  async getUsagePlans(scope: Scope, input: Input) {
+    return page(
+      (await this.usagePlansOf(scope)).map((p) => this.planView(p)),
+      input,
+    );
+  }
+
+  async deleteUsagePlan(scope: Scope, id: string) {
+    if (!(await this.deps.store.delete(COLLECTION_USAGE_PLANS, scopedKey(scope, id))))
+      throw errors.notFound('Invalid Usage Plan ID specified');
+  }
+
+  async createUsagePlanKey(scope: Scope, planId: string, input: Input) {
+    if (input.keyType !== 'API_KEY') throw errors.badRequest('Invalid key type specified');
+    const keyId = String(input.keyId ?? '');
+    return this.deps.store.transaction(async (tx) => {
+      const p = await tx.get<UsagePlanRecord>(COLLECTION_USAGE_PLANS, scopedKey(scope, planId));
+      if (!p) throw errors.notFound('Invalid Usage Plan ID specified');
+      const k = await tx.get<ApiKeyRecord>(COLLECTION_API_KEYS, scopedKey(scope, keyId));
+      if (!k) throw errors.notFound('Invalid API Key identifier specified');
+      if (p.keyIds.includes(keyId)) throw errors.conflict('Usage Plan already contains the specified key');
+      p.keyIds.push(keyId);
+      await tx.put(COLLECTION_USAGE_PLANS, scopedKey(scope, planId), p);
+      return { id: k.id, type: 'API_KEY', name: k.name, value: k.value };
+    });
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * API Gateway REST API (v1) records. Like HTTP APIs, one document per API holds its resources,
+ * methods, integrations, authorizers, deployments and stages; API keys and usage plans are
+ * per account and region. Records keep the wire's member names, so views are plain copies.
+ */
+import { AwsError } from '../../protocols/errors.js';
+
+export const COLLECTION_REST_APIS = 'apigw.restapis';
+/** apiId -> { accountId, region }, for serving. */
+export const COLLECTION_REST_API_IDS = 'apigw.restapiids';
+export const COLLECTION_API_KEYS = 'apigw.apikeys';
+export const COLLECTION_USAGE_PLANS = 'apigw.usageplans';
+
+export interface Scope {
+  accountId: string;
+  region: string;
+}
+
+export interface IntegrationRecord {
+  type: string;
+  httpMethod?: string;
+  uri?: string;
+  passthroughBehavior: string;
+  timeoutInMillis: number;
+  cacheNamespace: string;
+  cacheKeyParameters: string[];
+}
+
+export interface MethodRecord {
+  httpMethod: string;
+  authorizationType: string;
+  authorizerId?: string;
+  apiKeyRequired: boolean;
+  operationName?: string;
+  requestParameters?: Record<string, boolean>;
+  methodIntegration?: IntegrationRecord;
+}
+
+export interface ResourceRecord {
+  id: string;
+  parentId?: string;
+  pathPart?: string;
+  path: string;
+  resourceMethods?: Record<string, MethodRecord>;
+}
+
+export interface RestAuthorizerRecord {
+  id: string;
+  name: string;
+  type: 'TOKEN' | 'REQUEST' | 'COGNITO_USER_POOLS';
+  authorizerUri?: string;
+  identitySource?: string;
+  identityValidationExpression?: string;
+  authorizerResultTtlInSeconds: number;
+  authType?: string;
+  providerARNs?: string[];
+}
+
+export interface RestDeploymentRecord {
+  id: string;
+  description?: string;
+  createdDate: number;
+  snapshot: { resources: ResourceRecord[]; authorizers: RestAuthorizerRecord[] };
+}
+
+export interface RestStageRecord {
+  stageName: string;
+  deploymentId: string;
+  description?: string;
+  variables: Record<string, string>;
+  createdDate: number;
+  lastUpdatedDate: number;
+  cacheClusterEnabled: boolean;
+  tracingEnabled: boolean;
+  methodSettings: Record<string, unknown>;
+  tags: Record<string, string>;
+}
+
+export interface RestApiRecord {
+  id: string;
+  name: string;
+  description?: string;
+  version?: string;
+  createdDate: number;
+  apiKeySource: string;
+  endpointConfiguration: { types: string[] };
+  disableExecuteApiEndpoint: boolean;
+  binaryMediaTypes?: string[];
+  tags: Record<string, string>;
+  rootResourceId: string;
+  resources: ResourceRecord[];
+  authorizers: RestAuthorizerRecord[];
+  deployments: RestDeploymentRecord[];
+  stages: RestStageRecord[];
+  generation: number;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  value: string;
+  name: string;
+  description?: string;
+  enabled: boolean;
+  createdDate: number;
+  lastUpdatedDate: number;
+  stageKeys: string[];
+  tags: Record<string, string>;
+}
+
+export interface UsagePlanRecord {
+  id: string;
+  name: string;
+  description?: string;
+  apiStages: { apiId: string; stage: string }[];
+  throttle?: { burstLimit?: number; rateLimit?: number };
+  quota?: { limit: number; offset: number; period: 'DAY' | 'WEEK' | 'MONTH' };
+  keyIds: string[];
+  tags: Record<string, string>;
+}
+
+export const scopedKey = (scope: Scope, id: string) => `${scope.accountId}/${scope.region}/${id}`;
+
+export const restErrors = {
+  badRequest: (message: string) => new AwsError('BadRequestException', message, 400),
+  conflict: (message: string) => new AwsError('ConflictException', message, 409),
+  notFound: (message: string) => new AwsError('NotFoundException', message, 404),
+  apiNotFound: (scope: Scope, apiId: string) =>
+    new AwsError('NotFoundException', `Invalid API identifier specified ${scope.accountId}:${apiId}`, 404),
+};
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'];

@@ -1,0 +1,611 @@
+/**
+ * The REST API data plane. Per request:
+ *
+ *   API by id (cached, revalidated every second) -> stage (first path segment; unknown: 403
+ *   Forbidden) -> resource + method (literal, then {param}, then {proxy+}; method, then ANY;
+ *   none: 403 "Missing Authentication Token") -> API key (x-api-key, 403 Forbidden) -> usage
+ *   plan throttle (429 Too Many Requests) and quota (429 Limit Exceeded) -> Lambda authorizer
+ *   (TOKEN/REQUEST, cached for the TTL; 401 Unauthorized / 403 explicit deny / 500) ->
+ *   AWS_PROXY integration with the payload 1.0 event -> response mapping (502 when malformed).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+import { buildV1Event, type GatewayRequest } from '../events.js';
+import { MalformedResponse, jsonMessage, mapV1Response, type HttpResult } from '../response.js';
+import { AuthFailure, identityValues, policyAllows } from '../authorizers.js';
+import { IntegrationTimeout, type Invoker } from '../invoke.js';
+import { Throttler } from '../throttle.js';
+import { functionArnOf } from '../model.js';
+import type { RestEngine } from './engine.js';
+import type {
+  ApiKeyRecord,
+  MethodRecord,
+  ResourceRecord,
+  RestApiRecord,
+  RestAuthorizerRecord,
+  RestStageRecord,
+  Scope,
+  UsagePlanRecord,
+} from './model.js';
+
+const REVALIDATE_MS = 1000;
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+interface Node {
+  res: ResourceRecord;
+  literal: Map<string, Node>;
+  param?: { name: string; node: Node };
+  greedy?: { name: string; node: Node };
+}
+
+interface CompiledStage {
+  stage: RestStageRecord;
+  root: Node;
+  authorizers: Map<string, RestAuthorizerRecord>;
+}
+
+interface CachedApi {
+  api: RestApiRecord;
+  scope: Scope;
+  stages: Map<string, CompiledStage>;
+  checkedAt: number;
+}
+
+export function buildTree(resources: ResourceRecord[]): Node {
+  const nodes = new Map<string, Node>();
+  for (const r of resources) nodes.set(r.id, { res: r, literal: new Map() });
+  let root: Node | undefined;
+  for (const n of nodes.values()) {
+    const parent = n.res.parentId ? nodes.get(n.res.parentId) : undefined;
+    if (!parent) {
+      if (n.res.path === '/') root = n;
+      continue;
+    }
+    const part = n.res.pathPart ?? '';
+    const m = /^\{(.+?)(\+?)\}$/.exec(part);
+    if (!m) parent.literal.set(part, n);
+    else if (m[2]) parent.greedy = { name: m[1], node: n };
+    else parent.param = { name: m[1], node: n };
+  }
+  return root ?? { res: { id: '', path: '/' }, literal: new Map() };
+}
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/**
+ * Finds the resource for a path: a literal part beats `{param}`, which beats `{proxy+}` (with
+ * backtracking when a branch dead-ends). The method is chosen afterwards: the request's method,
+ * else ANY; a resource without either answers 403 as on AWS.
+ */
+function findResource(
+  node: Node,
+  segs: string[],
+  i: number,
+  params: Record<string, string>,
+): { res: ResourceRecord; params: Record<string, string> } | undefined {
+  if (i === segs.length) return { res: node.res, params };
+  const seg = segs[i];
+  const lit = node.literal.get(seg);
+  if (lit) {
+    const r = findResource(lit, segs, i + 1, params);
+    if (r) return r;
+  }
+  if (node.param) {
+    const r = findResource(node.param.node, segs, i + 1, { ...params, [node.param.name]: decode(seg) });
+    if (r) return r;
+  }
+  if (node.greedy)
+    return {
+      res: node.greedy.node.res,
+      params: { ...params, [node.greedy.name]: segs.slice(i).map(decode).join('/') },
+    };
+  return undefined;
+}
+
+export function match(
+  root: Node,
+  segs: string[],
+  method: string,
+): { res: ResourceRecord; method: MethodRecord; params: Record<string, string> } | undefined {
+  const found = findResource(root, segs, 0, {});
+  const m = found?.res.resourceMethods?.[method] ?? found?.res.resourceMethods?.ANY;
+  return found && m ? { res: found.res, method: m, params: found.params } : undefined;
+}
+
+export interface RestServerDeps {
+  engine: RestEngine;
+  invoke: Invoker;
+  clock: Clock;
+  logger: Logger;
+}
+
+interface AuthOutcome {
+  /** The authorizer's raw answer: principalId, policyDocument, context. */
+  answer: Record<string, unknown>;
+}
+
+export class RestServer {
+  private readonly cache = new Map<string, CachedApi>();
+  private readonly throttler: Throttler;
+  private readonly authCache = new Map<string, { outcome: AuthOutcome; expires: number }>();
+  /** `planId|keyId|periodStart` -> requests counted (per node). */
+  private readonly quotas = new Map<string, number>();
+
+  constructor(private readonly deps: RestServerDeps) {
+    this.throttler = new Throttler(deps.clock);
+    deps.engine.onChange((apiId) => this.cache.delete(apiId));
+  }
+
+  private async load(apiId: string): Promise<CachedApi | undefined> {
+    const now = this.deps.clock.now();
+    const hit = this.cache.get(apiId);
+    if (hit && now - hit.checkedAt < REVALIDATE_MS) return hit;
+    const found = await this.deps.engine.findApi(apiId);
+    if (!found) {
+      this.cache.delete(apiId);
+      return undefined;
+    }
+    if (hit && hit.api.generation === found.api.generation) {
+      hit.checkedAt = now;
+      return hit;
+    }
+    const c: CachedApi = { api: found.api, scope: found.scope, stages: new Map(), checkedAt: now };
+    for (const st of found.api.stages) {
+      const d = found.api.deployments.find((x) => x.id === st.deploymentId);
+      if (!d) continue;
+      c.stages.set(st.stageName, {
+        stage: st,
+        root: buildTree(d.snapshot.resources),
+        authorizers: new Map(d.snapshot.authorizers.map((a) => [a.id, a])),
+      });
+    }
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(apiId, c);
+    return c;
+  }
+
+  /** Serves the request when `apiId` is a REST API; false when it is not one. */
+  async tryHandle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    apiId: string,
+    urlBelowApi: string,
+  ): Promise<boolean> {
+    const c = apiId ? await this.load(apiId) : undefined;
+    if (!c) return false;
+    const started = this.deps.clock.now();
+    res.removeHeader('apigw-requestid');
+    res.setHeader('x-amzn-RequestId', requestId);
+    const qi = urlBelowApi.indexOf('?');
+    const pathBelowApi = qi < 0 ? urlBelowApi : urlBelowApi.slice(0, qi);
+    const rawQueryString = qi < 0 ? '' : urlBelowApi.slice(qi + 1);
+    const segEnd = pathBelowApi.indexOf('/', 1);
+    const stageName = decode(pathBelowApi.slice(1, segEnd < 0 ? undefined : segEnd));
+    const path = segEnd < 0 ? '/' : pathBelowApi.slice(segEnd);
+    const st = c.stages.get(stageName);
+    if (c.api.disableExecuteApiEndpoint || !st) {
+      req.resume();
+      send(res, jsonMessage(403, 'Forbidden'));
+      return true;
+    }
+    const body = await readBody(req, MAX_REQUEST_BYTES);
+    if (!body) {
+      send(res, jsonMessage(413, 'Request Entity Too Large'));
+      return true;
+    }
+    const host = String(req.headers.host ?? `${apiId}.execute-api.${c.scope.region}.amazonaws.com`);
+    const greq: GatewayRequest = {
+      method: (req.method ?? 'GET').toUpperCase(),
+      rawPath: `/${stageName}${path}`,
+      rawQueryString,
+      rawHeaders: req.rawHeaders,
+      body,
+      sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+      protocol: `HTTP/${req.httpVersion}`,
+      domainName: host,
+      requestId,
+      timeEpoch: started,
+    };
+    const result = await this.process(c, st, greq, path).catch((e: unknown) => {
+      this.deps.logger.error('REST API request failed', { requestId, apiId, err: e });
+      return jsonMessage(500, 'Internal Server Error');
+    });
+    send(res, result);
+    return true;
+  }
+
+  private async process(
+    c: CachedApi,
+    st: CompiledStage,
+    greq: GatewayRequest,
+    path: string,
+  ): Promise<HttpResult> {
+    const segs = path === '/' ? [] : path.replace(/\/$/, '').split('/').slice(1);
+    const m = match(st.root, segs, greq.method);
+    if (!m)
+      return jsonMessage(403, 'Missing Authentication Token', {
+        'x-amzn-errortype': ['MissingAuthenticationTokenException'],
+      });
+    const method = m.method;
+    // Stage-wide method throttling (`*/*`), then the account's limits.
+    const all = st.stage.methodSettings['*/*'] as
+      { throttlingRateLimit?: number; throttlingBurstLimit?: number } | undefined;
+    const limits = { rate: all?.throttlingRateLimit, burst: all?.throttlingBurstLimit };
+    if (!this.throttler.allow(c.scope.accountId, `rest|${c.api.id}|${st.stage.stageName}`, limits))
+      return jsonMessage(429, 'Too Many Requests');
+    const header = (n: string) => {
+      const raw = greq.rawHeaders;
+      const found: string[] = [];
+      for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === n) found.push(raw[i + 1]);
+      return found.length ? found.join(',') : undefined;
+    };
+
+    // Authorizer first (AWS runs it before the API key check when the key comes from the authorizer).
+    let authorizer: Record<string, unknown> | undefined;
+    const resourcePath = m.res.path;
+    const methodArn = `arn:aws:execute-api:${c.scope.region}:${c.scope.accountId}:${c.api.id}/${st.stage.stageName}/${greq.method}${path === '/' ? '/' : path}`;
+    if (method.authorizationType === 'CUSTOM') {
+      const auth = method.authorizerId ? st.authorizers.get(method.authorizerId) : undefined;
+      if (!auth) return { ...jsonMessage(500, ''), body: Buffer.from('{"message": null}') };
+      try {
+        authorizer = await this.authorize(c, st, auth, greq, methodArn, resourcePath, m.params, header);
+      } catch (e) {
+        if (!(e instanceof AuthFailure)) throw e;
+        this.deps.logger.info('REST API authorizer refused', { requestId: greq.requestId, why: e.message });
+        if (e.status === 403)
+          return {
+            status: 403,
+            headers: { 'content-type': ['application/json'], 'x-amzn-errortype': ['AccessDeniedException'] },
+            body: Buffer.from(JSON.stringify({ Message: 'User is not authorized to access this resource' })),
+          };
+        if (e.status === 401)
+          return {
+            ...jsonMessage(401, 'Unauthorized'),
+            headers: { 'content-type': ['application/json'], 'x-amzn-errortype': ['UnauthorizedException'] },
+          };
+        return {
+          status: 500,
+          headers: { 'content-type': ['application/json'] },
+          body: Buffer.from('{"message": null}'),
+        };
+      }
+    }
+
+    let apiKey: ApiKeyRecord | undefined;
+    if (method.apiKeyRequired) {
+      const value =
+        c.api.apiKeySource === 'AUTHORIZER'
+          ? (authorizer?.usageIdentifierKey as string | undefined)
+          : header('x-api-key');
+      const decision = value ? await this.checkApiKey(c, st.stage.stageName, value) : undefined;
+      if (!decision) return forbiddenKey();
+      if (decision === 'throttled') return jsonMessage(429, 'Too Many Requests');
+      if (decision === 'quota') return jsonMessage(429, 'Limit Exceeded');
+      apiKey = decision;
+    }
+
+    if (method.authorizationType === 'AWS_IAM' && !header('authorization')?.startsWith('AWS4-HMAC-SHA256'))
+      // IAM policies are not evaluated: the request must at least be SigV4-signed.
+      return jsonMessage(403, 'Missing Authentication Token', {
+        'x-amzn-errortype': ['MissingAuthenticationTokenException'],
+      });
+    const integ = method.methodIntegration;
+    if (!integ?.uri) return jsonMessage(500, 'Internal server error');
+    const fn = functionArnOf(withStageVariables(integ.uri, st.stage.variables));
+    if (!fn) return jsonMessage(500, 'Internal server error');
+    const event = restEvent(greq, {
+      accountId: c.scope.accountId,
+      apiId: c.api.id,
+      stage: st.stage.stageName,
+      resourceId: m.res.id,
+      resourcePath,
+      path,
+      pathParameters: m.params,
+      stageVariables: st.stage.variables,
+      authorizer,
+      apiKey,
+    });
+    textUnlessBinary(event, header('content-type'), c.api.binaryMediaTypes ?? []);
+    let out;
+    try {
+      out = await this.deps.invoke(
+        c.scope.accountId,
+        fn,
+        Buffer.from(JSON.stringify(event)),
+        integ.timeoutInMillis,
+      );
+    } catch (e) {
+      if (e instanceof IntegrationTimeout) return jsonMessage(504, 'Endpoint request timed out');
+      this.deps.logger.warn('REST API integration failed', {
+        requestId: greq.requestId,
+        function: fn,
+        err: e,
+      });
+      return jsonMessage(500, 'Internal server error');
+    }
+    if (out.functionError) return jsonMessage(502, 'Internal server error');
+    try {
+      return mapV1Response(out.payload);
+    } catch (e) {
+      if (!(e instanceof MalformedResponse)) throw e;
+      return jsonMessage(502, 'Internal server error');
+    }
+  }
+
+  /** The key when it may call this stage (and is within its plan's limits); else why not. */
+  private async checkApiKey(
+    c: CachedApi,
+    stage: string,
+    value: string,
+  ): Promise<ApiKeyRecord | 'throttled' | 'quota' | undefined> {
+    const key = await this.deps.engine.findApiKeyByValue(c.scope, value);
+    if (!key || !key.enabled) return undefined;
+    const plans = await this.deps.engine.usagePlansOf(c.scope);
+    const plan = plans.find(
+      (p) => p.keyIds.includes(key.id) && p.apiStages.some((s) => s.apiId === c.api.id && s.stage === stage),
+    );
+    if (!plan) return undefined;
+    if (plan.throttle && (plan.throttle.rateLimit !== undefined || plan.throttle.burstLimit !== undefined)) {
+      const rate = plan.throttle.rateLimit ?? 10_000;
+      const burst = plan.throttle.burstLimit ?? Math.max(1, Math.ceil(rate));
+      if (!this.throttler.take(`plan|${plan.id}|${key.id}`, rate, Math.max(burst, 1))) return 'throttled';
+    }
+    if (plan.quota && !this.countQuota(plan, key.id)) return 'quota';
+    return key;
+  }
+
+  private countQuota(plan: UsagePlanRecord, keyId: string): boolean {
+    const q = plan.quota!;
+    const k = `${plan.id}|${keyId}|${periodStart(this.deps.clock.now(), q.period)}`;
+    const n = this.quotas.get(k) ?? 0;
+    if (n >= q.limit) return false;
+    if (this.quotas.size > 100_000) this.quotas.clear();
+    this.quotas.set(k, n + 1);
+    return true;
+  }
+
+  private async authorize(
+    c: CachedApi,
+    st: CompiledStage,
+    auth: RestAuthorizerRecord,
+    greq: GatewayRequest,
+    methodArn: string,
+    resourcePath: string,
+    params: Record<string, string>,
+    header: (n: string) => string | undefined,
+  ): Promise<Record<string, unknown>> {
+    const fail = (status: 401 | 403 | 500, why: string) =>
+      new AuthFailure(status, status === 401 ? 'Unauthorized' : 'Forbidden', why);
+    let cacheValues: string[];
+    let event: Record<string, unknown>;
+    if (auth.type === 'TOKEN') {
+      const name = (auth.identitySource ?? 'method.request.header.Authorization').slice(
+        'method.request.header.'.length,
+      );
+      const token = header(name.toLowerCase());
+      if (!token) throw fail(401, 'the token is missing');
+      if (
+        auth.identityValidationExpression &&
+        !new RegExp(`^(?:${auth.identityValidationExpression})$`).test(token)
+      )
+        throw fail(401, 'the token does not match the validation expression');
+      cacheValues = [token];
+      event = { type: 'TOKEN', methodArn, authorizationToken: token };
+    } else if (auth.type === 'REQUEST') {
+      const sources = (auth.identitySource ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((s) =>
+          s
+            .replace(/^method\.request\.header\./, '$request.header.')
+            .replace(/^method\.request\.querystring\./, '$request.querystring.')
+            .replace(/^stageVariables\./, '$stageVariables.')
+            .replace(/^context\./, '$context.'),
+        );
+      const query = new URLSearchParams(greq.rawQueryString);
+      const values = identityValues(sources, {
+        header,
+        query: (n) => (query.has(n) ? query.getAll(n).join(',') : undefined),
+        context: {
+          requestId: greq.requestId,
+          stage: st.stage.stageName,
+          apiId: c.api.id,
+          httpMethod: greq.method,
+          resourcePath,
+        },
+        stageVariables: st.stage.variables,
+      });
+      if (!values) throw fail(401, 'an identity source is missing');
+      cacheValues = values;
+      const ev = restEvent(greq, {
+        accountId: c.scope.accountId,
+        apiId: c.api.id,
+        stage: st.stage.stageName,
+        resourceId: '',
+        resourcePath,
+        path: greq.rawPath.slice(st.stage.stageName.length + 1) || '/',
+        pathParameters: params,
+        stageVariables: st.stage.variables,
+      });
+      delete ev.body;
+      delete ev.isBase64Encoded;
+      event = { type: 'REQUEST', methodArn, ...ev };
+    } else throw fail(500, `${auth.type} authorizers are not supported`);
+
+    const ttl = auth.authorizerResultTtlInSeconds;
+    const cacheKey = `${c.api.id}|${st.stage.stageName}|${auth.id}|${JSON.stringify(cacheValues)}`;
+    const now = this.deps.clock.now();
+    let outcome = ttl > 0 ? this.authCache.get(cacheKey) : undefined;
+    if (outcome && outcome.expires <= now) {
+      this.authCache.delete(cacheKey);
+      outcome = undefined;
+    }
+    let answer: Record<string, unknown>;
+    if (outcome) answer = outcome.outcome.answer;
+    else {
+      const fn = functionArnOf(withStageVariables(auth.authorizerUri, st.stage.variables));
+      if (!fn) throw fail(500, 'the authorizer URI is not a function');
+      let out;
+      try {
+        out = await this.deps.invoke(c.scope.accountId, fn, Buffer.from(JSON.stringify(event)), 10_000);
+      } catch (e) {
+        throw fail(500, `authorizer invoke failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (out.functionError) {
+        // A function that fails with the message "Unauthorized" asks for a 401.
+        let msg: unknown;
+        try {
+          msg = (JSON.parse(out.payload.toString('utf8')) as { errorMessage?: unknown }).errorMessage;
+        } catch {
+          msg = undefined;
+        }
+        if (msg === 'Unauthorized') throw fail(401, 'the authorizer answered Unauthorized');
+        throw fail(500, 'the authorizer function failed');
+      }
+      try {
+        answer = JSON.parse(out.payload.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        throw fail(500, 'the authorizer returned invalid JSON');
+      }
+      if (
+        !answer ||
+        typeof answer !== 'object' ||
+        typeof answer.principalId !== 'string' ||
+        !answer.policyDocument
+      )
+        throw fail(500, 'the authorizer answer needs principalId and policyDocument');
+      if (ttl > 0) {
+        if (this.authCache.size > 50_000) this.authCache.clear();
+        this.authCache.set(cacheKey, { outcome: { answer }, expires: now + ttl * 1000 });
+      }
+    }
+    let allowed: boolean;
+    try {
+      allowed = policyAllows(answer.policyDocument, methodArn);
+    } catch {
+      throw fail(500, 'the authorizer policy is invalid');
+    }
+    if (!allowed) throw fail(403, 'the policy does not allow the method');
+    const ctx: Record<string, unknown> = { principalId: answer.principalId };
+    const extra = answer.context;
+    if (extra && typeof extra === 'object')
+      for (const [k, v] of Object.entries(extra as Record<string, unknown>))
+        if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) ctx[k] = v;
+    ctx.integrationLatency = this.deps.clock.now() - now;
+    if (typeof answer.usageIdentifierKey === 'string') ctx.usageIdentifierKey = answer.usageIdentifierKey;
+    return ctx;
+  }
+}
+
+/** REST APIs pass bodies as text unless the content type is one of the API's binaryMediaTypes. */
+function textUnlessBinary(
+  ev: Record<string, unknown>,
+  contentType: string | undefined,
+  binary: string[],
+): void {
+  const ct = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  const isBinary = binary.some((b) => {
+    const t = b.toLowerCase();
+    if (t === '*/*') return true;
+    if (t.endsWith('/*')) return ct.startsWith(t.slice(0, -1));
+    return t === ct;
+  });
+  if (isBinary && ev.body !== null && !ev.isBase64Encoded) {
+    ev.body = Buffer.from(String(ev.body), 'utf8').toString('base64');
+    ev.isBase64Encoded = true;
+  } else if (!isBinary && ev.isBase64Encoded) {
+    ev.body = Buffer.from(String(ev.body), 'base64').toString('utf8');
+    ev.isBase64Encoded = false;
+  }
+}
+
+function forbiddenKey(): HttpResult {
+  return jsonMessage(403, 'Forbidden', { 'x-amzn-errortype': ['ForbiddenException'] });
+}
+
+function periodStart(nowMs: number, period: 'DAY' | 'WEEK' | 'MONTH'): number {
+  const d = new Date(nowMs);
+  if (period === 'MONTH') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  const day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  if (period === 'DAY') return day;
+  return day - ((d.getUTCDay() + 6) % 7) * 86_400_000; // weeks start on Monday (UTC)
+}
+
+function withStageVariables(uri: string | undefined, vars: Record<string, string>): string | undefined {
+  return uri?.replace(/\$\{stageVariables\.([A-Za-z0-9_]+)\}/g, (_m, n: string) => vars[n] ?? '');
+}
+
+interface RestEventContext {
+  accountId: string;
+  apiId: string;
+  stage: string;
+  resourceId: string;
+  resourcePath: string;
+  /** The path below the stage. */
+  path: string;
+  pathParameters: Record<string, string>;
+  stageVariables: Record<string, string>;
+  authorizer?: Record<string, unknown>;
+  apiKey?: ApiKeyRecord;
+}
+
+/** The REST API proxy event (payload 1.0 without `version`), as in aws-events/apigw-request.json. */
+export function restEvent(greq: GatewayRequest, ctx: RestEventContext): Record<string, unknown> {
+  const ev = buildV1Event(greq, {
+    accountId: ctx.accountId,
+    apiId: ctx.apiId,
+    stage: ctx.stage,
+    routeKey: `${greq.method} ${ctx.resourcePath}`,
+    routeId: ctx.resourceId,
+    pathParameters: ctx.pathParameters,
+    stageVariables: ctx.stageVariables,
+    authorizer: ctx.authorizer,
+  });
+  delete ev.version;
+  ev.path = ctx.path;
+  const rc = ev.requestContext as Record<string, unknown>;
+  rc.path = greq.rawPath;
+  const identity = rc.identity as Record<string, unknown>;
+  identity.apiKey = ctx.apiKey?.value ?? null;
+  identity.apiKeyId = ctx.apiKey?.id ?? null;
+  // Key order as AWS sends it: resource, path, httpMethod, headers, ...
+  return ev;
+}
+
+function send(res: ServerResponse, r: HttpResult): void {
+  if (res.headersSent) return;
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(r.headers)) headers[k] = k === 'set-cookie' || v.length > 1 ? v : v[0];
+  headers['content-length'] = String(r.body.length);
+  res.writeHead(r.status, headers);
+  res.end(r.body);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (ch: Buffer) => {
+      if (failed) return;
+      size += ch.length;
+      if (size > limit) {
+        failed = true;
+        resolve(undefined);
+        return;
+      }
+      chunks.push(ch);
+    });
+    req.on('end', () => !failed && resolve(Buffer.concat(chunks, size)));
+    req.on('error', (e) => !failed && reject(e));
+  });
+}
