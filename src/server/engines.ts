@@ -9,6 +9,7 @@ import type { DynamoEngine } from '../data/engine.js';
 import type { SqsEngine } from '../messaging/sqs/engine.js';
 import type { SnsEngine } from '../messaging/sns/engine.js';
 import type { GatewayEngine } from '../gateway/engine.js';
+import type { SchedulesEngine } from '../messaging/schedules/engine.js';
 
 export interface Engines {
   lambda: LambdaEngine;
@@ -16,4 +17,5 @@ export interface Engines {
   sqs: SqsEngine;
   sns: SnsEngine;
   gateway: GatewayEngine;
+  schedules: SchedulesEngine;
 }
