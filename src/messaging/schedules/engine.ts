@@ -557,9 +557,20 @@ export class SchedulesEngine {
   async tick(): Promise<number> {
     const r = await this.deps.leader.runAsLeader('schedules', async () => {
       let n = 0;
-      for (const { key } of await this.deps.store.scan<RuleDoc>(RULES)) n += await this.fireRule(key);
-      for (const { key } of await this.deps.store.scan<ScheduleDoc>(SCHEDULES))
-        n += await this.fireSchedule(key);
+      const now = this.deps.clock.now();
+      // A transaction only for what is due (or may need deleting): the scan's copy decides.
+      for (const { key, value: r } of await this.deps.store.scan<RuleDoc>(RULES)) {
+        if (r.state === 'ENABLED' && r.scheduleExpression && isDue(r.scheduleExpression, r, now)) {
+          n += await this.fireRule(key);
+        }
+      }
+      for (const { key, value: s } of await this.deps.store.scan<ScheduleDoc>(SCHEDULES)) {
+        if (s.state !== 'ENABLED') continue;
+        const ended = s.endDate !== undefined && now >= s.endDate && s.actionAfterCompletion === 'DELETE';
+        if (ended || isDue(s.scheduleExpression, s, now, s.timezone)) {
+          n += await this.fireSchedule(key);
+        }
+      }
       return n;
     });
     return r.ran ? r.value : 0;
@@ -665,6 +676,23 @@ export class SchedulesEngine {
       return all.slice(-MAX_CATCH_UP);
     }
     return times;
+  }
+}
+
+function isDue(
+  text: string,
+  doc: { cursor: number; anchor: number },
+  now: number,
+  timeZone?: string,
+): boolean {
+  try {
+    const next = nextFireTime(parseScheduleExpression(text, { allowAt: true }), doc.cursor, {
+      anchor: doc.anchor,
+      timeZone,
+    });
+    return next !== undefined && next <= now;
+  } catch {
+    return false;
   }
 }
 
