@@ -26,6 +26,7 @@ import { createDynamoDb } from '../data/index.js';
 import { createSqs } from '../messaging/sqs/index.js';
 import { registerClockRoutes } from '../messaging/clock.js';
 import { createSns, CERT_PATH_PREFIX as SNS_PUBLIC_PREFIX } from '../messaging/sns/index.js';
+import { createSchedules } from '../messaging/schedules/index.js';
 import { createGateway, API_HOST_PATTERN, API_PATH_PREFIX } from '../gateway/index.js';
 import { createMonitoring } from '../monitor/index.js';
 
@@ -241,6 +242,22 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   });
   frontDoor.register(sns.service);
   frontDoor.mount(SNS_PUBLIC_PREFIX, sns.publicHandler);
+  const schedules = createSchedules({
+    store,
+    clock,
+    logger: logger.child({ component: 'schedules' }),
+    leader: cluster.leader,
+    lambda: () => ({
+      invokeAsync: async (functionArn, payload) => {
+        const [, , , region, accountId] = functionArn.split(':');
+        await lambda.engine.invoke(
+          { accountId, region },
+          { FunctionName: functionArn, InvocationType: 'Event', Payload: payload },
+        );
+      },
+    }),
+  });
+  for (const s of schedules.services) frontDoor.register(s);
   const engines: Engines = {
     lambda: lambda.engine,
     dynamodb: dynamodb.engine,
@@ -248,9 +265,11 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     sns: sns.engine,
     gateway: gateway.engine,
     metrics: monitoring.metrics,
+    schedules: schedules.engine,
   };
   void engines;
   const stopLambda = async () => {
+    await schedules.stop();
     await sqs.close();
     await dynamodb.stop();
     await lambda.stop();
@@ -309,6 +328,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   endpointUrl = endpoint;
   sns.setBaseUrl(endpoint);
   await sns.start();
+  schedules.start();
   logger.info('nimbus is serving', { endpoint, socketPath, storage: store.description });
 
   let closing: Promise<void> | undefined;

@@ -10,6 +10,7 @@ import type { SqsEngine } from '../messaging/sqs/engine.js';
 import type { SnsEngine } from '../messaging/sns/engine.js';
 import type { GatewayEngine } from '../gateway/engine.js';
 import type { MetricsEngine } from '../monitor/metrics.js';
+import type { SchedulesEngine } from '../messaging/schedules/engine.js';
 
 export interface Engines {
   lambda: LambdaEngine;
@@ -19,4 +20,5 @@ export interface Engines {
   gateway: GatewayEngine;
   /** CloudWatch metrics: `metrics.record(scope, namespace, name, dimensions, value, unit)`. */
   metrics: MetricsEngine;
+  schedules: SchedulesEngine;
 }

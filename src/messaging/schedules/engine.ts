@@ -1,0 +1,741 @@
+/**
+ * Schedules: EventBridge rules with a ScheduleExpression (and their targets) and EventBridge
+ * Scheduler schedules, persisted through the Store, fired against Lambda.
+ *
+ * Firing: every tick (a second of real time, and at once when the virtual clock jumps) the
+ * cluster's leader (lease `schedules`) walks the enabled schedules; for each, in one
+ * transaction, it enqueues one durable job per due fire time and target (job id
+ * `<schedule>|<fireTime>|<target>`, so a fire time is enqueued once even if two nodes overlap)
+ * and moves the schedule's cursor to the last time handled. A worker on any node takes the
+ * jobs and invokes Lambda asynchronously (Lambda's own durable queue does retries from there).
+ */
+import { randomUUID } from 'node:crypto';
+import { OffsetClock, type Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+import type { Store, Transaction } from '../../storage/store.js';
+import { startWorker, type Worker } from '../../storage/worker.js';
+import type { LeaderElector } from '../../cluster/index.js';
+import { AwsError } from '../../protocols/errors.js';
+import {
+  ExpressionError,
+  fireTimesBetween,
+  isValidTimeZone,
+  nextFireTime,
+  parseScheduleExpression,
+  type ScheduleExpression,
+} from './expressions.js';
+
+export const RULES = 'events/rules';
+export const SCHEDULES = 'scheduler/schedules';
+export const FIRE_QUEUE = 'schedules/fire';
+/** Fire times handled per schedule per tick; older missed ones are skipped (logged). */
+export const MAX_CATCH_UP = 100;
+
+export interface Scope {
+  accountId: string;
+  region: string;
+}
+
+export interface RuleTarget {
+  Id: string;
+  Arn: string;
+  Input?: string;
+  InputPath?: string;
+  RoleArn?: string;
+  [k: string]: unknown;
+}
+
+export interface RuleDoc {
+  name: string;
+  arn: string;
+  accountId: string;
+  region: string;
+  scheduleExpression?: string;
+  eventPattern?: string;
+  state: 'ENABLED' | 'DISABLED';
+  description?: string;
+  roleArn?: string;
+  createdAt: number;
+  /** rate() periods are counted from here (creation, or the last enable / expression change). */
+  anchor: number;
+  /** The last fire time handled. */
+  cursor: number;
+  targets: RuleTarget[];
+}
+
+export interface ScheduleTarget {
+  Arn: string;
+  RoleArn: string;
+  Input?: string;
+  [k: string]: unknown;
+}
+
+export interface ScheduleDoc {
+  name: string;
+  groupName: string;
+  arn: string;
+  accountId: string;
+  region: string;
+  scheduleExpression: string;
+  timezone?: string;
+  state: 'ENABLED' | 'DISABLED';
+  description?: string;
+  startDate?: number;
+  endDate?: number;
+  flexibleTimeWindow: { Mode: string; MaximumWindowInMinutes?: number };
+  target: ScheduleTarget;
+  actionAfterCompletion: 'NONE' | 'DELETE';
+  kmsKeyArn?: string;
+  createdAt: number;
+  modifiedAt: number;
+  anchor: number;
+  cursor: number;
+}
+
+export interface FireJob {
+  accountId: string;
+  region: string;
+  functionArn: string;
+  payload: string;
+  source: string;
+}
+
+export interface LambdaInvoker {
+  invokeAsync(functionArn: string, payload: Buffer): Promise<void>;
+}
+
+export interface SchedulesDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  leader: LeaderElector;
+  lambda: () => LambdaInvoker | undefined;
+  /** Real-time tick interval (default 1000 ms). */
+  tickMs?: number;
+}
+
+const ruleKey = (s: Scope, name: string) => `${s.accountId}/${s.region}/${name}`;
+const scheduleKey = (s: Scope, group: string, name: string) => `${s.accountId}/${s.region}/${group}/${name}`;
+
+export const validation = (m: string) => new AwsError('ValidationException', m, 400);
+
+function ruleNotFound(name: string): AwsError {
+  return new AwsError('ResourceNotFoundException', `Rule ${name} does not exist on EventBus default.`, 400);
+}
+
+/** Parses an expression the way each API reports a bad one. */
+function parseOrThrow(text: string, allowAt: boolean, message: string): ScheduleExpression {
+  try {
+    return parseScheduleExpression(text, { allowAt });
+  } catch (e) {
+    if (e instanceof ExpressionError) throw validation(message);
+    throw e;
+  }
+}
+
+export class SchedulesEngine {
+  private timer: NodeJS.Timeout | undefined;
+  private worker: Worker | undefined;
+  private ticking: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private unAdvance: (() => void) | undefined;
+
+  constructor(private readonly deps: SchedulesDeps) {}
+
+  // ---------------- EventBridge rules ----------------
+
+  async putRule(
+    scope: Scope,
+    input: {
+      Name?: string;
+      ScheduleExpression?: string;
+      EventPattern?: string;
+      State?: string;
+      Description?: string;
+      RoleArn?: string;
+      EventBusName?: string;
+    },
+  ): Promise<{ RuleArn: string }> {
+    const name = input.Name ?? '';
+    if (!/^[.\-_A-Za-z0-9]{1,64}$/.test(name)) {
+      throw validation(
+        `1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+`,
+      );
+    }
+    this.checkBus(input.EventBusName);
+    if (!input.ScheduleExpression && !input.EventPattern) {
+      throw validation('Parameter(s) EventPattern or ScheduleExpression must be specified.');
+    }
+    if (input.ScheduleExpression) {
+      parseOrThrow(input.ScheduleExpression, false, 'Parameter ScheduleExpression is not valid.');
+    }
+    if (input.EventPattern) {
+      try {
+        const p = JSON.parse(input.EventPattern) as unknown;
+        if (!p || typeof p !== 'object' || Array.isArray(p)) throw new Error('not an object');
+      } catch {
+        throw new AwsError('InvalidEventPatternException', 'Event pattern is not valid.', 400);
+      }
+    }
+    const state = input.State ?? 'ENABLED';
+    if (state !== 'ENABLED' && state !== 'DISABLED') {
+      throw validation(
+        `1 validation error detected: Value '${state}' at 'state' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED]`,
+      );
+    }
+    const now = this.deps.clock.now();
+    const arn = `arn:aws:events:${scope.region}:${scope.accountId}:rule/${name}`;
+    await this.deps.store.transaction(async (tx) => {
+      const cur = await tx.get<RuleDoc>(RULES, ruleKey(scope, name));
+      const restart =
+        !cur ||
+        cur.scheduleExpression !== input.ScheduleExpression ||
+        (cur.state !== 'ENABLED' && state === 'ENABLED');
+      const doc: RuleDoc = {
+        name,
+        arn,
+        accountId: scope.accountId,
+        region: scope.region,
+        scheduleExpression: input.ScheduleExpression || undefined,
+        eventPattern: input.EventPattern || undefined,
+        state,
+        description: input.Description,
+        roleArn: input.RoleArn,
+        createdAt: cur?.createdAt ?? now,
+        anchor: restart ? now : cur.anchor,
+        cursor: restart ? now : cur.cursor,
+        targets: cur?.targets ?? [],
+      };
+      await tx.put(RULES, ruleKey(scope, name), doc);
+    });
+    this.kick();
+    return { RuleArn: arn };
+  }
+
+  private checkBus(bus: string | undefined): void {
+    if (bus && bus !== 'default' && !/^arn:aws:events:[^:]*:\d{12}:event-bus\/default$/.test(bus)) {
+      throw new AwsError('ResourceNotFoundException', `Event bus ${bus} does not exist.`, 400);
+    }
+  }
+
+  async getRule(scope: Scope, name: string, bus?: string): Promise<RuleDoc> {
+    this.checkBus(bus);
+    const doc = await this.deps.store.get<RuleDoc>(RULES, ruleKey(scope, name ?? ''));
+    if (!doc) throw ruleNotFound(name);
+    return doc;
+  }
+
+  async listRules(
+    scope: Scope,
+    opts: { prefix?: string; limit?: number; nextToken?: string; bus?: string },
+  ): Promise<{ rules: RuleDoc[]; nextToken?: string }> {
+    this.checkBus(opts.bus);
+    const limit = opts.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      throw validation(
+        `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100`,
+      );
+    }
+    const base = `${scope.accountId}/${scope.region}/`;
+    let after: string | undefined;
+    if (opts.nextToken) {
+      after = Buffer.from(opts.nextToken, 'base64url').toString('utf8');
+      if (!after.startsWith(base)) throw validation('The NextToken provided is invalid.');
+    }
+    const rows = await this.deps.store.scan<RuleDoc>(RULES, {
+      prefix: base + (opts.prefix ?? ''),
+      after,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    return {
+      rules: page.map((r) => r.value),
+      nextToken:
+        rows.length > limit ? Buffer.from(page[page.length - 1].key).toString('base64url') : undefined,
+    };
+  }
+
+  async deleteRule(scope: Scope, name: string, opts: { force?: boolean; bus?: string } = {}): Promise<void> {
+    this.checkBus(opts.bus);
+    await this.deps.store.transaction(async (tx) => {
+      const cur = await tx.get<RuleDoc>(RULES, ruleKey(scope, name ?? ''));
+      if (!cur) return; // AWS: deleting a missing rule succeeds
+      if (cur.targets.length > 0) throw validation("Rule can't be deleted since it has targets.");
+      await tx.delete(RULES, ruleKey(scope, name));
+    });
+  }
+
+  async setRuleState(scope: Scope, name: string, state: 'ENABLED' | 'DISABLED', bus?: string): Promise<void> {
+    this.checkBus(bus);
+    await this.updateRule(scope, name, (doc) => {
+      if (doc.state !== state && state === 'ENABLED') {
+        const now = this.deps.clock.now();
+        doc.anchor = now;
+        doc.cursor = now;
+      }
+      doc.state = state;
+    });
+    this.kick();
+  }
+
+  private async updateRule(scope: Scope, name: string, fn: (doc: RuleDoc) => void): Promise<RuleDoc> {
+    return this.deps.store.transaction(async (tx) => {
+      const doc = await tx.get<RuleDoc>(RULES, ruleKey(scope, name ?? ''));
+      if (!doc) throw ruleNotFound(name);
+      fn(doc);
+      await tx.put(RULES, ruleKey(scope, name), doc);
+      return doc;
+    });
+  }
+
+  async putTargets(
+    scope: Scope,
+    name: string,
+    targets: RuleTarget[],
+    bus?: string,
+  ): Promise<{ FailedEntryCount: number; FailedEntries: unknown[] }> {
+    this.checkBus(bus);
+    if (!Array.isArray(targets) || targets.length < 1 || targets.length > 10) {
+      throw validation(
+        "1 validation error detected: Value at 'targets' failed to satisfy constraint: Member must have length less than or equal to 10",
+      );
+    }
+    for (const t of targets) {
+      if (!t || typeof t.Id !== 'string' || !/^[.\-_A-Za-z0-9]{1,64}$/.test(t.Id)) {
+        throw validation(
+          `1 validation error detected: Value '${String(t?.Id)}' at 'targets.1.member.id' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+`,
+        );
+      }
+      if (typeof t.Arn !== 'string' || !t.Arn) throw validation('Target Arn must be specified.');
+      if (t.Input !== undefined && t.InputPath !== undefined) {
+        throw validation('Only one of Input, InputPath, or InputTransformer must be provided.');
+      }
+      if (t.Input !== undefined) {
+        try {
+          JSON.parse(t.Input);
+        } catch {
+          throw validation(`Input for target ${t.Id} is not a valid JSON text.`);
+        }
+      }
+      if (t.InputPath !== undefined && !/^\$(\.[A-Za-z0-9_-]+)*$/.test(t.InputPath)) {
+        throw validation(`InputPath for target ${t.Id} is invalid.`);
+      }
+    }
+    const failed: unknown[] = [];
+    await this.updateRule(scope, name, (doc) => {
+      const byId = new Map(doc.targets.map((t) => [t.Id, t]));
+      for (const t of targets) {
+        if (!byId.has(t.Id) && byId.size >= 5) {
+          failed.push({
+            TargetId: t.Id,
+            ErrorCode: 'LimitExceededException',
+            ErrorMessage: 'The requested resource exceeds the maximum number allowed.',
+          });
+          continue;
+        }
+        byId.set(t.Id, { ...t });
+      }
+      doc.targets = [...byId.values()];
+    });
+    return { FailedEntryCount: failed.length, FailedEntries: failed };
+  }
+
+  async removeTargets(
+    scope: Scope,
+    name: string,
+    ids: string[],
+    bus?: string,
+  ): Promise<{ FailedEntryCount: number; FailedEntries: unknown[] }> {
+    this.checkBus(bus);
+    if (!Array.isArray(ids) || ids.length < 1) {
+      throw validation(
+        "1 validation error detected: Value '[]' at 'ids' failed to satisfy constraint: Member must have length greater than or equal to 1",
+      );
+    }
+    await this.updateRule(scope, name, (doc) => {
+      const gone = new Set(ids);
+      doc.targets = doc.targets.filter((t) => !gone.has(t.Id));
+    });
+    return { FailedEntryCount: 0, FailedEntries: [] };
+  }
+
+  // ---------------- Scheduler schedules ----------------
+
+  async createSchedule(scope: Scope, input: ScheduleInput): Promise<{ ScheduleArn: string }> {
+    const doc = this.scheduleFromInput(scope, input);
+    const created = await this.deps.store.insert(SCHEDULES, scheduleKey(scope, doc.groupName, doc.name), doc);
+    if (!created) {
+      throw new AwsError('ConflictException', `Schedule ${doc.name} already exists.`, 409);
+    }
+    this.kick();
+    return { ScheduleArn: doc.arn };
+  }
+
+  async updateSchedule(scope: Scope, input: ScheduleInput): Promise<{ ScheduleArn: string }> {
+    const next = this.scheduleFromInput(scope, input);
+    await this.deps.store.transaction(async (tx) => {
+      const key = scheduleKey(scope, next.groupName, next.name);
+      const cur = await tx.get<ScheduleDoc>(SCHEDULES, key);
+      if (!cur) throw scheduleNotFound(next.name);
+      const restart =
+        cur.scheduleExpression !== next.scheduleExpression ||
+        cur.timezone !== next.timezone ||
+        (cur.state !== 'ENABLED' && next.state === 'ENABLED');
+      next.createdAt = cur.createdAt;
+      if (!restart) {
+        next.anchor = cur.anchor;
+        next.cursor = cur.cursor;
+      }
+      await tx.put(SCHEDULES, key, next);
+    });
+    this.kick();
+    return { ScheduleArn: next.arn };
+  }
+
+  async getSchedule(scope: Scope, name: string, group = 'default'): Promise<ScheduleDoc> {
+    const doc = await this.deps.store.get<ScheduleDoc>(SCHEDULES, scheduleKey(scope, group, name));
+    if (!doc) throw scheduleNotFound(name);
+    return doc;
+  }
+
+  async deleteSchedule(scope: Scope, name: string, group = 'default'): Promise<void> {
+    const gone = await this.deps.store.delete(SCHEDULES, scheduleKey(scope, group, name));
+    if (!gone) throw scheduleNotFound(name);
+  }
+
+  async listSchedules(
+    scope: Scope,
+    opts: { group?: string; prefix?: string; state?: string; max?: number; nextToken?: string },
+  ): Promise<{ schedules: ScheduleDoc[]; nextToken?: string }> {
+    const max = opts.max ?? 100;
+    if (!Number.isInteger(max) || max < 1 || max > 100) {
+      throw validation('MaxResults must be between 1 and 100.');
+    }
+    if (opts.state && opts.state !== 'ENABLED' && opts.state !== 'DISABLED') {
+      throw validation(`Invalid State: ${opts.state}`);
+    }
+    const base = `${scope.accountId}/${scope.region}/`;
+    let after: string | undefined;
+    if (opts.nextToken) {
+      after = Buffer.from(opts.nextToken, 'base64url').toString('utf8');
+      if (!after.startsWith(base)) throw validation('Invalid NextToken.');
+    }
+    const out: ScheduleDoc[] = [];
+    let last: string | undefined;
+    let more = false;
+    const rows = await this.deps.store.scan<ScheduleDoc>(SCHEDULES, {
+      prefix: base + (opts.group ? `${opts.group}/` : ''),
+      after,
+    });
+    for (const r of rows) {
+      const d = r.value;
+      if (opts.prefix && !d.name.startsWith(opts.prefix)) continue;
+      if (opts.state && d.state !== opts.state) continue;
+      if (out.length === max) {
+        more = true;
+        break;
+      }
+      out.push(d);
+      last = r.key;
+    }
+    return { schedules: out, nextToken: more && last ? Buffer.from(last).toString('base64url') : undefined };
+  }
+
+  private scheduleFromInput(scope: Scope, input: ScheduleInput): ScheduleDoc {
+    const name = input.Name ?? '';
+    if (!/^[0-9a-zA-Z\-_.]{1,64}$/.test(name)) {
+      throw validation(`Invalid Schedule name: ${name}`);
+    }
+    const group = input.GroupName || 'default';
+    if (group !== 'default') {
+      throw new AwsError('ResourceNotFoundException', `Schedule group ${group} does not exist.`, 404);
+    }
+    const expr = input.ScheduleExpression ?? '';
+    if (!expr) throw validation('ScheduleExpression is required.');
+    parseOrThrow(expr, true, `Invalid Schedule Expression ${expr}.`);
+    if (input.ScheduleExpressionTimezone && !isValidTimeZone(input.ScheduleExpressionTimezone)) {
+      throw validation(`Invalid time zone: ${input.ScheduleExpressionTimezone}.`);
+    }
+    const ftw = input.FlexibleTimeWindow;
+    if (!ftw || (ftw.Mode !== 'OFF' && ftw.Mode !== 'FLEXIBLE')) {
+      throw validation('FlexibleTimeWindow Mode must be OFF or FLEXIBLE.');
+    }
+    if (ftw.Mode === 'FLEXIBLE' && !(Number(ftw.MaximumWindowInMinutes) >= 1)) {
+      throw validation('MaximumWindowInMinutes must be provided when Mode is FLEXIBLE.');
+    }
+    const t = input.Target;
+    if (!t || typeof t.Arn !== 'string' || !t.Arn) throw validation('Target Arn is required.');
+    if (typeof t.RoleArn !== 'string' || !t.RoleArn) throw validation('Target RoleArn is required.');
+    const state = input.State ?? 'ENABLED';
+    if (state !== 'ENABLED' && state !== 'DISABLED') throw validation(`Invalid State: ${state}`);
+    const action = input.ActionAfterCompletion ?? 'NONE';
+    if (action !== 'NONE' && action !== 'DELETE') {
+      throw validation(`Invalid ActionAfterCompletion: ${action}`);
+    }
+    const startDate = toMs(input.StartDate);
+    const endDate = toMs(input.EndDate);
+    if (startDate !== undefined && endDate !== undefined && endDate <= startDate) {
+      throw validation('The EndDate must be after the StartDate.');
+    }
+    const now = this.deps.clock.now();
+    return {
+      name,
+      groupName: group,
+      arn: `arn:aws:scheduler:${scope.region}:${scope.accountId}:schedule/${group}/${name}`,
+      accountId: scope.accountId,
+      region: scope.region,
+      scheduleExpression: expr,
+      timezone: input.ScheduleExpressionTimezone || undefined,
+      state,
+      description: input.Description,
+      startDate,
+      endDate,
+      flexibleTimeWindow: { Mode: ftw.Mode, MaximumWindowInMinutes: ftw.MaximumWindowInMinutes },
+      target: { ...t },
+      actionAfterCompletion: action,
+      kmsKeyArn: input.KmsKeyArn,
+      createdAt: now,
+      modifiedAt: now,
+      anchor: startDate !== undefined && startDate > now ? startDate : now,
+      cursor: now,
+    };
+  }
+
+  // ---------------- firing ----------------
+
+  start(): void {
+    const d = this.deps;
+    this.worker = startWorker<FireJob>({
+      store: d.store,
+      queue: FIRE_QUEUE,
+      clock: d.clock,
+      logger: d.logger,
+      concurrency: 4,
+      handle: async (job) => {
+        const lambda = d.lambda();
+        if (!lambda) throw new Error('Lambda is not available');
+        await lambda.invokeAsync(job.payload.functionArn, Buffer.from(job.payload.payload));
+      },
+    });
+    this.timer = setInterval(() => this.kick(), this.deps.tickMs ?? 1000);
+    this.timer.unref();
+    if (d.clock instanceof OffsetClock) this.unAdvance = d.clock.onAdvance(() => this.kick());
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.unAdvance?.();
+    await this.ticking;
+    await this.worker?.stop();
+  }
+
+  /** Runs a tick now (or right after the running one). */
+  kick(): void {
+    if (this.stopped || !this.timer) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = this.tick()
+      .then(
+        () => undefined,
+        (err: unknown) => this.deps.logger.error('schedule tick failed', { err }),
+      )
+      .finally(() => {
+        this.ticking = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** One tick: fires what is due, on the leader only. Resolves to the number of jobs enqueued. */
+  async tick(): Promise<number> {
+    const r = await this.deps.leader.runAsLeader('schedules', async () => {
+      let n = 0;
+      const now = this.deps.clock.now();
+      // A transaction only for what is due (or may need deleting): the scan's copy decides.
+      for (const { key, value: r } of await this.deps.store.scan<RuleDoc>(RULES)) {
+        if (r.state === 'ENABLED' && r.scheduleExpression && isDue(r.scheduleExpression, r, now)) {
+          n += await this.fireRule(key);
+        }
+      }
+      for (const { key, value: s } of await this.deps.store.scan<ScheduleDoc>(SCHEDULES)) {
+        if (s.state !== 'ENABLED') continue;
+        const ended = s.endDate !== undefined && now >= s.endDate && s.actionAfterCompletion === 'DELETE';
+        if (ended || isDue(s.scheduleExpression, s, now, s.timezone)) {
+          n += await this.fireSchedule(key);
+        }
+      }
+      return n;
+    });
+    return r.ran ? r.value : 0;
+  }
+
+  private async fireRule(key: string): Promise<number> {
+    return this.deps.store.transaction(async (tx) => {
+      const doc = await tx.get<RuleDoc>(RULES, key);
+      if (!doc || doc.state !== 'ENABLED' || !doc.scheduleExpression) return 0;
+      const now = this.deps.clock.now();
+      const times = this.dueTimes(doc.name, doc.scheduleExpression, false, doc.cursor, now, doc.anchor);
+      if (times.length === 0) return 0;
+      let n = 0;
+      for (const t of times) {
+        const event = {
+          version: '0',
+          id: randomUUID(),
+          'detail-type': 'Scheduled Event',
+          source: 'aws.events',
+          account: doc.accountId,
+          time: new Date(Math.floor(t / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+          region: doc.region,
+          resources: [doc.arn],
+          detail: {},
+        };
+        for (const target of doc.targets) {
+          const payload = targetPayload(target, event);
+          if (payload === undefined) continue;
+          n += await enqueueFire(tx, `${key}|${t}|${target.Id}`, {
+            accountId: doc.accountId,
+            region: doc.region,
+            functionArn: target.Arn,
+            payload,
+            source: doc.arn,
+          });
+        }
+      }
+      doc.cursor = times[times.length - 1];
+      await tx.put(RULES, key, doc);
+      return n;
+    });
+  }
+
+  private async fireSchedule(key: string): Promise<number> {
+    return this.deps.store.transaction(async (tx) => {
+      const doc = await tx.get<ScheduleDoc>(SCHEDULES, key);
+      if (!doc || doc.state !== 'ENABLED') return 0;
+      const now = this.deps.clock.now();
+      const until = doc.endDate !== undefined ? Math.min(now, doc.endDate) : now;
+      let times = this.dueTimes(
+        doc.name,
+        doc.scheduleExpression,
+        true,
+        doc.cursor,
+        until,
+        doc.anchor,
+        doc.timezone,
+      );
+      if (doc.startDate !== undefined) times = times.filter((t) => t >= doc.startDate!);
+      let n = 0;
+      for (const t of times) {
+        n += await enqueueFire(tx, `${key}|${t}`, {
+          accountId: doc.accountId,
+          region: doc.region,
+          functionArn: doc.target.Arn,
+          payload: doc.target.Input ?? '{}',
+          source: doc.arn,
+        });
+      }
+      if (times.length) doc.cursor = times[times.length - 1];
+      // Completed: a one-time schedule whose time has come, or a schedule past its EndDate.
+      const expr = parseScheduleExpression(doc.scheduleExpression, { allowAt: true });
+      const atTime =
+        expr.kind === 'at' ? nextFireTime(expr, -Infinity, { timeZone: doc.timezone }) : undefined;
+      const done =
+        (atTime !== undefined && atTime <= now) || (doc.endDate !== undefined && now >= doc.endDate);
+      if (done && doc.actionAfterCompletion === 'DELETE') await tx.delete(SCHEDULES, key);
+      else if (times.length) await tx.put(SCHEDULES, key, doc);
+      return n;
+    });
+  }
+
+  private dueTimes(
+    name: string,
+    text: string,
+    allowAt: boolean,
+    cursor: number,
+    now: number,
+    anchor: number,
+    timeZone?: string,
+  ): number[] {
+    if (now <= cursor) return [];
+    const expr = parseScheduleExpression(text, { allowAt });
+    const times = fireTimesBetween(expr, cursor, now, { anchor, timeZone, limit: MAX_CATCH_UP + 1 });
+    if (times.length > MAX_CATCH_UP) {
+      // Too far behind (the node was down, or the clock jumped a long way): fire the most
+      // recent MAX_CATCH_UP times and skip the rest, as a worker would.
+      const all = fireTimesBetween(expr, cursor, now, { anchor, timeZone, limit: 1_000_000 });
+      this.deps.logger.warn('schedule fell behind; older fire times skipped', {
+        schedule: name,
+        skipped: all.length - MAX_CATCH_UP,
+      });
+      return all.slice(-MAX_CATCH_UP);
+    }
+    return times;
+  }
+}
+
+function isDue(
+  text: string,
+  doc: { cursor: number; anchor: number },
+  now: number,
+  timeZone?: string,
+): boolean {
+  try {
+    const next = nextFireTime(parseScheduleExpression(text, { allowAt: true }), doc.cursor, {
+      anchor: doc.anchor,
+      timeZone,
+    });
+    return next !== undefined && next <= now;
+  } catch {
+    return false;
+  }
+}
+
+async function enqueueFire(tx: Transaction, id: string, job: FireJob): Promise<number> {
+  const r = await tx.enqueue(FIRE_QUEUE, job, { id, maxAttempts: 5 });
+  return r.created ? 1 : 0;
+}
+
+function scheduleNotFound(name: string): AwsError {
+  return new AwsError('ResourceNotFoundException', `Schedule ${name} does not exist.`, 404);
+}
+
+function toMs(v: unknown): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  const n = typeof v === 'number' ? v * 1000 : Date.parse(String(v));
+  if (!Number.isFinite(n)) throw validation(`Invalid date: ${String(v)}`);
+  return n;
+}
+
+/** The payload a rule target gets: its Input as is, the event at InputPath, or the event. */
+export function targetPayload(target: RuleTarget, event: Record<string, unknown>): string | undefined {
+  if (target.Input !== undefined) return target.Input;
+  if (target.InputPath !== undefined) {
+    let v: unknown = event;
+    for (const part of target.InputPath.split('.').slice(1)) {
+      v = v && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
+    }
+    return v === undefined ? undefined : JSON.stringify(v);
+  }
+  return JSON.stringify(event);
+}
+
+export interface ScheduleInput {
+  Name?: string;
+  GroupName?: string;
+  ScheduleExpression?: string;
+  ScheduleExpressionTimezone?: string;
+  State?: string;
+  Description?: string;
+  StartDate?: unknown;
+  EndDate?: unknown;
+  FlexibleTimeWindow?: { Mode?: string; MaximumWindowInMinutes?: number };
+  Target?: ScheduleTarget;
+  ActionAfterCompletion?: string;
+  KmsKeyArn?: string;
+}

@@ -1,0 +1,370 @@
+/**
+ * Schedules end to end with the real SDK clients: the EventBridge rules/targets API and the
+ * Scheduler API with AWS's errors, and firing into Lambda driven by the virtual clock
+ * (advancing 3 minutes fires a rate(1 minute) rule 3 times, with the scheduled event shape).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import AdmZip from 'adm-zip';
+import { LambdaClient, CreateFunctionCommand } from '@aws-sdk/client-lambda';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  EventBridgeClient,
+  PutRuleCommand,
+  DescribeRuleCommand,
+  ListRulesCommand,
+  DeleteRuleCommand,
+  EnableRuleCommand,
+  DisableRuleCommand,
+  PutTargetsCommand,
+  ListTargetsByRuleCommand,
+  RemoveTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import {
+  SchedulerClient,
+  CreateScheduleCommand,
+  GetScheduleCommand,
+  UpdateScheduleCommand,
+  DeleteScheduleCommand,
+  ListSchedulesCommand,
+} from '@aws-sdk/client-scheduler';
+import { startTestServer } from '../helpers/server.js';
+
+async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp): Promise<void> {
+  await assert.rejects(p, (e: Error & { $metadata?: unknown }) => {
+    assert.equal(e.name, name);
+    if (typeof message === 'string') assert.equal(e.message, message);
+    else if (message) assert.match(e.message, message);
+    return true;
+  });
+}
+
+test('EventBridge rules and targets: CRUD and AWS errors', async () => {
+  await using srv = await startTestServer();
+  const eb = new EventBridgeClient(srv.clientConfig);
+  const fnArn = 'arn:aws:lambda:us-east-1:000000000000:function:f';
+  const { RuleArn } = await eb.send(
+    new PutRuleCommand({ Name: 'every-minute', ScheduleExpression: 'rate(1 minute)', Description: 'd' }),
+  );
+  assert.equal(RuleArn, 'arn:aws:events:us-east-1:000000000000:rule/every-minute');
+  const d = await eb.send(new DescribeRuleCommand({ Name: 'every-minute' }));
+  assert.equal(d.State, 'ENABLED');
+  assert.equal(d.ScheduleExpression, 'rate(1 minute)');
+  assert.equal(d.EventBusName, 'default');
+  assert.equal(d.Arn, RuleArn);
+  await eb.send(
+    new PutRuleCommand({ Name: 'nightly', ScheduleExpression: 'cron(0 2 * * ? *)', State: 'DISABLED' }),
+  );
+  await eb.send(
+    new PutRuleCommand({ Name: 'pattern', EventPattern: JSON.stringify({ source: ['my.app'] }) }),
+  );
+
+  const all = await eb.send(new ListRulesCommand({}));
+  assert.deepEqual(
+    all.Rules?.map((r) => r.Name),
+    ['every-minute', 'nightly', 'pattern'],
+  );
+  const pre = await eb.send(new ListRulesCommand({ NamePrefix: 'n' }));
+  assert.deepEqual(
+    pre.Rules?.map((r) => [r.Name, r.State]),
+    [['nightly', 'DISABLED']],
+  );
+  const p1 = await eb.send(new ListRulesCommand({ Limit: 2 }));
+  assert.equal(p1.Rules?.length, 2);
+  const p2 = await eb.send(new ListRulesCommand({ Limit: 2, NextToken: p1.NextToken }));
+  assert.deepEqual(
+    p2.Rules?.map((r) => r.Name),
+    ['pattern'],
+  );
+  assert.equal(p2.NextToken, undefined);
+
+  await eb.send(new DisableRuleCommand({ Name: 'every-minute' }));
+  assert.equal((await eb.send(new DescribeRuleCommand({ Name: 'every-minute' }))).State, 'DISABLED');
+  await eb.send(new EnableRuleCommand({ Name: 'every-minute' }));
+  assert.equal((await eb.send(new DescribeRuleCommand({ Name: 'every-minute' }))).State, 'ENABLED');
+
+  const put = await eb.send(
+    new PutTargetsCommand({
+      Rule: 'every-minute',
+      Targets: [
+        { Id: 't1', Arn: fnArn },
+        { Id: 't2', Arn: fnArn, Input: '{"hello":"world"}' },
+      ],
+    }),
+  );
+  assert.equal(put.FailedEntryCount, 0);
+  const targets = await eb.send(new ListTargetsByRuleCommand({ Rule: 'every-minute' }));
+  assert.deepEqual(
+    targets.Targets?.map((t) => [t.Id, t.Input]),
+    [
+      ['t1', undefined],
+      ['t2', '{"hello":"world"}'],
+    ],
+  );
+
+  // AWS's errors.
+  const missing = 'Rule nope does not exist on EventBus default.';
+  await rejects(eb.send(new DescribeRuleCommand({ Name: 'nope' })), 'ResourceNotFoundException', missing);
+  await rejects(eb.send(new EnableRuleCommand({ Name: 'nope' })), 'ResourceNotFoundException', missing);
+  await rejects(
+    eb.send(new PutTargetsCommand({ Rule: 'nope', Targets: [{ Id: 'x', Arn: fnArn }] })),
+    'ResourceNotFoundException',
+    missing,
+  );
+  await rejects(
+    eb.send(new ListTargetsByRuleCommand({ Rule: 'nope' })),
+    'ResourceNotFoundException',
+    missing,
+  );
+  await rejects(
+    eb.send(new PutRuleCommand({ Name: 'bad', ScheduleExpression: 'rate(1 minutes)' })),
+    'ValidationException',
+    'Parameter ScheduleExpression is not valid.',
+  );
+  await rejects(
+    eb.send(new PutRuleCommand({ Name: 'bad', ScheduleExpression: 'cron(0 12 * * * *)' })),
+    'ValidationException',
+    'Parameter ScheduleExpression is not valid.',
+  );
+  await rejects(
+    eb.send(new PutRuleCommand({ Name: 'bad' })),
+    'ValidationException',
+    'Parameter(s) EventPattern or ScheduleExpression must be specified.',
+  );
+  await rejects(
+    eb.send(new DeleteRuleCommand({ Name: 'every-minute' })),
+    'ValidationException',
+    "Rule can't be deleted since it has targets.",
+  );
+
+  await eb.send(new RemoveTargetsCommand({ Rule: 'every-minute', Ids: ['t1', 't2'] }));
+  assert.deepEqual((await eb.send(new ListTargetsByRuleCommand({ Rule: 'every-minute' }))).Targets, []);
+  await eb.send(new DeleteRuleCommand({ Name: 'every-minute' }));
+  await eb.send(new DeleteRuleCommand({ Name: 'every-minute' })); // a missing rule: no error, as in AWS
+  await rejects(eb.send(new DescribeRuleCommand({ Name: 'every-minute' })), 'ResourceNotFoundException');
+});
+
+test('Scheduler schedules: CRUD and AWS errors', async () => {
+  await using srv = await startTestServer();
+  const sch = new SchedulerClient(srv.clientConfig);
+  const Target = {
+    Arn: 'arn:aws:lambda:us-east-1:000000000000:function:f',
+    RoleArn: 'arn:aws:iam::000000000000:role/r',
+  };
+  const c = await sch.send(
+    new CreateScheduleCommand({
+      Name: 's1',
+      ScheduleExpression: 'cron(0 9 ? * MON-FRI *)',
+      ScheduleExpressionTimezone: 'Europe/Paris',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: { ...Target, Input: '{"a":1}' },
+    }),
+  );
+  assert.equal(c.ScheduleArn, 'arn:aws:scheduler:us-east-1:000000000000:schedule/default/s1');
+  const g = await sch.send(new GetScheduleCommand({ Name: 's1' }));
+  assert.equal(g.GroupName, 'default');
+  assert.equal(g.State, 'ENABLED');
+  assert.equal(g.ScheduleExpressionTimezone, 'Europe/Paris');
+  assert.equal(g.Target?.Input, '{"a":1}');
+  assert.equal(g.ActionAfterCompletion, 'NONE');
+  assert.ok(g.CreationDate instanceof Date);
+  await sch.send(
+    new UpdateScheduleCommand({
+      Name: 's1',
+      ScheduleExpression: 'rate(5 minutes)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target,
+      State: 'DISABLED',
+    }),
+  );
+  const u = await sch.send(new GetScheduleCommand({ Name: 's1' }));
+  assert.equal(u.ScheduleExpression, 'rate(5 minutes)');
+  assert.equal(u.State, 'DISABLED');
+  await sch.send(
+    new CreateScheduleCommand({
+      Name: 's2',
+      ScheduleExpression: 'at(2030-01-01T00:00:00)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target,
+    }),
+  );
+  const l = await sch.send(new ListSchedulesCommand({}));
+  assert.deepEqual(
+    l.Schedules?.map((s) => [s.Name, s.State, s.Target?.Arn]),
+    [
+      ['s1', 'DISABLED', Target.Arn],
+      ['s2', 'ENABLED', Target.Arn],
+    ],
+  );
+  assert.deepEqual(
+    (await sch.send(new ListSchedulesCommand({ State: 'ENABLED' }))).Schedules?.map((s) => s.Name),
+    ['s2'],
+  );
+  const p1 = await sch.send(new ListSchedulesCommand({ MaxResults: 1 }));
+  const p2 = await sch.send(new ListSchedulesCommand({ MaxResults: 1, NextToken: p1.NextToken }));
+  assert.deepEqual([p1.Schedules?.[0].Name, p2.Schedules?.[0].Name, p2.NextToken], ['s1', 's2', undefined]);
+
+  await rejects(
+    sch.send(
+      new CreateScheduleCommand({
+        Name: 's1',
+        ScheduleExpression: 'rate(1 hour)',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target,
+      }),
+    ),
+    'ConflictException',
+    'Schedule s1 already exists.',
+  );
+  await rejects(
+    sch.send(new GetScheduleCommand({ Name: 'nope' })),
+    'ResourceNotFoundException',
+    'Schedule nope does not exist.',
+  );
+  await rejects(
+    sch.send(new DeleteScheduleCommand({ Name: 'nope' })),
+    'ResourceNotFoundException',
+    'Schedule nope does not exist.',
+  );
+  await rejects(
+    sch.send(
+      new CreateScheduleCommand({
+        Name: 'bad',
+        ScheduleExpression: 'rate(1 fortnight)',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target,
+      }),
+    ),
+    'ValidationException',
+    'Invalid Schedule Expression rate(1 fortnight).',
+  );
+  await rejects(
+    sch.send(
+      new CreateScheduleCommand({
+        Name: 'bad',
+        ScheduleExpression: 'rate(1 hour)',
+        ScheduleExpressionTimezone: 'Mars/Olympus',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target,
+      }),
+    ),
+    'ValidationException',
+  );
+  await sch.send(new DeleteScheduleCommand({ Name: 's1' }));
+  assert.deepEqual(
+    (await sch.send(new ListSchedulesCommand({}))).Schedules?.map((s) => s.Name),
+    ['s2'],
+  );
+});
+
+test('firing: the virtual clock drives rules and schedules into Lambda', async () => {
+  await using srv = await startTestServer();
+  const lambda = new LambdaClient(srv.clientConfig);
+  const logs = new CloudWatchLogsClient(srv.clientConfig);
+  const eb = new EventBridgeClient(srv.clientConfig);
+  const sch = new SchedulerClient(srv.clientConfig);
+  const z = new AdmZip();
+  z.addFile(
+    'index.js',
+    Buffer.from(
+      `exports.handler = async (event) => { console.log('SCHEDEVENT ' + JSON.stringify(event)); return 1; };`,
+    ),
+    '',
+    0o644 << 16,
+  );
+  const fn = await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'on-tick',
+      Runtime: 'nodejs20.x',
+      Role: 'arn:aws:iam::000000000000:role/r',
+      Handler: 'index.handler',
+      Code: { ZipFile: z.toBuffer() },
+    }),
+  );
+  const { RuleArn } = await eb.send(
+    new PutRuleCommand({ Name: 'tick', ScheduleExpression: 'rate(1 minute)' }),
+  );
+  await eb.send(new PutTargetsCommand({ Rule: 'tick', Targets: [{ Id: 'fn', Arn: fn.FunctionArn! }] }));
+  const at = new Date(Date.now() + 90_000 + (await clockOffset(srv.endpoint)) * 1000);
+  const atText = at.toISOString().slice(0, 19);
+  await sch.send(
+    new CreateScheduleCommand({
+      Name: 'once',
+      ScheduleExpression: `at(${atText})`,
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: fn.FunctionArn!,
+        RoleArn: 'arn:aws:iam::000000000000:role/r',
+        Input: '{"from":"scheduler"}',
+      },
+      ActionAfterCompletion: 'DELETE',
+    }),
+  );
+
+  const res = await fetch(`${srv.endpoint}/_nimbus/clock`, {
+    method: 'POST',
+    body: JSON.stringify({ advanceSeconds: 180 }),
+  });
+  assert.equal(res.status, 200);
+
+  const events = await waitForEvents(logs, 4);
+  const scheduled = events.filter((e) => e['detail-type'] === 'Scheduled Event');
+  assert.equal(scheduled.length, 3, JSON.stringify(events));
+  for (const e of scheduled) {
+    assert.deepEqual(Object.keys(e).sort(), [
+      'account',
+      'detail',
+      'detail-type',
+      'id',
+      'region',
+      'resources',
+      'source',
+      'time',
+      'version',
+    ]);
+    assert.equal(e.version, '0');
+    assert.equal(e.source, 'aws.events');
+    assert.equal(e.account, '000000000000');
+    assert.equal(e.region, 'us-east-1');
+    assert.deepEqual(e.resources, [RuleArn]);
+    assert.deepEqual(e.detail, {});
+    assert.match(String(e.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  }
+  const times = scheduled.map((e) => Date.parse(String(e.time))).sort();
+  assert.deepEqual([times[1] - times[0], times[2] - times[1]], [60_000, 60_000]);
+  assert.deepEqual(
+    events.filter((e) => e.from === 'scheduler'),
+    [{ from: 'scheduler' }],
+  );
+  // ActionAfterCompletion DELETE: the one-time schedule is gone once it fired.
+  await rejects(sch.send(new GetScheduleCommand({ Name: 'once' })), 'ResourceNotFoundException');
+  // Disabled rules do not fire.
+  await eb.send(new DisableRuleCommand({ Name: 'tick' }));
+  await fetch(`${srv.endpoint}/_nimbus/clock`, {
+    method: 'POST',
+    body: JSON.stringify({ advanceSeconds: 120 }),
+  });
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await waitForEvents(logs, 4)).length, 4);
+});
+
+async function clockOffset(endpoint: string): Promise<number> {
+  const r = (await (await fetch(`${endpoint}/_nimbus/clock`)).json()) as { offsetSeconds: number };
+  return r.offsetSeconds;
+}
+
+async function waitForEvents(logs: CloudWatchLogsClient, n: number): Promise<Record<string, unknown>[]> {
+  let found: Record<string, unknown>[] = [];
+  for (let i = 0; i < 300; i++) {
+    const ev = await logs
+      .send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/on-tick', filterPattern: 'SCHEDEVENT' }))
+      .catch(() => ({ events: [] as { message?: string }[] }));
+    found = (ev.events ?? [])
+      .map((e) => e.message ?? '')
+      .filter((m) => m.includes('SCHEDEVENT '))
+      .map((m) => JSON.parse(m.slice(m.indexOf('SCHEDEVENT ') + 11).trim()) as Record<string, unknown>);
+    if (found.length >= n) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return found;
+}
