@@ -230,7 +230,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     sns: sns.engine,
     gateway: gateway.engine,
   };
-  void engines;
+  lambda.attach(engines);
   const stopLambda = async () => {
     await sqs.close();
     await dynamodb.stop();
