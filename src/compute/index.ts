@@ -14,6 +14,9 @@ import { codeDownloadHandler } from './code-url.js';
 import { AsyncInvocations } from './async.js';
 import { asyncRoutes } from './async-api.js';
 import type { Engines } from '../server/engines.js';
+import type { LeaderElector } from '../cluster/leader.js';
+import { EventSourceMappings } from './esm.js';
+import { esmRoutes } from './esm-api.js';
 
 export { CODE_URL_PREFIX } from './code-url.js';
 
@@ -27,8 +30,15 @@ export interface Lambda {
   codeDownload: ReturnType<typeof codeDownloadHandler>;
   /** Retries and destinations of Event invokes. */
   async: AsyncInvocations;
-  /** Gives the destinations (SQS, SNS, Lambda) their engines, once every service exists. */
-  attach(engines: Engines): void;
+  /** Event source mappings and their pollers. */
+  eventSources: EventSourceMappings;
+  /**
+   * Gives the destinations (SQS, SNS, Lambda) their engines once every service exists and,
+   * with a leader elector, starts the event source pollers (one node per mapping).
+   */
+  attach(engines: Engines, leader?: LeaderElector): void;
+  /** Stops the event source pollers (before the services they read from close). */
+  stopPollers(): Promise<void>;
   /** Starts the async-invoke worker. */
   start(): Promise<void>;
   /** Stops the worker (waiting for running invokes) and flushes buffered usage. */
@@ -59,13 +69,18 @@ export function createLambda(deps: LambdaDeps, opts: LambdaOptions = {}): Lambda
   engine.asyncPolicy = policy;
   const service = lambdaService(engine);
   service.routes.push(...asyncRoutes(policy));
+  const eventSources = new EventSourceMappings(deps, engine);
+  service.routes.push(...esmRoutes(eventSources));
   return {
     engine,
     service,
     async: policy,
-    attach(engines) {
+    eventSources,
+    attach(engines, leader) {
       policy.attach(engines);
+      if (leader) eventSources.start(engines, leader);
     },
+    stopPollers: () => eventSources.stop(),
     codeDownload: codeDownloadHandler(engine.codeUrls, (scope, name, hex) =>
       engine.getCodeZip(scope, name, hex),
     ),
@@ -86,6 +101,7 @@ export function createLambda(deps: LambdaDeps, opts: LambdaOptions = {}): Lambda
       });
     },
     async stop() {
+      await eventSources.stop();
       await worker?.stop();
       worker = undefined;
       await engine.close();

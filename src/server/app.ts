@@ -230,8 +230,9 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     sns: sns.engine,
     gateway: gateway.engine,
   };
-  lambda.attach(engines);
+  lambda.attach(engines, cluster.leader);
   const stopLambda = async () => {
+    await lambda.stopPollers();
     await sqs.close();
     await dynamodb.stop();
     await lambda.stop();
