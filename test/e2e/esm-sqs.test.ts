@@ -292,3 +292,67 @@ test('SQS poller: sample event shape, deletes on success, partial failures follo
   assert.equal(await counts(), '0/0');
   assert.equal((await seen()).filter((r) => r.body === 'good one').length, 1, 'good processed once');
 });
+
+test('SQS FIFO poller: batches in group order, deleted after success', async () => {
+  await using srv = await startTestServer();
+  const lambda = new LambdaClient(srv.clientConfig);
+  const logs = new CloudWatchLogsClient(srv.clientConfig);
+  const sqs = new SQSClient(srv.clientConfig);
+  const src = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: 'orders.fifo',
+      Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' },
+    }),
+  );
+  for (let i = 0; i < 5; i++) {
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: src.QueueUrl, MessageBody: `m${i}`, MessageGroupId: 'g' }),
+    );
+  }
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'fifo-fn',
+      Runtime: 'nodejs20.x',
+      Role: ROLE,
+      Handler: 'index.handler',
+      Code: { ZipFile: zip() },
+    }),
+  );
+  await lambda.send(
+    new CreateEventSourceMappingCommand({
+      FunctionName: 'fifo-fn',
+      EventSourceArn: qarn('orders.fifo'),
+      BatchSize: 10,
+    }),
+  );
+  type Rec = { body: string; attributes: Record<string, string> };
+  const records = await until('all five processed', async () => {
+    const ev = await logs
+      .send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/fifo-fn', filterPattern: 'SQSEVENT' }))
+      .catch(() => ({ events: [] as { message?: string }[] }));
+    const recs = (ev.events ?? []).flatMap((e) => {
+      const line = e.message ?? '';
+      return (JSON.parse(line.slice(line.indexOf('SQSEVENT ') + 9)) as { Records: Rec[] }).Records;
+    });
+    return recs.length >= 5 ? recs : undefined;
+  });
+  assert.deepEqual(
+    records.map((r) => r.body),
+    ['m0', 'm1', 'm2', 'm3', 'm4'],
+  );
+  assert.equal(records[0].attributes.MessageGroupId, 'g');
+  assert.ok(records[0].attributes.SequenceNumber);
+  assert.ok(records[0].attributes.MessageDeduplicationId);
+  await until('queue drained', async () => {
+    const a = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: src.QueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return a.Attributes?.ApproximateNumberOfMessages === '0' &&
+      a.Attributes?.ApproximateNumberOfMessagesNotVisible === '0'
+      ? true
+      : undefined;
+  });
+});

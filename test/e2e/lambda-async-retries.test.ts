@@ -208,6 +208,28 @@ test('async retries follow the clock; destinations get Lambda records; DLQ fallb
   assert.equal(frec.responsePayload.errorType, 'Error');
   assert.equal(frec.responsePayload.errorMessage, 'boom x');
 
+  // An event too old for its next retry is dropped: EventAgeExceeded.
+  await lambda.send(
+    new PutFunctionEventInvokeConfigCommand({
+      FunctionName: 'worker',
+      MaximumEventAgeInSeconds: 60,
+      DestinationConfig: { OnFailure: { Destination: arn('on-failure') } },
+    }),
+  );
+  const old = await lambda.send(
+    new InvokeCommand({
+      FunctionName: 'worker',
+      InvocationType: 'Event',
+      Payload: Buffer.from('{"fail":"z"}'),
+    }),
+  );
+  const aged = await receiveOne(sqs, bad.QueueUrl!, 10);
+  assert.ok(aged, 'EventAgeExceeded record');
+  const arec = JSON.parse(aged.Body!);
+  assert.equal(arec.requestContext.requestId, old.$metadata.requestId);
+  assert.equal(arec.requestContext.condition, 'EventAgeExceeded');
+  assert.equal(arec.requestContext.approximateInvokeCount, 1);
+
   // No OnFailure destination: the function's DeadLetterConfig gets the event itself.
   await lambda.send(
     new CreateFunctionCommand({
