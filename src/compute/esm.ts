@@ -20,6 +20,7 @@ import { AwsError } from '../protocols/errors.js';
 import type { LambdaEngine } from './engine.js';
 import { constraint, errors, functionArn, type Scope } from './model.js';
 import { sqsSource } from './esm-sqs.js';
+import { dynamoDbSource, startPosition, STREAM_ARN } from './esm-dynamodb.js';
 
 export const ESM_COLLECTION = 'lambda.event-source-mappings';
 
@@ -41,6 +42,14 @@ export interface EsmRecord {
   state: EsmState;
   lastModified: number;
   lastProcessingResult: string;
+  /** DynamoDB streams: starting position, retries, OnFailure destination and checkpoint. */
+  startingPosition?: 'TRIM_HORIZON' | 'LATEST';
+  maximumRetryAttempts?: number;
+  bisectBatchOnFunctionError?: boolean;
+  onFailure?: string;
+  streamShardId?: string;
+  streamIterator?: string;
+  streamRetries?: number;
 }
 
 export interface EsmInput {
@@ -52,16 +61,25 @@ export interface EsmInput {
   FunctionResponseTypes?: string[];
   ScalingConfig?: { MaximumConcurrency?: number };
   StartingPosition?: string;
+  MaximumRetryAttempts?: number;
+  BisectBatchOnFunctionError?: boolean;
+  DestinationConfig?: { OnFailure?: { Destination?: string } };
 }
 
 /** One batch handed to the function; `ids` name the records for partial batch failures. */
 export interface Batch {
   records: unknown[];
   ids: string[];
+  /** Streams: the iterator after this batch. */
+  next?: string;
 }
 
 /** A kind of event source (SQS queue, DynamoDB stream, ...). */
 export interface BatchSource {
+  /** Batches in flight at once per mapping (1 keeps a stream's order); default from ScalingConfig. */
+  lanes?: number;
+  /** Streams: sends the failure record of a batch that ran out of retries. */
+  deliverFailure?(m: EsmRecord, batch: Batch, invokeCount: number): Promise<void>;
   /** Waits (at most about `waitMs`) for a batch; empty when there is nothing. */
   poll(m: EsmRecord, signal: AbortSignal, waitMs: number): Promise<Batch | undefined>;
   /** The function's event for the batch. */
@@ -120,6 +138,12 @@ export class EventSourceMappings {
       EventSourceMappingArn: `arn:aws:lambda:${m.region}:${m.accountId}:event-source-mapping:${m.uuid}`,
     };
     if (m.maximumConcurrency !== undefined) out.ScalingConfig = { MaximumConcurrency: m.maximumConcurrency };
+    if (m.startingPosition) {
+      out.StartingPosition = m.startingPosition;
+      out.MaximumRetryAttempts = m.maximumRetryAttempts ?? -1;
+      out.BisectBatchOnFunctionError = m.bisectBatchOnFunctionError ?? false;
+      out.DestinationConfig = { OnFailure: m.onFailure ? { Destination: m.onFailure } : {} };
+    }
     return out;
   }
 
@@ -203,6 +227,7 @@ export class EventSourceMappings {
     const { name, qualifier } = this.lambda.parseName(scope, input.FunctionName, undefined, 140);
     await this.lambda.getFunctionConfiguration(scope, name, qualifier);
     const kind = sourceKind(input.EventSourceArn);
+    if (kind === 'dynamodb') return this.createStream(scope, name, qualifier, input);
     if (kind !== 'sqs') {
       throw errors.invalidParameter(
         kind
@@ -258,6 +283,60 @@ export class EventSourceMappings {
     return this.render(m);
   }
 
+  private async createStream(scope: Scope, name: string, qualifier: string | undefined, input: EsmInput) {
+    const arn = input.EventSourceArn!;
+    const engines = this.requireEngines();
+    if (!STREAM_ARN.test(arn)) throw errors.invalidParameter(`Stream not found: ${arn}`);
+    if (input.StartingPosition !== 'TRIM_HORIZON' && input.StartingPosition !== 'LATEST')
+      throw errors.invalidParameter(
+        input.StartingPosition === undefined
+          ? 'StartingPosition must be specified for DynamoDB stream event sources.'
+          : `Unsupported starting position ${input.StartingPosition} for DynamoDB streams (TRIM_HORIZON or LATEST).`,
+      );
+    const r = input.MaximumRetryAttempts;
+    if (r !== undefined && r !== null && (!Number.isInteger(r) || r < -1 || r > 10000))
+      throw errors.validation([
+        constraint(
+          r,
+          'maximumRetryAttempts',
+          `Member must have value ${r < -1 ? 'greater than or equal to -1' : 'less than or equal to 10000'}`,
+        ),
+      ]);
+    const onFailure = input.DestinationConfig?.OnFailure?.Destination || undefined;
+    if (onFailure && !/^arn:aws:(sqs|sns):/.test(onFailure))
+      throw errors.invalidParameter(`The destination ARN ${onFailure} is invalid.`);
+    const m: EsmRecord = {
+      uuid: randomUUID(),
+      accountId: scope.accountId,
+      region: scope.region,
+      functionName: name,
+      qualifier,
+      eventSourceArn: arn,
+      batchSize: input.BatchSize ?? 100,
+      maximumBatchingWindowInSeconds: input.MaximumBatchingWindowInSeconds ?? 0,
+      functionResponseTypes: input.FunctionResponseTypes ?? [],
+      enabled: input.Enabled ?? true,
+      state: 'Creating',
+      lastModified: this.deps.clock.now(),
+      lastProcessingResult: 'No records processed',
+      startingPosition: input.StartingPosition,
+      maximumRetryAttempts: r ?? -1,
+      bisectBatchOnFunctionError: input.BisectBatchOnFunctionError ?? false,
+      onFailure,
+    };
+    try {
+      const p = await startPosition(engines, m, input.StartingPosition);
+      m.streamShardId = p.shardId;
+      m.streamIterator = p.iterator;
+    } catch (e) {
+      if (e instanceof AwsError) throw errors.invalidParameter(`Stream not found: ${arn}`);
+      throw e;
+    }
+    await this.deps.store.put(ESM_COLLECTION, m.uuid, m);
+    this.kick();
+    return this.render(m);
+  }
+
   async get(scope: Scope, uuid: string) {
     const m = await this.deps.store.get<EsmRecord>(ESM_COLLECTION, uuid);
     if (!m || m.accountId !== scope.accountId || m.region !== scope.region) throw this.notFound();
@@ -295,7 +374,7 @@ export class EventSourceMappings {
       } else {
         next.state = 'Updating';
       }
-      await this.checkSqs(next);
+      if (!next.startingPosition) await this.checkSqs(next);
       await tx.put(ESM_COLLECTION, uuid, next);
       return next;
     });
@@ -420,7 +499,7 @@ export class EventSourceMappings {
     let m = await this.deps.store.get<EsmRecord>(ESM_COLLECTION, uuid);
     if (!m || !m.enabled) return;
     const source = this.sourceFor(m);
-    const lanes = Math.min(m.maximumConcurrency ?? 2, 5);
+    const lanes = source.lanes ?? Math.min(m.maximumConcurrency ?? 2, 5);
     const lane = async () => {
       while (!signal.aborted && !this.stopped) {
         if (!leader.isLeader(lease) && !(await leader.tryAcquire(lease))) return;
@@ -443,6 +522,7 @@ export class EventSourceMappings {
   private sourceFor(m: EsmRecord): BatchSource {
     const kind = sourceKind(m.eventSourceArn);
     if (kind === 'sqs') return sqsSource(this.requireEngines().sqs, this.deps.clock);
+    if (kind === 'dynamodb') return dynamoDbSource(this.requireEngines(), this.deps);
     throw new Error(`unsupported event source ${m.eventSourceArn}`);
   }
 
