@@ -374,7 +374,20 @@ export class EventSourceMappings {
       } else {
         next.state = 'Updating';
       }
-      if (!next.startingPosition) await this.checkSqs(next);
+      if (next.startingPosition) {
+        const r = input.MaximumRetryAttempts;
+        if (r !== undefined && r !== null) {
+          if (!Number.isInteger(r) || r < -1 || r > 10000)
+            throw errors.validation([
+              constraint(r, 'maximumRetryAttempts', 'Member must have value between -1 and 10000'),
+            ]);
+          next.maximumRetryAttempts = r;
+        }
+        if (input.BisectBatchOnFunctionError !== undefined)
+          next.bisectBatchOnFunctionError = input.BisectBatchOnFunctionError;
+        if (input.DestinationConfig?.OnFailure !== undefined)
+          next.onFailure = input.DestinationConfig.OnFailure.Destination || undefined;
+      } else await this.checkSqs(next);
       await tx.put(ESM_COLLECTION, uuid, next);
       return next;
     });
