@@ -11,11 +11,11 @@ import type {
 import type { LambdaEngine } from './engine.js';
 import { constraint, errors, type Scope } from './model.js';
 
-function scopeOf(ctx: RequestContext): Scope {
+export function scopeOf(ctx: RequestContext): Scope {
   return { accountId: ctx.accountId, region: ctx.region };
 }
 
-function intParam(req: RestRequest, name: string, member: string): number | undefined {
+export function intParam(req: RestRequest, name: string, member: string): number | undefined {
   const raw = req.query.get(name);
   if (raw === null || raw === '') return undefined;
   const n = Number(raw);
@@ -23,7 +23,7 @@ function intParam(req: RestRequest, name: string, member: string): number | unde
   return n;
 }
 
-function str(req: RestRequest, name: string): string | undefined {
+export function str(req: RestRequest, name: string): string | undefined {
   return req.query.get(name) ?? undefined;
 }
 

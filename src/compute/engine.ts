@@ -6,6 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
+import type { AsyncInvocations } from './async.js';
 import type { Logger } from '../core/logger.js';
 import type { LambdaLimits, NimbusConfig } from '../core/config.js';
 import type { LogSink } from '../core/log-sink.js';
@@ -209,6 +210,8 @@ export class LambdaEngine {
   private usageTimer: NodeJS.Timeout | undefined;
   private usageFlushing: Promise<void> = Promise.resolve();
   private readonly random: () => number;
+  /** Retries and destinations of Event invokes (src/compute/async.ts); set by createLambda. */
+  asyncPolicy?: AsyncInvocations;
 
   constructor(private readonly deps: LambdaDeps) {
     this.limits = deps.config.compute.limits;
@@ -1217,7 +1220,7 @@ export class LambdaEngine {
         requestId,
         enqueuedAt: this.deps.clock.now(),
       };
-      await this.deps.store.jobs.enqueue(ASYNC_QUEUE, job, { id: requestId, maxAttempts: 20 });
+      await this.deps.store.jobs.enqueue(ASYNC_QUEUE, job, { id: requestId, maxAttempts: 100_000 });
       return { StatusCode: 202, RequestId: requestId };
     }
     if (input.ClientContext !== undefined && Buffer.byteLength(input.ClientContext) > 3583) {
@@ -1411,14 +1414,21 @@ export class LambdaEngine {
   // ---------------------------------------------------------------- async
 
   /**
-   * Runs one queued Event invoke. Returns 'done' (ack it) or 'retry' (throttled: try later).
-   * Function errors are recorded, not retried (retries and destinations come later).
+   * Runs one queued Event invoke. Returns 'done' (ack it), 'retry' (throttled: try later) or,
+   * with the async policy set, its decision (retry after a delay, destinations delivered).
    */
-  async runAsyncJob(job: AsyncJobPayload, attempt: number): Promise<'done' | 'retry'> {
+  async runAsyncJob(
+    job: AsyncJobPayload,
+    attempt: number,
+  ): Promise<'done' | 'retry' | { retryInMs: number }> {
     const scope = { accountId: job.accountId, region: job.region };
     const arn = functionArn(scope, job.functionName, job.qualifier);
+    if (this.asyncPolicy && (await this.asyncPolicy.expired(job, await this.asyncInvocation(job.requestId))))
+      return 'done';
     const entry: AsyncAttempt = { time: this.deps.clock.now(), status: 'ok' };
     let outcome: 'done' | 'retry' = 'done';
+    let response: Buffer | undefined;
+    let functionError: string | undefined;
     try {
       const r = await this.resolve(scope, job.functionName, job.qualifier);
       const res = await this.run(
@@ -1431,6 +1441,8 @@ export class LambdaEngine {
       );
       entry.status = res.status;
       entry.executedVersion = res.version;
+      response = res.payload;
+      functionError = res.functionError;
       if (res.functionError) entry.error = res.payload.toString('utf8').slice(0, 1024);
     } catch (e) {
       if (e instanceof AwsError && e.code === 'TooManyRequestsException') {
@@ -1445,7 +1457,7 @@ export class LambdaEngine {
         this.deps.logger.error('async invoke failed', { requestId: job.requestId, error: e });
       }
     }
-    await this.deps.store.transaction(async (tx) => {
+    const recorded = await this.deps.store.transaction(async (tx) => {
       const prev = await tx.get<AsyncInvocationRecord>(COLLECTIONS.asyncInvocations, job.requestId);
       const rec: AsyncInvocationRecord = prev ?? {
         requestId: job.requestId,
@@ -1457,8 +1469,10 @@ export class LambdaEngine {
       rec.attempts.push(entry);
       rec.status = entry.status === 'ok' ? 'succeeded' : 'failed';
       await tx.put(COLLECTIONS.asyncInvocations, job.requestId, rec);
+      return rec;
     });
     void attempt;
+    if (this.asyncPolicy) return this.asyncPolicy.settle(job, recorded, entry, response, functionError);
     return outcome;
   }
 

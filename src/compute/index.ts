@@ -11,6 +11,12 @@ import { lambdaService } from './api.js';
 import { LambdaEngine, type AsyncJobPayload, type LambdaDeps } from './engine.js';
 import { ASYNC_QUEUE } from './model.js';
 import { codeDownloadHandler } from './code-url.js';
+import { AsyncInvocations } from './async.js';
+import { asyncRoutes } from './async-api.js';
+import type { Engines } from '../server/engines.js';
+import type { LeaderElector } from '../cluster/leader.js';
+import { EventSourceMappings } from './esm.js';
+import { esmRoutes } from './esm-api.js';
 
 export { CODE_URL_PREFIX } from './code-url.js';
 
@@ -22,6 +28,17 @@ export interface Lambda {
   service: RestJsonService;
   /** Mount at CODE_URL_PREFIX (`frontDoor.mount`): serves Code.Location links. */
   codeDownload: ReturnType<typeof codeDownloadHandler>;
+  /** Retries and destinations of Event invokes. */
+  async: AsyncInvocations;
+  /** Event source mappings and their pollers. */
+  eventSources: EventSourceMappings;
+  /**
+   * Gives the destinations (SQS, SNS, Lambda) their engines once every service exists and,
+   * with a leader elector, starts the event source pollers (one node per mapping).
+   */
+  attach(engines: Engines, leader?: LeaderElector): void;
+  /** Stops the event source pollers (before the services they read from close). */
+  stopPollers(): Promise<void>;
   /** Starts the async-invoke worker. */
   start(): Promise<void>;
   /** Stops the worker (waiting for running invokes) and flushes buffered usage. */
@@ -35,17 +52,35 @@ export interface LambdaOptions {
   asyncLeaseMs?: number;
 }
 
-/** A throttled Event invoke goes back to the queue for a later try. */
+/** A throttled or failed Event invoke goes back to the queue for a later try. */
 class RetryLater extends Error {
-  readonly retryDelayMs = 1000;
+  constructor(
+    message: string,
+    readonly retryDelayMs = 1000,
+  ) {
+    super(message);
+  }
 }
 
 export function createLambda(deps: LambdaDeps, opts: LambdaOptions = {}): Lambda {
   const engine = new LambdaEngine(deps);
   let worker: Worker | undefined;
+  const policy = new AsyncInvocations(deps, engine);
+  engine.asyncPolicy = policy;
+  const service = lambdaService(engine);
+  service.routes.push(...asyncRoutes(policy));
+  const eventSources = new EventSourceMappings(deps, engine);
+  service.routes.push(...esmRoutes(eventSources));
   return {
     engine,
-    service: lambdaService(engine),
+    service,
+    async: policy,
+    eventSources,
+    attach(engines, leader) {
+      policy.attach(engines);
+      if (leader) eventSources.start(engines, leader);
+    },
+    stopPollers: () => eventSources.stop(),
     codeDownload: codeDownloadHandler(engine.codeUrls, (scope, name, hex) =>
       engine.getCodeZip(scope, name, hex),
     ),
@@ -61,10 +96,12 @@ export function createLambda(deps: LambdaDeps, opts: LambdaOptions = {}): Lambda
         handle: async (job) => {
           const outcome = await engine.runAsyncJob(job.payload, job.attempts);
           if (outcome === 'retry') throw new RetryLater('throttled');
+          if (typeof outcome === 'object') throw new RetryLater('retry', outcome.retryInMs);
         },
       });
     },
     async stop() {
+      await eventSources.stop();
       await worker?.stop();
       worker = undefined;
       await engine.close();

@@ -267,9 +267,10 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     metrics: monitoring.metrics,
     schedules: schedules.engine,
   };
-  void engines;
+  lambda.attach(engines, cluster.leader);
   const stopLambda = async () => {
     await schedules.stop();
+    await lambda.stopPollers();
     await sqs.close();
     await dynamodb.stop();
     await lambda.stop();

@@ -1,0 +1,142 @@
+/**
+ * The DynamoDB stream event source: reads the stream's shard from the mapping's checkpoint
+ * (an iterator stored on the mapping, starting at TRIM_HORIZON or LATEST), hands batches in
+ * order (one batch at a time per mapping), advances the checkpoint after success, retries a
+ * failed batch (the shard waits) up to MaximumRetryAttempts (-1: until it succeeds), then
+ * sends Lambda's stream failure record to the OnFailure destination and skips the batch.
+ * ReportBatchItemFailures restarts the shard at the lowest failed sequence number.
+ */
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Store } from '../storage/store.js';
+import type { Engines } from '../server/engines.js';
+import { functionArn } from './model.js';
+import { ESM_COLLECTION, type Batch, type BatchSource, type EsmRecord } from './esm.js';
+
+export const STREAM_ARN = /^arn:aws:dynamodb:([^:]+):(\d{12}):table\/[^/]+\/stream\/.+$/;
+
+interface StreamRecord {
+  dynamodb: { SequenceNumber: string; ApproximateCreationDateTime: number };
+}
+
+function scopeOf(m: EsmRecord) {
+  return { accountId: m.accountId, region: m.region };
+}
+
+/** The shard id and starting iterator of a new mapping. */
+export async function startPosition(
+  engines: Engines,
+  m: EsmRecord,
+  position: 'TRIM_HORIZON' | 'LATEST',
+): Promise<{ shardId: string; iterator: string }> {
+  const d = (await engines.dynamodb.streams.describeStream(scopeOf(m), { StreamArn: m.eventSourceArn })) as {
+    StreamDescription: { Shards: { ShardId: string }[] };
+  };
+  const shardId = d.StreamDescription.Shards[0].ShardId;
+  const it = (await engines.dynamodb.streams.getShardIterator(scopeOf(m), {
+    StreamArn: m.eventSourceArn,
+    ShardId: shardId,
+    ShardIteratorType: position,
+  })) as { ShardIterator: string };
+  return { shardId, iterator: it.ShardIterator };
+}
+
+export function dynamoDbSource(
+  engines: Engines,
+  deps: { store: Store; clock: Clock; logger: Logger },
+): BatchSource {
+  const save = (uuid: string, patch: Partial<EsmRecord>) =>
+    deps.store.transaction(async (tx) => {
+      const cur = await tx.get<EsmRecord>(ESM_COLLECTION, uuid);
+      if (cur) await tx.put(ESM_COLLECTION, uuid, { ...cur, ...patch });
+    });
+  return {
+    lanes: 1,
+    async poll(m, signal, waitMs): Promise<Batch | undefined> {
+      const end = performance.now() + waitMs;
+      while (!signal.aborted) {
+        const out = (await engines.dynamodb.streams.getRecords(scopeOf(m), {
+          ShardIterator: m.streamIterator,
+          Limit: Math.min(1000, m.batchSize),
+        })) as { Records: StreamRecord[]; NextShardIterator?: string };
+        if (out.Records.length) {
+          const records = out.Records.map((r) => ({ ...r, eventSourceARN: m.eventSourceArn }));
+          return {
+            records,
+            ids: out.Records.map((r) => r.dynamodb.SequenceNumber),
+            next: out.NextShardIterator,
+          };
+        }
+        if (performance.now() >= end) return undefined;
+        await new Promise((r) => setTimeout(r, 200).unref());
+      }
+      return undefined;
+    },
+    event(_m, batch) {
+      return { Records: batch.records };
+    },
+    async settle(m, batch, failed) {
+      if (failed.size === 0) {
+        await save(m.uuid, { streamIterator: batch.next ?? m.streamIterator, streamRetries: 0 });
+        return;
+      }
+      const retries = (m.streamRetries ?? 0) + 1;
+      const max = m.maximumRetryAttempts ?? -1;
+      if (max >= 0 && retries > max) {
+        await this.deliverFailure?.(m, batch, retries);
+        await save(m.uuid, { streamIterator: batch.next ?? m.streamIterator, streamRetries: 0 });
+        return;
+      }
+      if (failed.size < batch.ids.length) {
+        // Partial failure: restart at the lowest failed record.
+        const lowest = [...failed].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))[0];
+        const it = (await engines.dynamodb.streams.getShardIterator(scopeOf(m), {
+          StreamArn: m.eventSourceArn,
+          ShardId: m.streamShardId,
+          ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+          SequenceNumber: lowest,
+        })) as { ShardIterator: string };
+        await save(m.uuid, { streamIterator: it.ShardIterator, streamRetries: retries });
+        return;
+      }
+      await save(m.uuid, { streamRetries: retries });
+    },
+    async deliverFailure(m, batch, invokeCount) {
+      if (!m.onFailure) return;
+      const recs = batch.records as StreamRecord[];
+      const scope = scopeOf(m);
+      const body = JSON.stringify({
+        requestContext: {
+          requestId: crypto.randomUUID(),
+          functionArn: functionArn(scope, m.functionName, m.qualifier),
+          condition: 'RetryAttemptsExhausted',
+          approximateInvokeCount: invokeCount,
+        },
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        version: '1.0',
+        timestamp: new Date(deps.clock.now()).toISOString(),
+        DDBStreamBatchInfo: {
+          shardId: m.streamShardId,
+          startSequenceNumber: batch.ids[0],
+          endSequenceNumber: batch.ids[batch.ids.length - 1],
+          approximateArrivalOfFirstRecord: new Date(
+            recs[0].dynamodb.ApproximateCreationDateTime * 1000,
+          ).toISOString(),
+          approximateArrivalOfLastRecord: new Date(
+            recs[recs.length - 1].dynamodb.ApproximateCreationDateTime * 1000,
+          ).toISOString(),
+          batchSize: batch.ids.length,
+          streamArn: m.eventSourceArn,
+        },
+      });
+      const [, , service, region, accountId] = m.onFailure.split(':');
+      try {
+        if (service === 'sqs') await engines.sqs.sendMessage({ accountId, region }, m.onFailure, { body });
+        else if (service === 'sns')
+          await engines.sns.publish({ accountId, region }, m.onFailure, { message: body });
+      } catch (err) {
+        deps.logger.warn('stream OnFailure delivery failed', { uuid: m.uuid, err });
+      }
+    },
+  };
+}

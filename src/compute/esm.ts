@@ -1,0 +1,607 @@
+/**
+ * Event source mappings: Create/Get/Update/Delete/ListEventSourceMappings and the pollers
+ * that feed a function batches from a source (SQS standard and FIFO so far).
+ *
+ * Each enabled mapping runs on exactly one node of the cluster: its poller holds the leader
+ * lease `lambda-esm/<uuid>` (src/cluster/leader.ts) while it runs; every node's manager
+ * ticks, and a node that cannot take the lease leaves the mapping to its holder. A dead
+ * holder's lease runs out and another node takes the mapping over.
+ *
+ * Sources implement `BatchSource` (poll a batch, build the event, settle it), so DynamoDB
+ * streams can plug into the same poller.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Store } from '../storage/store.js';
+import type { Engines } from '../server/engines.js';
+import type { LeaderElector } from '../cluster/leader.js';
+import { AwsError } from '../protocols/errors.js';
+import type { LambdaEngine } from './engine.js';
+import { constraint, errors, functionArn, type Scope } from './model.js';
+import { sqsSource } from './esm-sqs.js';
+import { dynamoDbSource, startPosition, STREAM_ARN } from './esm-dynamodb.js';
+
+export const ESM_COLLECTION = 'lambda.event-source-mappings';
+
+export type EsmState =
+  'Creating' | 'Enabling' | 'Enabled' | 'Disabling' | 'Disabled' | 'Updating' | 'Deleting';
+
+export interface EsmRecord {
+  uuid: string;
+  accountId: string;
+  region: string;
+  functionName: string;
+  qualifier?: string;
+  eventSourceArn: string;
+  batchSize: number;
+  maximumBatchingWindowInSeconds: number;
+  functionResponseTypes: string[];
+  maximumConcurrency?: number;
+  enabled: boolean;
+  state: EsmState;
+  lastModified: number;
+  lastProcessingResult: string;
+  /** DynamoDB streams: starting position, retries, OnFailure destination and checkpoint. */
+  startingPosition?: 'TRIM_HORIZON' | 'LATEST';
+  maximumRetryAttempts?: number;
+  bisectBatchOnFunctionError?: boolean;
+  onFailure?: string;
+  streamShardId?: string;
+  streamIterator?: string;
+  streamRetries?: number;
+}
+
+export interface EsmInput {
+  FunctionName?: string;
+  EventSourceArn?: string;
+  Enabled?: boolean;
+  BatchSize?: number;
+  MaximumBatchingWindowInSeconds?: number;
+  FunctionResponseTypes?: string[];
+  ScalingConfig?: { MaximumConcurrency?: number };
+  StartingPosition?: string;
+  MaximumRetryAttempts?: number;
+  BisectBatchOnFunctionError?: boolean;
+  DestinationConfig?: { OnFailure?: { Destination?: string } };
+}
+
+/** One batch handed to the function; `ids` name the records for partial batch failures. */
+export interface Batch {
+  records: unknown[];
+  ids: string[];
+  /** Streams: the iterator after this batch. */
+  next?: string;
+}
+
+/** A kind of event source (SQS queue, DynamoDB stream, ...). */
+export interface BatchSource {
+  /** Batches in flight at once per mapping (1 keeps a stream's order); default from ScalingConfig. */
+  lanes?: number;
+  /** Streams: sends the failure record of a batch that ran out of retries. */
+  deliverFailure?(m: EsmRecord, batch: Batch, invokeCount: number): Promise<void>;
+  /** Waits (at most about `waitMs`) for a batch; empty when there is nothing. */
+  poll(m: EsmRecord, signal: AbortSignal, waitMs: number): Promise<Batch | undefined>;
+  /** The function's event for the batch. */
+  event(m: EsmRecord, batch: Batch): unknown;
+  /** After the invoke: `failed` holds the ids that must come back (all of them on a function error). */
+  settle(m: EsmRecord, batch: Batch, failed: Set<string>): Promise<void>;
+}
+
+export interface EsmDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+}
+
+const POLL_WAIT_MS = 2000;
+const TICK_MS = 500;
+
+function sourceKind(arn: string): 'sqs' | 'dynamodb' | 'kinesis' | 'kafka' | 'mq' | undefined {
+  const service = arn.split(':')[2];
+  if (service === 'sqs') return 'sqs';
+  if (service === 'dynamodb') return 'dynamodb';
+  if (service === 'kinesis') return 'kinesis';
+  if (service === 'kafka') return 'kafka';
+  if (service === 'mq') return 'mq';
+  return undefined;
+}
+
+export class EventSourceMappings {
+  private engines: Engines | undefined;
+  private leader: LeaderElector | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly aborts = new Map<string, AbortController>();
+  private stopped = false;
+  private ticking: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: EsmDeps,
+    private readonly lambda: LambdaEngine,
+  ) {}
+
+  // ---------------------------------------------------------------- API
+
+  private render(m: EsmRecord): Record<string, unknown> {
+    const scope = { accountId: m.accountId, region: m.region };
+    const out: Record<string, unknown> = {
+      UUID: m.uuid,
+      BatchSize: m.batchSize,
+      MaximumBatchingWindowInSeconds: m.maximumBatchingWindowInSeconds,
+      EventSourceArn: m.eventSourceArn,
+      FunctionArn: functionArn(scope, m.functionName, m.qualifier),
+      LastModified: m.lastModified / 1000,
+      State: m.state,
+      StateTransitionReason: 'USER_INITIATED',
+      FunctionResponseTypes: m.functionResponseTypes,
+      EventSourceMappingArn: `arn:aws:lambda:${m.region}:${m.accountId}:event-source-mapping:${m.uuid}`,
+    };
+    if (m.maximumConcurrency !== undefined) out.ScalingConfig = { MaximumConcurrency: m.maximumConcurrency };
+    if (m.startingPosition) {
+      out.StartingPosition = m.startingPosition;
+      out.MaximumRetryAttempts = m.maximumRetryAttempts ?? -1;
+      out.BisectBatchOnFunctionError = m.bisectBatchOnFunctionError ?? false;
+      out.DestinationConfig = { OnFailure: m.onFailure ? { Destination: m.onFailure } : {} };
+    }
+    return out;
+  }
+
+  private notFound() {
+    return errors.notFound('The resource you requested does not exist.');
+  }
+
+  private validateNumbers(input: EsmInput): void {
+    const problems: string[] = [];
+    const b = input.BatchSize;
+    if (b !== undefined && b !== null) {
+      if (!Number.isInteger(b) || b < 1)
+        problems.push(constraint(b, 'batchSize', 'Member must have value greater than or equal to 1'));
+      else if (b > 10000)
+        problems.push(constraint(b, 'batchSize', 'Member must have value less than or equal to 10000'));
+    }
+    const w = input.MaximumBatchingWindowInSeconds;
+    if (w !== undefined && w !== null) {
+      if (!Number.isInteger(w) || w < 0)
+        problems.push(
+          constraint(
+            w,
+            'maximumBatchingWindowInSeconds',
+            'Member must have value greater than or equal to 0',
+          ),
+        );
+      else if (w > 300)
+        problems.push(
+          constraint(w, 'maximumBatchingWindowInSeconds', 'Member must have value less than or equal to 300'),
+        );
+    }
+    const c = input.ScalingConfig?.MaximumConcurrency;
+    if (c !== undefined && c !== null) {
+      if (!Number.isInteger(c) || c < 2)
+        problems.push(
+          constraint(
+            c,
+            'scalingConfig.maximumConcurrency',
+            'Member must have value greater than or equal to 2',
+          ),
+        );
+      else if (c > 1000)
+        problems.push(
+          constraint(
+            c,
+            'scalingConfig.maximumConcurrency',
+            'Member must have value less than or equal to 1000',
+          ),
+        );
+    }
+    for (const t of input.FunctionResponseTypes ?? []) {
+      if (t !== 'ReportBatchItemFailures')
+        problems.push(
+          constraint(
+            `[${(input.FunctionResponseTypes ?? []).join(', ')}]`,
+            'functionResponseTypes',
+            'Member must satisfy constraint: [Member must satisfy enum value set: [ReportBatchItemFailures]]',
+          ),
+        );
+    }
+    if (problems.length) throw errors.validation(problems);
+  }
+
+  /** SQS rules that depend on the queue type and the combination of settings. */
+  private async checkSqs(m: EsmRecord): Promise<void> {
+    const fifo = m.eventSourceArn.endsWith('.fifo');
+    if (fifo && m.batchSize > 10)
+      throw errors.invalidParameter('Batch size for FIFO queues must be less than or equal to 10.');
+    if (fifo && m.maximumBatchingWindowInSeconds > 0)
+      throw errors.invalidParameter('Batching window is not supported for FIFO queues.');
+    if (!fifo && m.batchSize > 10 && m.maximumBatchingWindowInSeconds < 1)
+      throw errors.invalidParameter(
+        'Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10',
+      );
+  }
+
+  async create(scope: Scope, input: EsmInput) {
+    if (!input.EventSourceArn)
+      throw errors.invalidParameter('Unrecognized event source, must be kafka or mq.');
+    this.validateNumbers(input);
+    const { name, qualifier } = this.lambda.parseName(scope, input.FunctionName, undefined, 140);
+    await this.lambda.getFunctionConfiguration(scope, name, qualifier);
+    const kind = sourceKind(input.EventSourceArn);
+    if (kind === 'dynamodb') return this.createStream(scope, name, qualifier, input);
+    if (kind !== 'sqs') {
+      throw errors.invalidParameter(
+        kind
+          ? `Nimbus does not support ${kind} event sources yet (SQS only).`
+          : 'Unrecognized event source, must be kafka or mq.',
+      );
+    }
+    if (input.StartingPosition !== undefined)
+      throw errors.invalidParameter('StartingPosition is not valid for SQS event sources.');
+    const engines = this.requireEngines();
+    try {
+      await engines.sqs.getQueue(scope, input.EventSourceArn);
+    } catch (e) {
+      if (e instanceof AwsError)
+        throw errors.invalidParameter(
+          'Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist for this wsdl version.',
+        );
+      throw e;
+    }
+    const m: EsmRecord = {
+      uuid: randomUUID(),
+      accountId: scope.accountId,
+      region: scope.region,
+      functionName: name,
+      qualifier,
+      eventSourceArn: input.EventSourceArn,
+      batchSize: input.BatchSize ?? 10,
+      maximumBatchingWindowInSeconds: input.MaximumBatchingWindowInSeconds ?? 0,
+      functionResponseTypes: input.FunctionResponseTypes ?? [],
+      maximumConcurrency: input.ScalingConfig?.MaximumConcurrency,
+      enabled: input.Enabled ?? true,
+      state: 'Creating',
+      lastModified: this.deps.clock.now(),
+      lastProcessingResult: 'No records processed',
+    };
+    await this.checkSqs(m);
+    const fnArn = functionArn(scope, name, qualifier);
+    await this.deps.store.transaction(async (tx) => {
+      const all = await tx.scan<EsmRecord>(ESM_COLLECTION, {});
+      const dup = all.find(
+        (r) =>
+          r.value.eventSourceArn === m.eventSourceArn &&
+          functionArn(scope, r.value.functionName, r.value.qualifier) === fnArn,
+      );
+      if (dup) {
+        throw errors.conflict(
+          `An event source mapping with SQS arn (" ${m.eventSourceArn} ") and function (" ${name} ") already exists. Please update or delete the existing mapping with UUID ${dup.value.uuid}`,
+        );
+      }
+      await tx.put(ESM_COLLECTION, m.uuid, m);
+    });
+    this.kick();
+    return this.render(m);
+  }
+
+  private async createStream(scope: Scope, name: string, qualifier: string | undefined, input: EsmInput) {
+    const arn = input.EventSourceArn!;
+    const engines = this.requireEngines();
+    if (!STREAM_ARN.test(arn)) throw errors.invalidParameter(`Stream not found: ${arn}`);
+    if (input.StartingPosition !== 'TRIM_HORIZON' && input.StartingPosition !== 'LATEST')
+      throw errors.invalidParameter(
+        input.StartingPosition === undefined
+          ? 'StartingPosition must be specified for DynamoDB stream event sources.'
+          : `Unsupported starting position ${input.StartingPosition} for DynamoDB streams (TRIM_HORIZON or LATEST).`,
+      );
+    const r = input.MaximumRetryAttempts;
+    if (r !== undefined && r !== null && (!Number.isInteger(r) || r < -1 || r > 10000))
+      throw errors.validation([
+        constraint(
+          r,
+          'maximumRetryAttempts',
+          `Member must have value ${r < -1 ? 'greater than or equal to -1' : 'less than or equal to 10000'}`,
+        ),
+      ]);
+    const onFailure = input.DestinationConfig?.OnFailure?.Destination || undefined;
+    if (onFailure && !/^arn:aws:(sqs|sns):/.test(onFailure))
+      throw errors.invalidParameter(`The destination ARN ${onFailure} is invalid.`);
+    const m: EsmRecord = {
+      uuid: randomUUID(),
+      accountId: scope.accountId,
+      region: scope.region,
+      functionName: name,
+      qualifier,
+      eventSourceArn: arn,
+      batchSize: input.BatchSize ?? 100,
+      maximumBatchingWindowInSeconds: input.MaximumBatchingWindowInSeconds ?? 0,
+      functionResponseTypes: input.FunctionResponseTypes ?? [],
+      enabled: input.Enabled ?? true,
+      state: 'Creating',
+      lastModified: this.deps.clock.now(),
+      lastProcessingResult: 'No records processed',
+      startingPosition: input.StartingPosition,
+      maximumRetryAttempts: r ?? -1,
+      bisectBatchOnFunctionError: input.BisectBatchOnFunctionError ?? false,
+      onFailure,
+    };
+    try {
+      const p = await startPosition(engines, m, input.StartingPosition);
+      m.streamShardId = p.shardId;
+      m.streamIterator = p.iterator;
+    } catch (e) {
+      if (e instanceof AwsError) throw errors.invalidParameter(`Stream not found: ${arn}`);
+      throw e;
+    }
+    await this.deps.store.put(ESM_COLLECTION, m.uuid, m);
+    this.kick();
+    return this.render(m);
+  }
+
+  async get(scope: Scope, uuid: string) {
+    const m = await this.deps.store.get<EsmRecord>(ESM_COLLECTION, uuid);
+    if (!m || m.accountId !== scope.accountId || m.region !== scope.region) throw this.notFound();
+    return this.render(m);
+  }
+
+  async update(scope: Scope, uuid: string, input: EsmInput) {
+    this.validateNumbers(input);
+    let target: { name: string; qualifier?: string } | undefined;
+    if (input.FunctionName !== undefined) {
+      target = this.lambda.parseName(scope, input.FunctionName, undefined, 140);
+      await this.lambda.getFunctionConfiguration(scope, target.name, target.qualifier);
+    }
+    const m = await this.deps.store.transaction(async (tx) => {
+      const cur = await tx.get<EsmRecord>(ESM_COLLECTION, uuid);
+      if (!cur || cur.accountId !== scope.accountId || cur.region !== scope.region) throw this.notFound();
+      if (cur.state === 'Creating' || cur.state === 'Updating' || cur.state === 'Deleting')
+        throw errors.conflict(
+          `The operation cannot be performed at this time. The event source mapping is currently in an ${cur.state} state.`,
+        );
+      const next: EsmRecord = { ...cur, lastModified: this.deps.clock.now() };
+      if (target) {
+        next.functionName = target.name;
+        next.qualifier = target.qualifier;
+      }
+      if (input.BatchSize !== undefined) next.batchSize = input.BatchSize;
+      if (input.MaximumBatchingWindowInSeconds !== undefined)
+        next.maximumBatchingWindowInSeconds = input.MaximumBatchingWindowInSeconds;
+      if (input.FunctionResponseTypes !== undefined) next.functionResponseTypes = input.FunctionResponseTypes;
+      if (input.ScalingConfig !== undefined)
+        next.maximumConcurrency = input.ScalingConfig.MaximumConcurrency ?? undefined;
+      if (input.Enabled !== undefined && input.Enabled !== cur.enabled) {
+        next.enabled = input.Enabled;
+        next.state = input.Enabled ? 'Enabling' : 'Disabling';
+      } else {
+        next.state = 'Updating';
+      }
+      if (next.startingPosition) {
+        const r = input.MaximumRetryAttempts;
+        if (r !== undefined && r !== null) {
+          if (!Number.isInteger(r) || r < -1 || r > 10000)
+            throw errors.validation([
+              constraint(r, 'maximumRetryAttempts', 'Member must have value between -1 and 10000'),
+            ]);
+          next.maximumRetryAttempts = r;
+        }
+        if (input.BisectBatchOnFunctionError !== undefined)
+          next.bisectBatchOnFunctionError = input.BisectBatchOnFunctionError;
+        if (input.DestinationConfig?.OnFailure !== undefined)
+          next.onFailure = input.DestinationConfig.OnFailure.Destination || undefined;
+      } else await this.checkSqs(next);
+      await tx.put(ESM_COLLECTION, uuid, next);
+      return next;
+    });
+    this.kick();
+    return this.render(m);
+  }
+
+  async delete(scope: Scope, uuid: string) {
+    const m = await this.deps.store.get<EsmRecord>(ESM_COLLECTION, uuid);
+    if (!m || m.accountId !== scope.accountId || m.region !== scope.region) throw this.notFound();
+    await this.deps.store.delete(ESM_COLLECTION, uuid);
+    this.kick();
+    return this.render({ ...m, state: 'Deleting' });
+  }
+
+  async list(
+    scope: Scope,
+    opts: { EventSourceArn?: string; FunctionName?: string; Marker?: string; MaxItems?: number },
+  ) {
+    const max = opts.MaxItems ?? 100;
+    if (!Number.isInteger(max) || max < 1 || max > 10000)
+      throw errors.validation([
+        constraint(
+          max,
+          'maxItems',
+          `Member must have value ${max < 1 ? 'greater than or equal to 1' : 'less than or equal to 10000'}`,
+        ),
+      ]);
+    let fn: { name: string; qualifier?: string } | undefined;
+    if (opts.FunctionName) fn = this.lambda.parseName(scope, opts.FunctionName, undefined, 140);
+    const rows = (await this.deps.store.scan<EsmRecord>(ESM_COLLECTION, {}))
+      .map((r) => r.value)
+      .filter((m) => m.accountId === scope.accountId && m.region === scope.region)
+      .filter((m) => !opts.EventSourceArn || m.eventSourceArn === opts.EventSourceArn)
+      .filter(
+        (m) =>
+          !fn || (m.functionName === fn.name && (fn.qualifier === undefined || m.qualifier === fn.qualifier)),
+      )
+      .sort((a, b) => (a.uuid < b.uuid ? -1 : 1));
+    const start = opts.Marker ? rows.findIndex((m) => m.uuid > opts.Marker!) : 0;
+    const page = start < 0 ? [] : rows.slice(start, start + max);
+    const out: Record<string, unknown> = { EventSourceMappings: page.map((m) => this.render(m)) };
+    if (start >= 0 && start + max < rows.length) out.NextMarker = page[page.length - 1].uuid;
+    return out;
+  }
+
+  // ---------------------------------------------------------------- pollers
+
+  /** Starts the manager: needs the other services' engines and this node's leader elector. */
+  start(engines: Engines, leader: LeaderElector): void {
+    this.engines = engines;
+    this.leader = leader;
+    if (this.timer || this.stopped) return;
+    this.timer = setInterval(() => this.kick(), TICK_MS);
+    this.timer.unref();
+    this.kick();
+  }
+
+  private requireEngines(): Engines {
+    if (!this.engines) throw new AwsError('ServiceException', 'Event sources are not ready yet.', 500);
+    return this.engines;
+  }
+
+  private kick(): void {
+    if (this.stopped || !this.leader || this.ticking) return;
+    this.ticking = this.tick()
+      .catch((err) => this.deps.logger.error('event source tick failed', { err }))
+      .finally(() => {
+        this.ticking = undefined;
+      });
+  }
+
+  private async tick(): Promise<void> {
+    const all = (await this.deps.store.scan<EsmRecord>(ESM_COLLECTION, {})).map((r) => r.value);
+    const live = new Set(all.map((m) => m.uuid));
+    for (const [uuid, ac] of this.aborts) if (!live.has(uuid)) ac.abort();
+    for (const m of all) {
+      // Transitional states settle at the next tick (any node may move them).
+      const settled: EsmState | undefined =
+        m.state === 'Creating' || m.state === 'Updating' || m.state === 'Enabling' || m.state === 'Disabling'
+          ? m.enabled
+            ? 'Enabled'
+            : 'Disabled'
+          : undefined;
+      if (settled) await this.setState(m.uuid, m.state, settled);
+      if (!m.enabled) {
+        this.aborts.get(m.uuid)?.abort();
+        continue;
+      }
+      if (!this.running.has(m.uuid)) this.launch(m.uuid);
+    }
+  }
+
+  private async setState(uuid: string, from: EsmState, to: EsmState): Promise<void> {
+    await this.deps.store.transaction(async (tx) => {
+      const cur = await tx.get<EsmRecord>(ESM_COLLECTION, uuid);
+      if (cur && cur.state === from) await tx.put(ESM_COLLECTION, uuid, { ...cur, state: to });
+    });
+  }
+
+  private launch(uuid: string): void {
+    const leader = this.leader!;
+    const ac = new AbortController();
+    this.aborts.set(uuid, ac);
+    const lease = `lambda-esm/${uuid}`;
+    const p = leader
+      .runAsLeader(lease, () => this.runMapping(uuid, lease, ac.signal))
+      .then(async (r) => {
+        if (r.ran && (ac.signal.aborted || this.stopped)) await leader.release(lease).catch(() => false);
+      })
+      .catch((err) => this.deps.logger.error('event source poller failed', { uuid, err }))
+      .finally(() => {
+        this.running.delete(uuid);
+        if (this.aborts.get(uuid) === ac) this.aborts.delete(uuid);
+      });
+    this.running.set(uuid, p);
+  }
+
+  /** The poller of one mapping on this node, while it holds the lease. */
+  private async runMapping(uuid: string, lease: string, signal: AbortSignal): Promise<void> {
+    const leader = this.leader!;
+    let m = await this.deps.store.get<EsmRecord>(ESM_COLLECTION, uuid);
+    if (!m || !m.enabled) return;
+    const source = this.sourceFor(m);
+    const lanes = source.lanes ?? Math.min(m.maximumConcurrency ?? 2, 5);
+    const lane = async () => {
+      while (!signal.aborted && !this.stopped) {
+        if (!leader.isLeader(lease) && !(await leader.tryAcquire(lease))) return;
+        m = (await this.deps.store.get<EsmRecord>(ESM_COLLECTION, uuid)) ?? undefined;
+        if (!m || !m.enabled) return;
+        try {
+          const batch = await source.poll(m, signal, POLL_WAIT_MS);
+          if (!batch || batch.ids.length === 0) continue;
+          await this.process(m, source, batch);
+        } catch (err) {
+          if (signal.aborted || this.stopped) return;
+          this.deps.logger.warn('event source poll failed', { uuid, err });
+          await new Promise((r) => setTimeout(r, 1000).unref());
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: lanes }, lane));
+  }
+
+  private sourceFor(m: EsmRecord): BatchSource {
+    const kind = sourceKind(m.eventSourceArn);
+    if (kind === 'sqs') return sqsSource(this.requireEngines().sqs, this.deps.clock);
+    if (kind === 'dynamodb') return dynamoDbSource(this.requireEngines(), this.deps);
+    throw new Error(`unsupported event source ${m.eventSourceArn}`);
+  }
+
+  private async process(m: EsmRecord, source: BatchSource, batch: Batch): Promise<void> {
+    const scope = { accountId: m.accountId, region: m.region };
+    const payload = Buffer.from(JSON.stringify(source.event(m, batch)));
+    let failed: Set<string>;
+    try {
+      const out = await this.requireEngines().lambda.invoke(scope, {
+        FunctionName: functionArn(scope, m.functionName, m.qualifier),
+        InvocationType: 'RequestResponse',
+        Payload: payload,
+      });
+      failed = out.FunctionError
+        ? new Set(batch.ids)
+        : this.partialFailures(m, batch, out.Payload?.toString('utf8') ?? '');
+    } catch (err) {
+      // Throttled or the function is gone: the whole batch comes back.
+      this.deps.logger.warn('event source invoke failed', { uuid: m.uuid, err });
+      failed = new Set(batch.ids);
+    }
+    await source.settle(m, batch, failed);
+    const result = failed.size === 0 ? 'OK' : 'PROBLEM: Function call failed';
+    if (result !== m.lastProcessingResult) {
+      await this.deps.store.transaction(async (tx) => {
+        const cur = await tx.get<EsmRecord>(ESM_COLLECTION, m.uuid);
+        if (cur) await tx.put(ESM_COLLECTION, m.uuid, { ...cur, lastProcessingResult: result });
+      });
+      m.lastProcessingResult = result;
+    }
+  }
+
+  /**
+   * ReportBatchItemFailures: `{"batchItemFailures":[{"itemIdentifier":"id"}]}`. An empty or
+   * null response means success; an identifier that is empty or not in the batch fails the
+   * whole batch (as Lambda does).
+   */
+  private partialFailures(m: EsmRecord, batch: Batch, response: string): Set<string> {
+    if (!m.functionResponseTypes.includes('ReportBatchItemFailures')) return new Set();
+    let parsed: unknown;
+    try {
+      parsed = response === '' ? null : JSON.parse(response);
+    } catch {
+      return new Set();
+    }
+    if (!parsed || typeof parsed !== 'object') return new Set();
+    const list = (parsed as { batchItemFailures?: unknown }).batchItemFailures;
+    if (list === undefined || list === null) return new Set();
+    if (!Array.isArray(list)) return new Set(batch.ids);
+    const ids = new Set(batch.ids);
+    const failed = new Set<string>();
+    for (const item of list) {
+      const id = (item as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+      if (typeof id !== 'string' || !ids.has(id)) return new Set(batch.ids);
+      failed.add(id);
+    }
+    return failed;
+  }
+
+  /** Stops every poller of this node and gives their leases up. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const ac of this.aborts.values()) ac.abort();
+    await this.ticking;
+    await Promise.allSettled([...this.running.values()]);
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Event source mappings for DynamoDB streams: the function gets the stream event (same fields
+ * as AWS's sample) in order; a failing batch is retried MaximumRetryAttempts times, then its
+ * failure record goes to the OnFailure destination and the shard moves on.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import AdmZip from 'adm-zip';
+import {
+  LambdaClient,
+  CreateFunctionCommand,
+  CreateEventSourceMappingCommand,
+  GetEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient, CreateTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { SQSClient, CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { startTestServer } from '../helpers/server.js';
+
+const SAMPLE = JSON.parse(readFileSync('/work/shared/aws-events/dynamodb-event.json', 'utf8')) as {
+  Records: Record<string, unknown>[];
+};
+const ROLE = 'arn:aws:iam::000000000000:role/r';
+const CODE = `exports.handler = async (event) => {
+  console.log('DDBEVENT ' + JSON.stringify(event));
+  if (event.Records.some((r) => r.dynamodb.NewImage && r.dynamodb.NewImage.fail)) throw new Error('bad record');
+};`;
+
+function zip(): Buffer {
+  const z = new AdmZip();
+  z.addFile('index.js', Buffer.from(CODE), '', 0o644 << 16);
+  return z.toBuffer();
+}
+
+function keysDeep(v: unknown): string[] {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return [];
+  return Object.entries(v as Record<string, unknown>)
+    .flatMap(([k, x]) => [
+      k,
+      ...(['Keys', 'NewImage'].includes(k) ? [] : keysDeep(x).map((s) => `${k}.${s}`)),
+    ])
+    .sort();
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('DynamoDB stream mapping: stream events in order, retries, OnFailure record', async () => {
+  await using srv = await startTestServer();
+  const lambda = new LambdaClient(srv.clientConfig);
+  const logs = new CloudWatchLogsClient(srv.clientConfig);
+  const ddb = new DynamoDBClient(srv.clientConfig);
+  const sqs = new SQSClient(srv.clientConfig);
+  const failQ = await sqs.send(new CreateQueueCommand({ QueueName: 'stream-failures' }));
+  const t = await ddb.send(
+    new CreateTableCommand({
+      TableName: 'orders',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+    }),
+  );
+  const streamArn = t.TableDescription!.LatestStreamArn!;
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'ddb-fn',
+      Runtime: 'nodejs20.x',
+      Role: ROLE,
+      Handler: 'index.handler',
+      Code: { ZipFile: zip() },
+    }),
+  );
+  await assert.rejects(
+    lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'ddb-fn', EventSourceArn: streamArn })),
+    { name: 'InvalidParameterValueException' },
+  );
+  await ddb.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'a' } } }));
+  const m = await lambda.send(
+    new CreateEventSourceMappingCommand({
+      FunctionName: 'ddb-fn',
+      EventSourceArn: streamArn,
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 10,
+      MaximumRetryAttempts: 1,
+      DestinationConfig: { OnFailure: { Destination: 'arn:aws:sqs:us-east-1:000000000000:stream-failures' } },
+    }),
+  );
+  assert.equal(m.StartingPosition, 'TRIM_HORIZON');
+  assert.equal(m.MaximumRetryAttempts, 1);
+  type Rec = Record<string, unknown> & { dynamodb: { Keys: { id: { S: string } }; SequenceNumber: string } };
+  const events = async (): Promise<Rec[][]> => {
+    const ev = await logs
+      .send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/ddb-fn', filterPattern: 'DDBEVENT' }))
+      .catch(() => ({ events: [] as { message?: string }[] }));
+    return (ev.events ?? []).map((e) => {
+      const line = e.message ?? '';
+      return (JSON.parse(line.slice(line.indexOf('DDBEVENT ') + 9)) as { Records: Rec[] }).Records;
+    });
+  };
+  const first = await until('first batch', async () =>
+    (await events()).length ? await events() : undefined,
+  );
+  const rec = first[0][0];
+  assert.deepEqual(keysDeep(rec), keysDeep(SAMPLE.Records[1]), 'same fields as the AWS sample event');
+  assert.equal(rec.eventSourceARN, streamArn);
+  assert.equal(rec.dynamodb.Keys.id.S, 'a');
+
+  await ddb.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'b' }, fail: { BOOL: true } } }));
+  const failure = await until('OnFailure record', async () => {
+    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: failQ.QueueUrl, WaitTimeSeconds: 1 }));
+    return r.Messages?.[0];
+  });
+  const f = JSON.parse(failure.Body!);
+  assert.equal(f.requestContext.condition, 'RetryAttemptsExhausted');
+  assert.equal(f.requestContext.approximateInvokeCount, 2);
+  assert.equal(f.DDBStreamBatchInfo.streamArn, streamArn);
+  assert.equal(f.DDBStreamBatchInfo.batchSize, 1);
+  // The shard moved on: a later record is processed.
+  await ddb.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'c' } } }));
+  const all = await until('c processed', async () => {
+    const e = await events();
+    return e.some((b) => b.some((r) => r.dynamodb.Keys.id.S === 'c')) ? e : undefined;
+  });
+  const order = all.flat().map((r) => r.dynamodb.Keys.id.S);
+  assert.deepEqual(order, ['a', 'b', 'b', 'c'], 'b tried twice (1 retry), then skipped');
+  const g = await lambda.send(new GetEventSourceMappingCommand({ UUID: m.UUID }));
+  assert.equal(g.State, 'Enabled');
+});

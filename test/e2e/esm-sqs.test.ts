@@ -1,0 +1,358 @@
+/**
+ * Event source mappings for SQS: the API (states, Lambda's validation), the poller feeding the
+ * function the SQS event (same fields as AWS's sample), deletes on success, partial batch
+ * failures (ReportBatchItemFailures) and failed messages following the queue's redrive policy
+ * on the virtual clock.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import AdmZip from 'adm-zip';
+import {
+  LambdaClient,
+  CreateFunctionCommand,
+  CreateEventSourceMappingCommand,
+  GetEventSourceMappingCommand,
+  UpdateEventSourceMappingCommand,
+  DeleteEventSourceMappingCommand,
+  ListEventSourceMappingsCommand,
+} from '@aws-sdk/client-lambda';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  SQSClient,
+  CreateQueueCommand,
+  SendMessageCommand,
+  ReceiveMessageCommand,
+  GetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const SAMPLE = JSON.parse(readFileSync('/work/shared/aws-events/sqs-event.json', 'utf8')) as {
+  Records: Record<string, unknown>[];
+};
+const ROLE = 'arn:aws:iam::000000000000:role/r';
+const qarn = (name: string) => `arn:aws:sqs:us-east-1:000000000000:${name}`;
+
+const CODE = `exports.handler = async (event) => {
+  console.log('SQSEVENT ' + JSON.stringify(event));
+  const failures = event.Records.filter((r) => r.body.startsWith('bad')).map((r) => ({ itemIdentifier: r.messageId }));
+  return { batchItemFailures: failures };
+};`;
+
+function zip(): Buffer {
+  const z = new AdmZip();
+  z.addFile('index.js', Buffer.from(CODE), '', 0o644 << 16);
+  return z.toBuffer();
+}
+
+function keysDeep(v: unknown): string[] {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return [];
+  return Object.entries(v as Record<string, unknown>)
+    .flatMap(([k, x]) => [k, ...(k === 'messageAttributes' ? [] : keysDeep(x).map((s) => `${k}.${s}`))])
+    .sort();
+}
+
+async function advance(srv: TestServer, seconds: number): Promise<void> {
+  const r = await fetch(`${srv.endpoint}/_nimbus/clock`, {
+    method: 'POST',
+    body: JSON.stringify({ advanceSeconds: seconds }),
+  });
+  assert.equal(r.status, 200);
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('event source mappings: API, states and validation', async () => {
+  await using srv = await startTestServer();
+  const lambda = new LambdaClient(srv.clientConfig);
+  const sqs = new SQSClient(srv.clientConfig);
+  await sqs.send(new CreateQueueCommand({ QueueName: 'src' }));
+  await sqs.send(new CreateQueueCommand({ QueueName: 'src.fifo', Attributes: { FifoQueue: 'true' } }));
+  const fn = await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'esm-api',
+      Runtime: 'nodejs20.x',
+      Role: ROLE,
+      Handler: 'index.handler',
+      Code: { ZipFile: zip() },
+    }),
+  );
+  await assert.rejects(
+    lambda.send(
+      new CreateEventSourceMappingCommand({
+        FunctionName: 'esm-api',
+        EventSourceArn: qarn('src'),
+        BatchSize: 11,
+      }),
+    ),
+    {
+      name: 'InvalidParameterValueException',
+      message:
+        'Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10',
+    },
+  );
+  await assert.rejects(
+    lambda.send(
+      new CreateEventSourceMappingCommand({
+        FunctionName: 'esm-api',
+        EventSourceArn: qarn('src.fifo'),
+        BatchSize: 20,
+      }),
+    ),
+    { name: 'InvalidParameterValueException' },
+  );
+  await assert.rejects(
+    lambda.send(
+      new CreateEventSourceMappingCommand({
+        FunctionName: 'esm-api',
+        EventSourceArn: qarn('src'),
+        BatchSize: 10001,
+      }),
+    ),
+    { name: 'ValidationException', message: /batchSize.*less than or equal to 10000/ },
+  );
+  await assert.rejects(
+    lambda.send(
+      new CreateEventSourceMappingCommand({ FunctionName: 'esm-api', EventSourceArn: qarn('nope') }),
+    ),
+    { name: 'InvalidParameterValueException', message: /NonExistentQueue/ },
+  );
+  await assert.rejects(
+    lambda.send(
+      new CreateEventSourceMappingCommand({ FunctionName: 'missing', EventSourceArn: qarn('src') }),
+    ),
+    { name: 'ResourceNotFoundException' },
+  );
+  const created = await lambda.send(
+    new CreateEventSourceMappingCommand({
+      FunctionName: 'esm-api',
+      EventSourceArn: qarn('src'),
+      Enabled: false,
+      BatchSize: 50,
+      MaximumBatchingWindowInSeconds: 1,
+      ScalingConfig: { MaximumConcurrency: 3 },
+    }),
+  );
+  assert.equal(created.$metadata.httpStatusCode, 202);
+  assert.equal(created.State, 'Creating');
+  assert.equal(created.FunctionArn, fn.FunctionArn);
+  assert.equal(created.BatchSize, 50);
+  assert.deepEqual(created.ScalingConfig, { MaximumConcurrency: 3 });
+  assert.deepEqual(created.FunctionResponseTypes, []);
+  assert.ok(created.LastModified instanceof Date);
+  await assert.rejects(
+    lambda.send(
+      new CreateEventSourceMappingCommand({ FunctionName: 'esm-api', EventSourceArn: qarn('src') }),
+    ),
+    { name: 'ResourceConflictException' },
+  );
+  const uuid = created.UUID!;
+  await until('Disabled', async () => {
+    const g = await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
+    return g.State === 'Disabled' ? g : undefined;
+  });
+  const upd = await lambda.send(
+    new UpdateEventSourceMappingCommand({
+      UUID: uuid,
+      Enabled: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    }),
+  );
+  assert.equal(upd.State, 'Enabling');
+  assert.deepEqual(upd.FunctionResponseTypes, ['ReportBatchItemFailures']);
+  await until('Enabled', async () => {
+    const g = await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
+    return g.State === 'Enabled' ? g : undefined;
+  });
+  const list = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: 'esm-api' }));
+  assert.deepEqual(
+    list.EventSourceMappings?.map((m) => m.UUID),
+    [uuid],
+  );
+  const none = await lambda.send(new ListEventSourceMappingsCommand({ EventSourceArn: qarn('src.fifo') }));
+  assert.deepEqual(none.EventSourceMappings, []);
+  const del = await lambda.send(new DeleteEventSourceMappingCommand({ UUID: uuid }));
+  assert.equal(del.State, 'Deleting');
+  await assert.rejects(lambda.send(new GetEventSourceMappingCommand({ UUID: uuid })), {
+    name: 'ResourceNotFoundException',
+    message: 'The resource you requested does not exist.',
+  });
+});
+
+test('SQS poller: sample event shape, deletes on success, partial failures follow the redrive policy', async () => {
+  await using srv = await startTestServer();
+  const lambda = new LambdaClient(srv.clientConfig);
+  const logs = new CloudWatchLogsClient(srv.clientConfig);
+  const sqs = new SQSClient(srv.clientConfig);
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'esm-dlq' }));
+  const src = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: 'esm-src',
+      Attributes: {
+        VisibilityTimeout: '30',
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: qarn('esm-dlq'), maxReceiveCount: 2 }),
+      },
+    }),
+  );
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'esm-fn',
+      Runtime: 'nodejs20.x',
+      Role: ROLE,
+      Handler: 'index.handler',
+      Code: { ZipFile: zip() },
+    }),
+  );
+  await lambda.send(
+    new CreateEventSourceMappingCommand({
+      FunctionName: 'esm-fn',
+      EventSourceArn: qarn('esm-src'),
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    }),
+  );
+  const sent = await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: src.QueueUrl,
+      MessageBody: 'good one',
+      MessageAttributes: { Attribute1: { DataType: 'String', StringValue: 'AttributeValue1' } },
+    }),
+  );
+  await sqs.send(new SendMessageCommand({ QueueUrl: src.QueueUrl, MessageBody: 'bad one' }));
+
+  type Rec = Record<string, unknown> & {
+    messageId: string;
+    body: string;
+    attributes: Record<string, string>;
+  };
+  const seen = async (): Promise<Rec[]> => {
+    const ev = await logs
+      .send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/esm-fn', filterPattern: 'SQSEVENT' }))
+      .catch(() => ({ events: [] as { message?: string }[] }));
+    return (ev.events ?? []).flatMap((e) => {
+      const line = e.message ?? '';
+      const i = line.indexOf('SQSEVENT ');
+      return i < 0 ? [] : (JSON.parse(line.slice(i + 9)) as { Records: Rec[] }).Records;
+    });
+  };
+  const first = await until('both messages delivered', async () => {
+    const r = await seen();
+    return r.length >= 2 ? r : undefined;
+  });
+  const good = first.find((r) => r.body === 'good one')!;
+  assert.deepEqual(keysDeep(good), keysDeep(SAMPLE.Records[0]), 'same fields as the AWS sample event');
+  assert.equal(good.messageId, sent.MessageId);
+  assert.equal(good.eventSource, 'aws:sqs');
+  assert.equal(good.eventSourceARN, qarn('esm-src'));
+  assert.equal(good.awsRegion, 'us-east-1');
+  assert.equal(good.md5OfBody, sent.MD5OfMessageBody);
+  assert.equal(good.md5OfMessageAttributes, sent.MD5OfMessageAttributes);
+  assert.equal(good.attributes.ApproximateReceiveCount, '1');
+  assert.deepEqual(good.messageAttributes, {
+    Attribute1: {
+      stringValue: 'AttributeValue1',
+      stringListValues: [],
+      binaryListValues: [],
+      dataType: 'String',
+    },
+  });
+
+  const counts = async () => {
+    const a = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: src.QueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return `${a.Attributes?.ApproximateNumberOfMessages}/${a.Attributes?.ApproximateNumberOfMessagesNotVisible}`;
+  };
+  // The good message was deleted; the bad one is in flight until the visibility timeout.
+  await until('good deleted', async () => ((await counts()) === '0/1' ? true : undefined));
+  await advance(srv, 31);
+  await until('bad retried', async () =>
+    (await seen()).some((r) => r.body === 'bad one' && r.attributes.ApproximateReceiveCount === '2')
+      ? true
+      : undefined,
+  );
+  await advance(srv, 31);
+  // maxReceiveCount 2: the poller's next receive moves it to the dead-letter queue.
+  const moved = await until('dead-lettered', async () => {
+    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl, WaitTimeSeconds: 1 }));
+    return r.Messages?.[0];
+  });
+  assert.equal(moved.Body, 'bad one');
+  assert.equal(await counts(), '0/0');
+  assert.equal((await seen()).filter((r) => r.body === 'good one').length, 1, 'good processed once');
+});
+
+test('SQS FIFO poller: batches in group order, deleted after success', async () => {
+  await using srv = await startTestServer();
+  const lambda = new LambdaClient(srv.clientConfig);
+  const logs = new CloudWatchLogsClient(srv.clientConfig);
+  const sqs = new SQSClient(srv.clientConfig);
+  const src = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: 'orders.fifo',
+      Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' },
+    }),
+  );
+  for (let i = 0; i < 5; i++) {
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: src.QueueUrl, MessageBody: `m${i}`, MessageGroupId: 'g' }),
+    );
+  }
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'fifo-fn',
+      Runtime: 'nodejs20.x',
+      Role: ROLE,
+      Handler: 'index.handler',
+      Code: { ZipFile: zip() },
+    }),
+  );
+  await lambda.send(
+    new CreateEventSourceMappingCommand({
+      FunctionName: 'fifo-fn',
+      EventSourceArn: qarn('orders.fifo'),
+      BatchSize: 10,
+    }),
+  );
+  type Rec = { body: string; attributes: Record<string, string> };
+  const records = await until('all five processed', async () => {
+    const ev = await logs
+      .send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/fifo-fn', filterPattern: 'SQSEVENT' }))
+      .catch(() => ({ events: [] as { message?: string }[] }));
+    const recs = (ev.events ?? []).flatMap((e) => {
+      const line = e.message ?? '';
+      return (JSON.parse(line.slice(line.indexOf('SQSEVENT ') + 9)) as { Records: Rec[] }).Records;
+    });
+    return recs.length >= 5 ? recs : undefined;
+  });
+  assert.deepEqual(
+    records.map((r) => r.body),
+    ['m0', 'm1', 'm2', 'm3', 'm4'],
+  );
+  assert.equal(records[0].attributes.MessageGroupId, 'g');
+  assert.ok(records[0].attributes.SequenceNumber);
+  assert.ok(records[0].attributes.MessageDeduplicationId);
+  await until('queue drained', async () => {
+    const a = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: src.QueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return a.Attributes?.ApproximateNumberOfMessages === '0' &&
+      a.Attributes?.ApproximateNumberOfMessagesNotVisible === '0'
+      ? true
+      : undefined;
+  });
+});
