@@ -4,7 +4,7 @@
  * State lives in the Store (the truth); resolved functions are cached in memory and
  * revalidated cheaply (one read of a generation counter) so the hot path does no writes.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { AsyncInvocations } from './async.js';
 import type { Logger } from '../core/logger.js';
@@ -1571,9 +1571,24 @@ function hasEgress(tags: Record<string, string>): boolean {
 
 /** An X-Ray trace header: `Root=1-<epoch s hex>-<96 random bits>;Parent=<64 bits>;Sampled=1`. */
 function traceHeaderFor(nowMs: number): string {
-  const hex = (n: number) => randomBytes(n).toString('hex');
   const epoch = Math.floor(nowMs / 1000)
     .toString(16)
     .padStart(8, '0');
-  return `Root=1-${epoch}-${hex(12)};Parent=${hex(8)};Sampled=1`;
+  return `Root=1-${epoch}-${randomHex(24)};Parent=${randomHex(16)};Sampled=1`;
+}
+
+// Random hex from a refilled pool: one randomFillSync per 4 KB instead of a call per id
+// (this runs on every invoke when monitoring observes invocations).
+const randomPool = Buffer.alloc(4096);
+let randomPoolAt = randomPool.length;
+
+function randomHex(chars: number): string {
+  const bytes = chars / 2;
+  if (randomPoolAt + bytes > randomPool.length) {
+    randomFillSync(randomPool);
+    randomPoolAt = 0;
+  }
+  const out = randomPool.toString('hex', randomPoolAt, randomPoolAt + bytes);
+  randomPoolAt += bytes;
+  return out;
 }
