@@ -5,6 +5,7 @@
 import type { JsonService, Operation, RequestContext } from '../server/service.js';
 import type { DynamoEngine } from './engine.js';
 import type { Scope } from './model.js';
+import { PartiQl } from './partiql.js';
 
 const scope = (ctx: RequestContext): Scope => ({ accountId: ctx.accountId, region: ctx.region });
 
@@ -19,6 +20,7 @@ function ops(map: Record<string, Handler>): Record<string, Operation> {
 
 export function dynamoDbService(engine: DynamoEngine): JsonService {
   const e = engine;
+  const pq = new PartiQl(engine);
   return {
     protocol: 'json',
     signingName: 'dynamodb',
@@ -48,6 +50,8 @@ export function dynamoDbService(engine: DynamoEngine): JsonService {
       BatchWriteItem: (s, i) => e.batchWriteItem(s, i),
       TransactWriteItems: (s, i) => e.transactWriteItems(s, i),
       TransactGetItems: (s, i) => e.transactGetItems(s, i),
+      ExecuteStatement: (s, i) => pq.executeStatement(s, i),
+      BatchExecuteStatement: (s, i) => pq.batchExecuteStatement(s, i),
     }),
   };
 }

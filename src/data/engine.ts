@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { KvWriter, Store } from '../storage/store.js';
 import { AwsError } from '../protocols/errors.js';
+import { Mutex } from '../storage/mutex.js';
 import {
   attributesToGetProjector,
   compareValues,
@@ -79,6 +80,8 @@ export class DynamoEngine {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly statsCache = new Map<string, { at: number; stats: TableStats }>();
+  /** Per-item FIFO locks for single-item writes on this node (see write()). */
+  private readonly itemLocks = new Map<string, Mutex>();
 
   constructor(private readonly deps: DynamoDeps) {
     this.store = deps.store;
@@ -406,6 +409,22 @@ export class DynamoEngine {
 
   /** One item write: read, check, write item + indexes + stream record, in one transaction. */
   private async write(
+    plan: WritePlan,
+  ): Promise<{ old: Item | undefined; item: Item | undefined; changed?: string[] }> {
+    // Writes to one item from this node queue up here instead of racing inside the Store: on
+    // PostgreSQL (SERIALIZABLE) a hot item otherwise costs a serialisation failure + rerun per
+    // collision. Only other nodes' writers can still collide (the Store retries those).
+    const lockKey = `${plan.meta.collection}\u0000${plan.storeKey}`;
+    let lock = this.itemLocks.get(lockKey);
+    if (!lock) this.itemLocks.set(lockKey, (lock = new Mutex()));
+    try {
+      return await lock.run(() => this.writeNow(plan));
+    } finally {
+      if (lock.idle && this.itemLocks.get(lockKey) === lock) this.itemLocks.delete(lockKey);
+    }
+  }
+
+  private writeNow(
     plan: WritePlan,
   ): Promise<{ old: Item | undefined; item: Item | undefined; changed?: string[] }> {
     return this.store.transaction(async (tx) => {

@@ -1,0 +1,223 @@
+/**
+ * PartiQL through the real SDK: ExecuteStatement (client-dynamodb and lib-dynamodb) and
+ * BatchExecuteStatement for SELECT / INSERT / UPDATE / DELETE on one table, errors, paging.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  BatchExecuteStatementCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  ExecuteStatementCommand,
+  GetItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ExecuteStatementCommand as DocExecute } from '@aws-sdk/lib-dynamodb';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let srv: TestServer;
+let ddb: DynamoDBClient;
+let doc: DynamoDBDocumentClient;
+
+before(async () => {
+  srv = await startTestServer();
+  ddb = new DynamoDBClient(srv.clientConfig);
+  doc = DynamoDBDocumentClient.from(ddb);
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: 'music',
+      AttributeDefinitions: [
+        { AttributeName: 'artist', AttributeType: 'S' },
+        { AttributeName: 'song', AttributeType: 'S' },
+        { AttributeName: 'year', AttributeType: 'N' },
+      ],
+      KeySchema: [
+        { AttributeName: 'artist', KeyType: 'HASH' },
+        { AttributeName: 'song', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byYear',
+          KeySchema: [{ AttributeName: 'year', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+});
+after(async () => {
+  ddb.destroy();
+  await srv?.close();
+});
+
+const exec = (Statement: string, Parameters?: any[], extra: Record<string, unknown> = {}) =>
+  ddb.send(new ExecuteStatementCommand({ Statement, Parameters, ...extra }));
+
+async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp) {
+  await assert.rejects(p, (e: Error) => {
+    assert.equal(e.name, name, e.message);
+    if (typeof message === 'string') assert.equal(e.message, message);
+    else if (message) assert.match(e.message, message);
+    return true;
+  });
+}
+
+test('INSERT with literals and ? parameters, duplicate key', async () => {
+  await exec(
+    `INSERT INTO "music" VALUE {'artist': 'Acme', 'song': 'One', 'year': 2001, 'tags': <<'a', 'b'>>}`,
+  );
+  await exec(`INSERT INTO music VALUE {'artist': ?, 'song': ?, 'year': ?, 'info': {'len': 3, 'ok': true}}`, [
+    { S: 'Acme' },
+    { S: 'Two' },
+    { N: '2002' },
+  ]);
+  const got = await ddb.send(
+    new GetItemCommand({ TableName: 'music', Key: { artist: { S: 'Acme' }, song: { S: 'Two' } } }),
+  );
+  assert.deepEqual(got.Item?.info, { M: { len: { N: '3' }, ok: { BOOL: true } } });
+  await rejects(
+    exec(`INSERT INTO music VALUE {'artist': 'Acme', 'song': 'One'}`),
+    'DuplicateItemException',
+    'Duplicate primary key exists in table',
+  );
+  await doc.send(
+    new DocExecute({
+      Statement: "INSERT INTO music VALUE {'artist': ?, 'song': ?, 'year': ?}",
+      Parameters: ['Other', 'Three', 2001],
+    }),
+  );
+});
+
+test('SELECT: key, filters, projection, index, lib-dynamodb', async () => {
+  const q = await exec(`SELECT * FROM music WHERE artist = 'Acme' AND song >= 'O'`);
+  assert.deepEqual(
+    q.Items?.map((i) => i.song.S),
+    ['One', 'Two'],
+  );
+  const f = await exec(`SELECT song, info.len FROM "music" WHERE "artist" = ? AND year > ?`, [
+    { S: 'Acme' },
+    { N: '2001' },
+  ]);
+  assert.deepEqual(f.Items, [{ song: { S: 'Two' }, info: { M: { len: { N: '3' } } } }]);
+  const scan = await exec(`SELECT artist FROM music WHERE year = 2001 AND begins_with(song, 'T')`);
+  assert.deepEqual(scan.Items, [{ artist: { S: 'Other' } }]);
+  const ix = await exec(`SELECT song FROM "music"."byYear" WHERE year = 2001`);
+  assert.deepEqual(ix.Items?.map((i) => i.song.S).sort(), ['One', 'Three']);
+  const missing = await exec(`SELECT song FROM music WHERE info IS MISSING AND artist IN ['Acme', 'Other']`);
+  assert.deepEqual(missing.Items?.map((i) => i.song.S).sort(), ['One', 'Three']);
+  const d = await doc.send(
+    new DocExecute({
+      Statement: 'SELECT * FROM music WHERE artist = ? AND song = ?',
+      Parameters: ['Acme', 'Two'],
+    }),
+  );
+  assert.deepEqual(d.Items, [{ artist: 'Acme', song: 'Two', year: 2002, info: { len: 3, ok: true } }]);
+});
+
+test('UPDATE SET/REMOVE with WHERE on the key, conditions, DELETE', async () => {
+  await exec(
+    `UPDATE music SET year = year + 10 SET plays = 1 REMOVE tags WHERE artist = 'Acme' AND song = 'One'`,
+  );
+  let got = await ddb.send(
+    new GetItemCommand({ TableName: 'music', Key: { artist: { S: 'Acme' }, song: { S: 'One' } } }),
+  );
+  assert.equal(got.Item?.year?.N, '2011');
+  assert.equal(got.Item?.plays?.N, '1');
+  assert.equal(got.Item?.tags, undefined);
+  await exec(`UPDATE music SET plays = plays + ? WHERE artist = 'Acme' AND song = 'One' AND plays = 1`, [
+    { N: '5' },
+  ]);
+  await rejects(
+    exec(`UPDATE music SET plays = 0 WHERE artist = 'Acme' AND song = 'One' AND plays = 1`),
+    'ConditionalCheckFailedException',
+    'The conditional request failed',
+  );
+  await rejects(
+    exec(`UPDATE music SET plays = 0 WHERE artist = 'Acme' AND song = 'Nope'`),
+    'ConditionalCheckFailedException',
+  );
+  await rejects(
+    exec(`UPDATE music SET plays = 0 WHERE artist = 'Acme'`),
+    'ValidationException',
+    'Where clause does not contain a mandatory equality on all key attributes',
+  );
+  await rejects(
+    exec(`DELETE FROM music WHERE artist = 'Acme' AND song = 'One' AND plays = 1`),
+    'ConditionalCheckFailedException',
+  );
+  await exec(`DELETE FROM music WHERE artist = 'Acme' AND song = 'One' AND plays = 6`);
+  got = await ddb.send(
+    new GetItemCommand({ TableName: 'music', Key: { artist: { S: 'Acme' }, song: { S: 'One' } } }),
+  );
+  assert.equal(got.Item, undefined);
+});
+
+test('errors: syntax, parameters, unknown table', async () => {
+  await rejects(
+    exec(`SELEC * FROM music`),
+    'ValidationException',
+    /^Statement wasn't well formed, can't be processed/,
+  );
+  await rejects(exec(`SELECT * FROM music WHERE`), 'ValidationException', /^Statement wasn't well formed/);
+  await rejects(
+    exec(`SELECT * FROM music WHERE artist = ?`),
+    'ValidationException',
+    "Number of parameters in request and statement don't match.",
+  );
+  await rejects(
+    exec(`SELECT * FROM music WHERE artist = 'x'`, [{ S: 'extra' }]),
+    'ValidationException',
+    "Number of parameters in request and statement don't match.",
+  );
+  await rejects(exec(`SELECT * FROM nope`), 'ResourceNotFoundException');
+});
+
+test('NextToken paging with Limit', async () => {
+  for (let i = 0; i < 7; i++)
+    await exec(`INSERT INTO music VALUE {'artist': 'Pager', 'song': ?}`, [{ S: `s${i}` }]);
+  const seen: string[] = [];
+  let NextToken: string | undefined;
+  let pages = 0;
+  do {
+    const r = await exec(`SELECT song FROM music WHERE artist = 'Pager'`, undefined, { Limit: 3, NextToken });
+    seen.push(...(r.Items ?? []).map((i) => i.song.S!));
+    NextToken = r.NextToken;
+    pages++;
+  } while (NextToken);
+  assert.deepEqual(seen, ['s0', 's1', 's2', 's3', 's4', 's5', 's6']);
+  assert.ok(pages >= 3);
+  await rejects(
+    exec(`SELECT song FROM music WHERE artist = 'Pager'`, undefined, { NextToken: 'garbage' }),
+    'ValidationException',
+  );
+});
+
+test('BatchExecuteStatement: writes with per-statement errors, reads by full key', async () => {
+  const w = await ddb.send(
+    new BatchExecuteStatementCommand({
+      Statements: [
+        { Statement: `INSERT INTO music VALUE {'artist': 'Batch', 'song': 'a'}` },
+        { Statement: `INSERT INTO music VALUE {'artist': 'Acme', 'song': 'Two'}` },
+        { Statement: `UPDATE music SET n = 1 WHERE artist = 'Batch' AND song = 'zzz'` },
+        { Statement: `DELETE FROM music WHERE artist = 'Pager' AND song = ?`, Parameters: [{ S: 's0' }] },
+      ],
+    }),
+  );
+  assert.deepEqual(
+    w.Responses?.map((r) => r.Error?.Code ?? 'ok'),
+    ['ok', 'DuplicateItem', 'ConditionalCheckFailed', 'ok'],
+  );
+  const r = await ddb.send(
+    new BatchExecuteStatementCommand({
+      Statements: [
+        { Statement: `SELECT * FROM music WHERE artist = 'Batch' AND song = 'a'` },
+        { Statement: `SELECT * FROM music WHERE artist = 'Pager' AND song = 's0'` },
+        { Statement: `SELECT * FROM music WHERE artist = 'Pager'` },
+      ],
+    }),
+  );
+  assert.deepEqual(r.Responses?.[0].Item, { artist: { S: 'Batch' }, song: { S: 'a' } });
+  assert.equal(r.Responses?.[1].Item, undefined);
+  assert.equal(r.Responses?.[1].Error, undefined);
+  assert.equal(r.Responses?.[2].Error?.Code, 'ValidationError');
+});
