@@ -26,21 +26,27 @@ export interface ClientOptions {
 }
 
 export function clientOptions(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): ClientOptions {
-  const endpoint = String(args.flags.endpoint ?? env.NIMBUS_ENDPOINT ?? 'http://127.0.0.1:4566').replace(
-    /\/+$/,
-    '',
-  );
+  const sdkConfig = sdkClientConfig(args.flags.endpoint as string | undefined, env);
+  return { endpoint: sdkConfig.endpoint, json: args.flags.json === true, sdkConfig };
+}
+
+/**
+ * `new XxxClient(...)` options for a client command: the `--endpoint` flag, else
+ * NIMBUS_ENDPOINT, else http://127.0.0.1:4566; the region and credentials of the environment
+ * (any key works in dev mode).
+ */
+export function sdkClientConfig(
+  endpointFlag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): ClientOptions['sdkConfig'] {
+  const endpoint = String(endpointFlag ?? env.NIMBUS_ENDPOINT ?? 'http://127.0.0.1:4566').replace(/\/+$/, '');
   return {
     endpoint,
-    json: args.flags.json === true,
-    sdkConfig: {
-      endpoint,
-      region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-      credentials: {
-        accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'test',
-        secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'test',
-        ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-      },
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'test',
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'test',
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
     },
   };
 }

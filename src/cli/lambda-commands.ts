@@ -4,6 +4,7 @@
  * http://127.0.0.1:4566).
  */
 import { readFileSync } from 'node:fs';
+import { sdkClientConfig } from './client.js';
 import { parseArgs } from 'node:util';
 import {
   InvokeCommand,
@@ -33,15 +34,7 @@ const defaultIo: CliIo = {
 };
 
 function client(endpoint: string | undefined, io: CliIo): LambdaClient {
-  return new LambdaClient({
-    endpoint: endpoint ?? io.env.NIMBUS_ENDPOINT ?? 'http://127.0.0.1:4566',
-    region: io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    credentials: {
-      accessKeyId: io.env.AWS_ACCESS_KEY_ID ?? 'test',
-      secretAccessKey: io.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-      sessionToken: io.env.AWS_SESSION_TOKEN,
-    },
-  });
+  return new LambdaClient(sdkClientConfig(endpoint, io.env));
 }
 
 function describeError(e: unknown): string {

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { ApiGatewayV2Client, GetApisCommand, GetStagesCommand, type Api } from '@aws-sdk/client-apigatewayv2';
 import type { CliCommand, CliIo } from '../cli/lambda-commands.js';
+import { sdkClientConfig } from '../cli/client.js';
 
 const defaultIo: CliIo = {
   out: (t) => process.stdout.write(t),
@@ -39,15 +40,7 @@ export const apisCommand: CliCommand = {
       io.err(`${describeError(e)}\nusage: ${this.usage}\n`);
       return 2;
     }
-    const gw = new ApiGatewayV2Client({
-      endpoint: args.values.endpoint ?? io.env.NIMBUS_ENDPOINT ?? 'http://127.0.0.1:4566',
-      region: io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-      credentials: {
-        accessKeyId: io.env.AWS_ACCESS_KEY_ID ?? 'test',
-        secretAccessKey: io.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-        sessionToken: io.env.AWS_SESSION_TOKEN,
-      },
-    });
+    const gw = new ApiGatewayV2Client(sdkClientConfig(args.values.endpoint, io.env));
     try {
       const apis: Api[] = [];
       let token: string | undefined;
