@@ -32,9 +32,17 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.NIMBUS_TEST_CONCURRENCY ?? String(Math.max(2, cpus().length));
+// The same report on every Node.js version: spec on a terminal, TAP otherwise (Node 20's default).
+const reporter = process.stdout.isTTY ? 'spec' : 'tap';
 const res = spawnSync(
   process.execPath,
-  ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, ...files],
+  [
+    '--enable-source-maps',
+    '--test',
+    `--test-reporter=${reporter}`,
+    `--test-concurrency=${concurrency}`,
+    ...files,
+  ],
   { stdio: 'inherit' },
 );
 process.exit(res.status ?? 1);

@@ -5,11 +5,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
 import { ManualClock } from '../../core/clock.js';
 import { silentLogger } from '../../core/logger.js';
 import { openStore } from '../index.js';
-import { SqliteStore } from './sqlite-store.js';
+import { SqliteStore, SQLITE_DRIVER } from './sqlite-store.js';
+
+const Database = createRequire(import.meta.url)(SQLITE_DRIVER) as typeof BetterSqlite3;
 
 const here = dirname(fileURLToPath(import.meta.url));
 

@@ -23,7 +23,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { backoffDelayMs } from '../backoff.js';
@@ -43,8 +44,18 @@ import type {
 } from '../store.js';
 import { WakeEmitter } from '../wake.js';
 
-type Db = Database.Database;
-type Stmt = Database.Statement;
+type Db = BetterSqlite3.Database;
+type Stmt = BetterSqlite3.Statement;
+
+/**
+ * The SQLite driver for the Node.js that runs us: better-sqlite3 13 needs Node 22+ (it crashes
+ * Node 20), and 12 — the last that runs on Node 20 — aborts Node 24.19+ when the garbage
+ * collector frees a statement. Both are installed (13 as the alias `better-sqlite3-13`, a
+ * prebuilt Node-API binary); the same API serves both.
+ */
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+export const SQLITE_DRIVER = NODE_MAJOR >= 22 ? 'better-sqlite3-13' : 'better-sqlite3';
+const Database = createRequire(import.meta.url)(SQLITE_DRIVER) as typeof BetterSqlite3;
 
 export interface SqliteStoreOptions {
   /** The directory that holds nimbus.db; or `path` for an exact file. */
