@@ -24,7 +24,7 @@ function scopeOf(m: EsmRecord) {
   return { accountId: m.accountId, region: m.region };
 }
 
-/** A message as one record of Lambda's SQS event (/work/shared/aws-events/sqs-event.json). */
+/** A message as one record of Lambda's SQS event (test/fixtures/aws-events/sqs-event.json). */
 export function sqsRecord(m: EsmRecord, msg: ReceivedMessage): Record<string, unknown> {
   const attributes: Record<string, string> = {};
   for (const k of SQS_EVENT_ATTRIBUTES) {

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ManualClock } from '../core/clock.js';
 import { RouteTable } from './routing.js';
 import {
@@ -20,7 +21,8 @@ import { actualHeaders, preflightHeaders } from './cors.js';
 import { policyAllows } from './authorizers.js';
 import { validateRouteKey, functionArnOf } from './model.js';
 
-const SAMPLES = '/work/shared/aws-events';
+// AWS's sample events (from the project's shared folder), kept in the repo as fixtures.
+const SAMPLES = fileURLToPath(new URL('../../../test/fixtures/aws-events', import.meta.url));
 const sample = (name: string) => {
   try {
     return JSON.parse(readFileSync(`${SAMPLES}/${name}`, 'utf8')) as Record<string, any>;
@@ -118,7 +120,7 @@ function sameKeys(actual: Record<string, any>, expected: Record<string, any>, pa
 
 test('v2 event has the fields and nesting of AWS sample payloads', (t) => {
   const s = sample('apigw-v2-request-lambda-authorizer.json');
-  if (!s) return t.skip('sample payloads not present at /work/shared/aws-events');
+  if (!s) return t.skip('sample payloads not present in test/fixtures/aws-events');
   const ev = buildV2Event(req, ctx);
   sameKeys(ev, s, '', ['requestContext.authentication']);
   assert.deepEqual(ev.queryStringParameters, s.queryStringParameters);
@@ -134,7 +136,7 @@ test('v2 event has the fields and nesting of AWS sample payloads', (t) => {
 
 test('v1 event has the fields of AWS sample payloads', (t) => {
   const s = sample('apigw-request.json');
-  if (!s) return t.skip('sample payloads not present at /work/shared/aws-events');
+  if (!s) return t.skip('sample payloads not present in test/fixtures/aws-events');
   const ev = buildV1Event(
     { ...req, rawHeaders: ['X', 'a', 'X', 'b'] },
     { ...ctx, routeKey: 'POST /{proxy+}', authorizer: undefined },

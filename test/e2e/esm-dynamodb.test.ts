@@ -18,7 +18,9 @@ import { DynamoDBClient, CreateTableCommand, PutItemCommand } from '@aws-sdk/cli
 import { SQSClient, CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { startTestServer } from '../helpers/server.js';
 
-const SAMPLE = JSON.parse(readFileSync('/work/shared/aws-events/dynamodb-event.json', 'utf8')) as {
+const SAMPLE = JSON.parse(
+  readFileSync(new URL('../../../test/fixtures/aws-events/dynamodb-event.json', import.meta.url), 'utf8'),
+) as {
   Records: Record<string, unknown>[];
 };
 const ROLE = 'arn:aws:iam::000000000000:role/r';

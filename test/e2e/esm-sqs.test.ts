@@ -27,7 +27,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
-const SAMPLE = JSON.parse(readFileSync('/work/shared/aws-events/sqs-event.json', 'utf8')) as {
+const SAMPLE = JSON.parse(
+  readFileSync(new URL('../../../test/fixtures/aws-events/sqs-event.json', import.meta.url), 'utf8'),
+) as {
   Records: Record<string, unknown>[];
 };
 const ROLE = 'arn:aws:iam::000000000000:role/r';

@@ -18,7 +18,12 @@ import {
 } from '@aws-sdk/client-sqs';
 import { startTestServer } from '../helpers/server.js';
 
-const SAMPLE = JSON.parse(readFileSync('/work/shared/aws-events/sns-event.json', 'utf8').toString()) as {
+const SAMPLE = JSON.parse(
+  readFileSync(
+    new URL('../../../test/fixtures/aws-events/sns-event.json', import.meta.url),
+    'utf8',
+  ).toString(),
+) as {
   Records: Record<string, unknown>[];
 };
 
