@@ -5,11 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   SQSClient,
@@ -19,38 +18,7 @@ import {
   ReceiveMessageCommand,
   DeleteMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-
-function up(dir: string): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = spawn(
-    process.execPath,
-    [MAIN, 'up', '--port', '0', '--data-dir', dir, '--log-level', 'error'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NIMBUS_AUTH: 'dev' },
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), 20_000);
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /endpoint\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, endpoint: m[1] });
-      }
-    });
-    child.stderr!.on('data', (c: Buffer) => {
-      if (process.env.NIMBUS_TEST_DEBUG) process.stderr.write(c);
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`nimbus up exited early (${code}): ${out}`));
-    });
-  });
-}
+import { NIMBUS_CLI, startNimbusProcess } from '../helpers/nimbus-process.js';
 
 const client = (endpoint: string) =>
   new SQSClient({
@@ -70,7 +38,7 @@ test('acknowledged SQS messages survive kill -9 of `nimbus up`', { timeout: 90_0
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const a = await up(dir);
+  const a = await startNimbusProcess(dir);
   children.push(a.child);
   const s1 = client(a.endpoint);
   clients.push(s1);
@@ -92,7 +60,7 @@ test('acknowledged SQS messages survive kill -9 of `nimbus up`', { timeout: 90_0
   a.child.kill('SIGKILL');
   await new Promise((r) => a.child.once('exit', r));
 
-  const b = await up(dir);
+  const b = await startNimbusProcess(dir);
   children.push(b.child);
   const s2 = client(b.endpoint);
   clients.push(s2);
@@ -100,7 +68,7 @@ test('acknowledged SQS messages survive kill -9 of `nimbus up`', { timeout: 90_0
   // The in-flight ones come back after their 600 s visibility: move the clock with the CLI.
   const exec = promisify(execFile);
   const adv = await exec(process.execPath, [
-    MAIN,
+    NIMBUS_CLI,
     'clock',
     'advance',
     '601',
