@@ -478,7 +478,8 @@ function decodeSafe(s: string): string {
   }
 }
 
-function send(res: ServerResponse, r: HttpResult): void {
+/** Writes a gateway response (HTTP and REST APIs). */
+export function send(res: ServerResponse, r: HttpResult): void {
   if (res.headersSent) return;
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(r.headers)) headers[k] = k === 'set-cookie' || v.length > 1 ? v : v[0];
@@ -487,7 +488,8 @@ function send(res: ServerResponse, r: HttpResult): void {
   res.end(r.body);
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+/** Reads a request body up to `limit` bytes; undefined when it is larger (HTTP and REST APIs). */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > limit) {
     req.resume();

@@ -17,6 +17,7 @@ import { AuthFailure, identityValues, policyAllows } from '../authorizers.js';
 import { IntegrationTimeout, type Invoker } from '../invoke.js';
 import { Throttler } from '../throttle.js';
 import { functionArnOf } from '../model.js';
+import { readBody, send } from '../serve.js';
 import type { RestEngine } from './engine.js';
 import type {
   ApiKeyRecord,
@@ -579,33 +580,4 @@ export function restEvent(greq: GatewayRequest, ctx: RestEventContext): Record<s
   identity.apiKeyId = ctx.apiKey?.id ?? null;
   // Key order as AWS sends it: resource, path, httpMethod, headers, ...
   return ev;
-}
-
-function send(res: ServerResponse, r: HttpResult): void {
-  if (res.headersSent) return;
-  const headers: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(r.headers)) headers[k] = k === 'set-cookie' || v.length > 1 ? v : v[0];
-  headers['content-length'] = String(r.body.length);
-  res.writeHead(r.status, headers);
-  res.end(r.body);
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (ch: Buffer) => {
-      if (failed) return;
-      size += ch.length;
-      if (size > limit) {
-        failed = true;
-        resolve(undefined);
-        return;
-      }
-      chunks.push(ch);
-    });
-    req.on('end', () => !failed && resolve(Buffer.concat(chunks, size)));
-    req.on('error', (e) => !failed && reject(e));
-  });
 }
