@@ -26,7 +26,7 @@ import { createDynamoDb } from '../data/index.js';
 import { createSqs } from '../messaging/sqs/index.js';
 import { registerClockRoutes } from '../messaging/clock.js';
 import { createSns, CERT_PATH_PREFIX as SNS_PUBLIC_PREFIX } from '../messaging/sns/index.js';
-import { createSchedules } from '../messaging/schedules/index.js';
+import { createSchedules, type MessageTargets } from '../messaging/schedules/index.js';
 import { createGateway, API_HOST_PATTERN, API_PATH_PREFIX } from '../gateway/index.js';
 import { createMonitoring } from '../monitor/index.js';
 
@@ -242,7 +242,24 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   });
   frontDoor.register(sns.service);
   frontDoor.mount(SNS_PUBLIC_PREFIX, sns.publicHandler);
+  const schedulesMessages: MessageTargets = {
+    sendToQueue: async (scope, queueArn, body, o) => {
+      await sqs.engine.sendMessage(scope, queueArn, {
+        body,
+        messageGroupId: o.messageGroupId,
+        messageDeduplicationId: o.messageGroupId ? o.dedupId : undefined,
+      });
+    },
+    publishToTopic: async (scope, topicArn, message, o) => {
+      await sns.engine.publish(scope, topicArn, {
+        message,
+        messageGroupId: o.messageGroupId,
+        messageDeduplicationId: o.messageGroupId ? o.dedupId : undefined,
+      });
+    },
+  };
   const schedules = createSchedules({
+    messages: () => schedulesMessages,
     store,
     clock,
     logger: logger.child({ component: 'schedules' }),

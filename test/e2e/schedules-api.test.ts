@@ -28,6 +28,13 @@ import {
   DeleteScheduleCommand,
   ListSchedulesCommand,
 } from '@aws-sdk/client-scheduler';
+import {
+  SQSClient,
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { SNSClient, CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { startTestServer } from '../helpers/server.js';
 
 async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp): Promise<void> {
@@ -346,6 +353,90 @@ test('firing: the virtual clock drives rules and schedules into Lambda', async (
   });
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal((await waitForEvents(logs, 4)).length, 4);
+});
+
+test('firing: rules and schedules deliver to SQS queues (standard and FIFO) and SNS topics', async () => {
+  await using srv = await startTestServer();
+  const sqs = new SQSClient(srv.clientConfig);
+  const sns = new SNSClient(srv.clientConfig);
+  const eb = new EventBridgeClient(srv.clientConfig);
+  const sch = new SchedulerClient(srv.clientConfig);
+  const arnOf = async (QueueUrl: string) =>
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!
+      .QueueArn!;
+  const plain = (await sqs.send(new CreateQueueCommand({ QueueName: 'ticks' }))).QueueUrl!;
+  const fifo = (
+    await sqs.send(new CreateQueueCommand({ QueueName: 'ticks.fifo', Attributes: { FifoQueue: 'true' } }))
+  ).QueueUrl!;
+  const viaTopic = (await sqs.send(new CreateQueueCommand({ QueueName: 'via-topic' }))).QueueUrl!;
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'ticks' }));
+  await sns.send(
+    new SubscribeCommand({
+      TopicArn,
+      Protocol: 'sqs',
+      Endpoint: await arnOf(viaTopic),
+      Attributes: { RawMessageDelivery: 'true' },
+    }),
+  );
+  await eb.send(new PutRuleCommand({ Name: 'tick', ScheduleExpression: 'rate(1 minute)' }));
+  await eb.send(
+    new PutTargetsCommand({
+      Rule: 'tick',
+      Targets: [
+        { Id: 'q', Arn: await arnOf(plain) },
+        { Id: 'f', Arn: await arnOf(fifo), SqsParameters: { MessageGroupId: 'g1' } },
+        { Id: 't', Arn: TopicArn!, Input: '{"via":"topic"}' },
+      ],
+    }),
+  );
+  await sch.send(
+    new CreateScheduleCommand({
+      Name: 'to-queue',
+      ScheduleExpression: 'rate(2 minutes)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: await arnOf(plain),
+        RoleArn: 'arn:aws:iam::000000000000:role/r',
+        Input: '{"from":"scheduler"}',
+      },
+    }),
+  );
+  await fetch(`${srv.endpoint}/_nimbus/clock`, {
+    method: 'POST',
+    body: JSON.stringify({ advanceSeconds: 120 }),
+  });
+
+  const drain = async (QueueUrl: string, n: number) => {
+    const bodies: string[] = [];
+    for (let i = 0; i < 100 && bodies.length < n; i++) {
+      const r = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          AttributeNames: ['All'],
+        }),
+      );
+      for (const m of r.Messages ?? []) {
+        bodies.push(m.Body!);
+        if (QueueUrl === fifo) assert.equal(m.Attributes?.MessageGroupId, 'g1');
+      }
+      if (!r.Messages?.length) await new Promise((res) => setTimeout(res, 50));
+    }
+    return bodies;
+  };
+  const onPlain = await drain(plain, 3);
+  assert.equal(onPlain.length, 3, JSON.stringify(onPlain));
+  const events = onPlain.map((b) => JSON.parse(b) as Record<string, unknown>);
+  assert.equal(events.filter((e) => e['detail-type'] === 'Scheduled Event').length, 2);
+  assert.deepEqual(
+    events.filter((e) => e.from === 'scheduler'),
+    [{ from: 'scheduler' }],
+  );
+  const onFifo = await drain(fifo, 2);
+  assert.equal(onFifo.length, 2);
+  assert.ok(onFifo.every((b) => (JSON.parse(b) as { source: string }).source === 'aws.events'));
+  assert.deepEqual(await drain(viaTopic, 2), ['{"via":"topic"}', '{"via":"topic"}']);
 });
 
 async function clockOffset(endpoint: string): Promise<number> {

@@ -1,15 +1,16 @@
 /**
  * Schedules: EventBridge rules with a ScheduleExpression (and their targets) and EventBridge
- * Scheduler schedules, persisted through the Store, fired against Lambda.
+ * Scheduler schedules, persisted through the Store, fired against Lambda, SQS and SNS targets.
  *
  * Firing: every tick (a second of real time, and at once when the virtual clock jumps) the
  * cluster's leader (lease `schedules`) walks the enabled schedules; for each, in one
  * transaction, it enqueues one durable job per due fire time and target (job id
  * `<schedule>|<fireTime>|<target>`, so a fire time is enqueued once even if two nodes overlap)
  * and moves the schedule's cursor to the last time handled. A worker on any node takes the
- * jobs and invokes Lambda asynchronously (Lambda's own durable queue does retries from there).
+ * jobs and invokes Lambda asynchronously (Lambda's own durable queue does retries from there),
+ * sends to an SQS queue or publishes to an SNS topic, whichever the target's ARN names.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { OffsetClock, type Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { Store, Transaction } from '../../storage/store.js';
@@ -95,13 +96,32 @@ export interface ScheduleDoc {
 export interface FireJob {
   accountId: string;
   region: string;
+  /** The target's ARN: a Lambda function, an SQS queue or an SNS topic. */
   functionArn: string;
   payload: string;
   source: string;
+  /** FIFO queue / topic targets: the target's `SqsParameters.MessageGroupId`. */
+  messageGroupId?: string;
 }
 
 export interface LambdaInvoker {
   invokeAsync(functionArn: string, payload: Buffer): Promise<void>;
+}
+
+/** Delivers to the non-Lambda targets rules and schedules may name. */
+export interface MessageTargets {
+  sendToQueue(
+    scope: Scope,
+    queueArn: string,
+    body: string,
+    opts: { messageGroupId?: string; dedupId: string },
+  ): Promise<void>;
+  publishToTopic(
+    scope: Scope,
+    topicArn: string,
+    message: string,
+    opts: { messageGroupId?: string; dedupId: string },
+  ): Promise<void>;
 }
 
 export interface SchedulesDeps {
@@ -110,6 +130,8 @@ export interface SchedulesDeps {
   logger: Logger;
   leader: LeaderElector;
   lambda: () => LambdaInvoker | undefined;
+  /** SQS queue and SNS topic targets (absent: only Lambda targets are delivered). */
+  messages?: () => MessageTargets | undefined;
   /** Real-time tick interval (default 1000 ms). */
   tickMs?: number;
 }
@@ -513,9 +535,24 @@ export class SchedulesEngine {
       logger: d.logger,
       concurrency: 4,
       handle: async (job) => {
+        const p = job.payload;
+        const service = p.functionArn.split(':')[2];
+        if (service === 'sqs' || service === 'sns') {
+          const messages = d.messages?.();
+          if (!messages) throw new Error(`${service.toUpperCase()} targets are not available`);
+          const scope = { accountId: p.accountId, region: p.region };
+          // One fire is one message: the job id deduplicates FIFO targets when a fire is retried.
+          const opts = {
+            messageGroupId: p.messageGroupId,
+            dedupId: createHash('sha256').update(job.id).digest('hex'),
+          };
+          if (service === 'sqs') await messages.sendToQueue(scope, p.functionArn, p.payload, opts);
+          else await messages.publishToTopic(scope, p.functionArn, p.payload, opts);
+          return;
+        }
         const lambda = d.lambda();
         if (!lambda) throw new Error('Lambda is not available');
-        await lambda.invokeAsync(job.payload.functionArn, Buffer.from(job.payload.payload));
+        await lambda.invokeAsync(p.functionArn, Buffer.from(p.payload));
       },
     });
     this.timer = setInterval(() => this.kick(), this.deps.tickMs ?? 1000);
@@ -605,6 +642,7 @@ export class SchedulesEngine {
             functionArn: target.Arn,
             payload,
             source: doc.arn,
+            messageGroupId: messageGroupOf(target),
           });
         }
       }
@@ -638,6 +676,7 @@ export class SchedulesEngine {
           functionArn: doc.target.Arn,
           payload: doc.target.Input ?? '{}',
           source: doc.arn,
+          messageGroupId: messageGroupOf(doc.target),
         });
       }
       if (times.length) doc.cursor = times[times.length - 1];
@@ -694,6 +733,11 @@ function isDue(
   } catch {
     return false;
   }
+}
+
+function messageGroupOf(target: Record<string, unknown>): string | undefined {
+  const g = (target.SqsParameters as { MessageGroupId?: unknown } | undefined)?.MessageGroupId;
+  return typeof g === 'string' && g ? g : undefined;
 }
 
 async function enqueueFire(tx: Transaction, id: string, job: FireJob): Promise<number> {

@@ -7,11 +7,11 @@ import type { Logger } from '../../core/logger.js';
 import type { Store } from '../../storage/store.js';
 import type { LeaderElector } from '../../cluster/index.js';
 import type { JsonService, RestJsonService } from '../../server/service.js';
-import { SchedulesEngine, type LambdaInvoker } from './engine.js';
+import { SchedulesEngine, type LambdaInvoker, type MessageTargets } from './engine.js';
 import { createEventsService, createSchedulerService } from './api.js';
 
 export { SchedulesEngine } from './engine.js';
-export type { LambdaInvoker } from './engine.js';
+export type { LambdaInvoker, MessageTargets } from './engine.js';
 
 export interface SchedulesModule {
   engine: SchedulesEngine;
@@ -26,6 +26,7 @@ export function createSchedules(deps: {
   logger: Logger;
   leader: LeaderElector;
   lambda: () => LambdaInvoker | undefined;
+  messages?: () => MessageTargets | undefined;
   tickMs?: number;
 }): SchedulesModule {
   const engine = new SchedulesEngine(deps);
