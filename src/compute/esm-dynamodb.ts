@@ -5,6 +5,9 @@
  * failed batch (the shard waits) up to MaximumRetryAttempts (-1: until it succeeds), then
  * sends Lambda's stream failure record to the OnFailure destination and skips the batch.
  * ReportBatchItemFailures restarts the shard at the lowest failed sequence number.
+ * BisectBatchOnFunctionError splits a failed batch in two and retries the first half (down to
+ * one record; splitting does not count against MaximumRetryAttempts, as on AWS); once a half
+ * succeeds, batches are whole again.
  */
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -57,7 +60,7 @@ export function dynamoDbSource(
       while (!signal.aborted) {
         const out = (await engines.dynamodb.streams.getRecords(scopeOf(m), {
           ShardIterator: m.streamIterator,
-          Limit: Math.min(1000, m.batchSize),
+          Limit: Math.min(1000, m.batchSize, m.streamBatchLimit ?? Infinity),
         })) as { Records: StreamRecord[]; NextShardIterator?: string };
         if (out.Records.length) {
           const records = out.Records.map((r) => ({ ...r, eventSourceARN: m.eventSourceArn }));
@@ -77,14 +80,26 @@ export function dynamoDbSource(
     },
     async settle(m, batch, failed) {
       if (failed.size === 0) {
-        await save(m.uuid, { streamIterator: batch.next ?? m.streamIterator, streamRetries: 0 });
+        await save(m.uuid, {
+          streamIterator: batch.next ?? m.streamIterator,
+          streamRetries: 0,
+          streamBatchLimit: undefined,
+        });
+        return;
+      }
+      if (m.bisectBatchOnFunctionError && failed.size === batch.ids.length && batch.ids.length > 1) {
+        await save(m.uuid, { streamBatchLimit: Math.ceil(batch.ids.length / 2) });
         return;
       }
       const retries = (m.streamRetries ?? 0) + 1;
       const max = m.maximumRetryAttempts ?? -1;
       if (max >= 0 && retries > max) {
         await this.deliverFailure?.(m, batch, retries);
-        await save(m.uuid, { streamIterator: batch.next ?? m.streamIterator, streamRetries: 0 });
+        await save(m.uuid, {
+          streamIterator: batch.next ?? m.streamIterator,
+          streamRetries: 0,
+          streamBatchLimit: undefined,
+        });
         return;
       }
       if (failed.size < batch.ids.length) {

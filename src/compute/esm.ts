@@ -50,6 +50,8 @@ export interface EsmRecord {
   streamShardId?: string;
   streamIterator?: string;
   streamRetries?: number;
+  /** BisectBatchOnFunctionError: the size of the half being retried after a failed batch. */
+  streamBatchLimit?: number;
 }
 
 export interface EsmInput {

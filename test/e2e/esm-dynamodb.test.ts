@@ -14,7 +14,12 @@ import {
   GetEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DynamoDBClient, CreateTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBClient,
+  CreateTableCommand,
+  PutItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import { SQSClient, CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { startTestServer } from '../helpers/server.js';
 
@@ -136,4 +141,70 @@ test('DynamoDB stream mapping: stream events in order, retries, OnFailure record
   assert.deepEqual(order, ['a', 'b', 'b', 'c'], 'b tried twice (1 retry), then skipped');
   const g = await lambda.send(new GetEventSourceMappingCommand({ UUID: m.UUID }));
   assert.equal(g.State, 'Enabled');
+});
+
+test('DynamoDB stream mapping: BisectBatchOnFunctionError narrows a failing batch to the bad record', async () => {
+  await using srv = await startTestServer();
+  const lambda = new LambdaClient(srv.clientConfig);
+  const logs = new CloudWatchLogsClient(srv.clientConfig);
+  const ddb = new DynamoDBClient(srv.clientConfig);
+  const sqs = new SQSClient(srv.clientConfig);
+  const failQ = await sqs.send(new CreateQueueCommand({ QueueName: 'bisect-failures' }));
+  const t = await ddb.send(
+    new CreateTableCommand({
+      TableName: 'bisect',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+    }),
+  );
+  for (const id of ['r1', 'r2', 'bad', 'r4']) {
+    const Item: Record<string, AttributeValue> = { id: { S: id } };
+    if (id === 'bad') Item.fail = { BOOL: true };
+    await ddb.send(new PutItemCommand({ TableName: 'bisect', Item }));
+  }
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'bisect-fn',
+      Runtime: 'nodejs20.x',
+      Role: ROLE,
+      Handler: 'index.handler',
+      Code: { ZipFile: zip() },
+    }),
+  );
+  const m = await lambda.send(
+    new CreateEventSourceMappingCommand({
+      FunctionName: 'bisect-fn',
+      EventSourceArn: t.TableDescription!.LatestStreamArn!,
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 10,
+      MaximumRetryAttempts: 0,
+      BisectBatchOnFunctionError: true,
+      DestinationConfig: { OnFailure: { Destination: 'arn:aws:sqs:us-east-1:000000000000:bisect-failures' } },
+    }),
+  );
+  assert.equal(m.BisectBatchOnFunctionError, true);
+  const failure = await until('OnFailure record', async () => {
+    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: failQ.QueueUrl, WaitTimeSeconds: 1 }));
+    return r.Messages?.[0];
+  });
+  assert.equal(JSON.parse(failure.Body!).DDBStreamBatchInfo.batchSize, 1, 'only the bad record is given up');
+  const batches = await until('r4 processed after the bad record', async () => {
+    const ev = await logs
+      .send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/bisect-fn', filterPattern: 'DDBEVENT' }))
+      .catch(() => ({ events: [] as { message?: string }[] }));
+    const b = (ev.events ?? []).map((e) => {
+      const line = e.message ?? '';
+      const recs = (
+        JSON.parse(line.slice(line.indexOf('DDBEVENT ') + 9)) as {
+          Records: { dynamodb: { Keys: { id: { S: string } } } }[];
+        }
+      ).Records;
+      return recs.map((r) => r.dynamodb.Keys.id.S);
+    });
+    return b.length >= 5 ? b : undefined;
+  });
+  // Split in two on each whole-batch failure; the halves that succeed are not retried.
+  assert.deepEqual(batches, [['r1', 'r2', 'bad', 'r4'], ['r1', 'r2'], ['bad', 'r4'], ['bad'], ['r4']]);
 });
