@@ -4,6 +4,7 @@
  * item, its index entries and its stream record together, so conditional writes are
  * serialisable on both stores.
  */
+import type { MetricsSink } from '../core/metrics-sink.js';
 import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -58,6 +59,8 @@ export interface DynamoDeps {
   logger: Logger;
   /** How long CREATING/UPDATING lasts (default 0: ACTIVE on the next DescribeTable). */
   activationMs?: number;
+  /** Built-in AWS/DynamoDB metrics (absent: none recorded). */
+  metrics?: MetricsSink;
 }
 
 type Input = Record<string, any>;
@@ -535,7 +538,7 @@ export class DynamoEngine {
     const r = await this.write(plan);
     const out: Record<string, unknown> = {};
     if (input.ReturnValues === 'ALL_OLD' && r.old) out.Attributes = r.old;
-    this.capacity(out, input, meta, writeUnits(r.old, r.item));
+    this.capacity(out, input, meta, 'Write', writeUnits(r.old, r.item));
     return out;
   }
 
@@ -548,7 +551,7 @@ export class DynamoEngine {
     const r = await this.write(plan);
     const out: Record<string, unknown> = {};
     if (input.ReturnValues === 'ALL_OLD' && r.old) out.Attributes = r.old;
-    this.capacity(out, input, meta, writeUnits(r.old, undefined));
+    this.capacity(out, input, meta, 'Write', writeUnits(r.old, undefined));
     return out;
   }
 
@@ -583,7 +586,7 @@ export class DynamoEngine {
         if (Object.keys(pick(r.item)).length) out.Attributes = pick(r.item);
         break;
     }
-    this.capacity(out, input, meta, writeUnits(r.old, r.item));
+    this.capacity(out, input, meta, 'Write', writeUnits(r.old, r.item));
     return out;
   }
 
@@ -596,11 +599,30 @@ export class DynamoEngine {
     const item = await this.store.get<Item>(meta.collection, itemKey(meta.keys, key));
     const out: Record<string, unknown> = {};
     if (item) out.Item = project ? project(item) : item;
-    this.capacity(out, input, meta, readUnits(item ? itemSize(item) : 0, input.ConsistentRead));
+    this.capacity(out, input, meta, 'Read', readUnits(item ? itemSize(item) : 0, input.ConsistentRead));
     return out;
   }
 
-  private capacity(out: Record<string, unknown>, input: Input, meta: TableMeta, units: number): void {
+  /** The built-in AWS/DynamoDB ConsumedReadCapacityUnits / ConsumedWriteCapacityUnits of a table. */
+  private consumedMetric(meta: TableMeta, kind: 'Read' | 'Write', units: number): void {
+    this.deps.metrics?.record(
+      meta,
+      'AWS/DynamoDB',
+      `Consumed${kind}CapacityUnits`,
+      [{ Name: 'TableName', Value: meta.name }],
+      units,
+      'Count',
+    );
+  }
+
+  private capacity(
+    out: Record<string, unknown>,
+    input: Input,
+    meta: TableMeta,
+    kind: 'Read' | 'Write',
+    units: number,
+  ): void {
+    this.consumedMetric(meta, kind, units);
     const mode = input.ReturnConsumedCapacity;
     if (mode !== 'TOTAL' && mode !== 'INDEXES') return;
     const c: Record<string, unknown> = { TableName: meta.name, CapacityUnits: units };
@@ -906,7 +928,7 @@ export class DynamoEngine {
     out.ScannedCount = scanned;
     const hitLimit = (o.limit !== undefined && scanned >= o.limit) || bytes >= PAGE_BYTES;
     if (hitLimit && last) out.LastEvaluatedKey = pickKeys(last.item, meta.keys, ...(ix ? [ix.keys] : []));
-    this.capacity(out, o.input, meta, readUnits(bytes, o.input.ConsistentRead));
+    this.capacity(out, o.input, meta, 'Read', readUnits(bytes, o.input.ConsistentRead));
     return out;
   }
 
@@ -933,14 +955,13 @@ export class DynamoEngine {
         throw errors.validation('Provided list of item keys contains duplicates');
       const got = await this.store.getMany<Item>(meta.collection, storeKeys);
       responses[table] = got.filter((x): x is Item => !!x).map((x) => (project ? project(x) : x));
+      const units = readUnits(
+        got.reduce((s, x) => s + (x ? itemSize(x) : 0), 0),
+        r.ConsistentRead,
+      );
+      this.consumedMetric(meta, 'Read', units);
       if (input.ReturnConsumedCapacity === 'TOTAL' || input.ReturnConsumedCapacity === 'INDEXES')
-        consumed.push({
-          TableName: table,
-          CapacityUnits: readUnits(
-            got.reduce((s, x) => s + (x ? itemSize(x) : 0), 0),
-            r.ConsistentRead,
-          ),
-        });
+        consumed.push({ TableName: table, CapacityUnits: units });
     }
     const out: Record<string, unknown> = { Responses: responses, UnprocessedKeys: {} };
     if (consumed.length) out.ConsumedCapacity = consumed;
@@ -981,6 +1002,7 @@ export class DynamoEngine {
       }
     });
     const out: Record<string, unknown> = { UnprocessedItems: {} };
+    for (const p of plans) this.consumedMetric(p.meta, 'Write', 1);
     if (input.ReturnConsumedCapacity === 'TOTAL' || input.ReturnConsumedCapacity === 'INDEXES') {
       const per = new Map<string, number>();
       for (const p of plans) per.set(p.meta.name, (per.get(p.meta.name) ?? 0) + 1);

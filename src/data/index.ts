@@ -5,6 +5,7 @@
 import type { Clock } from '../core/clock.js';
 import type { NimbusConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
+import type { MetricsSink } from '../core/metrics-sink.js';
 import type { JsonService } from '../server/service.js';
 import type { Store } from '../storage/store.js';
 import { dynamoDbService, dynamoDbStreamsService } from './api.js';
@@ -20,6 +21,8 @@ export interface DynamoDbDeps {
   /** TTL sweep period in real milliseconds (default 5 s); it compares against the injected clock. */
   ttlSweepMs?: number;
   activationMs?: number;
+  /** Built-in AWS/DynamoDB metrics. */
+  metrics?: MetricsSink;
 }
 
 export interface DynamoDb {
@@ -36,6 +39,7 @@ export function createDynamoDb(deps: DynamoDbDeps): DynamoDb {
     clock: deps.clock,
     logger: deps.logger,
     activationMs: deps.activationMs,
+    metrics: deps.metrics,
   });
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;

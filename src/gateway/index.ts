@@ -6,6 +6,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { LogSink } from '../core/log-sink.js';
+import type { MetricsSink } from '../core/metrics-sink.js';
 import type { Store } from '../storage/store.js';
 import type { LambdaEngine } from '../compute/engine.js';
 import type { RestJsonService } from '../server/service.js';
@@ -33,6 +34,8 @@ export interface GatewayDeps {
   lambda: LambdaEngine;
   region: string;
   accountLimits?: { rate: number; burst: number };
+  /** Built-in AWS/ApiGateway metrics. */
+  metrics?: MetricsSink;
 }
 
 export interface Gateway {
@@ -52,6 +55,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger: deps.logger,
     logs: deps.logs,
     accountLimits: deps.accountLimits,
+    metrics: deps.metrics,
   });
   const rest = new RestEngine({ store: deps.store, clock: deps.clock });
   const restServer = new RestServer({
@@ -59,6 +63,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     invoke: lambdaInvoker(deps.lambda, deps.region),
     clock: deps.clock,
     logger: deps.logger.child({ component: 'gateway-rest' }),
+    metrics: deps.metrics,
   });
   server.fallback = (req, res, requestId, apiId, url) =>
     restServer.tryHandle(req, res, requestId, apiId, url);

@@ -9,6 +9,8 @@
  *
  * Error bodies are AWS's: `{"message":"Not Found"}` and friends.
  */
+import type { MetricsSink } from '../core/metrics-sink.js';
+import { recordRequestMetrics } from './metrics.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -73,6 +75,8 @@ export interface GatewayServerDeps {
   logs: LogSink;
   /** Account-level throttling (default 10,000 rps, 5,000 burst). */
   accountLimits?: { rate: number; burst: number };
+  /** Built-in AWS/ApiGateway metrics (absent: none recorded). */
+  metrics?: MetricsSink;
 }
 
 /** What the access log can say about one request. */
@@ -235,6 +239,21 @@ export class GatewayServer {
     send(res, result);
     if (st.stage.accessLogSettings?.destinationArn && st.stage.accessLogSettings.format)
       this.accessLog(c, st.stage, greq, info, started);
+    if (this.deps.metrics) {
+      const api = { Name: 'ApiId', Value: apiId };
+      recordRequestMetrics(
+        this.deps.metrics,
+        c,
+        'http',
+        [[api], [api, { Name: 'Stage', Value: stageName }]],
+        {
+          status: result.status,
+          latencyMs: this.deps.clock.now() - started,
+          integrationLatencyMs: info.integrationLatency,
+          bytes: body.length + result.body.length,
+        },
+      );
+    }
   }
 
   private async process(

@@ -200,6 +200,8 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     },
   });
   for (const s of monitoring.services) frontDoor.register(s);
+  // Built-in AWS/ApiGateway, AWS/DynamoDB, AWS/SQS and AWS/SNS metrics (off with NIMBUS_BUILTIN_METRICS=off).
+  const builtinMetrics = process.env.NIMBUS_BUILTIN_METRICS !== 'off' ? monitoring.metrics : undefined;
   const gateway = createGateway({
     store,
     clock,
@@ -207,11 +209,18 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     logs,
     lambda: lambda.engine,
     region: config.region,
+    metrics: builtinMetrics,
   });
   frontDoor.register(gateway.service);
   frontDoor.mount(API_PATH_PREFIX, gateway.server.pathHandler);
   frontDoor.mountHost(API_HOST_PATTERN, gateway.server.hostHandler);
-  const dynamodb = createDynamoDb({ store, clock, logger: logger.child({ component: 'dynamodb' }), config });
+  const dynamodb = createDynamoDb({
+    store,
+    clock,
+    logger: logger.child({ component: 'dynamodb' }),
+    config,
+    metrics: builtinMetrics,
+  });
   await dynamodb.start();
   frontDoor.register(dynamodb.service);
   frontDoor.register(dynamodb.streamsService);
@@ -221,6 +230,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     clock,
     logger: logger.child({ component: 'sqs' }),
     endpoint: () => endpointUrl,
+    metrics: builtinMetrics,
   });
   for (const s of sqs.services) frontDoor.register(s);
   registerClockRoutes(frontDoor, clock, config.auth.mode === 'dev');
@@ -228,6 +238,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     store,
     clock,
     logger: logger.child({ component: 'sns' }),
+    metrics: builtinMetrics,
     baseUrl: endpointUrl,
     sqs: () => sqs.engine,
     lambda: () => ({

@@ -8,6 +8,8 @@
  *   (TOKEN/REQUEST, cached for the TTL; 401 Unauthorized / 403 explicit deny / 500) ->
  *   AWS_PROXY integration with the payload 1.0 event -> response mapping (502 when malformed).
  */
+import type { MetricsSink } from '../../core/metrics-sink.js';
+import { recordRequestMetrics } from '../metrics.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
@@ -125,6 +127,8 @@ export interface RestServerDeps {
   invoke: Invoker;
   clock: Clock;
   logger: Logger;
+  /** Built-in AWS/ApiGateway metrics (absent: none recorded). */
+  metrics?: MetricsSink;
 }
 
 interface AuthOutcome {
@@ -220,6 +224,19 @@ export class RestServer {
       return jsonMessage(500, 'Internal Server Error');
     });
     send(res, result);
+    if (this.deps.metrics) {
+      const api = { Name: 'ApiName', Value: c.api.name };
+      recordRequestMetrics(
+        this.deps.metrics,
+        c.scope,
+        'rest',
+        [[api], [api, { Name: 'Stage', Value: stageName }]],
+        {
+          status: result.status,
+          latencyMs: this.deps.clock.now() - started,
+        },
+      );
+    }
     return true;
   }
 

@@ -5,6 +5,7 @@
  * delivery policy; client-side failures (missing queue or function, HTTP 4xx) and exhausted
  * retries go to the subscription's redrive DLQ (an SQS queue), or are dropped and logged.
  */
+import type { MetricsSink } from '../../core/metrics-sink.js';
 import { request as httpRequest, Agent as HttpAgent } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import type { Clock } from '../../core/clock.js';
@@ -55,6 +56,8 @@ export interface SnsDeliveryDeps {
   concurrency?: number;
   /** HTTP request timeout (default 15 s). */
   httpTimeoutMs?: number;
+  /** Built-in AWS/SNS metrics (absent: none recorded). */
+  metrics?: MetricsSink;
 }
 
 /** A failed attempt: `client` failures are not retried. */
@@ -149,9 +152,9 @@ export class SnsDelivery {
     const sub = await this.deps.store.get<SubscriptionRecord>(COLLECTIONS.subscriptions, d.subscriptionArn);
     if (!sub || !sub.confirmed) return; // unsubscribed since: nothing to deliver
     const topic = await this.topic(d.topicArn);
-    let body: string | undefined;
     try {
-      body = await this.deliver(sub, topic, d);
+      await this.deliver(sub, topic, d);
+      this.metric(d.topicArn, 'NumberOfNotificationsDelivered');
     } catch (e) {
       const f = toFailure(e);
       if (!f.client) {
@@ -160,9 +163,21 @@ export class SnsDelivery {
           throw Object.assign(new Error(f.message), { retryDelayMs: retryDelayMs(policy, job.attempts) });
         }
       }
+      this.metric(d.topicArn, 'NumberOfNotificationsFailed');
       await this.deadLetter(sub, topic, d, f);
     }
-    void body;
+  }
+
+  private metric(topicArn: string, name: string): void {
+    const [, , , region, accountId, topicName] = topicArn.split(':');
+    this.deps.metrics?.record(
+      { accountId, region },
+      'AWS/SNS',
+      name,
+      [{ Name: 'TopicName', Value: topicName }],
+      1,
+      'Count',
+    );
   }
 
   private signatureVersion(topic: TopicRecord | undefined): '1' | '2' {

@@ -3,6 +3,7 @@
  * per matching subscription (in one transaction) and returns; `SnsDelivery` workers carry
  * them out. Inputs and outputs are plain typed values; `api.ts` maps the Query protocol.
  */
+import type { MetricsSink } from '../../core/metrics-sink.js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
@@ -37,6 +38,8 @@ export interface SnsEngineDeps {
   logger: Logger;
   /** Base URL of this Nimbus for SubscribeURL / UnsubscribeURL / SigningCertURL. */
   baseUrl: () => string;
+  /** Built-in AWS/SNS metrics (absent: none recorded). */
+  metrics?: MetricsSink;
 }
 
 export interface PublishInput {
@@ -833,7 +836,7 @@ export class SnsEngine {
       });
       return { input, wireAttrs, structured, dedupId, targets };
     });
-    return this.deps.store.transaction(async (tx) => {
+    const published = this.deps.store.transaction(async (tx) => {
       const outs: PublishOutput[] = [];
       for (const p of prepared) {
         const messageId = randomUUID();
@@ -884,6 +887,16 @@ export class SnsEngine {
       }
       return outs;
     });
+    const outs = await published;
+    const metrics = this.deps.metrics;
+    if (metrics) {
+      const dims = [{ Name: 'TopicName', Value: topic.name }];
+      for (const p of prepared) {
+        metrics.record(topic, 'AWS/SNS', 'NumberOfMessagesPublished', dims, 1, 'Count');
+        metrics.record(topic, 'AWS/SNS', 'PublishSize', dims, Buffer.byteLength(p.input.message), 'Bytes');
+      }
+    }
+    return outs;
   }
 }
 

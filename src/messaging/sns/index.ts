@@ -3,6 +3,7 @@
  * the public endpoints SNS messages point to (`/_nimbus/sns/`: the signing certificate, the
  * SubscribeURL and the UnsubscribeURL, which work without AWS credentials as in AWS).
  */
+import type { MetricsSink } from '../../core/metrics-sink.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
@@ -28,6 +29,8 @@ export interface SnsModuleDeps {
   sqs?: () => SqsTarget | undefined;
   lambda?: () => LambdaTarget | undefined;
   concurrency?: number;
+  /** Built-in AWS/SNS metrics. */
+  metrics?: MetricsSink;
 }
 
 export interface SnsModule {
@@ -44,7 +47,13 @@ export interface SnsModule {
 export function createSns(deps: SnsModuleDeps): SnsModule {
   let base = deps.baseUrl;
   const baseUrl = () => base;
-  const engine = new SnsEngine({ store: deps.store, clock: deps.clock, logger: deps.logger, baseUrl });
+  const engine = new SnsEngine({
+    store: deps.store,
+    clock: deps.clock,
+    logger: deps.logger,
+    baseUrl,
+    metrics: deps.metrics,
+  });
   const delivery = new SnsDelivery({
     store: deps.store,
     clock: deps.clock,
@@ -53,6 +62,7 @@ export function createSns(deps: SnsModuleDeps): SnsModule {
     sqs: deps.sqs,
     lambda: deps.lambda,
     concurrency: deps.concurrency,
+    metrics: deps.metrics,
   });
 
   const publicHandler = async (req: IncomingMessage, res: ServerResponse, requestId: string) => {

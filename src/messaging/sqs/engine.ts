@@ -35,6 +35,7 @@ import type {
   StoredMessage,
 } from './model.js';
 import { C, msgKey, pad13, queueKey, visKey } from './store.js';
+import type { MetricsSink } from '../../core/metrics-sink.js';
 
 export interface SqsEngineOptions {
   store: Store;
@@ -44,6 +45,8 @@ export interface SqsEngineOptions {
   endpoint: () => string;
   /** Called with a callback to run when the clock jumps (virtual clock). */
   onClockAdvance?: (listener: () => void) => () => void;
+  /** Built-in AWS/SQS metrics (absent: none recorded). */
+  metrics?: MetricsSink;
 }
 
 export interface QueueRef {
@@ -80,6 +83,7 @@ export class SqsEngine {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly defaultEndpoint: () => string;
+  private readonly metrics: MetricsSink | undefined;
   /** Long-poll waiters per queue id. */
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly unsubscribe: (() => void)[] = [];
@@ -91,6 +95,7 @@ export class SqsEngine {
     this.clock = opts.clock;
     this.logger = opts.logger;
     this.defaultEndpoint = opts.endpoint;
+    this.metrics = opts.metrics;
     if (opts.onClockAdvance) this.unsubscribe.push(opts.onClockAdvance(() => this.wakeAll()));
   }
 
@@ -593,7 +598,20 @@ export class SqsEngine {
       return out;
     });
     this.wake(q.id);
+    if (this.metrics) {
+      for (let i = 0; i < results.length; i++) {
+        const m = prepared[i];
+        if ('error' in results[i] || 'error' in m) continue;
+        this.metric(q, 'NumberOfMessagesSent', 1, 'Count');
+        this.metric(q, 'SentMessageSize', Buffer.byteLength(m.body), 'Bytes');
+      }
+    }
     return results;
+  }
+
+  /** One value of a built-in AWS/SQS metric of queue `q`. */
+  private metric(q: QueueRecord, name: string, value: number, unit: string): void {
+    this.metrics?.record(q, 'AWS/SQS', name, [{ Name: 'QueueName', Value: q.name }], value, unit);
   }
 
   /** Forgets a few expired deduplication ids (each send sweeps some, so the table stays small). */
@@ -646,10 +664,16 @@ export class SqsEngine {
     const deadline = performance.now() + wait * 1000;
     for (;;) {
       const got = await this.receiveOnce(q, max, vt, dlq);
-      if (got.length || this.closed || input.signal?.aborted)
+      if (got.length || this.closed || input.signal?.aborted) {
+        if (got.length) this.metric(q, 'NumberOfMessagesReceived', got.length, 'Count');
+        else this.metric(q, 'NumberOfEmptyReceives', 1, 'Count');
         return got.map((m) => this.render(q.id, m, input));
+      }
       const left = deadline - performance.now();
-      if (left <= 0) return [];
+      if (left <= 0) {
+        this.metric(q, 'NumberOfEmptyReceives', 1, 'Count');
+        return [];
+      }
       const next = await this.store.scan<number>(C.visibility, { prefix: `${q.id}/`, limit: 1 });
       let sleep = Math.min(left, MAX_LONG_POLL_SLICE_MS);
       if (next.length) {
@@ -835,22 +859,28 @@ export class SqsEngine {
       const p = decodeHandle(h);
       return p && p.qid === q.id ? p : errors.receiptHandleIsInvalid(h);
     });
-    return this.store.transaction(async (tx) => {
-      const out: (AwsError | undefined)[] = [];
-      const keys = parsed.map((p) => ('seq' in p ? msgKey(q.id, p.seq) : ''));
-      const msgs = await tx.getMany<StoredMessage>(C.messages, keys.filter(Boolean));
-      let j = 0;
-      for (const p of parsed) {
-        if (!('seq' in p)) {
-          out.push(p);
-          continue;
+    return this.store
+      .transaction(async (tx) => {
+        const out: (AwsError | undefined)[] = [];
+        const keys = parsed.map((p) => ('seq' in p ? msgKey(q.id, p.seq) : ''));
+        const msgs = await tx.getMany<StoredMessage>(C.messages, keys.filter(Boolean));
+        let j = 0;
+        for (const p of parsed) {
+          if (!('seq' in p)) {
+            out.push(p);
+            continue;
+          }
+          const m = msgs[j++];
+          if (m) await this.removeMessage(tx, q.id, m);
+          out.push(undefined);
         }
-        const m = msgs[j++];
-        if (m) await this.removeMessage(tx, q.id, m);
-        out.push(undefined);
-      }
-      return out;
-    });
+        return out;
+      })
+      .then((out) => {
+        const deleted = out.filter((e) => e === undefined).length;
+        if (deleted) this.metric(q, 'NumberOfMessagesDeleted', deleted, 'Count');
+        return out;
+      });
   }
 
   async changeMessageVisibility(

@@ -4,6 +4,7 @@ import { OffsetClock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { Store } from '../../storage/store.js';
 import type { Service } from '../../server/service.js';
+import type { MetricsSink } from '../../core/metrics-sink.js';
 import { SqsEngine } from './engine.js';
 import { createSqsJsonService, createSqsQueryService } from './api.js';
 
@@ -22,6 +23,7 @@ export function createSqs(opts: {
   clock: Clock;
   logger: Logger;
   endpoint: () => string;
+  metrics?: MetricsSink;
 }): SqsModule {
   const clock = opts.clock;
   const engine = new SqsEngine({

@@ -1,0 +1,20 @@
+/**
+ * Where services record their built-in CloudWatch metrics (AWS/SQS, AWS/SNS, AWS/DynamoDB,
+ * AWS/ApiGateway). The metrics engine implements it; recording is in memory, aggregated per
+ * minute and written in the background, so it is cheap enough for every request.
+ */
+export interface MetricDimension {
+  Name: string;
+  Value: string;
+}
+
+export interface MetricsSink {
+  record(
+    scope: { accountId: string; region: string },
+    namespace: string,
+    name: string,
+    dimensions: readonly MetricDimension[],
+    value: number,
+    unit?: string,
+  ): void;
+}
