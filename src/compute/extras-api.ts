@@ -64,10 +64,9 @@ export class FunctionPolicies {
 
   /** Drops the policies of a deleted function (every qualifier) or of one deleted version/alias. */
   async functionDeleted(scope: Scope, name: string, qualifier?: string): Promise<void> {
-    const all = functionPolicyKey(scope, name);
-    await this.policies.dropPrefix(
-      qualifier === undefined ? all.slice(0, -1) : functionPolicyKey(scope, name, qualifier),
-    );
+    // Without a qualifier the key `fn:{function}|` prefixes the policies of every qualifier.
+    if (qualifier === undefined) await this.policies.dropPrefix(functionPolicyKey(scope, name));
+    else await this.policies.drop(functionPolicyKey(scope, name, qualifier));
   }
 }
 

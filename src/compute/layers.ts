@@ -274,7 +274,7 @@ export class Layers {
     const name = this.parseLayerName(scope, nameIn);
     const version = this.parseVersion(versionIn);
     await this.deps.store.delete(LAYER_COLLECTIONS.versions, versionKey(scope, name, version));
-    await this.policies.dropPrefix(layerPolicyKey(scope, name, version));
+    await this.policies.drop(layerPolicyKey(scope, name, version));
   }
 
   private static matches(r: LayerVersionRecord, runtime?: string, arch?: string): boolean {

@@ -170,7 +170,12 @@ export class PolicyStore {
     return { Policy: policyDocument(rec), RevisionId: rec.revisionId };
   }
 
-  /** Drops every policy whose key starts with prefix (a deleted function or layer version). */
+  /** Drops one policy (a deleted version, alias or layer version). */
+  async drop(key: string): Promise<void> {
+    await this.store.delete(POLICY_COLLECTION, key);
+  }
+
+  /** Drops every policy whose key starts with prefix (a deleted function). */
   async dropPrefix(prefix: string): Promise<void> {
     await this.store.deleteRange(POLICY_COLLECTION, { prefix });
   }
