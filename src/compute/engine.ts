@@ -12,6 +12,8 @@ import type { LambdaLimits, NimbusConfig } from '../core/config.js';
 import type { LogSink } from '../core/log-sink.js';
 import type { Store } from '../storage/store.js';
 import { AwsError } from '../protocols/errors.js';
+import { readObject } from '../s3/index.js';
+import type { Engines } from '../server/engines.js';
 import type { FunctionSpec, InstanceManager, InvokeResult } from './sandbox/types.js';
 import {
   ASYNC_QUEUE,
@@ -422,7 +424,7 @@ export class LambdaEngine {
         `The runtime parameter of ${input.Runtime} is not supported by Nimbus: use a nodejs*, python3.* or provided* runtime.`,
       );
     }
-    const zip = this.zipOf(input.Code);
+    const zip = await this.zipOf(scope, input.Code);
     checkEnvironment(input.Environment?.Variables, this.limits);
     const layerCode = await this.resolveLayers(scope, input.Layers);
     const info = inspectZip(zip, this.limits, 'CreateFunction');
@@ -473,7 +475,10 @@ export class LambdaEngine {
     return this.layers.resolve(scope, arns);
   }
 
-  private zipOf(code: CreateFunctionInput['Code']): Buffer {
+  /** Set by app.ts once every service exists: zipOf reads Code.S3Bucket/S3Key through `engines.s3`. */
+  engines?: Engines;
+
+  private async zipOf(scope: Scope, code: CreateFunctionInput['Code']): Promise<Buffer> {
     if (!code || code.ZipFile === undefined) {
       if (code?.ImageUri) {
         throw errors.invalidParameter(
@@ -481,13 +486,27 @@ export class LambdaEngine {
         );
       }
       if (code?.S3Bucket || code?.S3Key) {
-        throw errors.invalidParameter(
-          'Nimbus accepts function code as ZipFile only: S3Bucket/S3Key are not supported yet.',
-        );
+        if (!code.S3Bucket || !code.S3Key || !this.engines)
+          throw errors.invalidParameter('Please provide a source for function code.');
+        return this.readS3Zip(scope, code.S3Bucket, code.S3Key);
       }
       throw errors.invalidParameter('Please provide a source for function code.');
     }
     return Buffer.isBuffer(code.ZipFile) ? code.ZipFile : Buffer.from(code.ZipFile, 'base64');
+  }
+
+  /** A zip (function code or layer content) from S3, with Lambda's error when it cannot be read. */
+  async readS3Zip(scope: Scope, bucket: string, key: string): Promise<Buffer> {
+    if (!this.engines) throw errors.invalidParameter('Please provide a source for function code.');
+    try {
+      return await readObject(this.engines, scope, bucket, key);
+    } catch (e) {
+      if (!(e instanceof AwsError) || e.status >= 500) throw e;
+      const message = e.code === 'NoSuchKey' ? 'The specified key does not exist.' : e.message;
+      throw errors.invalidParameter(
+        `Error occurred while GetObject. S3 Error Code: ${e.code}. S3 Error Message: ${message}`,
+      );
+    }
   }
 
   async getFunction(scope: Scope, nameIn: string, qualifierIn: string | undefined, endpoint: string) {
@@ -637,7 +656,7 @@ export class LambdaEngine {
     const violations = configViolations({ Architectures: input.Architectures }, this.limits, false);
     if (violations.length > 0) throw errors.validation(violations);
     await this.getFunctionRecord(scope, name);
-    const zip = this.zipOf(input);
+    const zip = await this.zipOf(scope, input);
     const info = inspectZip(zip, this.limits, 'UpdateFunctionCode');
     await this.code.stage(zip, info);
     const now = this.deps.clock.now();

@@ -83,7 +83,12 @@ export function createLambda(deps: LambdaDeps, opts: LambdaOptions = {}): Lambda
   const eventSources = new EventSourceMappings(deps, engine);
   service.routes.push(...esmRoutes(eventSources));
   const layers = new Layers(
-    { store: deps.store, clock: deps.clock, limits: deps.config.compute.limits },
+    {
+      store: deps.store,
+      clock: deps.clock,
+      limits: deps.config.compute.limits,
+      readS3: (scope, bucket, key) => engine.readS3Zip(scope, bucket, key),
+    },
     engine.code,
     deps.codeCacheDir,
   );

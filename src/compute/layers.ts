@@ -90,15 +90,18 @@ function layerPolicyKey(scope: Scope, name: string, version: number): string {
  * The zip of a layer's Content. ZipFile only for now: the S3 service wires S3Bucket/S3Key
  * here (the function code path does the same in LambdaEngine's zipOf).
  */
-export async function layerZipFromContent(content: LayerContentInput | undefined): Promise<Buffer> {
+export async function layerZipFromContent(
+  content: LayerContentInput | undefined,
+  readS3?: (bucket: string, key: string) => Promise<Buffer>,
+): Promise<Buffer> {
   if (!content) throw errors.validation([constraint(undefined, 'content', 'Member must not be null')]);
   if (content.ZipFile !== undefined && content.ZipFile !== null) {
     return Buffer.isBuffer(content.ZipFile) ? content.ZipFile : Buffer.from(content.ZipFile, 'base64');
   }
   if (content.S3Bucket || content.S3Key) {
-    throw errors.invalidParameter(
-      'Nimbus accepts layer content as ZipFile only: S3Bucket/S3Key are not supported yet.',
-    );
+    if (!content.S3Bucket || !content.S3Key || !readS3)
+      throw errors.invalidParameter('Please provide a source for layer content.');
+    return readS3(content.S3Bucket, content.S3Key);
   }
   throw errors.invalidParameter('Please provide a source for layer content.');
 }
@@ -108,7 +111,13 @@ export class Layers {
   private readonly merged = new Map<string, string>();
 
   constructor(
-    private readonly deps: { store: Store; clock: Clock; limits: LambdaLimits },
+    private readonly deps: {
+      store: Store;
+      clock: Clock;
+      limits: LambdaLimits;
+      /** Reads Content.S3Bucket/S3Key (the Lambda engine's S3 reader). */
+      readS3?: (scope: Scope, bucket: string, key: string) => Promise<Buffer>;
+    },
     private readonly code: CodeCache,
     private readonly cacheDir: string,
   ) {
@@ -209,7 +218,11 @@ export class Layers {
       );
     if (!input.Content) v.push(constraint(undefined, 'content', 'Member must not be null'));
     if (v.length) throw errors.validation(v);
-    const zip = await layerZipFromContent(input.Content);
+    const readS3 = this.deps.readS3;
+    const zip = await layerZipFromContent(
+      input.Content,
+      readS3 && ((bucket, key) => readS3(scope, bucket, key)),
+    );
     const info = inspectZip(zip, this.deps.limits, 'PublishLayerVersion');
     await this.code.stage(zip, info);
     const rec = await this.deps.store.transaction(async (tx) => {

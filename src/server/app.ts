@@ -34,6 +34,7 @@ import { createSns, CERT_PATH_PREFIX as SNS_PUBLIC_PREFIX } from '../messaging/s
 import { createSchedules, type MessageTargets } from '../messaging/schedules/index.js';
 import { createGateway, API_HOST_PATTERN, API_PATH_PREFIX } from '../gateway/index.js';
 import { createMonitoring } from '../monitor/index.js';
+import { createS3, isS3Request } from '../s3/index.js';
 
 export interface IsolationInfo {
   level: string;
@@ -294,6 +295,15 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     }),
   });
   for (const s of schedules.services) frontDoor.register(s);
+  const s3 = createS3({
+    store,
+    clock,
+    logger: logger.child({ component: 's3' }),
+    auth,
+    region: config.region,
+    maxBodyBytes: frontDoor.maxBodyBytes,
+  });
+  frontDoor.mountWhen(isS3Request, s3.handler);
   const engines: Engines = {
     lambda: lambda.engine,
     dynamodb: dynamodb.engine,
@@ -302,8 +312,10 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     gateway: gateway.engine,
     metrics: monitoring.metrics,
     schedules: schedules.engine,
+    s3: s3.engine,
   };
   lambda.attach(engines, cluster.leader);
+  lambda.engine.engines = engines;
   const stopLambda = async () => {
     await schedules.stop();
     await lambda.stopPollers();
