@@ -11,6 +11,7 @@ import type { SnsEngine } from '../messaging/sns/engine.js';
 import type { GatewayEngine } from '../gateway/engine.js';
 import type { MetricsEngine } from '../monitor/metrics.js';
 import type { SchedulesEngine } from '../messaging/schedules/engine.js';
+import type { StackEngine } from '../deploy/stacks/engine.js';
 
 export interface Engines {
   lambda: LambdaEngine;
@@ -21,4 +22,6 @@ export interface Engines {
   /** CloudWatch metrics: `metrics.record(scope, namespace, name, dimensions, value, unit)`. */
   metrics: MetricsEngine;
   schedules: SchedulesEngine;
+  /** CloudFormation stacks. */
+  deploy: StackEngine;
 }
