@@ -12,6 +12,8 @@ import {
   lambdaUrl,
   lambdaVersion,
 } from './lambda.js';
+import { dynamodbTable } from './dynamodb.js';
+import { snsSubscription, snsTopic, snsTopicPolicy, sqsQueue, sqsQueuePolicy } from './messaging.js';
 
 export const providers: ProviderRegistry = {
   'AWS::Lambda::Function': lambdaFunction,
@@ -22,6 +24,12 @@ export const providers: ProviderRegistry = {
   'AWS::Lambda::Permission': lambdaPermission,
   'AWS::Lambda::Url': lambdaUrl,
   'AWS::Lambda::LayerVersion': lambdaLayerVersion,
+  'AWS::DynamoDB::Table': dynamodbTable,
+  'AWS::SQS::Queue': sqsQueue,
+  'AWS::SQS::QueuePolicy': sqsQueuePolicy,
+  'AWS::SNS::Topic': snsTopic,
+  'AWS::SNS::Subscription': snsSubscription,
+  'AWS::SNS::TopicPolicy': snsTopicPolicy,
 };
 
 export const RECORDED_TYPES: string[] = [];
