@@ -31,6 +31,7 @@ import { createGateway, API_HOST_PATTERN, API_PATH_PREFIX } from '../gateway/ind
 import { createMonitoring } from '../monitor/index.js';
 import { createStacks } from '../deploy/stacks/index.js';
 import { providers as deployProviders, RECORDED_TYPES } from '../deploy/providers/index.js';
+import { createS3, isS3Request } from '../s3/index.js';
 
 export interface IsolationInfo {
   level: string;
@@ -281,6 +282,15 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     },
   });
   frontDoor.register(stacks.service);
+  const s3 = createS3({
+    store,
+    clock,
+    logger: logger.child({ component: 's3' }),
+    auth,
+    region: config.region,
+    maxBodyBytes: frontDoor.maxBodyBytes,
+  });
+  frontDoor.mountWhen(isS3Request, s3.handler);
   const engines: Engines = {
     lambda: lambda.engine,
     dynamodb: dynamodb.engine,
@@ -290,8 +300,10 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     metrics: monitoring.metrics,
     schedules: schedules.engine,
     deploy: stacks.engine,
+    s3: s3.engine,
   };
   lambda.attach(engines, cluster.leader);
+  lambda.engine.engines = engines;
   const stopLambda = async () => {
     await stacks.close();
     await schedules.stop();
