@@ -821,7 +821,7 @@ export class StackEngine {
     const imports = new Set<string>();
     const ctx = this.intrinsics(stack, prep, created, exports, imports);
     const ids = this.included(prep);
-    const { failed, notStarted } = await runInOrder(
+    const { failed } = await runInOrder(
       ids,
       (id) => graph.get(id) ?? [],
       async (id) => {
@@ -835,7 +835,6 @@ export class StackEngine {
       reason = `The following resource(s) failed to create: [${[...failed.keys()].sort().join(', ')}]. `;
       for (const [id, e] of failed)
         this.logger.info('resource failed', { stack: stack.stackName, id, err: messageOf(e) });
-      void notStarted;
     } else {
       try {
         stack.outputs = await this.resolveOutputs(stack, prep, ctx, exports);
