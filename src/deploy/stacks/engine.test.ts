@@ -431,3 +431,17 @@ test('start-up marks stacks a dead process left in progress as failed', async (t
   assert.equal(after.status, 'UPDATE_ROLLBACK_FAILED');
   assert.match(after.statusReason ?? '', /Nimbus restarted/);
 });
+
+test('DeleteStack during a create waits for it, then deletes everything', async (t) => {
+  const { engine, fake } = await setup(t);
+  const id = await engine.createStack(scope, {
+    stackName: 'racy',
+    templateBody: body({ A: { Type: 'Test::Thing', Properties: { Name: 'a', Delay: 60 } } }),
+  });
+  await engine.deleteStack(scope, 'racy');
+  await engine.idle();
+  const s = await engine.getStack(scope, id);
+  assert.equal(s.status, 'DELETE_COMPLETE');
+  assert.deepEqual(fake.log, ['create A', 'delete A']);
+  assert.equal(fake.live.size, 0);
+});
