@@ -18,7 +18,12 @@ import {
   waitUntilStackDeleteComplete,
   waitUntilStackUpdateComplete,
 } from '@aws-sdk/client-cloudformation';
-import { GetFunctionCommand, LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
+import {
+  AddPermissionCommand,
+  GetFunctionCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+} from '@aws-sdk/client-lambda';
 import { ListQueuesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -249,4 +254,69 @@ test('bad templates: cycle, unknown ref, unsupported type, bad parameter -> erro
   } finally {
     sqs.destroy();
   }
+});
+
+/** SAM's HttpApi event adds an AWS::Lambda::Permission, which needs Lambda's AddPermission (branch lambda-extras). */
+async function lambdaHasAddPermission(): Promise<boolean> {
+  const lambda = new LambdaClient(srv.clientConfig);
+  try {
+    await lambda.send(
+      new AddPermissionCommand({
+        FunctionName: 'probe-no-such-function',
+        StatementId: 'probe',
+        Action: 'lambda:InvokeFunction',
+        Principal: 'apigateway.amazonaws.com',
+      }),
+    );
+    return true;
+  } catch (e) {
+    return (e as Error).name === 'ResourceNotFoundException';
+  } finally {
+    lambda.destroy();
+  }
+}
+
+test('a SAM template with an HttpApi event: the URL answers with the function', async (t) => {
+  if (!(await lambdaHasAddPermission())) {
+    t.skip(
+      'Lambda AddPermission is not on this branch yet (lambda-extras): the SAM Permission resource cannot be created',
+    );
+    return;
+  }
+  const sam = `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Hello:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: index.handler
+      Role: arn:aws:iam::000000000000:role/hello
+      InlineCode: "exports.handler = async (e) => ({ statusCode: 200, body: 'hi from ' + e.rawPath });"
+      Events:
+        Get:
+          Type: HttpApi
+          Properties:
+            Path: /hello
+            Method: GET
+Outputs:
+  ApiId:
+    Value: !Ref ServerlessHttpApi
+`;
+  const { StackId } = await cfn.send(
+    new CreateStackCommand({
+      StackName: 'sam-http',
+      TemplateBody: sam,
+      Capabilities: ['CAPABILITY_AUTO_EXPAND'],
+    }),
+  );
+  await waitUntilStackCreateComplete({ client: cfn, ...wait }, { StackName: 'sam-http' });
+  const apiId = (await cfn.send(new DescribeStacksCommand({ StackName: 'sam-http' }))).Stacks![0].Outputs![0]
+    .OutputValue;
+  const res = await fetch(`${srv.endpoint}/_api/${apiId}/hello`);
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), 'hi from /hello');
+  await cfn.send(new DeleteStackCommand({ StackName: 'sam-http' }));
+  await waitUntilStackDeleteComplete({ client: cfn, ...wait }, { StackName: StackId });
+  assert.equal((await fetch(`${srv.endpoint}/_api/${apiId}/hello`)).status, 404);
 });
