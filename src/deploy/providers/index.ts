@@ -1,0 +1,54 @@
+/**
+ * The resource providers by CloudFormation type, and the types recorded without a service.
+ */
+import type { ProviderRegistry } from '../types.js';
+import {
+  lambdaAlias,
+  lambdaEventInvokeConfig,
+  lambdaEventSourceMapping,
+  lambdaFunction,
+  lambdaLayerVersion,
+  lambdaPermission,
+  lambdaUrl,
+  lambdaVersion,
+} from './lambda.js';
+import {
+  apiGatewayV2Api,
+  apiGatewayV2Authorizer,
+  apiGatewayV2Deployment,
+  apiGatewayV2Integration,
+  apiGatewayV2Route,
+  apiGatewayV2Stage,
+} from './apigatewayv2.js';
+import { eventsRule, logsLogGroup, recordedProviders, schedulerSchedule } from './events.js';
+import { dynamodbTable } from './dynamodb.js';
+import { snsSubscription, snsTopic, snsTopicPolicy, sqsQueue, sqsQueuePolicy } from './messaging.js';
+
+export const providers: ProviderRegistry = {
+  'AWS::Lambda::Function': lambdaFunction,
+  'AWS::Lambda::Version': lambdaVersion,
+  'AWS::Lambda::Alias': lambdaAlias,
+  'AWS::Lambda::EventSourceMapping': lambdaEventSourceMapping,
+  'AWS::Lambda::EventInvokeConfig': lambdaEventInvokeConfig,
+  'AWS::Lambda::Permission': lambdaPermission,
+  'AWS::Lambda::Url': lambdaUrl,
+  'AWS::Lambda::LayerVersion': lambdaLayerVersion,
+  'AWS::DynamoDB::Table': dynamodbTable,
+  'AWS::SQS::Queue': sqsQueue,
+  'AWS::SQS::QueuePolicy': sqsQueuePolicy,
+  'AWS::SNS::Topic': snsTopic,
+  'AWS::SNS::Subscription': snsSubscription,
+  'AWS::SNS::TopicPolicy': snsTopicPolicy,
+  'AWS::ApiGatewayV2::Api': apiGatewayV2Api,
+  'AWS::ApiGatewayV2::Route': apiGatewayV2Route,
+  'AWS::ApiGatewayV2::Integration': apiGatewayV2Integration,
+  'AWS::ApiGatewayV2::Authorizer': apiGatewayV2Authorizer,
+  'AWS::ApiGatewayV2::Stage': apiGatewayV2Stage,
+  'AWS::ApiGatewayV2::Deployment': apiGatewayV2Deployment,
+  'AWS::Events::Rule': eventsRule,
+  'AWS::Scheduler::Schedule': schedulerSchedule,
+  'AWS::Logs::LogGroup': logsLogGroup,
+  ...recordedProviders,
+};
+
+export const RECORDED_TYPES: string[] = Object.keys(recordedProviders);
