@@ -171,7 +171,11 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): 
 
 function copySource(src: string, dst: string): void {
   mkdirSync(dst, { recursive: true });
-  cpSync(src, dst, { recursive: true, filter: (p) => p === src || !SKIP.has(basename(p)) });
+  // Entry by entry: the build folder may live inside the source folder (CodeUri: .).
+  for (const name of readdirSync(src)) {
+    if (SKIP.has(name)) continue;
+    cpSync(join(src, name), join(dst, name), { recursive: true, filter: (p) => !SKIP.has(basename(p)) });
+  }
 }
 
 async function npmInstall(fn: LocalCode, dir: string, env: NodeJS.ProcessEnv): Promise<void> {

@@ -59,7 +59,18 @@ export function parseKeyValues(
 ): Record<string, string> {
   const out: Record<string, string> = {};
   if (input === undefined) return out;
-  const words = typeof input === 'string' ? splitWords(input) : input.flatMap((w) => splitWords(w));
+  // In a list each item is one word (quotes around a value are removed).
+  const words =
+    typeof input === 'string'
+      ? splitWords(input)
+      : input.map((w) => {
+          try {
+            const split = splitWords(w);
+            return split.length === 1 ? split[0] : w;
+          } catch {
+            return w;
+          }
+        });
   for (const word of words) {
     const long = /^ParameterKey=([^,]+),ParameterValue=(.*)$/s.exec(word);
     if (long) {
