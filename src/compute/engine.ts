@@ -12,6 +12,8 @@ import type { LambdaLimits, NimbusConfig } from '../core/config.js';
 import type { LogSink } from '../core/log-sink.js';
 import type { Store } from '../storage/store.js';
 import { AwsError } from '../protocols/errors.js';
+import { readObject } from '../s3/index.js';
+import type { Engines } from '../server/engines.js';
 import type { FunctionSpec, InstanceManager, InvokeResult } from './sandbox/types.js';
 import {
   ASYNC_QUEUE,
@@ -410,7 +412,7 @@ export class LambdaEngine {
         `The runtime parameter of ${input.Runtime} is not supported by Nimbus: use a nodejs*, python3.* or provided* runtime.`,
       );
     }
-    const zip = this.zipOf(input.Code);
+    const zip = await this.zipOf(scope, input.Code);
     checkEnvironment(input.Environment?.Variables, this.limits);
     const info = inspectZip(zip, this.limits, 'CreateFunction');
     await this.code.stage(zip, info);
@@ -452,7 +454,10 @@ export class LambdaEngine {
     return this.configuration(scope, latest);
   }
 
-  private zipOf(code: CreateFunctionInput['Code']): Buffer {
+  /** Set by app.ts once every service exists: zipOf reads Code.S3Bucket/S3Key through `engines.s3`. */
+  engines?: Engines;
+
+  private async zipOf(scope: Scope, code: CreateFunctionInput['Code']): Promise<Buffer> {
     if (!code || code.ZipFile === undefined) {
       if (code?.ImageUri) {
         throw errors.invalidParameter(
@@ -460,9 +465,17 @@ export class LambdaEngine {
         );
       }
       if (code?.S3Bucket || code?.S3Key) {
-        throw errors.invalidParameter(
-          'Nimbus accepts function code as ZipFile only: S3Bucket/S3Key are not supported yet.',
-        );
+        if (!code.S3Bucket || !code.S3Key || !this.engines)
+          throw errors.invalidParameter('Please provide a source for function code.');
+        try {
+          return await readObject(this.engines, scope, code.S3Bucket, code.S3Key);
+        } catch (e) {
+          if (!(e instanceof AwsError) || e.status >= 500) throw e;
+          const message = e.code === 'NoSuchKey' ? 'The specified key does not exist.' : e.message;
+          throw errors.invalidParameter(
+            `Error occurred while GetObject. S3 Error Code: ${e.code}. S3 Error Message: ${message}`,
+          );
+        }
       }
       throw errors.invalidParameter('Please provide a source for function code.');
     }
@@ -616,7 +629,7 @@ export class LambdaEngine {
     const violations = configViolations({ Architectures: input.Architectures }, this.limits, false);
     if (violations.length > 0) throw errors.validation(violations);
     await this.getFunctionRecord(scope, name);
-    const zip = this.zipOf(input);
+    const zip = await this.zipOf(scope, input);
     const info = inspectZip(zip, this.limits, 'UpdateFunctionCode');
     await this.code.stage(zip, info);
     const now = this.deps.clock.now();

@@ -29,6 +29,9 @@ import { createSns, CERT_PATH_PREFIX as SNS_PUBLIC_PREFIX } from '../messaging/s
 import { createSchedules } from '../messaging/schedules/index.js';
 import { createGateway, API_HOST_PATTERN, API_PATH_PREFIX } from '../gateway/index.js';
 import { createMonitoring } from '../monitor/index.js';
+import { createStacks } from '../deploy/stacks/index.js';
+import { providers as deployProviders, RECORDED_TYPES } from '../deploy/providers/index.js';
+import { createS3, isS3Request } from '../s3/index.js';
 
 export interface IsolationInfo {
   level: string;
@@ -258,6 +261,36 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     }),
   });
   for (const s of schedules.services) frontDoor.register(s);
+  // CloudFormation: providers call this Nimbus's APIs with the stack account's temporary credentials.
+  const stacks = createStacks({
+    store,
+    clock,
+    logger: logger.child({ component: 'cloudformation' }),
+    providers: deployProviders,
+    recordedTypes: RECORDED_TYPES,
+    clientConfig: (scope, sessionName) => {
+      const c = auth.issueCredentials(scope.accountId, { roleName: 'nimbus-cloudformation', sessionName });
+      return {
+        endpoint: endpointUrl,
+        region: scope.region,
+        credentials: {
+          accessKeyId: c.accessKeyId,
+          secretAccessKey: c.secretAccessKey,
+          sessionToken: c.sessionToken,
+        },
+      };
+    },
+  });
+  frontDoor.register(stacks.service);
+  const s3 = createS3({
+    store,
+    clock,
+    logger: logger.child({ component: 's3' }),
+    auth,
+    region: config.region,
+    maxBodyBytes: frontDoor.maxBodyBytes,
+  });
+  frontDoor.mountWhen(isS3Request, s3.handler);
   const engines: Engines = {
     lambda: lambda.engine,
     dynamodb: dynamodb.engine,
@@ -266,9 +299,13 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     gateway: gateway.engine,
     metrics: monitoring.metrics,
     schedules: schedules.engine,
+    deploy: stacks.engine,
+    s3: s3.engine,
   };
   lambda.attach(engines, cluster.leader);
+  lambda.engine.engines = engines;
   const stopLambda = async () => {
+    await stacks.close();
     await schedules.stop();
     await lambda.stopPollers();
     await sqs.close();
@@ -330,6 +367,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   sns.setBaseUrl(endpoint);
   await sns.start();
   schedules.start();
+  await stacks.start();
   logger.info('nimbus is serving', { endpoint, socketPath, storage: store.description });
 
   let closing: Promise<void> | undefined;

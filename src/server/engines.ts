@@ -11,6 +11,8 @@ import type { SnsEngine } from '../messaging/sns/engine.js';
 import type { GatewayEngine } from '../gateway/engine.js';
 import type { MetricsEngine } from '../monitor/metrics.js';
 import type { SchedulesEngine } from '../messaging/schedules/engine.js';
+import type { StackEngine } from '../deploy/stacks/engine.js';
+import type { S3Engine } from '../s3/engine.js';
 
 export interface Engines {
   lambda: LambdaEngine;
@@ -21,4 +23,8 @@ export interface Engines {
   /** CloudWatch metrics: `metrics.record(scope, namespace, name, dimensions, value, unit)`. */
   metrics: MetricsEngine;
   schedules: SchedulesEngine;
+  /** CloudFormation stacks. */
+  deploy: StackEngine;
+  /** S3 objects (Lambda code from S3Bucket/S3Key, deployments): see `readObject` in src/s3. */
+  s3: S3Engine;
 }

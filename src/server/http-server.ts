@@ -2,7 +2,7 @@
  * The front door: one request handler for every AWS API, served over TCP and over a Unix
  * socket (the way sandboxes reach Nimbus). Per request:
  *
- *   request id -> `/_nimbus/*` and other mounted prefixes -> body (size-capped, 413)
+ *   request id -> Host mounts -> `mountWhen` tests (S3) -> `/_nimbus/*` and other mounted prefixes -> body (size-capped, 413)
  *   -> protocol: X-Amz-Target (JSON by prefix) | REST-JSON route (method + path)
  *      | Query (form or query string with `Action`; service by the SigV4 scope's service
  *      name, else by `Version`) -> SigV4 authentication -> operation -> encoded reply.
@@ -50,6 +50,9 @@ export type RawHandler = (
   requestId: string,
 ) => void | Promise<void>;
 
+/** Decides from the request head (headers, query) whether a `mountWhen` handler owns it. */
+export type RequestTest = (req: IncomingMessage, query: URLSearchParams) => boolean;
+
 export interface InternalRequest {
   method: string;
   path: string;
@@ -92,6 +95,7 @@ export class FrontDoor {
   private readonly exactMounts = new Map<string, RawHandler>();
   private readonly mounts: { prefix: string; handler: RawHandler }[] = [];
   private readonly hostMounts: { test: RegExp; handler: RawHandler }[] = [];
+  private readonly requestMounts: { test: RequestTest; handler: RawHandler }[] = [];
   private readonly registered: Service[] = [];
   private readonly servers: Server[] = [];
   private readonly inflight = new Set<Inflight>();
@@ -144,6 +148,14 @@ export class FrontDoor {
     this.hostMounts.push({ test, handler });
   }
 
+  /**
+   * Hands every request `test` recognises (e.g. S3: signed for service `s3`, or a
+   * virtual-hosted bucket Host) to `handler`, after host mounts and before any other routing.
+   */
+  mountWhen(test: RequestTest, handler: RawHandler): void {
+    this.requestMounts.push({ test, handler });
+  }
+
   readonly handler = (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = newRequestId();
     const entry: Inflight = { requestId, controller: undefined, aborted: false };
@@ -191,6 +203,12 @@ export class FrontDoor {
         for (const m of this.hostMounts)
           if (m.test.test(host)) return void (await m.handler(req, res, requestId));
       }
+    }
+
+    if (this.requestMounts.length) {
+      const query = new URLSearchParams(rawQuery);
+      for (const m of this.requestMounts)
+        if (m.test(req, query)) return void (await m.handler(req, res, requestId));
     }
 
     const exact = this.exactMounts.size ? this.exactMounts.get(path) : undefined;

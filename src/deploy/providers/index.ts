@@ -1,0 +1,35 @@
+/**
+ * The resource providers by CloudFormation type, and the types recorded without a service.
+ */
+import type { ProviderRegistry } from '../types.js';
+import {
+  lambdaAlias,
+  lambdaEventInvokeConfig,
+  lambdaEventSourceMapping,
+  lambdaFunction,
+  lambdaLayerVersion,
+  lambdaPermission,
+  lambdaUrl,
+  lambdaVersion,
+} from './lambda.js';
+import { dynamodbTable } from './dynamodb.js';
+import { snsSubscription, snsTopic, snsTopicPolicy, sqsQueue, sqsQueuePolicy } from './messaging.js';
+
+export const providers: ProviderRegistry = {
+  'AWS::Lambda::Function': lambdaFunction,
+  'AWS::Lambda::Version': lambdaVersion,
+  'AWS::Lambda::Alias': lambdaAlias,
+  'AWS::Lambda::EventSourceMapping': lambdaEventSourceMapping,
+  'AWS::Lambda::EventInvokeConfig': lambdaEventInvokeConfig,
+  'AWS::Lambda::Permission': lambdaPermission,
+  'AWS::Lambda::Url': lambdaUrl,
+  'AWS::Lambda::LayerVersion': lambdaLayerVersion,
+  'AWS::DynamoDB::Table': dynamodbTable,
+  'AWS::SQS::Queue': sqsQueue,
+  'AWS::SQS::QueuePolicy': sqsQueuePolicy,
+  'AWS::SNS::Topic': snsTopic,
+  'AWS::SNS::Subscription': snsSubscription,
+  'AWS::SNS::TopicPolicy': snsTopicPolicy,
+};
+
+export const RECORDED_TYPES: string[] = [];

@@ -1,0 +1,6 @@
+/** The template engine: parse, parameters, conditions, intrinsic functions, dependency graph. */
+export { parseTemplate } from './parse.js';
+export { resolveParameters } from './parameters.js';
+export { evaluateConditions } from './conditions.js';
+export { resolve, pseudoParameters } from './intrinsics.js';
+export { referencedResources, dependencyGraph, validateTemplate } from './graph.js';
