@@ -342,6 +342,8 @@ export class Auth {
         service: sig.service,
         sha256: NodeSha256,
         applyChecksum: false,
+        // S3 signs the path as sent (no normalising, no second escaping); every other service escapes it.
+        uriEscapePath: sig.service !== 's3',
       });
       this.signers.set(id, signer);
     }

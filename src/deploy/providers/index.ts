@@ -12,6 +12,7 @@ import {
   lambdaUrl,
   lambdaVersion,
 } from './lambda.js';
+import { eventsRule, logsLogGroup, recordedProviders, schedulerSchedule } from './events.js';
 import { dynamodbTable } from './dynamodb.js';
 import { snsSubscription, snsTopic, snsTopicPolicy, sqsQueue, sqsQueuePolicy } from './messaging.js';
 
@@ -30,6 +31,10 @@ export const providers: ProviderRegistry = {
   'AWS::SNS::Topic': snsTopic,
   'AWS::SNS::Subscription': snsSubscription,
   'AWS::SNS::TopicPolicy': snsTopicPolicy,
+  'AWS::Events::Rule': eventsRule,
+  'AWS::Scheduler::Schedule': schedulerSchedule,
+  'AWS::Logs::LogGroup': logsLogGroup,
+  ...recordedProviders,
 };
 
-export const RECORDED_TYPES: string[] = [];
+export const RECORDED_TYPES: string[] = Object.keys(recordedProviders);

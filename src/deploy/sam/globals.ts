@@ -43,7 +43,6 @@ const SUPPORTED: Record<string, { type: string; props: string[] }> = {
       'CodeSigningConfigArn',
       'FileSystemConfigs',
       'RolePath',
-      'Policies',
     ],
   },
   Api: {

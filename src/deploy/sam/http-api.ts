@@ -165,6 +165,7 @@ export function buildHttpApi(
     return;
   }
 
+  let usesIam = false;
   if (body) {
     const paths = (body.paths = isObject(body.paths) ? body.paths : {}) as Props;
     for (const r of routes) {
@@ -190,8 +191,10 @@ export function buildHttpApi(
         );
         continue;
       }
-      if (authorizer === 'AWS_IAM') op.security = [{ AWS_IAM: [] }];
-      else if (authorizer && authorizer !== 'NONE')
+      if (authorizer === 'AWS_IAM') {
+        usesIam = true;
+        op.security = [{ AWS_IAM: [] }];
+      } else if (authorizer && authorizer !== 'NONE')
         op.security = [
           { [authorizer]: Array.isArray(evAuth.AuthorizationScopes) ? evAuth.AuthorizationScopes : [] },
         ];
@@ -205,7 +208,15 @@ export function buildHttpApi(
       }
       methods[key] = op;
     }
-    if (Object.keys(schemes).length > 0 || defaultAuth === 'AWS_IAM') {
+    if (usesIam) {
+      schemes.AWS_IAM = {
+        type: 'apiKey',
+        name: 'Authorization',
+        in: 'header',
+        'x-amazon-apigateway-authtype': 'awsSigv4',
+      };
+    }
+    if (Object.keys(schemes).length > 0) {
       const components = (body.components = isObject(body.components) ? body.components : {}) as Props;
       const existing = isObject(components.securitySchemes) ? components.securitySchemes : {};
       components.securitySchemes = { ...existing, ...schemes };

@@ -217,6 +217,11 @@ export function transformSam(t: Template, opts: SamOptions): Template {
     if (k === 'Transform' || k === 'Globals' || k === 'Resources') continue;
     (out as unknown as Props)[k] = v;
   }
+  // Other transforms (e.g. AWS::LanguageExtensions) stay, so the stack engine can name what it does not run.
+  const others = (Array.isArray(template.Transform) ? template.Transform : []).filter(
+    (x) => x !== SAM_TRANSFORM,
+  );
+  if (others.length > 0) out.Transform = others;
   const map = ctx.specialRefs;
   for (const [id, res] of Object.entries(ctx.out)) {
     const fixed = rewriteRefs(res, map) as TemplateResource;

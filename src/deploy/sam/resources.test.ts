@@ -334,4 +334,43 @@ test('unsupported SAM types and plain resources pass through unchanged', () => {
   const out = transformSam({ Transform: [SAM_TRANSFORM], Resources: { M: machine, B: bucket } }, opts);
   assert.deepEqual(out.Resources, { M: machine, B: bucket });
   assert.equal(out.Transform, undefined);
+  const other = transformSam(
+    { Transform: ['AWS::LanguageExtensions', SAM_TRANSFORM], Resources: { B: bucket } },
+    opts,
+  );
+  assert.deepEqual(
+    other.Transform,
+    ['AWS::LanguageExtensions'],
+    'transforms Nimbus does not run stay visible',
+  );
+});
+
+test('Policies are not a Globals property (as in SAM); AWS_IAM on an HTTP API route defines the scheme', () => {
+  assert.throws(
+    () =>
+      transformSam(
+        { Transform: SAM_TRANSFORM, Globals: { Function: { Policies: [] } }, Resources: {} },
+        opts,
+      ),
+    /'Policies' is not a supported property of 'Function'/,
+  );
+  const out = transformSam(
+    {
+      Transform: SAM_TRANSFORM,
+      Resources: {
+        Fn: fn({
+          Events: {
+            E: {
+              Type: 'HttpApi',
+              Properties: { Path: '/p', Method: 'get', Auth: { Authorizer: 'AWS_IAM' } },
+            },
+          },
+        }),
+      },
+    },
+    opts,
+  );
+  const body = get(out, 'ServerlessHttpApi', 'AWS::ApiGatewayV2::Api').Body;
+  assert.deepEqual(body.paths['/p'].get.security, [{ AWS_IAM: [] }]);
+  assert.equal(body.components.securitySchemes.AWS_IAM['x-amazon-apigateway-authtype'], 'awsSigv4');
 });

@@ -74,6 +74,6 @@ Resources: { R: { Type: T } }
   });
   const unknown = parseTemplate('Conditions: { A: !Not [!Condition Nope] }\nResources: { R: { Type: T } }');
   assert.throws(() => evaluateConditions(unknown, ctx), {
-    message: 'Template error: unresolved condition dependency Nope in Fn::If',
+    message: 'Template error: unresolved condition dependency Nope in Fn::Not',
   });
 });

@@ -113,9 +113,10 @@ test('unresolved references', () => {
     {
       Resources: {
         A: { Type: 'T', Properties: { X: { Ref: 'B' }, Y: { 'Fn::Sub': '${C}' } }, DependsOn: 'D' },
+        F: { Type: 'T', Properties: { X: { Ref: 'E' } } },
       },
     },
-    'Template format error: Unresolved resource dependencies [D, B, C] in the Resources block of the template',
+    'Template format error: Unresolved resource dependencies [B, C, D, E] in the Resources block of the template',
   );
   invalid(
     { Resources: { A: { Type: 'T', Properties: { X: { 'Fn::GetAtt': ['Nope', 'Arn'] } } } } },
@@ -143,6 +144,19 @@ test('unresolved references', () => {
   invalid(
     { Resources: { A: { Type: 'T', Condition: 'Nope' } } },
     'Template format error: Unresolved condition dependencies [Nope] in the Resources block of the template',
+  );
+});
+
+test('templates still to be transformed are not checked for references', () => {
+  validateTemplate(
+    parseTemplate(`
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn: { Type: AWS::Serverless::Function, Properties: { Events: { Api: { Type: Api } } } }
+Outputs:
+  Url: { Value: !Sub 'https://\${ServerlessRestApi}.execute-api.\${AWS::Region}.amazonaws.com/Prod/' }
+  Role: { Value: !GetAtt FnRole.Arn }
+`),
   );
 });
 

@@ -220,8 +220,8 @@ export function validateTemplate(t: Template): void {
     void name;
   }
 
-  const unresolved: string[] = [];
-  const checkRefs = (value: unknown, where: string) => {
+  // Reference checks: all unresolved names of a block are reported together.
+  const checkRefs = (value: unknown, unresolved: string[]) => {
     for (const r of references(value)) {
       if (r.kind === 'Condition') {
         if (!isCondition(r.name)) fail(`Template error: unresolved condition dependency ${r.name} in Fn::If`);
@@ -239,6 +239,8 @@ export function validateTemplate(t: Template): void {
         unresolved.push(r.name);
       }
     }
+  };
+  const report = (unresolved: string[], where: string) => {
     if (unresolved.length) {
       fail(
         `Template format error: Unresolved resource dependencies [${unique(unresolved).join(', ')}] in the ${where} block of the template`,
@@ -264,20 +266,10 @@ export function validateTemplate(t: Template): void {
       }
     }
   }
-  for (const resource of Object.values(resources)) {
-    const { DependsOn: _d, Condition: _c, Type: _t, ...rest } = resource;
-    for (const d of dependsOn(resource)) if (!isResource(d)) unresolved.push(d);
-    checkRefs(rest, 'Resources');
-  }
-
-  const found = cycles(dependencyGraph(t));
-  if (found.length) fail(`Circular dependency between resources: [${found.flat().join(', ')}]`);
-
   const outputs = isObject(t.Outputs) ? t.Outputs : {};
-  for (const [name, output] of Object.entries(outputs)) {
+  for (const output of Object.values(outputs)) {
     if (!isObject(output) || output.Value === undefined) {
-      fail(`Template format error: Every Outputs member must contain a Value object`);
-      void name;
+      fail('Template format error: Every Outputs member must contain a Value object');
     }
     if (
       output.Condition !== undefined &&
@@ -287,9 +279,32 @@ export function validateTemplate(t: Template): void {
         `Template format error: Unresolved condition dependencies [${String(output.Condition)}] in the Outputs block of the template`,
       );
     }
-    const { Condition: _c, ...rest } = output;
-    checkRefs(rest, 'Outputs');
   }
+
+  // Before a transform (SAM, macros) references may name resources the transform creates
+  // (`ServerlessRestApi`, `MyFunctionRole`, ...): they are checked on the transformed template.
+  const transformed =
+    t.Transform === undefined &&
+    !Object.values(resources).some((r) => r.Type.startsWith('AWS::Serverless::'));
+  if (!transformed) return;
+
+  const unresolved: string[] = [];
+  for (const resource of Object.values(resources)) {
+    const { DependsOn: _d, Condition: _c, Type: _t, ...rest } = resource;
+    checkRefs(rest, unresolved);
+    for (const d of dependsOn(resource)) if (!isResource(d)) unresolved.push(d);
+  }
+  report(unresolved, 'Resources');
+
+  const found = cycles(dependencyGraph(t));
+  if (found.length) fail(`Circular dependency between resources: [${found.flat().join(', ')}]`);
+
+  const unresolvedOutputs: string[] = [];
+  for (const output of Object.values(outputs)) {
+    const { Condition: _c, ...rest } = output;
+    checkRefs(rest, unresolvedOutputs);
+  }
+  report(unresolvedOutputs, 'Outputs');
 }
 
 function unique(names: string[]): string[] {

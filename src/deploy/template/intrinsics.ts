@@ -187,7 +187,7 @@ function resolveSub(arg: unknown, ctx: IntrinsicContext): string {
 function toBoolean(fn: string, value: unknown, ctx: IntrinsicContext): boolean {
   const r =
     intrinsicName(value) === 'Condition'
-      ? conditionValue((value as { Condition: unknown }).Condition, ctx)
+      ? conditionValue((value as { Condition: unknown }).Condition, ctx, fn)
       : resolveValue(value, ctx);
   if (typeof r === 'boolean') return r;
   if (r === 'true') return true;
@@ -195,9 +195,9 @@ function toBoolean(fn: string, value: unknown, ctx: IntrinsicContext): boolean {
   return fail(`Template error: every ${fn} object requires boolean parameters`);
 }
 
-function conditionValue(name: unknown, ctx: IntrinsicContext): boolean {
+function conditionValue(name: unknown, ctx: IntrinsicContext, fn = 'Fn::If'): boolean {
   if (typeof name !== 'string' || !(name in ctx.conditions)) {
-    fail(`Template error: unresolved condition dependency ${String(name)} in Fn::If`);
+    fail(`Template error: unresolved condition dependency ${String(name)} in ${fn}`);
   }
   return ctx.conditions[name];
 }
