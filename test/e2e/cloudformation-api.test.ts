@@ -28,6 +28,7 @@ import {
   waitUntilStackUpdateComplete,
 } from '@aws-sdk/client-cloudformation';
 import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let srv: TestServer;
@@ -245,4 +246,34 @@ test('bad requests answer as AWS does and leave nothing behind', async () => {
   await assert.rejects(cfn.send(new DescribeStacksCommand({ StackName: 'bad' })), {
     message: 'Stack with id bad does not exist',
   });
+});
+
+test("TemplateURL reads the template from an object in this Nimbus's S3", async () => {
+  const s3 = new S3Client({ ...srv.clientConfig, forcePathStyle: true });
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: 'templates' }));
+    const body = JSON.stringify({ Resources: { Q: { Type: 'AWS::SQS::Queue' } } });
+    await s3.send(new PutObjectCommand({ Bucket: 'templates', Key: 'dir/queue.json', Body: body }));
+    await cfn.send(
+      new CreateStackCommand({
+        StackName: 'from-url',
+        TemplateURL: `${srv.endpoint}/templates/dir/queue.json`,
+      }),
+    );
+    await waitUntilStackCreateComplete({ client: cfn, ...wait }, { StackName: 'from-url' });
+    assert.equal((await cfn.send(new GetTemplateCommand({ StackName: 'from-url' }))).TemplateBody, body);
+    await assert.rejects(
+      cfn.send(
+        new CreateStackCommand({
+          StackName: 'no-url',
+          TemplateURL: `${srv.endpoint}/templates/missing.json`,
+        }),
+      ),
+      { name: 'ValidationError', message: 'S3 error: The specified key does not exist.' },
+    );
+    await cfn.send(new DeleteStackCommand({ StackName: 'from-url' }));
+    await waitUntilStackDeleteComplete({ client: cfn, ...wait }, { StackName: 'from-url' }).catch(() => {});
+  } finally {
+    s3.destroy();
+  }
 });
