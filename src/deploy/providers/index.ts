@@ -12,6 +12,14 @@ import {
   lambdaUrl,
   lambdaVersion,
 } from './lambda.js';
+import {
+  apiGatewayV2Api,
+  apiGatewayV2Authorizer,
+  apiGatewayV2Deployment,
+  apiGatewayV2Integration,
+  apiGatewayV2Route,
+  apiGatewayV2Stage,
+} from './apigatewayv2.js';
 import { eventsRule, logsLogGroup, recordedProviders, schedulerSchedule } from './events.js';
 import { dynamodbTable } from './dynamodb.js';
 import { snsSubscription, snsTopic, snsTopicPolicy, sqsQueue, sqsQueuePolicy } from './messaging.js';
@@ -31,6 +39,12 @@ export const providers: ProviderRegistry = {
   'AWS::SNS::Topic': snsTopic,
   'AWS::SNS::Subscription': snsSubscription,
   'AWS::SNS::TopicPolicy': snsTopicPolicy,
+  'AWS::ApiGatewayV2::Api': apiGatewayV2Api,
+  'AWS::ApiGatewayV2::Route': apiGatewayV2Route,
+  'AWS::ApiGatewayV2::Integration': apiGatewayV2Integration,
+  'AWS::ApiGatewayV2::Authorizer': apiGatewayV2Authorizer,
+  'AWS::ApiGatewayV2::Stage': apiGatewayV2Stage,
+  'AWS::ApiGatewayV2::Deployment': apiGatewayV2Deployment,
   'AWS::Events::Rule': eventsRule,
   'AWS::Scheduler::Schedule': schedulerSchedule,
   'AWS::Logs::LogGroup': logsLogGroup,

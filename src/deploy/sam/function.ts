@@ -162,7 +162,7 @@ export function transformFunction(ctx: SamContext, id: string, src: TemplateReso
       return;
     }
     aliasName = name;
-    const versionId = hashedId(`${id}Version`, fnProps);
+    const versionId = hashedId(`${id}Version`, { fnProps, sha: p.AutoPublishCodeSha256 ?? null });
     add(
       versionId,
       resource(

@@ -237,6 +237,7 @@ test('explicit REST API: stage, Lambda TOKEN authorizer, CORS, API key + PER_API
     body.paths['/orders'].options['x-amazon-apigateway-integration'].responses.default.responseParameters;
   assert.equal(cors['method.response.header.Access-Control-Allow-Origin'], "'https://x.example'");
   assert.equal(cors['method.response.header.Access-Control-Allow-Methods'], "'OPTIONS,POST'");
+  assert.deepEqual(body.paths['/orders'].options.security, [{ TokenAuth: [] }, { api_key: [] }]);
 
   const stage = get(out, 'MyApidevStage', 'AWS::ApiGateway::Stage');
   assert.equal(stage.StageName, 'dev');
@@ -373,4 +374,54 @@ test('Policies are not a Globals property (as in SAM); AWS_IAM on an HTTP API ro
   const body = get(out, 'ServerlessHttpApi', 'AWS::ApiGatewayV2::Api').Body;
   assert.deepEqual(body.paths['/p'].get.security, [{ AWS_IAM: [] }]);
   assert.equal(body.components.securitySchemes.AWS_IAM['x-amazon-apigateway-authtype'], 'awsSigv4');
+});
+
+test('DefinitionBody keeps its own paths and gains the event routes; Conditions follow generated resources', () => {
+  const out = transformSam(
+    {
+      Transform: SAM_TRANSFORM,
+      Conditions: { IsProd: { 'Fn::Equals': [{ Ref: 'Env' }, 'prod'] } },
+      Resources: {
+        Api: {
+          Type: 'AWS::Serverless::Api',
+          Properties: {
+            StageName: 'live',
+            DefinitionBody: {
+              swagger: '2.0',
+              info: { title: 'mine' },
+              paths: { '/static': { get: { responses: {} } } },
+            },
+          },
+        },
+        Fn: {
+          ...fn({
+            Events: {
+              Get: { Type: 'Api', Properties: { RestApiId: { Ref: 'Api' }, Path: '/dyn', Method: 'get' } },
+              Q: { Type: 'SQS', Properties: { Queue: 'arn:aws:sqs:us-east-1:000000000000:q' } },
+            },
+          }),
+          Condition: 'IsProd',
+        },
+      },
+    },
+    opts,
+  );
+  const body = get(out, 'Api', 'AWS::ApiGateway::RestApi').Body;
+  assert.equal(body.info.title, 'mine');
+  assert.ok(body.paths['/static'].get);
+  assert.ok(body.paths['/dyn'].get['x-amazon-apigateway-integration']);
+  for (const id of ['Fn', 'FnRole', 'FnQ', 'FnGetPermissionlive'])
+    assert.equal(out.Resources[id].Condition, 'IsProd', id);
+  get(out, 'ApiliveStage', 'AWS::ApiGateway::Stage');
+});
+
+test('an explicit Api without StageName is invalid', () => {
+  assert.throws(
+    () =>
+      transformSam(
+        { Transform: SAM_TRANSFORM, Resources: { Api: { Type: 'AWS::Serverless::Api', Properties: {} } } },
+        opts,
+      ),
+    /Resource with id \[Api\] is invalid\. Missing required property 'StageName'\./,
+  );
 });

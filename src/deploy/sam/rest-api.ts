@@ -115,7 +115,8 @@ function corsConfig(cors: unknown): Props | undefined {
   return cors;
 }
 
-function addCors(paths: Props, cors: Props): void {
+/** Adds SAM's mock OPTIONS method to every path; `security` is what SAM puts on the preflight (default authorizer, API key). */
+function addCors(paths: Props, cors: Props, security: Props[]): void {
   for (const [path, methods] of Object.entries(paths)) {
     if (!isObject(methods) || methods.options !== undefined) continue;
     const verbs = Object.keys(methods)
@@ -151,6 +152,7 @@ function addCors(paths: Props, cors: Props): void {
       },
       responses: { '200': { description: 'Default response for CORS method', headers } },
     };
+    if (security.length > 0) (methods.options as Props).security = security;
     paths[path] = methods;
   }
 }
@@ -331,7 +333,15 @@ export function buildRestApi(
       }
     }
     const cors = corsConfig(props.Cors);
-    if (cors) addCors(paths, cors);
+    if (cors) {
+      // SAM puts the default authorizer and the API key on preflight methods unless told not to.
+      const preflight: Props[] = [];
+      if (defaultAuth && auth.AddDefaultAuthorizerToCorsPreflight !== false)
+        preflight.push({ [defaultAuth]: [] });
+      if (auth.ApiKeyRequired === true && auth.AddApiKeyRequiredToCorsPreflight !== false)
+        preflight.push({ api_key: [] });
+      addCors(paths, cors, preflight);
+    }
     const gw = gatewayResponses(props.GatewayResponses);
     if (gw) body['x-amazon-apigateway-gateway-responses'] = gw;
     if (Array.isArray(props.BinaryMediaTypes))

@@ -118,6 +118,16 @@ Resources: { R: { Type: T } }
   assert.equal(resolveParameters(t, { Bucket: 'abc' }).values.Bucket, 'abc');
 });
 
+test('AllowedPattern in the Java style templates use', () => {
+  const t = parseTemplate(`
+Parameters:
+  Prefix: { Type: String, AllowedPattern: '[\\w-]+\\_?' }
+Resources: { R: { Type: T } }
+`);
+  assert.equal(resolveParameters(t, { Prefix: 'my-app_' }).values.Prefix, 'my-app_');
+  rejects({ Prefix: 'my app' }, "Parameter 'Prefix' must match pattern [\\w-]+\\_?", t);
+});
+
 test('SSM parameter types are not resolved by Nimbus', () => {
   const t = parseTemplate(`
 Parameters:

@@ -53,7 +53,7 @@ function check(name: string, p: TemplateParameter, value: string): void {
   if (p.AllowedPattern !== undefined && (type === 'String' || !isList(type))) {
     let re: RegExp;
     try {
-      re = new RegExp(`^(?:${p.AllowedPattern})$`, 'u');
+      re = new RegExp(`^(?:${p.AllowedPattern})$`);
     } catch {
       return fail(
         `Template format error: Parameter '${name}' AllowedPattern is not a valid regular expression`,
