@@ -43,6 +43,8 @@ import {
   type ConfigInput,
 } from './validation.js';
 import { ConcurrencyTracker } from './concurrency.js';
+import type { Auth } from '../server/auth.js';
+import type { Layers } from './layers.js';
 import {
   billedMs,
   endLine,
@@ -71,6 +73,8 @@ export interface LambdaDeps {
   codeCacheDir: string;
   /** [0, 1): alias routing draws; injectable for tests. */
   random?: () => number;
+  /** Verifies SigV4 requests to AWS_IAM function URLs (the front door's Auth). */
+  auth?: Pick<Auth, 'authenticate'>;
 }
 
 /** Stored function record plus a generation counter bumped by every change. */
@@ -214,6 +218,10 @@ export class LambdaEngine {
   private readonly random: () => number;
   /** Retries and destinations of Event invokes (src/compute/async.ts); set by createLambda. */
   asyncPolicy?: AsyncInvocations;
+  /** Layer versions (src/compute/layers.ts); set by createLambda. */
+  layers?: Layers;
+  /** Called after a function (qualifier undefined) or one version/alias is deleted. */
+  readonly deleteHooks: ((scope: Scope, name: string, qualifier?: string) => Promise<void>)[] = [];
 
   constructor(private readonly deps: LambdaDeps) {
     this.limits = deps.config.compute.limits;
@@ -353,7 +361,11 @@ export class LambdaEngine {
     };
     if (Object.keys(v.environment).length > 0) out.Environment = { Variables: v.environment };
     if (v.deadLetterTargetArn) out.DeadLetterConfig = { TargetArn: v.deadLetterTargetArn };
-    if (v.layers.length > 0) out.Layers = v.layers.map((Arn) => ({ Arn, CodeSize: 0 }));
+    if (v.layers.length > 0)
+      out.Layers = v.layers.map((Arn) => ({
+        Arn,
+        CodeSize: v.layerCode?.find((l) => l.arn === Arn)?.size ?? 0,
+      }));
     return out;
   }
 
@@ -414,6 +426,7 @@ export class LambdaEngine {
     }
     const zip = await this.zipOf(scope, input.Code);
     checkEnvironment(input.Environment?.Variables, this.limits);
+    const layerCode = await this.resolveLayers(scope, input.Layers);
     const info = inspectZip(zip, this.limits, 'CreateFunction');
     await this.code.stage(zip, info);
 
@@ -437,6 +450,7 @@ export class LambdaEngine {
       deadLetterTargetArn: input.DeadLetterConfig?.TargetArn,
       tracingMode: input.TracingConfig?.Mode === 'Active' ? 'Active' : 'PassThrough',
       layers: input.Layers ?? [],
+      layerCode,
       ephemeralStorage: input.EphemeralStorage?.Size ?? 512,
       configRevision: 1,
     };
@@ -452,6 +466,13 @@ export class LambdaEngine {
     this.invalidate(functionKey(scope, parsed.name));
     if (input.Publish) return this.publishVersion(scope, parsed.name, {});
     return this.configuration(scope, latest);
+  }
+
+  /** Checks a function's Layers (existing versions, at most 5) and resolves their code. */
+  private async resolveLayers(scope: Scope, arns: string[] | undefined) {
+    if (!arns || arns.length === 0) return [];
+    if (!this.layers) throw errors.invalidParameter('Layers are not available.');
+    return this.layers.resolve(scope, arns);
   }
 
   /** Set by app.ts once every service exists: zipOf reads Code.S3Bucket/S3Key through `engines.s3`. */
@@ -671,6 +692,7 @@ export class LambdaEngine {
       );
     }
     checkEnvironment(input.Environment?.Variables, this.limits);
+    const layerCode = input.Layers ? await this.resolveLayers(scope, input.Layers) : undefined;
     const now = this.deps.clock.now();
     const latest = await this.mutate(scope, name, async (rec) => {
       const l = rec.latest;
@@ -693,6 +715,7 @@ export class LambdaEngine {
             : 'PassThrough'
           : l.tracingMode,
         layers: input.Layers ?? l.layers,
+        layerCode: layerCode ?? l.layerCode,
         ephemeralStorage: input.EphemeralStorage?.Size ?? l.ephemeralStorage,
         lastModified: lambdaTimestamp(now),
         revisionId: this.newRevision(),
@@ -717,6 +740,7 @@ export class LambdaEngine {
       this.invalidate(fnKey);
       this.reservedSums.delete(scopePrefix(scope));
       this.deps.instances.retire(fnKey + '/');
+      await this.runDeleteHooks(scope, name);
       return;
     }
     if (qualifier === '$LATEST') {
@@ -741,6 +765,11 @@ export class LambdaEngine {
       await tx.delete(COLLECTIONS.versions, versionKey(scope, name, qualifier));
     });
     this.deps.instances.retire(`${fnKey}/${qualifier}/`);
+    await this.runDeleteHooks(scope, name, qualifier);
+  }
+
+  private async runDeleteHooks(scope: Scope, name: string, qualifier?: string): Promise<void> {
+    for (const h of this.deleteHooks) await h(scope, name, qualifier);
   }
 
   // ---------------------------------------------------------------- versions
@@ -949,6 +978,7 @@ export class LambdaEngine {
     await this.mutate(scope, name, async (_r, tx) => {
       await tx.delete(COLLECTIONS.aliases, aliasKey(scope, name, alias));
     });
+    await this.runDeleteHooks(scope, name, alias);
   }
 
   async listAliases(
@@ -1164,7 +1194,13 @@ export class LambdaEngine {
     return r.versions.get(r.alias.functionVersion)!;
   }
 
-  private specFor(scope: Scope, v: VersionConfig, codeDir: string, egress: boolean): FunctionSpec {
+  private specFor(
+    scope: Scope,
+    v: VersionConfig,
+    codeDir: string,
+    egress: boolean,
+    optDir?: string,
+  ): FunctionSpec {
     const key = `${functionKey(scope, v.functionName)}/${v.version}/${v.codeHex}/${v.configRevision}/${v.revisionId}${egress ? '/egress' : ''}`;
     let spec = this.specs.get(key);
     const credentials = this.deps.credentialsFor(scope.accountId);
@@ -1179,6 +1215,7 @@ export class LambdaEngine {
         runtime: v.runtime,
         handler: v.handler,
         codeDir,
+        ...(optDir ? { optDir } : {}),
         memoryMb: v.memorySize,
         timeoutSec: v.timeout,
         environment: v.environment,
@@ -1318,7 +1355,8 @@ export class LambdaEngine {
     let result: InvokeResult;
     try {
       const codeDir = await this.code.ensure(v.codeHex);
-      const spec = this.specFor(r.scope, v, codeDir, hasEgress(r.record.tags));
+      const optDir = v.layerCode?.length ? await this.layers?.optDir(v.layerCode) : undefined;
+      const spec = this.specFor(r.scope, v, codeDir, hasEgress(r.record.tags), optDir);
       result = await this.deps.instances.invoke(spec, {
         requestId,
         payload,

@@ -17,8 +17,13 @@ import type { Engines } from '../server/engines.js';
 import type { LeaderElector } from '../cluster/leader.js';
 import { EventSourceMappings } from './esm.js';
 import { esmRoutes } from './esm-api.js';
+import { Layers } from './layers.js';
+import { FunctionUrls } from './function-urls.js';
+import { FunctionPolicies, extraRoutes } from './extras-api.js';
 
 export { CODE_URL_PREFIX } from './code-url.js';
+export { FUNCTION_URL_PATH_PREFIX, FUNCTION_URL_HOST_PATTERN } from './function-urls.js';
+export { layerZipFromContent } from './layers.js';
 
 export { LambdaEngine } from './engine.js';
 export type { LambdaDeps, UsageRecord, AsyncInvocationRecord } from './engine.js';
@@ -32,6 +37,12 @@ export interface Lambda {
   async: AsyncInvocations;
   /** Event source mappings and their pollers. */
   eventSources: EventSourceMappings;
+  /** Layer versions. */
+  layers: Layers;
+  /** Function URLs: mount `pathHandler` at FUNCTION_URL_PATH_PREFIX and `hostHandler` for FUNCTION_URL_HOST_PATTERN. */
+  functionUrls: FunctionUrls;
+  /** Function resource policies (AddPermission). */
+  policies: FunctionPolicies;
   /**
    * Gives the destinations (SQS, SNS, Lambda) their engines once every service exists and,
    * with a leader elector, starts the event source pollers (one node per mapping).
@@ -71,9 +82,28 @@ export function createLambda(deps: LambdaDeps, opts: LambdaOptions = {}): Lambda
   service.routes.push(...asyncRoutes(policy));
   const eventSources = new EventSourceMappings(deps, engine);
   service.routes.push(...esmRoutes(eventSources));
+  const layers = new Layers(
+    { store: deps.store, clock: deps.clock, limits: deps.config.compute.limits },
+    engine.code,
+    deps.codeCacheDir,
+  );
+  engine.layers = layers;
+  const functionUrls = new FunctionUrls(
+    { store: deps.store, clock: deps.clock, logger: deps.logger, auth: deps.auth },
+    engine,
+  );
+  const policies = new FunctionPolicies(deps.store, engine);
+  engine.deleteHooks.push(
+    (scope, name, qualifier) => functionUrls.functionDeleted(scope, name, qualifier),
+    (scope, name, qualifier) => policies.functionDeleted(scope, name, qualifier),
+  );
+  service.routes.push(...extraRoutes(policies, layers, functionUrls));
   return {
     engine,
     service,
+    layers,
+    functionUrls,
+    policies,
     async: policy,
     eventSources,
     attach(engines, leader) {

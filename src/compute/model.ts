@@ -30,6 +30,8 @@ export interface VersionConfig {
   deadLetterTargetArn?: string;
   tracingMode: 'Active' | 'PassThrough';
   layers: string[];
+  /** The layer versions' code (blob hex, size), resolved when Layers was set. */
+  layerCode?: { arn: string; hex: string; size: number }[];
   ephemeralStorage: number;
   /** Counts every change of $LATEST: part of the instance key. */
   configRevision: number;

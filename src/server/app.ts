@@ -19,7 +19,12 @@ import { createStsService } from './sts.js';
 import type { Service } from './service.js';
 import { detectCapabilities } from '../compute/sandbox/capabilities.js';
 import { SandboxInstanceManager } from '../compute/sandbox/manager.js';
-import { createLambda, CODE_URL_PREFIX } from '../compute/index.js';
+import {
+  createLambda,
+  CODE_URL_PREFIX,
+  FUNCTION_URL_HOST_PATTERN,
+  FUNCTION_URL_PATH_PREFIX,
+} from '../compute/index.js';
 import type { Engines } from './engines.js';
 import { createCluster, type Cluster, type ClusterOptions } from '../cluster/index.js';
 import { createDynamoDb } from '../data/index.js';
@@ -180,8 +185,11 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
       return c;
     },
     codeCacheDir: join(dataDir, 'lambda-code'),
+    auth,
   });
   frontDoor.mount(CODE_URL_PREFIX, lambda.codeDownload);
+  frontDoor.mount(FUNCTION_URL_PATH_PREFIX, lambda.functionUrls.pathHandler);
+  frontDoor.mountHost(FUNCTION_URL_HOST_PATTERN, lambda.functionUrls.hostHandler);
   await lambda.start();
   // Cross-service calls go through these engines. New service modules: create yours below,
   // in dependency order, add its engine here (and its field to src/server/engines.ts), register

@@ -31,6 +31,8 @@ export interface InstanceOptions {
   pidsMax: number;
   /** Host dir bound at /var/task. */
   stagingDir: string;
+  /** Host dir bound read-only at /opt: the function's layers are staged into it. */
+  optStagingDir?: string;
   /** Host dir bound at /etc (generated passwd, group, hosts, ...). */
   etcDir: string;
   /** Host dir with the compiled agent (bound at /var/runtime). */
@@ -57,6 +59,7 @@ interface Collector {
 export const ETC_FILES = ['passwd', 'group', 'hosts', 'nsswitch.conf', 'resolv.conf'];
 export const SANDBOX_TASK_ROOT = '/var/task';
 export const SANDBOX_RUNTIME_DIR = '/var/runtime';
+export const SANDBOX_OPT_DIR = '/opt';
 const SANDBOX_SOCKET = '/run/nimbus/aws.sock';
 const SANDBOX_PATH = '/usr/local/bin:/usr/bin/:/bin:/opt/bin';
 
@@ -89,6 +92,12 @@ export class SandboxInstance {
 
   get runtimeDir(): string {
     return this.opts.isolation === 'bubblewrap' ? SANDBOX_RUNTIME_DIR : this.opts.runtimeDir;
+  }
+
+  /** Where the layers are seen: /opt in a sandbox, the host staging dir without isolation. */
+  get optDir(): string | undefined {
+    if (!this.opts.optStagingDir) return undefined;
+    return this.opts.isolation === 'bubblewrap' ? SANDBOX_OPT_DIR : this.opts.optStagingDir;
   }
 
   get nodePath(): string {
@@ -127,6 +136,7 @@ export class SandboxInstance {
     a.push('--size', String(o.tmpSizeMb * 1024 * 1024), '--tmpfs', '/tmp');
     a.push('--tmpfs', '/var', '--ro-bind', o.stagingDir, SANDBOX_TASK_ROOT);
     a.push('--ro-bind', o.runtimeDir, SANDBOX_RUNTIME_DIR);
+    if (o.optStagingDir) a.push('--ro-bind', o.optStagingDir, SANDBOX_OPT_DIR);
     if (o.nodeModulesDir) {
       a.push('--ro-bind', o.nodeModulesDir, `${SANDBOX_RUNTIME_DIR}/node_modules`);
       a.push('--symlink', `${SANDBOX_RUNTIME_DIR}/node_modules`, '/node_modules');
@@ -162,6 +172,7 @@ export class SandboxInstance {
   start(): Promise<void> {
     const o = this.opts;
     mkdirSync(o.stagingDir, { recursive: true, mode: 0o500 });
+    if (o.optStagingDir) mkdirSync(o.optStagingDir, { recursive: true, mode: 0o755 });
     if (o.isolation === 'bubblewrap') {
       chownSync(o.stagingDir, o.uid, o.uid);
       chmodSync(o.stagingDir, 0o500);
@@ -311,9 +322,10 @@ export class SandboxInstance {
     }
   }
 
-  /** Stages the code by hard-link (copy across filesystems) into /var/task. */
-  stage(codeDir: string): void {
+  /** Stages the code by hard-link (copy across filesystems) into /var/task, the layers into /opt. */
+  stage(codeDir: string, optDir?: string): void {
     linkTree(codeDir, this.opts.stagingDir);
+    if (optDir && this.opts.optStagingDir) linkTree(optDir, this.opts.optStagingDir);
   }
 
   private run(
@@ -394,6 +406,7 @@ export class SandboxInstance {
     await Promise.race([this.waitExit(), new Promise((r) => setTimeout(r, 2000))]);
     await this.cgroup?.remove();
     rmSync(this.opts.stagingDir, { recursive: true, force: true });
+    if (this.opts.optStagingDir) rmSync(this.opts.optStagingDir, { recursive: true, force: true });
   }
 }
 

@@ -147,6 +147,7 @@ export class SandboxInstanceManager implements InstanceManager {
       cgroupLayout: caps.cgroupLayout,
       pidsMax: this.opts.config.pidsMax,
       stagingDir: join(this.root, 'staging', id),
+      optStagingDir: join(this.root, 'opt', id),
       etcDir: caps.level === 'bubblewrap' ? this.etcDir(uid) : '',
       runtimeDir: this.runtimeDir,
       nodeModulesDir: this.nodeModulesDir,
@@ -251,12 +252,34 @@ export class SandboxInstanceManager implements InstanceManager {
       TZ: ':UTC',
       LANG: 'en_US.UTF-8',
       PATH: '/usr/local/bin:/usr/bin/:/bin:/opt/bin',
-      NODE_PATH: [inst.nodePath, inst.runtimeDir, inst.taskRoot].filter(Boolean).join(':'),
+      // As on Lambda, layers' Node modules come first: /opt/nodejs/node{major}/node_modules, /opt/nodejs/node_modules.
+      NODE_PATH: [
+        ...(spec.optDir && inst.optDir
+          ? [
+              `${inst.optDir}/nodejs/node${/^nodejs(\d+)/.exec(spec.runtime)?.[1] ?? process.versions.node.split('.')[0]}/node_modules`,
+              `${inst.optDir}/nodejs/node_modules`,
+            ]
+          : []),
+        inst.nodePath,
+        inst.runtimeDir,
+        inst.taskRoot,
+      ]
+        .filter(Boolean)
+        .join(':'),
       AWS_ENDPOINT_URL: endpointHost,
       AWS_ACCESS_KEY_ID: spec.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: spec.credentials.secretAccessKey,
       HOME: bw ? '/tmp' : inst.taskRoot,
     };
+    if (spec.optDir && inst.optDir && spec.runtime.startsWith('python')) {
+      env.PYTHONPATH = [
+        `${inst.optDir}/python`,
+        `${inst.optDir}/python/lib/${spec.runtime}/site-packages`,
+        env.PYTHONPATH,
+      ]
+        .filter(Boolean)
+        .join(':');
+    }
     if (spec.credentials.sessionToken) env.AWS_SESSION_TOKEN = spec.credentials.sessionToken;
     else delete env.AWS_SESSION_TOKEN;
     return env;
@@ -298,7 +321,7 @@ export class SandboxInstanceManager implements InstanceManager {
       slot.logStream = this.logStreamName(spec);
       arm(slot);
       const inst = slot.inst;
-      inst.stage(spec.codeDir);
+      inst.stage(spec.codeDir, spec.optDir);
       inst.cgroup?.setLimits(spec.memoryMb);
       const stagedMs = performance.now() - t0;
       const r = await inst.init({

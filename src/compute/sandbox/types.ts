@@ -29,6 +29,8 @@ export interface FunctionSpec {
   handler: string;
   /** Host directory with the extracted code (read-only, world-readable files). */
   codeDir: string;
+  /** Host directory with the function's layers merged (read-only at /opt); absent without layers. */
+  optDir?: string;
   memoryMb: number;
   timeoutSec: number;
   /** The function's own environment variables. */
