@@ -1,10 +1,7 @@
 /**
  * `nimbus deploy` / `stacks` / `delete` as a user runs them: the CLI as a child process against a
- * real Nimbus, deploying a small SAM app (a TypeScript function bundled with esbuild), then
- * invoking the deployed function through the Lambda API.
- *
- * The HTTP API part of the brief (HttpApi event + curl) waits for the ApiGatewayV2 providers: the
- * function is called with Invoke instead.
+ * real Nimbus, deploying a small SAM app (an HTTP API event on a TypeScript function bundled with
+ * esbuild), then calling it over HTTP and through the Lambda API.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,7 +35,15 @@ Resources:
       Environment:
         Variables:
           GREETING: !Ref Greeting
+      Events:
+        Hello:
+          Type: HttpApi
+          Properties:
+            Path: /hello
+            Method: GET
 Outputs:
+  ApiId:
+    Value: !Ref ServerlessHttpApi
   FunctionName:
     Description: The function
     Value: !Ref HelloFunction
@@ -47,8 +52,8 @@ Outputs:
 `;
 
 const code = (suffix: string) => `
-export const handler = async (event: { name?: string }): Promise<string> =>
-  \`\${process.env.GREETING} \${event.name}${suffix}\`;
+export const handler = async (event: { name?: string; rawPath?: string }): Promise<string> =>
+  \`\${process.env.GREETING} \${event.name ?? event.rawPath}${suffix}\`;
 `;
 
 interface Run {
@@ -117,6 +122,9 @@ test('nimbus deploy / stacks / delete: a SAM function built with esbuild from Ty
     const fn = /FunctionName\s+The function\s+(\S+)/.exec(first.stdout)?.[1];
     assert.ok(fn, first.stdout);
     assert.equal(await invoke(fn), 'hello nimbus');
+    const apiId = /ApiId\s+(\S+)/.exec(first.stdout)?.[1];
+    const res = await fetch(`${srv.endpoint}/_api/${apiId}/hello`);
+    assert.equal(`${res.status} ${await res.text()}`, '200 "hello /hello"');
 
     const same = await cli(['deploy', ...base], dir);
     assert.equal(same.code, 0, same.stdout + same.stderr);
@@ -138,6 +146,7 @@ test('nimbus deploy / stacks / delete: a SAM function built with esbuild from Ty
         StackName: 'hello-app',
         StackStatus: 'UPDATE_COMPLETE',
         Outputs: [
+          { OutputKey: 'ApiId', OutputValue: apiId },
           { OutputKey: 'FunctionArn', OutputValue: arn },
           { OutputKey: 'FunctionName', OutputValue: fn },
         ],
@@ -150,6 +159,8 @@ test('nimbus deploy / stacks / delete: a SAM function built with esbuild from Ty
       'progress goes to stderr',
     );
     assert.equal(await invoke(fn), 'howdy nimbus!');
+    const res2 = await fetch(`${srv.endpoint}/_api/${apiId}/hello`);
+    assert.equal(`${res2.status} ${await res2.text()}`, '200 "howdy /hello!"');
 
     const stacks = await cli(['stacks', '--json', '--endpoint', srv.endpoint], dir);
     assert.equal(stacks.code, 0, stacks.stderr);
