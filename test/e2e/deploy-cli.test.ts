@@ -171,10 +171,40 @@ test('nimbus deploy / stacks / delete: a SAM function built with esbuild from Ty
     );
     assert.match(listed[0].LastUpdatedTime, /^\d{4}-\d\d-\d\dT/);
 
+    writeFileSync(
+      join(dir, 'broken.yaml'),
+      [
+        'Transform: AWS::Serverless-2016-10-31',
+        'Resources:',
+        '  Queue:',
+        '    Type: AWS::SQS::Queue',
+        '  Broken:',
+        '    Type: AWS::Serverless::Function',
+        '    DependsOn: Queue',
+        '    Properties:',
+        '      InlineCode: "exports.handler = async () => 1;"',
+        '      Handler: index.handler',
+        '      Runtime: ruby3.3',
+      ].join('\n'),
+    );
+    const broken = await cli(
+      ['deploy', '-t', join(dir, 'broken.yaml'), '--stack-name', 'broken-app', '--endpoint', srv.endpoint],
+      dir,
+    );
+    assert.equal(broken.code, 1, broken.stdout + broken.stderr);
+    assert.match(broken.stdout, /CREATE_FAILED\s+AWS::Lambda::Function\s+Broken\s+\S/);
+    assert.match(
+      broken.stderr,
+      /Error: Stack broken-app failed: ROLLBACK_COMPLETE\n {2}Broken \(AWS::Lambda::Function\): /,
+    );
+
     const del = await cli(['delete', '--stack-name', 'hello-app', '--yes', '--endpoint', srv.endpoint], dir);
     assert.equal(del.code, 0, del.stdout + del.stderr);
     assert.match(del.stdout, /DELETE_COMPLETE\s+AWS::CloudFormation::Stack\s+hello-app/);
-    assert.deepEqual(await listStacks(srv.clientConfig), []);
+    assert.deepEqual(
+      (await listStacks(srv.clientConfig)).map((x) => [x.StackName, x.StackStatus]),
+      [['broken-app', 'ROLLBACK_COMPLETE']],
+    );
     await assert.rejects(invoke(fn), { name: 'ResourceNotFoundException' });
   } finally {
     lambda.destroy();
