@@ -17,3 +17,5 @@ registerCommand(nodesCommand);
 
 import { monitorCommands } from '../monitor/cli.js';
 for (const cmd of monitorCommands) registerCommand({ ...cmd, run: (argv) => cmd.run(argv) });
+import { deployCommands } from '../deploy/cli/commands.js';
+for (const cmd of deployCommands) registerCommand({ ...cmd, run: (argv) => cmd.run(argv) });
