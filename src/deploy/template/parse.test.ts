@@ -52,6 +52,7 @@ Resources:
       Count: 3
       Quoted: '2010-09-09'
       Time: 10:30
+      CodeUri: .
   Role:
     Type: AWS::IAM::Role
     DependsOn: [Table]
@@ -96,6 +97,7 @@ test('YAML short forms become long forms', () => {
   assert.equal(p.Count, 3);
   assert.equal(p.Quoted, '2010-09-09');
   assert.equal(p.Time, '10:30');
+  assert.equal(p.CodeUri, '.', 'a lone dot is the folder, not a float');
   assert.deepEqual(t.Resources.Role.DependsOn, ['Table']);
   assert.deepEqual(t.Mappings, { Sizes: { dev: { Memory: 128 } } });
 });

@@ -73,13 +73,21 @@ const booleans: ScalarTag[] = [
   { tag: BOOL, default: true, test: /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/, resolve: () => false },
 ];
 
+/** YAML 1.1's float pattern accepts a lone `.`; templates mean the folder (`CodeUri: .`). */
+const dotIsAString: ScalarTag = {
+  tag: 'tag:yaml.org,2002:str',
+  default: true,
+  test: /^\.$/,
+  resolve: (s: string) => s,
+};
+
 /** YAML 1.1 tags without timestamps and sexagesimal numbers, plus the CloudFormation tags. */
 function customTags(tags: Tags): Tags {
   const kept = tags.filter((t) => {
     const tag = t as { tag?: string; format?: string };
     return tag.tag !== 'tag:yaml.org,2002:timestamp' && tag.format !== 'TIME' && tag.tag !== BOOL;
   });
-  return [...booleans, ...kept, ...cfnTags()];
+  return [...booleans, dotIsAString, ...kept, ...cfnTags()];
 }
 
 function lineColumn(body: string, offset: number): { line: number; column: number } {
