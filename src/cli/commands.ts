@@ -11,7 +11,9 @@ registerCommand(clockCommand);
 for (const cmd of lambdaCommands) registerCommand({ ...cmd, run: (argv) => cmd.run(argv) });
 registerCommand({ ...apisCommand, run: (argv) => apisCommand.run(argv) });
 
-upHooks.example = (nimbus) => deployExample(nimbus, (line) => process.stdout.write(line + '\n'));
+upHooks.example = async (nimbus) => {
+  await deployExample(nimbus, (line) => process.stdout.write(line + '\n'));
+};
 import { nodesCommand } from '../cluster/nodes-command.js';
 registerCommand(nodesCommand);
 

@@ -1,69 +1,75 @@
 /**
- * `nimbus up --example` (what `npm start` runs): deploys the bundled example function
- * `hello` from examples/hello through the real Lambda API, and prints how to call it.
- * The deployment issue replaces this with the example app's SAM template.
+ * `nimbus up --example` (what `npm start` runs): deploys the example app, Nimbus Notes
+ * (examples/app/template.yaml, one SAM template), exactly as `nimbus deploy` would: built with
+ * esbuild, uploaded to S3, deployed through the CloudFormation API. Prints the URLs to open.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import AdmZip from 'adm-zip';
-import {
-  CreateFunctionCommand,
-  LambdaClient,
-  ResourceConflictException,
-  UpdateFunctionCodeCommand,
-} from '@aws-sdk/client-lambda';
+import { join } from 'node:path';
+import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { deployStack, type DeployResult } from '../deploy/cli/index.js';
 import type { Nimbus } from '../server/app.js';
 
-export const EXAMPLE_FUNCTION = 'hello';
+export const EXAMPLE_STACK = 'nimbus-notes';
 
-function exampleDir(): string {
+export function exampleDir(): string {
   // dist/src/cli/example.js -> repo root is three levels up; src/cli/example.ts -> two.
   for (const up of ['../../..', '../..']) {
-    const dir = fileURLToPath(new URL(`${up}/examples/hello`, import.meta.url));
-    if (existsSync(dir)) return dir;
+    const dir = fileURLToPath(new URL(`${up}/examples/app`, import.meta.url));
+    if (existsSync(join(dir, 'template.yaml'))) return dir;
   }
-  throw new Error('examples/hello not found next to the Nimbus installation');
+  throw new Error('examples/app not found next to the Nimbus installation');
 }
 
-function zipDir(dir: string): Buffer {
-  const zip = new AdmZip();
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else zip.addFile(relative(dir, p), readFileSync(p));
-    }
+export async function deployExample(
+  nimbus: Pick<Nimbus, 'endpoint' | 'config'>,
+  out: (line: string) => void,
+): Promise<DeployResult> {
+  // Dev mode accepts any key; a strict-mode server needs a configured one.
+  const credentials = {
+    accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'nimbus-example',
+    secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'nimbus-example',
   };
-  walk(dir);
-  return zip.toBuffer();
-}
-
-export async function deployExample(nimbus: Nimbus, out: (line: string) => void): Promise<void> {
-  const client = new LambdaClient({
+  out(`Deploying the example app (stack ${EXAMPLE_STACK}, examples/app/template.yaml) ...`);
+  const result = await deployStack({
+    templateFile: join(exampleDir(), 'template.yaml'),
+    stackName: EXAMPLE_STACK,
     endpoint: nimbus.endpoint,
     region: nimbus.config.region,
-    credentials: { accessKeyId: 'nimbus-example', secretAccessKey: 'nimbus-example' },
+    credentials,
+    onEvent: (line) => out(`  ${line}`),
   });
-  const code = zipDir(exampleDir());
-  try {
-    await client.send(
-      new CreateFunctionCommand({
-        FunctionName: EXAMPLE_FUNCTION,
-        Runtime: 'nodejs20.x',
-        Role: 'arn:aws:iam::000000000000:role/nimbus-example',
-        Handler: 'index.handler',
-        Code: { ZipFile: code },
-        Description: 'The Nimbus example function',
-      }),
-    );
-  } catch (e) {
-    if (!(e instanceof ResourceConflictException)) throw e;
-    await client.send(new UpdateFunctionCodeCommand({ FunctionName: EXAMPLE_FUNCTION, ZipFile: code }));
-  } finally {
-    client.destroy();
+  const output = (key: string) => result.Outputs.find((o) => o.OutputKey === key)?.OutputValue ?? '';
+  const functions = await stackFunctions(nimbus, credentials);
+  const web = output('WebUrl');
+  out('');
+  out(`Nimbus Notes is running. Open ${web} in a browser, or try:`);
+  out(`  curl -s -X POST ${web}notes -d '{"title":"Hello","text":"my first note"}'`);
+  out(`  curl -s ${web}notes`);
+  out(`  curl -s ${web}stats`);
+  for (const [logical, name] of functions) {
+    out(`  npx nimbus logs ${name} --endpoint ${nimbus.endpoint}    # ${logical}'s logs`);
   }
-  out(`Example function "${EXAMPLE_FUNCTION}" deployed. Try:`);
-  out(`  npx nimbus invoke ${EXAMPLE_FUNCTION} --payload '{"name":"Nimbus"}' --endpoint ${nimbus.endpoint}`);
-  out(`  AWS_ENDPOINT_URL=${nimbus.endpoint} aws lambda invoke --function-name ${EXAMPLE_FUNCTION} out.json`);
+  out(`  npx nimbus stacks --endpoint ${nimbus.endpoint}`);
+  return result;
+}
+
+/** The stack's functions: logical id -> function name. */
+async function stackFunctions(
+  nimbus: Pick<Nimbus, 'endpoint' | 'config'>,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+): Promise<[string, string][]> {
+  const cfn = new CloudFormationClient({
+    endpoint: nimbus.endpoint,
+    region: nimbus.config.region,
+    credentials,
+  });
+  try {
+    const r = await cfn.send(new ListStackResourcesCommand({ StackName: EXAMPLE_STACK }));
+    return (r.StackResourceSummaries ?? [])
+      .filter((s) => s.ResourceType === 'AWS::Lambda::Function' && s.PhysicalResourceId)
+      .map((s) => [s.LogicalResourceId!, s.PhysicalResourceId!]);
+  } finally {
+    cfn.destroy();
+  }
 }

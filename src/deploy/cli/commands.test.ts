@@ -46,7 +46,7 @@ test('events and change sets print like sam deploy', () => {
       LogicalResourceId: 'Q',
       ResourceStatusReason: 'boom',
     } as never),
-    'CREATE_FAILED  AWS::SQS::Queue  Q  boom',
+    `${'CREATE_FAILED'.padEnd(20)}  ${'AWS::SQS::Queue'.padEnd(34)}  ${'Q'.padEnd(40)}  boom`,
   );
   assert.deepEqual(
     formatChanges([

@@ -111,15 +111,30 @@ export function isSuccess(status: string | undefined): boolean {
   return status === 'CREATE_COMPLETE' || status === 'UPDATE_COMPLETE' || status === 'DELETE_COMPLETE';
 }
 
+/** Live event lines are printed before the widths are known: fixed columns (longer values overflow). */
+const EVENT_WIDTHS = [20, 34, 40];
+
+function eventLine(cells: string[]): string {
+  return cells
+    .map((c, i) => c.padEnd(EVENT_WIDTHS[i] ?? 0))
+    .join('  ')
+    .trimEnd();
+}
+
+export const EVENT_HEADER = eventLine([
+  'ResourceStatus',
+  'ResourceType',
+  'LogicalResourceId',
+  'ResourceStatusReason',
+]);
+
 export function formatEvent(e: StackEvent): string {
-  return [
+  return eventLine([
     e.ResourceStatus ?? '',
     e.ResourceType ?? '',
     e.LogicalResourceId ?? '',
     e.ResourceStatusReason ?? '',
-  ]
-    .join('  ')
-    .trimEnd();
+  ]);
 }
 
 export function formatChanges(changes: Change[]): string[] {
@@ -347,7 +362,7 @@ export async function deployStack(opts: DeployOptions): Promise<DeployResult> {
       (await allEvents(cfn, stackId).catch(() => [] as StackEvent[])).map((e) => e.EventId ?? ''),
     );
     await cfn.send(new ExecuteChangeSetCommand(csRef));
-    print(table(['ResourceStatus', 'ResourceType', 'LogicalResourceId', 'ResourceStatusReason'], [])[0]);
+    print(EVENT_HEADER);
     const end = await followStack(cfn, stackId, seen, print);
     const outputs = outputsOf(end.stack);
     const result: DeployResult = { StackName: opts.stackName, StackStatus: end.status, Outputs: outputs };
