@@ -13,6 +13,17 @@ import {
   lambdaVersion,
 } from './lambda.js';
 import {
+  restApi,
+  restApiKey,
+  restAuthorizer,
+  restDeployment,
+  restMethod,
+  restResource,
+  restStage,
+  restUsagePlan,
+  restUsagePlanKey,
+} from './apigateway.js';
+import {
   apiGatewayV2Api,
   apiGatewayV2Authorizer,
   apiGatewayV2Deployment,
@@ -45,6 +56,15 @@ export const providers: ProviderRegistry = {
   'AWS::ApiGatewayV2::Authorizer': apiGatewayV2Authorizer,
   'AWS::ApiGatewayV2::Stage': apiGatewayV2Stage,
   'AWS::ApiGatewayV2::Deployment': apiGatewayV2Deployment,
+  'AWS::ApiGateway::RestApi': restApi,
+  'AWS::ApiGateway::Resource': restResource,
+  'AWS::ApiGateway::Method': restMethod,
+  'AWS::ApiGateway::Deployment': restDeployment,
+  'AWS::ApiGateway::Stage': restStage,
+  'AWS::ApiGateway::ApiKey': restApiKey,
+  'AWS::ApiGateway::UsagePlan': restUsagePlan,
+  'AWS::ApiGateway::UsagePlanKey': restUsagePlanKey,
+  'AWS::ApiGateway::Authorizer': restAuthorizer,
   'AWS::Events::Rule': eventsRule,
   'AWS::Scheduler::Schedule': schedulerSchedule,
   'AWS::Logs::LogGroup': logsLogGroup,

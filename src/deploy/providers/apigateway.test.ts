@@ -1,0 +1,171 @@
+/**
+ * ApiGateway (REST API) providers against a real Nimbus: a RestApi imported from a Swagger Body,
+ * deployed to a stage, routes a request to a Lambda function.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  APIGatewayClient,
+  GetRestApiCommand,
+  GetMethodCommand,
+  GetAuthorizersCommand,
+} from '@aws-sdk/client-api-gateway';
+import { startTestServer } from '../../../test/helpers/server.js';
+import { testContext } from './test-context.js';
+import { providers } from './index.js';
+
+const ROLE = 'arn:aws:iam::000000000000:role/lambda-role';
+
+test('ApiGateway RestApi from a Body, Deployment, Stage, Resource, Method, ApiKey, UsagePlan(Key)', async () => {
+  await using srv = await startTestServer();
+  const gw = new APIGatewayClient(srv.clientConfig);
+  const ctx = testContext(srv.clientConfig, 'Rest');
+  const fn = await providers['AWS::Lambda::Function'].create(
+    {
+      Runtime: 'nodejs20.x',
+      Handler: 'index.handler',
+      Role: ROLE,
+      Code: {
+        ZipFile: 'exports.handler = async (e) => ({ statusCode: 200, body: e.resource + " " + e.path });',
+      },
+    },
+    { ...ctx, logicalId: 'Fn' },
+  );
+  const uri = `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${fn.attributes.Arn}/invocations`;
+  const integ = { type: 'aws_proxy', httpMethod: 'POST', uri };
+  const body1 = {
+    swagger: '2.0',
+    info: { title: 'rest-body', version: '1' },
+    paths: {
+      '/items/{id}': { get: { 'x-amazon-apigateway-integration': integ } },
+      '/secure': {
+        'x-amazon-apigateway-any-method': {
+          security: [{ tok: [] }],
+          'x-amazon-apigateway-integration': integ,
+        },
+      },
+    },
+    securityDefinitions: {
+      tok: {
+        type: 'apiKey',
+        name: 'Authorization',
+        in: 'header',
+        'x-amazon-apigateway-authorizer': {
+          type: 'token',
+          authorizerUri: uri,
+          authorizerResultTtlInSeconds: '0',
+        },
+      },
+    },
+  };
+  const apiP = providers['AWS::ApiGateway::RestApi'];
+  const api = await apiP.create({ Body: body1 }, ctx);
+  const got = await gw.send(new GetRestApiCommand({ restApiId: api.physicalId }));
+  assert.equal(got.name, 'rest-body');
+  assert.equal(api.attributes.RootResourceId, got.rootResourceId);
+  const auths = await gw.send(new GetAuthorizersCommand({ restApiId: api.physicalId }));
+  assert.equal(auths.items![0].type, 'TOKEN');
+
+  const depP = providers['AWS::ApiGateway::Deployment'];
+  const depProps = { RestApiId: api.physicalId, StageName: 'prod' };
+  const dep = await depP.create(depProps, ctx);
+  assert.match(dep.physicalId, /^[a-z0-9]+$/);
+  const base = `${srv.endpoint}/_api/${api.physicalId}`;
+  const call = async (url: string, init?: RequestInit) => {
+    const r = await fetch(url, init);
+    return { status: r.status, body: await r.text() };
+  };
+  assert.deepEqual(await call(`${base}/prod/items/7`), { status: 200, body: '/items/{id} /items/7' });
+  assert.equal((await call(`${base}/prod/secure`)).status, 401);
+
+  // A new Body replaces the resources; a new deployment on a new Stage serves it.
+  const body2 = { ...body1, paths: { '/other': { get: { 'x-amazon-apigateway-integration': integ } } } };
+  await apiP.update(
+    api.physicalId,
+    { Body: body2 },
+    { props: { Body: body1 }, attributes: api.attributes },
+    ctx,
+  );
+  const dep2 = await depP.create({ RestApiId: api.physicalId }, ctx);
+  const stageP = providers['AWS::ApiGateway::Stage'];
+  const sProps = { RestApiId: api.physicalId, StageName: 'beta', DeploymentId: dep2.physicalId };
+  const stage = await stageP.create(sProps, ctx);
+  assert.equal(stage.physicalId, 'beta');
+  assert.deepEqual(await call(`${base}/beta/other`), { status: 200, body: '/other /other' });
+  // AWS answers an unknown REST path with 403 Missing Authentication Token.
+  assert.equal((await call(`${base}/beta/items/7`)).status, 403);
+  await stageP.update(
+    'beta',
+    { ...sProps, DeploymentId: dep.physicalId },
+    { props: sProps, attributes: {} },
+    ctx,
+  );
+  assert.equal((await call(`${base}/beta/items/7`)).status, 200);
+
+  // Resource + Method resources.
+  const resP = providers['AWS::ApiGateway::Resource'];
+  const rProps = { RestApiId: api.physicalId, ParentId: api.attributes.RootResourceId, PathPart: 'manual' };
+  const res = await resP.create(rProps, ctx);
+  const mP = providers['AWS::ApiGateway::Method'];
+  const mProps = {
+    RestApiId: api.physicalId,
+    ResourceId: res.physicalId,
+    HttpMethod: 'post',
+    AuthorizationType: 'NONE',
+    Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST', Uri: uri },
+  };
+  const m = await mP.create(mProps, ctx);
+  const gm = await gw.send(
+    new GetMethodCommand({ restApiId: api.physicalId, resourceId: res.physicalId, httpMethod: 'POST' }),
+  );
+  assert.equal(gm.methodIntegration?.type, 'AWS_PROXY');
+  const m2Props = { ...mProps, ApiKeyRequired: 'true' };
+  await mP.update(m.physicalId, m2Props, { props: mProps, attributes: {} }, ctx);
+  const gm2 = await gw.send(
+    new GetMethodCommand({ restApiId: api.physicalId, resourceId: res.physicalId, httpMethod: 'POST' }),
+  );
+  assert.equal(gm2.apiKeyRequired, true);
+
+  // ApiKey, UsagePlan, UsagePlanKey.
+  const key = await providers['AWS::ApiGateway::ApiKey'].create(
+    { Enabled: 'true', Value: 'k'.repeat(30) },
+    ctx,
+  );
+  const plan = await providers['AWS::ApiGateway::UsagePlan'].create(
+    { ApiStages: [{ ApiId: api.physicalId, Stage: 'prod' }], Throttle: { RateLimit: '10', BurstLimit: 5 } },
+    ctx,
+  );
+  const pkProps = { UsagePlanId: plan.physicalId, KeyId: key.physicalId, KeyType: 'API_KEY' };
+  const pk = await providers['AWS::ApiGateway::UsagePlanKey'].create(pkProps, ctx);
+  assert.equal(pk.physicalId, key.physicalId);
+
+  const pkP = providers['AWS::ApiGateway::UsagePlanKey'];
+  await pkP.delete(pk.physicalId, pkProps, ctx);
+  await pkP.delete(pk.physicalId, pkProps, ctx);
+  const authP = providers['AWS::ApiGateway::Authorizer'];
+  const aProps = {
+    RestApiId: api.physicalId,
+    Name: 'a2',
+    Type: 'REQUEST',
+    AuthorizerUri: uri,
+    AuthorizerResultTtlInSeconds: 0,
+  };
+  const a2 = await authP.create(aProps, ctx);
+  await authP.delete(a2.physicalId, aProps, ctx);
+  await authP.delete(a2.physicalId, aProps, ctx);
+  await mP.delete(m.physicalId, m2Props, ctx);
+  await mP.delete(m.physicalId, m2Props, ctx);
+  await resP.delete(res.physicalId, rProps, ctx);
+  await resP.delete(res.physicalId, rProps, ctx);
+  await stageP.delete('beta', sProps, ctx);
+  await stageP.delete('beta', sProps, ctx);
+  await providers['AWS::ApiGateway::ApiKey'].delete(key.physicalId, {}, ctx);
+  await providers['AWS::ApiGateway::ApiKey'].delete(key.physicalId, {}, ctx);
+  await providers['AWS::ApiGateway::UsagePlan'].delete(plan.physicalId, {}, ctx);
+  await providers['AWS::ApiGateway::UsagePlan'].delete(plan.physicalId, {}, ctx);
+  await apiP.delete(api.physicalId, {}, ctx);
+  await apiP.delete(api.physicalId, {}, ctx);
+  await assert.rejects(gw.send(new GetRestApiCommand({ restApiId: api.physicalId })), {
+    name: 'NotFoundException',
+  });
+});

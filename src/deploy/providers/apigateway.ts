@@ -1,0 +1,464 @@
+/**
+ * AWS::ApiGateway::* (REST APIs) through the apigateway API. A RestApi with a `Body` (Swagger 2.0
+ * or OpenAPI 3 with the x-amazon-apigateway-* extensions) is imported: resources by path,
+ * methods with their AWS_PROXY integrations, and TOKEN / REQUEST authorizers.
+ */
+import {
+  APIGatewayClient,
+  CreateRestApiCommand,
+  DeleteRestApiCommand,
+  GetResourcesCommand,
+  CreateResourceCommand,
+  DeleteResourceCommand,
+  PutMethodCommand,
+  DeleteMethodCommand,
+  PutIntegrationCommand,
+  CreateAuthorizerCommand,
+  DeleteAuthorizerCommand,
+  CreateDeploymentCommand,
+  CreateStageCommand,
+  UpdateStageCommand,
+  DeleteStageCommand,
+  CreateApiKeyCommand,
+  DeleteApiKeyCommand,
+  CreateUsagePlanCommand,
+  DeleteUsagePlanCommand,
+  CreateUsagePlanKeyCommand,
+  DeleteUsagePlanKeyCommand,
+  type Resource,
+} from '@aws-sdk/client-api-gateway';
+import type { ResourceContext, ResourceProvider } from '../types.js';
+import { bool, clean, deleteIfSupported, ignoreMissing, list, num, str, type Props } from './util.js';
+
+const client = (ctx: ResourceContext) => new APIGatewayClient(ctx.clientConfig);
+
+const METHODS = [
+  'get',
+  'put',
+  'post',
+  'delete',
+  'options',
+  'head',
+  'patch',
+  'x-amazon-apigateway-any-method',
+];
+
+function bodyOf(props: Props): Props | undefined {
+  const b = props.Body;
+  if (b === undefined || b === null) return undefined;
+  return (typeof b === 'string' ? JSON.parse(b) : b) as Props;
+}
+
+async function allResources(c: APIGatewayClient, apiId: string): Promise<Resource[]> {
+  const out: Resource[] = [];
+  let position: string | undefined;
+  do {
+    const page = await c.send(new GetResourcesCommand({ restApiId: apiId, limit: 500, position }));
+    out.push(...(page.items ?? []));
+    position = page.position;
+  } while (position);
+  return out;
+}
+
+/** The resource for a path, creating the missing parts. */
+async function ensurePath(c: APIGatewayClient, apiId: string, byPath: Map<string, string>, path: string) {
+  const parts = path.split('/').filter(Boolean);
+  let current = '/';
+  for (const part of parts) {
+    const next = current === '/' ? `/${part}` : `${current}/${part}`;
+    if (!byPath.has(next)) {
+      const r = await c.send(
+        new CreateResourceCommand({ restApiId: apiId, parentId: byPath.get(current)!, pathPart: part }),
+      );
+      byPath.set(next, r.id!);
+    }
+    current = next;
+  }
+  return byPath.get(current)!;
+}
+
+async function importBody(c: APIGatewayClient, apiId: string, body: Props): Promise<void> {
+  const schemes = (body.securityDefinitions ??
+    (body.components as Props | undefined)?.securitySchemes ??
+    {}) as Record<string, Props>;
+  const authorizers = new Map<string, { id: string; type: string }>();
+  for (const [name, scheme] of Object.entries(schemes)) {
+    const a = scheme['x-amazon-apigateway-authorizer'] as Props | undefined;
+    if (!a) continue;
+    const type = String(a.type ?? 'token').toUpperCase();
+    const auth = await c.send(
+      new CreateAuthorizerCommand({
+        restApiId: apiId,
+        name,
+        type: (type === 'COGNITO_USER_POOLS' ? type : type === 'REQUEST' ? 'REQUEST' : 'TOKEN') as any,
+        authorizerUri: str(a.authorizerUri),
+        authorizerResultTtlInSeconds: num(a.authorizerResultTtlInSeconds),
+        identitySource:
+          str(a.identitySource) ??
+          (type === 'TOKEN' ? `method.request.header.${scheme.name ?? 'Authorization'}` : undefined),
+        identityValidationExpression: str(a.identityValidationExpression),
+        providerARNs: a.providerARNs as string[] | undefined,
+      }),
+    );
+    authorizers.set(name, { id: auth.id!, type: type === 'COGNITO_USER_POOLS' ? type : 'CUSTOM' });
+  }
+  const byPath = new Map((await allResources(c, apiId)).map((r) => [r.path!, r.id!]));
+  const globalSecurity = list<Props>(body.security);
+  for (const [path, item] of Object.entries((body.paths ?? {}) as Record<string, Props>)) {
+    const resourceId = await ensurePath(c, apiId, byPath, path);
+    for (const [method, op] of Object.entries(item)) {
+      if (!METHODS.includes(method.toLowerCase())) continue;
+      const o = op as Props;
+      const verb = method.toLowerCase() === 'x-amazon-apigateway-any-method' ? 'ANY' : method.toUpperCase();
+      const security = o.security !== undefined ? list<Props>(o.security) : globalSecurity;
+      let auth: { authorizationType: string; authorizerId?: string } = { authorizationType: 'NONE' };
+      for (const req of security) {
+        const a = authorizers.get(Object.keys(req)[0] ?? '');
+        if (a) {
+          auth = { authorizationType: a.type, authorizerId: a.id };
+          break;
+        }
+      }
+      await c.send(
+        new PutMethodCommand({
+          restApiId: apiId,
+          resourceId,
+          httpMethod: verb,
+          ...auth,
+          apiKeyRequired: list<Props>(security).some((s) => Object.keys(s).includes('api_key')),
+        }),
+      );
+      const integ = o['x-amazon-apigateway-integration'] as Props | undefined;
+      if (integ) {
+        await c.send(
+          new PutIntegrationCommand({
+            restApiId: apiId,
+            resourceId,
+            httpMethod: verb,
+            type: String(integ.type ?? 'aws_proxy').toUpperCase() as any,
+            integrationHttpMethod: str(integ.httpMethod) ?? 'POST',
+            uri: str(integ.uri),
+            timeoutInMillis: num(integ.timeoutInMillis),
+          }),
+        );
+      }
+    }
+  }
+}
+
+export const restApi: ResourceProvider = {
+  replaceOn: [],
+  async create(props, ctx) {
+    const c = client(ctx);
+    const body = bodyOf(props);
+    const info = (body?.info ?? {}) as Props;
+    const endpoint = props.EndpointConfiguration as Props | undefined;
+    const out = await c.send(
+      new CreateRestApiCommand({
+        name: str(props.Name) ?? str(info.title) ?? ctx.physicalName(128),
+        description: str(props.Description) ?? str(info.description),
+        binaryMediaTypes: (props.BinaryMediaTypes ?? body?.['x-amazon-apigateway-binary-media-types']) as any,
+        apiKeySource: str(props.ApiKeySourceType) as any,
+        endpointConfiguration: endpoint ? { types: list<string>(endpoint.Types) as any } : undefined,
+        disableExecuteApiEndpoint: bool(props.DisableExecuteApiEndpoint),
+      }),
+    );
+    if (body) await importBody(c, out.id!, body);
+    return { physicalId: out.id!, attributes: { RestApiId: out.id, RootResourceId: out.rootResourceId } };
+  },
+  async update(physicalId, props, previous, ctx) {
+    const c = client(ctx);
+    const body = bodyOf(props);
+    if (body && JSON.stringify(body) !== JSON.stringify(bodyOf(previous.props))) {
+      // Put the new document in place of the old: drop every resource below the root and the root's methods.
+      const resources = await allResources(c, physicalId);
+      const root = resources.find((r) => r.path === '/');
+      for (const m of Object.keys(root?.resourceMethods ?? {})) {
+        await c.send(new DeleteMethodCommand({ restApiId: physicalId, resourceId: root!.id, httpMethod: m }));
+      }
+      for (const r of resources.filter((x) => x.parentId === root?.id)) {
+        await ignoreMissing(() =>
+          c.send(new DeleteResourceCommand({ restApiId: physicalId, resourceId: r.id })),
+        );
+      }
+      await importBody(c, physicalId, body);
+    }
+    return { physicalId, attributes: previous.attributes };
+  },
+  async delete(physicalId, _props, ctx) {
+    await ignoreMissing(() => client(ctx).send(new DeleteRestApiCommand({ restApiId: physicalId })));
+  },
+};
+
+export const restResource: ResourceProvider = {
+  replaceOn: ['*'],
+  async create(props, ctx) {
+    const out = await client(ctx).send(
+      new CreateResourceCommand({
+        restApiId: String(props.RestApiId),
+        parentId: String(props.ParentId),
+        pathPart: String(props.PathPart),
+      }),
+    );
+    return { physicalId: out.id!, attributes: { ResourceId: out.id } };
+  },
+  async update(physicalId, _props, previous) {
+    return { physicalId, attributes: previous.attributes };
+  },
+  async delete(physicalId, props, ctx) {
+    await ignoreMissing(() =>
+      client(ctx).send(
+        new DeleteResourceCommand({ restApiId: String(props.RestApiId), resourceId: physicalId }),
+      ),
+    );
+  },
+};
+
+async function putMethod(props: Props, ctx: ResourceContext) {
+  const c = client(ctx);
+  const base = {
+    restApiId: String(props.RestApiId),
+    resourceId: String(props.ResourceId),
+    httpMethod: String(props.HttpMethod).toUpperCase(),
+  };
+  await c.send(
+    new PutMethodCommand({
+      ...base,
+      authorizationType: str(props.AuthorizationType) ?? 'NONE',
+      authorizerId: str(props.AuthorizerId),
+      apiKeyRequired: bool(props.ApiKeyRequired),
+      operationName: str(props.OperationName),
+      requestParameters: props.RequestParameters as Record<string, boolean> | undefined,
+    }),
+  );
+  const i = props.Integration as Props | undefined;
+  if (i) {
+    await c.send(
+      new PutIntegrationCommand({
+        ...base,
+        type: String(i.Type) as any,
+        integrationHttpMethod: str(i.IntegrationHttpMethod),
+        uri: str(i.Uri),
+        timeoutInMillis: num(i.TimeoutInMillis),
+        requestParameters: i.RequestParameters as Record<string, string> | undefined,
+      }),
+    );
+  }
+}
+
+export const restMethod: ResourceProvider = {
+  replaceOn: ['RestApiId', 'ResourceId', 'HttpMethod'],
+  async create(props, ctx) {
+    await putMethod(props, ctx);
+    return { physicalId: ctx.physicalName(), attributes: {} };
+  },
+  async update(physicalId, props, _previous, ctx) {
+    await methodGone(props, ctx);
+    await putMethod(props, ctx);
+    return { physicalId, attributes: {} };
+  },
+  async delete(_physicalId, props, ctx) {
+    await methodGone(props, ctx);
+  },
+};
+
+async function methodGone(props: Props, ctx: ResourceContext) {
+  await ignoreMissing(() =>
+    client(ctx).send(
+      new DeleteMethodCommand({
+        restApiId: String(props.RestApiId),
+        resourceId: String(props.ResourceId),
+        httpMethod: String(props.HttpMethod).toUpperCase(),
+      }),
+    ),
+  );
+}
+
+export const restDeployment: ResourceProvider = {
+  replaceOn: ['RestApiId', 'StageName', 'DeploymentCanarySettings'],
+  async create(props, ctx) {
+    const sd = props.StageDescription as Props | undefined;
+    const out = await client(ctx).send(
+      new CreateDeploymentCommand({
+        restApiId: String(props.RestApiId),
+        stageName: str(props.StageName),
+        description: str(props.Description),
+        stageDescription: str(sd?.Description),
+        variables: sd?.Variables as Record<string, string> | undefined,
+      }),
+    );
+    return { physicalId: out.id!, attributes: { DeploymentId: out.id } };
+  },
+  async update(physicalId, _props, previous) {
+    // Description / StageDescription only: the deployment itself is a snapshot.
+    return { physicalId, attributes: previous.attributes };
+  },
+  async delete(_physicalId, props, ctx) {
+    // Deleting a REST API deployment is not in Nimbus's apigateway API; the API's deletion removes it.
+    if (props.StageName) {
+      await ignoreMissing(() =>
+        client(ctx).send(
+          new DeleteStageCommand({ restApiId: String(props.RestApiId), stageName: String(props.StageName) }),
+        ),
+      );
+    }
+  },
+};
+
+export const restStage: ResourceProvider = {
+  replaceOn: ['RestApiId', 'StageName'],
+  async create(props, ctx) {
+    const name = str(props.StageName) ?? ctx.physicalName(128);
+    await client(ctx).send(
+      new CreateStageCommand({
+        restApiId: String(props.RestApiId),
+        stageName: name,
+        deploymentId: String(props.DeploymentId),
+        description: str(props.Description),
+        variables: props.Variables as Record<string, string> | undefined,
+      }),
+    );
+    return { physicalId: name, attributes: {} };
+  },
+  async update(physicalId, props, previous, ctx) {
+    const ops = [];
+    if (str(props.DeploymentId) !== str(previous.props.DeploymentId)) {
+      ops.push({ op: 'replace' as const, path: '/deploymentId', value: str(props.DeploymentId) });
+    }
+    if (str(props.Description) !== str(previous.props.Description)) {
+      ops.push({ op: 'replace' as const, path: '/description', value: str(props.Description) ?? '' });
+    }
+    const vars = (props.Variables ?? {}) as Props;
+    const before = (previous.props.Variables ?? {}) as Props;
+    for (const [k, v] of Object.entries(vars)) {
+      if (before[k] !== v) ops.push({ op: 'replace' as const, path: `/variables/${k}`, value: String(v) });
+    }
+    for (const k of Object.keys(before))
+      if (!(k in vars)) ops.push({ op: 'remove' as const, path: `/variables/${k}` });
+    if (ops.length) {
+      await client(ctx).send(
+        new UpdateStageCommand({
+          restApiId: String(props.RestApiId),
+          stageName: physicalId,
+          patchOperations: ops,
+        }),
+      );
+    }
+    return { physicalId, attributes: {} };
+  },
+  async delete(physicalId, props, ctx) {
+    await ignoreMissing(() =>
+      client(ctx).send(new DeleteStageCommand({ restApiId: String(props.RestApiId), stageName: physicalId })),
+    );
+  },
+};
+
+export const restApiKey: ResourceProvider = {
+  replaceOn: ['*'],
+  async create(props, ctx) {
+    const out = await client(ctx).send(
+      new CreateApiKeyCommand({
+        name: str(props.Name) ?? ctx.physicalName(128),
+        description: str(props.Description),
+        enabled: bool(props.Enabled) ?? false,
+        value: str(props.Value),
+        stageKeys: list<Props>(props.StageKeys).map((s) => ({
+          restApiId: str(s.RestApiId),
+          stageName: str(s.StageName),
+        })),
+      }),
+    );
+    return { physicalId: out.id!, attributes: { APIKeyId: out.id } };
+  },
+  async update(physicalId, _props, previous) {
+    return { physicalId, attributes: previous.attributes };
+  },
+  async delete(physicalId, _props, ctx) {
+    await ignoreMissing(() => client(ctx).send(new DeleteApiKeyCommand({ apiKey: physicalId })));
+  },
+};
+
+export const restUsagePlan: ResourceProvider = {
+  replaceOn: ['*'],
+  async create(props, ctx) {
+    const q = props.Quota as Props | undefined;
+    const t = props.Throttle as Props | undefined;
+    const out = await client(ctx).send(
+      new CreateUsagePlanCommand({
+        name: str(props.UsagePlanName) ?? ctx.physicalName(128),
+        description: str(props.Description),
+        apiStages: list<Props>(props.ApiStages).map((s) => ({ apiId: str(s.ApiId), stage: str(s.Stage) })),
+        quota: q
+          ? clean({ limit: num(q.Limit), offset: num(q.Offset), period: str(q.Period) as any })
+          : undefined,
+        throttle: t ? clean({ burstLimit: num(t.BurstLimit), rateLimit: num(t.RateLimit) }) : undefined,
+      }),
+    );
+    return { physicalId: out.id!, attributes: { Id: out.id } };
+  },
+  async update(physicalId, _props, previous) {
+    return { physicalId, attributes: previous.attributes };
+  },
+  async delete(physicalId, _props, ctx) {
+    await ignoreMissing(() => client(ctx).send(new DeleteUsagePlanCommand({ usagePlanId: physicalId })));
+  },
+};
+
+export const restUsagePlanKey: ResourceProvider = {
+  replaceOn: ['*'],
+  async create(props, ctx) {
+    const out = await client(ctx).send(
+      new CreateUsagePlanKeyCommand({
+        usagePlanId: String(props.UsagePlanId),
+        keyId: String(props.KeyId),
+        keyType: String(props.KeyType ?? 'API_KEY'),
+      }),
+    );
+    return { physicalId: out.id!, attributes: { Id: out.id } };
+  },
+  async update(physicalId, _props, previous) {
+    return { physicalId, attributes: previous.attributes };
+  },
+  async delete(physicalId, props, ctx) {
+    await deleteIfSupported(
+      () =>
+        client(ctx).send(
+          new DeleteUsagePlanKeyCommand({ usagePlanId: String(props.UsagePlanId), keyId: physicalId }),
+        ),
+      ctx,
+      'AWS::ApiGateway::UsagePlanKey',
+    );
+  },
+};
+
+export const restAuthorizer: ResourceProvider = {
+  replaceOn: ['*'],
+  async create(props, ctx) {
+    const out = await client(ctx).send(
+      new CreateAuthorizerCommand({
+        restApiId: String(props.RestApiId),
+        name: String(props.Name),
+        type: String(props.Type) as any,
+        authorizerUri: str(props.AuthorizerUri),
+        authorizerResultTtlInSeconds: num(props.AuthorizerResultTtlInSeconds),
+        identitySource: str(props.IdentitySource),
+        identityValidationExpression: str(props.IdentityValidationExpression),
+        providerARNs: props.ProviderARNs as string[] | undefined,
+      }),
+    );
+    return { physicalId: out.id!, attributes: { AuthorizerId: out.id } };
+  },
+  async update(physicalId, _props, previous) {
+    return { physicalId, attributes: previous.attributes };
+  },
+  async delete(physicalId, props, ctx) {
+    await deleteIfSupported(
+      () =>
+        client(ctx).send(
+          new DeleteAuthorizerCommand({ restApiId: String(props.RestApiId), authorizerId: physicalId }),
+        ),
+      ctx,
+      'AWS::ApiGateway::Authorizer',
+    );
+  },
+};
