@@ -5,6 +5,7 @@
  * CloudFormation's messages and leave nothing behind.
  */
 import { after, before, test } from 'node:test';
+import { request } from 'node:http';
 import assert from 'node:assert/strict';
 import {
   CloudFormationClient,
@@ -288,4 +289,72 @@ Outputs:
   await cfn.send(new DeleteStackCommand({ StackName: 'sam-http' }));
   await waitUntilStackDeleteComplete({ client: cfn, ...wait }, { StackName: StackId });
   assert.equal((await fetch(`${srv.endpoint}/_api/${apiId}/hello`)).status, 404);
+});
+
+test('the SAM hello-world shape: an Api event makes ServerlessRestApi with a Prod stage', async () => {
+  const sam = `
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Timeout: 3
+Resources:
+  HelloWorldFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: index.lambdaHandler
+      InlineCode: |
+        exports.lambdaHandler = async (event) => ({
+          statusCode: 200,
+          body: JSON.stringify({ message: 'hello world', path: event.path, resource: event.resource }),
+        });
+      Events:
+        HelloWorld:
+          Type: Api
+          Properties:
+            Path: /hello
+            Method: get
+Outputs:
+  HelloWorldApi:
+    Description: API Gateway endpoint URL for Prod stage for Hello World function
+    Value: !Sub "https://\${ServerlessRestApi}.execute-api.\${AWS::Region}.amazonaws.com/Prod/hello/"
+  HelloWorldFunction:
+    Value: !GetAtt HelloWorldFunction.Arn
+  HelloWorldFunctionIamRole:
+    Value: !GetAtt HelloWorldFunctionRole.Arn
+`;
+  await cfn.send(
+    new CreateStackCommand({
+      StackName: 'sam-app',
+      TemplateBody: sam,
+      Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_AUTO_EXPAND'],
+    }),
+  );
+  await waitUntilStackCreateComplete({ client: cfn, ...wait }, { StackName: 'sam-app' });
+  const outputs = (await cfn.send(new DescribeStacksCommand({ StackName: 'sam-app' }))).Stacks![0].Outputs!;
+  const url = new URL(outputs.find((o) => o.OutputKey === 'HelloWorldApi')!.OutputValue!);
+  assert.match(outputs.find((o) => o.OutputKey === 'HelloWorldFunction')!.OutputValue!, /^arn:aws:lambda:/);
+  assert.match(
+    outputs.find((o) => o.OutputKey === 'HelloWorldFunctionIamRole')!.OutputValue!,
+    /^arn:aws:iam::/,
+  );
+  // The output URL works as it is, with its Host header, against the Nimbus port.
+  // (fetch may not set Host: a plain request does, as curl -H 'Host: ...' would.)
+  const port = new URL(srv.endpoint).port;
+  const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path: url.pathname, headers: { host: url.host } }, (r) => {
+      let body = '';
+      r.on('data', (c: Buffer) => (body += c));
+      r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+    })
+      .on('error', reject)
+      .end();
+  });
+  assert.equal(res.status, 200, res.body);
+  assert.deepEqual(JSON.parse(res.body), { message: 'hello world', path: '/hello/', resource: '/hello' });
+  const byPath = await fetch(`${srv.endpoint}/_api/${url.host.split('.')[0]}/Prod/hello`);
+  assert.equal(byPath.status, 200);
+  await cfn.send(new DeleteStackCommand({ StackName: 'sam-app' }));
+  await waitUntilStackDeleteComplete({ client: cfn, ...wait }, { StackName: 'sam-app' });
 });
