@@ -301,8 +301,14 @@ export function translatePolicies(fnId: string, policies: unknown): RolePolicies
         PolicyName: `${fnId}RolePolicy${i}`,
         PolicyDocument: { Statement: tpl.statements(params) },
       });
-    } else if (isObject(p) && Object.keys(p).length === 1) {
-      return `Template with name '${Object.keys(p)[0]}' is not supported by Nimbus's policy templates.`;
+    } else if (isObject(p) && Object.keys(p).length === 1 && /^[A-Za-z0-9]+Policy$/.test(Object.keys(p)[0])) {
+      // A policy template Nimbus does not expand: Nimbus does not enforce IAM, so the role
+      // records the template by name rather than failing the deploy.
+      const name = Object.keys(p)[0];
+      out.inline.push({
+        PolicyName: `${fnId}RolePolicy${i}`,
+        PolicyDocument: { Statement: [], 'Nimbus::PolicyTemplate': { [name]: p[name] } },
+      });
     } else {
       return `Policy at index ${i} in the 'Policies' property is not valid`;
     }
