@@ -37,6 +37,9 @@ export function bucketOfHost(host: string | undefined): string | undefined {
 export function isS3Request(req: IncomingMessage, query: URLSearchParams): boolean {
   const host = req.headers.host;
   if (host && S3_HOST_PATTERN.test(host)) return true;
+  // Nimbus's own paths (`/_api/...`, `/_lambda-url/...`, `/_nimbus/...`) are never buckets:
+  // bucket names start with a letter or digit.
+  if (req.url?.startsWith('/_')) return false;
   const authz = req.headers.authorization;
   if (typeof authz === 'string') return /Credential=[^/,]*\/[^/,]*\/[^/,]*\/s3\//.test(authz);
   const cred = query.get('X-Amz-Credential');
