@@ -74,7 +74,12 @@ async function throughput(round: (worker: number) => Promise<number>): Promise<n
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, w) => {
-      while (performance.now() < deadline) done += await round(w);
+      while (performance.now() < deadline) {
+        // Not `done += await round(w)`: that reads `done` before the await, and the workers'
+        // increments overwrite each other (it undercounted by about the concurrency).
+        const n = await round(w);
+        done += n;
+      }
     }),
   );
   return done / ((performance.now() - t0) / 1000);
