@@ -133,6 +133,11 @@ test('nimbus deploy / stacks / delete: a SAM function built with esbuild from Ty
     assert.match(same.stdout, /No changes to deploy\. Stack hello-app is up to date/);
 
     writeFileSync(join(dir, 'src', 'app.ts'), code('!'));
+    // `nimbus diff` shows what the deploy would do and changes nothing.
+    const diff = await cli(['diff', ...base, '--parameter-overrides', 'Greeting=howdy'], dir);
+    assert.equal(diff.code, 0, diff.stdout + diff.stderr);
+    assert.match(diff.stdout, /Modify\s+HelloFunction\s+AWS::Lambda::Function\s+False/);
+    assert.equal(await invoke(fn), 'hello nimbus', 'diff applied nothing');
     const upd = await cli(['deploy', ...base, '--parameter-overrides', 'Greeting=howdy', '--json'], dir);
     assert.equal(upd.code, 0, upd.stdout + upd.stderr);
     const json = JSON.parse(upd.stdout) as { Outputs: { OutputKey: string; OutputValue: string }[] };
