@@ -1,11 +1,13 @@
 /**
- * npm run bench:cluster — compute throughput of one machine's Nimbus in three shapes, same run:
+ * npm run bench:cluster — compute, DynamoDB and SQS throughput of one machine's Nimbus in three
+ * shapes, same run:
  *   1. one node on SQLite
  *   2. one node on PostgreSQL (a throwaway PostgreSQL 15 on loopback)
  *   3. two nodes on PostgreSQL behind nginx (examples/cluster/nginx.conf.template); without
  *      nginx installed, two nodes with the client spreading requests itself (labelled so)
- * Each: a warm synchronous Invoke of a tiny handler, keep-alive HTTP, concurrency 16, for
- * BENCH_SECONDS (default 5) after a warm-up; invokes/s, p50/p99, and the CPU seconds each
+ * Each shape runs three workloads (a warm synchronous Invoke of a tiny handler; DynamoDB
+ * UpdateItem ADD on 100 hot items; SQS send 10 + receive 10 + delete 10), keep-alive HTTP,
+ * concurrency 16, for BENCH_SECONDS (default 5) after a warm-up: units/s, p50/p99, and the CPU seconds each
  * process group used (Nimbus nodes, their sandboxes, PostgreSQL, nginx), which names the
  * bottleneck.
  */
@@ -33,6 +35,7 @@ function call(
   method: string,
   path: string,
   body?: string,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string }> {
   const u = new URL(endpoint);
   return new Promise((resolve, reject) => {
@@ -43,7 +46,7 @@ function call(
         method,
         path,
         agent,
-        headers: { 'content-type': 'application/json', authorization: AUTH },
+        headers: { 'content-type': 'application/json', authorization: AUTH, ...headers },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -79,6 +82,88 @@ async function createFunction(endpoint: string, name: string): Promise<void> {
 const invoke = (endpoint: string, name: string, n: number) =>
   call(endpoint, 'POST', `/2015-03-31/functions/${name}/invocations`, JSON.stringify({ n }));
 
+/** An AWS JSON protocol call (DynamoDB, SQS). */
+async function json(endpoint: string, target: string, body: unknown, version = '1.0'): Promise<any> {
+  const r = await call(endpoint, 'POST', '/', JSON.stringify(body), {
+    'content-type': `application/x-amz-json-${version}`,
+    'x-amz-target': target,
+  });
+  if (r.status !== 200) throw new Error(`${target}: ${r.status} ${r.body}`);
+  return JSON.parse(r.body || '{}');
+}
+
+/** One benchmark: set up on the first endpoint, then `op` (returns units done) against any. */
+interface Workload {
+  name: string;
+  unit: string;
+  setup(endpoint: string): Promise<void>;
+  op(endpoint: string, n: number): Promise<number>;
+}
+
+function computeWorkload(): Workload {
+  const fn = `bench-${Math.random().toString(36).slice(2, 8)}`;
+  return {
+    name: 'compute: warm synchronous Invoke',
+    unit: 'invokes/s',
+    setup: (endpoint) => createFunction(endpoint, fn),
+    op: async (endpoint, n) => ((await invoke(endpoint, fn, n)).status === 200 ? 1 : 0),
+  };
+}
+
+function dynamoWorkload(): Workload {
+  const table = `bench-${Math.random().toString(36).slice(2, 8)}`;
+  return {
+    name: 'DynamoDB: UpdateItem ADD on 100 hot items',
+    unit: 'writes/s',
+    setup: async (endpoint) => {
+      await json(endpoint, 'DynamoDB_20120810.CreateTable', {
+        TableName: table,
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      });
+    },
+    op: async (endpoint, n) => {
+      await json(endpoint, 'DynamoDB_20120810.UpdateItem', {
+        TableName: table,
+        Key: { pk: { S: `k${n % 100}` } },
+        UpdateExpression: 'ADD c :one',
+        ExpressionAttributeValues: { ':one': { N: '1' } },
+      });
+      return 1;
+    },
+  };
+}
+
+function sqsWorkload(): Workload {
+  const name = `bench-${Math.random().toString(36).slice(2, 8)}`;
+  const url = (endpoint: string) => `${endpoint}/000000000000/${name}`;
+  return {
+    name: 'SQS: SendMessageBatch 10 + ReceiveMessage 10 + DeleteMessageBatch',
+    unit: 'msg/s',
+    setup: async (endpoint) => {
+      await json(endpoint, 'AmazonSQS.CreateQueue', { QueueName: name });
+    },
+    op: async (endpoint, n) => {
+      const QueueUrl = url(endpoint);
+      await json(endpoint, 'AmazonSQS.SendMessageBatch', {
+        QueueUrl,
+        Entries: Array.from({ length: 10 }, (_, i) => ({ Id: `m${i}`, MessageBody: `{"n":${n},"i":${i}}` })),
+      });
+      const got = await json(endpoint, 'AmazonSQS.ReceiveMessage', { QueueUrl, MaxNumberOfMessages: 10 });
+      const msgs = (got.Messages ?? []) as { ReceiptHandle: string }[];
+      if (!msgs.length) return 0;
+      const del = await json(endpoint, 'AmazonSQS.DeleteMessageBatch', {
+        QueueUrl,
+        Entries: msgs.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle })),
+      });
+      return (del.Successful as unknown[]).length;
+    },
+  };
+}
+
+const WORKLOADS = [computeWorkload, dynamoWorkload, sqsWorkload];
+
 /** CPU seconds (user+sys) used so far by processes whose command line matches. */
 function cpuByGroup(groups: Record<string, (cmd: string, pid: number) => boolean>): Record<string, number> {
   const tick = 100; // USER_HZ on Linux
@@ -105,6 +190,8 @@ function cpuByGroup(groups: Record<string, (cmd: string, pid: number) => boolean
 
 interface Result {
   shape: string;
+  workload: string;
+  unit: string;
   perSecond: number;
   p50: number;
   p99: number;
@@ -116,44 +203,55 @@ async function measure(
   shape: string,
   endpoints: string[],
   groups: Record<string, (cmd: string, pid: number) => boolean>,
-): Promise<Result> {
-  const name = `bench-${Math.random().toString(36).slice(2, 8)}`;
-  await createFunction(endpoints[0], name);
-  // Warm-up: every endpoint, enough concurrency to start the instances the run will use.
-  for (let round = 0; round < 3; round++) {
+): Promise<Result[]> {
+  const out: Result[] = [];
+  for (const make of WORKLOADS) {
+    const w = make();
+    await w.setup(endpoints[0]);
+    // Warm-up: every endpoint, enough concurrency to start the instances the run will use.
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, (_, i) => w.op(endpoints[i % endpoints.length], i)),
+      );
+    }
+    const latencies: number[] = [];
+    let errors = 0;
+    let units = 0;
+    let i = 0;
+    const cpu0 = cpuByGroup(groups);
+    const t0 = performance.now();
+    const until = t0 + SECONDS * 1000;
     await Promise.all(
-      Array.from({ length: CONCURRENCY }, (_, i) => invoke(endpoints[i % endpoints.length], name, i)),
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() < until) {
+          const n = i++;
+          const s = performance.now();
+          try {
+            const done = await w.op(endpoints[n % endpoints.length], n);
+            units += done;
+          } catch {
+            errors++;
+          }
+          latencies.push(performance.now() - s);
+        }
+      }),
     );
+    const elapsed = (performance.now() - t0) / 1000;
+    const cpu1 = cpuByGroup(groups);
+    latencies.sort((a, b) => a - b);
+    const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+    out.push({
+      shape,
+      workload: w.name,
+      unit: w.unit,
+      perSecond: units / elapsed,
+      p50: q(0.5),
+      p99: q(0.99),
+      errors,
+      cpu: Object.fromEntries(Object.keys(groups).map((g) => [g, (cpu1[g] - cpu0[g]) / elapsed])),
+    });
   }
-  const latencies: number[] = [];
-  let errors = 0;
-  let i = 0;
-  const cpu0 = cpuByGroup(groups);
-  const t0 = performance.now();
-  const until = t0 + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < until) {
-        const n = i++;
-        const s = performance.now();
-        const r = await invoke(endpoints[n % endpoints.length], name, n);
-        latencies.push(performance.now() - s);
-        if (r.status !== 200) errors++;
-      }
-    }),
-  );
-  const elapsed = (performance.now() - t0) / 1000;
-  const cpu1 = cpuByGroup(groups);
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  return {
-    shape,
-    perSecond: latencies.length / elapsed,
-    p50: q(0.5),
-    p99: q(0.99),
-    errors,
-    cpu: Object.fromEntries(Object.keys(groups).map((g) => [g, (cpu1[g] - cpu0[g]) / elapsed])),
-  };
+  return out;
 }
 
 function freePort(): Promise<number> {
@@ -201,7 +299,7 @@ async function main(): Promise<void> {
   const sqlite = await startSqliteNode();
   try {
     results.push(
-      await measure('1 node, SQLite', [sqlite.endpoint], nimbusGroups(new Set([sqlite.child.pid!]))),
+      ...(await measure('1 node, SQLite', [sqlite.endpoint], nimbusGroups(new Set([sqlite.child.pid!])))),
     );
   } finally {
     sqlite.child.kill('SIGTERM');
@@ -218,27 +316,27 @@ async function main(): Promise<void> {
     try {
       cluster = await startTestCluster({ nodes: 1, postgres: pg, heartbeatMs: 2000 });
       results.push(
-        await measure(
+        ...(await measure(
           '1 node, PostgreSQL',
           [cluster.nodes[0].endpoint],
           nimbusGroups(new Set([cluster.nodes[0].child.pid!])),
-        ),
+        )),
       );
       await cluster.addNode();
       const pids = new Set(cluster.nodes.map((n) => n.child.pid!));
       if (findNginx()) {
         nginx = await startNginx({ upstreams: cluster.nodes.map((n) => n.endpoint), port: await freePort() });
-        results.push(await measure('2 nodes, PostgreSQL, nginx', [nginx.endpoint], nimbusGroups(pids)));
+        results.push(...(await measure('2 nodes, PostgreSQL, nginx', [nginx.endpoint], nimbusGroups(pids))));
       } else {
         console.log(
           'nginx is not installed: 2 nodes measured with the client spreading requests (no proxy hop)\n',
         );
         results.push(
-          await measure(
+          ...(await measure(
             '2 nodes, PostgreSQL, client-spread (no nginx)',
             cluster.nodes.map((n) => n.endpoint),
             nimbusGroups(pids),
-          ),
+          )),
         );
       }
     } finally {
@@ -249,30 +347,34 @@ async function main(): Promise<void> {
   }
 
   const pad = (s: string, n: number) => s.padEnd(n);
-  console.log(
-    pad('shape', 48) +
-      pad('invokes/s', 11) +
-      pad('p50 ms', 9) +
-      pad('p99 ms', 9) +
-      'errors  CPU cores busy (nimbus / sandboxes / postgres / nginx)',
-  );
-  for (const r of results) {
-    const c = r.cpu;
+  for (const workload of [...new Set(results.map((r) => r.workload))]) {
+    const rows = results.filter((r) => r.workload === workload);
+    console.log(`\n${workload}`);
     console.log(
-      pad(r.shape, 48) +
-        pad(r.perSecond.toFixed(0), 11) +
-        pad(r.p50.toFixed(2), 9) +
-        pad(r.p99.toFixed(2), 9) +
-        pad(String(r.errors), 8) +
-        [c.nimbus, c.sandboxes, c.postgres, c.nginx].map((x) => x.toFixed(2)).join(' / '),
+      pad('shape', 48) +
+        pad(rows[0].unit, 11) +
+        pad('p50 ms', 9) +
+        pad('p99 ms', 9) +
+        'errors  CPU cores busy (nimbus / sandboxes / postgres / nginx)',
     );
-  }
-  if (results.length > 1) {
-    const base = results[0].perSecond;
-    console.log(
-      '\nrelative to 1 node SQLite: ' +
-        results.map((r) => `${r.shape}: ${(r.perSecond / base).toFixed(2)}x`).join(', '),
-    );
+    for (const r of rows) {
+      const c = r.cpu;
+      console.log(
+        pad(r.shape, 48) +
+          pad(r.perSecond.toFixed(0), 11) +
+          pad(r.p50.toFixed(2), 9) +
+          pad(r.p99.toFixed(2), 9) +
+          pad(String(r.errors), 8) +
+          [c.nimbus, c.sandboxes, c.postgres, c.nginx].map((x) => x.toFixed(2)).join(' / '),
+      );
+    }
+    if (rows.length > 1) {
+      const base = rows[0].perSecond;
+      console.log(
+        'relative to 1 node SQLite: ' +
+          rows.map((r) => `${r.shape}: ${(r.perSecond / base).toFixed(2)}x`).join(', '),
+      );
+    }
   }
   agent.destroy();
 }
