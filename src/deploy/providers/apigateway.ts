@@ -28,26 +28,10 @@ import {
   type Resource,
 } from '@aws-sdk/client-api-gateway';
 import type { ResourceContext, ResourceProvider } from '../types.js';
+import { bodyOf, METHODS } from './openapi.js';
 import { bool, clean, deleteIfSupported, ignoreMissing, list, num, str, type Props } from './util.js';
 
 const client = (ctx: ResourceContext) => new APIGatewayClient(ctx.clientConfig);
-
-const METHODS = [
-  'get',
-  'put',
-  'post',
-  'delete',
-  'options',
-  'head',
-  'patch',
-  'x-amazon-apigateway-any-method',
-];
-
-function bodyOf(props: Props): Props | undefined {
-  const b = props.Body;
-  if (b === undefined || b === null) return undefined;
-  return (typeof b === 'string' ? JSON.parse(b) : b) as Props;
-}
 
 async function allResources(c: APIGatewayClient, apiId: string): Promise<Resource[]> {
   const out: Resource[] = [];

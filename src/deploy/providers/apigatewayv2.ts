@@ -27,20 +27,10 @@ import {
   DeleteDeploymentCommand,
 } from '@aws-sdk/client-apigatewayv2';
 import type { ResourceContext, ResourceProvider } from '../types.js';
+import { bodyOf, METHODS } from './openapi.js';
 import { bool, clean, ignoreMissing, list, num, str, tagMap, type Props } from './util.js';
 
 const client = (ctx: ResourceContext) => new ApiGatewayV2Client(ctx.clientConfig);
-
-const METHODS = [
-  'get',
-  'put',
-  'post',
-  'delete',
-  'options',
-  'head',
-  'patch',
-  'x-amazon-apigateway-any-method',
-];
 
 function cors(v: unknown) {
   const c = v as Props | undefined;
@@ -54,12 +44,6 @@ function cors(v: unknown) {
     ExposeHeaders: pick('ExposeHeaders', 'exposeHeaders'),
     MaxAge: num(c.MaxAge ?? c.maxAge),
   });
-}
-
-function bodyOf(props: Props): Props | undefined {
-  const b = props.Body;
-  if (b === undefined || b === null) return undefined;
-  return (typeof b === 'string' ? JSON.parse(b) : b) as Props;
 }
 
 /** Creates the authorizers, integrations and routes an OpenAPI document describes. */

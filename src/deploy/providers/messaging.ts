@@ -23,6 +23,7 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-sns';
+import { defaultTopicPolicy } from '../../messaging/sns/engine.js';
 import type { ResourceContext, ResourceProvider } from '../types.js';
 import { changed, ignoreMissing, json, list, str, tagDiff, tagList, tagMap, type Props } from './util.js';
 
@@ -300,32 +301,8 @@ export const snsSubscription: ResourceProvider = {
 };
 
 /** The policy SNS gives a new topic (restored when a TopicPolicy goes away). */
-function defaultTopicPolicy(topicArn: string): string {
-  const account = topicArn.split(':')[4];
-  return JSON.stringify({
-    Version: '2008-10-17',
-    Id: '__default_policy_ID',
-    Statement: [
-      {
-        Sid: '__default_statement_ID',
-        Effect: 'Allow',
-        Principal: { AWS: '*' },
-        Action: [
-          'SNS:GetTopicAttributes',
-          'SNS:SetTopicAttributes',
-          'SNS:AddPermission',
-          'SNS:RemovePermission',
-          'SNS:DeleteTopic',
-          'SNS:Subscribe',
-          'SNS:ListSubscriptionsByTopic',
-          'SNS:Publish',
-        ],
-        Resource: topicArn,
-        Condition: { StringEquals: { 'AWS:SourceOwner': account } },
-      },
-    ],
-  });
-}
+const defaultPolicyOf = (topicArn: string) =>
+  defaultTopicPolicy({ arn: topicArn, accountId: topicArn.split(':')[4] });
 
 async function setTopicPolicy(ctx: ResourceContext, topic: string, policy: string) {
   await sns(ctx).send(
@@ -343,14 +320,14 @@ export const snsTopicPolicy: ResourceProvider = {
   async update(physicalId, props, previous, ctx) {
     const now = list<string>(props.Topics);
     for (const t of list<string>(previous.props.Topics).filter((x) => !now.includes(x))) {
-      await ignoreMissing(() => setTopicPolicy(ctx, t, defaultTopicPolicy(t)));
+      await ignoreMissing(() => setTopicPolicy(ctx, t, defaultPolicyOf(t)));
     }
     for (const t of now) await setTopicPolicy(ctx, t, json(props.PolicyDocument)!);
     return { physicalId, attributes: { Id: physicalId } };
   },
   async delete(_physicalId, props, ctx) {
     for (const t of list<string>(props.Topics)) {
-      await ignoreMissing(() => setTopicPolicy(ctx, t, defaultTopicPolicy(t)));
+      await ignoreMissing(() => setTopicPolicy(ctx, t, defaultPolicyOf(t)));
     }
   },
 };

@@ -910,7 +910,8 @@ function decodeToken(token: string): string {
   return key;
 }
 
-function defaultTopicPolicy(t: TopicRecord): string {
+/** The policy SNS gives a new topic (a CloudFormation TopicPolicy restores it when removed). */
+export function defaultTopicPolicy(t: Pick<TopicRecord, 'arn' | 'accountId'>): string {
   return JSON.stringify({
     Version: '2008-10-17',
     Id: '__default_policy_ID',
