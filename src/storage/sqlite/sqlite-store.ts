@@ -457,15 +457,16 @@ export class SqliteStore implements Store {
             return res;
           }),
       };
-      c.db.exec('BEGIN IMMEDIATE');
+      // Prepared once per connection: exec() would parse the SQL on every transaction.
+      c.stmt('BEGIN IMMEDIATE').run();
       try {
         const out = await this.inTx.run(true, () => fn(tx));
         active = false;
-        c.db.exec('COMMIT');
+        c.stmt('COMMIT').run();
         return out;
       } catch (err) {
         active = false;
-        if (c.db.inTransaction) c.db.exec('ROLLBACK');
+        if (c.db.inTransaction) c.stmt('ROLLBACK').run();
         woken.clear();
         throw err;
       }
