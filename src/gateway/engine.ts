@@ -239,13 +239,20 @@ export class GatewayEngine {
       api.disableSchemaValidation = Boolean(input.disableSchemaValidation);
     if (input.target !== undefined) {
       // Quick create: an integration, a route and an auto-deployed $default stage.
-      if (!functionArnOf(String(input.target)))
-        throw errors.badRequest('Target must be a Lambda function ARN for quick create');
-      const integ = this.buildIntegration({
-        integrationType: 'AWS_PROXY',
-        integrationUri: input.target,
-        payloadFormatVersion: '2.0',
-      });
+      const target = String(input.target);
+      const http = /^https?:\/\//i.test(target);
+      if (!http && !functionArnOf(target))
+        throw errors.badRequest('Target must be a Lambda function ARN or an HTTP URL for quick create');
+      const integ = this.buildIntegration(
+        http
+          ? {
+              integrationType: 'HTTP_PROXY',
+              integrationUri: target,
+              integrationMethod: 'ANY',
+              payloadFormatVersion: '1.0',
+            }
+          : { integrationType: 'AWS_PROXY', integrationUri: target, payloadFormatVersion: '2.0' },
+      );
       integ.apiGatewayManaged = true;
       api.integrations.push(integ);
       const routeKey = validateRouteKey(input.routeKey ?? '$default');
@@ -324,16 +331,32 @@ export class GatewayEngine {
 
   private buildIntegration(input: Input, prev?: IntegrationRecord): IntegrationRecord {
     const type = input.integrationType ?? prev?.integrationType;
-    if (type !== 'AWS_PROXY') {
-      if (['HTTP_PROXY', 'AWS', 'HTTP', 'MOCK'].includes(type))
-        throw errors.badRequest(`IntegrationType ${type} is not supported by Nimbus yet; use AWS_PROXY`);
-      throw errors.badRequest('IntegrationType is required and must be AWS_PROXY');
+    if (type !== 'AWS_PROXY' && type !== 'HTTP_PROXY') {
+      if (['AWS', 'HTTP', 'MOCK'].includes(type))
+        throw errors.badRequest(
+          `IntegrationType ${type} is not supported by Nimbus yet; use AWS_PROXY or HTTP_PROXY`,
+        );
+      throw errors.badRequest('IntegrationType is required and must be AWS_PROXY or HTTP_PROXY');
     }
     const uri = input.integrationUri ?? prev?.integrationUri;
-    if (!functionArnOf(uri)) throw errors.badRequest('IntegrationUri must be a Lambda function ARN');
-    const pfv = input.payloadFormatVersion ?? prev?.payloadFormatVersion;
-    if (pfv !== '1.0' && pfv !== '2.0')
-      throw errors.badRequest('PayloadFormatVersion is required for AWS_PROXY integrations: 1.0 or 2.0');
+    let pfv = input.payloadFormatVersion ?? prev?.payloadFormatVersion;
+    if (type === 'HTTP_PROXY') {
+      // HTTP APIs: the URI is the backend URL (path variables like {proxy} and ${stageVariables.x} allowed).
+      if (typeof uri !== 'string' || !/^https?:\/\/[^/\s]+/i.test(uri))
+        throw errors.badRequest('For HTTP_PROXY integrations, IntegrationUri must be an http(s) URL');
+      if (input.connectionType === 'VPC_LINK')
+        throw errors.badRequest('Private integrations (VPC_LINK) are not supported by Nimbus');
+      pfv ??= '1.0';
+      if (pfv !== '1.0')
+        throw errors.badRequest('PayloadFormatVersion must be 1.0 for HTTP_PROXY integrations');
+      const method = input.integrationMethod ?? prev?.integrationMethod;
+      if (typeof method !== 'string' || !method)
+        throw errors.badRequest('IntegrationMethod is required for HTTP_PROXY integrations');
+    } else {
+      if (!functionArnOf(uri)) throw errors.badRequest('IntegrationUri must be a Lambda function ARN');
+      if (pfv !== '1.0' && pfv !== '2.0')
+        throw errors.badRequest('PayloadFormatVersion is required for AWS_PROXY integrations: 1.0 or 2.0');
+    }
     const timeout = Number(input.timeoutInMillis ?? prev?.timeoutInMillis ?? 30000);
     if (!Number.isInteger(timeout) || timeout < 50 || timeout > 30000)
       throw errors.badRequest('TimeoutInMillis must be between 50 and 30000');

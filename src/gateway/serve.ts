@@ -318,6 +318,7 @@ export class GatewayServer {
     const integrationId = route.target?.startsWith('integrations/') ? route.target.slice(13) : undefined;
     const integ = integrationId ? st.integrations.get(integrationId) : undefined;
     if (!integ) return jsonMessage(404, 'Not Found');
+    if (integ.integrationType === 'HTTP_PROXY') return this.httpProxy(integ, st, greq, ctx, info);
     const fn = functionArnOf(withStageVariables(integ.integrationUri, st.stage.stageVariables));
     if (!fn) return jsonMessage(500, 'Internal Server Error');
     const event = integ.payloadFormatVersion === '1.0' ? buildV1Event(greq, ctx) : buildV2Event(greq, ctx);
@@ -359,6 +360,61 @@ export class GatewayServer {
       if (!(e instanceof MalformedResponse)) throw e;
       info.integrationErrorMessage = `Malformed Lambda proxy response: ${e.message}`;
       return jsonMessage(502, 'Internal Server Error');
+    }
+  }
+
+  /**
+   * HTTP_PROXY: the request goes to the integration's URL as it came (method, headers, body,
+   * query string; `{name}` in the URL takes the route's path parameter, `{proxy}` the greedy
+   * rest), with a `Forwarded` header, and the backend's answer goes back unchanged.
+   */
+  private async httpProxy(
+    integ: IntegrationRecord,
+    st: CompiledStage,
+    greq: GatewayRequest,
+    ctx: EventContext,
+    info: AccessInfo,
+  ): Promise<HttpResult> {
+    let url = (withStageVariables(integ.integrationUri, st.stage.stageVariables) ?? '').replace(
+      /\{([^}]+?)\+?\}/g,
+      (_, name: string) => (ctx.pathParameters?.[name] ?? '').split('/').map(encodeURIComponent).join('/'),
+    );
+    if (greq.rawQueryString) url += (url.includes('?') ? '&' : '?') + greq.rawQueryString;
+    const method =
+      !integ.integrationMethod || integ.integrationMethod === 'ANY' ? greq.method : integ.integrationMethod;
+    const headers = new Headers();
+    for (let i = 0; i < greq.rawHeaders.length; i += 2) {
+      const name = greq.rawHeaders[i].toLowerCase();
+      if (HOP_BY_HOP.has(name) || name === 'host' || name === 'content-length') continue;
+      headers.append(name, greq.rawHeaders[i + 1]);
+    }
+    headers.set('forwarded', `by=${greq.domainName};for=${greq.sourceIp};host=${greq.domainName};proto=http`);
+    const t0 = this.deps.clock.now();
+    try {
+      const res = await fetch(url, {
+        method,
+        headers,
+        body: method === 'GET' || method === 'HEAD' ? undefined : greq.body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(integ.timeoutInMillis),
+      });
+      const body = Buffer.from(await res.arrayBuffer());
+      info.integrationLatency = this.deps.clock.now() - t0;
+      info.integrationStatus = res.status;
+      const out: Record<string, string[]> = {};
+      res.headers.forEach((v, k) => {
+        if (HOP_BY_HOP.has(k) || k === 'content-length' || k === 'content-encoding') return;
+        (out[k] ??= []).push(v);
+      });
+      const cookies = res.headers.getSetCookie();
+      if (cookies.length) out['set-cookie'] = cookies;
+      return { status: res.status, headers: out, body };
+    } catch (e) {
+      info.integrationLatency = this.deps.clock.now() - t0;
+      info.integrationErrorMessage = e instanceof Error ? e.message : String(e);
+      if (e instanceof Error && e.name === 'TimeoutError') return jsonMessage(503, 'Service Unavailable');
+      this.deps.logger.warn('HTTP integration failed', { requestId: greq.requestId, url, err: e });
+      return jsonMessage(500, 'Internal Server Error');
     }
   }
 
@@ -475,6 +531,17 @@ export class GatewayServer {
     this.cache.clear();
   }
 }
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /** `${stageVariables.name}` in integration and authorizer URIs. */
 export function withStageVariables(
