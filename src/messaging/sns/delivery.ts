@@ -10,7 +10,7 @@ import { request as httpRequest, Agent as HttpAgent } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import type { Job, Store } from '../../storage/store.js';
+import type { Job, Store, Transaction } from '../../storage/store.js';
 import { startWorker, type Worker } from '../../storage/worker.js';
 import { AwsError } from '../../protocols/errors.js';
 import {
@@ -40,6 +40,18 @@ export interface SqsTarget {
   ): Promise<unknown>;
 }
 
+export interface SqsInTransaction {
+  sendInTransaction(
+    tx: Transaction,
+    scope: Scope,
+    queueUrlOrArn: string,
+    input: {
+      body: string;
+      messageAttributes?: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }>;
+    },
+  ): Promise<{ done: () => void }>;
+}
+
 /** What SNS needs of Lambda: a durable asynchronous invoke. */
 export interface LambdaTarget {
   invokeAsync(functionArn: string, payload: Buffer): Promise<void>;
@@ -51,6 +63,8 @@ export interface SnsDeliveryDeps {
   logger: Logger;
   baseUrl: () => string;
   sqs?: () => SqsTarget | undefined;
+  /** SQS's in-transaction send (standard topics deliver to queues inside the publish). */
+  sqsInTransaction?: () => SqsInTransaction | undefined;
   lambda?: () => LambdaTarget | undefined;
   /** Handlers running at once for standard topics (default 16). */
   concurrency?: number;
@@ -260,6 +274,41 @@ export class SnsDelivery {
         },
       ],
     };
+  }
+
+  /**
+   * Standard topic -> SQS subscription, inside the publish transaction (see SnsEngineDeps
+   * `inlineSqs`). Undefined when it cannot (no SQS, a FIFO queue, the queue refuses the
+   * message): the durable job path then delivers, with retries and the redrive policy.
+   */
+  async deliverInTransaction(
+    tx: Transaction,
+    sub: SubscriptionRecord,
+    topic: TopicRecord,
+    d: DeliveryJob,
+  ): Promise<(() => void) | undefined> {
+    const sqs = this.deps.sqsInTransaction?.();
+    if (!sqs || sub.endpoint.endsWith('.fifo')) return undefined;
+    const [, , , region, accountId] = sub.endpoint.split(':');
+    try {
+      const raw = this.raw(sub);
+      const body = raw ? d.message : JSON.stringify(await this.envelope(sub, topic, d));
+      const attributes = raw && d.messageAttributes && Object.keys(d.messageAttributes).length;
+      const { done } = await sqs.sendInTransaction(tx, { accountId, region }, sub.endpoint, {
+        body,
+        messageAttributes: attributes ? d.messageAttributes : undefined,
+      });
+      return () => {
+        done();
+        this.metric(d.topicArn, 'NumberOfNotificationsDelivered');
+      };
+    } catch (e) {
+      this.deps.logger.debug('inline SQS delivery refused; the delivery job takes it', {
+        subscriptionArn: sub.arn,
+        err: e,
+      });
+      return undefined;
+    }
   }
 
   private raw(sub: SubscriptionRecord): boolean {

@@ -7,7 +7,7 @@ import type { MetricsSink } from '../../core/metrics-sink.js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import type { Store } from '../../storage/store.js';
+import type { Store, Transaction } from '../../storage/store.js';
 import { AwsError } from '../../protocols/errors.js';
 import { matchesFilterPolicy, parseFilterPolicy, type FilterScope } from './filter-policy.js';
 import {
@@ -40,6 +40,17 @@ export interface SnsEngineDeps {
   baseUrl: () => string;
   /** Built-in AWS/SNS metrics (absent: none recorded). */
   metrics?: MetricsSink;
+  /**
+   * Delivers a notification to an SQS subscription inside the publish transaction. Resolves to
+   * a callback to run after the commit, or undefined when it did not (the job path delivers
+   * then, with retries and the subscription's redrive policy).
+   */
+  inlineSqs?: (
+    tx: Transaction,
+    sub: SubscriptionRecord,
+    topic: TopicRecord,
+    job: DeliveryJob,
+  ) => Promise<(() => void) | undefined>;
 }
 
 export interface PublishInput {
@@ -836,7 +847,9 @@ export class SnsEngine {
       });
       return { input, wireAttrs, structured, dedupId, targets };
     });
+    const afterCommit: (() => void)[] = [];
     const published = this.deps.store.transaction(async (tx) => {
+      afterCommit.length = 0;
       const outs: PublishOutput[] = [];
       for (const p of prepared) {
         const messageId = randomUUID();
@@ -877,7 +890,14 @@ export class SnsEngine {
             messageDeduplicationId: topic.fifo ? p.dedupId : undefined,
             sequenceNumber,
           };
-          await tx.enqueue(queue, job, { maxAttempts: 1_000_000 });
+          // Standard topics deliver to their SQS subscriptions in this transaction: the message
+          // is in the queue when Publish answers. FIFO topics keep the ordered job path.
+          const done =
+            !topic.fifo && s.protocol === 'sqs' && this.deps.inlineSqs
+              ? await this.deps.inlineSqs(tx, s, topic, job)
+              : undefined;
+          if (done) afterCommit.push(done);
+          else await tx.enqueue(queue, job, { maxAttempts: 1_000_000 });
         }
         outs.push(
           sequenceNumber
@@ -888,6 +908,7 @@ export class SnsEngine {
       return outs;
     });
     const outs = await published;
+    for (const done of afterCommit) done();
     const metrics = this.deps.metrics;
     if (metrics) {
       const dims = [{ Name: 'TopicName', Value: topic.name }];

@@ -12,7 +12,13 @@ import { AwsError, toAwsError } from '../../protocols/errors.js';
 import { encodeQueryError, encodeQueryResult } from '../../protocols/xml.js';
 import type { QueryService } from '../../server/service.js';
 import { SnsEngine } from './engine.js';
-import { CERT_PATH_PREFIX, SnsDelivery, type LambdaTarget, type SqsTarget } from './delivery.js';
+import {
+  CERT_PATH_PREFIX,
+  SnsDelivery,
+  type LambdaTarget,
+  type SqsInTransaction,
+  type SqsTarget,
+} from './delivery.js';
 import { SNS_XMLNS, createSnsService } from './api.js';
 import { parseSubscriptionArn } from './model.js';
 
@@ -26,7 +32,7 @@ export interface SnsModuleDeps {
   logger: Logger;
   /** Base URL until the server knows its own (setBaseUrl). */
   baseUrl: string;
-  sqs?: () => SqsTarget | undefined;
+  sqs?: () => (SqsTarget & SqsInTransaction) | undefined;
   lambda?: () => LambdaTarget | undefined;
   concurrency?: number;
   /** Built-in AWS/SNS metrics. */
@@ -53,13 +59,15 @@ export function createSns(deps: SnsModuleDeps): SnsModule {
     logger: deps.logger,
     baseUrl,
     metrics: deps.metrics,
+    inlineSqs: (tx, sub, topic, job) => delivery.deliverInTransaction(tx, sub, topic, job),
   });
-  const delivery = new SnsDelivery({
+  const delivery: SnsDelivery = new SnsDelivery({
     store: deps.store,
     clock: deps.clock,
     logger: deps.logger.child({ component: 'sns-delivery' }),
     baseUrl,
     sqs: deps.sqs,
+    sqsInTransaction: deps.sqs,
     lambda: deps.lambda,
     concurrency: deps.concurrency,
     metrics: deps.metrics,

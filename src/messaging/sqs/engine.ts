@@ -567,36 +567,7 @@ export class SqsEngine {
         return { error: e as AwsError };
       }
     });
-    const results = await this.store.transaction(async (tx) => {
-      const out: (SendResult | { error: AwsError })[] = [];
-      if (q.fifo) await this.sweepDedup(tx, q.id, now);
-      for (const m of prepared) {
-        if ('error' in m) {
-          out.push(m);
-          continue;
-        }
-        const { delayMs: _d, ...msg } = m;
-        void _d;
-        if (q.fifo) {
-          const dedupKey =
-            q.attributes.DeduplicationScope === 'messageGroup'
-              ? `${q.id}/${msg.groupId}/${msg.dedupId}`
-              : `${q.id}/${msg.dedupId}`;
-          const prior = await tx.get<{ id: string; seq: string; until: number }>(C.dedup, dedupKey);
-          if (prior && prior.until > now) {
-            out.push(this.sendResult(q, { ...msg, id: prior.id, seq: prior.seq }));
-            continue;
-          }
-          const until = now + DEDUP_WINDOW_MS;
-          await tx.put(C.dedup, dedupKey, { id: msg.id, seq: msg.seq, until });
-          await tx.put(C.dedupExpiry, `${q.id}/${pad13(until)}/${dedupKey}`, 0);
-        }
-        await tx.put(C.messages, msgKey(q.id, msg.seq), msg);
-        await tx.put(C.visibility, visKey(q.id, msg.visibleAt, msg.seq), 0);
-        out.push(this.sendResult(q, msg));
-      }
-      return out;
-    });
+    const results = await this.store.transaction((tx) => this.writePrepared(tx, q, prepared, now));
     this.wake(q.id);
     if (this.metrics) {
       for (let i = 0; i < results.length; i++) {
@@ -607,6 +578,71 @@ export class SqsEngine {
       }
     }
     return results;
+  }
+
+  /**
+   * Sends one message inside the caller's transaction (SNS fans out to queues in the
+   * transaction that accepts the publish). Validation errors throw. Call the returned `done`
+   * after the transaction committed: it wakes the queue's long pollers and records metrics.
+   */
+  async sendInTransaction(
+    tx: Transaction,
+    scope: Scope,
+    urlOrArn: string,
+    input: SendInput,
+  ): Promise<{ result: SendResult; done: () => void }> {
+    // Read through the transaction: a second connection inside it could starve a small pool.
+    const ref = this.resolveRef(scope, urlOrArn);
+    const q = await tx.get<QueueRecord>(C.queues, queueKey(ref.accountId, ref.region, ref.name));
+    if (!q) throw errors.queueDoesNotExist();
+    const now = this.clock.now();
+    const m = this.prepare(q, input, now, scope.accountId);
+    const [r] = await this.writePrepared(tx, q, [m], now);
+    if ('error' in r) throw r.error;
+    return {
+      result: r,
+      done: () => {
+        this.wake(q.id);
+        this.metric(q, 'NumberOfMessagesSent', 1, 'Count');
+        this.metric(q, 'SentMessageSize', Buffer.byteLength(m.body), 'Bytes');
+      },
+    };
+  }
+
+  private async writePrepared(
+    tx: Transaction,
+    q: QueueRecord,
+    prepared: (ReturnType<SqsEngine['prepare']> | { error: AwsError })[],
+    now: number,
+  ): Promise<(SendResult | { error: AwsError })[]> {
+    const out: (SendResult | { error: AwsError })[] = [];
+    if (q.fifo) await this.sweepDedup(tx, q.id, now);
+    for (const m of prepared) {
+      if ('error' in m) {
+        out.push(m);
+        continue;
+      }
+      const { delayMs: _d, ...msg } = m;
+      void _d;
+      if (q.fifo) {
+        const dedupKey =
+          q.attributes.DeduplicationScope === 'messageGroup'
+            ? `${q.id}/${msg.groupId}/${msg.dedupId}`
+            : `${q.id}/${msg.dedupId}`;
+        const prior = await tx.get<{ id: string; seq: string; until: number }>(C.dedup, dedupKey);
+        if (prior && prior.until > now) {
+          out.push(this.sendResult(q, { ...msg, id: prior.id, seq: prior.seq }));
+          continue;
+        }
+        const until = now + DEDUP_WINDOW_MS;
+        await tx.put(C.dedup, dedupKey, { id: msg.id, seq: msg.seq, until });
+        await tx.put(C.dedupExpiry, `${q.id}/${pad13(until)}/${dedupKey}`, 0);
+      }
+      await tx.put(C.messages, msgKey(q.id, msg.seq), msg);
+      await tx.put(C.visibility, visKey(q.id, msg.visibleAt, msg.seq), 0);
+      out.push(this.sendResult(q, msg));
+    }
+    return out;
   }
 
   /** One value of a built-in AWS/SQS metric of queue `q`. */
