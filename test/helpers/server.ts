@@ -67,6 +67,7 @@ export async function startTestServer(overrides: TestServerOverrides = {}): Prom
         await storage?.drop();
       }
     })());
+  if (storage) storage.closeServer = close;
   return {
     endpoint: nimbus.endpoint,
     dataDir,

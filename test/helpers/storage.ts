@@ -16,7 +16,14 @@ export interface TestStorage {
   /** `storage` for the config: a postgres URL with its own search_path. */
   url: string;
   drop(): Promise<void>;
+  /**
+   * Closes the server using this storage: the process's last hook runs it before PostgreSQL
+   * stops (a test file's own `after` hook may run later, when the database is gone).
+   */
+  closeServer?: () => Promise<void>;
 }
+
+const live = new Set<TestStorage>();
 
 const mode = process.env.NIMBUS_TEST_STORAGE ?? 'sqlite';
 let shared: Promise<{ pg?: TestPostgres; url: string; admin: postgres.Sql }> | undefined;
@@ -26,6 +33,7 @@ if (mode !== 'sqlite') {
   // Registered at import (root level), so it runs after every test of this process.
   after(async () => {
     if (!shared) return;
+    for (const t of [...live]) await t.closeServer?.().catch(() => undefined);
     const s = await shared.catch(() => undefined);
     shared = undefined;
     await s?.admin.end({ timeout: 1 });
@@ -55,10 +63,13 @@ export async function testStorage(): Promise<TestStorage | undefined> {
   const schema = `t_${process.pid}_${++n}`;
   await s.admin.unsafe(`CREATE SCHEMA ${schema}`);
   const sep = s.url.includes('?') ? '&' : '?';
-  return {
+  const t: TestStorage = {
     url: `${s.url}${sep}search_path=${schema}`,
     drop: async () => {
+      live.delete(t);
       await s.admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     },
   };
+  live.add(t);
+  return t;
 }
