@@ -29,7 +29,17 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import type { ResourceContext, ResourceProvider } from '../types.js';
 import { bodyOf, METHODS } from './openapi.js';
-import { bool, clean, deleteIfSupported, ignoreMissing, list, num, str, type Props } from './util.js';
+import {
+  bool,
+  clean,
+  deleteIfSupported,
+  ignoreMissing,
+  list,
+  num,
+  str,
+  type Props,
+  keepAsIs,
+} from './util.js';
 
 const client = (ctx: ResourceContext) => new APIGatewayClient(ctx.clientConfig);
 
@@ -186,9 +196,7 @@ export const restResource: ResourceProvider = {
     );
     return { physicalId: out.id!, attributes: { ResourceId: out.id } };
   },
-  async update(physicalId, _props, previous) {
-    return { physicalId, attributes: previous.attributes };
-  },
+  update: keepAsIs,
   async delete(physicalId, props, ctx) {
     await ignoreMissing(() =>
       client(ctx).send(
@@ -273,10 +281,8 @@ export const restDeployment: ResourceProvider = {
     );
     return { physicalId: out.id!, attributes: { DeploymentId: out.id } };
   },
-  async update(physicalId, _props, previous) {
-    // Description / StageDescription only: the deployment itself is a snapshot.
-    return { physicalId, attributes: previous.attributes };
-  },
+  // Description / StageDescription only: the deployment itself is a snapshot.
+  update: keepAsIs,
   async delete(_physicalId, props, ctx) {
     // Deleting a REST API deployment is not in Nimbus's apigateway API; the API's deletion removes it.
     if (props.StageName) {
@@ -354,9 +360,7 @@ export const restApiKey: ResourceProvider = {
     );
     return { physicalId: out.id!, attributes: { APIKeyId: out.id } };
   },
-  async update(physicalId, _props, previous) {
-    return { physicalId, attributes: previous.attributes };
-  },
+  update: keepAsIs,
   async delete(physicalId, _props, ctx) {
     await ignoreMissing(() => client(ctx).send(new DeleteApiKeyCommand({ apiKey: physicalId })));
   },
@@ -380,9 +384,7 @@ export const restUsagePlan: ResourceProvider = {
     );
     return { physicalId: out.id!, attributes: { Id: out.id } };
   },
-  async update(physicalId, _props, previous) {
-    return { physicalId, attributes: previous.attributes };
-  },
+  update: keepAsIs,
   async delete(physicalId, _props, ctx) {
     await ignoreMissing(() => client(ctx).send(new DeleteUsagePlanCommand({ usagePlanId: physicalId })));
   },
@@ -400,9 +402,7 @@ export const restUsagePlanKey: ResourceProvider = {
     );
     return { physicalId: out.id!, attributes: { Id: out.id } };
   },
-  async update(physicalId, _props, previous) {
-    return { physicalId, attributes: previous.attributes };
-  },
+  update: keepAsIs,
   async delete(physicalId, props, ctx) {
     await deleteIfSupported(
       () =>
@@ -432,9 +432,7 @@ export const restAuthorizer: ResourceProvider = {
     );
     return { physicalId: out.id!, attributes: { AuthorizerId: out.id } };
   },
-  async update(physicalId, _props, previous) {
-    return { physicalId, attributes: previous.attributes };
-  },
+  update: keepAsIs,
   async delete(physicalId, props, ctx) {
     await deleteIfSupported(
       () =>

@@ -47,6 +47,7 @@ import {
   tagDiff,
   tagMap,
   type Props,
+  keepAsIs,
 } from './util.js';
 
 const client = (ctx: ResourceContext) => new LambdaClient(ctx.clientConfig);
@@ -223,10 +224,8 @@ export const lambdaVersion: ResourceProvider = {
       attributes: { Version: out.Version, FunctionArn: out.FunctionArn!.replace(/:[^:]+$/, '') },
     };
   },
-  async update(physicalId, _props, previous) {
-    // Only ProvisionedConcurrencyConfig updates in place; Nimbus has no provisioned concurrency.
-    return { physicalId, attributes: previous.attributes };
-  },
+  // Only ProvisionedConcurrencyConfig updates in place; Nimbus has no provisioned concurrency.
+  update: keepAsIs,
   async delete(physicalId, _props, ctx) {
     // CloudFormation retains versions only with a Retain policy; otherwise it deletes them.
     await ignoreMissing(() => client(ctx).send(new DeleteVersionCommand({ FunctionName: physicalId })));
@@ -404,9 +403,7 @@ export const lambdaPermission: ResourceProvider = {
     );
     return { physicalId: statementId, attributes: { Id: statementId } };
   },
-  async update(physicalId, _props, previous) {
-    return { physicalId, attributes: previous.attributes };
-  },
+  update: keepAsIs,
   async delete(physicalId, props, ctx) {
     await ignoreMissing(() =>
       client(ctx).send(
@@ -492,9 +489,7 @@ export const lambdaLayerVersion: ResourceProvider = {
     );
     return { physicalId: out.LayerVersionArn!, attributes: { LayerVersionArn: out.LayerVersionArn } };
   },
-  async update(physicalId, _props, previous) {
-    return { physicalId, attributes: previous.attributes };
-  },
+  update: keepAsIs,
   async delete(physicalId, _props, ctx) {
     const m = /^(.*):(\d+)$/.exec(physicalId);
     if (!m) return;

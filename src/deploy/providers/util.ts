@@ -2,7 +2,7 @@
  * Small helpers shared by the resource providers: CloudFormation property values arrive as the
  * template wrote them (numbers and booleans may be strings), the APIs want typed values.
  */
-import type { ResourceContext } from '../types.js';
+import type { ResourceContext, ResourceProvider } from '../types.js';
 
 export type Props = Record<string, unknown>;
 
@@ -142,3 +142,12 @@ export async function deleteIfSupported(
     });
   }
 }
+
+/**
+ * `update` of a resource whose updatable properties have no effect in Nimbus (or that any
+ * change replaces): it stays as it is.
+ */
+export const keepAsIs: ResourceProvider['update'] = async (physicalId, _props, previous) => ({
+  physicalId,
+  attributes: previous.attributes,
+});
