@@ -32,6 +32,9 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
   );
   route('GET', '/restapis', 'GetRestApis', async (s, _p, req) => list(await engine.getRestApis(s, q(req))));
   route('GET', A, 'GetRestApi', async (s, p) => ok(await engine.getRestApi(s, p.restapi_id)));
+  route('PATCH', A, 'UpdateRestApi', async (s, p, req) =>
+    ok(await engine.updateRestApi(s, p.restapi_id, req.json())),
+  );
   route('DELETE', A, 'DeleteRestApi', async (s, p) => (await engine.deleteRestApi(s, p.restapi_id), none));
 
   route('GET', `${A}/resources`, 'GetResources', async (s, p, req) =>
@@ -43,6 +46,9 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
   route('POST', `${A}/resources/{parent_id}`, 'CreateResource', async (s, p, req) =>
     ok(await engine.createResource(s, p.restapi_id, p.parent_id, req.json()), 201),
   );
+  route('PATCH', `${A}/resources/{resource_id}`, 'UpdateResource', async (s, p, req) =>
+    ok(await engine.updateResource(s, p.restapi_id, p.resource_id, req.json())),
+  );
   route('DELETE', `${A}/resources/{resource_id}`, 'DeleteResource', async (s, p) => {
     await engine.deleteResource(s, p.restapi_id, p.resource_id);
     return none;
@@ -52,6 +58,9 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
   );
   route('GET', M, 'GetMethod', async (s, p) =>
     ok(await engine.getMethod(s, p.restapi_id, p.resource_id, p.http_method)),
+  );
+  route('PATCH', M, 'UpdateMethod', async (s, p, req) =>
+    ok(await engine.updateMethod(s, p.restapi_id, p.resource_id, p.http_method, req.json())),
   );
   route('DELETE', M, 'DeleteMethod', async (s, p) => {
     await engine.deleteMethod(s, p.restapi_id, p.resource_id, p.http_method);
@@ -64,6 +73,14 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
     ok(await engine.getIntegration(s, p.restapi_id, p.resource_id, p.http_method)),
   );
 
+  route('PATCH', `${M}/integration`, 'UpdateIntegration', async (s, p, req) =>
+    ok(await engine.updateIntegration(s, p.restapi_id, p.resource_id, p.http_method, req.json())),
+  );
+  route('DELETE', `${M}/integration`, 'DeleteIntegration', async (s, p) => {
+    await engine.deleteIntegration(s, p.restapi_id, p.resource_id, p.http_method);
+    return none;
+  });
+
   route('POST', `${A}/authorizers`, 'CreateAuthorizer', async (s, p, req) =>
     ok(await engine.createAuthorizer(s, p.restapi_id, req.json()), 201),
   );
@@ -74,12 +91,30 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
     ok(await engine.getAuthorizer(s, p.restapi_id, p.authorizer_id)),
   );
 
+  route('PATCH', `${A}/authorizers/{authorizer_id}`, 'UpdateAuthorizer', async (s, p, req) =>
+    ok(await engine.updateAuthorizer(s, p.restapi_id, p.authorizer_id, req.json())),
+  );
+  route('DELETE', `${A}/authorizers/{authorizer_id}`, 'DeleteAuthorizer', async (s, p) => {
+    await engine.deleteAuthorizer(s, p.restapi_id, p.authorizer_id);
+    return none;
+  });
+
   route('POST', `${A}/deployments`, 'CreateDeployment', async (s, p, req) =>
     ok(await engine.createDeployment(s, p.restapi_id, req.json()), 201),
   );
   route('GET', `${A}/deployments`, 'GetDeployments', async (s, p, req) =>
     list(await engine.getDeployments(s, p.restapi_id, q(req))),
   );
+  route('GET', `${A}/deployments/{deployment_id}`, 'GetDeployment', async (s, p) =>
+    ok(await engine.getDeployment(s, p.restapi_id, p.deployment_id)),
+  );
+  route('PATCH', `${A}/deployments/{deployment_id}`, 'UpdateDeployment', async (s, p, req) =>
+    ok(await engine.updateDeployment(s, p.restapi_id, p.deployment_id, req.json())),
+  );
+  route('DELETE', `${A}/deployments/{deployment_id}`, 'DeleteDeployment', async (s, p) => {
+    await engine.deleteDeployment(s, p.restapi_id, p.deployment_id);
+    return none;
+  });
   route('POST', `${A}/stages`, 'CreateStage', async (s, p, req) =>
     ok(await engine.createStage(s, p.restapi_id, req.json()), 201),
   );
@@ -110,11 +145,20 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
     'DeleteApiKey',
     async (s, p) => (await engine.deleteApiKey(s, p.api_Key), none),
   );
+  route('PATCH', '/apikeys/{api_Key}', 'UpdateApiKey', async (s, p, req) =>
+    ok(await engine.updateApiKey(s, p.api_Key, req.json())),
+  );
   route('POST', '/usageplans', 'CreateUsagePlan', async (s, _p, req) =>
     ok(await engine.createUsagePlan(s, req.json()), 201),
   );
   route('GET', '/usageplans', 'GetUsagePlans', async (s, _p, req) =>
     list(await engine.getUsagePlans(s, q(req))),
+  );
+  route('GET', '/usageplans/{usageplanId}', 'GetUsagePlan', async (s, p) =>
+    ok(await engine.getUsagePlan(s, p.usageplanId)),
+  );
+  route('PATCH', '/usageplans/{usageplanId}', 'UpdateUsagePlan', async (s, p, req) =>
+    ok(await engine.updateUsagePlan(s, p.usageplanId, req.json())),
   );
   route('DELETE', '/usageplans/{usageplanId}', 'DeleteUsagePlan', async (s, p) => {
     await engine.deleteUsagePlan(s, p.usageplanId);
@@ -123,5 +167,27 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
   route('POST', '/usageplans/{usageplanId}/keys', 'CreateUsagePlanKey', async (s, p, req) =>
     ok(await engine.createUsagePlanKey(s, p.usageplanId, req.json()), 201),
   );
+  route('GET', '/usageplans/{usageplanId}/keys', 'GetUsagePlanKeys', async (s, p, req) =>
+    list(await engine.getUsagePlanKeys(s, p.usageplanId, q(req))),
+  );
+  route('GET', '/usageplans/{usageplanId}/keys/{keyId}', 'GetUsagePlanKey', async (s, p) =>
+    ok(await engine.getUsagePlanKey(s, p.usageplanId, p.keyId)),
+  );
+  route('DELETE', '/usageplans/{usageplanId}/keys/{keyId}', 'DeleteUsagePlanKey', async (s, p) => {
+    await engine.deleteUsagePlanKey(s, p.usageplanId, p.keyId);
+    return none;
+  });
+
+  route('GET', '/tags/{resource_arn}', 'GetTags', async (s, p) =>
+    ok({ tags: await engine.getTags(s, p.resource_arn) }),
+  );
+  route('PUT', '/tags/{resource_arn}', 'TagResource', async (s, p, req) => {
+    await engine.tagResource(s, p.resource_arn, req.json());
+    return { status: 204 };
+  });
+  route('DELETE', '/tags/{resource_arn}', 'UntagResource', async (s, p, req) => {
+    await engine.untagResource(s, p.resource_arn, req.query.getAll('tagKeys'));
+    return { status: 204 };
+  });
   return routes;
 }

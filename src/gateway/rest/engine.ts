@@ -25,6 +25,7 @@ import {
   type Scope,
   type UsagePlanRecord,
 } from './model.js';
+import { applyPatch, boolValue, intValue, requireValue } from './patch.js';
 
 type Input = Record<string, any>;
 
@@ -60,6 +61,60 @@ function resourceView(r: ResourceRecord): Input {
 function methodView(m: MethodRecord): Input {
   return structuredClone(m) as Input;
 }
+
+const REST_API_PATHS = [
+  '/name',
+  '/description',
+  '/version',
+  '/apiKeySource',
+  '/disableExecuteApiEndpoint',
+  '/minimumCompressionSize',
+  '/policy',
+  '/binaryMediaTypes/{type}',
+  '/endpointConfiguration/types/{type}',
+];
+const RESOURCE_PATHS = ['/pathPart', '/parentId'];
+const METHOD_PATHS = [
+  '/authorizationType',
+  '/authorizerId',
+  '/apiKeyRequired',
+  '/operationName',
+  '/requestParameters/{name}',
+  '/authorizationScopes',
+];
+const INTEGRATION_PATHS = [
+  '/uri',
+  '/httpMethod',
+  '/timeoutInMillis',
+  '/passthroughBehavior',
+  '/cacheNamespace',
+  '/cacheKeyParameters/{name}',
+];
+const AUTHORIZER_PATHS = [
+  '/name',
+  '/type',
+  '/authorizerUri',
+  '/identitySource',
+  '/identityValidationExpression',
+  '/authorizerResultTtlInSeconds',
+  '/authType',
+  '/providerARNs/{arn}',
+];
+const API_KEY_PATHS = ['/name', '/description', '/enabled', '/customerId', '/stages'];
+const USAGE_PLAN_PATHS = [
+  '/name',
+  '/description',
+  '/throttle/burstLimit',
+  '/throttle/rateLimit',
+  '/quota/limit',
+  '/quota/period',
+  '/quota/offset',
+  '/throttle',
+  '/quota',
+  '/apiStages',
+];
+
+const LAMBDA_URI = /^arn:aws:apigateway:[^:]+:lambda:path\/2015-03-31\/functions\/.+\/invocations$/;
 
 const PATH_PART = /^(\{[A-Za-z0-9_.-]+\+?\}|[A-Za-z0-9._~:@!$&'()*,;=-]+)$/;
 
@@ -117,6 +172,8 @@ export class RestEngine {
     if (api.description !== undefined) out.description = api.description;
     if (api.binaryMediaTypes?.length) out.binaryMediaTypes = api.binaryMediaTypes;
     if (api.version !== undefined) out.version = api.version;
+    if (api.minimumCompressionSize !== undefined) out.minimumCompressionSize = api.minimumCompressionSize;
+    if (api.policy !== undefined) out.policy = api.policy;
     if (Object.keys(api.tags).length) out.tags = api.tags;
     return out;
   }
@@ -144,6 +201,13 @@ export class RestEngine {
     if (input.description !== undefined) api.description = String(input.description);
     if (input.version !== undefined) api.version = String(input.version);
     if (Array.isArray(input.binaryMediaTypes)) api.binaryMediaTypes = input.binaryMediaTypes.map(String);
+    if (input.policy !== undefined) api.policy = String(input.policy);
+    if (input.minimumCompressionSize !== undefined) {
+      const n = Number(input.minimumCompressionSize);
+      if (!Number.isInteger(n) || n < 0 || n > 10485760)
+        throw errors.badRequest('Invalid minimum compression size, must be between 0 and 10485760');
+      api.minimumCompressionSize = n;
+    }
     await this.deps.store.transaction(async (tx) => {
       await tx.put(COLLECTION_REST_APIS, scopedKey(scope, id), api);
       await tx.put(COLLECTION_REST_API_IDS, id, scope);
@@ -172,6 +236,81 @@ export class RestEngine {
       await tx.delete(COLLECTION_REST_API_IDS, apiId);
     });
     for (const l of this.listeners) l(apiId);
+  }
+
+  async updateRestApi(scope: Scope, apiId: string, input: Input): Promise<Input> {
+    return this.mutate(scope, apiId, (api) => {
+      applyPatch(input, REST_API_PATHS, (op) => {
+        const [head, second, third] = op.segments;
+        if (op.op === 'replace' && op.segments.length === 1) {
+          switch (head) {
+            case 'name':
+              api.name = requireValue(op);
+              if (!api.name) throw errors.badRequest('Invalid REST API name specified');
+              return true;
+            case 'description':
+              api.description = op.value ?? '';
+              return true;
+            case 'version':
+              api.version = op.value ?? '';
+              return true;
+            case 'apiKeySource': {
+              const v = requireValue(op);
+              if (v !== 'HEADER' && v !== 'AUTHORIZER')
+                throw errors.badRequest(
+                  `Invalid API Key source specified: ${v}. Valid options are HEADER,AUTHORIZER`,
+                );
+              api.apiKeySource = v;
+              return true;
+            }
+            case 'disableExecuteApiEndpoint':
+              api.disableExecuteApiEndpoint = boolValue(op);
+              return true;
+            case 'minimumCompressionSize':
+              if (op.value === undefined || op.value === '') delete api.minimumCompressionSize;
+              else
+                api.minimumCompressionSize = intValue(
+                  op,
+                  0,
+                  10485760,
+                  'Invalid minimum compression size, must be between 0 and 10485760',
+                );
+              return true;
+            case 'policy':
+              if (op.value === undefined || op.value === '') delete api.policy;
+              else api.policy = op.value;
+              return true;
+          }
+          return false;
+        }
+        if (
+          head === 'binaryMediaTypes' &&
+          op.segments.length === 2 &&
+          (op.op === 'add' || op.op === 'remove')
+        ) {
+          const types = new Set(api.binaryMediaTypes ?? []);
+          if (op.op === 'add') types.add(second);
+          else types.delete(second);
+          api.binaryMediaTypes = [...types];
+          return true;
+        }
+        if (
+          head === 'endpointConfiguration' &&
+          second === 'types' &&
+          third !== undefined &&
+          op.op === 'replace'
+        ) {
+          const v = requireValue(op);
+          if (!['EDGE', 'REGIONAL', 'PRIVATE'].includes(v))
+            throw errors.badRequest(`Invalid endpoint type specified: ${v}`);
+          const types = api.endpointConfiguration.types.filter((t) => t !== third);
+          api.endpointConfiguration.types = [...types, v];
+          return true;
+        }
+        return false;
+      });
+      return this.apiView(api);
+    });
   }
 
   // ------------------------------------------------------------------ resources and methods
@@ -237,6 +376,53 @@ export class RestEngine {
     });
   }
 
+  async updateResource(scope: Scope, apiId: string, id: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const r = this.resource(api, id);
+      if (r.id === api.rootResourceId) throw errors.badRequest('Root resource cannot be updated');
+      applyPatch(input, RESOURCE_PATHS, (op) => {
+        if (op.op !== 'replace' || op.segments.length !== 1) return false;
+        if (op.path === '/pathPart') {
+          const part = requireValue(op);
+          if (!PATH_PART.test(part))
+            throw errors.badRequest(
+              "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end and an optional plus sign before the closing brace.",
+            );
+          if (api.resources.some((x) => x.parentId === r.parentId && x.id !== r.id && x.pathPart === part))
+            throw errors.conflict(`Another resource with the same parent already has this name: ${part}`);
+          r.pathPart = part;
+          return true;
+        }
+        if (op.path === '/parentId') {
+          const parent = api.resources.find((x) => x.id === op.value);
+          if (!parent) throw errors.notFound('Invalid Resource identifier specified');
+          for (
+            let p: ResourceRecord | undefined = parent;
+            p;
+            p = api.resources.find((x) => x.id === p!.parentId)
+          )
+            if (p.id === r.id) throw errors.badRequest('A resource cannot be moved under itself');
+          if (api.resources.some((x) => x.parentId === parent.id && x.pathPart === r.pathPart))
+            throw errors.conflict(
+              `Another resource with the same parent already has this name: ${r.pathPart}`,
+            );
+          r.parentId = parent.id;
+          return true;
+        }
+        return false;
+      });
+      // Paths of the resource and its descendants follow the new name or parent.
+      const fix = (parent: ResourceRecord) => {
+        for (const c of api.resources.filter((x) => x.parentId === parent.id)) {
+          c.path = parent.path === '/' ? `/${c.pathPart}` : `${parent.path}/${c.pathPart}`;
+          fix(c);
+        }
+      };
+      fix(api.resources.find((x) => x.id === api.rootResourceId)!);
+      return resourceView(r);
+    });
+  }
+
   async putMethod(scope: Scope, apiId: string, resourceId: string, httpMethod: string, input: Input) {
     return this.mutate(scope, apiId, (api) => {
       const r = this.resource(api, resourceId);
@@ -263,6 +449,8 @@ export class RestEngine {
         rec.authorizerId = String(input.authorizerId);
       }
       if (input.operationName !== undefined) rec.operationName = String(input.operationName);
+      if (Array.isArray(input.authorizationScopes))
+        rec.authorizationScopes = input.authorizationScopes.map(String);
       if (input.requestParameters) rec.requestParameters = input.requestParameters;
       r.resourceMethods = { ...(r.resourceMethods ?? {}), [m]: rec };
       return methodView(rec);
@@ -286,6 +474,64 @@ export class RestEngine {
     });
   }
 
+  async updateMethod(scope: Scope, apiId: string, resourceId: string, httpMethod: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const m = this.method(api, resourceId, httpMethod);
+      applyPatch(input, METHOD_PATHS, (op) => {
+        const [head, name] = op.segments;
+        if (head === 'requestParameters' && name !== undefined && op.segments.length === 2) {
+          if (op.op === 'remove') {
+            if (m.requestParameters) delete m.requestParameters[name];
+            return true;
+          }
+          if (op.op !== 'add' && op.op !== 'replace') return false;
+          m.requestParameters = { ...(m.requestParameters ?? {}), [name]: op.value === 'true' };
+          return true;
+        }
+        if (op.op !== 'replace' || op.segments.length !== 1) return false;
+        switch (head) {
+          case 'authorizationType': {
+            const v = requireValue(op);
+            if (!['NONE', 'CUSTOM', 'AWS_IAM', 'COGNITO_USER_POOLS'].includes(v))
+              throw errors.badRequest(
+                'Invalid authorization type specified. Valid options are NONE,AWS_IAM,CUSTOM,COGNITO_USER_POOLS',
+              );
+            m.authorizationType = v;
+            if (v === 'NONE' || v === 'AWS_IAM') delete m.authorizerId;
+            return true;
+          }
+          case 'authorizerId':
+            if (!op.value) delete m.authorizerId;
+            else {
+              if (!api.authorizers.some((a) => a.id === op.value))
+                throw errors.badRequest('Invalid authorizer ID specified');
+              m.authorizerId = op.value;
+            }
+            return true;
+          case 'apiKeyRequired':
+            m.apiKeyRequired = boolValue(op);
+            return true;
+          case 'operationName':
+            if (op.value) m.operationName = op.value;
+            else delete m.operationName;
+            return true;
+          case 'authorizationScopes':
+            m.authorizationScopes = op.value ? op.value.split(',').map((x) => x.trim()) : [];
+            return true;
+        }
+        return false;
+      });
+      if (
+        (m.authorizationType === 'CUSTOM' || m.authorizationType === 'COGNITO_USER_POOLS') &&
+        !m.authorizerId
+      )
+        throw errors.badRequest(
+          'Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.',
+        );
+      return methodView(m);
+    });
+  }
+
   async putIntegration(scope: Scope, apiId: string, resourceId: string, httpMethod: string, input: Input) {
     return this.mutate(scope, apiId, (api) => {
       const m = this.method(api, resourceId, httpMethod);
@@ -296,7 +542,7 @@ export class RestEngine {
         throw errors.badRequest(`Integrations of type ${type} are not supported by Nimbus (AWS_PROXY only)`);
       if (!input.httpMethod) throw errors.badRequest('Enumeration value for HttpMethod must be non-empty');
       const uri = String(input.uri ?? '');
-      if (!/^arn:aws:apigateway:[^:]+:lambda:path\/2015-03-31\/functions\/.+\/invocations$/.test(uri))
+      if (!LAMBDA_URI.test(uri))
         throw errors.badRequest('AWS ARN for integration must contain path or action');
       const timeout = input.timeoutInMillis === undefined ? 29000 : Number(input.timeoutInMillis);
       if (!Number.isInteger(timeout) || timeout < 50 || timeout > 29000)
@@ -319,6 +565,60 @@ export class RestEngine {
     const m = this.method(await this.record(scope, apiId), resourceId, httpMethod);
     if (!m.methodIntegration) throw errors.notFound('No integration defined for method');
     return structuredClone(m.methodIntegration) as Input;
+  }
+
+  async updateIntegration(scope: Scope, apiId: string, resourceId: string, httpMethod: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const m = this.method(api, resourceId, httpMethod);
+      const rec = m.methodIntegration;
+      if (!rec) throw errors.notFound('No integration defined for method');
+      applyPatch(input, INTEGRATION_PATHS, (op) => {
+        const [head, name] = op.segments;
+        if (head === 'cacheKeyParameters' && name !== undefined && op.segments.length === 2) {
+          if (op.op === 'add') rec.cacheKeyParameters = [...new Set([...rec.cacheKeyParameters, name])];
+          else if (op.op === 'remove')
+            rec.cacheKeyParameters = rec.cacheKeyParameters.filter((k) => k !== name);
+          else return false;
+          return true;
+        }
+        if (op.op !== 'replace' || op.segments.length !== 1) return false;
+        switch (head) {
+          case 'uri': {
+            const uri = requireValue(op);
+            if (!LAMBDA_URI.test(uri))
+              throw errors.badRequest('AWS ARN for integration must contain path or action');
+            rec.uri = uri;
+            return true;
+          }
+          case 'httpMethod':
+            rec.httpMethod = requireValue(op);
+            return true;
+          case 'timeoutInMillis':
+            rec.timeoutInMillis = intValue(op, 50, 29000, 'Timeout should be between 50 ms and 29000 ms');
+            return true;
+          case 'passthroughBehavior': {
+            const v = requireValue(op);
+            if (!['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER'].includes(v))
+              throw errors.badRequest(`Invalid passthrough behavior specified: ${v}`);
+            rec.passthroughBehavior = v;
+            return true;
+          }
+          case 'cacheNamespace':
+            rec.cacheNamespace = requireValue(op);
+            return true;
+        }
+        return false;
+      });
+      return structuredClone(rec) as Input;
+    });
+  }
+
+  async deleteIntegration(scope: Scope, apiId: string, resourceId: string, httpMethod: string) {
+    await this.mutate(scope, apiId, (api) => {
+      const m = this.method(api, resourceId, httpMethod);
+      if (!m.methodIntegration) throw errors.notFound('No integration defined for method');
+      delete m.methodIntegration;
+    });
   }
 
   // ------------------------------------------------------------------ authorizers
@@ -371,6 +671,82 @@ export class RestEngine {
     return a;
   }
 
+  async updateAuthorizer(scope: Scope, apiId: string, id: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const a = api.authorizers.find((x) => x.id === id);
+      if (!a) throw errors.notFound('Invalid authorizer identifier specified');
+      applyPatch(input, AUTHORIZER_PATHS, (op) => {
+        const [head, arn] = op.segments;
+        if (head === 'providerARNs' && op.segments.length === 2 && arn !== undefined) {
+          const set = new Set(a.providerARNs ?? []);
+          if (op.op === 'add') set.add(arn);
+          else if (op.op === 'remove') set.delete(arn);
+          else return false;
+          a.providerARNs = [...set];
+          return true;
+        }
+        if (op.op !== 'replace' || op.segments.length !== 1) return false;
+        switch (head) {
+          case 'name':
+            a.name = requireValue(op);
+            return true;
+          case 'type': {
+            const v = requireValue(op);
+            if (!['TOKEN', 'REQUEST', 'COGNITO_USER_POOLS'].includes(v))
+              throw errors.badRequest('Invalid authorizer type specified');
+            a.type = v as RestAuthorizerRecord['type'];
+            return true;
+          }
+          case 'authorizerUri':
+            a.authorizerUri = requireValue(op);
+            return true;
+          case 'identitySource':
+            if (op.value) a.identitySource = op.value;
+            else delete a.identitySource;
+            return true;
+          case 'identityValidationExpression':
+            if (op.value) a.identityValidationExpression = op.value;
+            else delete a.identityValidationExpression;
+            return true;
+          case 'authorizerResultTtlInSeconds':
+            a.authorizerResultTtlInSeconds = intValue(
+              op,
+              0,
+              3600,
+              'Invalid authorizer TTL specified. Must be between 0 and 3600 seconds',
+            );
+            return true;
+          case 'authType':
+            if (op.value) a.authType = op.value;
+            else delete a.authType;
+            return true;
+        }
+        return false;
+      });
+      if (
+        a.type === 'TOKEN' &&
+        a.identitySource &&
+        !/^method\.request\.header\.[^,\s]+$/.test(a.identitySource)
+      )
+        throw errors.badRequest(`Invalid identity source specified: ${a.identitySource}`);
+      return structuredClone(a) as Input;
+    });
+  }
+
+  async deleteAuthorizer(scope: Scope, apiId: string, id: string) {
+    await this.mutate(scope, apiId, (api) => {
+      const a = api.authorizers.find((x) => x.id === id);
+      if (!a) throw errors.notFound('Invalid authorizer identifier specified');
+      for (const r of api.resources)
+        for (const m of Object.values(r.resourceMethods ?? {}))
+          if (m.authorizerId === id)
+            throw errors.conflict(
+              `Cannot delete authorizer '${a.name}', is referenced in method: ${m.httpMethod}/${r.path}`,
+            );
+      api.authorizers = api.authorizers.filter((x) => x.id !== id);
+    });
+  }
+
   // ------------------------------------------------------------------ deployments and stages
 
   async createDeployment(scope: Scope, apiId: string, input: Input) {
@@ -412,6 +788,37 @@ export class RestEngine {
       api.deployments.map((d) => this.deploymentView(d)),
       input,
     );
+  }
+
+  private deployment(api: RestApiRecord, id: string): RestApiRecord['deployments'][number] {
+    const d = api.deployments.find((x) => x.id === id);
+    if (!d) throw errors.notFound('Invalid Deployment identifier specified');
+    return d;
+  }
+
+  async getDeployment(scope: Scope, apiId: string, id: string) {
+    return this.deploymentView(this.deployment(await this.record(scope, apiId), id));
+  }
+
+  async updateDeployment(scope: Scope, apiId: string, id: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const d = this.deployment(api, id);
+      applyPatch(input, ['/description'], (op) => {
+        if (op.op !== 'replace' || op.path !== '/description') return false;
+        d.description = op.value ?? '';
+        return true;
+      });
+      return this.deploymentView(d);
+    });
+  }
+
+  async deleteDeployment(scope: Scope, apiId: string, id: string) {
+    await this.mutate(scope, apiId, (api) => {
+      this.deployment(api, id);
+      if (api.stages.some((s) => s.deploymentId === id))
+        throw errors.badRequest('Active stages pointing to this deployment must be moved or deleted');
+      api.deployments = api.deployments.filter((x) => x.id !== id);
+    });
   }
 
   private newStage(name: string, deploymentId: string, input: Input): RestStageRecord {
@@ -535,6 +942,7 @@ export class RestEngine {
     };
     if (includeValue) out.value = k.value;
     if (k.description !== undefined) out.description = k.description;
+    if (k.customerId !== undefined) out.customerId = k.customerId;
     if (Object.keys(k.tags).length) out.tags = k.tags;
     return out;
   }
@@ -559,6 +967,7 @@ export class RestEngine {
       tags: strMap(input.tags, 'tags'),
     };
     if (input.description !== undefined) k.description = String(input.description);
+    if (input.customerId !== undefined) k.customerId = String(input.customerId);
     await this.deps.store.put(COLLECTION_API_KEYS, scopedKey(scope, k.id), k);
     return this.keyView(k, true);
   }
@@ -585,6 +994,43 @@ export class RestEngine {
   async deleteApiKey(scope: Scope, id: string) {
     if (!(await this.deps.store.delete(COLLECTION_API_KEYS, scopedKey(scope, id))))
       throw errors.notFound('Invalid API Key identifier specified');
+  }
+
+  async updateApiKey(scope: Scope, id: string, input: Input) {
+    return this.deps.store.transaction(async (tx) => {
+      const k = await tx.get<ApiKeyRecord>(COLLECTION_API_KEYS, scopedKey(scope, id));
+      if (!k) throw errors.notFound('Invalid API Key identifier specified');
+      applyPatch(input, API_KEY_PATHS, (op) => {
+        if (op.path === '/stages' && (op.op === 'add' || op.op === 'remove')) {
+          const v = requireValue(op);
+          if (!/^[^/]+\/[^/]+$/.test(v))
+            throw errors.badRequest(`Invalid stage key specified: ${v}. Must be restApiId/stageName`);
+          k.stageKeys =
+            op.op === 'add' ? [...new Set([...k.stageKeys, v])] : k.stageKeys.filter((x) => x !== v);
+          return true;
+        }
+        if (op.op !== 'replace') return false;
+        switch (op.path) {
+          case '/name':
+            k.name = op.value ?? '';
+            return true;
+          case '/description':
+            k.description = op.value ?? '';
+            return true;
+          case '/enabled':
+            k.enabled = boolValue(op);
+            return true;
+          case '/customerId':
+            if (op.value) k.customerId = op.value;
+            else delete k.customerId;
+            return true;
+        }
+        return false;
+      });
+      k.lastUpdatedDate = this.nowSec();
+      await tx.put(COLLECTION_API_KEYS, scopedKey(scope, id), k);
+      return this.keyView(k, false);
+    });
   }
 
   /** For serving: the key with this value in the account and region. */
@@ -656,6 +1102,90 @@ export class RestEngine {
     );
   }
 
+  async getUsagePlan(scope: Scope, id: string) {
+    const p = await this.deps.store.get<UsagePlanRecord>(COLLECTION_USAGE_PLANS, scopedKey(scope, id));
+    if (!p) throw errors.notFound('Invalid Usage Plan ID specified');
+    return this.planView(p);
+  }
+
+  async updateUsagePlan(scope: Scope, id: string, input: Input) {
+    // Stages named by `add /apiStages` are checked before the transaction (findApi reads the store).
+    const wanted = new Map<string, boolean>();
+    for (const o of (Array.isArray(input.patchOperations) ? input.patchOperations : []) as Input[])
+      if (o?.path === '/apiStages' && o.op === 'add' && typeof o.value === 'string') {
+        const [apiId, stage] = o.value.split(':');
+        const found = apiId ? await this.findApi(apiId) : undefined;
+        wanted.set(
+          o.value,
+          !!found &&
+            found.scope.accountId === scope.accountId &&
+            found.api.stages.some((x) => x.stageName === stage),
+        );
+      }
+    return this.deps.store.transaction(async (tx) => {
+      const p = await tx.get<UsagePlanRecord>(COLLECTION_USAGE_PLANS, scopedKey(scope, id));
+      if (!p) throw errors.notFound('Invalid Usage Plan ID specified');
+      applyPatch(input, USAGE_PLAN_PATHS, (op) => {
+        if (op.path === '/apiStages' && (op.op === 'add' || op.op === 'remove')) {
+          const v = requireValue(op);
+          const [apiId, stage] = v.split(':');
+          if (!apiId || !stage)
+            throw errors.badRequest(`Invalid API stage specified: ${v}. Must be apiId:stageName`);
+          if (op.op === 'add') {
+            if (!wanted.get(v)) throw errors.notFound('Invalid stage identifier specified');
+            if (!p.apiStages.some((s) => s.apiId === apiId && s.stage === stage))
+              p.apiStages.push({ apiId, stage });
+          } else p.apiStages = p.apiStages.filter((s) => !(s.apiId === apiId && s.stage === stage));
+          return true;
+        }
+        const [head, field] = op.segments;
+        if ((head === 'throttle' || head === 'quota') && op.segments.length === 1 && op.op === 'remove') {
+          delete p[head];
+          return true;
+        }
+        if (head === 'throttle' && (field === 'burstLimit' || field === 'rateLimit')) {
+          if (op.op === 'remove') {
+            if (p.throttle) delete p.throttle[field];
+            return true;
+          }
+          if (op.op !== 'replace' && op.op !== 'add') return false;
+          const n = Number(requireValue(op));
+          if (!Number.isFinite(n) || n < 0) throw errors.badRequest(`Invalid value for ${op.path}`);
+          p.throttle = { ...(p.throttle ?? {}), [field]: n };
+          return true;
+        }
+        if (head === 'quota' && (field === 'limit' || field === 'period' || field === 'offset')) {
+          if (op.op === 'remove') {
+            delete p.quota;
+            return true;
+          }
+          if (op.op !== 'replace' && op.op !== 'add') return false;
+          const q = p.quota ?? { limit: 0, offset: 0, period: 'DAY' as const };
+          if (field === 'period') {
+            const v = requireValue(op);
+            if (!['DAY', 'WEEK', 'MONTH'].includes(v))
+              throw errors.badRequest('Invalid quota period specified');
+            q.period = v as 'DAY';
+          } else q[field] = intValue(op, 0, Number.MAX_SAFE_INTEGER, `Invalid quota ${field} specified`);
+          p.quota = q;
+          return true;
+        }
+        if (op.op !== 'replace') return false;
+        if (op.path === '/name') {
+          p.name = requireValue(op);
+          return true;
+        }
+        if (op.path === '/description') {
+          p.description = op.value ?? '';
+          return true;
+        }
+        return false;
+      });
+      await tx.put(COLLECTION_USAGE_PLANS, scopedKey(scope, id), p);
+      return this.planView(p);
+    });
+  }
+
   async deleteUsagePlan(scope: Scope, id: string) {
     if (!(await this.deps.store.delete(COLLECTION_USAGE_PLANS, scopedKey(scope, id))))
       throw errors.notFound('Invalid Usage Plan ID specified');
@@ -674,5 +1204,109 @@ export class RestEngine {
       await tx.put(COLLECTION_USAGE_PLANS, scopedKey(scope, planId), p);
       return { id: k.id, type: 'API_KEY', name: k.name, value: k.value };
     });
+  }
+
+  private async planKeys(scope: Scope, planId: string): Promise<Input[]> {
+    const p = await this.deps.store.get<UsagePlanRecord>(COLLECTION_USAGE_PLANS, scopedKey(scope, planId));
+    if (!p) throw errors.notFound('Invalid Usage Plan ID specified');
+    const keys = await this.deps.store.getMany<ApiKeyRecord>(
+      COLLECTION_API_KEYS,
+      p.keyIds.map((k) => scopedKey(scope, k)),
+    );
+    return keys
+      .filter((k): k is ApiKeyRecord => !!k)
+      .map((k) => ({ id: k.id, type: 'API_KEY', name: k.name, value: k.value }));
+  }
+
+  async getUsagePlanKeys(scope: Scope, planId: string, input: Input) {
+    const keys = await this.planKeys(scope, planId);
+    return page(
+      keys.filter((k) => !input.nameQuery || String(k.name).startsWith(String(input.nameQuery))),
+      input,
+    );
+  }
+
+  async getUsagePlanKey(scope: Scope, planId: string, keyId: string) {
+    const k = (await this.planKeys(scope, planId)).find((x) => x.id === keyId);
+    if (!k) throw errors.notFound('Invalid Usage Plan Key identifier specified');
+    return k;
+  }
+
+  async deleteUsagePlanKey(scope: Scope, planId: string, keyId: string) {
+    await this.deps.store.transaction(async (tx) => {
+      const p = await tx.get<UsagePlanRecord>(COLLECTION_USAGE_PLANS, scopedKey(scope, planId));
+      if (!p) throw errors.notFound('Invalid Usage Plan ID specified');
+      if (!p.keyIds.includes(keyId)) throw errors.notFound('Invalid Usage Plan Key identifier specified');
+      p.keyIds = p.keyIds.filter((k) => k !== keyId);
+      await tx.put(COLLECTION_USAGE_PLANS, scopedKey(scope, planId), p);
+    });
+  }
+
+  // ------------------------------------------------------------------ tags
+
+  /**
+   * The tags of a taggable resource named by its ARN: `arn:aws:apigateway:{region}::/restapis/{id}`,
+   * `.../restapis/{id}/stages/{name}`, `/apikeys/{id}` or `/usageplans/{id}`.
+   */
+  private async withTags<T>(
+    scope: Scope,
+    arn: string,
+    fn: (tags: Record<string, string>) => T,
+    write: boolean,
+  ): Promise<T> {
+    const m =
+      /^arn:aws[a-z-]*:apigateway:([^:]*)::\/(restapis|apikeys|usageplans)\/([^/]+)(?:\/stages\/([^/]+))?$/.exec(
+        arn,
+      );
+    if (!m || (m[4] !== undefined && m[2] !== 'restapis'))
+      throw errors.badRequest(`Invalid ARN specified: ${arn}`);
+    const [, region, kind, id, stage] = m;
+    const s: Scope = { accountId: scope.accountId, region: region || scope.region };
+    if (kind === 'restapis') {
+      if (!write) {
+        const api = await this.record(s, id);
+        const tags = stage ? this.stage(api, stage).tags : api.tags;
+        return fn(tags);
+      }
+      return this.mutate(s, id, (api) => fn(stage ? this.stage(api, stage).tags : api.tags));
+    }
+    const collection = kind === 'apikeys' ? COLLECTION_API_KEYS : COLLECTION_USAGE_PLANS;
+    const missing = () =>
+      errors.notFound(
+        kind === 'apikeys' ? 'Invalid API Key identifier specified' : 'Invalid Usage Plan ID specified',
+      );
+    if (!write) {
+      const rec = await this.deps.store.get<{ tags: Record<string, string> }>(collection, scopedKey(s, id));
+      if (!rec) throw missing();
+      return fn(rec.tags);
+    }
+    return this.deps.store.transaction(async (tx) => {
+      const rec = await tx.get<{ tags: Record<string, string> }>(collection, scopedKey(s, id));
+      if (!rec) throw missing();
+      const out = fn(rec.tags);
+      await tx.put(collection, scopedKey(s, id), rec);
+      return out;
+    });
+  }
+
+  async getTags(scope: Scope, arn: string): Promise<Record<string, string>> {
+    return this.withTags(scope, arn, (tags) => ({ ...tags }), false);
+  }
+
+  async tagResource(scope: Scope, arn: string, input: Input): Promise<void> {
+    const add = strMap(input.tags, 'tags');
+    if (!Object.keys(add).length) throw errors.badRequest('Tags must be non-empty');
+    await this.withTags(scope, arn, (tags) => Object.assign(tags, add), true);
+  }
+
+  async untagResource(scope: Scope, arn: string, keys: string[]): Promise<void> {
+    await this.withTags(
+      scope,
+      arn,
+      (tags) => {
+        for (const k of keys) delete tags[k];
+      },
+      true,
+    );
   }
 }

@@ -32,6 +32,7 @@ export interface MethodRecord {
   authorizerId?: string;
   apiKeyRequired: boolean;
   operationName?: string;
+  authorizationScopes?: string[];
   requestParameters?: Record<string, boolean>;
   methodIntegration?: IntegrationRecord;
 }
@@ -86,6 +87,9 @@ export interface RestApiRecord {
   endpointConfiguration: { types: string[] };
   disableExecuteApiEndpoint: boolean;
   binaryMediaTypes?: string[];
+  minimumCompressionSize?: number;
+  /** The resource policy, as the JSON text the caller gave (not enforced). */
+  policy?: string;
   tags: Record<string, string>;
   rootResourceId: string;
   resources: ResourceRecord[];
@@ -100,6 +104,7 @@ export interface ApiKeyRecord {
   value: string;
   name: string;
   description?: string;
+  customerId?: string;
   enabled: boolean;
   createdDate: number;
   lastUpdatedDate: number;
