@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   ApiGatewayV2Client,
   CreateApiCommand,
@@ -18,7 +18,7 @@ import {
   CreateStageCommand,
 } from '@aws-sdk/client-apigatewayv2';
 import { startTestServer } from '../helpers/server.js';
-import { FN, ROLE, zip } from './gateway-helpers.js';
+import { FN, createNodeFunctions } from './gateway-helpers.js';
 
 const ECHO = `exports.handler = async (event) => ({ statusCode: 200, body: JSON.stringify(event.requestContext.authorizer ?? null) });`;
 // Counts its calls in a module variable (the warm instance keeps it) and reports it in the context.
@@ -79,20 +79,7 @@ test('HTTP API authorizers: JWT and Lambda REQUEST', async (t) => {
     lambda.destroy();
     gw.destroy();
   });
-  for (const [name, code] of [
-    ['authecho', ECHO],
-    ['authz', AUTHZ],
-  ]) {
-    await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: name,
-        Runtime: 'nodejs20.x',
-        Role: ROLE,
-        Handler: 'index.handler',
-        Code: { ZipFile: zip({ 'index.js': code }) },
-      }),
-    );
-  }
+  await createNodeFunctions(lambda, { authecho: ECHO, authz: AUTHZ });
   const api = await gw.send(new CreateApiCommand({ Name: 'secured', ProtocolType: 'HTTP' }));
   const id = api.ApiId!;
   const integ = await gw.send(

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   APIGatewayClient,
   CreateApiKeyCommand,
@@ -40,7 +40,7 @@ import {
   UpdateUsagePlanCommand,
 } from '@aws-sdk/client-api-gateway';
 import { startTestServer } from '../helpers/server.js';
-import { FN, ROLE, zip } from './gateway-helpers.js';
+import { FN, createNodeFunctions } from './gateway-helpers.js';
 
 const ECHO = `exports.handler = async (event) => ({ statusCode: 200, body: event.resource + ' ' + event.path });`;
 const AUTH = `exports.handler = async (event) => ({ principalId: 'u', policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }] } });`;
@@ -70,19 +70,7 @@ test('REST APIs: updating and deleting what was created', async (t) => {
     lambda.destroy();
     gw.destroy();
   });
-  for (const [name, code] of [
-    ['echo', ECHO],
-    ['auth', AUTH],
-  ])
-    await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: name,
-        Runtime: 'nodejs20.x',
-        Role: ROLE,
-        Handler: 'index.handler',
-        Code: { ZipFile: zip({ 'index.js': code }) },
-      }),
-    );
+  await createNodeFunctions(lambda, { echo: ECHO, auth: AUTH });
   const api = await gw.send(new CreateRestApiCommand({ name: 'manage' }));
   const restApiId = api.id!;
   const items = await gw.send(

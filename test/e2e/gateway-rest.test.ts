@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   APIGatewayClient,
   CreateApiKeyCommand,
@@ -32,7 +32,7 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { OffsetClock } from '../../src/core/clock.js';
 import { startTestServer } from '../helpers/server.js';
-import { FN, ROLE, zip } from './gateway-helpers.js';
+import { FN, createNodeFunctions } from './gateway-helpers.js';
 
 const ECHO = `exports.handler = async (event) => {
   if (event.path.endsWith('/bad')) return { statusCode: 200, body: 42 };
@@ -89,21 +89,11 @@ test('REST APIs: management through the SDK, serving, keys, usage plans and auth
     lambda.destroy();
     gw.destroy();
   });
-  for (const [name, code] of [
-    ['echo', ECHO],
-    ['tokenauth', TOKEN_AUTH],
-    ['reqauth', REQUEST_AUTH],
-  ])
-    await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: name,
-        Runtime: 'nodejs20.x',
-        Role: ROLE,
-        Handler: 'index.handler',
-        Timeout: 10,
-        Code: { ZipFile: zip({ 'index.js': code }) },
-      }),
-    );
+  await createNodeFunctions(
+    lambda,
+    { echo: ECHO, tokenauth: TOKEN_AUTH, reqauth: REQUEST_AUTH },
+    { Timeout: 10 },
+  );
 
   const api = await gw.send(
     new CreateRestApiCommand({ name: 'shop', description: 'd', binaryMediaTypes: ['image/*'] }),
