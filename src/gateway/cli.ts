@@ -1,12 +1,19 @@
 /**
- * `nimbus apis`: lists the HTTP APIs with the URL of each stage, through the real
- * @aws-sdk/client-apigatewayv2 against a running Nimbus (`--endpoint`, default
- * NIMBUS_ENDPOINT or http://127.0.0.1:4566).
+ * `nimbus apis`: lists the HTTP APIs and the REST APIs with the URL of each stage, through the
+ * real @aws-sdk/client-apigatewayv2 and @aws-sdk/client-api-gateway against a running Nimbus
+ * (`--endpoint`, default NIMBUS_ENDPOINT or http://127.0.0.1:4566).
  */
 import { parseArgs } from 'node:util';
 import { ApiGatewayV2Client, GetApisCommand, GetStagesCommand, type Api } from '@aws-sdk/client-apigatewayv2';
+import {
+  APIGatewayClient,
+  GetRestApisCommand,
+  GetStagesCommand as GetRestStagesCommand,
+  type RestApi,
+} from '@aws-sdk/client-api-gateway';
 import type { CliCommand, CliIo } from '../cli/lambda-commands.js';
 import { sdkClientConfig } from '../cli/client.js';
+import { apiEndpoint } from './engine.js';
 
 const defaultIo: CliIo = {
   out: (t) => process.stdout.write(t),
@@ -27,7 +34,7 @@ export function stageUrl(apiEndpoint: string, stage: string): string {
 
 export const apisCommand: CliCommand = {
   name: 'apis',
-  summary: 'List the HTTP APIs (API Gateway) with their URLs',
+  summary: 'List the HTTP APIs and REST APIs (API Gateway) with their URLs',
   usage: 'nimbus apis [--json] [--endpoint URL]',
   async run(argv, io = defaultIo) {
     let args;
@@ -40,7 +47,9 @@ export const apisCommand: CliCommand = {
       io.err(`${describeError(e)}\nusage: ${this.usage}\n`);
       return 2;
     }
-    const gw = new ApiGatewayV2Client(sdkClientConfig(args.values.endpoint, io.env));
+    const config = sdkClientConfig(args.values.endpoint, io.env);
+    const gw = new ApiGatewayV2Client(config);
+    const rest = new APIGatewayClient(config);
     try {
       const apis: Api[] = [];
       let token: string | undefined;
@@ -70,6 +79,26 @@ export const apisCommand: CliCommand = {
           });
         }
       }
+      const restApis: RestApi[] = [];
+      let position: string | undefined;
+      do {
+        const page = await rest.send(new GetRestApisCommand({ position, limit: 500 }));
+        restApis.push(...(page.items ?? []));
+        position = page.position;
+      } while (position);
+      for (const a of restApis) {
+        const stages = (await rest.send(new GetRestStagesCommand({ restApiId: a.id }))).item ?? [];
+        if (stages.length === 0)
+          rows.push({ id: a.id!, name: a.name!, protocol: 'REST', stage: '-', url: '(no stage)' });
+        for (const s of stages)
+          rows.push({
+            id: a.id!,
+            name: a.name!,
+            protocol: 'REST',
+            stage: s.stageName!,
+            url: stageUrl(apiEndpoint(String(config?.endpoint), a.id!), s.stageName!),
+          });
+      }
       if (args.values.json) {
         io.out(JSON.stringify(rows, null, 2) + '\n');
         return 0;
@@ -93,6 +122,7 @@ export const apisCommand: CliCommand = {
       return 1;
     } finally {
       gw.destroy();
+      rest.destroy();
     }
   },
 };

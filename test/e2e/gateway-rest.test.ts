@@ -32,6 +32,7 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { OffsetClock } from '../../src/core/clock.js';
 import { startTestServer } from '../helpers/server.js';
+import { apisCommand } from '../../src/gateway/cli.js';
 import { FN, createNodeFunctions } from './gateway-helpers.js';
 
 const ECHO = `exports.handler = async (event) => {
@@ -438,6 +439,16 @@ test('REST APIs: management through the SDK, serving, keys, usage plans and auth
     assert.equal(r.status, 429);
     assert.deepEqual(json(r.body), { message: 'Too Many Requests' });
     assert.equal((await http(`${base}/items/1`)).status, 200, 'other stages are not throttled');
+  });
+
+  await t.test('nimbus apis lists REST APIs with their stage URLs', async () => {
+    let out = '';
+    const io = { out: (x: string) => (out += x), err: (x: string) => (out += x), env: {} };
+    assert.equal(await apisCommand.run(['--endpoint', srv.endpoint], io), 0);
+    const line = out.split('\n').find((l) => l.startsWith(apiId) && / prod /.test(l));
+    assert.ok(line, out);
+    assert.match(line, /REST\s+prod\s+http:\/\/127\.0\.0\.1:\d+\/_api\/[a-z0-9]{10}\/prod\/$/);
+    assert.equal((await http(line.split(/\s+/).pop()! + 'items/1')).status, 200);
   });
 
   await t.test('DeleteRestApi stops serving', async () => {
