@@ -64,6 +64,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     clock: deps.clock,
     logger: deps.logger.child({ component: 'gateway-rest' }),
     metrics: deps.metrics,
+    logs: deps.logs,
   });
   server.fallback = (req, res, requestId, apiId, url) =>
     restServer.tryHandle(req, res, requestId, apiId, url);

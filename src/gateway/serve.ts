@@ -551,7 +551,7 @@ export function withStageVariables(
   return uri?.replace(/\$\{stageVariables\.([A-Za-z0-9_]+)\}/g, (_m, n: string) => vars[n] ?? '');
 }
 
-function headerOf(raw: string[], name: string): string | undefined {
+export function headerOf(raw: string[], name: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === name) return raw[i + 1];
   return undefined;
 }

@@ -37,8 +37,10 @@ import {
   UpdateMethodCommand,
   UpdateResourceCommand,
   UpdateRestApiCommand,
+  UpdateStageCommand,
   UpdateUsagePlanCommand,
 } from '@aws-sdk/client-api-gateway';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { startTestServer } from '../helpers/server.js';
 import { FN, createNodeFunctions } from './gateway-helpers.js';
 
@@ -452,6 +454,58 @@ test('REST APIs: updating and deleting what was created', async (t) => {
       ),
       'NotFoundException',
       'Invalid stage identifier specified',
+    );
+  });
+
+  await t.test('stage access logs: $context lines in CloudWatch Logs', async () => {
+    const logs = new CloudWatchLogsClient(srv.clientConfig);
+    t.after(() => logs.destroy());
+    const st = await gw.send(
+      new UpdateStageCommand({
+        restApiId,
+        stageName: 'prod',
+        patchOperations: [
+          {
+            op: 'replace',
+            path: '/accessLogSettings/destinationArn',
+            value: 'arn:aws:logs:us-east-1:000000000000:log-group:rest-access',
+          },
+          {
+            op: 'replace',
+            path: '/accessLogSettings/format',
+            value:
+              '$context.requestId $context.httpMethod $context.resourcePath $context.path $context.status $context.integration.status $context.error.message',
+          },
+        ],
+      }),
+    );
+    assert.equal(st.accessLogSettings?.format?.startsWith('$context.requestId'), true);
+    const ok = await fetch(`${base}/things/9`);
+    assert.equal(ok.status, 200);
+    assert.equal((await get(`${base}/nowhere`)).status, 403);
+    let lines: string[] = [];
+    for (let i = 0; i < 40 && lines.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const out = await logs.send(new FilterLogEventsCommand({ logGroupName: 'rest-access' }));
+      lines = (out.events ?? []).map((e) => e.message!);
+    }
+    assert.deepEqual(
+      lines.map((l) => l.split(' ').slice(1).join(' ')),
+      ['GET /things/{id} /prod/things/9 200 200 -', 'GET - /prod/nowhere 403 - Missing Authentication Token'],
+    );
+    assert.equal(lines[0].split(' ')[0], ok.headers.get('x-amzn-requestid'));
+    await rejects(
+      gw.send(
+        new UpdateStageCommand({
+          restApiId,
+          stageName: 'prod',
+          patchOperations: [
+            { op: 'replace', path: '/accessLogSettings/destinationArn', value: 'not-an-arn' },
+          ],
+        }),
+      ),
+      'BadRequestException',
+      'Invalid ARN specified in the request: not-an-arn',
     );
   });
 

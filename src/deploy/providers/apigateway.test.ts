@@ -9,6 +9,8 @@ import {
   GetRestApiCommand,
   GetMethodCommand,
   GetAuthorizersCommand,
+  GetStageCommand,
+  GetUsagePlanKeysCommand,
 } from '@aws-sdk/client-api-gateway';
 import { startTestServer } from '../../../test/helpers/server.js';
 import { testContext } from './test-context.js';
@@ -101,6 +103,52 @@ test('ApiGateway RestApi from a Body, Deployment, Stage, Resource, Method, ApiKe
     ctx,
   );
   assert.equal((await call(`${base}/beta/items/7`)).status, 200);
+  // Settings CreateStage does not take arrive through UpdateStage.
+  const logged = {
+    ...sProps,
+    DeploymentId: dep.physicalId,
+    AccessLogSetting: {
+      DestinationArn: 'arn:aws:logs:us-east-1:000000000000:log-group:rest-access',
+      Format: '$context.requestId $context.status',
+    },
+    MethodSettings: [
+      { HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 10 },
+    ],
+  };
+  await stageP.update(
+    'beta',
+    logged,
+    { props: { ...sProps, DeploymentId: dep.physicalId }, attributes: {} },
+    ctx,
+  );
+  const gs = await gw.send(new GetStageCommand({ restApiId: api.physicalId, stageName: 'beta' }));
+  assert.deepEqual(
+    gs.accessLogSettings,
+    logged.AccessLogSetting && {
+      destinationArn: logged.AccessLogSetting.DestinationArn,
+      format: logged.AccessLogSetting.Format,
+    },
+  );
+  assert.deepEqual(gs.methodSettings?.['*/*'], { throttlingRateLimit: 50, throttlingBurstLimit: 10 });
+  await stageP.update(
+    'beta',
+    { ...sProps, DeploymentId: dep.physicalId },
+    { props: logged, attributes: {} },
+    ctx,
+  );
+  const cleared = await gw.send(new GetStageCommand({ restApiId: api.physicalId, stageName: 'beta' }));
+  assert.equal(cleared.accessLogSettings, undefined);
+
+  // The API's own properties change in place.
+  await apiP.update(
+    api.physicalId,
+    { Body: body2, Name: 'renamed', BinaryMediaTypes: ['image/png'] },
+    { props: { Body: body2 }, attributes: api.attributes },
+    ctx,
+  );
+  const renamed = await gw.send(new GetRestApiCommand({ restApiId: api.physicalId }));
+  assert.equal(renamed.name, 'renamed');
+  assert.deepEqual(renamed.binaryMediaTypes, ['image/png']);
 
   // Resource + Method resources.
   const resP = providers['AWS::ApiGateway::Resource'];
@@ -142,6 +190,7 @@ test('ApiGateway RestApi from a Body, Deployment, Stage, Resource, Method, ApiKe
   const pkP = providers['AWS::ApiGateway::UsagePlanKey'];
   await pkP.delete(pk.physicalId, pkProps, ctx);
   await pkP.delete(pk.physicalId, pkProps, ctx);
+  assert.deepEqual((await gw.send(new GetUsagePlanKeysCommand({ usagePlanId: plan.physicalId }))).items, []);
   const authP = providers['AWS::ApiGateway::Authorizer'];
   const aProps = {
     RestApiId: api.physicalId,
@@ -153,6 +202,8 @@ test('ApiGateway RestApi from a Body, Deployment, Stage, Resource, Method, ApiKe
   const a2 = await authP.create(aProps, ctx);
   await authP.delete(a2.physicalId, aProps, ctx);
   await authP.delete(a2.physicalId, aProps, ctx);
+  const left = await gw.send(new GetAuthorizersCommand({ restApiId: api.physicalId }));
+  assert.ok(!left.items!.some((x) => x.id === a2.physicalId));
   await mP.delete(m.physicalId, m2Props, ctx);
   await mP.delete(m.physicalId, m2Props, ctx);
   await resP.delete(res.physicalId, rProps, ctx);

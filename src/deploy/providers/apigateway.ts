@@ -17,6 +17,7 @@ import {
   DeleteAuthorizerCommand,
   CreateDeploymentCommand,
   CreateStageCommand,
+  UpdateRestApiCommand,
   UpdateStageCommand,
   DeleteStageCommand,
   CreateApiKeyCommand,
@@ -29,17 +30,7 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import type { ResourceContext, ResourceProvider } from '../types.js';
 import { bodyOf, METHODS } from './openapi.js';
-import {
-  bool,
-  clean,
-  deleteIfSupported,
-  ignoreMissing,
-  list,
-  num,
-  str,
-  type Props,
-  keepAsIs,
-} from './util.js';
+import { bool, clean, ignoreMissing, list, num, str, type Props, keepAsIs } from './util.js';
 
 const client = (ctx: ResourceContext) => new APIGatewayClient(ctx.clientConfig);
 
@@ -140,6 +131,35 @@ async function importBody(c: APIGatewayClient, apiId: string, body: Props): Prom
   }
 }
 
+/** UpdateRestApi operations for the API's own properties that changed (the Body is re-imported apart). */
+function restApiPatch(props: Props, before: Props) {
+  const ops: { op: 'replace' | 'add' | 'remove'; path: string; value?: string }[] = [];
+  const info = (bodyOf(props)?.info ?? {}) as Props;
+  const prevInfo = (bodyOf(before)?.info ?? {}) as Props;
+  const name = str(props.Name) ?? str(info.title);
+  if (name !== undefined && name !== (str(before.Name) ?? str(prevInfo.title)))
+    ops.push({ op: 'replace', path: '/name', value: name });
+  const description = str(props.Description) ?? str(info.description);
+  if (description !== (str(before.Description) ?? str(prevInfo.description)))
+    ops.push({ op: 'replace', path: '/description', value: description ?? '' });
+  const types = new Set(list<string>(props.BinaryMediaTypes));
+  const prevTypes = new Set(list<string>(before.BinaryMediaTypes));
+  const escape = (t: string) => t.replace(/~/g, '~0').replace(/\//g, '~1');
+  for (const t of types)
+    if (!prevTypes.has(t)) ops.push({ op: 'add', path: `/binaryMediaTypes/${escape(t)}` });
+  for (const t of prevTypes)
+    if (!types.has(t)) ops.push({ op: 'remove', path: `/binaryMediaTypes/${escape(t)}` });
+  if ((str(props.ApiKeySourceType) ?? 'HEADER') !== (str(before.ApiKeySourceType) ?? 'HEADER'))
+    ops.push({ op: 'replace', path: '/apiKeySource', value: str(props.ApiKeySourceType) ?? 'HEADER' });
+  if ((bool(props.DisableExecuteApiEndpoint) ?? false) !== (bool(before.DisableExecuteApiEndpoint) ?? false))
+    ops.push({
+      op: 'replace',
+      path: '/disableExecuteApiEndpoint',
+      value: String(bool(props.DisableExecuteApiEndpoint) ?? false),
+    });
+  return ops;
+}
+
 export const restApi: ResourceProvider = {
   replaceOn: [],
   async create(props, ctx) {
@@ -177,6 +197,8 @@ export const restApi: ResourceProvider = {
       }
       await importBody(c, physicalId, body);
     }
+    const ops = restApiPatch(props, previous.props);
+    if (ops.length) await c.send(new UpdateRestApiCommand({ restApiId: physicalId, patchOperations: ops }));
     return { physicalId, attributes: previous.attributes };
   },
   async delete(physicalId, _props, ctx) {
@@ -295,6 +317,38 @@ export const restDeployment: ResourceProvider = {
   },
 };
 
+/**
+ * Stage settings CreateStage does not take, as UpdateStage patch operations: AccessLogSetting,
+ * the `*` / `/*` MethodSettings throttling and TracingEnabled (against `before`, the previous
+ * properties, on update).
+ */
+function stageSettingsPatch(props: Props, before: Props = {}) {
+  const ops: { op: 'replace' | 'remove'; path: string; value?: string }[] = [];
+  const als = (props.AccessLogSetting ?? {}) as Props;
+  const prevAls = (before.AccessLogSetting ?? {}) as Props;
+  if (str(als.DestinationArn) !== str(prevAls.DestinationArn) || str(als.Format) !== str(prevAls.Format)) {
+    if (als.DestinationArn && als.Format) {
+      ops.push({ op: 'replace', path: '/accessLogSettings/destinationArn', value: str(als.DestinationArn) });
+      ops.push({ op: 'replace', path: '/accessLogSettings/format', value: str(als.Format) });
+    } else if (prevAls.DestinationArn) ops.push({ op: 'remove', path: '/accessLogSettings' });
+  }
+  const all = (settings: unknown) =>
+    list<Props>(settings).find(
+      (m) => (m.HttpMethod ?? '*') === '*' && ['/*', '*', undefined].includes(m.ResourcePath as string),
+    ) ?? {};
+  const now = all(props.MethodSettings);
+  const prev = all(before.MethodSettings);
+  for (const [prop, path] of [
+    ['ThrottlingRateLimit', '/*/*/throttling/rateLimit'],
+    ['ThrottlingBurstLimit', '/*/*/throttling/burstLimit'],
+  ] as const)
+    if (now[prop] !== undefined && String(now[prop]) !== String(prev[prop]))
+      ops.push({ op: 'replace', path, value: String(now[prop]) });
+  if ((bool(props.TracingEnabled) ?? false) !== (bool(before.TracingEnabled) ?? false))
+    ops.push({ op: 'replace', path: '/tracingEnabled', value: String(bool(props.TracingEnabled) ?? false) });
+  return ops;
+}
+
 export const restStage: ResourceProvider = {
   replaceOn: ['RestApiId', 'StageName'],
   async create(props, ctx) {
@@ -308,6 +362,15 @@ export const restStage: ResourceProvider = {
         variables: props.Variables as Record<string, string> | undefined,
       }),
     );
+    const settings = stageSettingsPatch(props);
+    if (settings.length)
+      await client(ctx).send(
+        new UpdateStageCommand({
+          restApiId: String(props.RestApiId),
+          stageName: name,
+          patchOperations: settings,
+        }),
+      );
     return { physicalId: name, attributes: {} };
   },
   async update(physicalId, props, previous, ctx) {
@@ -325,6 +388,7 @@ export const restStage: ResourceProvider = {
     }
     for (const k of Object.keys(before))
       if (!(k in vars)) ops.push({ op: 'remove' as const, path: `/variables/${k}` });
+    ops.push(...stageSettingsPatch(props, previous.props));
     if (ops.length) {
       await client(ctx).send(
         new UpdateStageCommand({
@@ -404,13 +468,10 @@ export const restUsagePlanKey: ResourceProvider = {
   },
   update: keepAsIs,
   async delete(physicalId, props, ctx) {
-    await deleteIfSupported(
-      () =>
-        client(ctx).send(
-          new DeleteUsagePlanKeyCommand({ usagePlanId: String(props.UsagePlanId), keyId: physicalId }),
-        ),
-      ctx,
-      'AWS::ApiGateway::UsagePlanKey',
+    await ignoreMissing(() =>
+      client(ctx).send(
+        new DeleteUsagePlanKeyCommand({ usagePlanId: String(props.UsagePlanId), keyId: physicalId }),
+      ),
     );
   },
 };
@@ -434,13 +495,10 @@ export const restAuthorizer: ResourceProvider = {
   },
   update: keepAsIs,
   async delete(physicalId, props, ctx) {
-    await deleteIfSupported(
-      () =>
-        client(ctx).send(
-          new DeleteAuthorizerCommand({ restApiId: String(props.RestApiId), authorizerId: physicalId }),
-        ),
-      ctx,
-      'AWS::ApiGateway::Authorizer',
+    await ignoreMissing(() =>
+      client(ctx).send(
+        new DeleteAuthorizerCommand({ restApiId: String(props.RestApiId), authorizerId: physicalId }),
+      ),
     );
   },
 };

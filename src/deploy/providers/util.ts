@@ -124,26 +124,6 @@ export function functionNameOf(ref: string): string {
 }
 
 /**
- * For deletes the Nimbus service does not offer yet (the parent's deletion removes the child):
- * an unknown operation is logged and skipped, anything else is thrown.
- */
-export async function deleteIfSupported(
-  fn: () => Promise<unknown>,
-  ctx: ResourceContext,
-  what: string,
-): Promise<void> {
-  try {
-    await ignoreMissing(fn);
-  } catch (e) {
-    const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (err.name !== 'UnknownOperationException' && err.$metadata?.httpStatusCode !== 405) throw e;
-    ctx.logger.warn(`${what}: the service has no delete operation; it goes with its parent`, {
-      logicalId: ctx.logicalId,
-    });
-  }
-}
-
-/**
  * `update` of a resource whose updatable properties have no effect in Nimbus (or that any
  * change replaces): it stays as it is.
  */

@@ -855,6 +855,7 @@ export class RestEngine {
     };
     if (Object.keys(st.variables).length) out.variables = st.variables;
     if (st.description !== undefined) out.description = st.description;
+    if (st.accessLogSettings) out.accessLogSettings = st.accessLogSettings;
     if (Object.keys(st.tags).length) out.tags = st.tags;
     return out;
   }
@@ -910,11 +911,20 @@ export class RestEngine {
           const ms = ((st.methodSettings['*/*'] as Record<string, number> | undefined) ??= {});
           ms[path.endsWith('rateLimit') ? 'throttlingRateLimit' : 'throttlingBurstLimit'] = n;
           st.methodSettings['*/*'] = ms;
-        } else if (path === '/description' && kind === 'replace') st.description = String(op.value ?? '');
+        } else if (/^\/accessLogSettings\/(destinationArn|format)$/.test(path) && kind === 'replace') {
+          const als = (st.accessLogSettings ??= {});
+          if (path.endsWith('destinationArn')) {
+            const arn = String(op.value ?? '');
+            if (!/^arn:aws[a-z-]*:logs:[^:]*:[^:]*:log-group:[^:]+(:\*)?$/.test(arn))
+              throw errors.badRequest(`Invalid ARN specified in the request: ${arn}`);
+            als.destinationArn = arn;
+          } else als.format = String(op.value ?? '');
+        } else if (path === '/accessLogSettings' && kind === 'remove') delete st.accessLogSettings;
+        else if (path === '/description' && kind === 'replace') st.description = String(op.value ?? '');
         else if (path === '/tracingEnabled' && kind === 'replace') st.tracingEnabled = op.value === 'true';
         else
           throw errors.badRequest(
-            `Invalid patch path  '${path}' specified for op '${kind}'. Must be one of: [/variables/*, /deploymentId, /description, /tracingEnabled, /*/*/throttling/rateLimit, /*/*/throttling/burstLimit]`,
+            `Invalid patch path  '${path}' specified for op '${kind}'. Must be one of: [/variables/*, /deploymentId, /description, /tracingEnabled, /*/*/throttling/rateLimit, /*/*/throttling/burstLimit, /accessLogSettings/destinationArn, /accessLogSettings/format, /accessLogSettings]`,
           );
       }
       st.lastUpdatedDate = this.nowSec();

@@ -74,6 +74,8 @@ export interface RestStageRecord {
   cacheClusterEnabled: boolean;
   tracingEnabled: boolean;
   methodSettings: Record<string, unknown>;
+  /** `$context` access log lines to a CloudWatch Logs group. */
+  accessLogSettings?: { destinationArn?: string; format?: string };
   tags: Record<string, string>;
 }
 

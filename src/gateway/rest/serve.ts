@@ -13,13 +13,15 @@ import { recordRequestMetrics } from '../metrics.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { buildV1Event, type GatewayRequest } from '../events.js';
+import { buildV1Event, requestTime, type GatewayRequest } from '../events.js';
 import { MalformedResponse, jsonMessage, mapV1Response, type HttpResult } from '../response.js';
 import { AuthFailure, identityValues, policyAllows } from '../authorizers.js';
 import { IntegrationTimeout, type Invoker } from '../invoke.js';
 import { Throttler } from '../throttle.js';
 import { functionArnOf } from '../model.js';
-import { readBody, send } from '../serve.js';
+import { headerOf, readBody, send } from '../serve.js';
+import { writeAccessLog } from '../access-log.js';
+import type { LogSink } from '../../core/log-sink.js';
 import type { RestEngine } from './engine.js';
 import type {
   ApiKeyRecord,
@@ -129,6 +131,19 @@ export interface RestServerDeps {
   logger: Logger;
   /** Built-in AWS/ApiGateway metrics (absent: none recorded). */
   metrics?: MetricsSink;
+  /** Where stage access logs go (absent: none written). */
+  logs?: LogSink;
+}
+
+/** What the request's handling learnt, for the stage's access log. */
+interface RestAccessInfo {
+  resourceId?: string;
+  resourcePath?: string;
+  principalId?: string;
+  apiKeyId?: string;
+  integrationStatus?: number;
+  integrationLatency?: number;
+  integrationError?: string;
 }
 
 interface AuthOutcome {
@@ -219,11 +234,14 @@ export class RestServer {
       requestId,
       timeEpoch: started,
     };
-    const result = await this.process(c, st, greq, path).catch((e: unknown) => {
+    const info: RestAccessInfo = {};
+    const result = await this.process(c, st, greq, path, info).catch((e: unknown) => {
       this.deps.logger.error('REST API request failed', { requestId, apiId, err: e });
       return jsonMessage(500, 'Internal Server Error');
     });
     send(res, result);
+    if (this.deps.logs && st.stage.accessLogSettings?.format)
+      this.accessLog(c, st.stage, greq, info, result, started);
     if (this.deps.metrics) {
       const api = { Name: 'ApiName', Value: c.api.name };
       recordRequestMetrics(
@@ -240,11 +258,66 @@ export class RestServer {
     return true;
   }
 
+  private accessLog(
+    c: CachedApi,
+    stage: RestStageRecord,
+    greq: GatewayRequest,
+    info: RestAccessInfo,
+    result: HttpResult,
+    started: number,
+  ): void {
+    const now = this.deps.clock.now();
+    let errorMessage: string | undefined;
+    if (result.status >= 400 && info.integrationStatus === undefined) {
+      try {
+        const b = JSON.parse(result.body.toString()) as { message?: unknown; Message?: unknown };
+        errorMessage = String(b.message ?? b.Message ?? '');
+      } catch {
+        /* not the gateway's JSON message */
+      }
+    }
+    writeAccessLog(
+      this.deps.logs!,
+      { accountId: c.scope.accountId, region: c.scope.region, stream: `${c.api.id}_${stage.stageName}` },
+      stage.accessLogSettings!,
+      {
+        requestId: greq.requestId,
+        extendedRequestId: greq.requestId,
+        apiId: c.api.id,
+        stage: stage.stageName,
+        resourceId: info.resourceId,
+        resourcePath: info.resourcePath,
+        httpMethod: greq.method,
+        path: greq.rawPath,
+        protocol: greq.protocol,
+        status: result.status,
+        responseLength: result.body.length,
+        requestTime: requestTime(started),
+        requestTimeEpoch: Math.floor(started / 1000),
+        'identity.sourceIp': greq.sourceIp,
+        'identity.userAgent': headerOf(greq.rawHeaders, 'user-agent'),
+        'identity.apiKeyId': info.apiKeyId,
+        domainName: greq.domainName,
+        domainPrefix: greq.domainName.split('.')[0],
+        accountId: c.scope.accountId,
+        'authorizer.principalId': info.principalId,
+        'integration.status': info.integrationStatus,
+        'integration.latency': info.integrationLatency,
+        integrationLatency: info.integrationLatency,
+        'integration.error': info.integrationError,
+        'error.message': errorMessage,
+        responseLatency: now - started,
+      },
+      now,
+    );
+  }
+
   private async process(
     c: CachedApi,
     st: CompiledStage,
     greq: GatewayRequest,
     path: string,
+    info: RestAccessInfo,
   ): Promise<HttpResult> {
     const segs = path === '/' ? [] : path.replace(/\/$/, '').split('/').slice(1);
     const m = match(st.root, segs, greq.method);
@@ -253,6 +326,8 @@ export class RestServer {
         'x-amzn-errortype': ['MissingAuthenticationTokenException'],
       });
     const method = m.method;
+    info.resourceId = m.res.id;
+    info.resourcePath = m.res.path;
     // Stage-wide method throttling (`*/*`), then the account's limits.
     const all = st.stage.methodSettings['*/*'] as
       { throttlingRateLimit?: number; throttlingBurstLimit?: number } | undefined;
@@ -275,6 +350,7 @@ export class RestServer {
       if (!auth) return { ...jsonMessage(500, ''), body: Buffer.from('{"message": null}') };
       try {
         authorizer = await this.authorize(c, st, auth, greq, methodArn, resourcePath, m.params, header);
+        info.principalId = authorizer?.principalId as string | undefined;
       } catch (e) {
         if (!(e instanceof AuthFailure)) throw e;
         this.deps.logger.info('REST API authorizer refused', { requestId: greq.requestId, why: e.message });
@@ -308,6 +384,7 @@ export class RestServer {
       if (decision === 'throttled') return jsonMessage(429, 'Too Many Requests');
       if (decision === 'quota') return jsonMessage(429, 'Limit Exceeded');
       apiKey = decision;
+      info.apiKeyId = decision.id;
     }
 
     if (method.authorizationType === 'AWS_IAM' && !header('authorization')?.startsWith('AWS4-HMAC-SHA256'))
@@ -333,6 +410,7 @@ export class RestServer {
     });
     textUnlessBinary(event, header('content-type'), c.api.binaryMediaTypes ?? []);
     let out;
+    const invokeStarted = this.deps.clock.now();
     try {
       out = await this.deps.invoke(
         c.scope.accountId,
@@ -341,6 +419,8 @@ export class RestServer {
         integ.timeoutInMillis,
       );
     } catch (e) {
+      info.integrationLatency = this.deps.clock.now() - invokeStarted;
+      info.integrationError = e instanceof Error ? e.message : String(e);
       if (e instanceof IntegrationTimeout) return jsonMessage(504, 'Endpoint request timed out');
       this.deps.logger.warn('REST API integration failed', {
         requestId: greq.requestId,
@@ -349,7 +429,12 @@ export class RestServer {
       });
       return jsonMessage(500, 'Internal server error');
     }
-    if (out.functionError) return jsonMessage(502, 'Internal server error');
+    info.integrationLatency = this.deps.clock.now() - invokeStarted;
+    info.integrationStatus = 200;
+    if (out.functionError) {
+      info.integrationError = out.functionError;
+      return jsonMessage(502, 'Internal server error');
+    }
     try {
       return mapV1Response(out.payload);
     } catch (e) {
