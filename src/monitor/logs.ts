@@ -300,20 +300,26 @@ export class LogsEngine implements LogSink {
       }
       s.value = value;
     }
+    // The event rows are issued together and awaited once: a transaction runs its statements
+    // in order (SQLite at once, PostgreSQL pipelined), and a failure still fails the whole batch.
+    const writes: Promise<void>[] = [];
+    const nowPart = pad15(now);
     for (const it of items) {
-      const pos = pad15(it.timestamp) + pad15(now) + String(this.counter++ % 1_000_000).padStart(6, '0');
+      const pos = pad15(it.timestamp) + nowPart + String(this.counter++ % 1_000_000).padStart(6, '0');
       const base = `${it.scope.accountId}:${it.scope.region}:${it.group}`;
-      await tx.put<StoredEvent>(EVENTS, `${base}:${it.stream}:${pos}`, {
-        t: it.timestamp,
-        m: it.message,
-        i: now,
-      });
-      await tx.put<StoredGroupEvent>(GROUP_EVENTS, `${base}:${pos}:${it.stream}`, {
-        t: it.timestamp,
-        m: it.message,
-        i: now,
-        s: it.stream,
-      });
+      writes.push(
+        tx.put<StoredEvent>(EVENTS, `${base}:${it.stream}:${pos}`, {
+          t: it.timestamp,
+          m: it.message,
+          i: now,
+        }),
+        tx.put<StoredGroupEvent>(GROUP_EVENTS, `${base}:${pos}:${it.stream}`, {
+          t: it.timestamp,
+          m: it.message,
+          i: now,
+          s: it.stream,
+        }),
+      );
       const s = streams.get(`${base}:${it.stream}`)!.value!;
       const bytes = Buffer.byteLength(it.message) + EVENT_OVERHEAD;
       s.firstEventTimestamp = Math.min(s.firstEventTimestamp ?? it.timestamp, it.timestamp);
@@ -324,6 +330,7 @@ export class LogsEngine implements LogSink {
       g.bytes += bytes;
       groupBytes.set(base, g);
     }
+    await Promise.all(writes);
     for (const [sk, s] of streams) {
       s.value!.uploadSequenceToken = sequenceToken(now, this.counter);
       await tx.put(STREAMS, sk, s.value);
