@@ -286,9 +286,13 @@ export class LogsEngine implements LogSink {
     const now = this.clock.now();
     const streams = new Map<string, { scope: Scope; group: string; stream: string; value?: LogStream }>();
     const groupBytes = new Map<string, { scope: Scope; group: string; bytes: number }>();
+    // Each item's stream entry, looked up once.
+    const entries: { value?: LogStream }[] = [];
     for (const it of items) {
       const sk = streamKey(it.scope, it.group, it.stream);
-      if (!streams.has(sk)) streams.set(sk, { scope: it.scope, group: it.group, stream: it.stream });
+      let e = streams.get(sk);
+      if (!e) streams.set(sk, (e = { scope: it.scope, group: it.group, stream: it.stream }));
+      entries.push(e);
     }
     for (const [sk, s] of streams) {
       let value = await tx.get<LogStream>(STREAMS, sk);
@@ -304,7 +308,8 @@ export class LogsEngine implements LogSink {
     // in order (SQLite at once, PostgreSQL pipelined), and a failure still fails the whole batch.
     const writes: Promise<void>[] = [];
     const nowPart = pad15(now);
-    for (const it of items) {
+    for (let k = 0; k < items.length; k++) {
+      const it = items[k];
       const pos = pad15(it.timestamp) + nowPart + String(this.counter++ % 1_000_000).padStart(6, '0');
       const base = `${it.scope.accountId}:${it.scope.region}:${it.group}`;
       writes.push(
@@ -320,7 +325,7 @@ export class LogsEngine implements LogSink {
           s: it.stream,
         }),
       );
-      const s = streams.get(`${base}:${it.stream}`)!.value!;
+      const s = entries[k].value!;
       const bytes = Buffer.byteLength(it.message) + EVENT_OVERHEAD;
       s.firstEventTimestamp = Math.min(s.firstEventTimestamp ?? it.timestamp, it.timestamp);
       s.lastEventTimestamp = Math.max(s.lastEventTimestamp ?? it.timestamp, it.timestamp);
