@@ -1,6 +1,7 @@
 /**
  * CloudWatch Logs engine: log groups, streams and events on the Store, and the LogSink that
- * function logs are appended to (buffered, flushed in one transaction every ~50 ms).
+ * function logs are appended to (buffered, flushed in one transaction every ~200 ms; reads on
+ * this node flush first, so they see every event appended before them).
  *
  * Key design (collections are per kind; `:` never occurs in group or stream names):
  *   logs.groups   `<account>:<region>:<group>`
@@ -119,7 +120,7 @@ export interface LogsEngineOptions {
   store: Store;
   clock: Clock;
   logger: Logger;
-  /** How long appended events wait before a batch write (default 50 ms). */
+  /** How long appended events wait before a batch write (default 200 ms). */
   flushIntervalMs?: number;
   /** How often events past their group's retention are deleted (default 10 min; 0: never). */
   retentionIntervalMs?: number;
@@ -155,7 +156,7 @@ export class LogsEngine implements LogSink {
     this.store = opts.store;
     this.clock = opts.clock;
     this.logger = opts.logger;
-    this.flushIntervalMs = opts.flushIntervalMs ?? 50;
+    this.flushIntervalMs = opts.flushIntervalMs ?? 200;
     const every = opts.retentionIntervalMs ?? 600_000;
     if (every > 0) {
       this.retentionTimer = setInterval(() => {
@@ -363,6 +364,7 @@ export class LogsEngine implements LogSink {
   }
 
   async deleteLogGroup(scope: Scope, name: string): Promise<void> {
+    await this.flush(); // pending events of the group are stored, then deleted with it
     validateGroupName(name);
     const gk = groupKey(scope, name);
     await this.store.transaction(async (tx) => {
@@ -374,6 +376,7 @@ export class LogsEngine implements LogSink {
   }
 
   async getLogGroup(scope: Scope, name: string): Promise<LogGroup | undefined> {
+    await this.flush(); // what was appended before this read is stored first
     return this.store.get<LogGroup>(GROUPS, groupKey(scope, name));
   }
 
@@ -392,6 +395,7 @@ export class LogsEngine implements LogSink {
     scope: Scope,
     opts: { prefix?: string; limit?: number; nextToken?: string },
   ): Promise<{ logGroups: LogGroup[]; nextToken?: string }> {
+    await this.flush(); // what was appended before this read is stored first
     const limit = checkLimit(opts.limit, 50, 50);
     const base = `${scope.accountId}:${scope.region}:`;
     const rows = await this.store.scan<LogGroup>(GROUPS, {
@@ -424,6 +428,7 @@ export class LogsEngine implements LogSink {
   }
 
   async deleteLogStream(scope: Scope, group: string, stream: string): Promise<void> {
+    await this.flush(); // pending events of the stream are stored, then deleted with it
     const sk = streamKey(scope, group, stream);
     await this.store.transaction(async (tx) => {
       if (!(await tx.get(GROUPS, groupKey(scope, group)))) throw notFoundGroup();
@@ -442,6 +447,7 @@ export class LogsEngine implements LogSink {
     group: string,
     opts: { prefix?: string; orderBy?: string; descending?: boolean; limit?: number; nextToken?: string },
   ): Promise<{ logStreams: LogStream[]; nextToken?: string }> {
+    await this.flush(); // what was appended before this read is stored first
     const limit = checkLimit(opts.limit, 50, 50);
     const gk = groupKey(scope, group);
     if (!(await this.store.get(GROUPS, gk))) throw notFoundGroup();
@@ -585,6 +591,7 @@ export class LogsEngine implements LogSink {
       startFromHead?: boolean;
     },
   ): Promise<{ events: OutputLogEvent[]; nextForwardToken: string; nextBackwardToken: string }> {
+    await this.flush(); // what was appended before this read is stored first
     const limit = checkLimit(opts.limit, 10_000, 10_000);
     const sk = streamKey(scope, group, stream);
     const g = await this.store.get<LogGroup>(GROUPS, groupKey(scope, group));
@@ -664,6 +671,7 @@ export class LogsEngine implements LogSink {
       nextToken?: string;
     },
   ): Promise<{ events: FilteredLogEvent[]; nextToken?: string; searchedLogStreams: unknown[] }> {
+    await this.flush(); // what was appended before this read is stored first
     const limit = checkLimit(opts.limit, 10_000, 10_000);
     const gk = groupKey(scope, group);
     const g = await this.store.get<LogGroup>(GROUPS, gk);
