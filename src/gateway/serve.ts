@@ -577,6 +577,8 @@ export function send(res: ServerResponse, r: HttpResult): void {
   res.end(r.body);
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** Reads a request body up to `limit` bytes; undefined when it is larger (HTTP and REST APIs). */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const declared = Number(req.headers['content-length'] ?? '0');
@@ -584,6 +586,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 
     req.resume();
     return Promise.resolve(undefined);
   }
+  // Already complete with nothing buffered (a GET without a body, the common case): no
+  // listeners, no flowing mode; the server drains the request after the response.
+  if (req.complete && req.readableLength === 0 && !req.readableDidRead) return Promise.resolve(EMPTY);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
