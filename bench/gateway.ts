@@ -3,10 +3,14 @@
  * stage, payload 2.0) to a trivial Lambda handler, beside a bare node:http server answering
  * the same JSON, measured with autocannon in the same run. Both servers run as their own
  * processes (Nimbus as `nimbus up`), the load generator in this one.
+ * Each target also reports the CPU time per request (from /proc, user + system) of the server
+ * process, of Nimbus's sandboxes (every descendant of the Nimbus process) and of the load
+ * generator: the machine's two cores are shared by all three, so these say where a request's
+ * cost goes when throughput alone is noisy.
  *   BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 10)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,9 +54,70 @@ function summary(r: any) {
   };
 }
 
-async function load(url: string, extra: Record<string, unknown> = {}) {
+const TICKS = 100; // USER_HZ
+
+/** CPU seconds (user + system) of a process, 0 when it is gone. */
+function cpuOf(pid: number): number {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Every descendant of `root` (the sandboxes and their helpers). */
+function descendants(root: number): number[] {
+  const kids = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
+      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(d)]);
+    } catch {
+      /* gone */
+    }
+  }
+  const out: number[] = [];
+  const stack = [...(kids.get(root) ?? [])];
+  while (stack.length) {
+    const p = stack.pop()!;
+    out.push(p);
+    stack.push(...(kids.get(p) ?? []));
+  }
+  return out;
+}
+
+function cpuSnapshot(serverPid: number, withChildren: boolean) {
+  const children = new Map<number, number>();
+  if (withChildren) for (const p of descendants(serverPid)) children.set(p, cpuOf(p));
+  const self = process.cpuUsage();
+  return { server: cpuOf(serverPid), children, self: (self.user + self.system) / 1e6 };
+}
+
+async function load(
+  url: string,
+  serverPid: number,
+  withChildren: boolean,
+  extra: Record<string, unknown> = {},
+) {
   await autocannon({ url, connections: CONNECTIONS, duration: 3, ...extra }); // warm-up (instances start)
-  return summary(await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, ...extra }));
+  const a = cpuSnapshot(serverPid, withChildren);
+  const r = summary(await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, ...extra }));
+  const b = cpuSnapshot(serverPid, withChildren);
+  let children = 0;
+  for (const [p, t] of b.children) children += t - (a.children.get(p) ?? t);
+  const us = (sec: number) => Math.round((sec / Math.max(1, r.total)) * 1e6);
+  return {
+    ...r,
+    cpuUsPerRequest: {
+      server: us(b.server - a.server),
+      ...(withChildren ? { sandboxes: us(children) } : {}),
+      loadGenerator: us(b.self - a.self),
+    },
+  };
 }
 
 async function stop(p: ChildProcess): Promise<void> {
@@ -110,18 +175,23 @@ async function main(): Promise<void> {
     lambda.destroy();
     gw.destroy();
 
-    const bareResult = await load(`http://127.0.0.1:${barePort}/hello`);
-    const gatewayResult = await load(url);
+    const bareResult = await load(`http://127.0.0.1:${barePort}/hello`, bare.pid!, false);
+    const gatewayResult = await load(url, nimbus.pid!, true);
     // The Lambda Invoke API on the same function: what the gateway adds on top of Lambda.
-    const invokeResult = await load(`http://127.0.0.1:${port}/2015-03-31/functions/bench-hello/invocations`, {
-      method: 'POST',
-      body: '{}',
-      headers: {
-        'content-type': 'application/json',
-        authorization:
-          'AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0',
+    const invokeResult = await load(
+      `http://127.0.0.1:${port}/2015-03-31/functions/bench-hello/invocations`,
+      nimbus.pid!,
+      true,
+      {
+        method: 'POST',
+        body: '{}',
+        headers: {
+          'content-type': 'application/json',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0',
+        },
       },
-    });
+    );
     const out = {
       date: new Date().toISOString(),
       node: process.version,

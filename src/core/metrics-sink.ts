@@ -17,4 +17,15 @@ export interface MetricsSink {
     value: number,
     unit?: string,
   ): void;
+  /**
+   * Optional: what records values of one series, for callers that record it on every request
+   * (the same as `record` with these arguments, without looking the series up each time).
+   */
+  recorder?(
+    scope: { accountId: string; region: string },
+    namespace: string,
+    name: string,
+    dimensions: readonly MetricDimension[],
+    unit?: string,
+  ): (value: number) => void;
 }

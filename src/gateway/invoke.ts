@@ -21,23 +21,31 @@ export type Invoker = (
 ) => Promise<InvokeResult>;
 
 export function lambdaInvoker(engine: LambdaEngine, defaultRegion: string): Invoker {
-  return async (accountId, functionArn, payload, timeoutMs) => {
-    const region = parseArn(functionArn)?.region || defaultRegion;
-    const call = engine.invoke({ accountId, region }, { FunctionName: functionArn, Payload: payload });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
+  return (accountId, functionArn, payload, timeoutMs) => {
+    let call: ReturnType<LambdaEngine['invoke']>;
+    try {
+      const region = parseArn(functionArn)?.region || defaultRegion;
+      call = engine.invoke({ accountId, region }, { FunctionName: functionArn, Payload: payload });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // One promise and one timer per call; a call that loses to the timer still settles later
+    // and its outcome is not wanted.
+    return new Promise<InvokeResult>((resolve, reject) => {
+      const timer = setTimeout(
         () => reject(new IntegrationTimeout(`integration timed out after ${timeoutMs} ms`)),
         timeoutMs,
       );
+      call.then(
+        (out) => {
+          clearTimeout(timer);
+          resolve({ payload: out.Payload ?? Buffer.alloc(0), functionError: out.FunctionError });
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
     });
-    try {
-      const out = await Promise.race([call, timeout]);
-      return { payload: out.Payload ?? Buffer.alloc(0), functionError: out.FunctionError };
-    } finally {
-      clearTimeout(timer);
-      // A call that lost the race still settles later; its outcome is not wanted.
-      call.catch(() => undefined);
-    }
   };
 }

@@ -37,3 +37,39 @@ export function recordRequestMetrics(
     if (kind === 'http' && o.bytes !== undefined) put('DataProcessed', o.bytes, 'Bytes');
   }
 }
+
+/**
+ * `recordRequestMetrics` for one API stage, with its series looked up once: what the data
+ * plane keeps per compiled stage and calls on every request.
+ */
+export function requestRecorder(
+  sink: MetricsSink,
+  scope: { accountId: string; region: string },
+  kind: 'http' | 'rest',
+  dimensionSets: readonly (readonly MetricDimension[])[],
+): (o: RequestOutcome) => void {
+  if (!sink.recorder) return (o) => recordRequestMetrics(sink, scope, kind, dimensionSets, o);
+  const at = { accountId: scope.accountId, region: scope.region };
+  const [c4, c5] = kind === 'http' ? ['4xx', '5xx'] : ['4XXError', '5XXError'];
+  const series = (name: string, unit: string) =>
+    dimensionSets.map((dims) => sink.recorder!(at, 'AWS/ApiGateway', name, dims, unit));
+  const count = series('Count', 'Count');
+  const e4 = series(c4, 'Count');
+  const e5 = series(c5, 'Count');
+  const latency = series('Latency', 'Milliseconds');
+  const integration = series('IntegrationLatency', 'Milliseconds');
+  const data = kind === 'http' ? series('DataProcessed', 'Bytes') : [];
+  return (o) => {
+    const is4 = o.status >= 400 && o.status < 500 ? 1 : 0;
+    const is5 = o.status >= 500 ? 1 : 0;
+    // The same order as recordRequestMetrics: every metric of a dimension set, set by set.
+    for (let i = 0; i < count.length; i++) {
+      count[i](1);
+      e4[i](is4);
+      e5[i](is5);
+      latency[i](o.latencyMs);
+      if (o.integrationLatencyMs !== undefined) integration[i](o.integrationLatencyMs);
+      if (kind === 'http' && o.bytes !== undefined) data[i](o.bytes);
+    }
+  };
+}

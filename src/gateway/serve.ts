@@ -10,7 +10,7 @@
  * Error bodies are AWS's: `{"message":"Not Found"}` and friends.
  */
 import type { MetricsSink } from '../core/metrics-sink.js';
-import { recordRequestMetrics } from './metrics.js';
+import { requestRecorder, type RequestOutcome } from './metrics.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -57,6 +57,8 @@ interface CompiledStage {
   table: RouteTable<RouteRecord>;
   integrations: Map<string, IntegrationRecord>;
   authorizers: Map<string, AuthorizerRecord>;
+  /** Records the stage's AWS/ApiGateway metrics of one request (built on first use). */
+  recordMetrics?: (o: RequestOutcome) => void;
 }
 
 interface CachedApi {
@@ -240,19 +242,20 @@ export class GatewayServer {
     if (st.stage.accessLogSettings?.destinationArn && st.stage.accessLogSettings.format)
       this.accessLog(c, st.stage, greq, info, started);
     if (this.deps.metrics) {
-      const api = { Name: 'ApiId', Value: apiId };
-      recordRequestMetrics(
-        this.deps.metrics,
-        c,
-        'http',
-        [[api], [api, { Name: 'Stage', Value: stageName }]],
-        {
-          status: result.status,
-          latencyMs: this.deps.clock.now() - started,
-          integrationLatencyMs: info.integrationLatency,
-          bytes: body.length + result.body.length,
-        },
-      );
+      let record = st.recordMetrics;
+      if (!record) {
+        const api = { Name: 'ApiId', Value: c.api.apiId };
+        record = st.recordMetrics = requestRecorder(this.deps.metrics, c, 'http', [
+          [api],
+          [api, { Name: 'Stage', Value: stageName }],
+        ]);
+      }
+      record({
+        status: result.status,
+        latencyMs: this.deps.clock.now() - started,
+        integrationLatencyMs: info.integrationLatency,
+        bytes: body.length + result.body.length,
+      });
     }
   }
 
@@ -574,6 +577,8 @@ export function send(res: ServerResponse, r: HttpResult): void {
   res.end(r.body);
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** Reads a request body up to `limit` bytes; undefined when it is larger (HTTP and REST APIs). */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const declared = Number(req.headers['content-length'] ?? '0');
@@ -581,6 +586,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 
     req.resume();
     return Promise.resolve(undefined);
   }
+  // Already complete with nothing buffered (a GET without a body, the common case): no
+  // listeners, no flowing mode; the server drains the request after the response.
+  if (req.complete && req.readableLength === 0 && !req.readableDidRead) return Promise.resolve(EMPTY);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

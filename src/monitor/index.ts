@@ -100,24 +100,28 @@ export function createMonitoring(o: MonitoringOptions): Monitoring {
       help: 'Lambda invocations (AWS/Lambda Invocations)',
       labelNames: labels,
       registers: [registry],
+      collect: () => flushProm(),
     }),
     errors: new Counter({
       name: 'nimbus_lambda_errors_total',
       help: 'Invocations that ended in a function error, timeout or crash',
       labelNames: labels,
       registers: [registry],
+      collect: () => flushProm(),
     }),
     throttles: new Counter({
       name: 'nimbus_lambda_throttles_total',
       help: 'Invocations refused for lack of concurrency',
       labelNames: labels,
       registers: [registry],
+      collect: () => flushProm(),
     }),
     coldStarts: new Counter({
       name: 'nimbus_lambda_cold_starts_total',
       help: 'Invocations that started a new instance',
       labelNames: labels,
       registers: [registry],
+      collect: () => flushProm(),
     }),
     duration: new Histogram({
       name: 'nimbus_lambda_duration_seconds',
@@ -125,6 +129,7 @@ export function createMonitoring(o: MonitoringOptions): Monitoring {
       labelNames: labels,
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
       registers: [registry],
+      collect: () => flushProm(),
     }),
     initDuration: new Histogram({
       name: 'nimbus_lambda_init_duration_seconds',
@@ -132,36 +137,64 @@ export function createMonitoring(o: MonitoringOptions): Monitoring {
       labelNames: labels,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers: [registry],
+      collect: () => flushProm(),
     }),
     concurrent: new Gauge({
       name: 'nimbus_lambda_concurrent_executions',
       help: 'Executions in flight at the last invocation start',
       labelNames: labels,
       registers: [registry],
+      collect: () => flushProm(),
     }),
     serviceSum: new Counter({
       name: 'nimbus_service_metric_sum',
       help: 'Sum of values recorded by services through metrics.record (AWS/* namespaces)',
       labelNames: ['account', 'region', 'namespace', 'metric', 'dimensions'],
       registers: [registry],
+      collect: () => flushProm(),
     }),
     serviceCount: new Counter({
       name: 'nimbus_service_metric_count',
       help: 'Number of values recorded by services through metrics.record',
       labelNames: ['account', 'region', 'namespace', 'metric', 'dimensions'],
       registers: [registry],
+      collect: () => flushProm(),
     }),
   };
-  metrics.onRecord((scope, ns, name, dims, value) => {
-    const l = {
-      account: scope.accountId,
-      region: scope.region,
-      namespace: ns,
-      metric: name,
-      dimensions: dims.map((d) => `${d.Name}=${d.Value}`).join(','),
+  // Service metrics: summed per series in plain numbers, handed to prom-client when scraped
+  // (prom-client hashes the labels on every inc: too much for every request).
+  const serviceSeries: { labels: Record<string, string>; sum: number; count: number }[] = [];
+  const flushServiceSeries = () => {
+    for (const s of serviceSeries) {
+      if (s.count === 0) continue;
+      prom.serviceSum.inc(s.labels, s.sum);
+      prom.serviceCount.inc(s.labels, s.count);
+      s.sum = 0;
+      s.count = 0;
+    }
+  };
+  const unseries = metrics.onSeries((scope, ns, name, dims) => {
+    const s = {
+      labels: {
+        account: scope.accountId,
+        region: scope.region,
+        namespace: ns,
+        metric: name,
+        dimensions: dims.map((d) => `${d.Name}=${d.Value}`).join(','),
+      },
+      sum: 0,
+      count: 0,
     };
-    prom.serviceSum.inc(l, value);
-    prom.serviceCount.inc(l, 1);
+    if (serviceSeries.length > 100_000) {
+      flushServiceSeries();
+      serviceSeries.length = 0;
+    }
+    serviceSeries.push(s);
+    return (value) => {
+      // A counter only grows: what prom-client would refuse is left out of the sum.
+      if (value > 0 && Number.isFinite(value)) s.sum += value;
+      s.count++;
+    };
   });
 
   // ---- built-in AWS/Lambda metrics -----------------------------------------------------
@@ -169,6 +202,8 @@ export function createMonitoring(o: MonitoringOptions): Monitoring {
     ? new OtlpExporter({ endpoint: o.otlpEndpoint, logger: o.logger.child({ component: 'otlp' }) })
     : undefined;
   // Per function (and qualifier/version): metric handles and Prometheus children, built once.
+  // Prometheus values are kept in plain numbers and handed to prom-client when scraped (or
+  // every few hundred durations): prom-client hashes the labels on every call.
   interface FnRecorders {
     put: Map<string, MetricHandle[]>;
     prom: {
@@ -180,10 +215,37 @@ export function createMonitoring(o: MonitoringOptions): Monitoring {
       initDuration: ReturnType<(typeof prom)['initDuration']['labels']>;
       concurrent: ReturnType<(typeof prom)['concurrent']['labels']>;
     };
+    acc: {
+      invocations: number;
+      errors: number;
+      throttles: number;
+      coldStarts: number;
+      durations: number[];
+      initDurations: number[];
+      concurrent: number | undefined;
+    };
     sets: Dimension[][];
     scope: Scope;
   }
   const recorders = new Map<string, FnRecorders>();
+  const flushRecorder = (r: FnRecorders) => {
+    const a = r.acc;
+    if (a.invocations) r.prom.invocations.inc(a.invocations);
+    if (a.errors) r.prom.errors.inc(a.errors);
+    if (a.throttles) r.prom.throttles.inc(a.throttles);
+    if (a.coldStarts) r.prom.coldStarts.inc(a.coldStarts);
+    for (const d of a.durations) r.prom.duration.observe(d);
+    for (const d of a.initDurations) r.prom.initDuration.observe(d);
+    if (a.concurrent !== undefined) r.prom.concurrent.set(a.concurrent);
+    a.invocations = a.errors = a.throttles = a.coldStarts = 0;
+    a.durations.length = 0;
+    a.initDurations.length = 0;
+    a.concurrent = undefined;
+  };
+  function flushProm(): void {
+    flushServiceSeries();
+    for (const r of recorders.values()) flushRecorder(r);
+  }
   const recordersFor = (e: InvocationEvent): FnRecorders => {
     const k = `${e.accountId}|${e.region}|${e.functionName}|${e.qualifier ?? ''}|${e.version}`;
     let r = recorders.get(k);
@@ -209,43 +271,58 @@ export function createMonitoring(o: MonitoringOptions): Monitoring {
         initDuration: prom.initDuration.labels(...l),
         concurrent: prom.concurrent.labels(...l),
       },
+      acc: {
+        invocations: 0,
+        errors: 0,
+        throttles: 0,
+        coldStarts: 0,
+        durations: [],
+        initDurations: [],
+        concurrent: undefined,
+      },
     };
-    if (recorders.size > 10_000) recorders.clear();
+    if (recorders.size > 10_000) {
+      flushProm();
+      recorders.clear();
+    }
     recorders.set(k, r);
     return r;
+  };
+  const put = (r: FnRecorders, name: string, value: number, unit: string, t: number) => {
+    let hs = r.put.get(name);
+    if (!hs) {
+      hs = r.sets.map((d) =>
+        metrics.handle(r.scope, { Namespace: 'AWS/Lambda', MetricName: name, Dimensions: d }),
+      );
+      r.put.set(name, hs);
+    }
+    for (const h of hs) metrics.addTo(h, value, unit, t);
   };
   const onInvocation = (e: InvocationEvent) => {
     const r = recordersFor(e);
     const t = e.time;
-    const put = (name: string, value: number, unit: string) => {
-      let hs = r.put.get(name);
-      if (!hs) {
-        hs = r.sets.map((d) =>
-          metrics.handle(r.scope, { Namespace: 'AWS/Lambda', MetricName: name, Dimensions: d }),
-        );
-        r.put.set(name, hs);
-      }
-      for (const h of hs) metrics.addTo(h, value, unit, t);
-    };
     if (e.status === 'throttled') {
-      put('Throttles', 1, 'Count');
-      r.prom.throttles.inc();
+      put(r, 'Throttles', 1, 'Count', t);
+      r.acc.throttles++;
       return;
     }
     const failed = e.status !== 'ok';
-    put('Invocations', 1, 'Count');
-    put('Errors', failed ? 1 : 0, 'Count');
-    put('Throttles', 0, 'Count');
-    put('Duration', e.durationMs, 'Milliseconds');
-    put('ConcurrentExecutions', e.concurrent, 'Count');
-    put('ColdStarts', e.coldStart ? 1 : 0, 'Count');
-    if (e.coldStart && e.initDurationMs !== undefined) put('InitDuration', e.initDurationMs, 'Milliseconds');
-    r.prom.invocations.inc();
-    if (failed) r.prom.errors.inc();
-    if (e.coldStart) r.prom.coldStarts.inc();
-    r.prom.duration.observe(e.durationMs / 1000);
-    if (e.coldStart && e.initDurationMs !== undefined) r.prom.initDuration.observe(e.initDurationMs / 1000);
-    r.prom.concurrent.set(e.concurrent);
+    put(r, 'Invocations', 1, 'Count', t);
+    put(r, 'Errors', failed ? 1 : 0, 'Count', t);
+    put(r, 'Throttles', 0, 'Count', t);
+    put(r, 'Duration', e.durationMs, 'Milliseconds', t);
+    put(r, 'ConcurrentExecutions', e.concurrent, 'Count', t);
+    put(r, 'ColdStarts', e.coldStart ? 1 : 0, 'Count', t);
+    if (e.coldStart && e.initDurationMs !== undefined)
+      put(r, 'InitDuration', e.initDurationMs, 'Milliseconds', t);
+    const a = r.acc;
+    a.invocations++;
+    if (failed) a.errors++;
+    if (e.coldStart) a.coldStarts++;
+    a.durations.push(e.durationMs / 1000);
+    if (e.coldStart && e.initDurationMs !== undefined) a.initDurations.push(e.initDurationMs / 1000);
+    a.concurrent = e.concurrent;
+    if (a.durations.length >= 256) flushRecorder(r);
     otlp?.onInvocation(e);
   };
   const unobserve = o.recordBuiltins === false ? () => true : o.lambda.observe(onInvocation);
@@ -312,6 +389,7 @@ export function createMonitoring(o: MonitoringOptions): Monitoring {
     close: async () => {
       unobserve();
       unlisten();
+      unseries();
       await alarms.close();
       await metrics.close();
       await otlp?.flush();

@@ -8,11 +8,11 @@ import { silentLogger } from '../core/logger.js';
 import { openStore } from '../storage/index.js';
 import { LogsEngine, compileFilterPattern } from './logs.js';
 
-async function withEngine(fn: (e: LogsEngine, clock: ManualClock) => Promise<void>) {
+async function withEngine(fn: (e: LogsEngine, clock: ManualClock) => Promise<void>, flushIntervalMs = 5) {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-logs-'));
   const clock = new ManualClock(Date.UTC(2026, 0, 10));
   const store = await openStore({ storage: 'sqlite', dataDir: dir }, clock, silentLogger);
-  const engine = new LogsEngine({ store, clock, logger: silentLogger, flushIntervalMs: 5 });
+  const engine = new LogsEngine({ store, clock, logger: silentLogger, flushIntervalMs });
   try {
     await fn(engine, clock);
   } finally {
@@ -157,4 +157,29 @@ test('the sink batches appends and auto-creates; DescribeLogStreams pages by nam
     const g = await e.getLogGroup(S, '/aws/lambda/f');
     assert.ok(g && g.storedBytes > 0);
   });
+});
+
+test('appended (function) log events are seen by every read before the batch timer fires', async () => {
+  await withEngine(async (e, clock) => {
+    const ref = { ...S, group: '/aws/lambda/f', stream: '2026/01/10/[$LATEST]abc' };
+    const t = clock.now();
+    e.append(ref, [
+      { timestamp: t, message: 'START RequestId: r1' },
+      { timestamp: t, message: 'END RequestId: r1' },
+    ]);
+    const got = await e.getLogEvents(S, ref.group, ref.stream, { startFromHead: true });
+    assert.deepEqual(
+      got.events.map((x) => x.message),
+      ['START RequestId: r1', 'END RequestId: r1'],
+    );
+    e.append(ref, [{ timestamp: t + 1, message: 'REPORT RequestId: r1' }]);
+    const filtered = await e.filterLogEvents(S, ref.group, { filterPattern: 'REPORT' });
+    assert.deepEqual(
+      filtered.events.map((x) => x.message),
+      ['REPORT RequestId: r1'],
+    );
+    e.append(ref, [{ timestamp: t + 2, message: 'late' }]);
+    const streams = await e.describeLogStreams(S, ref.group, {});
+    assert.equal(streams.logStreams[0].lastEventTimestamp, t + 2);
+  }, 3_600_000);
 });

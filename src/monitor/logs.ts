@@ -1,6 +1,7 @@
 /**
  * CloudWatch Logs engine: log groups, streams and events on the Store, and the LogSink that
- * function logs are appended to (buffered, flushed in one transaction every ~50 ms).
+ * function logs are appended to (buffered, flushed in one transaction every ~200 ms; reads on
+ * this node flush first, so they see every event appended before them).
  *
  * Key design (collections are per kind; `:` never occurs in group or stream names):
  *   logs.groups   `<account>:<region>:<group>`
@@ -119,7 +120,7 @@ export interface LogsEngineOptions {
   store: Store;
   clock: Clock;
   logger: Logger;
-  /** How long appended events wait before a batch write (default 50 ms). */
+  /** How long appended events wait before a batch write (default 200 ms). */
   flushIntervalMs?: number;
   /** How often events past their group's retention are deleted (default 10 min; 0: never). */
   retentionIntervalMs?: number;
@@ -155,7 +156,7 @@ export class LogsEngine implements LogSink {
     this.store = opts.store;
     this.clock = opts.clock;
     this.logger = opts.logger;
-    this.flushIntervalMs = opts.flushIntervalMs ?? 50;
+    this.flushIntervalMs = opts.flushIntervalMs ?? 200;
     const every = opts.retentionIntervalMs ?? 600_000;
     if (every > 0) {
       this.retentionTimer = setInterval(() => {
@@ -286,9 +287,13 @@ export class LogsEngine implements LogSink {
     const now = this.clock.now();
     const streams = new Map<string, { scope: Scope; group: string; stream: string; value?: LogStream }>();
     const groupBytes = new Map<string, { scope: Scope; group: string; bytes: number }>();
+    // Each item's stream entry, looked up once.
+    const entries: { value?: LogStream }[] = [];
     for (const it of items) {
       const sk = streamKey(it.scope, it.group, it.stream);
-      if (!streams.has(sk)) streams.set(sk, { scope: it.scope, group: it.group, stream: it.stream });
+      let e = streams.get(sk);
+      if (!e) streams.set(sk, (e = { scope: it.scope, group: it.group, stream: it.stream }));
+      entries.push(e);
     }
     for (const [sk, s] of streams) {
       let value = await tx.get<LogStream>(STREAMS, sk);
@@ -300,21 +305,28 @@ export class LogsEngine implements LogSink {
       }
       s.value = value;
     }
-    for (const it of items) {
-      const pos = pad15(it.timestamp) + pad15(now) + String(this.counter++ % 1_000_000).padStart(6, '0');
+    // The event rows are issued together and awaited once: a transaction runs its statements
+    // in order (SQLite at once, PostgreSQL pipelined), and a failure still fails the whole batch.
+    const writes: Promise<void>[] = [];
+    const nowPart = pad15(now);
+    for (let k = 0; k < items.length; k++) {
+      const it = items[k];
+      const pos = pad15(it.timestamp) + nowPart + String(this.counter++ % 1_000_000).padStart(6, '0');
       const base = `${it.scope.accountId}:${it.scope.region}:${it.group}`;
-      await tx.put<StoredEvent>(EVENTS, `${base}:${it.stream}:${pos}`, {
-        t: it.timestamp,
-        m: it.message,
-        i: now,
-      });
-      await tx.put<StoredGroupEvent>(GROUP_EVENTS, `${base}:${pos}:${it.stream}`, {
-        t: it.timestamp,
-        m: it.message,
-        i: now,
-        s: it.stream,
-      });
-      const s = streams.get(`${base}:${it.stream}`)!.value!;
+      writes.push(
+        tx.put<StoredEvent>(EVENTS, `${base}:${it.stream}:${pos}`, {
+          t: it.timestamp,
+          m: it.message,
+          i: now,
+        }),
+        tx.put<StoredGroupEvent>(GROUP_EVENTS, `${base}:${pos}:${it.stream}`, {
+          t: it.timestamp,
+          m: it.message,
+          i: now,
+          s: it.stream,
+        }),
+      );
+      const s = entries[k].value!;
       const bytes = Buffer.byteLength(it.message) + EVENT_OVERHEAD;
       s.firstEventTimestamp = Math.min(s.firstEventTimestamp ?? it.timestamp, it.timestamp);
       s.lastEventTimestamp = Math.max(s.lastEventTimestamp ?? it.timestamp, it.timestamp);
@@ -324,6 +336,7 @@ export class LogsEngine implements LogSink {
       g.bytes += bytes;
       groupBytes.set(base, g);
     }
+    await Promise.all(writes);
     for (const [sk, s] of streams) {
       s.value!.uploadSequenceToken = sequenceToken(now, this.counter);
       await tx.put(STREAMS, sk, s.value);
@@ -351,6 +364,7 @@ export class LogsEngine implements LogSink {
   }
 
   async deleteLogGroup(scope: Scope, name: string): Promise<void> {
+    await this.flush(); // pending events of the group are stored, then deleted with it
     validateGroupName(name);
     const gk = groupKey(scope, name);
     await this.store.transaction(async (tx) => {
@@ -362,6 +376,7 @@ export class LogsEngine implements LogSink {
   }
 
   async getLogGroup(scope: Scope, name: string): Promise<LogGroup | undefined> {
+    await this.flush(); // what was appended before this read is stored first
     return this.store.get<LogGroup>(GROUPS, groupKey(scope, name));
   }
 
@@ -380,6 +395,7 @@ export class LogsEngine implements LogSink {
     scope: Scope,
     opts: { prefix?: string; limit?: number; nextToken?: string },
   ): Promise<{ logGroups: LogGroup[]; nextToken?: string }> {
+    await this.flush(); // what was appended before this read is stored first
     const limit = checkLimit(opts.limit, 50, 50);
     const base = `${scope.accountId}:${scope.region}:`;
     const rows = await this.store.scan<LogGroup>(GROUPS, {
@@ -412,6 +428,7 @@ export class LogsEngine implements LogSink {
   }
 
   async deleteLogStream(scope: Scope, group: string, stream: string): Promise<void> {
+    await this.flush(); // pending events of the stream are stored, then deleted with it
     const sk = streamKey(scope, group, stream);
     await this.store.transaction(async (tx) => {
       if (!(await tx.get(GROUPS, groupKey(scope, group)))) throw notFoundGroup();
@@ -430,6 +447,7 @@ export class LogsEngine implements LogSink {
     group: string,
     opts: { prefix?: string; orderBy?: string; descending?: boolean; limit?: number; nextToken?: string },
   ): Promise<{ logStreams: LogStream[]; nextToken?: string }> {
+    await this.flush(); // what was appended before this read is stored first
     const limit = checkLimit(opts.limit, 50, 50);
     const gk = groupKey(scope, group);
     if (!(await this.store.get(GROUPS, gk))) throw notFoundGroup();
@@ -573,6 +591,7 @@ export class LogsEngine implements LogSink {
       startFromHead?: boolean;
     },
   ): Promise<{ events: OutputLogEvent[]; nextForwardToken: string; nextBackwardToken: string }> {
+    await this.flush(); // what was appended before this read is stored first
     const limit = checkLimit(opts.limit, 10_000, 10_000);
     const sk = streamKey(scope, group, stream);
     const g = await this.store.get<LogGroup>(GROUPS, groupKey(scope, group));
@@ -652,6 +671,7 @@ export class LogsEngine implements LogSink {
       nextToken?: string;
     },
   ): Promise<{ events: FilteredLogEvent[]; nextToken?: string; searchedLogStreams: unknown[] }> {
+    await this.flush(); // what was appended before this read is stored first
     const limit = checkLimit(opts.limit, 10_000, 10_000);
     const gk = groupKey(scope, group);
     const g = await this.store.get<LogGroup>(GROUPS, gk);

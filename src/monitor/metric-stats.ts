@@ -20,10 +20,21 @@ export interface Bucket {
 export const EXACT_VALUES = 200;
 const LOG_BASE = Math.log(1.02);
 
+// Bin names by index, built once: a hot bucket adds a value without making a string.
+const POS_BINS = new Map<number, string>();
+const NEG_BINS = new Map<number, string>();
+
 function bin(x: number): string {
   if (x === 0) return 'z';
   const i = Math.floor(Math.log(Math.abs(x)) / LOG_BASE);
-  return (x < 0 ? 'n' : 'p') + i;
+  const names = x < 0 ? NEG_BINS : POS_BINS;
+  let name = names.get(i);
+  if (name === undefined) {
+    name = (x < 0 ? 'n' : 'p') + i;
+    // Finite values span a few thousand bins; NaN/Infinity names are not kept.
+    if (Number.isFinite(i) && names.size < 10_000) names.set(i, name);
+  }
+  return name;
 }
 function binValue(b: string): number {
   if (b === 'z') return 0;

@@ -271,3 +271,49 @@ test('log retention is enforced by the clock: hidden at once, deleted by the swe
     }
   });
 });
+
+test('record: one series whatever the dimension order; recorder() is record(); series listeners once per series', async () => {
+  await withStore(async (store, clock) => {
+    const metrics = new MetricsEngine({ store, clock, logger: silentLogger, compactIntervalMs: 0 });
+    const seen: string[] = [];
+    const values: number[] = [];
+    const off = metrics.onSeries((_s, ns, name, dims) => {
+      seen.push(`${ns}/${name}/${dims.map((d) => `${d.Name}=${d.Value}`).join(',')}`);
+      return (v) => values.push(v);
+    });
+    const a = { Name: 'A', Value: '1' };
+    const b = { Name: 'B', Value: '2' };
+    metrics.record(S, 'AWS/Test', 'M', [a, b], 1, 'Count');
+    metrics.record(S, 'AWS/Test', 'M', [a, b], 2, 'Count');
+    metrics.record(S, 'AWS/Test', 'M', [b, a], 4, 'Count');
+    const rec = metrics.recorder(S, 'AWS/Test', 'M', [a, b], 'Count');
+    rec(8);
+    // Names that would collide if the parts were only joined: different series.
+    metrics.record(S, 'AWS/Test', 'M', [{ Name: 'A', Value: '12' }], 16, 'Count');
+    metrics.record(S, 'AWS/Test', 'M', [{ Name: 'A1', Value: '2' }], 32, 'Count');
+    const q = { start: T0, end: T0 + 60_000, period: 60 };
+    const sum = async (dims: { Name: string; Value: string }[]) =>
+      (
+        await metrics.statisticSeries(
+          S,
+          { ...q, metric: { Namespace: 'AWS/Test', MetricName: 'M', Dimensions: dims } },
+          'Sum',
+        )
+      ).values;
+    assert.deepEqual(await sum([b, a]), [15]);
+    assert.deepEqual(await sum([{ Name: 'A', Value: '12' }]), [16]);
+    assert.deepEqual(await sum([{ Name: 'A1', Value: '2' }]), [32]);
+    assert.deepEqual(values, [1, 2, 4, 8, 16, 32]);
+    assert.equal(seen.filter((x) => x === 'AWS/Test/M/A=1,B=2').length, 1);
+    assert.equal(
+      seen.filter((x) => x === 'AWS/Test/M/B=2,A=1').length,
+      1,
+      'another order: its own listener state',
+    );
+    off();
+    rec(64);
+    assert.equal(values.length, 6, 'a removed listener sees nothing more');
+    assert.deepEqual(await sum([a, b]), [79]);
+    await metrics.close();
+  });
+});

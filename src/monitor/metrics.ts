@@ -126,6 +126,19 @@ interface Pending {
   buckets: Map<string, Bucket>;
 }
 
+interface RecordedSeries {
+  handle: MetricHandle;
+  sinks: ((value: number, unit?: string) => void)[];
+}
+
+/** See `MetricsEngine.onSeries`. */
+export type SeriesListener = (
+  scope: Scope,
+  namespace: string,
+  name: string,
+  dimensions: readonly Dimension[],
+) => ((value: number, unit?: string) => void) | undefined;
+
 export interface SeriesQuery {
   metric: MetricRef;
   start: number;
@@ -148,6 +161,10 @@ export class MetricsEngine {
   private readonly listeners = new Set<
     (scope: Scope, ns: string, name: string, dims: readonly Dimension[], value: number, unit?: string) => void
   >();
+  private readonly seriesListeners = new Set<SeriesListener>();
+  /** What `record()` has seen, by a cheap key of scope, namespace, name and dimensions. */
+  private readonly recorded = new Map<string, RecordedSeries>();
+  private seriesGeneration = 0;
 
   constructor(opts: MetricsEngineOptions) {
     this.store = opts.store;
@@ -168,7 +185,7 @@ export class MetricsEngine {
     return this.clock.now();
   }
 
-  /** Listeners see every value recorded through `record()` (the Prometheus exporter uses it). */
+  /** Listeners see every value recorded through `record()`. */
   onRecord(
     l: (
       scope: Scope,
@@ -184,8 +201,25 @@ export class MetricsEngine {
   }
 
   /**
+   * Series listeners: called once per series (scope, namespace, name, dimensions) on its first
+   * `record()`, they return what sees each of its values (or nothing). Cheaper than `onRecord`
+   * for per-series state (the Prometheus exporter keeps its counters this way).
+   */
+  onSeries(l: SeriesListener): () => void {
+    this.seriesListeners.add(l);
+    this.forgetSeries();
+    return () => {
+      this.seriesListeners.delete(l);
+      this.forgetSeries();
+    };
+  }
+
+  /**
    * The API other services call: one value of a metric, now (or at `timestamp`).
    * `metrics.record(scope, 'AWS/SQS', 'NumberOfMessagesSent', [{Name:'QueueName',Value:q}], 1, 'Count')`
+   *
+   * Per call: one string key and one map lookup; the metric's identity (canonical dimensions,
+   * storage keys) and the series listeners' state are built on the series' first value.
    */
   record(
     scope: Scope,
@@ -196,10 +230,64 @@ export class MetricsEngine {
     unit?: string,
     timestamp?: number,
   ): void {
-    this.add(scope, { Namespace: namespace, MetricName: name, Dimensions: [...dimensions] }, [
-      { value, unit, timestamp },
-    ]);
+    const s = this.seriesOf(scope, namespace, name, dimensions);
+    const now = this.clock.now();
+    this.addAt(s.handle, value, unit, timestamp ?? now, now);
+    for (const f of s.sinks) f(value, unit);
     for (const l of this.listeners) l(scope, namespace, name, dimensions, value, unit);
+  }
+
+  /** `record()` of one series, looked up once (MetricsSink.recorder). */
+  recorder(
+    scope: Scope,
+    namespace: string,
+    name: string,
+    dimensions: readonly Dimension[],
+    unit?: string,
+  ): (value: number) => void {
+    const at = { accountId: scope.accountId, region: scope.region };
+    const dims = [...dimensions];
+    let s = this.seriesOf(at, namespace, name, dims);
+    let generation = this.seriesGeneration;
+    return (value) => {
+      if (generation !== this.seriesGeneration) {
+        s = this.seriesOf(at, namespace, name, dims);
+        generation = this.seriesGeneration;
+      }
+      const now = this.clock.now();
+      this.addAt(s.handle, value, unit, now, now);
+      for (const f of s.sinks) f(value, unit);
+      for (const l of this.listeners) l(at, namespace, name, dims, value, unit);
+    };
+  }
+
+  private seriesOf(
+    scope: Scope,
+    namespace: string,
+    name: string,
+    dimensions: readonly Dimension[],
+  ): RecordedSeries {
+    // Length-prefixed parts: no escaping, and no two different series share a key.
+    let key = `${scope.accountId.length}:${scope.accountId}${scope.region.length}:${scope.region}${namespace.length}:${namespace}${name.length}:${name}`;
+    for (const d of dimensions) key += `${d.Name.length}:${d.Name}${d.Value.length}:${d.Value}`;
+    let s = this.recorded.get(key);
+    if (!s) {
+      const metric: MetricRef = { Namespace: namespace, MetricName: name, Dimensions: [...dimensions] };
+      const sinks: ((value: number, unit?: string) => void)[] = [];
+      for (const l of this.seriesListeners) {
+        const f = l({ ...scope }, namespace, name, metric.Dimensions!);
+        if (f) sinks.push(f);
+      }
+      s = { handle: this.handle({ accountId: scope.accountId, region: scope.region }, metric), sinks };
+      if (this.recorded.size > 100_000) this.forgetSeries();
+      this.recorded.set(key, s);
+    }
+    return s;
+  }
+
+  private forgetSeries(): void {
+    this.recorded.clear();
+    this.seriesGeneration++;
   }
 
   /**
@@ -220,8 +308,12 @@ export class MetricsEngine {
 
   /** Adds one value through a handle (standard resolution). */
   addTo(h: MetricHandle, value: number, unit: string | undefined, t: number): void {
+    this.addAt(h, value, unit, t, t);
+  }
+
+  private addAt(h: MetricHandle, value: number, unit: string | undefined, t: number, now: number): void {
     let p = this.pending.get(h.pk);
-    if (!p) p = this.newPending(h.pk, h.scope, h.suffix, h.metric, t);
+    if (!p) p = this.newPending(h.pk, h.scope, h.suffix, h.metric, now);
     if (t > p.def.last) p.def.last = t;
     const bt = t - (t % 60_000);
     if (bt !== h.minute) {

@@ -9,7 +9,7 @@
  *   AWS_PROXY integration with the payload 1.0 event -> response mapping (502 when malformed).
  */
 import type { MetricsSink } from '../../core/metrics-sink.js';
-import { recordRequestMetrics } from '../metrics.js';
+import { requestRecorder, type RequestOutcome } from '../metrics.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
@@ -48,6 +48,8 @@ interface CompiledStage {
   stage: RestStageRecord;
   root: Node;
   authorizers: Map<string, RestAuthorizerRecord>;
+  /** Records the stage's AWS/ApiGateway metrics of one request (built on first use). */
+  recordMetrics?: (o: RequestOutcome) => void;
 }
 
 interface CachedApi {
@@ -243,17 +245,15 @@ export class RestServer {
     if (this.deps.logs && st.stage.accessLogSettings?.format)
       this.accessLog(c, st.stage, greq, info, result, started);
     if (this.deps.metrics) {
-      const api = { Name: 'ApiName', Value: c.api.name };
-      recordRequestMetrics(
-        this.deps.metrics,
-        c.scope,
-        'rest',
-        [[api], [api, { Name: 'Stage', Value: stageName }]],
-        {
-          status: result.status,
-          latencyMs: this.deps.clock.now() - started,
-        },
-      );
+      let record = st.recordMetrics;
+      if (!record) {
+        const api = { Name: 'ApiName', Value: c.api.name };
+        record = st.recordMetrics = requestRecorder(this.deps.metrics, c.scope, 'rest', [
+          [api],
+          [api, { Name: 'Stage', Value: stageName }],
+        ]);
+      }
+      record({ status: result.status, latencyMs: this.deps.clock.now() - started });
     }
     return true;
   }
