@@ -9,6 +9,7 @@
  *
  * Error bodies are AWS's: `{"message":"Not Found"}` and friends.
  */
+import { writeAccessLog, type AccessLogVars } from './access-log.js';
 import type { MetricsSink } from '../core/metrics-sink.js';
 import { requestRecorder, type RequestOutcome } from './metrics.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -488,11 +489,8 @@ export class GatewayServer {
     info: AccessInfo,
     started: number,
   ) {
-    const s = stage.accessLogSettings!;
-    const group = /:log-group:([^:]+)/.exec(s.destinationArn!)?.[1];
-    if (!group) return;
     const now = this.deps.clock.now();
-    const vars: Record<string, string | number | undefined> = {
+    const vars: AccessLogVars = {
       requestId: greq.requestId,
       extendedRequestId: greq.requestId,
       apiId: c.api.apiId,
@@ -519,13 +517,12 @@ export class GatewayServer {
       'error.message': info.errorMessage,
       responseLatency: now - started,
     };
-    const message = s.format!.replace(/\$context\.([A-Za-z0-9_.]+[A-Za-z0-9_])/g, (_m, name: string) => {
-      const v = vars[name];
-      return v === undefined || v === '' ? '-' : String(v);
-    });
-    this.deps.logs.append(
-      { accountId: c.accountId, region: c.region, group, stream: `${c.api.apiId}_${stage.stageName}` },
-      [{ timestamp: now, message }],
+    writeAccessLog(
+      this.deps.logs,
+      { accountId: c.accountId, region: c.region, stream: `${c.api.apiId}_${stage.stageName}` },
+      stage.accessLogSettings!,
+      vars,
+      now,
     );
   }
 
