@@ -306,6 +306,31 @@ function leasedRow(c: Conn, job: Pick<Job, 'id' | 'leaseToken'>): JobRow | undef
 
 const LEASE_EXPIRED_ERROR = 'lease expired on the last attempt';
 
+/**
+ * Tells whether the running code is (asynchronously) inside a transaction callback, so a Store
+ * call made there fails fast instead of deadlocking on the write mutex. An AsyncLocalStorage
+ * that stays enabled makes Node 20 run a promise hook for every promise of the process (a
+ * measurable tax on every request of every service), so it is enabled only while a callback
+ * is running (at most one here: the mutex serialises transactions) and disabled after.
+ */
+class TxScope {
+  private readonly als = new AsyncLocalStorage<true>();
+  private running = 0;
+
+  inside(): boolean {
+    return this.running > 0 && this.als.getStore() === true;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    this.running++;
+    try {
+      return await this.als.run(true, fn);
+    } finally {
+      if (--this.running === 0) this.als.disable();
+    }
+  }
+}
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly description: string;
@@ -315,7 +340,7 @@ export class SqliteStore implements Store {
   private readonly w: Conn;
   private readonly r: Conn;
   private readonly mutex = new Mutex();
-  private readonly inTx = new AsyncLocalStorage<true>();
+  private readonly inTx = new TxScope();
   private readonly wake: WakeEmitter;
   private readonly notified: WakeEmitter;
   private closed = false;
@@ -385,7 +410,7 @@ export class SqliteStore implements Store {
 
   /** A write outside a transaction: waits for the write connection, runs fn atomically. */
   private write<T>(fn: (c: Conn) => T): Promise<T> {
-    if (this.inTx.getStore())
+    if (this.inTx.inside())
       return Promise.reject(
         new Error('Store write inside a transaction callback: use the transaction object, not the Store'),
       );
@@ -426,7 +451,7 @@ export class SqliteStore implements Store {
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    if (this.inTx.getStore())
+    if (this.inTx.inside())
       throw new Error('nested Store.transaction inside a transaction callback: use the outer transaction');
     const woken = new Set<string>();
     const result = await this.mutex.run(async () => {
@@ -460,7 +485,7 @@ export class SqliteStore implements Store {
       // Prepared once per connection: exec() would parse the SQL on every transaction.
       c.stmt('BEGIN IMMEDIATE').run();
       try {
-        const out = await this.inTx.run(true, () => fn(tx));
+        const out = await this.inTx.run(() => fn(tx));
         active = false;
         c.stmt('COMMIT').run();
         return out;
