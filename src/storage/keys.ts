@@ -9,6 +9,10 @@ import type { ScanOptions } from './store.js';
  * order), or undefined when there is none (empty prefix, or only U+10FFFF characters).
  */
 export function prefixUpperBound(prefix: string): string | undefined {
+  // Fast path: the last code unit is a BMP character below U+FFFF that is not a surrogate.
+  const last = prefix.charCodeAt(prefix.length - 1);
+  if (last < 0xd7ff || (last >= 0xe000 && last < 0xffff))
+    return prefix.slice(0, -1) + String.fromCharCode(last + 1);
   const cps = Array.from(prefix, (c) => c.codePointAt(0) as number);
   while (cps.length > 0) {
     let last = cps.pop() as number;
