@@ -126,6 +126,25 @@ test('group commit: writes issued together commit together, in order; a failing 
   assert.equal(commits, 6);
 });
 
+test('WAL checkpoints run in a background worker; data survives close and reopen', async (t) => {
+  const dir = tempDir(t);
+  const clock = new ManualClock();
+  const store = new SqliteStore({ dataDir: dir, clock, logger: silentLogger, checkpointEveryCommits: 5 });
+  for (let i = 0; i < 60; i++) await store.transaction((tx) => tx.put('ck', `k${i}`, { i }));
+  for (let i = 0; i < 100 && store.checkpoints === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(store.checkpoints > 0, 'the background checkpointer ran');
+  await Promise.all(Array.from({ length: 20 }, (_, i) => store.put('ck', `g${i}`, i)));
+  assert.equal(await store.count('ck'), 80);
+  await store.close();
+  const again = new SqliteStore({ dataDir: dir, clock, logger: silentLogger });
+  try {
+    assert.equal(await again.count('ck'), 80);
+    assert.deepEqual(await again.get('ck', 'k59'), { i: 59 });
+  } finally {
+    await again.close();
+  }
+});
+
 test('migrations run once; reopening keeps data and the schema version', async (t) => {
   const dir = tempDir(t);
   const clock = new ManualClock();

@@ -26,6 +26,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
@@ -67,7 +68,15 @@ export interface SqliteStoreOptions {
   logger: Logger;
   /** busy_timeout in ms (another process holding the file). Default 5000. */
   busyTimeoutMs?: number;
+  /**
+   * Checkpoint the WAL in a background worker thread after this many commits (default 200),
+   * instead of on the event loop; 0: SQLite's own automatic checkpoints only.
+   */
+  checkpointEveryCommits?: number;
 }
+
+/** SQLite's automatic checkpoint (on the event loop) stays as a safety net at this WAL size. */
+const SAFETY_AUTOCHECKPOINT_PAGES = 10_000;
 
 interface Migration {
   version: number;
@@ -376,6 +385,14 @@ export class SqliteStore implements Store {
   private readonly mutex = new Mutex();
   private queued: QueuedWrite[] = [];
   private batchScheduled = false;
+  private readonly path: string;
+  private readonly checkpointEvery: number;
+  private commitsSinceCheckpoint = 0;
+  private checkpointer: Worker | undefined;
+  private checkpointRunning = false;
+  private closing = false;
+  /** Background checkpoints completed (for tests). */
+  checkpoints = 0;
   private readonly inTx = new TxScope();
   private readonly wake: WakeEmitter;
   private readonly notified: WakeEmitter;
@@ -384,7 +401,9 @@ export class SqliteStore implements Store {
   constructor(private readonly opts: SqliteStoreOptions) {
     const path = opts.path ?? join(opts.dataDir ?? '.nimbus', 'nimbus.db');
     if (!opts.path) mkdirSync(opts.dataDir ?? '.nimbus', { recursive: true });
+    this.path = path;
     this.description = `sqlite:${path}`;
+    this.checkpointEvery = opts.checkpointEveryCommits ?? 200;
     this.wake = new WakeEmitter(opts.logger);
     this.notified = new WakeEmitter(opts.logger);
     const busy = opts.busyTimeoutMs ?? 5000;
@@ -393,6 +412,7 @@ export class SqliteStore implements Store {
     wdb.pragma('synchronous = NORMAL');
     wdb.pragma(`busy_timeout = ${busy}`);
     wdb.pragma('foreign_keys = ON');
+    if (this.checkpointEvery > 0) wdb.pragma(`wal_autocheckpoint = ${SAFETY_AUTOCHECKPOINT_PAGES}`);
     this.w = new Conn(wdb);
     this.migrate();
     const rdb = new Database(path, { readonly: true });
@@ -546,6 +566,42 @@ export class SqliteStore implements Store {
     }
     for (const d of done) for (const q of d.woken) this.wake.emit(q);
     for (const d of done) d.q.resolve(d.value);
+    if (this.checkpointEvery > 0 && ++this.commitsSinceCheckpoint >= this.checkpointEvery) this.checkpoint();
+  }
+
+  /**
+   * Asks the background checkpointer (started on first use) to checkpoint the WAL. If it
+   * fails, SQLite's automatic checkpoint on the event loop takes over again.
+   */
+  private checkpoint(): void {
+    if (this.checkpointRunning || this.closing) return;
+    this.commitsSinceCheckpoint = 0;
+    if (!this.checkpointer) {
+      const worker = new Worker(new URL('./checkpointer.js', import.meta.url), {
+        workerData: { path: this.path, driver: SQLITE_DRIVER },
+      });
+      worker.unref();
+      worker.on('message', (m: { ok: boolean; error?: string }) => {
+        this.checkpointRunning = false;
+        if (m.ok) this.checkpoints++;
+        else this.opts.logger.warn('background WAL checkpoint failed', { store: 'sqlite', error: m.error });
+      });
+      worker.on('error', (err) => {
+        this.opts.logger.warn('background checkpointer stopped; checkpoints back on the event loop', {
+          store: 'sqlite',
+          err,
+        });
+        this.checkpointRunning = false;
+        if (!this.closed) this.w.db.pragma('wal_autocheckpoint = 1000');
+      });
+      worker.on('exit', () => {
+        this.checkpointRunning = false;
+        if (this.checkpointer === worker) this.checkpointer = undefined;
+      });
+      this.checkpointer = worker;
+    }
+    this.checkpointRunning = true;
+    this.checkpointer.postMessage('checkpoint');
   }
 
   get<T = unknown>(collection: string, key: string): Promise<T | undefined> {
@@ -766,6 +822,14 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.runQueued(); // writes queued before close still commit
+    this.closing = true;
+    const worker = this.checkpointer;
+    if (worker) {
+      const exited = new Promise<void>((r) => worker.once('exit', () => r()));
+      worker.ref(); // keep the event loop alive until it has closed its connection
+      worker.postMessage('close');
+      await exited;
+    }
     await this.mutex.run(() => {
       this.closed = true;
       this.r.db.close();
