@@ -416,7 +416,9 @@ export class DynamoEngine {
   ): Promise<{ old: Item | undefined; item: Item | undefined; changed?: string[]; size?: number }> {
     // Writes to one item from this node queue up here instead of racing inside the Store: on
     // PostgreSQL (SERIALIZABLE) a hot item otherwise costs a serialisation failure + rerun per
-    // collision. Only other nodes' writers can still collide (the Store retries those).
+    // collision. Only other nodes' writers can still collide (the Store retries those). SQLite
+    // runs every write one after the other in arrival order already (group commit): no lock.
+    if (this.store.kind === 'sqlite') return this.writeNow(plan);
     const lockKey = `${plan.meta.collection}\u0000${plan.storeKey}`;
     let lock = this.itemLocks.get(lockKey);
     if (!lock) this.itemLocks.set(lockKey, (lock = new Mutex()));
