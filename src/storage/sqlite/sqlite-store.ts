@@ -386,7 +386,7 @@ export class SqliteStore implements Store {
   private queued: QueuedWrite[] = [];
   private batchScheduled = false;
   private readonly path: string;
-  private readonly checkpointEvery: number;
+  private checkpointEvery: number;
   private commitsSinceCheckpoint = 0;
   private checkpointer: Worker | undefined;
   private checkpointRunning = false;
@@ -498,10 +498,7 @@ export class SqliteStore implements Store {
     if (this.closed) return Promise.reject(new Error('the Store is closed'));
     return new Promise<T>((resolve, reject) => {
       this.queued.push({ exec, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.batchScheduled) {
-        this.batchScheduled = true;
-        setImmediate(() => void this.runQueued());
-      }
+      this.scheduleQueued();
     });
   }
 
@@ -516,8 +513,26 @@ export class SqliteStore implements Store {
         for (const q of group) q.reject(new Error('the Store is closed'));
         return;
       }
-      await this.commitGroup(group);
+      try {
+        await this.commitGroup(group);
+      } catch (err) {
+        // Not expected (commitGroup settles every write itself): fail what is not settled yet
+        // (settled promises ignore this) and leave no transaction open.
+        for (const q of group) q.reject(err);
+        if (!this.closed && this.w.db.inTransaction) this.w.stmt('ROLLBACK').run();
+        this.opts.logger.error('group commit failed', { store: 'sqlite', err });
+      }
     });
+  }
+
+  private scheduleQueued(): void {
+    if (this.batchScheduled) return;
+    this.batchScheduled = true;
+    setImmediate(() =>
+      this.runQueued().catch((err: unknown) =>
+        this.opts.logger.error('group commit failed', { store: 'sqlite', err }),
+      ),
+    );
   }
 
   private async commitGroup(group: QueuedWrite[]): Promise<void> {
@@ -540,33 +555,47 @@ export class SqliteStore implements Store {
         done.push({ q, value, woken });
       } catch (err) {
         q.reject(err);
-        if (!c.db.inTransaction) {
+        let lost = !c.db.inTransaction;
+        if (!lost) {
+          try {
+            if (savepoints) {
+              c.stmt('ROLLBACK TO nimbus_write').run();
+              c.stmt('RELEASE nimbus_write').run();
+            } else c.stmt('ROLLBACK').run();
+          } catch {
+            lost = true;
+            if (c.db.inTransaction) c.stmt('ROLLBACK').run();
+          }
+        }
+        if (lost) {
           // SQLite ended the whole transaction (an I/O error, a full disk): the writes done so
           // far are gone. Run them (callbacks may run more than once) and the rest again.
           this.queued.unshift(...done.map((d) => d.q), ...group.slice(i + 1));
-          if (!this.batchScheduled) {
-            this.batchScheduled = true;
-            setImmediate(() => void this.runQueued());
-          }
+          this.scheduleQueued();
           return;
         }
-        if (savepoints) {
-          c.stmt('ROLLBACK TO nimbus_write').run();
-          c.stmt('RELEASE nimbus_write').run();
-        } else c.stmt('ROLLBACK').run();
       }
     }
     if (!c.db.inTransaction) return; // the one write of the group failed and was rolled back
     try {
       c.stmt('COMMIT').run();
     } catch (err) {
-      if (c.db.inTransaction) c.stmt('ROLLBACK').run();
       for (const d of done) d.q.reject(err);
+      if (c.db.inTransaction) c.stmt('ROLLBACK').run();
       return;
     }
     for (const d of done) for (const q of d.woken) this.wake.emit(q);
     for (const d of done) d.q.resolve(d.value);
-    if (this.checkpointEvery > 0 && ++this.commitsSinceCheckpoint >= this.checkpointEvery) this.checkpoint();
+    if (this.checkpointEvery > 0 && ++this.commitsSinceCheckpoint >= this.checkpointEvery) {
+      try {
+        this.checkpoint();
+      } catch (err) {
+        // No worker thread here: checkpoints stay on the event loop, as SQLite does by itself.
+        this.opts.logger.warn('background checkpointer unavailable', { store: 'sqlite', err });
+        this.checkpointEvery = 0;
+        this.w.db.pragma('wal_autocheckpoint = 1000');
+      }
+    }
   }
 
   /**
@@ -592,6 +621,7 @@ export class SqliteStore implements Store {
           err,
         });
         this.checkpointRunning = false;
+        this.checkpointEvery = 0;
         if (!this.closed) this.w.db.pragma('wal_autocheckpoint = 1000');
       });
       worker.on('exit', () => {
