@@ -131,7 +131,7 @@ test('WAL checkpoints run in a background worker; data survives close and reopen
   const clock = new ManualClock();
   const store = new SqliteStore({ dataDir: dir, clock, logger: silentLogger, checkpointEveryCommits: 5 });
   for (let i = 0; i < 60; i++) await store.transaction((tx) => tx.put('ck', `k${i}`, { i }));
-  for (let i = 0; i < 100 && store.checkpoints === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 500 && store.checkpoints === 0; i++) await new Promise((r) => setTimeout(r, 20));
   assert.ok(store.checkpoints > 0, 'the background checkpointer ran');
   await Promise.all(Array.from({ length: 20 }, (_, i) => store.put('ck', `g${i}`, i)));
   assert.equal(await store.count('ck'), 80);
