@@ -71,8 +71,8 @@ interface WritePlan {
   storeKey: string;
   condition?: Condition;
   returnOldOnFail: boolean;
-  /** Computes the new item (undefined: delete) from the old one. */
-  make: (old: Item | undefined) => { item: Item | undefined; changed?: string[] };
+  /** Computes the new item (undefined: delete) from the old one, with its size when known. */
+  make: (old: Item | undefined) => { item: Item | undefined; changed?: string[]; size?: number };
 }
 
 const TOKEN_TTL_MS = 10 * 60_000;
@@ -413,10 +413,12 @@ export class DynamoEngine {
   /** One item write: read, check, write item + indexes + stream record, in one transaction. */
   private async write(
     plan: WritePlan,
-  ): Promise<{ old: Item | undefined; item: Item | undefined; changed?: string[] }> {
+  ): Promise<{ old: Item | undefined; item: Item | undefined; changed?: string[]; size?: number }> {
     // Writes to one item from this node queue up here instead of racing inside the Store: on
     // PostgreSQL (SERIALIZABLE) a hot item otherwise costs a serialisation failure + rerun per
-    // collision. Only other nodes' writers can still collide (the Store retries those).
+    // collision. Only other nodes' writers can still collide (the Store retries those). SQLite
+    // runs every write one after the other in arrival order already (group commit): no lock.
+    if (this.store.kind === 'sqlite') return this.writeNow(plan);
     const lockKey = `${plan.meta.collection}\u0000${plan.storeKey}`;
     let lock = this.itemLocks.get(lockKey);
     if (!lock) this.itemLocks.set(lockKey, (lock = new Mutex()));
@@ -429,14 +431,14 @@ export class DynamoEngine {
 
   private writeNow(
     plan: WritePlan,
-  ): Promise<{ old: Item | undefined; item: Item | undefined; changed?: string[] }> {
+  ): Promise<{ old: Item | undefined; item: Item | undefined; changed?: string[]; size?: number }> {
     return this.store.transaction(async (tx) => {
       const old = await tx.get<Item>(plan.meta.collection, plan.storeKey);
       if (plan.condition && !plan.condition(old))
         throw errors.conditionFailed(plan.returnOldOnFail ? old : undefined);
       const next = plan.make(old);
       await this.applyWrite(tx, plan.meta, plan.storeKey, old, next.item);
-      return { old, item: next.item, changed: next.changed };
+      return { old, item: next.item, changed: next.changed, size: next.size };
     });
   }
 
@@ -461,22 +463,24 @@ export class DynamoEngine {
       await appendStreamRecord(tx, this.clock, meta, old, next, byTtl);
   }
 
-  private checkSize(item: Item): void {
-    if (itemSize(item) > MAX_ITEM_BYTES)
-      throw errors.validation('Item size has exceeded the maximum allowed size');
+  /** The item's size; ValidationException above 400 KB. */
+  private checkSize(item: Item): number {
+    const size = itemSize(item);
+    if (size > MAX_ITEM_BYTES) throw errors.validation('Item size has exceeded the maximum allowed size');
+    return size;
   }
 
   private putPlan(meta: TableMeta, input: Input, ctx: ExprContext): WritePlan {
     const item = checkItem(input.Item, 'item');
     const key = keyFromItem(meta, item);
-    this.checkSize(item);
+    const size = this.checkSize(item);
     return {
       meta,
       key,
       storeKey: itemKey(meta.keys, item),
       condition: this.compileCommon(ctx, input),
       returnOldOnFail: input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD',
-      make: () => ({ item }),
+      make: () => ({ item, size }),
     };
   }
 
@@ -518,8 +522,8 @@ export class DynamoEngine {
               `One or more parameter values were invalid: Cannot update attribute ${n}. This attribute is part of the key`,
             );
         const item = { ...r.item, ...key };
-        this.checkSize(item);
-        return { item, changed: r.changed };
+        const size = this.checkSize(item);
+        return { item, changed: r.changed, size };
       },
     };
   }
@@ -538,7 +542,7 @@ export class DynamoEngine {
     const r = await this.write(plan);
     const out: Record<string, unknown> = {};
     if (input.ReturnValues === 'ALL_OLD' && r.old) out.Attributes = r.old;
-    this.capacity(out, input, meta, 'Write', writeUnits(r.old, r.item));
+    this.capacity(out, input, meta, 'Write', writeUnits(r.old, r.item, r.size));
     return out;
   }
 
@@ -586,7 +590,7 @@ export class DynamoEngine {
         if (Object.keys(pick(r.item)).length) out.Attributes = pick(r.item);
         break;
     }
-    this.capacity(out, input, meta, 'Write', writeUnits(r.old, r.item));
+    this.capacity(out, input, meta, 'Write', writeUnits(r.old, r.item, r.size));
     return out;
   }
 
@@ -1192,8 +1196,8 @@ function sameItem(a: Item, b: Item): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function writeUnits(old: Item | undefined, next: Item | undefined): number {
-  const size = Math.max(old ? itemSize(old) : 0, next ? itemSize(next) : 0);
+function writeUnits(old: Item | undefined, next: Item | undefined, nextSize?: number): number {
+  const size = Math.max(old ? itemSize(old) : 0, next ? (nextSize ?? itemSize(next)) : 0);
   return Math.max(1, Math.ceil(size / 1024));
 }
 

@@ -1,6 +1,7 @@
 /**
  * Micro figures for both Stores: ops/s for put, get, a 1-write transaction and
- * enqueue+claim+ack, each run sequentially (one caller, awaiting each op).
+ * enqueue+claim+ack, each run sequentially (one caller, awaiting each op), and puts issued
+ * 16 at a time.
  *   npx tsc -p . && node dist/src/storage/store.bench.js
  * PostgreSQL is measured on a throwaway local server (fsync off) when the binaries exist.
  */
@@ -31,6 +32,13 @@ async function bench(store: Store, n: number): Promise<void> {
   await rate('put', n, (i) => store.put('bench', `k${i}`, { i, s: 'some value' }));
   await rate('get', n, (i) => store.get('bench', `k${i % n}`));
   await rate('transaction (1 write)', n, (i) => store.transaction((tx) => tx.put('bench-tx', `k${i}`, i)));
+  // 16 puts issued together (SQLite commits them as one group); the rate is puts per second.
+  await rate('16 concurrent puts', n, async (i) => {
+    if (i % 16 === 0)
+      await Promise.all(
+        Array.from({ length: 16 }, (_, j) => store.put('bench-c', `k${i + j}`, { i: i + j })),
+      );
+  });
   await rate('enqueue+claim+ack', n, async (i) => {
     await store.jobs.enqueue('bench', i);
     const [job] = await store.jobs.claim('bench', { leaseMs: 30_000 });

@@ -567,6 +567,9 @@ export function storeContract(
             );
             assert.ok(maxRunning <= 3, `max concurrency ${maxRunning}`);
             assert.ok(maxRunning >= 2, `ran in parallel (${maxRunning})`);
+            // A handler's side effect comes before the worker acks its job: stop() waits for
+            // the running handlers to be acked (or retried).
+            await worker.stop();
             assert.deepEqual(await store.jobs.stats('w'), { ready: 0, inFlight: 0, delayed: 0, dead: 0 });
           } finally {
             await worker.stop();

@@ -19,7 +19,32 @@ export function utf8Length(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
 
+/**
+ * numberSize of a plain integer (`-?[1-9][0-9]*`, what most stored numbers look like) without
+ * parsing it into a Decimal; undefined for anything else.
+ */
+function integerSize(text: string): number | undefined {
+  const n = text.length;
+  const neg = text.charCodeAt(0) === 45; // '-'
+  const start = neg ? 1 : 0;
+  if (n === start || n - start > 38) return undefined;
+  const first = text.charCodeAt(start);
+  if (first < 49 || first > 57) return undefined; // a leading zero, '+', '.', ...: the general path
+  for (let i = start + 1; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  let end = n;
+  while (text.charCodeAt(end - 1) === 48) end--; // trailing zeros are not significant digits
+  const digits = end - start;
+  const lead = n - start - 1; // power of ten of the leading digit
+  const positions = digits + (lead % 2 === 0 ? 1 : 0);
+  return 1 + Math.ceil(positions / 2) + (neg ? 1 : 0);
+}
+
 export function numberSize(text: string): number {
+  const fast = integerSize(text);
+  if (fast !== undefined) return fast;
   const d = parseDecimalUnchecked(text);
   if (d.coef === 0n) return 1;
   const neg = d.coef < 0n;

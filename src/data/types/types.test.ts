@@ -94,6 +94,38 @@ test('item size follows the documented formula', () => {
   assert.equal(numberSize('123'), 3);
   assert.equal(numberSize('-12'), 3);
   assert.equal(numberSize('12345678901234567890123456789012345678'), 20);
+  // Plain integers take a fast path: it must agree with the general one (an exponent form).
+  for (const t of [
+    '1',
+    '9',
+    '10',
+    '99',
+    '100',
+    '101',
+    '1000',
+    '1200',
+    '12000',
+    '-1',
+    '-10',
+    '-100',
+    '-1230',
+    '123456789',
+    '1234567890',
+    '98765432109876543210987654321098765432',
+    '10000000000000000000000000000000000000',
+    '-5000000000000000000000000000000000000',
+    '7000000000000000000000000000000000000000',
+    '0',
+    '-0',
+    '007',
+    '+7',
+  ])
+    assert.equal(numberSize(t), numberSize(`${t}E0`), t);
+  for (let i = 0; i < 2000; i++) {
+    const t = String(Math.floor(Math.random() * 10 ** (1 + (i % 15)))) + '0'.repeat(i % 4);
+    assert.equal(numberSize(t), numberSize(`${t}e0`), t);
+    assert.equal(numberSize('-' + t), numberSize(`-${t}e0`), '-' + t);
+  }
   assert.equal(valueSize({ BOOL: true }), 1);
   assert.equal(valueSize({ NULL: true }), 1);
   assert.equal(valueSize({ SS: ['ab', 'c'] }), 3);

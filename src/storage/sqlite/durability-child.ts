@@ -1,7 +1,7 @@
 /**
  * Test helper for the kill -9 durability test: opens the SQLite Store in argv[2] and writes
- * forever (a put, an enqueue and a transaction per step), printing "acked <i>" after each step
- * resolves. The parent kills it with SIGKILL mid-stream.
+ * forever (a put, an enqueue, a transaction and four concurrent writes that share a group
+ * commit per step), printing "acked <i>" after each step resolves. The parent kills it with SIGKILL mid-stream.
  */
 import { systemClock } from '../../core/clock.js';
 import { silentLogger } from '../../core/logger.js';
@@ -15,5 +15,11 @@ for (let i = 0; ; i++) {
     await tx.put('dur-tx', `k${i}`, i);
     await tx.enqueue('dur-tx', i);
   });
+  await Promise.all([
+    store.put('dur-group', `k${i}-a`, i),
+    store.transaction((tx) => tx.put('dur-group', `k${i}-b`, i)),
+    store.put('dur-group', `k${i}-c`, i),
+    store.transaction((tx) => tx.put('dur-group', `k${i}-d`, i)),
+  ]);
   process.stdout.write(`acked ${i}\n`);
 }

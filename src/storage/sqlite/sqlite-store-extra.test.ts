@@ -55,6 +55,7 @@ test('kill -9 mid-stream loses nothing that was acknowledged', async (t) => {
     );
     assert.equal(keys.filter((v) => v === undefined).length, 0, 'every acked put survived');
     assert.ok((await store.count('dur-tx')) >= acked + 1, 'every acked transaction survived');
+    assert.ok((await store.count('dur-group')) >= 4 * (acked + 1), 'every acked grouped write survived');
     const stats = await store.jobs.stats('dur');
     assert.ok(stats.ready >= acked + 1, `every acked job survived (${stats.ready} >= ${acked + 1})`);
     assert.ok((await store.jobs.stats('dur-tx')).ready >= acked + 1);
@@ -66,6 +67,81 @@ test('kill -9 mid-stream loses nothing that was acknowledged', async (t) => {
     );
   } finally {
     await store.close();
+  }
+});
+
+test('group commit: writes issued together commit together, in order; a failing one fails alone', async (t) => {
+  const dir = tempDir(t);
+  const store = new SqliteStore({ dataDir: dir, clock: new ManualClock(), logger: silentLogger });
+  t.after(() => store.close());
+  // Count the commits: a group of writes issued in one turn of the event loop is one.
+  const conn = (store as unknown as { w: { stmt(sql: string): BetterSqlite3.Statement } }).w;
+  const commit = conn.stmt('COMMIT');
+  const run = commit.run.bind(commit);
+  let commits = 0;
+  commit.run = (...args: unknown[]) => {
+    commits++;
+    return run(...args);
+  };
+  const results = await Promise.allSettled([
+    store.put('g', 'a', 1),
+    store.transaction(async (tx) => {
+      // Sees the put queued before it (FIFO inside the group).
+      assert.equal(await tx.get('g', 'a'), 1);
+      await tx.put('g', 'b', 2);
+      return 'tx ok';
+    }),
+    store.transaction(async (tx) => {
+      await tx.put('g', 'c', 3);
+      await tx.put('g', 'a', 'clobbered');
+      throw new Error('boom');
+    }),
+    store.insert('g', 'a', 'dup'), // false: the key exists (the failing write above was undone)
+    store.put('g', 'd', undefined as unknown), // a single write that throws
+    store.transaction(async (tx) => {
+      await tx.put('g', 'e', (await tx.get<number>('g', 'b'))! + 3);
+      await tx.enqueue('gq', { n: 1 });
+    }),
+  ]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled'],
+  );
+  assert.equal((results[1] as PromiseFulfilledResult<string>).value, 'tx ok');
+  assert.match(String((results[2] as PromiseRejectedResult).reason), /boom/);
+  assert.equal((results[3] as PromiseFulfilledResult<boolean>).value, false);
+  assert.match(String((results[4] as PromiseRejectedResult).reason), /JSON-serialisable/);
+  assert.deepEqual(await store.scan('g'), [
+    { key: 'a', value: 1 },
+    { key: 'b', value: 2 },
+    { key: 'e', value: 5 },
+  ]);
+  assert.equal((await store.jobs.stats('gq')).ready, 1);
+  assert.equal(commits, 1, 'one commit for the whole group');
+  // Writes issued one after another (each awaited) still work and are visible at once.
+  for (let i = 0; i < 5; i++) {
+    await store.transaction((tx) => tx.put('seq', `k${i}`, i));
+    assert.equal(await store.get('seq', `k${i}`), i);
+  }
+  assert.equal(commits, 6);
+});
+
+test('WAL checkpoints run in a background worker; data survives close and reopen', async (t) => {
+  const dir = tempDir(t);
+  const clock = new ManualClock();
+  const store = new SqliteStore({ dataDir: dir, clock, logger: silentLogger, checkpointEveryCommits: 5 });
+  for (let i = 0; i < 60; i++) await store.transaction((tx) => tx.put('ck', `k${i}`, { i }));
+  for (let i = 0; i < 500 && store.checkpoints === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(store.checkpoints > 0, 'the background checkpointer ran');
+  await Promise.all(Array.from({ length: 20 }, (_, i) => store.put('ck', `g${i}`, i)));
+  assert.equal(await store.count('ck'), 80);
+  await store.close();
+  const again = new SqliteStore({ dataDir: dir, clock, logger: silentLogger });
+  try {
+    assert.equal(await again.count('ck'), 80);
+    assert.deepEqual(await again.get('ck', 'k59'), { i: 59 });
+  } finally {
+    await again.close();
   }
 });
 
