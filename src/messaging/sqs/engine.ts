@@ -34,7 +34,7 @@ import type {
   SendResult,
   StoredMessage,
 } from './model.js';
-import { C, msgKey, pad13, queueKey, visKey } from './store.js';
+import { C, msgKey, pad13, queueKey, visKey, visRange } from './store.js';
 import type { MetricsSink } from '../../core/metrics-sink.js';
 
 export interface SqsEngineOptions {
@@ -332,12 +332,8 @@ export class SqsEngine {
   /** Visible, in flight (received, not visible) and delayed (never received, not visible yet). */
   async counters(q: QueueRecord): Promise<{ visible: number; inFlight: number; delayed: number }> {
     const now = this.clock.now();
-    const prefix = `${q.id}/`;
-    const visible = await this.store.count(C.visibility, { prefix, end: `${prefix}${pad13(now + 1)}` });
-    const hidden = await this.store.scan<number>(C.visibility, {
-      prefix,
-      start: `${prefix}${pad13(now + 1)}`,
-    });
+    const visible = await this.store.count(C.visibility, visRange(q.id, undefined, now + 1));
+    const hidden = await this.store.scan<number>(C.visibility, visRange(q.id, now + 1));
     let inFlight = 0;
     for (const h of hidden) if (h.value) inFlight++;
     return { visible, inFlight, delayed: hidden.length - inFlight };
@@ -653,7 +649,12 @@ export class SqsEngine {
   /** Forgets a few expired deduplication ids (each send sweeps some, so the table stays small). */
   private async sweepDedup(tx: Transaction, qid: string, now: number): Promise<void> {
     const prefix = `${qid}/`;
-    const expired = await tx.scan(C.dedupExpiry, { prefix, end: `${prefix}${pad13(now + 1)}`, limit: 20 });
+    // start, not prefix: one upper bound (see visRange).
+    const expired = await tx.scan(C.dedupExpiry, {
+      start: prefix,
+      end: `${prefix}${pad13(now + 1)}`,
+      limit: 20,
+    });
     for (const e of expired) {
       await tx.delete(C.dedupExpiry, e.key);
       const dedupKey = e.key.slice(prefix.length + 14);
@@ -737,10 +738,8 @@ export class SqsEngine {
   ): Promise<StoredMessage[]> {
     const retentionMs = Number(q.attributes.MessageRetentionPeriod) * 1000;
     // Idle queues (long pollers) are answered from a read, without taking the write lock.
-    const pfx = `${q.id}/`;
     const any = await this.store.scan(C.visibility, {
-      prefix: pfx,
-      end: `${pfx}${pad13(this.clock.now() + 1)}`,
+      ...visRange(q.id, undefined, this.clock.now() + 1),
       limit: 1,
     });
     if (any.length === 0) return [];
@@ -783,10 +782,10 @@ export class SqsEngine {
       if (!q.fifo) {
         let after: string | undefined;
         while (out.length < max) {
+          const range = visRange(q.id, undefined, now + 1);
           const ready = await tx.scan<number>(C.visibility, {
-            prefix,
-            after,
-            end: `${prefix}${pad13(now + 1)}`,
+            ...(after === undefined ? { start: range.start } : { after }),
+            end: range.end,
             limit: max - out.length,
           });
           if (ready.length === 0) break;
@@ -1057,8 +1056,7 @@ export class SqsEngine {
       }
       const now = this.clock.now();
       const ready = await this.store.scan<number>(C.visibility, {
-        prefix,
-        end: `${prefix}${pad13(now + 1)}`,
+        ...visRange(q.id, undefined, now + 1),
         limit: 10,
       });
       if (ready.length === 0) {
