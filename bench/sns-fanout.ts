@@ -22,7 +22,7 @@
  * that adds the SDK's signing and parsing (~0.5-1 ms per call) on the same 2 cores.
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -180,11 +180,24 @@ async function waitHealthy(endpoint: string): Promise<void> {
   throw new Error('nimbus did not become healthy');
 }
 
+/** CPU time (user + system, ms) a process has used so far; undefined where /proc is missing. */
+function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks, USER_HZ = 100
+  } catch {
+    return undefined;
+  }
+}
+
 interface Run {
   all: number[];
   each: number[];
   /** Clock at the first measured message. */
   startedAt?: number;
+  /** Nimbus's CPU time per measured message (ms). */
+  serverCpuMs?: number;
 }
 
 /** Sends WARMUP + N messages one at a time; `arrived(key)` resolves to the 10 arrival times. */
@@ -192,13 +205,18 @@ async function measure(
   label: string,
   send: (key: string) => Promise<unknown>,
   arrived: (key: string) => Promise<number[]>,
+  serverPid?: number,
 ): Promise<Run> {
   const run: Run = { all: [], each: [] };
+  let cpu0: number | undefined;
   for (let i = 0; i < WARMUP + N; i++) {
     const key = `${label}-${i}`;
     const done = arrived(key);
     const t0 = clock();
-    if (i === WARMUP) run.startedAt = t0;
+    if (i === WARMUP) {
+      run.startedAt = t0;
+      cpu0 = cpuMs(serverPid);
+    }
     await send(key);
     const arrivals = (await done).map((t) => t - t0);
     if (i >= WARMUP) {
@@ -206,6 +224,8 @@ async function measure(
       run.each.push(...arrivals);
     }
   }
+  const cpu1 = cpuMs(serverPid);
+  if (cpu0 !== undefined && cpu1 !== undefined) run.serverCpuMs = (cpu1 - cpu0) / N;
   return run;
 }
 
@@ -260,7 +280,12 @@ async function main(): Promise<void> {
     child.send({ port, queueUrls: lean.urls } satisfies ReceiversStart);
     await ready;
     const leanArrived = (key: string) => new Promise<number[]>((r) => waiting.set(key, r));
-    const fanout = await measure('sns', (key) => snsPublish(agent, port, lean.topicArn, key), leanArrived);
+    const fanout = await measure(
+      'sns',
+      (key) => snsPublish(agent, port, lean.topicArn, key),
+      leanArrived,
+      nimbus.pid,
+    );
     const peer = await measure(
       'direct',
       (key) =>
@@ -268,6 +293,7 @@ async function main(): Promise<void> {
           lean.urls.map((u) => sqsCall(agent, port, 'SendMessage', { QueueUrl: u, MessageBody: key })),
         ),
       leanArrived,
+      nimbus.pid,
     );
     child.send('stop');
 
@@ -300,6 +326,7 @@ async function main(): Promise<void> {
           'sdk-sns',
           (key) => sns.send(new PublishCommand({ TopicArn: viaSdk.topicArn, Message: key })),
           sdkArrived,
+          nimbus.pid,
         );
     const sdkPeer = !WITH_SDK
       ? undefined
@@ -310,6 +337,7 @@ async function main(): Promise<void> {
               viaSdk.urls.map((u) => sqs.send(new SendMessageCommand({ QueueUrl: u, MessageBody: key }))),
             ),
           sdkArrived,
+          nimbus.pid,
         );
     stopSdk = true;
     await Promise.all(consumers);
@@ -322,6 +350,7 @@ async function main(): Promise<void> {
     const line = (r: Run) => ({
       allVisibleMs: { p50: fmt(pct(r.all, 50)), p99: fmt(pct(r.all, 99)) },
       eachDeliveryMs: { p50: fmt(pct(r.each, 50)), p99: fmt(pct(r.each, 99)) },
+      ...(r.serverCpuMs !== undefined ? { nimbusCpuMsPerMessage: fmt(r.serverCpuMs) } : {}),
     });
     const report = {
       machine: `${cpus().length} CPUs, Node ${process.version}, load average ${loadavg()
