@@ -88,7 +88,18 @@ async function throughput(round: (worker: number) => Promise<number>): Promise<n
 function startNimbus(dir: string): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(
     process.execPath,
-    [MAIN, 'up', '--port', '0', '--data-dir', dir, '--log-level', 'error'],
+    [
+      // BENCH_NIMBUS_NODE_ARGS: node flags for the server (e.g. --cpu-prof --cpu-prof-dir=DIR).
+      ...(process.env.BENCH_NIMBUS_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      MAIN,
+      'up',
+      '--port',
+      '0',
+      '--data-dir',
+      dir,
+      '--log-level',
+      'error',
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, NIMBUS_AUTH: 'dev' },
@@ -219,6 +230,7 @@ async function main(): Promise<void> {
     const q = await post(n.port, 'CreateQueue', { QueueName: 'bench' });
     const lean = await sqsLean(n.port, q.QueueUrl as string);
     console.log(`sqs send10+recv10+delete10, lean HTTP client : ${fmt(lean)}`);
+    if (process.env.BENCH_MESSAGING_ONLY === 'lean') return;
     const sdk = await sqsSdk(n.port, q.QueueUrl as string);
     console.log(`sqs send10+recv10+delete10, @aws-sdk/client-sqs: ${fmt(sdk)}`);
     const sdkClient = new SQSClient({
