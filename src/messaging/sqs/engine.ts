@@ -1213,7 +1213,11 @@ export class SqsEngine {
     for (const set of this.waiters.values()) for (const w of [...set]) w(false);
   }
 
-  /** Resolves to true when a send woke it, false on timeout, abort or a clock jump. */
+  /**
+   * Resolves to true when a send on this node woke it; false on timeout, abort, a clock jump or
+   * the Store's notification (on PostgreSQL that may be the echo of a send this node already
+   * woke its polls for: such a wake-up checks with a read before taking the write lock).
+   */
   private waitForWake(qid: string, ms: number, signal?: AbortSignal): Promise<boolean> {
     return new Promise((resolve) => {
       let set = this.waiters.get(qid);
@@ -1227,7 +1231,7 @@ export class SqsEngine {
         resolve(sent);
       };
       const onAbort = () => done(false);
-      const off = this.store.onNotify(`sqs:${qid}`, () => done(true));
+      const off = this.store.onNotify(`sqs:${qid}`, () => done(false));
       const timer = setTimeout(done, ms, false);
       signal?.addEventListener('abort', onAbort);
       set.add(done);
