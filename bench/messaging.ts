@@ -10,7 +10,7 @@
  * no HTTP), and a bare node:http echo server with the same 3 round trips per 10 messages.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, Agent, request } from 'node:http';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -67,9 +67,28 @@ function post(port: number, target: string, body: unknown): Promise<any> {
   });
 }
 
-/** Runs `round` on CONCURRENCY workers for SECONDS; each round returns messages completed. */
-async function throughput(round: (worker: number) => Promise<number>): Promise<number> {
+/** CPU time (user + system, ms) process `pid` has used so far; undefined where /proc is missing. */
+function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks, USER_HZ = 100
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs `round` on CONCURRENCY workers for SECONDS; each round returns messages completed.
+ * With `server`, also reports that process's CPU time per message (less noisy than msg/s on
+ * a shared machine).
+ */
+async function throughput(
+  round: (worker: number) => Promise<number>,
+  server?: { pid?: number; cpuUsPerMessage?: number },
+): Promise<number> {
   let done = 0;
+  const cpu0 = cpuMs(server?.pid);
   const deadline = performance.now() + SECONDS * 1000;
   const t0 = performance.now();
   await Promise.all(
@@ -82,13 +101,27 @@ async function throughput(round: (worker: number) => Promise<number>): Promise<n
       }
     }),
   );
+  const cpu1 = cpuMs(server?.pid);
+  if (server && cpu0 !== undefined && cpu1 !== undefined && done > 0)
+    server.cpuUsPerMessage = ((cpu1 - cpu0) * 1000) / done;
   return done / ((performance.now() - t0) / 1000);
 }
 
 function startNimbus(dir: string): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(
     process.execPath,
-    [MAIN, 'up', '--port', '0', '--data-dir', dir, '--log-level', 'error'],
+    [
+      // BENCH_NIMBUS_NODE_ARGS: node flags for the server (e.g. --cpu-prof --cpu-prof-dir=DIR).
+      ...(process.env.BENCH_NIMBUS_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      MAIN,
+      'up',
+      '--port',
+      '0',
+      '--data-dir',
+      dir,
+      '--log-level',
+      'error',
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, NIMBUS_AUTH: 'dev' },
@@ -107,7 +140,11 @@ function startNimbus(dir: string): Promise<{ child: ChildProcess; port: number }
 
 const body = (i: number) => `{"order":${i},"item":"bench","padding":"${'x'.repeat(64)}"}`;
 
-async function sqsLean(port: number, queueUrl: string): Promise<number> {
+async function sqsLean(
+  port: number,
+  queueUrl: string,
+  server?: { pid?: number; cpuUsPerMessage?: number },
+): Promise<number> {
   let n = 0;
   return throughput(async () => {
     await post(port, 'SendMessageBatch', {
@@ -122,10 +159,14 @@ async function sqsLean(port: number, queueUrl: string): Promise<number> {
       Entries: msgs.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle })),
     });
     return (del.Successful as unknown[]).length;
-  });
+  }, server);
 }
 
-async function sqsSdk(port: number, queueUrl: string): Promise<number> {
+async function sqsSdk(
+  port: number,
+  queueUrl: string,
+  server?: { pid?: number; cpuUsPerMessage?: number },
+): Promise<number> {
   const sqs = new SQSClient({
     endpoint: `http://127.0.0.1:${port}`,
     region: 'us-east-1',
@@ -150,7 +191,7 @@ async function sqsSdk(port: number, queueUrl: string): Promise<number> {
         }),
       );
       return del.Successful?.length ?? 0;
-    });
+    }, server);
   } finally {
     sqs.destroy();
   }
@@ -217,10 +258,15 @@ async function main(): Promise<void> {
     const n = await startNimbus(dir);
     child = n.child;
     const q = await post(n.port, 'CreateQueue', { QueueName: 'bench' });
-    const lean = await sqsLean(n.port, q.QueueUrl as string);
-    console.log(`sqs send10+recv10+delete10, lean HTTP client : ${fmt(lean)}`);
-    const sdk = await sqsSdk(n.port, q.QueueUrl as string);
-    console.log(`sqs send10+recv10+delete10, @aws-sdk/client-sqs: ${fmt(sdk)}`);
+    const cpu = (s: { cpuUsPerMessage?: number }) =>
+      s.cpuUsPerMessage === undefined ? '' : ` (Nimbus CPU ${Math.round(s.cpuUsPerMessage)} µs/msg)`;
+    const leanCpu: { pid?: number; cpuUsPerMessage?: number } = { pid: child.pid };
+    const lean = await sqsLean(n.port, q.QueueUrl as string, leanCpu);
+    console.log(`sqs send10+recv10+delete10, lean HTTP client : ${fmt(lean)}${cpu(leanCpu)}`);
+    if (process.env.BENCH_MESSAGING_ONLY === 'lean') return;
+    const sdkCpu: { pid?: number; cpuUsPerMessage?: number } = { pid: child.pid };
+    const sdk = await sqsSdk(n.port, q.QueueUrl as string, sdkCpu);
+    console.log(`sqs send10+recv10+delete10, @aws-sdk/client-sqs: ${fmt(sdk)}${cpu(sdkCpu)}`);
     const sdkClient = new SQSClient({
       endpoint: `http://127.0.0.1:${n.port}`,
       region: 'us-east-1',

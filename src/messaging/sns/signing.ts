@@ -8,7 +8,14 @@
  * Node can parse certificates but not create them, so the certificate is DER-encoded here
  * (a minimal v3 certificate without extensions).
  */
-import { createHash, createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createSign,
+  generateKeyPairSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import type { Store } from '../../storage/store.js';
 
 export const SIGNING_COLLECTION = 'sns-signing';
@@ -144,9 +151,24 @@ export function stringToSign(m: SignableMessage): string {
   return out;
 }
 
+/**
+ * Parsed private keys by PEM: signing with the PEM text parses it on every call (about 0.9 ms
+ * for RSA 2048 here, against 0.26 ms with the parsed KeyObject), and every Publish signs.
+ */
+const parsedKeys = new Map<string, KeyObject>();
+
+function privateKeyOf(key: SigningKey): KeyObject {
+  let k = parsedKeys.get(key.privateKeyPem);
+  if (!k) {
+    if (parsedKeys.size >= 8) parsedKeys.clear();
+    parsedKeys.set(key.privateKeyPem, (k = createPrivateKey(key.privateKeyPem)));
+  }
+  return k;
+}
+
 /** Base64 signature of the message: SignatureVersion '1' is SHA1withRSA, '2' SHA256withRSA. */
 export function signMessage(key: SigningKey, m: SignableMessage, version: '1' | '2'): string {
   return createSign(version === '2' ? 'RSA-SHA256' : 'RSA-SHA1')
     .update(stringToSign(m), 'utf8')
-    .sign(key.privateKeyPem, 'base64');
+    .sign(privateKeyOf(key), 'base64');
 }

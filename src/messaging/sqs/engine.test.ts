@@ -138,3 +138,53 @@ test('expired FIFO deduplication ids are swept by later sends', async () => {
   assert.equal(await store.count('sqs-dedup'), 1);
   assert.equal(await store.count('sqs-dedup-expiry'), 1);
 });
+
+test('long polls woken by one commit share one receive transaction; each gets its own message', async () => {
+  await using f = await fixture();
+  const urls: string[] = [];
+  for (let i = 0; i < 5; i++) urls.push((await f.engine.createQueue(f.scope, `w${i}`)).QueueUrl);
+  const store = (f.engine as unknown as { store: { transaction: (...a: unknown[]) => unknown } }).store;
+  const polls = urls.map((u) => f.engine.receiveMessages(f.scope, u, { waitTimeSeconds: 5 }));
+  await new Promise((r) => setTimeout(r, 50)); // the polls are waiting
+  // Five sends (five transactions), then count the transactions that answer the five polls.
+  const orig = store.transaction;
+  let transactions = 0;
+  store.transaction = function (this: unknown, ...a: unknown[]) {
+    transactions++;
+    return orig.apply(this, a);
+  };
+  try {
+    await Promise.all(urls.map((u, i) => f.engine.sendMessage(f.scope, u, { body: `m${i}` })));
+    const got = await Promise.all(polls);
+    assert.deepEqual(
+      got.map((g) => g.map((m) => m.Body)),
+      urls.map((_, i) => [`m${i}`]),
+    );
+    assert.ok(transactions - 5 <= 2, `${transactions - 5} receive transactions for 5 woken polls`);
+  } finally {
+    store.transaction = orig;
+  }
+  // Received: in flight, not received again.
+  for (const u of urls) assert.deepEqual(await f.engine.receiveMessages(f.scope, u), []);
+});
+
+test('a long poll of a queue with many messages in flight still wakes for a new one', async () => {
+  await using f = await fixture();
+  const { QueueUrl } = await f.engine.createQueue(f.scope, 'busy');
+  await f.engine.sendMessageBatch(
+    f.scope,
+    QueueUrl,
+    Array.from({ length: 10 }, (_, i) => ({ body: `old${i}` })),
+  );
+  assert.equal((await f.engine.receiveMessages(f.scope, QueueUrl, { maxNumberOfMessages: 10 })).length, 10);
+  const poll = f.engine.receiveMessages(f.scope, QueueUrl, { waitTimeSeconds: 5, maxNumberOfMessages: 10 });
+  await new Promise((r) => setTimeout(r, 30));
+  await f.engine.sendMessage(f.scope, QueueUrl, { body: 'new' });
+  assert.deepEqual(
+    (await poll).map((m) => m.Body),
+    ['new'],
+  );
+  // The visibility timeout runs out: the ten come back (one lower and one upper bound still finds them).
+  f.clock.advance(31_000);
+  assert.equal((await f.engine.receiveMessages(f.scope, QueueUrl, { maxNumberOfMessages: 10 })).length, 10);
+});

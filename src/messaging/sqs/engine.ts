@@ -34,7 +34,7 @@ import type {
   SendResult,
   StoredMessage,
 } from './model.js';
-import { C, msgKey, pad13, queueKey, visKey } from './store.js';
+import { C, msgKey, pad13, queueKey, visKey, visRange } from './store.js';
 import type { MetricsSink } from '../../core/metrics-sink.js';
 
 export interface SqsEngineOptions {
@@ -75,6 +75,15 @@ const SYSTEM_ATTRIBUTES = [
   'DeadLetterQueueSourceArn',
 ];
 
+/** At most this many receives share one transaction. */
+const MAX_TX_BATCH = 32;
+
+interface PendingTx {
+  fn: (tx: Transaction) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
 let seqCounter = 0;
 const nodeTag = randomBytes(2).toString('hex');
 
@@ -85,9 +94,11 @@ export class SqsEngine {
   private readonly defaultEndpoint: () => string;
   private readonly metrics: MetricsSink | undefined;
   /** Long-poll waiters per queue id. */
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<(sent?: boolean) => void>>();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly moveTasks = new Set<Promise<void>>();
+  /** Receive transactions waiting to run together (see batched). */
+  private pendingTx: PendingTx[] = [];
   private closed = false;
 
   constructor(opts: SqsEngineOptions) {
@@ -332,12 +343,8 @@ export class SqsEngine {
   /** Visible, in flight (received, not visible) and delayed (never received, not visible yet). */
   async counters(q: QueueRecord): Promise<{ visible: number; inFlight: number; delayed: number }> {
     const now = this.clock.now();
-    const prefix = `${q.id}/`;
-    const visible = await this.store.count(C.visibility, { prefix, end: `${prefix}${pad13(now + 1)}` });
-    const hidden = await this.store.scan<number>(C.visibility, {
-      prefix,
-      start: `${prefix}${pad13(now + 1)}`,
-    });
+    const visible = await this.store.count(C.visibility, visRange(q.id, undefined, now + 1));
+    const hidden = await this.store.scan<number>(C.visibility, visRange(q.id, now + 1));
     let inFlight = 0;
     for (const h of hidden) if (h.value) inFlight++;
     return { visible, inFlight, delayed: hidden.length - inFlight };
@@ -653,7 +660,12 @@ export class SqsEngine {
   /** Forgets a few expired deduplication ids (each send sweeps some, so the table stays small). */
   private async sweepDedup(tx: Transaction, qid: string, now: number): Promise<void> {
     const prefix = `${qid}/`;
-    const expired = await tx.scan(C.dedupExpiry, { prefix, end: `${prefix}${pad13(now + 1)}`, limit: 20 });
+    // start, not prefix: one upper bound (see visRange).
+    const expired = await tx.scan(C.dedupExpiry, {
+      start: prefix,
+      end: `${prefix}${pad13(now + 1)}`,
+      limit: 20,
+    });
     for (const e of expired) {
       await tx.delete(C.dedupExpiry, e.key);
       const dedupKey = e.key.slice(prefix.length + 14);
@@ -698,8 +710,14 @@ export class SqsEngine {
     const dlq = await this.dlqOf(q);
     // The wait is real time (a client's socket waits it), not the virtual clock.
     const deadline = performance.now() + wait * 1000;
+    let woken = false;
     for (;;) {
-      const got = await this.receiveOnce(q, max, vt, dlq);
+      // Idle queues (long pollers) are answered from a read, without taking the write lock:
+      // the first visibility entry says whether a message is visible, else when one will be.
+      // After a send woke this poll, the message is most likely there: straight to the write.
+      const first = woken ? undefined : await this.firstVisibleAt(q.id);
+      const attempt = first === undefined || (first !== null && first <= this.clock.now());
+      const got = attempt ? await this.receiveOnce(q, max, vt, dlq) : [];
       if (got.length || this.closed || input.signal?.aborted) {
         if (got.length) this.metric(q, 'NumberOfMessagesReceived', got.length, 'Count');
         else this.metric(q, 'NumberOfEmptyReceives', 1, 'Count');
@@ -710,13 +728,10 @@ export class SqsEngine {
         this.metric(q, 'NumberOfEmptyReceives', 1, 'Count');
         return [];
       }
-      const next = await this.store.scan<number>(C.visibility, { prefix: `${q.id}/`, limit: 1 });
+      const at = attempt ? await this.firstVisibleAt(q.id) : first;
       let sleep = Math.min(left, MAX_LONG_POLL_SLICE_MS);
-      if (next.length) {
-        const at = Number(next[0].key.slice(q.id.length + 1, q.id.length + 14));
-        sleep = Math.max(1, Math.min(sleep, at - this.clock.now()));
-      }
-      await this.waitForWake(q.id, sleep, input.signal);
+      if (at !== null && at !== undefined) sleep = Math.max(1, Math.min(sleep, at - this.clock.now()));
+      woken = await this.waitForWake(q.id, sleep, input.signal);
     }
   }
 
@@ -729,23 +744,68 @@ export class SqsEngine {
     return target ? { q: target, maxReceiveCount: p.maxReceiveCount } : undefined;
   }
 
+  /** When the queue's first message is (or becomes) visible, in ms; null when it is empty. */
+  private async firstVisibleAt(qid: string): Promise<number | null> {
+    const first = await this.store.scan<number>(C.visibility, { ...visRange(qid), limit: 1 });
+    return first.length ? Number(first[0].key.slice(qid.length + 1, qid.length + 14)) : null;
+  }
+
+  /** One receive attempt (a write transaction). */
   private async receiveOnce(
     q: QueueRecord,
     max: number,
     vtSeconds: number,
     dlq: { q: QueueRecord; maxReceiveCount: number } | undefined,
   ): Promise<StoredMessage[]> {
-    const retentionMs = Number(q.attributes.MessageRetentionPeriod) * 1000;
-    // Idle queues (long pollers) are answered from a read, without taking the write lock.
-    const pfx = `${q.id}/`;
-    const any = await this.store.scan(C.visibility, {
-      prefix: pfx,
-      end: `${pfx}${pad13(this.clock.now() + 1)}`,
-      limit: 1,
+    const { got, movedToDlq } = await this.batched((tx) => this.receiveInTx(tx, q, max, vtSeconds, dlq));
+    if (movedToDlq && dlq) this.wake(dlq.q.id);
+    return got;
+  }
+
+  /**
+   * Runs fn in a write transaction shared with the other receives that asked in the same
+   * tick: a send that wakes the long polls of several queues (an SNS fan-out) or several polls
+   * of one queue gets them all answered by one commit instead of one each. If the shared
+   * transaction fails, each fn runs again in its own, so one receive's error stays its own.
+   */
+  private batched<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pendingTx.push({ fn, resolve, reject } as PendingTx);
+      // nextTick from a promise callback runs once the microtask queue is drained: after
+      // every long poll woken by the same commit has come here.
+      if (this.pendingTx.length === 1) process.nextTick(() => this.flushBatch());
     });
-    if (any.length === 0) return [];
+  }
+
+  private flushBatch(): void {
+    const batch = this.pendingTx.splice(0, MAX_TX_BATCH);
+    if (this.pendingTx.length) process.nextTick(() => this.flushBatch());
+    const alone = (b: PendingTx) => {
+      this.store.transaction(b.fn).then(b.resolve, b.reject);
+    };
+    if (batch.length === 1) return alone(batch[0]);
+    const results: unknown[] = [];
+    this.store
+      .transaction(async (tx) => {
+        results.length = 0; // the Store may run this more than once
+        for (const b of batch) results.push(await b.fn(tx));
+      })
+      .then(
+        () => batch.forEach((b, i) => b.resolve(results[i])),
+        () => batch.forEach(alone),
+      );
+  }
+
+  private async receiveInTx(
+    tx: Transaction,
+    q: QueueRecord,
+    max: number,
+    vtSeconds: number,
+    dlq: { q: QueueRecord; maxReceiveCount: number } | undefined,
+  ): Promise<{ got: StoredMessage[]; movedToDlq: boolean }> {
+    const retentionMs = Number(q.attributes.MessageRetentionPeriod) * 1000;
     let movedToDlq = false;
-    const got = await this.store.transaction(async (tx) => {
+    const got = await (async () => {
       const now = this.clock.now();
       const out: StoredMessage[] = [];
       const prefix = `${q.id}/`;
@@ -772,7 +832,7 @@ export class SqsEngine {
         await tx.delete(C.visibility, visKey(q.id, msg.visibleAt, msg.seq));
         msg.receiveCount += 1;
         msg.firstReceiveAt ??= now;
-        msg.token = randomBytes(12).toString('base64url');
+        msg.token = receiptToken();
         msg.visibleAt = now + vtSeconds * 1000;
         await tx.put(C.messages, msgKey(q.id, msg.seq), msg);
         await tx.put(C.visibility, visKey(q.id, msg.visibleAt, msg.seq), 1);
@@ -783,10 +843,10 @@ export class SqsEngine {
       if (!q.fifo) {
         let after: string | undefined;
         while (out.length < max) {
+          const range = visRange(q.id, undefined, now + 1);
           const ready = await tx.scan<number>(C.visibility, {
-            prefix,
-            after,
-            end: `${prefix}${pad13(now + 1)}`,
+            ...(after === undefined ? { start: range.start } : { after }),
+            end: range.end,
             limit: max - out.length,
           });
           if (ready.length === 0) break;
@@ -827,9 +887,8 @@ export class SqsEngine {
         }
       }
       return out;
-    });
-    if (movedToDlq && dlq) this.wake(dlq.q.id);
-    return got;
+    })();
+    return { got, movedToDlq };
   }
 
   private async removeMessage(tx: Transaction, qid: string, m: StoredMessage): Promise<void> {
@@ -1057,8 +1116,7 @@ export class SqsEngine {
       }
       const now = this.clock.now();
       const ready = await this.store.scan<number>(C.visibility, {
-        prefix,
-        end: `${prefix}${pad13(now + 1)}`,
+        ...visRange(q.id, undefined, now + 1),
         limit: 10,
       });
       if (ready.length === 0) {
@@ -1138,37 +1196,61 @@ export class SqsEngine {
 
   // ---- long-poll wake-ups ----
 
-  /** Wakes the long polls of a queue on every node (the Store's notify channel). */
+  /**
+   * Wakes the long polls of a queue: this node's at once, every node's through the Store's
+   * notify channel (PostgreSQL: LISTEN/NOTIFY; this node's would otherwise wait for the
+   * notification's round trip through the database).
+   */
   private wake(qid: string): void {
+    const set = this.waiters.get(qid);
+    if (set) for (const w of [...set]) w(true);
     this.store.notify(`sqs:${qid}`).catch((err: unknown) => {
       this.logger.warn('sqs wake-up notify failed; long polls fall back to polling', { err });
-      const set = this.waiters.get(qid);
-      if (set) for (const w of [...set]) w();
     });
   }
 
   private wakeAll(): void {
-    for (const set of this.waiters.values()) for (const w of [...set]) w();
+    for (const set of this.waiters.values()) for (const w of [...set]) w(false);
   }
 
-  private waitForWake(qid: string, ms: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves to true when a send on this node woke it; false on timeout, abort, a clock jump or
+   * the Store's notification (on PostgreSQL that may be the echo of a send this node already
+   * woke its polls for: such a wake-up checks with a read before taking the write lock).
+   */
+  private waitForWake(qid: string, ms: number, signal?: AbortSignal): Promise<boolean> {
     return new Promise((resolve) => {
       let set = this.waiters.get(qid);
       if (!set) this.waiters.set(qid, (set = new Set()));
-      const done = () => {
+      const done = (sent = false) => {
         off();
         clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
+        signal?.removeEventListener('abort', onAbort);
         set.delete(done);
         if (set.size === 0 && this.waiters.get(qid) === set) this.waiters.delete(qid);
-        resolve();
+        resolve(sent);
       };
-      const off = this.store.onNotify(`sqs:${qid}`, done);
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener('abort', done);
+      const onAbort = () => done(false);
+      const off = this.store.onNotify(`sqs:${qid}`, () => done(false));
+      const timer = setTimeout(done, ms, false);
+      signal?.addEventListener('abort', onAbort);
       set.add(done);
     });
   }
+}
+
+/** Crypto-random bytes drawn 128 tokens at a time (one randomBytes call per receive was a syscall each). */
+let tokenPool = Buffer.alloc(0);
+let tokenAt = 0;
+
+/** 12 random bytes, base64url: the per-receive part of a receipt handle. */
+function receiptToken(): string {
+  if (tokenAt + 12 > tokenPool.length) {
+    tokenPool = randomBytes(12 * 128);
+    tokenAt = 0;
+  }
+  tokenAt += 12;
+  return tokenPool.toString('base64url', tokenAt - 12, tokenAt);
 }
 
 /** Sortable, unique sequence: 13-digit ms time + 7-digit counter (the FIFO SequenceNumber) + node tag. */

@@ -28,3 +28,15 @@ export const msgKey = (qid: string, seq: string): string => `${qid}/${seq}`;
 
 export const visKey = (qid: string, visibleAt: number, seq: string): string =>
   `${qid}/${pad13(visibleAt)}/${seq}`;
+
+/**
+ * The visibility keys of queue `qid` from `from` (ms, inclusive; default: all) to before `to`
+ * (ms, exclusive; default: the queue's end), as one lower and one upper bound. Not `prefix` and
+ * `end` together: SQLite bounds its index range by only one of two upper bounds and filters the
+ * other, so a poll of a queue with many messages in flight walked all of them.
+ */
+export const visRange = (qid: string, from?: number, to?: number): { start: string; end: string } => ({
+  start: from === undefined ? `${qid}/` : `${qid}/${pad13(from)}`,
+  // '0' follows '/': the first key after every `<qid>/...` key.
+  end: to === undefined ? `${qid}0` : `${qid}/${pad13(to)}`,
+});
