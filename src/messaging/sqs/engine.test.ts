@@ -188,3 +188,37 @@ test('a long poll of a queue with many messages in flight still wakes for a new 
   f.clock.advance(31_000);
   assert.equal((await f.engine.receiveMessages(f.scope, QueueUrl, { maxNumberOfMessages: 10 })).length, 10);
 });
+
+test('a long poll behind a FIFO group in flight sleeps until the group frees (no busy retries), and wakes on the delete', async () => {
+  await using f = await fixture();
+  const { QueueUrl } = await f.engine.createQueue(f.scope, 'held.fifo', {
+    FifoQueue: 'true',
+    ContentBasedDeduplication: 'true',
+  });
+  for (const body of ['first', 'second'])
+    await f.engine.sendMessage(f.scope, QueueUrl, { body, messageGroupId: 'g' });
+  const [head] = await f.engine.receiveMessages(f.scope, QueueUrl);
+  assert.equal(head.Body, 'first');
+  const store = (f.engine as unknown as { store: { transaction: (...a: unknown[]) => unknown } }).store;
+  const orig = store.transaction;
+  let transactions = 0;
+  store.transaction = function (this: unknown, ...a: unknown[]) {
+    transactions++;
+    return orig.apply(this, a);
+  };
+  try {
+    // `second` is visible but its group is held by `first`: the poll must wait, not retry every ms.
+    const poll = f.engine.receiveMessages(f.scope, QueueUrl, { waitTimeSeconds: 5 });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(transactions <= 2, `${transactions} transactions while the group was held`);
+    const t0 = Date.now();
+    await f.engine.deleteMessage(f.scope, QueueUrl, head.ReceiptHandle);
+    assert.deepEqual(
+      (await poll).map((m) => m.Body),
+      ['second'],
+    );
+    assert.ok(Date.now() - t0 < 1000, 'woken by the delete');
+  } finally {
+    store.transaction = orig;
+  }
+});

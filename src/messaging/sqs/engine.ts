@@ -728,9 +728,14 @@ export class SqsEngine {
         this.metric(q, 'NumberOfEmptyReceives', 1, 'Count');
         return [];
       }
-      const at = attempt ? await this.firstVisibleAt(q.id) : first;
+      let at = attempt ? await this.firstVisibleAt(q.id) : first;
+      const now = this.clock.now();
+      // Visible messages that the attempt could not take (FIFO: their groups have a message in
+      // flight) become receivable when that message is deleted (a wake-up) or its visibility
+      // ends: sleep until the next entry after now, not 1 ms at a time.
+      if (at !== null && at !== undefined && at <= now) at = await this.firstVisibleAt(q.id, now + 1);
       let sleep = Math.min(left, MAX_LONG_POLL_SLICE_MS);
-      if (at !== null && at !== undefined) sleep = Math.max(1, Math.min(sleep, at - this.clock.now()));
+      if (at !== null && at !== undefined) sleep = Math.max(1, Math.min(sleep, at - now));
       woken = await this.waitForWake(q.id, sleep, input.signal);
     }
   }
@@ -744,9 +749,9 @@ export class SqsEngine {
     return target ? { q: target, maxReceiveCount: p.maxReceiveCount } : undefined;
   }
 
-  /** When the queue's first message is (or becomes) visible, in ms; null when it is empty. */
-  private async firstVisibleAt(qid: string): Promise<number | null> {
-    const first = await this.store.scan<number>(C.visibility, { ...visRange(qid), limit: 1 });
+  /** When the queue's first message (from `from` on) is (or becomes) visible, in ms; null when none. */
+  private async firstVisibleAt(qid: string, from?: number): Promise<number | null> {
+    const first = await this.store.scan<number>(C.visibility, { ...visRange(qid, from), limit: 1 });
     return first.length ? Number(first[0].key.slice(qid.length + 1, qid.length + 14)) : null;
   }
 
@@ -974,6 +979,8 @@ export class SqsEngine {
       .then((out) => {
         const deleted = out.filter((e) => e === undefined).length;
         if (deleted) this.metric(q, 'NumberOfMessagesDeleted', deleted, 'Count');
+        // FIFO: a deleted message may have been its group's head; the group's next message can go.
+        if (deleted && q.fifo) this.wake(q.id);
         return out;
       });
   }
