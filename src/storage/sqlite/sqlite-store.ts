@@ -69,14 +69,22 @@ export interface SqliteStoreOptions {
   /** busy_timeout in ms (another process holding the file). Default 5000. */
   busyTimeoutMs?: number;
   /**
-   * Checkpoint the WAL in a background worker thread after this many commits (default 200),
-   * instead of on the event loop; 0: SQLite's own automatic checkpoints only.
+   * Checkpoint the WAL in a background worker thread after this many commits (default 20, and
+   * at most every CHECKPOINT_MIN_INTERVAL_MS unless CHECKPOINT_MAX_COMMITS piled up), instead
+   * of on the event loop; 0: SQLite's own automatic checkpoints only. Small, frequent
+   * checkpoints keep each one's fsyncs short: measured here, checkpoints of 200 commits of an
+   * SNS fan-out (~20 rows each) made the event loop's next COMMIT wait 13-43 ms on them, while
+   * checkpoints of 20 commits made none wait over 4 ms.
    */
   checkpointEveryCommits?: number;
 }
 
 /** SQLite's automatic checkpoint (on the event loop) stays as a safety net at this WAL size. */
 const SAFETY_AUTOCHECKPOINT_PAGES = 10_000;
+/** Background checkpoints are this far apart at least (a busy server commits thousands of times a second)... */
+const CHECKPOINT_MIN_INTERVAL_MS = 100;
+/** ...unless this many commits piled up since the last one. */
+const CHECKPOINT_MAX_COMMITS = 1000;
 
 interface Migration {
   version: number;
@@ -388,6 +396,7 @@ export class SqliteStore implements Store {
   private readonly path: string;
   private checkpointEvery: number;
   private commitsSinceCheckpoint = 0;
+  private lastCheckpointAt = 0;
   private checkpointer: Worker | undefined;
   private checkpointRunning = false;
   private closing = false;
@@ -403,7 +412,7 @@ export class SqliteStore implements Store {
     if (!opts.path) mkdirSync(opts.dataDir ?? '.nimbus', { recursive: true });
     this.path = path;
     this.description = `sqlite:${path}`;
-    this.checkpointEvery = opts.checkpointEveryCommits ?? 200;
+    this.checkpointEvery = opts.checkpointEveryCommits ?? 20;
     this.wake = new WakeEmitter(opts.logger);
     this.notified = new WakeEmitter(opts.logger);
     const busy = opts.busyTimeoutMs ?? 5000;
@@ -586,7 +595,12 @@ export class SqliteStore implements Store {
     }
     for (const d of done) for (const q of d.woken) this.wake.emit(q);
     for (const d of done) d.q.resolve(d.value);
-    if (this.checkpointEvery > 0 && ++this.commitsSinceCheckpoint >= this.checkpointEvery) {
+    if (
+      this.checkpointEvery > 0 &&
+      ++this.commitsSinceCheckpoint >= this.checkpointEvery &&
+      (this.commitsSinceCheckpoint >= CHECKPOINT_MAX_COMMITS ||
+        performance.now() - this.lastCheckpointAt >= CHECKPOINT_MIN_INTERVAL_MS)
+    ) {
       try {
         this.checkpoint();
       } catch (err) {
@@ -605,6 +619,7 @@ export class SqliteStore implements Store {
   private checkpoint(): void {
     if (this.checkpointRunning || this.closing) return;
     this.commitsSinceCheckpoint = 0;
+    this.lastCheckpointAt = performance.now();
     if (!this.checkpointer) {
       const worker = new Worker(new URL('./checkpointer.js', import.meta.url), {
         workerData: { path: this.path, driver: SQLITE_DRIVER },
