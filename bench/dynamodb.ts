@@ -11,7 +11,8 @@
  * BENCH_CPU_PROF=DIR: the Nimbus server writes a V8 CPU profile into DIR.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpuMs } from './proc.js';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,17 +71,6 @@ async function waitFor(port: number): Promise<void> {
     }
   }
   throw new Error(`server on ${port} did not start`);
-}
-
-/** CPU time (ms, user + system) a process has used so far; undefined where /proc is missing. */
-function cpuMs(pid: number | undefined): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in USER_HZ (100)
-  } catch {
-    return undefined;
-  }
 }
 
 async function run(name: string, port: number, pid: number | undefined) {

@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cpuMs } from './proc.js';
 import AdmZip from 'adm-zip';
 import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ApiGatewayV2Client, CreateApiCommand } from '@aws-sdk/client-apigatewayv2';
@@ -54,17 +55,9 @@ function summary(r: any) {
   };
 }
 
-const TICKS = 100; // USER_HZ
-
 /** CPU seconds (user + system) of a process, 0 when it is gone. */
 function cpuOf(pid: number): number {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / TICKS;
-  } catch {
-    return 0;
-  }
+  return (cpuMs(pid) ?? 0) / 1000;
 }
 
 /** Every descendant of `root` (the sandboxes and their helpers). */

@@ -10,7 +10,8 @@
  * no HTTP), and a bare node:http echo server with the same 3 round trips per 10 messages.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpuMs } from './proc.js';
 import { createServer, Agent, request } from 'node:http';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -65,17 +66,6 @@ function post(port: number, target: string, body: unknown): Promise<any> {
     req.on('error', reject);
     req.end(data);
   });
-}
-
-/** CPU time (user + system, ms) process `pid` has used so far; undefined where /proc is missing. */
-function cpuMs(pid: number | undefined): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks, USER_HZ = 100
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -22,7 +22,8 @@
  * that adds the SDK's signing and parsing (~0.5-1 ms per call) on the same 2 cores.
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpuMs } from './proc.js';
 import { Agent, request } from 'node:http';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -178,17 +179,6 @@ async function waitHealthy(endpoint: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('nimbus did not become healthy');
-}
-
-/** CPU time (user + system, ms) a process has used so far; undefined where /proc is missing. */
-function cpuMs(pid: number | undefined): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks, USER_HZ = 100
-  } catch {
-    return undefined;
-  }
 }
 
 interface Run {
