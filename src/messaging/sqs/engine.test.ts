@@ -31,6 +31,23 @@ async function fixture() {
   };
 }
 
+/** Counts the Store transactions the engine starts until `stop()` is called. */
+function countTransactions(engine: SqsEngine): { readonly n: number; stop(): void } {
+  const store = (engine as unknown as { store: { transaction: (...a: unknown[]) => unknown } }).store;
+  const orig = store.transaction;
+  const counter = {
+    n: 0,
+    stop: () => {
+      store.transaction = orig;
+    },
+  };
+  store.transaction = function (this: unknown, ...a: unknown[]) {
+    counter.n++;
+    return orig.apply(this, a);
+  };
+  return counter;
+}
+
 test('queue URLs and ARNs resolve to the same queue; the engine accepts either', async () => {
   await using f = await fixture();
   const { QueueUrl } = await f.engine.createQueue(f.scope, 'q1');
@@ -143,16 +160,10 @@ test('long polls woken by one commit share one receive transaction; each gets it
   await using f = await fixture();
   const urls: string[] = [];
   for (let i = 0; i < 5; i++) urls.push((await f.engine.createQueue(f.scope, `w${i}`)).QueueUrl);
-  const store = (f.engine as unknown as { store: { transaction: (...a: unknown[]) => unknown } }).store;
   const polls = urls.map((u) => f.engine.receiveMessages(f.scope, u, { waitTimeSeconds: 5 }));
   await new Promise((r) => setTimeout(r, 50)); // the polls are waiting
   // Five sends (five transactions), then count the transactions that answer the five polls.
-  const orig = store.transaction;
-  let transactions = 0;
-  store.transaction = function (this: unknown, ...a: unknown[]) {
-    transactions++;
-    return orig.apply(this, a);
-  };
+  const tx = countTransactions(f.engine);
   try {
     await Promise.all(urls.map((u, i) => f.engine.sendMessage(f.scope, u, { body: `m${i}` })));
     const got = await Promise.all(polls);
@@ -160,9 +171,9 @@ test('long polls woken by one commit share one receive transaction; each gets it
       got.map((g) => g.map((m) => m.Body)),
       urls.map((_, i) => [`m${i}`]),
     );
-    assert.ok(transactions - 5 <= 2, `${transactions - 5} receive transactions for 5 woken polls`);
+    assert.ok(tx.n - 5 <= 2, `${tx.n - 5} receive transactions for 5 woken polls`);
   } finally {
-    store.transaction = orig;
+    tx.stop();
   }
   // Received: in flight, not received again.
   for (const u of urls) assert.deepEqual(await f.engine.receiveMessages(f.scope, u), []);
@@ -199,18 +210,12 @@ test('a long poll behind a FIFO group in flight sleeps until the group frees (no
     await f.engine.sendMessage(f.scope, QueueUrl, { body, messageGroupId: 'g' });
   const [head] = await f.engine.receiveMessages(f.scope, QueueUrl);
   assert.equal(head.Body, 'first');
-  const store = (f.engine as unknown as { store: { transaction: (...a: unknown[]) => unknown } }).store;
-  const orig = store.transaction;
-  let transactions = 0;
-  store.transaction = function (this: unknown, ...a: unknown[]) {
-    transactions++;
-    return orig.apply(this, a);
-  };
+  const tx = countTransactions(f.engine);
   try {
     // `second` is visible but its group is held by `first`: the poll must wait, not retry every ms.
     const poll = f.engine.receiveMessages(f.scope, QueueUrl, { waitTimeSeconds: 5 });
     await new Promise((r) => setTimeout(r, 300));
-    assert.ok(transactions <= 2, `${transactions} transactions while the group was held`);
+    assert.ok(tx.n <= 2, `${tx.n} transactions while the group was held`);
     const t0 = Date.now();
     await f.engine.deleteMessage(f.scope, QueueUrl, head.ReceiptHandle);
     assert.deepEqual(
@@ -219,6 +224,6 @@ test('a long poll behind a FIFO group in flight sleeps until the group frees (no
     );
     assert.ok(Date.now() - t0 < 1000, 'woken by the delete');
   } finally {
-    store.transaction = orig;
+    tx.stop();
   }
 });
