@@ -14,7 +14,6 @@
  *   a transaction is delivered on commit only.
  * - Time comes from the injected Clock, never from now() on the server.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import type { Clock } from '../../core/clock.js';
@@ -34,6 +33,7 @@ import type {
   Store,
   Transaction,
 } from '../store.js';
+import { TxScope } from '../tx-scope.js';
 import { WakeEmitter } from '../wake.js';
 
 export interface PostgresStoreOptions {
@@ -278,7 +278,7 @@ export class PostgresStore implements Store {
   readonly blobs: BlobStore;
 
   private readonly kv: KvWriter;
-  private readonly inTx = new AsyncLocalStorage<true>();
+  private readonly inTx = new TxScope();
   private readonly wake: WakeEmitter;
   private readonly notified: WakeEmitter;
   private unlisten: (() => Promise<void>) | undefined;
@@ -345,7 +345,7 @@ export class PostgresStore implements Store {
 
   private check(): void {
     if (this.closed) throw new Error('the Store is closed');
-    if (this.inTx.getStore())
+    if (this.inTx.inside())
       throw new Error('Store call inside a transaction callback: use the transaction object, not the Store');
   }
 
@@ -384,7 +384,7 @@ export class PostgresStore implements Store {
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    if (this.inTx.getStore())
+    if (this.inTx.inside())
       throw new Error('nested Store.transaction inside a transaction callback: use the outer transaction');
     this.check();
     for (let attempt = 1; ; attempt++) {
@@ -410,7 +410,7 @@ export class PostgresStore implements Store {
             ),
           } as Transaction;
           try {
-            return await this.inTx.run(true, () => fn(tx));
+            return await this.inTx.run(() => fn(tx));
           } finally {
             active = false;
           }

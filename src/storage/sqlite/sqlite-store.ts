@@ -21,7 +21,6 @@
  * waits for every queued transaction (a slow transaction callback stalls all reads). So
  * reads use the read connection. (Figures for every operation: store.bench.ts.)
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +32,7 @@ import type { Logger } from '../../core/logger.js';
 import { backoffDelayMs } from '../backoff.js';
 import { checkLimit, rangeBounds } from '../keys.js';
 import { Mutex } from '../mutex.js';
+import { TxScope } from '../tx-scope.js';
 import type {
   BlobStore,
   DeadJob,
@@ -354,31 +354,6 @@ interface QueuedWrite {
   exec: (c: Conn, woken: Set<string>) => Promise<unknown> | unknown;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
-}
-
-/**
- * Tells whether the running code is (asynchronously) inside a transaction callback, so a Store
- * call made there fails fast instead of deadlocking on the write mutex. An AsyncLocalStorage
- * that stays enabled makes Node 20 run a promise hook for every promise of the process (a
- * measurable tax on every request of every service), so it is enabled only while a callback
- * is running (at most one here: the mutex serialises transactions) and disabled after.
- */
-class TxScope {
-  private readonly als = new AsyncLocalStorage<true>();
-  private running = 0;
-
-  inside(): boolean {
-    return this.running > 0 && this.als.getStore() === true;
-  }
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    this.running++;
-    try {
-      return await this.als.run(true, fn);
-    } finally {
-      if (--this.running === 0) this.als.disable();
-    }
-  }
 }
 
 export class SqliteStore implements Store {
