@@ -13,13 +13,11 @@
  * the writes queued during one turn of the event loop run one after the other inside one
  * BEGIN IMMEDIATE ... COMMIT, each in its own savepoint (a failing one is rolled back alone),
  * each caller answered after that COMMIT (see enqueueWrite). An async mutex keeps groups (and
- * close) apart, across a transaction callback's awaits. Reads outside a transaction use a second,
- * read-only connection: in WAL mode it sees exactly the last committed state, never the
- * uncommitted writes of a transaction that is waiting on an await, and it does not queue
- * behind transactions. Measured here (100k indexed gets, 2 cores, noisy): 13-18 µs per get
- * either way, the mutex path a little slower (15-22 µs), and through the mutex a read
- * waits for every queued transaction (a slow transaction callback stalls all reads). So
- * reads use the read connection. (Figures for every operation: store.bench.ts.)
+ * close) apart, across a transaction callback's awaits. Reads outside a transaction never
+ * queue behind writes and see exactly the last committed state: between groups they use the
+ * write connection (its page cache stays warm; see read()), while a group is open the second,
+ * read-only connection, which never sees the uncommitted writes of a group waiting on an
+ * await. (Figures for every operation: store.bench.ts.)
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -81,6 +79,8 @@ export interface SqliteStoreOptions {
 
 /** SQLite's automatic checkpoint (on the event loop) stays as a safety net at this WAL size. */
 const SAFETY_AUTOCHECKPOINT_PAGES = 10_000;
+/** SQLite's own default, back in force when the background checkpointer is unavailable. */
+const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 /** Background checkpoints are this far apart at least (a busy server commits thousands of times a second)... */
 const CHECKPOINT_MIN_INTERVAL_MS = 100;
 /** ...unless this many commits piled up since the last one. */
@@ -580,11 +580,16 @@ export class SqliteStore implements Store {
         this.checkpoint();
       } catch (err) {
         // No worker thread here: checkpoints stay on the event loop, as SQLite does by itself.
-        this.opts.logger.warn('background checkpointer unavailable', { store: 'sqlite', err });
-        this.checkpointEvery = 0;
-        this.w.db.pragma('wal_autocheckpoint = 1000');
+        this.checkpointsOnEventLoop('background checkpointer unavailable', err);
       }
     }
+  }
+
+  /** Hands checkpoints back to SQLite's automatic checkpoint at its default WAL size. */
+  private checkpointsOnEventLoop(why: string, err: unknown): void {
+    this.opts.logger.warn(why, { store: 'sqlite', err });
+    this.checkpointEvery = 0;
+    if (!this.closed) this.w.db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES}`);
   }
 
   /**
@@ -606,13 +611,11 @@ export class SqliteStore implements Store {
         else this.opts.logger.warn('background WAL checkpoint failed', { store: 'sqlite', error: m.error });
       });
       worker.on('error', (err) => {
-        this.opts.logger.warn('background checkpointer stopped; checkpoints back on the event loop', {
-          store: 'sqlite',
-          err,
-        });
         this.checkpointRunning = false;
-        this.checkpointEvery = 0;
-        if (!this.closed) this.w.db.pragma('wal_autocheckpoint = 1000');
+        this.checkpointsOnEventLoop(
+          'background checkpointer stopped; checkpoints back on the event loop',
+          err,
+        );
       });
       worker.on('exit', () => {
         this.checkpointRunning = false;
