@@ -230,11 +230,18 @@ export class MetricsEngine {
     unit?: string,
     timestamp?: number,
   ): void {
-    const s = this.seriesOf(scope, namespace, name, dimensions);
     const now = this.clock.now();
-    this.addAt(s.handle, value, unit, timestamp ?? now, now);
-    for (const f of s.sinks) f(value, unit);
-    for (const l of this.listeners) l(scope, namespace, name, dimensions, value, unit);
+    this.recordOn(
+      this.seriesOf(scope, namespace, name, dimensions),
+      scope,
+      namespace,
+      name,
+      dimensions,
+      value,
+      unit,
+      timestamp ?? now,
+      now,
+    );
   }
 
   /** `record()` of one series, looked up once (MetricsSink.recorder). */
@@ -255,10 +262,25 @@ export class MetricsEngine {
         generation = this.seriesGeneration;
       }
       const now = this.clock.now();
-      this.addAt(s.handle, value, unit, now, now);
-      for (const f of s.sinks) f(value, unit);
-      for (const l of this.listeners) l(at, namespace, name, dims, value, unit);
+      this.recordOn(s, at, namespace, name, dims, value, unit, now, now);
     };
+  }
+
+  /** One value of a looked-up series: stored, then handed to its series sinks and the listeners. */
+  private recordOn(
+    s: RecordedSeries,
+    scope: Scope,
+    namespace: string,
+    name: string,
+    dimensions: readonly Dimension[],
+    value: number,
+    unit: string | undefined,
+    t: number,
+    now: number,
+  ): void {
+    this.addAt(s.handle, value, unit, t, now);
+    for (const f of s.sinks) f(value, unit);
+    for (const l of this.listeners) l(scope, namespace, name, dimensions, value, unit);
   }
 
   private seriesOf(
