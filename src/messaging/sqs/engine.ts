@@ -660,12 +660,7 @@ export class SqsEngine {
   /** Forgets a few expired deduplication ids (each send sweeps some, so the table stays small). */
   private async sweepDedup(tx: Transaction, qid: string, now: number): Promise<void> {
     const prefix = `${qid}/`;
-    // start, not prefix: one upper bound (see visRange).
-    const expired = await tx.scan(C.dedupExpiry, {
-      start: prefix,
-      end: `${prefix}${pad13(now + 1)}`,
-      limit: 20,
-    });
+    const expired = await tx.scan(C.dedupExpiry, { prefix, end: `${prefix}${pad13(now + 1)}`, limit: 20 });
     for (const e of expired) {
       await tx.delete(C.dedupExpiry, e.key);
       const dedupKey = e.key.slice(prefix.length + 14);
@@ -848,10 +843,9 @@ export class SqsEngine {
       if (!q.fifo) {
         let after: string | undefined;
         while (out.length < max) {
-          const range = visRange(q.id, undefined, now + 1);
           const ready = await tx.scan<number>(C.visibility, {
-            ...(after === undefined ? { start: range.start } : { after }),
-            end: range.end,
+            ...visRange(q.id, undefined, now + 1),
+            after,
             limit: max - out.length,
           });
           if (ready.length === 0) break;

@@ -31,9 +31,8 @@ export const visKey = (qid: string, visibleAt: number, seq: string): string =>
 
 /**
  * The visibility keys of queue `qid` from `from` (ms, inclusive; default: all) to before `to`
- * (ms, exclusive; default: the queue's end), as one lower and one upper bound. Not `prefix` and
- * `end` together: SQLite bounds its index range by only one of two upper bounds and filters the
- * other, so a poll of a queue with many messages in flight walked all of them.
+ * (ms, exclusive; default: the queue's end). Further bounds (`after`) may be added: the Store
+ * keeps the tightest lower and upper bound (storage/keys.ts rangeBounds).
  */
 export const visRange = (qid: string, from?: number, to?: number): { start: string; end: string } => ({
   start: from === undefined ? `${qid}/` : `${qid}/${pad13(from)}`,
