@@ -55,6 +55,16 @@ export const UP_FLAGS: Record<string, FlagSpec> = {
     placeholder: 'N',
     description: 'started sandboxes kept ready (default 2)',
   },
+  'api-port': {
+    type: 'string',
+    placeholder: 'PORT',
+    description: 'also serve one API at the root of this port, like sam local start-api ($NIMBUS_API_PORT)',
+  },
+  api: {
+    type: 'string',
+    placeholder: 'NAME|ID[/STAGE]',
+    description: 'the API --api-port serves (default: the only one; $NIMBUS_API)',
+  },
   example: { type: 'boolean', description: 'also deploy the bundled example app' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
@@ -139,6 +149,13 @@ export function buildConfig(
   const port = str('port', 'NIMBUS_PORT');
   if (port !== undefined) c.port = int('port', port, 0, 65535);
   c.host = str('host') ?? c.host;
+  const apiPort = str('api-port', 'NIMBUS_API_PORT');
+  if (apiPort !== undefined) c.apiPort = int('api-port', apiPort, 0, 65535);
+  const api = str('api', 'NIMBUS_API');
+  if (api !== undefined) {
+    if (c.apiPort === undefined) throw new UsageError('--api needs --api-port');
+    c.api = api;
+  }
   c.dataDir = str('data-dir', 'NIMBUS_DATA_DIR') ?? c.dataDir;
   const storage = str('storage', 'NIMBUS_STORAGE');
   if (storage !== undefined) {
@@ -189,6 +206,11 @@ export function banner(nimbus: Nimbus): string {
     `    auth       ${c.auth.mode}${c.auth.mode === 'strict' ? ` (${c.auth.keys.length} keys)` : ' (any key -> account 000000000000)'}`,
     `    isolation  ${c.compute.isolation} (requested; see ${nimbus.endpoint}/_nimbus/health)`,
     `    health     ${nimbus.endpoint}/_nimbus/health`,
+    ...(nimbus.apiPortUrl
+      ? [
+          `    api port   ${nimbus.apiPortUrl}   (serves ${c.api ? `API ${c.api}` : 'the only API'} at its root)`,
+        ]
+      : []),
     '',
     '  Ctrl-C stops it.',
     '',

@@ -64,6 +64,10 @@ export interface NimbusConfig {
   auth: { mode: AuthMode; keys: AccessKey[] };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   compute: ComputeConfig;
+  /** A port of its own serving one API at its root (0: any free port; unset: none). */
+  apiPort?: number;
+  /** Which API the app port serves: `NAME|ID[/STAGE]` (default: the only API). */
+  api?: string;
 }
 
 export function defaultConfig(overrides: Partial<NimbusConfig> = {}): NimbusConfig {

@@ -122,14 +122,14 @@ export class GatewayServer {
     const slash = rest.search(/[/?]/);
     const apiId = slash < 0 ? rest : rest.slice(0, slash);
     const tail = slash < 0 ? '/' : rest.slice(slash);
-    return this.handle(req, res, requestId, apiId, tail.startsWith('?') ? '/' + tail : tail);
+    return this.serveApi(req, res, requestId, apiId, tail.startsWith('?') ? '/' + tail : tail);
   };
 
   /** For Host `{apiId}.execute-api.*`: the whole URL is below the API. */
   readonly hostHandler = (req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> => {
     const host = String(req.headers.host ?? '');
     const apiId = host.slice(0, host.indexOf('.'));
-    return this.handle(req, res, requestId, apiId, req.url ?? '/');
+    return this.serveApi(req, res, requestId, apiId, req.url ?? '/');
   };
 
   private async loadApi(apiId: string): Promise<CachedApi | undefined> {
@@ -169,7 +169,8 @@ export class GatewayServer {
     return c;
   }
 
-  private async handle(
+  /** Serves a request below API `apiId`: `/{stage}/...`, or a `$default` stage's path (REST APIs through `fallback`). */
+  async serveApi(
     req: IncomingMessage,
     res: ServerResponse,
     requestId: string,

@@ -33,6 +33,7 @@ import { registerClockRoutes } from '../messaging/clock.js';
 import { createSns, CERT_PATH_PREFIX as SNS_PUBLIC_PREFIX } from '../messaging/sns/index.js';
 import { createSchedules, type MessageTargets } from '../messaging/schedules/index.js';
 import { createGateway, API_HOST_PATTERN, API_PATH_PREFIX } from '../gateway/index.js';
+import { appPortHandler } from '../gateway/app-port.js';
 import { createMonitoring } from '../monitor/index.js';
 import { createStacks } from '../deploy/stacks/index.js';
 import { providers as deployProviders, RECORDED_TYPES } from '../deploy/providers/index.js';
@@ -86,6 +87,8 @@ export interface Nimbus extends NimbusCore {
   port: number;
   /** `<dataDir>/run/aws.sock`: the same APIs over a Unix socket (sandboxes use it). */
   socketPath: string;
+  /** `http://host:port` of the app port (config.apiPort), when there is one. */
+  apiPortUrl?: string;
   close(): Promise<void>;
 }
 
@@ -386,8 +389,24 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   }));
 
   let port: number;
+  let apiPortUrl: string | undefined;
   try {
     port = boundPort = await frontDoor.listen(config.port, config.host);
+    if (config.apiPort !== undefined) {
+      const handler = appPortHandler(
+        {
+          store,
+          clock,
+          http: gateway.engine,
+          rest: gateway.rest,
+          serve: (req, res, id, apiId, url) => gateway.server.serveApi(req, res, id, apiId, url),
+          hostHandler: gateway.server.hostHandler,
+          hostPattern: API_HOST_PATTERN,
+        },
+        config.api,
+      );
+      apiPortUrl = endpointFor(config.host, await frontDoor.listenApp(config.apiPort, config.host, handler));
+    }
     await cluster.start(endpointFor(config.host, port));
   } catch (e) {
     await cluster.stop().catch(() => {});
@@ -424,5 +443,5 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
       logger.info('nimbus stopped');
     })());
 
-  return { ...core, endpoint, port, socketPath, close };
+  return { ...core, endpoint, port, socketPath, apiPortUrl, close };
 }

@@ -156,7 +156,11 @@ export class FrontDoor {
     this.requestMounts.push({ test, handler });
   }
 
-  readonly handler = (req: IncomingMessage, res: ServerResponse): void => {
+  readonly handler = (req: IncomingMessage, res: ServerResponse): void =>
+    this.serve(req, res, (entry) => this.dispatch(req, res, entry));
+
+  /** Request ids, in-flight tracking (for draining at shutdown) and last-resort errors around `route`. */
+  private serve(req: IncomingMessage, res: ServerResponse, route: (entry: Inflight) => Promise<void>): void {
     const requestId = newRequestId();
     const entry: Inflight = { requestId, controller: undefined, aborted: false };
     this.inflight.add(entry);
@@ -169,12 +173,12 @@ export class FrontDoor {
         for (const f of w) f();
       }
     });
-    this.dispatch(req, res, entry).catch((e) => {
+    route(entry).catch((e) => {
       this.logger.error('request failed outside the protocol layer', { requestId, err: e });
       if (!res.headersSent) this.send(res, entry, encodeRestJsonError(commonErrors.internal()));
       else res.destroy();
     });
-  };
+  }
 
   /** Writes a reply with the request id headers (and `connection: close` while shutting down). */
   private send(res: ServerResponse, entry: Inflight, reply: Reply): void {
@@ -483,7 +487,10 @@ export class FrontDoor {
 
   /** Starts serving on host:port (0 = any free port); resolves with the bound port. */
   async listen(port: number, host: string): Promise<number> {
-    const server = this.newServer();
+    return this.bind(this.newServer(), port, host);
+  }
+
+  private async bind(server: Server, port: number, host: string): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -509,8 +516,19 @@ export class FrontDoor {
     chmodSync(socketPath, 0o666);
   }
 
-  private newServer(): Server {
-    const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, this.handler);
+  /**
+   * Serves every request on `port` with `handler` alone (the gateway's app port), with the
+   * same request ids, shutdown and draining as the main port. Returns the bound port.
+   */
+  async listenApp(port: number, host: string, handler: RawHandler): Promise<number> {
+    const server = this.newServer((req, res) =>
+      this.serve(req, res, async (entry) => handler(req, res, entry.requestId)),
+    );
+    return this.bind(server, port, host);
+  }
+
+  private newServer(handler: (req: IncomingMessage, res: ServerResponse) => void = this.handler): Server {
+    const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler);
     server.headersTimeout = 60_000;
     this.servers.push(server);
     return server;
