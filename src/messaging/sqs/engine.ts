@@ -597,7 +597,7 @@ export class SqsEngine {
     let handOffs: HandOff[] = [];
     const results = await this.store.transaction(async (tx) => {
       const r = await this.writePrepared(tx, q, prepared, now);
-      handOffs = r.visibleNow ? await this.handOff(tx, q) : [];
+      handOffs = r.visible.length ? await this.handOff(tx, q, r.visible) : [];
       return r.out;
     });
     this.handOver(q, handOffs);
@@ -633,7 +633,7 @@ export class SqsEngine {
     const w = await this.writePrepared(tx, q, [m], now);
     const [r] = w.out;
     if ('error' in r) throw r.error;
-    const handOffs = w.visibleNow ? await this.handOff(tx, q) : [];
+    const handOffs = w.visible.length ? await this.handOff(tx, q, w.visible) : [];
     return {
       result: r,
       done: () => {
@@ -650,9 +650,9 @@ export class SqsEngine {
     q: QueueRecord,
     prepared: (ReturnType<SqsEngine['prepare']> | { error: AwsError })[],
     now: number,
-  ): Promise<{ out: (SendResult | { error: AwsError })[]; visibleNow: boolean }> {
+  ): Promise<{ out: (SendResult | { error: AwsError })[]; visible: StoredMessage[] }> {
     const out: (SendResult | { error: AwsError })[] = [];
-    let visibleNow = false;
+    const visible: StoredMessage[] = [];
     if (q.fifo) await this.sweepDedup(tx, q.id, now);
     for (const m of prepared) {
       if ('error' in m) {
@@ -677,10 +677,10 @@ export class SqsEngine {
       }
       await tx.put(C.messages, msgKey(q.id, msg.seq), msg);
       await tx.put(C.visibility, visKey(q.id, msg.visibleAt, msg.seq), 0);
-      if (msg.visibleAt <= now) visibleNow = true;
+      if (msg.visibleAt <= now) visible.push(msg);
       out.push(this.sendResult(q, msg));
     }
-    return { out, visibleNow };
+    return { out, visible };
   }
 
   /** One value of a built-in AWS/SQS metric of queue `q`. */
@@ -841,6 +841,8 @@ export class SqsEngine {
     max: number,
     vtSeconds: number,
     dlq: DeadLetterTarget | undefined,
+    /** Messages this transaction just wrote, by seq (a hand-off): not read back. */
+    known?: Map<string, StoredMessage>,
   ): Promise<{ got: StoredMessage[]; movedToDlq: boolean }> {
     const retentionMs = Number(q.attributes.MessageRetentionPeriod) * 1000;
     let movedToDlq = false;
@@ -890,10 +892,13 @@ export class SqsEngine {
           if (ready.length === 0) break;
           after = ready[ready.length - 1].key;
           const seqs = ready.map((r) => r.key.slice(prefix.length + 14));
-          const msgs = await tx.getMany<StoredMessage>(
-            C.messages,
-            seqs.map((s) => msgKey(q.id, s)),
-          );
+          const msgs =
+            known && seqs.every((s) => known.has(s))
+              ? seqs.map((s) => known.get(s))
+              : await tx.getMany<StoredMessage>(
+                  C.messages,
+                  seqs.map((s) => msgKey(q.id, s)),
+                );
           for (let i = 0; i < ready.length; i++) {
             const m = msgs[i];
             if (!m) await tx.delete(C.visibility, ready[i].key);
@@ -1297,9 +1302,10 @@ export class SqsEngine {
    * no wake-up round trip). Each poll is claimed until `handOver` runs after the commit; a poll
    * that ends first (timeout, abort, another wake-up) has its messages made visible again.
    */
-  private async handOff(tx: Transaction, q: QueueRecord): Promise<HandOff[]> {
+  private async handOff(tx: Transaction, q: QueueRecord, written: StoredMessage[]): Promise<HandOff[]> {
     const set = this.waiters.get(q.id);
     if (!set || q.fifo) return [];
+    const known = new Map(written.map((m) => [m.seq, m]));
     const out: HandOff[] = [];
     for (const w of [...set]) {
       if (!w.take || w.settled || w.claim) continue;
@@ -1307,7 +1313,7 @@ export class SqsEngine {
       const h: HandOff = { waiter: w, got, movedToDlq: undefined };
       w.claim = h;
       try {
-        const r = await this.receiveInTx(tx, q, w.take.max, w.take.vt, w.take.dlq);
+        const r = await this.receiveInTx(tx, q, w.take.max, w.take.vt, w.take.dlq, known);
         got.push(...r.got);
         if (r.movedToDlq) (h as { movedToDlq?: DeadLetterTarget }).movedToDlq = w.take.dlq;
       } catch (e) {
