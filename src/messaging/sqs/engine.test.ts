@@ -21,6 +21,7 @@ async function fixture() {
   const scope = { accountId: '000000000000', region: 'us-east-1' };
   return {
     engine,
+    store,
     clock,
     scope,
     async [Symbol.asyncDispose]() {
@@ -156,13 +157,13 @@ test('expired FIFO deduplication ids are swept by later sends', async () => {
   assert.equal(await store.count('sqs-dedup-expiry'), 1);
 });
 
-test('long polls woken by one commit share one receive transaction; each gets its own message', async () => {
+test('sends answer the long polls waiting for their queues in their own transactions', async () => {
   await using f = await fixture();
   const urls: string[] = [];
   for (let i = 0; i < 5; i++) urls.push((await f.engine.createQueue(f.scope, `w${i}`)).QueueUrl);
   const polls = urls.map((u) => f.engine.receiveMessages(f.scope, u, { waitTimeSeconds: 5 }));
   await new Promise((r) => setTimeout(r, 50)); // the polls are waiting
-  // Five sends (five transactions), then count the transactions that answer the five polls.
+  // Five sends (five transactions): no further transaction answers the five polls.
   const tx = countTransactions(f.engine);
   try {
     await Promise.all(urls.map((u, i) => f.engine.sendMessage(f.scope, u, { body: `m${i}` })));
@@ -171,12 +172,107 @@ test('long polls woken by one commit share one receive transaction; each gets it
       got.map((g) => g.map((m) => m.Body)),
       urls.map((_, i) => [`m${i}`]),
     );
-    assert.ok(tx.n - 5 <= 2, `${tx.n - 5} receive transactions for 5 woken polls`);
+    assert.equal(tx.n, 5);
   } finally {
     tx.stop();
   }
-  // Received: in flight, not received again.
+  // Received: in flight, not received again; received once.
   for (const u of urls) assert.deepEqual(await f.engine.receiveMessages(f.scope, u), []);
+  f.clock.advance(31_000);
+  const [again] = await f.engine.receiveMessages(f.scope, urls[0], { attributeNames: ['All'] });
+  assert.equal(again.Attributes?.ApproximateReceiveCount, '2');
+});
+
+test('long polls woken by one commit share one receive transaction when the send could not answer them', async () => {
+  await using f = await fixture();
+  const urls: string[] = [];
+  for (let i = 0; i < 5; i++) urls.push((await f.engine.createQueue(f.scope, `d${i}`)).QueueUrl);
+  // Delayed messages are not visible at the send: the polls sleep until they are, then receive.
+  for (let i = 0; i < 5; i++)
+    await f.engine.sendMessage(f.scope, urls[i], { body: `m${i}`, delaySeconds: 1 });
+  const polls = urls.map((u) => f.engine.receiveMessages(f.scope, u, { waitTimeSeconds: 5 }));
+  await new Promise((r) => setTimeout(r, 50));
+  const tx = countTransactions(f.engine);
+  try {
+    f.clock.advance(1_000);
+    (f.engine as unknown as { wakeAll(): void }).wakeAll();
+    const got = await Promise.all(polls);
+    assert.deepEqual(
+      got.map((g) => g.map((m) => m.Body)),
+      urls.map((_, i) => [`m${i}`]),
+    );
+    assert.ok(tx.n <= 2, `${tx.n} receive transactions for 5 woken polls`);
+  } finally {
+    tx.stop();
+  }
+});
+
+test('one send of several messages answers several polls of the queue, each with its own messages', async () => {
+  await using f = await fixture();
+  const { QueueUrl } = await f.engine.createQueue(f.scope, 'many');
+  const polls = [1, 2, 3].map(() => f.engine.receiveMessages(f.scope, QueueUrl, { waitTimeSeconds: 5 }));
+  await new Promise((r) => setTimeout(r, 50));
+  await f.engine.sendMessageBatch(f.scope, QueueUrl, [{ body: 'a' }, { body: 'b' }]);
+  const got = (await Promise.race([
+    Promise.all(polls.slice(0, 2)),
+    new Promise((r) => setTimeout(r, 2000, 'late')),
+  ])) as { Body: string }[][] | 'late';
+  assert.notEqual(got, 'late', 'the first two polls are answered by the send');
+  assert.deepEqual(
+    (got as { Body: string }[][]).map((g) => g.map((m) => m.Body)),
+    [['a'], ['b']],
+  );
+  // The third poll is still waiting and gets the next message.
+  await f.engine.sendMessage(f.scope, QueueUrl, { body: 'c' });
+  assert.deepEqual(
+    (await polls[2]).map((m) => m.Body),
+    ['c'],
+  );
+});
+
+test('a poll that ends before the send commits leaves the message visible, never received', async () => {
+  await using f = await fixture();
+  const { QueueUrl } = await f.engine.createQueue(f.scope, 'gone');
+  const ac = new AbortController();
+  const poll = f.engine.receiveMessages(f.scope, QueueUrl, { waitTimeSeconds: 5, signal: ac.signal });
+  await new Promise((r) => setTimeout(r, 50));
+  // The send's transaction receives for the poll; the poll's client goes away before the commit.
+  const done = await f.store.transaction(async (tx) => {
+    const r = await f.engine.sendInTransaction(tx, f.scope, QueueUrl, { body: 'kept' });
+    ac.abort();
+    return r.done;
+  });
+  done();
+  assert.deepEqual(await poll, []);
+  // Visible again at once (not after the visibility timeout), as if never received.
+  let got: Awaited<ReturnType<SqsEngine['receiveMessages']>> = [];
+  for (let i = 0; i < 50 && !got.length; i++) {
+    got = await f.engine.receiveMessages(f.scope, QueueUrl, { attributeNames: ['All'] });
+    if (!got.length) await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(got[0]?.Body, 'kept');
+  assert.equal(got[0].Attributes?.ApproximateReceiveCount, '1');
+});
+
+test('a sender transaction that fails leaves its poll to the next send, at once', async () => {
+  await using f = await fixture();
+  const { QueueUrl } = await f.engine.createQueue(f.scope, 'failing');
+  const poll = f.engine.receiveMessages(f.scope, QueueUrl, { waitTimeSeconds: 5 });
+  await new Promise((r) => setTimeout(r, 50));
+  await assert.rejects(
+    f.store.transaction(async (tx) => {
+      await f.engine.sendInTransaction(tx, f.scope, QueueUrl, { body: 'rolled back' });
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
+  const t0 = performance.now();
+  await f.engine.sendMessage(f.scope, QueueUrl, { body: 'next' });
+  assert.deepEqual(
+    (await poll).map((m) => m.Body),
+    ['next'],
+  );
+  assert.ok(performance.now() - t0 < 500, 'answered by the next send, not by its timer');
 });
 
 test('a long poll of a queue with many messages in flight still wakes for a new one', async () => {

@@ -84,6 +84,26 @@ interface PendingTx {
   reject: (err: unknown) => void;
 }
 
+type DeadLetterTarget = { q: QueueRecord; maxReceiveCount: number };
+
+/** A long poll of this node waiting for a queue (see waitForWake). */
+interface Waiter {
+  /** Ends the wait: true when a send woke it, false on timeout, abort or a clock jump; or the messages handed to it. */
+  readonly settle: (r: boolean | StoredMessage[]) => void;
+  settled: boolean;
+  /** A standard queue's poll: what a sender's transaction may receive for it (see handOff). */
+  readonly take?: { max: number; vt: number; dlq: DeadLetterTarget | undefined };
+  /** The hand-off that received for this poll in a transaction not committed yet. */
+  claim?: HandOff;
+}
+
+/** Messages received for a waiting poll inside a sender's transaction, handed over after the commit. */
+interface HandOff {
+  readonly waiter: Waiter;
+  readonly got: StoredMessage[];
+  readonly movedToDlq: DeadLetterTarget | undefined;
+}
+
 let seqCounter = 0;
 const nodeTag = randomBytes(2).toString('hex');
 
@@ -94,7 +114,7 @@ export class SqsEngine {
   private readonly defaultEndpoint: () => string;
   private readonly metrics: MetricsSink | undefined;
   /** Long-poll waiters per queue id. */
-  private readonly waiters = new Map<string, Set<(sent?: boolean) => void>>();
+  private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly moveTasks = new Set<Promise<void>>();
   /** Receive transactions waiting to run together (see batched). */
@@ -574,7 +594,13 @@ export class SqsEngine {
         return { error: e as AwsError };
       }
     });
-    const results = await this.store.transaction((tx) => this.writePrepared(tx, q, prepared, now));
+    let handOffs: HandOff[] = [];
+    const results = await this.store.transaction(async (tx) => {
+      const r = await this.writePrepared(tx, q, prepared, now);
+      handOffs = r.visible.length ? await this.handOff(tx, q, r.visible) : [];
+      return r.out;
+    });
+    this.handOver(q, handOffs);
     this.wake(q.id);
     if (this.metrics) {
       for (let i = 0; i < results.length; i++) {
@@ -604,11 +630,14 @@ export class SqsEngine {
     if (!q) throw errors.queueDoesNotExist();
     const now = this.clock.now();
     const m = this.prepare(q, input, now, scope.accountId);
-    const [r] = await this.writePrepared(tx, q, [m], now);
+    const w = await this.writePrepared(tx, q, [m], now);
+    const [r] = w.out;
     if ('error' in r) throw r.error;
+    const handOffs = w.visible.length ? await this.handOff(tx, q, w.visible) : [];
     return {
       result: r,
       done: () => {
+        this.handOver(q, handOffs);
         this.wake(q.id);
         this.metric(q, 'NumberOfMessagesSent', 1, 'Count');
         this.metric(q, 'SentMessageSize', Buffer.byteLength(m.body), 'Bytes');
@@ -621,8 +650,9 @@ export class SqsEngine {
     q: QueueRecord,
     prepared: (ReturnType<SqsEngine['prepare']> | { error: AwsError })[],
     now: number,
-  ): Promise<(SendResult | { error: AwsError })[]> {
+  ): Promise<{ out: (SendResult | { error: AwsError })[]; visible: StoredMessage[] }> {
     const out: (SendResult | { error: AwsError })[] = [];
+    const visible: StoredMessage[] = [];
     if (q.fifo) await this.sweepDedup(tx, q.id, now);
     for (const m of prepared) {
       if ('error' in m) {
@@ -647,9 +677,10 @@ export class SqsEngine {
       }
       await tx.put(C.messages, msgKey(q.id, msg.seq), msg);
       await tx.put(C.visibility, visKey(q.id, msg.visibleAt, msg.seq), 0);
+      if (msg.visibleAt <= now) visible.push(msg);
       out.push(this.sendResult(q, msg));
     }
-    return out;
+    return { out, visible };
   }
 
   /** One value of a built-in AWS/SQS metric of queue `q`. */
@@ -731,11 +762,19 @@ export class SqsEngine {
       if (at !== null && at !== undefined && at <= now) at = await this.firstVisibleAt(q.id, now + 1);
       let sleep = Math.min(left, MAX_LONG_POLL_SLICE_MS);
       if (at !== null && at !== undefined) sleep = Math.max(1, Math.min(sleep, at - now));
-      woken = await this.waitForWake(q.id, sleep, input.signal);
+      const take = q.fifo ? undefined : { max, vt, dlq };
+      const r = await this.waitForWake(q.id, sleep, input.signal, take);
+      if (typeof r === 'boolean') {
+        woken = r;
+        continue;
+      }
+      // A send received for this poll in its own transaction (see handOff).
+      this.metric(q, 'NumberOfMessagesReceived', r.length, 'Count');
+      return r.map((m) => this.render(q.id, m, input));
     }
   }
 
-  private async dlqOf(q: QueueRecord): Promise<{ q: QueueRecord; maxReceiveCount: number } | undefined> {
+  private async dlqOf(q: QueueRecord): Promise<DeadLetterTarget | undefined> {
     const p = parseRedrivePolicy(q.attributes.RedrivePolicy);
     if (!p) return undefined;
     const ref = this.queueArnToRef(p.deadLetterTargetArn);
@@ -755,7 +794,7 @@ export class SqsEngine {
     q: QueueRecord,
     max: number,
     vtSeconds: number,
-    dlq: { q: QueueRecord; maxReceiveCount: number } | undefined,
+    dlq: DeadLetterTarget | undefined,
   ): Promise<StoredMessage[]> {
     const { got, movedToDlq } = await this.batched((tx) => this.receiveInTx(tx, q, max, vtSeconds, dlq));
     if (movedToDlq && dlq) this.wake(dlq.q.id);
@@ -801,7 +840,9 @@ export class SqsEngine {
     q: QueueRecord,
     max: number,
     vtSeconds: number,
-    dlq: { q: QueueRecord; maxReceiveCount: number } | undefined,
+    dlq: DeadLetterTarget | undefined,
+    /** Messages this transaction just wrote, by seq (a hand-off): not read back. */
+    known?: Map<string, StoredMessage>,
   ): Promise<{ got: StoredMessage[]; movedToDlq: boolean }> {
     const retentionMs = Number(q.attributes.MessageRetentionPeriod) * 1000;
     let movedToDlq = false;
@@ -851,10 +892,13 @@ export class SqsEngine {
           if (ready.length === 0) break;
           after = ready[ready.length - 1].key;
           const seqs = ready.map((r) => r.key.slice(prefix.length + 14));
-          const msgs = await tx.getMany<StoredMessage>(
-            C.messages,
-            seqs.map((s) => msgKey(q.id, s)),
-          );
+          const msgs =
+            known && seqs.every((s) => known.has(s))
+              ? seqs.map((s) => known.get(s))
+              : await tx.getMany<StoredMessage>(
+                  C.messages,
+                  seqs.map((s) => msgKey(q.id, s)),
+                );
           for (let i = 0; i < ready.length; i++) {
             const m = msgs[i];
             if (!m) await tx.delete(C.visibility, ready[i].key);
@@ -1204,39 +1248,127 @@ export class SqsEngine {
    */
   private wake(qid: string): void {
     const set = this.waiters.get(qid);
-    if (set) for (const w of [...set]) w(true);
+    if (set) for (const w of [...set]) w.settle(true);
     this.store.notify(`sqs:${qid}`).catch((err: unknown) => {
       this.logger.warn('sqs wake-up notify failed; long polls fall back to polling', { err });
     });
   }
 
   private wakeAll(): void {
-    for (const set of this.waiters.values()) for (const w of [...set]) w(false);
+    for (const set of this.waiters.values()) for (const w of [...set]) w.settle(false);
   }
 
   /**
    * Resolves to true when a send on this node woke it; false on timeout, abort, a clock jump or
    * the Store's notification (on PostgreSQL that may be the echo of a send this node already
-   * woke its polls for: such a wake-up checks with a read before taking the write lock).
+   * woke its polls for: such a wake-up checks with a read before taking the write lock); or to
+   * the messages a send received for it in its own transaction, when `take` allows that.
    */
-  private waitForWake(qid: string, ms: number, signal?: AbortSignal): Promise<boolean> {
+  private waitForWake(
+    qid: string,
+    ms: number,
+    signal: AbortSignal | undefined,
+    take: Waiter['take'],
+  ): Promise<boolean | StoredMessage[]> {
     return new Promise((resolve) => {
       let set = this.waiters.get(qid);
       if (!set) this.waiters.set(qid, (set = new Set()));
-      const done = (sent = false) => {
-        off();
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        set.delete(done);
-        if (set.size === 0 && this.waiters.get(qid) === set) this.waiters.delete(qid);
-        resolve(sent);
+      const waiter: Waiter = {
+        settled: false,
+        take,
+        settle: (r) => {
+          if (waiter.settled) return;
+          waiter.settled = true;
+          off();
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          set.delete(waiter);
+          if (set.size === 0 && this.waiters.get(qid) === set) this.waiters.delete(qid);
+          resolve(r);
+        },
       };
-      const onAbort = () => done(false);
-      const off = this.store.onNotify(`sqs:${qid}`, () => done(false));
-      const timer = setTimeout(done, ms, false);
+      const onAbort = () => waiter.settle(false);
+      const off = this.store.onNotify(`sqs:${qid}`, () => waiter.settle(false));
+      const timer = setTimeout(() => waiter.settle(false), ms);
       signal?.addEventListener('abort', onAbort);
-      set.add(done);
+      set.add(waiter);
     });
+  }
+
+  /**
+   * Inside a sender's transaction, after its messages are written: receives for this node's
+   * long polls waiting on standard queue `q`, as their own receive would, so the commit that
+   * stores a message also answers the polls waiting for it (one transaction instead of two, and
+   * no wake-up round trip). Each poll is claimed until `handOver` runs after the commit; a poll
+   * that ends first (timeout, abort, another wake-up) has its messages made visible again.
+   */
+  private async handOff(tx: Transaction, q: QueueRecord, written: StoredMessage[]): Promise<HandOff[]> {
+    const set = this.waiters.get(q.id);
+    if (!set || q.fifo) return [];
+    const known = new Map(written.map((m) => [m.seq, m]));
+    const out: HandOff[] = [];
+    for (const w of [...set]) {
+      if (!w.take || w.settled || w.claim) continue;
+      const got: StoredMessage[] = [];
+      const h: HandOff = { waiter: w, got, movedToDlq: undefined };
+      w.claim = h;
+      try {
+        const r = await this.receiveInTx(tx, q, w.take.max, w.take.vt, w.take.dlq, known);
+        got.push(...r.got);
+        if (r.movedToDlq) (h as { movedToDlq?: DeadLetterTarget }).movedToDlq = w.take.dlq;
+      } catch (e) {
+        if (w.claim === h) w.claim = undefined;
+        throw e;
+      }
+      if (got.length === 0) {
+        if (w.claim === h) w.claim = undefined;
+        if (h.movedToDlq) out.push(h);
+        break; // nothing visible is left for the other polls either
+      }
+      out.push(h);
+      if (got.length < w.take.max) break;
+    }
+    return out;
+  }
+
+  /** After the commit of the transaction that made `handOffs`: answers their polls. */
+  private handOver(q: QueueRecord, handOffs: HandOff[]): void {
+    for (const h of handOffs) {
+      if (h.movedToDlq) this.wake(h.movedToDlq.q.id);
+      if (!h.got.length) continue;
+      const w = h.waiter;
+      if (w.claim === h && !w.settled) {
+        w.claim = undefined;
+        w.settle(h.got);
+      } else {
+        // The poll ended before the commit: nobody got these messages, so they are visible again.
+        this.unreceive(q, h.got).catch((err: unknown) =>
+          this.logger.warn(
+            'sqs: could not make unclaimed messages visible again (they reappear after their visibility timeout)',
+            { err },
+          ),
+        );
+      }
+    }
+  }
+
+  /** Undoes receives whose response nobody got: visible now, receive count as before. */
+  private async unreceive(q: QueueRecord, msgs: StoredMessage[]): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      const now = this.clock.now();
+      for (const m of msgs) {
+        const cur = await tx.get<StoredMessage>(C.messages, msgKey(q.id, m.seq));
+        if (!cur || cur.token !== m.token) continue;
+        await tx.delete(C.visibility, visKey(q.id, cur.visibleAt, cur.seq));
+        cur.visibleAt = now;
+        cur.token = undefined;
+        cur.receiveCount -= 1;
+        if (cur.receiveCount === 0) cur.firstReceiveAt = undefined;
+        await tx.put(C.messages, msgKey(q.id, cur.seq), cur);
+        await tx.put(C.visibility, visKey(q.id, now, cur.seq), cur.receiveCount ? 1 : 0);
+      }
+    });
+    this.wake(q.id);
   }
 }
 
