@@ -230,6 +230,44 @@ test('one send of several messages answers several polls of the queue, each with
   );
 });
 
+test("a message handed to a waiting poll keeps the poll's visibility timeout and attributes", async () => {
+  await using f = await fixture();
+  const { QueueUrl } = await f.engine.createQueue(f.scope, 'vt');
+  const poll = f.engine.receiveMessages(f.scope, QueueUrl, {
+    waitTimeSeconds: 5,
+    visibilityTimeout: 5,
+    attributeNames: ['All'],
+    messageAttributeNames: ['All'],
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  await f.engine.sendMessage(f.scope, QueueUrl, {
+    body: 'hello',
+    messageAttributes: { color: { DataType: 'String', StringValue: 'red' } },
+  });
+  const [m] = await poll;
+  assert.equal(m.Body, 'hello');
+  assert.equal(m.Attributes?.ApproximateReceiveCount, '1');
+  assert.equal(m.MessageAttributes?.color?.StringValue, 'red');
+  f.clock.advance(4_000);
+  assert.deepEqual(await f.engine.receiveMessages(f.scope, QueueUrl), []);
+  f.clock.advance(1_001);
+  const [again] = await f.engine.receiveMessages(f.scope, QueueUrl, { attributeNames: ['All'] });
+  assert.equal(again?.Body, 'hello');
+  assert.equal(again.Attributes?.ApproximateReceiveCount, '2');
+  // A receipt handle from a hand-off deletes the message like any other.
+  const poll2 = f.engine.receiveMessages(f.scope, QueueUrl, { waitTimeSeconds: 5 });
+  await new Promise((r) => setTimeout(r, 50));
+  await f.engine.sendMessage(f.scope, QueueUrl, { body: 'second' });
+  const [m2] = await poll2;
+  assert.equal(m2.Body, 'second');
+  await f.engine.deleteMessage(f.scope, QueueUrl, m2.ReceiptHandle);
+  f.clock.advance(60_000);
+  assert.deepEqual(
+    (await f.engine.receiveMessages(f.scope, QueueUrl, { maxNumberOfMessages: 10 })).map((x) => x.Body),
+    ['hello'],
+  );
+});
+
 test('a poll that ends before the send commits leaves the message visible, never received', async () => {
   await using f = await fixture();
   const { QueueUrl } = await f.engine.createQueue(f.scope, 'gone');

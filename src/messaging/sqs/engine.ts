@@ -92,16 +92,15 @@ interface Waiter {
   readonly settle: (r: boolean | StoredMessage[]) => void;
   settled: boolean;
   /** A standard queue's poll: what a sender's transaction may receive for it (see handOff). */
-  readonly take?: { max: number; vt: number; dlq: DeadLetterTarget | undefined };
+  readonly take?: { max: number; vt: number };
   /** The hand-off that received for this poll in a transaction not committed yet. */
   claim?: HandOff;
 }
 
-/** Messages received for a waiting poll inside a sender's transaction, handed over after the commit. */
+/** Messages written received by a waiting poll inside a sender's transaction, handed over after the commit. */
 interface HandOff {
   readonly waiter: Waiter;
   readonly got: StoredMessage[];
-  readonly movedToDlq: DeadLetterTarget | undefined;
 }
 
 let seqCounter = 0;
@@ -597,7 +596,7 @@ export class SqsEngine {
     let handOffs: HandOff[] = [];
     const results = await this.store.transaction(async (tx) => {
       const r = await this.writePrepared(tx, q, prepared, now);
-      handOffs = r.visible.length ? await this.handOff(tx, q, r.visible) : [];
+      handOffs = r.handOffs;
       return r.out;
     });
     this.handOver(q, handOffs);
@@ -633,11 +632,10 @@ export class SqsEngine {
     const w = await this.writePrepared(tx, q, [m], now);
     const [r] = w.out;
     if ('error' in r) throw r.error;
-    const handOffs = w.visible.length ? await this.handOff(tx, q, w.visible) : [];
     return {
       result: r,
       done: () => {
-        this.handOver(q, handOffs);
+        this.handOver(q, w.handOffs);
         this.wake(q.id);
         this.metric(q, 'NumberOfMessagesSent', 1, 'Count');
         this.metric(q, 'SentMessageSize', Buffer.byteLength(m.body), 'Bytes');
@@ -650,9 +648,9 @@ export class SqsEngine {
     q: QueueRecord,
     prepared: (ReturnType<SqsEngine['prepare']> | { error: AwsError })[],
     now: number,
-  ): Promise<{ out: (SendResult | { error: AwsError })[]; visible: StoredMessage[] }> {
+  ): Promise<{ out: (SendResult | { error: AwsError })[]; handOffs: HandOff[] }> {
     const out: (SendResult | { error: AwsError })[] = [];
-    const visible: StoredMessage[] = [];
+    const handOffs: HandOff[] = [];
     if (q.fifo) await this.sweepDedup(tx, q.id, now);
     for (const m of prepared) {
       if ('error' in m) {
@@ -675,12 +673,12 @@ export class SqsEngine {
         await tx.put(C.dedup, dedupKey, { id: msg.id, seq: msg.seq, until });
         await tx.put(C.dedupExpiry, `${q.id}/${pad13(until)}/${dedupKey}`, 0);
       }
+      const received = msg.visibleAt <= now && this.handOff(q, msg, now, handOffs);
       await tx.put(C.messages, msgKey(q.id, msg.seq), msg);
-      await tx.put(C.visibility, visKey(q.id, msg.visibleAt, msg.seq), 0);
-      if (msg.visibleAt <= now) visible.push(msg);
+      await tx.put(C.visibility, visKey(q.id, msg.visibleAt, msg.seq), received ? 1 : 0);
       out.push(this.sendResult(q, msg));
     }
-    return { out, visible };
+    return { out, handOffs };
   }
 
   /** One value of a built-in AWS/SQS metric of queue `q`. */
@@ -762,7 +760,7 @@ export class SqsEngine {
       if (at !== null && at !== undefined && at <= now) at = await this.firstVisibleAt(q.id, now + 1);
       let sleep = Math.min(left, MAX_LONG_POLL_SLICE_MS);
       if (at !== null && at !== undefined) sleep = Math.max(1, Math.min(sleep, at - now));
-      const take = q.fifo ? undefined : { max, vt, dlq };
+      const take = q.fifo ? undefined : { max, vt };
       const r = await this.waitForWake(q.id, sleep, input.signal, take);
       if (typeof r === 'boolean') {
         woken = r;
@@ -841,8 +839,6 @@ export class SqsEngine {
     max: number,
     vtSeconds: number,
     dlq: DeadLetterTarget | undefined,
-    /** Messages this transaction just wrote, by seq (a hand-off): not read back. */
-    known?: Map<string, StoredMessage>,
   ): Promise<{ got: StoredMessage[]; movedToDlq: boolean }> {
     const retentionMs = Number(q.attributes.MessageRetentionPeriod) * 1000;
     let movedToDlq = false;
@@ -892,13 +888,10 @@ export class SqsEngine {
           if (ready.length === 0) break;
           after = ready[ready.length - 1].key;
           const seqs = ready.map((r) => r.key.slice(prefix.length + 14));
-          const msgs =
-            known && seqs.every((s) => known.has(s))
-              ? seqs.map((s) => known.get(s))
-              : await tx.getMany<StoredMessage>(
-                  C.messages,
-                  seqs.map((s) => msgKey(q.id, s)),
-                );
+          const msgs = await tx.getMany<StoredMessage>(
+            C.messages,
+            seqs.map((s) => msgKey(q.id, s)),
+          );
           for (let i = 0; i < ready.length; i++) {
             const m = msgs[i];
             if (!m) await tx.delete(C.visibility, ready[i].key);
@@ -1296,46 +1289,37 @@ export class SqsEngine {
   }
 
   /**
-   * Inside a sender's transaction, after its messages are written: receives for this node's
-   * long polls waiting on standard queue `q`, as their own receive would, so the commit that
-   * stores a message also answers the polls waiting for it (one transaction instead of two, and
-   * no wake-up round trip). Each poll is claimed until `handOver` runs after the commit; a poll
-   * that ends first (timeout, abort, another wake-up) has its messages made visible again.
+   * Inside a sender's transaction, before a new visible message of standard queue `q` is
+   * written: when one of this node's long polls is waiting for the queue, the message is
+   * written already received by it (as its receive would: receive count 1, a receipt token, its
+   * visibility timeout), so the commit that stores the message also answers the poll — one
+   * transaction instead of two, no wake-up round trip, no read back. Standard queues promise
+   * no order, so a new message may be handed over while an older one is becoming visible.
+   * The poll stays claimed until `handOver` runs after the commit; a poll that ends first
+   * (timeout, abort, another wake-up) has its messages made visible again. True when handed.
    */
-  private async handOff(tx: Transaction, q: QueueRecord, written: StoredMessage[]): Promise<HandOff[]> {
-    const set = this.waiters.get(q.id);
-    if (!set || q.fifo) return [];
-    const known = new Map(written.map((m) => [m.seq, m]));
-    const out: HandOff[] = [];
-    for (const w of [...set]) {
-      if (!w.take || w.settled || w.claim) continue;
-      const got: StoredMessage[] = [];
-      const h: HandOff = { waiter: w, got, movedToDlq: undefined };
+  private handOff(q: QueueRecord, msg: StoredMessage, now: number, handOffs: HandOff[]): boolean {
+    if (q.fifo) return false;
+    let h = handOffs.find((x) => x.got.length < x.waiter.take!.max);
+    if (!h) {
+      const set = this.waiters.get(q.id);
+      const w = set && [...set].find((x) => x.take && !x.settled && !x.claim);
+      if (!w) return false;
+      h = { waiter: w, got: [] };
       w.claim = h;
-      try {
-        const r = await this.receiveInTx(tx, q, w.take.max, w.take.vt, w.take.dlq, known);
-        got.push(...r.got);
-        if (r.movedToDlq) (h as { movedToDlq?: DeadLetterTarget }).movedToDlq = w.take.dlq;
-      } catch (e) {
-        if (w.claim === h) w.claim = undefined;
-        throw e;
-      }
-      if (got.length === 0) {
-        if (w.claim === h) w.claim = undefined;
-        if (h.movedToDlq) out.push(h);
-        break; // nothing visible is left for the other polls either
-      }
-      out.push(h);
-      if (got.length < w.take.max) break;
+      handOffs.push(h);
     }
-    return out;
+    msg.receiveCount = 1;
+    msg.firstReceiveAt = now;
+    msg.token = receiptToken();
+    msg.visibleAt = now + h.waiter.take!.vt * 1000;
+    h.got.push(msg);
+    return true;
   }
 
   /** After the commit of the transaction that made `handOffs`: answers their polls. */
   private handOver(q: QueueRecord, handOffs: HandOff[]): void {
     for (const h of handOffs) {
-      if (h.movedToDlq) this.wake(h.movedToDlq.q.id);
-      if (!h.got.length) continue;
       const w = h.waiter;
       if (w.claim === h && !w.settled) {
         w.claim = undefined;
