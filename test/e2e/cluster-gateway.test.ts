@@ -1,12 +1,13 @@
 /**
  * REST API usage plan quotas in cluster mode: two `nimbus up` nodes on one throwaway
  * PostgreSQL count one quota per key (not one per node), also under concurrent requests
- * spread over both nodes, and GetUsage on either node reports the same usage.
+ * spread over both nodes; GetUsage on either node reports the same usage, and UpdateUsage on
+ * one node changes what the other allows.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { APIGatewayClient, GetUsageCommand } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, GetUsageCommand, UpdateUsageCommand } from '@aws-sdk/client-api-gateway';
 import {
   findPostgresBin,
   POSTGRES_MISSING,
@@ -63,6 +64,19 @@ test('usage plan quotas: two nodes share one quota per key', { skip, timeout: 12
       const u = await gw.send(new GetUsageCommand({ usagePlanId: planId, startDate: today, endDate: today }));
       assert.deepEqual(u.items, { [keyId]: [[6, 0]] });
     }
+    // UpdateUsage on B grants one more: A sees it at once.
+    const up = await gwB.send(
+      new UpdateUsageCommand({
+        usagePlanId: planId,
+        keyId,
+        patchOperations: [{ op: 'replace', path: '/remaining', value: '1' }],
+      }),
+    );
+    assert.deepEqual(up.items, { [keyId]: [[6, 1]] });
+    assert.equal(await call(a.endpoint), 200);
+    assert.equal(await call(b.endpoint), 429);
+    const u = await gwA.send(new GetUsageCommand({ usagePlanId: planId, startDate: today, endDate: today }));
+    assert.deepEqual(u.items, { [keyId]: [[7, 0]] });
   } finally {
     gwA.destroy();
     gwB.destroy();
