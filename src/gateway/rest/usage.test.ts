@@ -196,9 +196,38 @@ test('old days are dropped; deleting the plan drops its usage', async (t) => {
   }
   await s.count(id);
   const rows = await s.store.scan(COLLECTION_USAGE, { prefix: `${scope.accountId}/${scope.region}/${id}/` });
+  // Past days are day records; today is the counter's running day.
   const days = rows.filter((r) => r.key.includes('/d/'));
-  assert.equal(days.length, USAGE_DAYS);
+  assert.equal(days.length, USAGE_DAYS - 1);
   assert.equal(rows.length - days.length, 1, 'one period counter');
+  const now = s.clock.now();
+  const u = await s.usage(
+    id,
+    new Date(now - (USAGE_DAYS - 1) * DAY).toISOString().slice(0, 10),
+    new Date(now).toISOString().slice(0, 10),
+  );
+  assert.equal(u.values[s.keyId].length, USAGE_DAYS);
+  assert.ok(u.values[s.keyId].every(([used]) => used === 1));
   await s.engine.deleteUsagePlan(scope, id);
   assert.equal(await s.store.count(COLLECTION_USAGE), 0);
+});
+
+test("changing the plan's period starts a new counter; the day keeps what it counted", async (t) => {
+  const s = await setup(t);
+  const id = await s.plan({ limit: 5, period: 'DAY' });
+  await s.count(id);
+  await s.count(id);
+  await s.engine.updateUsagePlan(scope, id, {
+    patchOperations: [
+      { op: 'replace', path: '/quota/period', value: 'WEEK' },
+      { op: 'replace', path: '/quota/limit', value: '3' },
+    ],
+  });
+  await s.count(id);
+  assert.deepEqual((await s.usage(id, '2026-12-07', '2026-12-07')).values[s.keyId], [[3, 2]]);
+  const rows = await s.store.scan(COLLECTION_USAGE, { prefix: `${scope.accountId}/${scope.region}/${id}/` });
+  assert.deepEqual(
+    rows.map((r) => r.key.split('/').slice(-3).join('/')),
+    ['p/WEEK/2026-12-07'],
+  );
 });

@@ -4,17 +4,19 @@
  *
  * Per usage plan and API key, collection `apigw.usage` holds:
  *
- *   {account}/{region}/{planId}/{keyId}/p/{PERIOD}/{periodStartDay} -> { used, extra }
- *       the quota counter of one period (DAY / WEEK / MONTH, in UTC: days start at 00:00,
- *       weeks on Monday, months on the 1st). `extra` is what UpdateUsage granted (or took)
- *       on top of the plan's limit for this period. Only the current period's counter is kept.
+ *   {account}/{region}/{planId}/{keyId}/p/{PERIOD}/{periodStartDay}
+ *       -> { used, extra, day, dayUsed, left }
+ *       the quota counter of the current period (DAY / WEEK / MONTH, in UTC: days start at
+ *       00:00, weeks on Monday, months on the 1st): `used` in the period, `extra` granted (or
+ *       taken) by UpdateUsage on top of the plan's limit, and the running day: its date, the
+ *       requests counted that day and the quota left after the last of them.
  *   {account}/{region}/{planId}/{keyId}/d/{YYYY-MM-DD} -> { used, remaining }
- *       the requests counted that day and the quota left after the last of them, for
- *       GetUsage. Days older than USAGE_DAYS are dropped.
+ *       a past day, written from the counter when the key's next day (or period) begins, for
+ *       GetUsage. Days older than USAGE_DAYS are dropped then.
  *
- * Check-and-count is one Store transaction (serialisable: two nodes or two concurrent
- * requests never both take the last unit); the old counters of a key are dropped in the same
- * transaction when its first request of a new day / period comes.
+ * So a counted request reads and writes one row, in one Store transaction (serialisable: two
+ * nodes or two concurrent requests never both take the last unit); the first request of a
+ * new day or period also writes the day that ended and drops what is too old.
  *
  * The quota's `offset` is subtracted from the limit in the plan's initial period: the period
  * in which the quota was set on the plan (`quotaSince`).
@@ -40,6 +42,10 @@ type Period = 'DAY' | 'WEEK' | 'MONTH';
 interface PeriodCounter {
   used: number;
   extra: number;
+  /** The running day (`YYYY-MM-DD`), what was counted in it and what was left after. */
+  day: string;
+  dayUsed: number;
+  left: number;
 }
 
 interface DayUsage {
@@ -99,30 +105,23 @@ export class UsageMeter {
 
   /**
    * Counts one request of `keyId` against the plan's quota; false (nothing counted) when the
-   * period's quota is used up. One transaction.
+   * period's quota is used up. One transaction: one row read and written.
    */
   async count(scope: Scope, plan: UsagePlanRecord, keyId: string): Promise<boolean> {
     const now = this.deps.clock.now();
-    const period = plan.quota!.period;
     const limit = periodLimit(plan, now);
     const base = keyBase(scope, plan.id, keyId);
-    const pKey = periodKey(base, period, now);
-    const today = dayOf(now);
-    const dKey = dayKey(base, today);
+    const pKey = periodKey(base, plan.quota!.period, now);
     return this.deps.store.transaction(async (tx) => {
-      const [p, d] = await tx.getMany<PeriodCounter | DayUsage>(COLLECTION_USAGE, [pKey, dKey]);
-      const counter = p as PeriodCounter | undefined;
-      const used = counter?.used ?? 0;
-      const extra = counter?.extra ?? 0;
-      if (used >= limit + extra) return false;
-      await tx.put<PeriodCounter>(COLLECTION_USAGE, pKey, { used: used + 1, extra });
-      await tx.put<DayUsage>(COLLECTION_USAGE, dKey, {
-        used: ((d as DayUsage | undefined)?.used ?? 0) + 1,
-        remaining: limit + extra - used - 1,
-      });
-      if (!counter) await dropOldPeriods(tx, base, pKey);
-      if (!d) await dropOldDays(tx, base, now);
-      return true;
+      const { c, dirty } = await currentCounter(tx, base, pKey, now, limit);
+      const ok = c.used < limit + c.extra;
+      if (ok) {
+        c.used++;
+        c.dayUsed++;
+        c.left = limit + c.extra - c.used;
+      }
+      if (ok || dirty) await tx.put(COLLECTION_USAGE, pKey, c);
+      return ok;
     });
   }
 
@@ -183,11 +182,11 @@ export class UsageMeter {
       endInclusive: dayKey(base, dayOf(to)),
     });
     const byDay = new Map(rows.map((r) => [r.key.slice(-10), r.value]));
+    // The counters hold their running day (not written as a day record yet).
+    const counters = await this.deps.store.scan<PeriodCounter>(COLLECTION_USAGE, { prefix: `${base}p/` });
+    for (const { value: c } of counters) byDay.set(c.day, { used: c.dayUsed, remaining: c.left });
     const today = periodStart(now, 'DAY');
-    const live =
-      to === today
-        ? await this.deps.store.get<PeriodCounter>(COLLECTION_USAGE, periodKey(base, period, now))
-        : undefined;
+    const live = counters.find((r) => r.key === periodKey(base, period, now))?.value;
     const out: number[][] = [];
     let currentPeriod = -1;
     let remaining = 0;
@@ -222,7 +221,6 @@ export class UsageMeter {
     const now = this.deps.clock.now();
     const today = dayOf(now);
     const base = keyBase(scope, planId, keyId);
-    const dKey = dayKey(base, today);
     return this.deps.store.transaction(async (tx) => {
       const plan = await tx.get<UsagePlanRecord>(COLLECTION_USAGE_PLANS, scopedKey(scope, planId));
       if (!plan) throw errors.notFound('Invalid Usage Plan ID specified');
@@ -236,33 +234,57 @@ export class UsageMeter {
       if (!plan.quota) throw errors.badRequest('The usage plan has no quota');
       const limit = periodLimit(plan, now);
       const pKey = periodKey(base, plan.quota.period, now);
-      const [p, d] = await tx.getMany<PeriodCounter | DayUsage>(COLLECTION_USAGE, [pKey, dKey]);
-      const counter = p as PeriodCounter | undefined;
-      const day = d as DayUsage | undefined;
-      const used = counter?.used ?? 0;
-      let left = limit + (counter?.extra ?? 0) - used;
+      const { c, dirty } = await currentCounter(tx, base, pKey, now, limit);
       if (remaining !== undefined) {
-        await tx.put<PeriodCounter>(COLLECTION_USAGE, pKey, { used, extra: remaining - (limit - used) });
-        await tx.put<DayUsage>(COLLECTION_USAGE, dKey, { used: day?.used ?? 0, remaining });
-        if (!counter) await dropOldPeriods(tx, base, pKey);
-        if (!day) await dropOldDays(tx, base, now);
-        left = remaining;
+        c.extra = remaining - (limit - c.used);
+        c.left = remaining;
       }
+      if (remaining !== undefined || dirty) await tx.put(COLLECTION_USAGE, pKey, c);
       return {
         usagePlanId: plan.id,
         startDate: today,
         endDate: today,
-        values: { [keyId]: [[day?.used ?? 0, left]] },
+        values: { [keyId]: [[c.dayUsed, limit + c.extra - c.used]] },
       };
     });
   }
 }
 
-/** Drops the key's counters of other periods (only the current one is ever read). */
-async function dropOldPeriods(tx: Transaction, base: string, current: string): Promise<void> {
-  await tx.deleteRange(COLLECTION_USAGE, { prefix: `${base}p/`, end: current });
-  await tx.deleteRange(COLLECTION_USAGE, { prefix: `${base}p/`, after: current });
+/**
+ * The key's counter of the current period, its running day moved to today. The day that
+ * ended (or the counters of a period that ended) become day records first, and days too old
+ * for GetUsage are dropped. `dirty`: the counter must be written even if nothing is counted.
+ */
+async function currentCounter(
+  tx: Transaction,
+  base: string,
+  pKey: string,
+  now: number,
+  freshLimit: number,
+): Promise<{ c: PeriodCounter; dirty: boolean }> {
+  const today = dayOf(now);
+  const c = await tx.get<PeriodCounter>(COLLECTION_USAGE, pKey);
+  if (c && c.day === today) return { c, dirty: false };
+  if (c) {
+    await writeDay(tx, base, c);
+    await dropOldDays(tx, base, now);
+    return { c: { ...c, day: today, dayUsed: 0 }, dirty: true };
+  }
+  // A new period (or the key's first request): the other periods' counters end here.
+  const fresh: PeriodCounter = { used: 0, extra: 0, day: today, dayUsed: 0, left: freshLimit };
+  const old = await tx.scan<PeriodCounter>(COLLECTION_USAGE, { prefix: `${base}p/` });
+  for (const o of old) {
+    if (o.value.day === today)
+      fresh.dayUsed += o.value.dayUsed; // the plan's period changed today
+    else await writeDay(tx, base, o.value);
+    await tx.delete(COLLECTION_USAGE, o.key);
+  }
+  if (old.length) await dropOldDays(tx, base, now);
+  return { c: fresh, dirty: true };
 }
+
+const writeDay = (tx: Transaction, base: string, c: PeriodCounter) =>
+  tx.put<DayUsage>(COLLECTION_USAGE, dayKey(base, c.day), { used: c.dayUsed, remaining: c.left });
 
 /** Drops the key's day records older than what GetUsage can ask for. */
 async function dropOldDays(tx: Transaction, base: string, now: number): Promise<void> {
