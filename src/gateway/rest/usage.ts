@@ -177,14 +177,17 @@ export class UsageMeter {
     const period = plan.quota!.period;
     const base = keyBase(scope, plan.id, keyId);
     const scanFrom = periodStart(from, period);
+    // The counters first: one that moves to a new day meanwhile has written the day it ends
+    // as a record before the scan of the records below sees it.
+    const counters = await this.deps.store.scan<PeriodCounter>(COLLECTION_USAGE, { prefix: `${base}p/` });
     const rows = await this.deps.store.scan<DayUsage>(COLLECTION_USAGE, {
       start: dayKey(base, dayOf(scanFrom)),
       endInclusive: dayKey(base, dayOf(to)),
     });
     const byDay = new Map(rows.map((r) => [r.key.slice(-10), r.value]));
-    // The counters hold their running day (not written as a day record yet).
-    const counters = await this.deps.store.scan<PeriodCounter>(COLLECTION_USAGE, { prefix: `${base}p/` });
-    for (const { value: c } of counters) byDay.set(c.day, { used: c.dayUsed, remaining: c.left });
+    // A counter's running day is not a record yet.
+    for (const { value: c } of counters)
+      if (!byDay.has(c.day)) byDay.set(c.day, { used: c.dayUsed, remaining: c.left });
     const today = periodStart(now, 'DAY');
     const live = counters.find((r) => r.key === periodKey(base, period, now))?.value;
     const out: number[][] = [];
