@@ -1,6 +1,17 @@
 /** Shared bits of the gateway end-to-end tests. */
 import AdmZip from 'adm-zip';
 import { CreateFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  CreateApiKeyCommand,
+  CreateDeploymentCommand,
+  CreateResourceCommand,
+  CreateRestApiCommand,
+  CreateUsagePlanCommand,
+  CreateUsagePlanKeyCommand,
+  PutIntegrationCommand,
+  PutMethodCommand,
+  type APIGatewayClient,
+} from '@aws-sdk/client-api-gateway';
 
 export const ROLE = 'arn:aws:iam::000000000000:role/lambda-role';
 export const FN = 'arn:aws:lambda:us-east-1:000000000000:function:';
@@ -28,4 +39,48 @@ export async function createNodeFunctions(
         ...extra,
       }),
     );
+}
+
+/**
+ * A REST API whose GET /keyed needs an API key (AWS_PROXY to a function answering 200 "ok"),
+ * deployed to `prod`, and a usage plan with `quota` holding one enabled key.
+ */
+export async function keyedApiWithQuota(
+  gw: APIGatewayClient,
+  lambda: LambdaClient,
+  quota: { limit: number; period: 'DAY' | 'WEEK' | 'MONTH'; offset?: number },
+): Promise<{ apiId: string; planId: string; keyId: string; keyValue: string }> {
+  await createNodeFunctions(lambda, {
+    keyedok: `exports.handler = async () => ({ statusCode: 200, body: 'ok' });`,
+  });
+  const api = await gw.send(new CreateRestApiCommand({ name: 'keyed' }));
+  const res = await gw.send(
+    new CreateResourceCommand({ restApiId: api.id, parentId: api.rootResourceId, pathPart: 'keyed' }),
+  );
+  await gw.send(
+    new PutMethodCommand({
+      restApiId: api.id,
+      resourceId: res.id,
+      httpMethod: 'GET',
+      authorizationType: 'NONE',
+      apiKeyRequired: true,
+    }),
+  );
+  await gw.send(
+    new PutIntegrationCommand({
+      restApiId: api.id,
+      resourceId: res.id,
+      httpMethod: 'GET',
+      type: 'AWS_PROXY',
+      integrationHttpMethod: 'POST',
+      uri: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${FN}keyedok/invocations`,
+    }),
+  );
+  await gw.send(new CreateDeploymentCommand({ restApiId: api.id, stageName: 'prod' }));
+  const plan = await gw.send(
+    new CreateUsagePlanCommand({ name: 'metered', apiStages: [{ apiId: api.id, stage: 'prod' }], quota }),
+  );
+  const key = await gw.send(new CreateApiKeyCommand({ name: 'metered-key', enabled: true }));
+  await gw.send(new CreateUsagePlanKeyCommand({ usagePlanId: plan.id, keyId: key.id, keyType: 'API_KEY' }));
+  return { apiId: api.id!, planId: plan.id!, keyId: key.id!, keyValue: key.value! };
 }

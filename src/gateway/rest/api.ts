@@ -178,6 +178,13 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
     return none;
   });
 
+  route('GET', '/usageplans/{usageplanId}/usage', 'GetUsage', async (s, p, req) =>
+    ok(await engine.getUsage(s, p.usageplanId, q(req))),
+  );
+  route('PATCH', '/usageplans/{usageplanId}/keys/{keyId}/usage', 'UpdateUsage', async (s, p, req) =>
+    ok(await engine.updateUsage(s, p.usageplanId, p.keyId, req.json())),
+  );
+
   route('GET', '/tags/{resource_arn}', 'GetTags', async (s, p) =>
     ok({ tags: await engine.getTags(s, p.resource_arn) }),
   );

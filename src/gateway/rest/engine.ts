@@ -26,6 +26,7 @@ import {
   type UsagePlanRecord,
 } from './model.js';
 import { applyPatch, boolValue, intValue, requireValue } from './patch.js';
+import { COLLECTION_USAGE, UsageMeter, planUsagePrefix, type UsageView } from './usage.js';
 
 type Input = Record<string, any>;
 
@@ -120,8 +121,11 @@ const PATH_PART = /^(\{[A-Za-z0-9_.-]+\+?\}|[A-Za-z0-9._~:@!$&'()*,;=-]+)$/;
 
 export class RestEngine {
   private readonly listeners = new Set<(apiId: string) => void>();
+  private readonly usage: UsageMeter;
 
-  constructor(private readonly deps: { store: Store; clock: Clock }) {}
+  constructor(private readonly deps: { store: Store; clock: Clock }) {
+    this.usage = new UsageMeter(deps);
+  }
 
   onChange(listener: (apiId: string) => void): void {
     this.listeners.add(listener);
@@ -1099,7 +1103,10 @@ export class RestEngine {
         throw errors.badRequest('Invalid quota period specified');
       const limit = Number(input.quota.limit);
       if (!Number.isInteger(limit) || limit < 0) throw errors.badRequest('Invalid quota limit specified');
-      p.quota = { limit, offset: Number(input.quota.offset ?? 0), period: period as 'DAY' };
+      const offset = Number(input.quota.offset ?? 0);
+      if (!Number.isInteger(offset) || offset < 0) throw errors.badRequest('Invalid quota offset specified');
+      p.quota = { limit, offset, period: period as 'DAY' };
+      p.quotaSince = this.deps.clock.now();
     }
     await this.deps.store.put(COLLECTION_USAGE_PLANS, scopedKey(scope, p.id), p);
     return this.planView(p);
@@ -1132,9 +1139,11 @@ export class RestEngine {
             found.api.stages.some((x) => x.stageName === stage),
         );
       }
+    const now = this.deps.clock.now();
     return this.deps.store.transaction(async (tx) => {
       const p = await tx.get<UsagePlanRecord>(COLLECTION_USAGE_PLANS, scopedKey(scope, id));
       if (!p) throw errors.notFound('Invalid Usage Plan ID specified');
+      const hadQuota = !!p.quota;
       applyPatch(input, USAGE_PLAN_PATHS, (op) => {
         if (op.path === '/apiStages' && (op.op === 'add' || op.op === 'remove')) {
           const v = requireValue(op);
@@ -1191,14 +1200,33 @@ export class RestEngine {
         }
         return false;
       });
+      // A quota set on a plan that had none starts its initial period (the one less `offset`).
+      if (!p.quota) delete p.quotaSince;
+      else if (!hadQuota) p.quotaSince = now;
       await tx.put(COLLECTION_USAGE_PLANS, scopedKey(scope, id), p);
       return this.planView(p);
     });
   }
 
   async deleteUsagePlan(scope: Scope, id: string) {
-    if (!(await this.deps.store.delete(COLLECTION_USAGE_PLANS, scopedKey(scope, id))))
-      throw errors.notFound('Invalid Usage Plan ID specified');
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.delete(COLLECTION_USAGE_PLANS, scopedKey(scope, id))))
+        throw errors.notFound('Invalid Usage Plan ID specified');
+      await tx.deleteRange(COLLECTION_USAGE, { prefix: planUsagePrefix(scope, id) });
+    });
+  }
+
+  /** For serving: counts one request of the key against the plan's quota; false when used up. */
+  countQuota(scope: Scope, plan: UsagePlanRecord, keyId: string): Promise<boolean> {
+    return this.usage.count(scope, plan, keyId);
+  }
+
+  getUsage(scope: Scope, planId: string, input: Input): Promise<UsageView> {
+    return this.usage.getUsage(scope, planId, input);
+  }
+
+  updateUsage(scope: Scope, planId: string, keyId: string, input: Input): Promise<UsageView> {
+    return this.usage.updateUsage(scope, planId, keyId, input);
   }
 
   async createUsagePlanKey(scope: Scope, planId: string, input: Input) {

@@ -121,6 +121,8 @@ export interface UsagePlanRecord {
   apiStages: { apiId: string; stage: string }[];
   throttle?: { burstLimit?: number; rateLimit?: number };
   quota?: { limit: number; offset: number; period: 'DAY' | 'WEEK' | 'MONTH' };
+  /** When the quota was set on the plan (epoch ms): its period is the initial one, less `offset`. */
+  quotaSince?: number;
   keyIds: string[];
   tags: Record<string, string>;
 }

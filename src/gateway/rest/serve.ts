@@ -31,7 +31,6 @@ import type {
   RestAuthorizerRecord,
   RestStageRecord,
   Scope,
-  UsagePlanRecord,
 } from './model.js';
 
 const REVALIDATE_MS = 1000;
@@ -157,8 +156,6 @@ export class RestServer {
   private readonly cache = new Map<string, CachedApi>();
   private readonly throttler: Throttler;
   private readonly authCache = new Map<string, { outcome: AuthOutcome; expires: number }>();
-  /** `planId|keyId|periodStart` -> requests counted (per node). */
-  private readonly quotas = new Map<string, number>();
 
   constructor(private readonly deps: RestServerDeps) {
     this.throttler = new Throttler(deps.clock);
@@ -461,18 +458,9 @@ export class RestServer {
       const burst = plan.throttle.burstLimit ?? Math.max(1, Math.ceil(rate));
       if (!this.throttler.take(`plan|${plan.id}|${key.id}`, rate, Math.max(burst, 1))) return 'throttled';
     }
-    if (plan.quota && !this.countQuota(plan, key.id)) return 'quota';
+    // The quota counter is in the Store (shared by the nodes, kept across restarts).
+    if (plan.quota && !(await this.deps.engine.countQuota(c.scope, plan, key.id))) return 'quota';
     return key;
-  }
-
-  private countQuota(plan: UsagePlanRecord, keyId: string): boolean {
-    const q = plan.quota!;
-    const k = `${plan.id}|${keyId}|${periodStart(this.deps.clock.now(), q.period)}`;
-    const n = this.quotas.get(k) ?? 0;
-    if (n >= q.limit) return false;
-    if (this.quotas.size > 100_000) this.quotas.clear();
-    this.quotas.set(k, n + 1);
-    return true;
   }
 
   private async authorize(
@@ -633,14 +621,6 @@ function textUnlessBinary(
 
 function forbiddenKey(): HttpResult {
   return jsonMessage(403, 'Forbidden', { 'x-amzn-errortype': ['ForbiddenException'] });
-}
-
-function periodStart(nowMs: number, period: 'DAY' | 'WEEK' | 'MONTH'): number {
-  const d = new Date(nowMs);
-  if (period === 'MONTH') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-  const day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
-  if (period === 'DAY') return day;
-  return day - ((d.getUTCDay() + 6) % 7) * 86_400_000; // weeks start on Monday (UTC)
 }
 
 function withStageVariables(uri: string | undefined, vars: Record<string, string>): string | undefined {
