@@ -4,7 +4,7 @@
  * spread over both nodes end at exactly 1,000; optimistic-locking writers racing on both nodes
  * (conditional writes that conflict) lose no update.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ConditionalCheckFailedException,
@@ -18,24 +18,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { Agent } from 'node:http';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import {
-  findPostgresBin,
-  POSTGRES_MISSING,
-  startTestPostgres,
-  type TestPostgres,
-} from '../../src/storage/postgres/test-server.js';
+import { postgresForFile } from '../helpers/cluster.js';
 import { startTestCluster } from '../../src/cluster/test-cluster.js';
 
-const skip = findPostgresBin() ? undefined : POSTGRES_MISSING;
-let pg: TestPostgres | undefined;
-
-before(async () => {
-  if (!skip) pg = await startTestPostgres();
-});
-after(async () => {
-  await pg?.stop();
-});
-
+const { skip, pg } = postgresForFile();
 const client = (endpoint: string) =>
   new DynamoDBClient({
     endpoint,
@@ -49,7 +35,7 @@ test(
   'two nodes: one table, put on A / get on B, exact counters, no lost conditional update',
   { skip, timeout: 180_000 },
   async () => {
-    await using cluster = await startTestCluster({ nodes: 2, postgres: pg! });
+    await using cluster = await startTestCluster({ nodes: 2, postgres: pg() });
     const [a, b] = cluster.nodes.map((n) => client(n.endpoint));
     try {
       await a.send(

@@ -4,42 +4,22 @@
  * spread over both nodes; GetUsage on either node reports the same usage, and UpdateUsage on
  * one node changes what the other allows.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { APIGatewayClient, GetUsageCommand, UpdateUsageCommand } from '@aws-sdk/client-api-gateway';
-import {
-  findPostgresBin,
-  POSTGRES_MISSING,
-  startTestPostgres,
-  type TestPostgres,
-} from '../../src/storage/postgres/test-server.js';
+import { postgresForFile, nodeClientConfig } from '../helpers/cluster.js';
 import { startTestCluster } from '../../src/cluster/test-cluster.js';
 import { keyedApiWithQuota } from './gateway-helpers.js';
 
-const skip = findPostgresBin() ? undefined : POSTGRES_MISSING;
-let pg: TestPostgres | undefined;
-
-before(async () => {
-  if (!skip) pg = await startTestPostgres();
-});
-after(async () => {
-  await pg?.stop();
-});
-
-const cfg = (endpoint: string) => ({
-  endpoint,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  maxAttempts: 1,
-});
+const { skip, pg } = postgresForFile();
 
 test('usage plan quotas: two nodes share one quota per key', { skip, timeout: 120_000 }, async () => {
-  await using cluster = await startTestCluster({ nodes: 2, postgres: pg! });
+  await using cluster = await startTestCluster({ nodes: 2, postgres: pg() });
   const [a, b] = cluster.nodes;
-  const gwA = new APIGatewayClient(cfg(a.endpoint));
-  const gwB = new APIGatewayClient(cfg(b.endpoint));
-  const lambda = new LambdaClient(cfg(a.endpoint));
+  const gwA = new APIGatewayClient(nodeClientConfig(a.endpoint));
+  const gwB = new APIGatewayClient(nodeClientConfig(b.endpoint));
+  const lambda = new LambdaClient(nodeClientConfig(a.endpoint));
   try {
     const { apiId, planId, keyId, keyValue } = await keyedApiWithQuota(gwA, lambda, {
       limit: 6,

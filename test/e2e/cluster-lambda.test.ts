@@ -4,7 +4,7 @@
  * within the revalidation bound), the node registry (health, `nimbus nodes`), and kill -9 of a
  * node with Event invokes in flight: the survivor completes every one (at least once).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -19,27 +19,13 @@ import {
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import {
-  findPostgresBin,
-  POSTGRES_MISSING,
-  startTestPostgres,
-  type TestPostgres,
-} from '../../src/storage/postgres/test-server.js';
+import { postgresForFile } from '../helpers/cluster.js';
 import { startTestCluster } from '../../src/cluster/test-cluster.js';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const skip = findPostgresBin() ? undefined : POSTGRES_MISSING;
+const { skip, pg } = postgresForFile();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-let pg: TestPostgres | undefined;
-
-before(async () => {
-  if (!skip) pg = await startTestPostgres();
-});
-after(async () => {
-  await pg?.stop();
-});
-
 function zip(code: string): Uint8Array {
   const z = new AdmZip();
   z.addFile('index.js', Buffer.from(code), '', 0o644 << 16);
@@ -85,7 +71,7 @@ test(
   'two nodes: registry, create on A / invoke on B, updates on A seen by B',
   { skip, timeout: 120_000 },
   async () => {
-    await using cluster = await startTestCluster({ nodes: 2, postgres: pg! });
+    await using cluster = await startTestCluster({ nodes: 2, postgres: pg() });
     const [a, b] = cluster.nodes;
     const ca = sdk(a.endpoint);
     const cb = sdk(b.endpoint);
@@ -196,7 +182,7 @@ test(
   'kill -9 of a node with Event invokes in flight: the survivor completes every one',
   { skip, timeout: 150_000 },
   async () => {
-    await using cluster = await startTestCluster({ nodes: 2, postgres: pg! });
+    await using cluster = await startTestCluster({ nodes: 2, postgres: pg() });
     const [a, b] = cluster.nodes;
     const ca = sdk(a.endpoint);
     const cb = sdk(b.endpoint);
@@ -218,7 +204,7 @@ test(
       const N = 12;
       const markers = Array.from({ length: N }, (_, i) => `m${i}-${process.pid}`);
       const requestIds: string[] = [];
-      const db = postgres(pg!.url, { onnotice: () => {}, max: 1 });
+      const db = postgres(pg().url, { onnotice: () => {}, max: 1 });
       const inFlight = async () =>
         (
           await db.unsafe(

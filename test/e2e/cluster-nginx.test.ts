@@ -3,29 +3,16 @@
  * spread over the nodes, the AWS SDK works through the proxy, and when a node dies the proxy
  * keeps answering from the survivor.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import AdmZip from 'adm-zip';
 import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import {
-  findPostgresBin,
-  POSTGRES_MISSING,
-  startTestPostgres,
-  type TestPostgres,
-} from '../../src/storage/postgres/test-server.js';
+import { postgresForFile } from '../helpers/cluster.js';
 import { startTestCluster } from '../../src/cluster/test-cluster.js';
 import { findNginx, NGINX_MISSING, startNginx } from '../../src/cluster/nginx.js';
 
-const skip = !findPostgresBin() ? POSTGRES_MISSING : !findNginx() ? NGINX_MISSING : undefined;
-let pg: TestPostgres | undefined;
-before(async () => {
-  if (!skip) pg = await startTestPostgres();
-});
-after(async () => {
-  await pg?.stop();
-});
-
+const { skip, pg } = postgresForFile(() => (findNginx() ? undefined : NGINX_MISSING));
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -41,7 +28,7 @@ test(
   'two nodes behind nginx: spread, SDK through the proxy, a dead node is routed around',
   { skip, timeout: 120_000 },
   async () => {
-    await using cluster = await startTestCluster({ nodes: 2, postgres: pg! });
+    await using cluster = await startTestCluster({ nodes: 2, postgres: pg() });
     const nginx = await startNginx({
       upstreams: cluster.nodes.map((n) => n.endpoint),
       port: await freePort(),

@@ -5,7 +5,7 @@
  * flight loses nothing: the survivor's poller runs every message once its visibility timeout
  * lets it go.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import AdmZip from 'adm-zip';
 import { CreateEventSourceMappingCommand, CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -19,40 +19,20 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import {
-  findPostgresBin,
-  POSTGRES_MISSING,
-  startTestPostgres,
-  type TestPostgres,
-} from '../../src/storage/postgres/test-server.js';
+import { postgresForFile, nodeClientConfig } from '../helpers/cluster.js';
 import { startTestCluster } from '../../src/cluster/test-cluster.js';
 
-const skip = findPostgresBin() ? undefined : POSTGRES_MISSING;
+const { skip, pg } = postgresForFile();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-let pg: TestPostgres | undefined;
-
-before(async () => {
-  if (!skip) pg = await startTestPostgres();
-});
-after(async () => {
-  await pg?.stop();
-});
-
-const cfg = (endpoint: string) => ({
-  endpoint,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  maxAttempts: 1,
-});
 
 test(
   'SQS across nodes: long polls wake across nodes, FIFO order holds',
   { skip, timeout: 120_000 },
   async () => {
-    await using cluster = await startTestCluster({ nodes: 2, postgres: pg! });
+    await using cluster = await startTestCluster({ nodes: 2, postgres: pg() });
     const [a, b] = cluster.nodes;
-    const sa = new SQSClient(cfg(a.endpoint));
-    const sb = new SQSClient(cfg(b.endpoint));
+    const sa = new SQSClient(nodeClientConfig(a.endpoint));
+    const sb = new SQSClient(nodeClientConfig(b.endpoint));
     try {
       const { QueueUrl } = await sa.send(new CreateQueueCommand({ QueueName: 'xq' }));
       const urlOnB = QueueUrl!.replace(a.endpoint, b.endpoint);
@@ -118,11 +98,11 @@ test(
   'kill -9 of a node with SQS-triggered Lambda work in flight: the survivor runs every message',
   { skip, timeout: 150_000 },
   async () => {
-    await using cluster = await startTestCluster({ nodes: 2, postgres: pg! });
+    await using cluster = await startTestCluster({ nodes: 2, postgres: pg() });
     const [a, b] = cluster.nodes;
-    const sa = new SQSClient(cfg(a.endpoint));
-    const lambda = new LambdaClient(cfg(a.endpoint));
-    const logs = new CloudWatchLogsClient(cfg(a.endpoint));
+    const sa = new SQSClient(nodeClientConfig(a.endpoint));
+    const lambda = new LambdaClient(nodeClientConfig(a.endpoint));
+    const logs = new CloudWatchLogsClient(nodeClientConfig(a.endpoint));
     try {
       const { QueueUrl } = await sa.send(
         new CreateQueueCommand({ QueueName: 'work', Attributes: { VisibilityTimeout: '6' } }),
