@@ -14,13 +14,11 @@ import {
   CreateResourceCommand,
   CreateRestApiCommand,
   GetResourcesCommand,
-  PutIntegrationCommand,
-  PutMethodCommand,
 } from '@aws-sdk/client-api-gateway';
 import { startTestServer } from '../helpers/server.js';
 import { chooseTarget, parseApiTarget } from '../../src/gateway/app-port.js';
 import { buildConfig } from '../../src/cli/up.js';
-import { FN, createNodeFunctions } from './gateway-helpers.js';
+import { FN, createNodeFunctions, putProxyMethod } from './gateway-helpers.js';
 
 const ECHO = `exports.handler = async (event) => ({
   statusCode: 200,
@@ -104,24 +102,7 @@ test('app port with --api NAME/STAGE serves a REST API stage at the root (SAM Pr
   const res = await apigw.send(
     new CreateResourceCommand({ restApiId: api.id, parentId: root.id, pathPart: 'hello' }),
   );
-  await apigw.send(
-    new PutMethodCommand({
-      restApiId: api.id,
-      resourceId: res.id,
-      httpMethod: 'GET',
-      authorizationType: 'NONE',
-    }),
-  );
-  await apigw.send(
-    new PutIntegrationCommand({
-      restApiId: api.id,
-      resourceId: res.id,
-      httpMethod: 'GET',
-      type: 'AWS_PROXY',
-      integrationHttpMethod: 'POST',
-      uri: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${FN}echo/invocations`,
-    }),
-  );
+  await putProxyMethod(apigw, api.id!, res.id!, 'GET', 'echo');
   // Before the Prod stage exists the port says which stages there are.
   await apigw.send(new CreateDeploymentCommand({ restApiId: api.id, stageName: 'Stage' }));
   const early = await get(`${app}/hello`);

@@ -41,6 +41,30 @@ export async function createNodeFunctions(
     );
 }
 
+/** A REST API method with no authorization and an AWS_PROXY integration to function `fn`. */
+export async function putProxyMethod(
+  gw: APIGatewayClient,
+  restApiId: string,
+  resourceId: string,
+  httpMethod: string,
+  fn: string,
+  opts: { apiKeyRequired?: boolean } = {},
+): Promise<void> {
+  await gw.send(
+    new PutMethodCommand({ restApiId, resourceId, httpMethod, authorizationType: 'NONE', ...opts }),
+  );
+  await gw.send(
+    new PutIntegrationCommand({
+      restApiId,
+      resourceId,
+      httpMethod,
+      type: 'AWS_PROXY',
+      integrationHttpMethod: 'POST',
+      uri: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${FN}${fn}/invocations`,
+    }),
+  );
+}
+
 /**
  * A REST API whose GET /keyed needs an API key (AWS_PROXY to a function answering 200 "ok"),
  * deployed to `prod`, and a usage plan with `quota` holding one enabled key.
@@ -57,25 +81,7 @@ export async function keyedApiWithQuota(
   const res = await gw.send(
     new CreateResourceCommand({ restApiId: api.id, parentId: api.rootResourceId, pathPart: 'keyed' }),
   );
-  await gw.send(
-    new PutMethodCommand({
-      restApiId: api.id,
-      resourceId: res.id,
-      httpMethod: 'GET',
-      authorizationType: 'NONE',
-      apiKeyRequired: true,
-    }),
-  );
-  await gw.send(
-    new PutIntegrationCommand({
-      restApiId: api.id,
-      resourceId: res.id,
-      httpMethod: 'GET',
-      type: 'AWS_PROXY',
-      integrationHttpMethod: 'POST',
-      uri: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${FN}keyedok/invocations`,
-    }),
-  );
+  await putProxyMethod(gw, api.id!, res.id!, 'GET', 'keyedok', { apiKeyRequired: true });
   await gw.send(new CreateDeploymentCommand({ restApiId: api.id, stageName: 'prod' }));
   const plan = await gw.send(
     new CreateUsagePlanCommand({ name: 'metered', apiStages: [{ apiId: api.id, stage: 'prod' }], quota }),
