@@ -21,13 +21,7 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { startNimbusProcess } from '../helpers/nimbus-process.js';
 import { keyedApiWithQuota } from './gateway-helpers.js';
-
-const cfg = (endpoint: string) => ({
-  endpoint,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  maxAttempts: 1,
-});
+import { nodeClientConfig } from '../helpers/cluster.js';
 
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -46,8 +40,8 @@ test(
     const start = async () => {
       const n = await startNimbusProcess(dir);
       children.push(n.child);
-      const gw = new APIGatewayClient(cfg(n.endpoint));
-      const lambda = new LambdaClient(cfg(n.endpoint));
+      const gw = new APIGatewayClient(nodeClientConfig(n.endpoint));
+      const lambda = new LambdaClient(nodeClientConfig(n.endpoint));
       clients.push(gw, lambda);
       return { ...n, gw, lambda };
     };

@@ -26,13 +26,7 @@ import {
   PublishCommand,
 } from '@aws-sdk/client-sns';
 import { NIMBUS_CLI, startNimbusProcess } from '../helpers/nimbus-process.js';
-
-const config = (endpoint: string) => ({
-  endpoint,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  maxAttempts: 1,
-});
+import { nodeClientConfig } from '../helpers/cluster.js';
 
 test('acknowledged SNS publishes survive kill -9 of `nimbus up`', { timeout: 90_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-sns-durable-'));
@@ -46,8 +40,8 @@ test('acknowledged SNS publishes survive kill -9 of `nimbus up`', { timeout: 90_
 
   const a = await startNimbusProcess(dir);
   children.push(a.child);
-  const sqs1 = new SQSClient(config(a.endpoint));
-  const sns1 = new SNSClient(config(a.endpoint));
+  const sqs1 = new SQSClient(nodeClientConfig(a.endpoint));
+  const sns1 = new SNSClient(nodeClientConfig(a.endpoint));
   clients.push(sqs1, sns1);
   const { TopicArn } = await sns1.send(new CreateTopicCommand({ Name: 'durable' }));
   for (const name of ['left', 'right']) {
@@ -79,7 +73,7 @@ test('acknowledged SNS publishes survive kill -9 of `nimbus up`', { timeout: 90_
 
   const b = await startNimbusProcess(dir);
   children.push(b.child);
-  const sqs2 = new SQSClient(config(b.endpoint));
+  const sqs2 = new SQSClient(nodeClientConfig(b.endpoint));
   clients.push(sqs2);
   // Deliveries claimed by the dead process come back when their leases run out: move the clock.
   await promisify(execFile)(process.execPath, [
