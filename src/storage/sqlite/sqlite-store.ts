@@ -229,9 +229,12 @@ function kvScan<T>(c: Conn, collection: string, opts: ScanOptions = {}): KvEntry
   if (limit !== undefined) args.push(limit);
   let stmt = c.scans.get(shape);
   if (!stmt) {
+    // LIMIT CAST(? AS INTEGER), not LIMIT ?: SQLite's planner reads a bare bound LIMIT, so every
+    // new binding of it re-prepares the statement (measured: +4 µs on every scan, ~40% of a
+    // 10-row scan); behind the CAST it is an ordinary runtime value.
     const sql =
       `SELECT key, value FROM kv WHERE collection = ?${bounds.map((b) => ` AND key ${b.op} ?`).join('')}` +
-      ` ORDER BY key ${opts.reverse ? 'DESC' : 'ASC'}${limit !== undefined ? ' LIMIT ?' : ''}`;
+      ` ORDER BY key ${opts.reverse ? 'DESC' : 'ASC'}${limit !== undefined ? ' LIMIT CAST(? AS INTEGER)' : ''}`;
     c.scans.set(shape, (stmt = c.db.prepare(sql).raw(true)));
   }
   // raw: rows as [key, value] arrays, no row objects.
