@@ -13,8 +13,16 @@ type Handler = (s: Scope, input: any, ctx: RequestContext) => Promise<unknown> |
 
 function ops(map: Record<string, Handler>): Record<string, Operation> {
   const out: Record<string, Operation> = {};
+  // Not an async wrapper: the handler's own promise is handed on as it is (an async function
+  // returning a promise adds promise jobs to every request); a synchronous throw still rejects.
   for (const [name, h] of Object.entries(map))
-    out[name] = async (ctx, input) => h(scope(ctx), input ?? {}, ctx);
+    out[name] = (ctx, input) => {
+      try {
+        return Promise.resolve(h(scope(ctx), input ?? {}, ctx));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    };
   return out;
 }
 

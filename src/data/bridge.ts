@@ -29,8 +29,12 @@ export type ExprContext = X.ExpressionTracker;
 
 /** Validates (and normalises) ExpressionAttributeNames/Values. */
 export function exprContext(names: Record<string, string> | undefined, values: unknown): ExprContext {
+  // Without names and values nothing can be looked up or marked used: one shared tracker.
+  if (names === undefined && values === undefined) return EMPTY_CONTEXT;
   return X.createTracker(names, values as Record<string, unknown> | undefined);
 }
+
+const EMPTY_CONTEXT: ExprContext = X.createTracker(undefined, undefined);
 
 /** After compiling every expression of a request: unused names/values are errors. */
 export function finishExprContext(ctx: ExprContext): void {
@@ -147,6 +151,9 @@ export function legacyKeyConditions(kc: Record<string, unknown>, keys: KeySchema
 }
 
 export const assertNoMixedParameters = X.assertNoMixedParameters;
+
+/** A canonical plain integer text (valid, and normalises to itself). */
+export const isCanonicalInteger = types.isCanonicalInteger;
 
 export function encodeKeyValue(v: AttributeValue): string {
   return types.encodeKey(v as types.AttributeValue);

@@ -85,6 +85,8 @@ export class DynamoEngine {
   private readonly statsCache = new Map<string, { at: number; stats: TableStats }>();
   /** Per-item FIFO locks for single-item writes on this node (see write()). */
   private readonly itemLocks = new Map<string, Mutex>();
+  /** Consumed-capacity metric recorders of each table metadata object (see consumedMetric). */
+  private readonly recorders = new WeakMap<TableMeta, Record<'Read' | 'Write', (units: number) => void>>();
 
   constructor(private readonly deps: DynamoDeps) {
     this.store = deps.store;
@@ -534,7 +536,8 @@ export class DynamoEngine {
   }
 
   async putItem(scope: Scope, input: Input) {
-    const meta = await this.tables.get(scope, input.TableName);
+    const meta =
+      this.tables.cached(scope, input.TableName) ?? (await this.tables.get(scope, input.TableName));
     this.checkReturnValues(input.ReturnValues, ['ALL_OLD']);
     const ctx = this.begin(input, ['ConditionExpression'], ['Expected', 'ConditionalOperator']);
     const plan = this.putPlan(meta, input, ctx);
@@ -547,7 +550,8 @@ export class DynamoEngine {
   }
 
   async deleteItem(scope: Scope, input: Input) {
-    const meta = await this.tables.get(scope, input.TableName);
+    const meta =
+      this.tables.cached(scope, input.TableName) ?? (await this.tables.get(scope, input.TableName));
     this.checkReturnValues(input.ReturnValues, ['ALL_OLD']);
     const ctx = this.begin(input, ['ConditionExpression'], ['Expected', 'ConditionalOperator']);
     const plan = this.deletePlan(meta, input, ctx);
@@ -560,7 +564,8 @@ export class DynamoEngine {
   }
 
   async updateItem(scope: Scope, input: Input) {
-    const meta = await this.tables.get(scope, input.TableName);
+    const meta =
+      this.tables.cached(scope, input.TableName) ?? (await this.tables.get(scope, input.TableName));
     this.checkReturnValues(input.ReturnValues, ['ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW']);
     const ctx = this.begin(
       input,
@@ -595,7 +600,8 @@ export class DynamoEngine {
   }
 
   async getItem(scope: Scope, input: Input) {
-    const meta = await this.tables.get(scope, input.TableName);
+    const meta =
+      this.tables.cached(scope, input.TableName) ?? (await this.tables.get(scope, input.TableName));
     const key = checkKey(meta, input.Key);
     const ctx = this.begin(input, ['ProjectionExpression'], ['AttributesToGet']);
     const project = this.projector(ctx, input);
@@ -609,14 +615,31 @@ export class DynamoEngine {
 
   /** The built-in AWS/DynamoDB ConsumedReadCapacityUnits / ConsumedWriteCapacityUnits of a table. */
   private consumedMetric(meta: TableMeta, kind: 'Read' | 'Write', units: number): void {
-    this.deps.metrics?.record(
-      meta,
-      'AWS/DynamoDB',
-      `Consumed${kind}CapacityUnits`,
-      [{ Name: 'TableName', Value: meta.name }],
-      units,
-      'Count',
-    );
+    const sink = this.deps.metrics;
+    if (!sink) return;
+    if (!sink.recorder) {
+      sink.record(
+        meta,
+        'AWS/DynamoDB',
+        `Consumed${kind}CapacityUnits`,
+        [{ Name: 'TableName', Value: meta.name }],
+        units,
+        'Count',
+      );
+      return;
+    }
+    // The series of a table looked up once per metadata object (the Tables cache hands out the
+    // same object until it reloads it), not on every request.
+    let r = this.recorders.get(meta);
+    if (!r) {
+      const dims = [{ Name: 'TableName', Value: meta.name }];
+      r = {
+        Read: sink.recorder(meta, 'AWS/DynamoDB', 'ConsumedReadCapacityUnits', dims, 'Count'),
+        Write: sink.recorder(meta, 'AWS/DynamoDB', 'ConsumedWriteCapacityUnits', dims, 'Count'),
+      };
+      this.recorders.set(meta, r);
+    }
+    r[kind](units);
   }
 
   private capacity(
@@ -637,7 +660,8 @@ export class DynamoEngine {
   // ------------------------------------------------------------------ query and scan
 
   async query(scope: Scope, input: Input) {
-    const meta = await this.tables.get(scope, input.TableName);
+    const meta =
+      this.tables.cached(scope, input.TableName) ?? (await this.tables.get(scope, input.TableName));
     const { ix, keys, collection } = this.target(meta, input);
     const ctx = this.begin(
       input,

@@ -2,10 +2,14 @@
  * Store keys of items and index entries, and the validation of key attributes (exact
  * DynamoDB messages).
  */
-import { checkItem, encodeKeyValue, type AttributeValue, type Item } from './bridge.js';
+import { checkItem, encodeKeyValue, isCanonicalInteger, type AttributeValue, type Item } from './bridge.js';
 import { errors, SEP, type IndexMeta, type Keys, type ScalarType, type TableMeta } from './model.js';
 
-const typeOf = (v: AttributeValue | undefined): string | undefined => (v ? Object.keys(v)[0] : undefined);
+/** The type of a (validated) value: its one member. */
+function typeOf(v: AttributeValue | undefined): string | undefined {
+  if (v) for (const t in v) return t;
+  return undefined;
+}
 
 function checkKeyValueSize(keys: Keys, item: Item): void {
   const h = item[keys.hash];
@@ -48,6 +52,11 @@ export function keyFromItem(meta: TableMeta, item: Item): Item {
 /** A Key parameter (GetItem, DeleteItem, UpdateItem, ...): exactly the key attributes. */
 export function checkKey(meta: TableMeta, key: unknown): Item {
   if (key === null || typeof key !== 'object' || Array.isArray(key)) throw errors.keyMismatch();
+  const plain = plainKey(meta.keys, key as Record<string, unknown>);
+  if (plain) {
+    checkKeyValueSize(meta.keys, plain);
+    return plain;
+  }
   const k = checkItem(key, 'key');
   const attrs = keyAttrs(meta.keys);
   if (Object.keys(k).length !== attrs.length) throw errors.keyMismatch();
@@ -61,6 +70,36 @@ export function checkKey(meta: TableMeta, key: unknown): Item {
   }
   checkKeyValueSize(meta.keys, k);
   return k;
+}
+
+/**
+ * The hot path of checkKey: a key made of exactly the schema's attributes, each a non-empty
+ * S or a canonical integer N (one member, a string), is valid as it is and checkItem would
+ * copy it unchanged: the copy is made here, in the key's own attribute order. Anything else
+ * (B, other numbers, extra or missing members, any error): undefined, and checkKey takes the
+ * full path with its exact messages.
+ */
+function plainKey(keys: Keys, key: Record<string, unknown>): Item | undefined {
+  const out: Item = {};
+  let n = 0;
+  for (const name in key) {
+    if (!Object.hasOwn(key, name)) return undefined;
+    n++;
+    const want = name === keys.hash ? keys.hashType : name === keys.range ? keys.rangeType : undefined;
+    const v = key[name] as Record<string, unknown> | null;
+    if (want === undefined || typeof v !== 'object' || v === null) return undefined;
+    let members = 0;
+    for (const m in v) {
+      if (m !== want) return undefined;
+      members++;
+    }
+    const text = v[want];
+    if (members !== 1 || typeof text !== 'string') return undefined;
+    if (want === 'S' && text !== '') out[name] = { S: text };
+    else if (want === 'N' && isCanonicalInteger(text)) out[name] = { N: text };
+    else return undefined;
+  }
+  return n === (keys.range ? 2 : 1) ? out : undefined;
 }
 
 function checkIndexKeys(ix: IndexMeta, item: Item): void {
@@ -78,9 +117,16 @@ function checkIndexKeys(ix: IndexMeta, item: Item): void {
   }
 }
 
-export function keyAttrs(keys: Keys): [string, ScalarType][] {
-  const out: [string, ScalarType][] = [[keys.hash, keys.hashType]];
-  if (keys.range) out.push([keys.range, keys.rangeType!]);
+const attrsOf = new WeakMap<Keys, readonly [string, ScalarType][]>();
+
+/** The key attributes and their types (made once per schema object; do not modify). */
+export function keyAttrs(keys: Keys): readonly [string, ScalarType][] {
+  let out = attrsOf.get(keys);
+  if (!out) {
+    const list: [string, ScalarType][] = [[keys.hash, keys.hashType]];
+    if (keys.range) list.push([keys.range, keys.rangeType!]);
+    attrsOf.set(keys, (out = list));
+  }
   return out;
 }
 

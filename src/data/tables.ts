@@ -44,17 +44,27 @@ export class Tables {
 
   /** The table, or ResourceNotFoundException. */
   async get(scope: Scope, name: unknown, notFound = () => errors.notFound()): Promise<TableMeta> {
+    const meta = this.cached(scope, name) ?? (await this.load(scope, name));
+    if (!meta) throw notFound();
+    return meta;
+  }
+
+  /**
+   * The table's metadata when the cache holds it fresh (the hot path: no await, no name
+   * check, as only names that passed checkTableName are ever cached); undefined otherwise.
+   */
+  cached(scope: Scope, name: unknown): TableMeta | undefined {
+    if (typeof name !== 'string') return undefined;
+    const hit = this.cache.get(tableKey(scope, name));
+    return hit && this.clock.now() - hit.at < CACHE_MS ? hit.meta : undefined;
+  }
+
+  private async load(scope: Scope, name: unknown): Promise<TableMeta | undefined> {
     checkTableName(name);
     const k = tableKey(scope, name);
     const now = this.clock.now();
-    const hit = this.cache.get(k);
-    let meta: TableMeta | undefined;
-    if (hit && now - hit.at < CACHE_MS) meta = hit.meta;
-    else {
-      meta = await this.store.get<TableMeta>(TABLES, k);
-      this.cache.set(k, { meta, at: now });
-    }
-    if (!meta) throw notFound();
+    const meta = await this.store.get<TableMeta>(TABLES, k);
+    this.cache.set(k, { meta, at: now });
     return meta;
   }
 

@@ -8,6 +8,9 @@ import {
   subtractNumbers,
   parseDecimal,
   encodeDecimalKey,
+  encodeNumberKey,
+  formatDecimal,
+  isCanonicalInteger,
 } from './number.js';
 
 const canonical: [string, string][] = [
@@ -150,5 +153,52 @@ test('the short-number fast path agrees with exact comparison', () => {
   for (let i = 0; i + 1 < all.length; i++) {
     const exact = compareDecimal(parseDecimal(all[i]), parseDecimal(all[i + 1]));
     assert.equal(compareNumbers(all[i], all[i + 1]), exact, `${all[i]} vs ${all[i + 1]}`);
+  }
+});
+
+test('canonical integers take the fast paths with the same results as the exact ones', () => {
+  let s = 7;
+  const rand = () => ((s = (s * 1664525 + 1013904223) >>> 0), s / 2 ** 32);
+  const texts = [
+    '0',
+    '-0',
+    '00',
+    '007',
+    '1',
+    '-1',
+    '10',
+    '-10',
+    '100',
+    '+1',
+    '1.0',
+    '1e3',
+    '',
+    '-',
+    'x1',
+    '1x',
+  ];
+  for (let i = 0; i < 2000; i++) {
+    const digits = 1 + Math.floor(rand() * 40);
+    let d = String(1 + Math.floor(rand() * 9));
+    for (let j = 1; j < digits; j++) d += rand() < 0.3 ? '0' : String(Math.floor(rand() * 10));
+    texts.push(rand() < 0.5 ? `-${d}` : d);
+  }
+  for (const t of texts) {
+    const canonical = isCanonicalInteger(t);
+    let exact: string | undefined;
+    try {
+      exact = formatDecimal(parseDecimal(t));
+    } catch {
+      exact = undefined;
+    }
+    // Canonical means: valid and normalising to itself.
+    if (canonical) assert.equal(exact, t, t);
+    if (exact === t && t.replace('-', '').length <= 38) assert.ok(canonical, t);
+    if (exact === undefined) {
+      assert.throws(() => normalizeNumber(t));
+      continue;
+    }
+    assert.equal(normalizeNumber(t), exact, t);
+    assert.equal(encodeNumberKey(t), encodeDecimalKey(parseDecimal(t)), t);
   }
 });

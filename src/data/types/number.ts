@@ -101,7 +101,28 @@ export function formatDecimal(d: Decimal): string {
 
 /** Normalises a wire number string to DynamoDB's canonical form (validating it). */
 export function normalizeNumber(text: string): string {
+  if (isCanonicalInteger(text)) return text;
   return formatDecimal(parseDecimal(text));
+}
+
+/**
+ * True for the text of a plain integer already in canonical form (`0`, or `-?[1-9][0-9]*` with
+ * at most 38 digits): what most numbers on the wire look like. Such a text is valid (at most
+ * 38 significant digits, magnitude below 10^38) and normalises to itself, so the callers on
+ * the hot path skip parsing it into a Decimal.
+ */
+export function isCanonicalInteger(text: string): boolean {
+  const n = text.length;
+  const start = text.charCodeAt(0) === 45 ? 1 : 0; // '-'
+  if (n === start || n - start > MAX_DIGITS) return false;
+  const first = text.charCodeAt(start);
+  if (first === 48) return n === 1; // '0' alone; '-0', '007' are not canonical
+  if (first < 49 || first > 57) return false;
+  for (let i = start + 1; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 function align(a: Decimal, b: Decimal): [bigint, bigint, number] {
@@ -167,6 +188,22 @@ export function compareNumbers(a: string, b: string): number {
  * significant digits (complemented for negatives, followed by '~' so a shorter negative
  * mantissa sorts after a longer one with the same prefix).
  */
+/** encodeDecimalKey(parseDecimal(text)), without the Decimal for canonical integers. */
+export function encodeNumberKey(text: string): string {
+  if (!isCanonicalInteger(text)) return encodeDecimalKey(parseDecimal(text));
+  if (text === '0') return '1';
+  const neg = text.charCodeAt(0) === 45;
+  const start = neg ? 1 : 0;
+  let end = text.length;
+  while (text.charCodeAt(end - 1) === 48) end--; // trailing zeros are not significant digits
+  const digits = text.slice(start, end);
+  const lead = text.length - start - 1 - MIN_MAGNITUDE_EXPONENT;
+  if (!neg) return `2${String(lead).padStart(3, '0')}${digits}`;
+  let inv = '';
+  for (let i = 0; i < digits.length; i++) inv += String.fromCharCode(105 - digits.charCodeAt(i)); // '9' - d
+  return `0${String(999 - lead).padStart(3, '0')}${inv}~`;
+}
+
 export function encodeDecimalKey(d: Decimal): string {
   if (d.coef === 0n) return '1';
   const neg = d.coef < 0n;

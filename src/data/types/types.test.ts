@@ -192,3 +192,21 @@ test('utf8Compare equals a UTF-8 byte comparison (surrogates included)', () => {
     assert.equal(utf8Compare(a, b), want, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
   }
 });
+
+test('S keys encode as the hex of their UTF-8 bytes, short ASCII ones included', () => {
+  const rand = seeded(9);
+  const samples = [
+    '',
+    'a',
+    'p0',
+    'x'.repeat(24),
+    'y'.repeat(25),
+    '\u007f',
+    '\u0080',
+    'ab\u00e9',
+    'a\u{1f600}',
+  ];
+  for (let i = 0; i < 500; i++) samples.push(randomString(rand), `user#${i}`, 'k'.repeat(i % 40));
+  for (const s of samples)
+    assert.equal(encodeKey({ S: s }), `S${Buffer.from(s, 'utf8').toString('hex')}`, JSON.stringify(s));
+});
