@@ -34,6 +34,15 @@ test('query decoding: A.entry.N.key/value maps and A.N.Name/Value pairs', () => 
   assert.deepEqual(pairsToMap(undefined), {});
 });
 
+test('query decoding: only positive indexes without leading zeros make lists; empty segments are keys', () => {
+  assert.deepEqual(q('A.01=x&A.1=y'), { A: { '01': 'x', '1': 'y' } });
+  assert.deepEqual(q('A.0=x'), { A: { '0': 'x' } });
+  assert.deepEqual(q('A.10=b&A.2=a'), { A: ['a', 'b'] });
+  assert.deepEqual(q('A..B=x&C.=y'), { A: { '': { B: 'x' } }, C: { '': 'y' } });
+  assert.deepEqual(q('A=x&A.B=y'), { A: { B: 'y' } });
+  assert.deepEqual(q('A.B=y&A=x'), { A: { B: 'y' } });
+});
+
 test('parseForm merges the body over the query string', () => {
   const p = parseForm(Buffer.from('Action=B&X=1'), new URLSearchParams('Action=A&Y=2'));
   assert.equal(p.get('Action'), 'B');

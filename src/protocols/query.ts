@@ -18,16 +18,15 @@ export type QueryValue = string | QueryValue[] | { [key: string]: QueryValue };
 
 type Tree = { [key: string]: Tree | string };
 
-const RESERVED = new Set(['Action', 'Version']);
-
 export function decodeQueryParams(params: URLSearchParams): Record<string, QueryValue> {
   const root: Tree = {};
-  for (const [name, value] of params) {
-    if (RESERVED.has(name) || name.startsWith('X-Amz-')) continue;
-    const path = name.split('.');
+  // forEach and indexOf/slice rather than entries() and split('.'): no array per parameter.
+  params.forEach((value, name) => {
+    if (name === 'Action' || name === 'Version' || name.startsWith('X-Amz-')) return;
     let node = root;
-    for (let i = 0; i < path.length - 1; i++) {
-      const seg = path[i];
+    let start = 0;
+    for (let dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', start)) {
+      const seg = name.slice(start, dot);
       const next = node[seg];
       if (next === undefined || typeof next === 'string') {
         const created: Tree = {};
@@ -36,25 +35,42 @@ export function decodeQueryParams(params: URLSearchParams): Record<string, Query
       } else {
         node = next;
       }
+      start = dot + 1;
     }
-    const last = path[path.length - 1];
+    const last = name.slice(start);
     if (typeof node[last] !== 'object') node[last] = value;
-  }
+  });
   return normalizeObject(root);
 }
 
 function normalizeObject(tree: Tree): Record<string, QueryValue> {
   const out: Record<string, QueryValue> = {};
-  for (const [k, v] of Object.entries(tree)) out[k] = normalize(v);
+  for (const k of Object.keys(tree)) out[k] = normalize(tree[k]);
   return out;
 }
 
-const INDEX = /^[1-9][0-9]*$/;
+/** A positive integer without leading zeros (`/^[1-9][0-9]*$/`). */
+function isIndex(k: string): boolean {
+  const n = k.length;
+  if (n === 0) return false;
+  let c = k.charCodeAt(0);
+  if (c < 49 || c > 57) return false;
+  for (let i = 1; i < n; i++) {
+    c = k.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+function allIndexes(keys: string[]): boolean {
+  for (const k of keys) if (!isIndex(k)) return false;
+  return keys.length > 0;
+}
 
 function normalize(node: Tree | string): QueryValue {
   if (typeof node === 'string') return node;
   const keys = Object.keys(node);
-  if (keys.length > 0 && keys.every((k) => INDEX.test(k))) {
+  if (allIndexes(keys)) {
     return keys
       .map(Number)
       .sort((a, b) => a - b)

@@ -140,7 +140,13 @@ export function encodeRestBody(
 ): { body: Buffer | string; headers: Record<string, string> } {
   if (body === undefined) return { body: '', headers };
   if (Buffer.isBuffer(body) || typeof body === 'string') return { body, headers };
-  const h = { ...headers };
-  if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['content-type'] = 'application/json';
+  // Copied key by key into a fresh literal: adding a key to a `{ ...headers }` clone costs µs in Node 20.
+  const h: Record<string, string> = {};
+  let typed = false;
+  for (const k of Object.keys(headers)) {
+    h[k] = headers[k];
+    if (!typed && k.toLowerCase() === 'content-type') typed = true;
+  }
+  if (!typed) h['content-type'] = 'application/json';
   return { body: JSON.stringify(body), headers: h };
 }

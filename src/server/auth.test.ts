@@ -52,6 +52,51 @@ test('parseSigV4 reads the header and the presigned forms, and reports malformed
   );
 });
 
+test('parseSigV4 header form: parts trimmed, any order, a later duplicate wins, empty values are missing', () => {
+  const h = parseSigV4(
+    {
+      authorization:
+        'AWS4-HMAC-SHA256 Signature=old ,SignedHeaders = host;x-amz-target,Other=1,, Credential=K/20260101/us-west-2/dynamodb/aws4_request , Signature=sig,',
+      'x-amz-security-token': 'tok',
+    },
+    q(),
+  );
+  assert.deepEqual(h, {
+    form: 'header',
+    accessKeyId: 'K',
+    scopeDate: '20260101',
+    region: 'us-west-2',
+    service: 'dynamodb',
+    signedHeaders: ['host', 'x-amz-target'],
+    signature: 'sig',
+    amzDate: '',
+    sessionToken: 'tok',
+  });
+  const authz = 'AWS4-HMAC-SHA256 Credential=a/b/c/d/aws4_request, SignedHeaders=host, Signature=';
+  assert.throws(() => parseSigV4({ authorization: authz }, q()), {
+    code: 'IncompleteSignatureException',
+    message: `Authorization header requires 'Signature' parameter. Authorization=${authz}`,
+  });
+  const noHeaders = 'AWS4-HMAC-SHA256 Credential=a/b/c/d/aws4_request, =x, SignedHeaders';
+  assert.throws(() => parseSigV4({ authorization: noHeaders }, q()), {
+    message: `Authorization header requires 'SignedHeaders' parameter. Authorization=${noHeaders}`,
+  });
+  assert.throws(() => parseSigV4({ authorization: 'AWS4-HMAC-SHA256 ' }, q()), {
+    message: "Authorization header requires 'Credential' parameter. Authorization=AWS4-HMAC-SHA256 ",
+  });
+  assert.throws(
+    () =>
+      parseSigV4(
+        {
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=a/b/c/d/e/aws4_request, SignedHeaders=host, Signature=x',
+        },
+        q(),
+      ),
+    { message: 'Credential should be scoped to a valid region. Credential=a/b/c/d/e/aws4_request' },
+  );
+});
+
 test('dev mode: unknown or missing keys are account 000000000000, known keys keep their account', async () => {
   const auth = new Auth({
     mode: 'dev',

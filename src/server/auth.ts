@@ -73,7 +73,11 @@ const INVALID_TOKEN = 'The security token included in the request is invalid.';
 const SIGNATURE_MISMATCH =
   'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 
-/** Parses the credential of a request; undefined when it carries none; throws when malformed. */
+/**
+ * Parses the credential of a request; undefined when it carries none; throws when malformed.
+ * Runs for every request, so it scans the header in place (no split/field map) and builds the
+ * result in one object literal (in Node 20, adding keys to a spread-built object costs µs).
+ */
 export function parseSigV4(headers: IncomingHttpHeaders, query: URLSearchParams): SigV4Info | undefined {
   const authz = headers.authorization;
   if (typeof authz === 'string' && authz.length > 0) {
@@ -84,27 +88,46 @@ export function parseSigV4(headers: IncomingHttpHeaders, query: URLSearchParams)
         400,
       );
     }
-    const fields: Record<string, string> = {};
-    for (const part of authz.slice(ALGORITHM.length + 1).split(',')) {
-      const eq = part.indexOf('=');
-      if (eq > 0) fields[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
-    }
-    for (const name of ['Credential', 'SignedHeaders', 'Signature']) {
-      if (!fields[name]) {
-        throw new AwsError(
-          'IncompleteSignatureException',
-          `Authorization header requires '${name}' parameter. Authorization=${authz}`,
-          400,
-        );
+    // Comma-separated `Name=value` parts, both sides trimmed; a later duplicate wins.
+    let credential = '';
+    let signedHeaders = '';
+    let signature = '';
+    for (let start = ALGORITHM.length + 1; start <= authz.length;) {
+      let end = authz.indexOf(',', start);
+      if (end < 0) end = authz.length;
+      const eq = authz.indexOf('=', start);
+      if (eq > start && eq < end) {
+        const name = authz.slice(start, eq).trim();
+        if (name === 'Credential') credential = authz.slice(eq + 1, end).trim();
+        else if (name === 'SignedHeaders') signedHeaders = authz.slice(eq + 1, end).trim();
+        else if (name === 'Signature') signature = authz.slice(eq + 1, end).trim();
       }
+      start = end + 1;
     }
-    const scope = parseScope(fields.Credential);
+    const missing = !credential
+      ? 'Credential'
+      : !signedHeaders
+        ? 'SignedHeaders'
+        : !signature
+          ? 'Signature'
+          : undefined;
+    if (missing) {
+      throw new AwsError(
+        'IncompleteSignatureException',
+        `Authorization header requires '${missing}' parameter. Authorization=${authz}`,
+        400,
+      );
+    }
+    const scope = parseScope(credential);
     const token = headers['x-amz-security-token'];
     return {
       form: 'header',
-      ...scope,
-      signedHeaders: fields.SignedHeaders.split(';'),
-      signature: fields.Signature,
+      accessKeyId: scope[0],
+      scopeDate: scope[1],
+      region: scope[2],
+      service: scope[3],
+      signedHeaders: signedHeaders.split(';'),
+      signature,
       amzDate: String(headers['x-amz-date'] ?? ''),
       sessionToken: typeof token === 'string' ? token : undefined,
     };
@@ -121,7 +144,10 @@ export function parseSigV4(headers: IncomingHttpHeaders, query: URLSearchParams)
     const scope = parseScope(credential);
     return {
       form: 'query',
-      ...scope,
+      accessKeyId: scope[0],
+      scopeDate: scope[1],
+      region: scope[2],
+      service: scope[3],
       signedHeaders: (query.get('X-Amz-SignedHeaders') ?? 'host').split(';'),
       signature: query.get('X-Amz-Signature') ?? '',
       amzDate: query.get('X-Amz-Date') ?? '',
@@ -132,16 +158,29 @@ export function parseSigV4(headers: IncomingHttpHeaders, query: URLSearchParams)
   return undefined;
 }
 
-function parseScope(credential: string) {
-  const parts = credential.split('/');
-  if (parts.length !== 5 || parts[4] !== 'aws4_request') {
+/**
+ * `<key>/<yyyymmdd>/<region>/<service>/aws4_request`, cut at its four slashes (indexOf: `split`
+ * costs ~300 ns on a header string fresh from the parser).
+ */
+function parseScope(credential: string): [string, string, string, string] {
+  const a = credential.indexOf('/');
+  const b = credential.indexOf('/', a + 1);
+  const c = credential.indexOf('/', b + 1);
+  const d = credential.indexOf('/', c + 1);
+  // Exactly five parts, the last `aws4_request` (a < b < c < d once all are found).
+  if (a < 0 || b < 0 || c < 0 || d !== credential.length - 13 || !credential.endsWith('/aws4_request')) {
     throw new AwsError(
       'IncompleteSignatureException',
       `Credential should be scoped to a valid region. Credential=${credential}`,
       400,
     );
   }
-  return { accessKeyId: parts[0], scopeDate: parts[1], region: parts[2], service: parts[3] };
+  return [
+    credential.slice(0, a),
+    credential.slice(a + 1, b),
+    credential.slice(b + 1, c),
+    credential.slice(c + 1, d),
+  ];
 }
 
 function parseAmzDate(s: string): number | undefined {
@@ -238,14 +277,22 @@ export class Auth {
     if (k?.sessionToken) this.keys.delete(accessKeyId);
   }
 
+  /**
+   * Dev mode: the caller, resolved synchronously (what authenticate() answers, without its
+   * promise); undefined in strict mode, where authenticate() verifies the signature.
+   */
+  devPrincipalFor(sig: SigV4Info | undefined): Principal | undefined {
+    if (this.mode !== 'dev') return undefined;
+    if (!sig) return devPrincipal('');
+    const known = this.liveKey(sig.accessKeyId);
+    if (known) return principalOf(sig.accessKeyId, known);
+    return devPrincipal(sig.accessKeyId);
+  }
+
   /** Resolves the caller. `sig` is what parseSigV4 returned for the request. */
   async authenticate(req: AuthRequest, sig: SigV4Info | undefined, flavor: AuthFlavor): Promise<Principal> {
-    if (this.mode === 'dev') {
-      if (!sig) return devPrincipal('');
-      const known = this.liveKey(sig.accessKeyId);
-      if (known) return principalOf(sig.accessKeyId, known);
-      return devPrincipal(sig.accessKeyId);
-    }
+    const dev = this.devPrincipalFor(sig);
+    if (dev) return dev;
     if (!sig) throw missingToken(flavor);
     const known = this.liveKey(sig.accessKeyId);
     if (!known) throw invalidToken(flavor);

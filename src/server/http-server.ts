@@ -30,7 +30,7 @@ import type {
   RestRoute,
   Service,
 } from './service.js';
-import { parseSigV4, type Auth, type AuthFlavor, type SigV4Info } from './auth.js';
+import { parseSigV4, type Auth, type AuthFlavor, type Principal, type SigV4Info } from './auth.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 70 * 1024 * 1024;
 
@@ -80,6 +80,45 @@ function signalOf(entry: Inflight): AbortSignal {
 function abortEntry(entry: Inflight): void {
   entry.aborted = true;
   entry.controller?.abort();
+}
+
+/** The response's in-flight entry, for the one `close` listener all responses share. */
+const kEntry = Symbol('nimbus.inflight');
+type TrackedResponse = ServerResponse & { [kEntry]?: Inflight };
+
+/**
+ * What an operation sees of its request. A class (getters on the prototype): an object literal
+ * with getters costs ~1.5 µs per request in Node 20, this a few ns.
+ */
+class Context implements RequestContext {
+  private log: Logger | undefined = undefined;
+  readonly endpoint: string;
+
+  constructor(
+    readonly requestId: string,
+    readonly accountId: string,
+    readonly accessKeyId: string,
+    readonly region: string,
+    host: string | undefined,
+    private readonly base: Logger,
+    private readonly entry: Inflight,
+    private readonly service: string,
+    private readonly operation: string,
+  ) {
+    this.endpoint = `http://${host ?? 'localhost'}`;
+  }
+
+  get logger(): Logger {
+    return (this.log ??= this.base.child({
+      requestId: this.requestId,
+      service: this.service,
+      operation: this.operation,
+    }));
+  }
+
+  get signal(): AbortSignal {
+    return signalOf(this.entry);
+  }
 }
 
 export class FrontDoor {
@@ -156,35 +195,52 @@ export class FrontDoor {
     this.requestMounts.push({ test, handler });
   }
 
-  readonly handler = (req: IncomingMessage, res: ServerResponse): void =>
-    this.serve(req, res, (entry) => this.dispatch(req, res, entry));
+  readonly handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const entry = this.track(res);
+    this.dispatch(req, res, entry).catch((e) => this.failed(res, entry, e));
+  };
 
-  /** Request ids, in-flight tracking (for draining at shutdown) and last-resort errors around `route`. */
-  private serve(req: IncomingMessage, res: ServerResponse, route: (entry: Inflight) => Promise<void>): void {
-    const requestId = newRequestId();
-    const entry: Inflight = { requestId, controller: undefined, aborted: false };
+  /** A request id and in-flight tracking (answers are drained at shutdown) for this response. */
+  private track(res: ServerResponse): Inflight {
+    const entry: Inflight = { requestId: newRequestId(), controller: undefined, aborted: false };
     this.inflight.add(entry);
-    res.on('close', () => {
-      if (!res.writableFinished) abortEntry(entry);
-      this.inflight.delete(entry);
-      if (this.inflight.size === 0 && this.drainWaiters.length) {
-        const w = this.drainWaiters;
-        this.drainWaiters = [];
-        for (const f of w) f();
-      }
-    });
-    route(entry).catch((e) => {
-      this.logger.error('request failed outside the protocol layer', { requestId, err: e });
-      if (!res.headersSent) this.send(res, entry, encodeRestJsonError(commonErrors.internal()));
-      else res.destroy();
-    });
+    (res as TrackedResponse)[kEntry] = entry;
+    res.on('close', this.onResponseClose);
+    return entry;
+  }
+
+  /** The `close` listener of every response (`this` is the response): one function, not a closure per request. */
+  private readonly onResponseClose = ((door: FrontDoor) =>
+    function (this: TrackedResponse): void {
+      const entry = this[kEntry];
+      if (entry) door.finished(entry, this.writableFinished);
+    })(this);
+
+  private finished(entry: Inflight, completed: boolean): void {
+    if (!completed) abortEntry(entry);
+    this.inflight.delete(entry);
+    if (this.inflight.size === 0 && this.drainWaiters.length) {
+      const w = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  private failed(res: ServerResponse, entry: Inflight, e: unknown): void {
+    this.logger.error('request failed outside the protocol layer', { requestId: entry.requestId, err: e });
+    if (!res.headersSent) this.send(res, entry, encodeRestJsonError(commonErrors.internal()));
+    else res.destroy();
   }
 
   /** Writes a reply with the request id headers (and `connection: close` while shutting down). */
   private send(res: ServerResponse, entry: Inflight, reply: Reply): void {
     if (res.headersSent) return;
     const body = reply.body;
-    const headers: Record<string, string | number> = { ...reply.headers };
+    // Copied key by key into a fresh literal: `{ ...reply.headers }` followed by added keys
+    // costs ~3 µs per request in Node 20 (V8 11.3), this a few dozen ns.
+    const headers: Record<string, string | number> = {};
+    const src = reply.headers;
+    for (const k of Object.keys(src)) headers[k] = src[k];
     headers['x-amzn-RequestId'] = entry.requestId;
     headers['x-amz-request-id'] = entry.requestId;
     if (this.closing) headers.connection = 'close';
@@ -209,8 +265,9 @@ export class FrontDoor {
       }
     }
 
+    // One URLSearchParams per request, shared by the mount tests and the protocols (all read it only).
+    const query = new URLSearchParams(rawQuery);
     if (this.requestMounts.length) {
-      const query = new URLSearchParams(rawQuery);
       for (const m of this.requestMounts)
         if (m.test(req, query)) return void (await m.handler(req, res, requestId));
     }
@@ -231,7 +288,7 @@ export class FrontDoor {
         const h = this.internal.get(`${method} ${path}`);
         if (!h)
           return this.send(res, entry, jsonReply(404, { message: `No such endpoint: ${method} ${path}` }));
-        const out = await h({ method, path, query: new URLSearchParams(rawQuery), body }).catch((e) => {
+        const out = await h({ method, path, query, body }).catch((e) => {
           this.logger.error('internal endpoint failed', { requestId, path, err: e });
           return { status: 500, body: { message: 'internal error' } };
         });
@@ -239,7 +296,6 @@ export class FrontDoor {
       }
     }
 
-    const query = new URLSearchParams(rawQuery);
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string') {
       const t = parseTarget(target);
@@ -287,45 +343,42 @@ export class FrontDoor {
 
   private context(
     req: IncomingMessage,
-    requestId: string,
-    accountId: string,
-    accessKeyId: string,
-    sig: SigV4Info | undefined,
     entry: Inflight,
+    who: Principal,
+    sig: SigV4Info | undefined,
     operation: string,
     service: string,
   ): RequestContext {
-    const base = this.logger;
-    let logger: Logger | undefined;
-    return {
-      requestId,
-      accountId,
-      accessKeyId,
-      region: sig?.region ?? this.region,
-      get logger() {
-        return (logger ??= base.child({ requestId, service, operation }));
-      },
-      get signal() {
-        return signalOf(entry);
-      },
-      endpoint: `http://${req.headers.host ?? 'localhost'}`,
-    };
+    return new Context(
+      entry.requestId,
+      who.accountId,
+      who.accessKeyId,
+      sig?.region ?? this.region,
+      req.headers.host,
+      this.logger,
+      entry,
+      service,
+      operation,
+    );
   }
 
-  private async authenticate(
+  /** The caller: resolved synchronously in dev mode (no promise), verified by Auth in strict mode. */
+  private authenticate(
     req: IncomingMessage,
     path: string,
     query: URLSearchParams,
     body: Buffer,
+    sig: SigV4Info | undefined,
     flavor: AuthFlavor,
-  ): Promise<{ sig: SigV4Info | undefined; accountId: string; accessKeyId: string }> {
-    const sig = parseSigV4(req.headers, query);
-    const p = await this.auth.authenticate(
-      { method: req.method ?? 'GET', path, query, headers: req.headers, body },
-      sig,
-      flavor,
+  ): Principal | Promise<Principal> {
+    return (
+      this.auth.devPrincipalFor(sig) ??
+      this.auth.authenticate(
+        { method: req.method ?? 'GET', path, query, headers: req.headers, body },
+        sig,
+        flavor,
+      )
     );
-    return { sig, accountId: p.accountId, accessKeyId: p.accessKeyId };
   }
 
   private async runJson(
@@ -337,27 +390,19 @@ export class FrontDoor {
     body: Buffer,
     entry: Inflight,
   ): Promise<Reply> {
-    const requestId = entry.requestId;
     const opts = service ?? { jsonVersion: jsonVersionOf(req) };
     try {
-      const who = await this.authenticate(req, path, query, body, 'json');
+      const sig = parseSigV4(req.headers, query);
+      let who = this.authenticate(req, path, query, body, sig, 'json');
+      if (who instanceof Promise) who = await who;
       const op = service && operation ? service.operations[operation] : undefined;
       if (!op || !Object.hasOwn(service!.operations, operation!)) throw commonErrors.unknownOperation();
       const input = decodeJsonBody(body);
-      const ctx = this.context(
-        req,
-        requestId,
-        who.accountId,
-        who.accessKeyId,
-        who.sig,
-        entry,
-        operation!,
-        service!.signingName,
-      );
+      const ctx = this.context(req, entry, who, sig, operation!, service!.signingName);
       const output = await op(ctx, input);
       return encodeJsonResult(opts, output);
     } catch (e) {
-      return encodeJsonError(opts, this.toError(e, requestId));
+      return encodeJsonError(opts, this.toError(e, entry.requestId));
     }
   }
 
@@ -370,19 +415,11 @@ export class FrontDoor {
     body: Buffer,
     entry: Inflight,
   ): Promise<Reply> {
-    const requestId = entry.requestId;
     try {
-      const who = await this.authenticate(req, path, query, body, 'rest-json');
-      const ctx = this.context(
-        req,
-        requestId,
-        who.accountId,
-        who.accessKeyId,
-        who.sig,
-        entry,
-        m.route.operation,
-        m.service.signingName,
-      );
+      const sig = parseSigV4(req.headers, query);
+      let who = this.authenticate(req, path, query, body, sig, 'rest-json');
+      if (who instanceof Promise) who = await who;
+      const ctx = this.context(req, entry, who, sig, m.route.operation, m.service.signingName);
       const out = await m.route.handler(ctx, {
         method: req.method ?? 'GET',
         path,
@@ -395,7 +432,7 @@ export class FrontDoor {
       const enc = encodeRestBody(out.body, out.headers ?? {});
       return { status: out.status ?? 200, headers: enc.headers, body: enc.body };
     } catch (e) {
-      return encodeRestJsonError(this.toError(e, requestId));
+      return encodeRestJsonError(this.toError(e, entry.requestId));
     }
   }
 
@@ -415,20 +452,12 @@ export class FrontDoor {
       const service =
         (sig ? this.queryBySigningName.get(sig.service) : undefined) ?? this.queryByVersion.get(version);
       if (service) xmlns = service.xmlNamespace;
-      const who = await this.authenticate(req, path, query, body, 'query');
+      let who = this.authenticate(req, path, query, body, sig, 'query');
+      if (who instanceof Promise) who = await who;
       const action = params.get('Action');
       if (!action) throw commonErrors.missingAction();
       if (!service || !Object.hasOwn(service.operations, action)) throw commonErrors.invalidAction(action);
-      const ctx = this.context(
-        req,
-        requestId,
-        who.accountId,
-        who.accessKeyId,
-        who.sig,
-        entry,
-        action,
-        service.signingName,
-      );
+      const ctx = this.context(req, entry, who, sig, action, service.signingName);
       const output = await service.operations[action](ctx, decodeQueryParams(params));
       return encodeQueryResult(action, xmlns, output, requestId);
     } catch (e) {
@@ -521,9 +550,10 @@ export class FrontDoor {
    * same request ids, shutdown and draining as the main port. Returns the bound port.
    */
   async listenApp(port: number, host: string, handler: RawHandler): Promise<number> {
-    const server = this.newServer((req, res) =>
-      this.serve(req, res, async (entry) => handler(req, res, entry.requestId)),
-    );
+    const server = this.newServer((req, res) => {
+      const entry = this.track(res);
+      (async () => handler(req, res, entry.requestId))().catch((e) => this.failed(res, entry, e));
+    });
     return this.bind(server, port, host);
   }
 

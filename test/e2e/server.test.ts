@@ -8,6 +8,8 @@ import { AwsError } from '../../src/protocols/errors.js';
 import type { JsonService, RestJsonService } from '../../src/server/service.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
+const aborts: string[] = [];
+
 const ECHO: JsonService = {
   protocol: 'json',
   signingName: 'echo',
@@ -31,6 +33,22 @@ const ECHO: JsonService = {
       await new Promise((r) => setTimeout(r, input.ms));
       return { done: true, aborted: ctx.signal.aborted };
     },
+    /** Waits until its signal aborts (the client went away) and reports it in `aborts`. */
+    Hang: async (ctx) => {
+      ctx.logger.info('hanging');
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+      aborts.push(ctx.requestId);
+      return {};
+    },
+    Context: async (ctx) => ({
+      requestId: ctx.requestId,
+      accountId: ctx.accountId,
+      accessKeyId: ctx.accessKeyId,
+      region: ctx.region,
+      endpoint: ctx.endpoint,
+      aborted: ctx.signal.aborted,
+      logger: typeof ctx.logger.info,
+    }),
   },
 };
 
@@ -174,6 +192,54 @@ async function untilInflight(srv: TestServer): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+test('the operation context: ids, caller, region, endpoint as addressed, a live signal and a logger', async () => {
+  await using srv = await startTestServer({ start: { extraServices: () => [ECHO] } });
+  const authz =
+    'AWS4-HMAC-SHA256 Credential=AKIDCTX/20260101/eu-central-1/echo/aws4_request, SignedHeaders=host, Signature=0';
+  const res = await post(srv.endpoint, 'Echo_20200101.Context', '{}', { authorization: authz });
+  assert.equal(res.status, 200);
+  const out = (await res.json()) as Record<string, unknown>;
+  assert.equal(out.requestId, res.headers.get('x-amzn-requestid'));
+  assert.match(
+    String(out.requestId),
+    /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+  );
+  assert.deepEqual(
+    { ...out, requestId: undefined },
+    {
+      requestId: undefined,
+      accountId: '000000000000',
+      accessKeyId: 'AKIDCTX',
+      region: 'eu-central-1',
+      endpoint: srv.endpoint.replace(/\/$/, ''),
+      aborted: false,
+      logger: 'function',
+    },
+  );
+});
+
+test("a client that goes away aborts its operation's signal, and the request leaves the in-flight set", async () => {
+  await using srv = await startTestServer({ start: { extraServices: () => [ECHO] } });
+  const url = new URL(srv.endpoint);
+  const req = request({
+    host: url.hostname,
+    port: url.port,
+    method: 'POST',
+    path: '/',
+    headers: { 'x-amz-target': 'Echo_20200101.Hang', 'content-type': 'application/x-amz-json-1.0' },
+  });
+  req.on('error', () => {});
+  req.end('{}');
+  await untilInflight(srv);
+  req.destroy();
+  const deadline = Date.now() + 5000;
+  while (aborts.length === 0 || srv.nimbus.frontDoor.inflightCount > 0) {
+    if (Date.now() > deadline) throw new Error('the operation was not aborted');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.equal(aborts.length, 1);
+});
 
 test('graceful shutdown finishes an in-flight request, then refuses new connections', async () => {
   await using srv = await startTestServer({ start: { extraServices: () => [ECHO], shutdownGraceMs: 5000 } });
