@@ -17,6 +17,7 @@ import { silentLogger } from '../src/core/logger.js';
 import { createDynamoDb } from '../src/data/index.js';
 import { MetricsEngine } from '../src/monitor/metrics.js';
 import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
+import { BENCH_TABLE } from './dynamodb-table.js';
 
 const N = Number(process.argv[2] ?? 10_000);
 const OPS = (process.argv[3] ?? 'put,get,query,mix').split(',');
@@ -32,19 +33,8 @@ const metrics = new MetricsEngine({ store, clock: systemClock, logger: silentLog
 const ddb = createDynamoDb({ store, clock: systemClock, logger: silentLogger, metrics });
 const e = ddb.engine;
 const scope = { accountId: '000000000000', region: 'us-east-1' };
-const TableName = 'bench';
-await e.createTable(scope, {
-  TableName,
-  AttributeDefinitions: [
-    { AttributeName: 'pk', AttributeType: 'S' },
-    { AttributeName: 'sk', AttributeType: 'N' },
-  ],
-  KeySchema: [
-    { AttributeName: 'pk', KeyType: 'HASH' },
-    { AttributeName: 'sk', KeyType: 'RANGE' },
-  ],
-  ProvisionedThroughput: { ReadCapacityUnits: 1000, WriteCapacityUnits: 1000 },
-});
+const TableName = BENCH_TABLE.TableName;
+await e.createTable(scope, BENCH_TABLE);
 const item = (i: number) => ({
   pk: { S: `p${i % 20}` },
   sk: { N: String(i) },

@@ -13,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpuMs } from './proc.js';
+import { BENCH_TABLE } from './dynamodb-table.js';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,19 +75,8 @@ async function waitFor(port: number): Promise<void> {
 }
 
 async function run(name: string, port: number, pid: number | undefined) {
-  const table = 'bench';
-  const c = await call(port, 'CreateTable', {
-    TableName: table,
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'N' },
-    ],
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-    ProvisionedThroughput: { ReadCapacityUnits: 1000, WriteCapacityUnits: 1000 },
-  });
+  const table = BENCH_TABLE.TableName;
+  const c = await call(port, 'CreateTable', BENCH_TABLE);
   if (c.status !== 200) throw new Error(`${name}: CreateTable ${c.text}`);
   for (let i = 0; i < 50; i++) {
     const d = await call(port, 'DescribeTable', { TableName: table });
