@@ -5,10 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -18,7 +14,7 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { startNimbusProcess } from '../helpers/nimbus-process.js';
+import { killTestScaffold, startNimbusProcess } from '../helpers/nimbus-process.js';
 
 const client = (endpoint: string) =>
   new DynamoDBClient({
@@ -29,14 +25,7 @@ const client = (endpoint: string) =>
   });
 
 test('acknowledged DynamoDB writes survive kill -9 of `nimbus up`', { timeout: 90_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'nimbus-ddb-durable-'));
-  const children: ChildProcess[] = [];
-  const clients: DynamoDBClient[] = [];
-  t.after(() => {
-    for (const c of clients) c.destroy();
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, children, clients } = killTestScaffold(t, 'nimbus-ddb-durable-');
 
   const a = await startNimbusProcess(dir);
   children.push(a.child);

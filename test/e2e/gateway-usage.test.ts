@@ -6,10 +6,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   APIGatewayClient,
@@ -19,7 +15,7 @@ import {
   UpdateUsageCommand,
   paginateGetUsage,
 } from '@aws-sdk/client-api-gateway';
-import { startNimbusProcess } from '../helpers/nimbus-process.js';
+import { killTestScaffold, startNimbusProcess } from '../helpers/nimbus-process.js';
 import { keyedApiWithQuota } from './gateway-helpers.js';
 import { nodeClientConfig } from '../helpers/cluster.js';
 
@@ -29,14 +25,7 @@ test(
   'usage plans: quota 429, GetUsage, UpdateUsage, counters survive kill -9',
   { timeout: 120_000 },
   async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'nimbus-gw-usage-'));
-    const children: ChildProcess[] = [];
-    const clients: { destroy(): void }[] = [];
-    t.after(() => {
-      for (const c of clients) c.destroy();
-      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const { dir, children, clients } = killTestScaffold(t, 'nimbus-gw-usage-');
     const start = async () => {
       const n = await startNimbusProcess(dir);
       children.push(n.child);

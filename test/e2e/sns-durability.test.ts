@@ -6,10 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
   SQSClient,
@@ -25,18 +22,11 @@ import {
   PublishBatchCommand,
   PublishCommand,
 } from '@aws-sdk/client-sns';
-import { NIMBUS_CLI, startNimbusProcess } from '../helpers/nimbus-process.js';
+import { NIMBUS_CLI, killTestScaffold, startNimbusProcess } from '../helpers/nimbus-process.js';
 import { nodeClientConfig } from '../helpers/cluster.js';
 
 test('acknowledged SNS publishes survive kill -9 of `nimbus up`', { timeout: 90_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'nimbus-sns-durable-'));
-  const children: ChildProcess[] = [];
-  const clients: { destroy(): void }[] = [];
-  t.after(() => {
-    for (const c of clients) c.destroy();
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, children, clients } = killTestScaffold(t, 'nimbus-sns-durable-');
 
   const a = await startNimbusProcess(dir);
   children.push(a.child);

@@ -5,10 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
   SQSClient,
@@ -18,7 +15,7 @@ import {
   ReceiveMessageCommand,
   DeleteMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
-import { NIMBUS_CLI, startNimbusProcess } from '../helpers/nimbus-process.js';
+import { NIMBUS_CLI, killTestScaffold, startNimbusProcess } from '../helpers/nimbus-process.js';
 
 const client = (endpoint: string) =>
   new SQSClient({
@@ -29,14 +26,7 @@ const client = (endpoint: string) =>
   });
 
 test('acknowledged SQS messages survive kill -9 of `nimbus up`', { timeout: 90_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'nimbus-sqs-durable-'));
-  const children: ChildProcess[] = [];
-  const clients: SQSClient[] = [];
-  t.after(() => {
-    for (const c of clients) c.destroy();
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, children, clients } = killTestScaffold(t, 'nimbus-sqs-durable-');
 
   const a = await startNimbusProcess(dir);
   children.push(a.child);

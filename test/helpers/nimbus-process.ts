@@ -4,6 +4,9 @@
  * Set NIMBUS_TEST_DEBUG=1 to see its logs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The `nimbus` CLI entry point (dist/src/cli/main.js). */
@@ -37,4 +40,23 @@ export function startNimbusProcess(dataDir: string): Promise<{ child: ChildProce
       reject(new Error(`nimbus up exited early (${code}): ${out}`));
     });
   });
+}
+
+/**
+ * What a kill -9 test keeps: a data dir, the `nimbus up` processes and the SDK clients it
+ * starts. After the test the clients are destroyed, live processes killed and the dir removed.
+ */
+export function killTestScaffold(
+  t: { after(fn: () => void | Promise<void>): void },
+  prefix: string,
+): { dir: string; children: ChildProcess[]; clients: { destroy(): void }[] } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const children: ChildProcess[] = [];
+  const clients: { destroy(): void }[] = [];
+  t.after(() => {
+    for (const c of clients) c.destroy();
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir, children, clients };
 }
