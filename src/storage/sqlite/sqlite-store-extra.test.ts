@@ -156,8 +156,99 @@ test('migrations run once; reopening keeps data and the schema version', async (
   await b.close();
   const db = new Database(join(dir, 'nimbus.db'), { readonly: true });
   try {
-    assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), [{ version: 1 }]);
+    assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), [
+      { version: 1 },
+      { version: 2 },
+    ]);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  } finally {
+    db.close();
+  }
+});
+
+test('large values live out of line (kv_values) through every write, and none is left behind', async (t) => {
+  const dir = tempDir(t);
+  const store = new SqliteStore({ dataDir: dir, clock: new ManualClock(), logger: silentLogger });
+  t.after(() => store.close());
+  const big = (tag: string) => ({ tag, body: 'x'.repeat(2000) });
+  const db = new Database(join(dir, 'nimbus.db'), { readonly: true });
+  t.after(() => db.close());
+  const outOfLine = () => (db.prepare('SELECT count(*) AS n FROM kv_values').get() as { n: number }).n;
+
+  await store.put('c', 'a', big('a1'));
+  await store.put('c', 'b', { small: true });
+  assert.deepEqual(await store.get('c', 'a'), big('a1'));
+  assert.equal(outOfLine(), 1);
+  // big -> big keeps one kv_values row; big -> small frees it; small -> big takes one again.
+  await store.put('c', 'a', big('a2'));
+  assert.deepEqual(await store.get('c', 'a'), big('a2'));
+  assert.equal(outOfLine(), 1);
+  await store.put('c', 'a', 7);
+  assert.equal(await store.get('c', 'a'), 7);
+  assert.equal(outOfLine(), 0);
+  await store.put('c', 'b', big('b1'));
+  assert.equal(outOfLine(), 1);
+  // insert: refused over an existing key (small or big), accepted on a new one.
+  assert.equal(await store.insert('c', 'b', big('other')), false);
+  assert.equal(await store.insert('c', 'a', big('other')), false);
+  assert.equal(await store.insert('c', 'n', big('n1')), true);
+  assert.equal(outOfLine(), 2);
+  assert.deepEqual(
+    (await store.scan('c')).map((e) => e.key),
+    ['a', 'b', 'n'],
+  );
+  assert.deepEqual((await store.scan('c', { prefix: 'n' }))[0].value, big('n1'));
+  assert.deepEqual(await store.getMany('c', ['n', 'a', 'zz']), [big('n1'), 7, undefined]);
+  // Inside a transaction, and rolled back: nothing changes, nothing leaks.
+  await assert.rejects(
+    store.transaction(async (tx) => {
+      await tx.put('c', 'r', big('r'));
+      assert.deepEqual(await tx.get('c', 'r'), big('r'));
+      throw new Error('roll back');
+    }),
+    /roll back/,
+  );
+  assert.equal(await store.get('c', 'r'), undefined);
+  assert.equal(outOfLine(), 2);
+  assert.equal(await store.delete('c', 'b'), true);
+  assert.equal(outOfLine(), 1);
+  await store.put('c', 'm1', big('m1'));
+  await store.put('c', 'm2', big('m2'));
+  await store.put('c', 'm3', 3);
+  assert.equal(await store.deleteRange('c', { prefix: 'm' }), 3);
+  assert.equal(outOfLine(), 1);
+  assert.deepEqual(await store.get('c', 'n'), big('n1'));
+  assert.equal(await store.count('c'), 2);
+});
+
+test('opening a data dir of the first schema moves its large values out of line and keeps them', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'nimbus.db');
+  {
+    // A database as schema version 1 left it: large values inline.
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);
+      INSERT INTO schema_migrations VALUES (1, 'kv, blobs, jobs, dead jobs', 0);
+      CREATE TABLE kv (collection TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+        PRIMARY KEY (collection, key)) WITHOUT ROWID;`);
+    const put = db.prepare('INSERT INTO kv VALUES (?, ?, ?)');
+    put.run('c', 'big', JSON.stringify({ body: 'y'.repeat(3000) }));
+    put.run('c', 'small', JSON.stringify({ n: 1 }));
+    db.close();
+  }
+  const store = new SqliteStore({ path, clock: new ManualClock(), logger: silentLogger });
+  try {
+    assert.deepEqual(await store.get('c', 'big'), { body: 'y'.repeat(3000) });
+    assert.deepEqual(await store.get('c', 'small'), { n: 1 });
+    await store.put('c', 'big', 1);
+    assert.equal(await store.get('c', 'big'), 1);
+  } finally {
+    await store.close();
+  }
+  const db = new Database(path, { readonly: true });
+  try {
+    assert.equal((db.prepare('SELECT count(*) AS n FROM kv_values').get() as { n: number }).n, 0);
   } finally {
     db.close();
   }
