@@ -68,6 +68,41 @@ test('queue URLs and ARNs resolve to the same queue; the engine accepts either',
   assert.deepEqual(attrs, { ApproximateNumberOfMessagesNotVisible: '1' });
 });
 
+test("the data plane sees this node's queue changes at once and another node's within a second", async () => {
+  await using f = await fixture();
+  // A second engine on the same store: another cluster node.
+  const other = new SqsEngine({
+    store: f.store,
+    clock: f.clock,
+    logger: silentLogger,
+    endpoint: () => 'http://127.0.0.1:4566',
+  });
+  try {
+    const { QueueUrl } = await f.engine.createQueue(f.scope, 'cq');
+    await f.engine.sendMessage(f.scope, QueueUrl, { body: 'a' });
+    // This node: a new VisibilityTimeout applies to the very next receive.
+    await f.engine.setQueueAttributes(f.scope, QueueUrl, { VisibilityTimeout: '5' });
+    const [a] = await f.engine.receiveMessages(f.scope, QueueUrl);
+    assert.equal(a.Body, 'a');
+    f.clock.advance(5_000);
+    assert.equal((await f.engine.receiveMessages(f.scope, QueueUrl)).length, 1, 'visible again after 5 s');
+    // Another node deletes the queue: this node's sends fail once its record is a second old.
+    await other.deleteQueue(f.scope, QueueUrl);
+    await new Promise((r) => setTimeout(r, 1100));
+    await assert.rejects(
+      f.engine.sendMessage(f.scope, QueueUrl, { body: 'b' }),
+      /QueueDoesNotExist|does not exist/,
+    );
+    // And this node's own delete is seen at once.
+    const again = await f.engine.createQueue(f.scope, 'cq2');
+    await f.engine.sendMessage(f.scope, again.QueueUrl, { body: 'c' });
+    await f.engine.deleteQueue(f.scope, again.QueueUrl);
+    await assert.rejects(f.engine.sendMessage(f.scope, again.QueueUrl, { body: 'd' }), /does not exist/);
+  } finally {
+    await other.close();
+  }
+});
+
 test('retention drops messages older than MessageRetentionPeriod', async () => {
   await using f = await fixture();
   const { QueueUrl } = await f.engine.createQueue(f.scope, 'r', { MessageRetentionPeriod: '60' });

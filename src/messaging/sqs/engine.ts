@@ -57,6 +57,10 @@ export interface QueueRef {
 
 const DEDUP_WINDOW_MS = 5 * 60_000;
 const PURGE_WINDOW_MS = 60_000;
+/** How long the data plane trusts a queue record this node read (see queueFor). */
+const QUEUE_CACHE_MS = 1000;
+/** Queue records cached at most (the cache starts over beyond). */
+const QUEUE_CACHE_MAX = 10_000;
 const MAX_LONG_POLL_SLICE_MS = 1000;
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const ATTR_NAME = /^(?!aws\.|amazon\.)(?!\.)(?!.*\.\.)(?!.*\.$)[A-Za-z0-9_.-]{1,256}$/i;
@@ -112,6 +116,8 @@ export class SqsEngine {
   private readonly logger: Logger;
   private readonly defaultEndpoint: () => string;
   private readonly metrics: MetricsSink | undefined;
+  /** Queue records by key, with when this node read them (see queueFor). */
+  private readonly recent = new Map<string, { q: QueueRecord; at: number }>();
   /** Long-poll waiters per queue id. */
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly unsubscribe: (() => void)[] = [];
@@ -180,13 +186,42 @@ export class SqsEngine {
   }
 
   private async load(ref: QueueRef): Promise<QueueRecord> {
-    const q = await this.store.get<QueueRecord>(C.queues, queueKey(ref.accountId, ref.region, ref.name));
-    if (!q) throw errors.queueDoesNotExist();
+    const key = queueKey(ref.accountId, ref.region, ref.name);
+    const q = await this.store.get<QueueRecord>(C.queues, key);
+    if (!q) {
+      this.recent.delete(key);
+      throw errors.queueDoesNotExist();
+    }
+    if (this.recent.size >= QUEUE_CACHE_MAX) this.recent.clear();
+    this.recent.set(key, { q, at: performance.now() });
     return q;
   }
 
+  /** The queue as stored now (the control plane reads it so). */
   async getQueue(scope: Scope, urlOrArn: string): Promise<QueueRecord> {
     return this.load(this.resolveRef(scope, urlOrArn));
+  }
+
+  /** The queue record this node read less than QUEUE_CACHE_MS ago, if any (see queueFor). */
+  private cachedQueue(key: string): QueueRecord | undefined {
+    const hit = this.recent.get(key);
+    return hit && performance.now() - hit.at < QUEUE_CACHE_MS ? hit.q : undefined;
+  }
+
+  /**
+   * The queue for the data plane (send, receive, delete, change visibility): the record this
+   * node read less than QUEUE_CACHE_MS ago, else read now. This node's own changes to a queue
+   * (attributes, tags, purge, delete) drop it at once; another cluster node's show within
+   * QUEUE_CACHE_MS (AWS itself takes up to 60 s to apply attribute changes everywhere).
+   */
+  private async queueFor(scope: Scope, urlOrArn: string): Promise<QueueRecord> {
+    const ref = this.resolveRef(scope, urlOrArn);
+    return this.cachedQueue(queueKey(ref.accountId, ref.region, ref.name)) ?? this.load(ref);
+  }
+
+  /** After this node changed a queue's record: the data plane reads it again. */
+  private changed(ref: QueueRef): void {
+    this.recent.delete(queueKey(ref.accountId, ref.region, ref.name));
   }
 
   // ---- queues ----
@@ -240,6 +275,7 @@ export class SqsEngine {
       await tx.put(C.queues, key, q);
       return { existing: undefined, differing: [] as string[] };
     });
+    this.changed({ accountId: scope.accountId, region: scope.region, name });
     if (result.differing.length) throw errors.queueNameExists(result.differing.join(', '));
     return { QueueUrl: this.queueUrl(scope, { accountId: scope.accountId, name }) };
   }
@@ -313,6 +349,7 @@ export class SqsEngine {
       await tx.deleteRange(C.dedup, { prefix: `${q.id}/` });
       await tx.deleteRange(C.dedupExpiry, { prefix: `${q.id}/` });
     });
+    this.changed(ref);
     this.wake(q.id);
   }
 
@@ -330,6 +367,7 @@ export class SqsEngine {
       await tx.deleteRange(C.messages, { prefix: `${q.id}/` });
       await tx.deleteRange(C.visibility, { prefix: `${q.id}/` });
     });
+    this.changed(ref);
   }
 
   async getQueueAttributes(
@@ -391,6 +429,7 @@ export class SqsEngine {
         modifiedAt: now,
       });
     });
+    this.changed(ref);
   }
 
   async tagQueue(scope: Scope, urlOrArn: string, tags: Record<string, string>): Promise<void> {
@@ -423,6 +462,7 @@ export class SqsEngine {
       if (Object.keys(tags).length > 50) throw errors.invalidParameterValue('Too many tags added for queue.');
       await tx.put(C.queues, key, { ...cur, tags });
     });
+    this.changed(ref);
   }
 
   async listDeadLetterSourceQueues(scope: Scope, urlOrArn: string): Promise<{ queueUrls: string[] }> {
@@ -584,7 +624,7 @@ export class SqsEngine {
     inputs: SendInput[],
     senderId = scope.accountId,
   ): Promise<(SendResult | { error: AwsError })[]> {
-    const q = await this.getQueue(scope, urlOrArn);
+    const q = await this.queueFor(scope, urlOrArn);
     const now = this.clock.now();
     const prepared = inputs.map((input) => {
       try {
@@ -625,7 +665,8 @@ export class SqsEngine {
   ): Promise<{ result: SendResult; done: () => void }> {
     // Read through the transaction: a second connection inside it could starve a small pool.
     const ref = this.resolveRef(scope, urlOrArn);
-    const q = await tx.get<QueueRecord>(C.queues, queueKey(ref.accountId, ref.region, ref.name));
+    const key = queueKey(ref.accountId, ref.region, ref.name);
+    const q = this.cachedQueue(key) ?? (await tx.get<QueueRecord>(C.queues, key));
     if (!q) throw errors.queueDoesNotExist();
     const now = this.clock.now();
     const m = this.prepare(q, input, now, scope.accountId);
@@ -712,7 +753,7 @@ export class SqsEngine {
     urlOrArn: string,
     input: ReceiveInput = {},
   ): Promise<ReceivedMessage[]> {
-    const q = await this.getQueue(scope, urlOrArn);
+    const q = await this.queueFor(scope, urlOrArn);
     const max = input.maxNumberOfMessages ?? 1;
     if (!Number.isInteger(max) || max < 1 || max > 10) {
       throw errors.invalidParameterValue(
@@ -985,7 +1026,7 @@ export class SqsEngine {
     urlOrArn: string,
     handles: string[],
   ): Promise<(AwsError | undefined)[]> {
-    const q = await this.getQueue(scope, urlOrArn);
+    const q = await this.queueFor(scope, urlOrArn);
     const parsed = handles.map((h) => {
       const p = decodeHandle(h);
       return p && p.qid === q.id ? p : errors.receiptHandleIsInvalid(h);
@@ -1033,7 +1074,7 @@ export class SqsEngine {
     urlOrArn: string,
     entries: { receiptHandle: string; visibilityTimeout: number }[],
   ): Promise<(AwsError | undefined)[]> {
-    const q = await this.getQueue(scope, urlOrArn);
+    const q = await this.queueFor(scope, urlOrArn);
     let madeVisible = false;
     const out = await this.store.transaction(async (tx) => {
       const now = this.clock.now();
