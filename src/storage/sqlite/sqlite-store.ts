@@ -157,6 +157,13 @@ const MIGRATIONS: Migration[] = [
         id INTEGER PRIMARY KEY,
         value TEXT NOT NULL
       );
+      -- A kv row that lets go of its kv_values row (deleted, or given another value) frees it.
+      CREATE TRIGGER kv_values_unlink_update AFTER UPDATE OF vid ON kv
+        WHEN old.vid IS NOT NULL AND old.vid IS NOT new.vid
+        BEGIN DELETE FROM kv_values WHERE id = old.vid; END;
+      CREATE TRIGGER kv_values_unlink_delete AFTER DELETE ON kv
+        WHEN old.vid IS NOT NULL
+        BEGIN DELETE FROM kv_values WHERE id = old.vid; END;
     `,
     // Rows written before: move their large values out, as a write would now.
     run: (db) => {
@@ -307,26 +314,25 @@ function valueId(c: Conn, collection: string, key: string): number | null | unde
 
 function kvPut(c: Conn, collection: string, key: string, value: unknown): void {
   const text = encode(value);
-  const old = valueId(c, collection, key);
-  if (text.length > INLINE_VALUE_MAX) {
-    // Out of line: an existing kv_values row takes the new value and the kv row stays as it is.
-    if (old != null) c.stmt('UPDATE kv_values SET value = ? WHERE id = ?').run(text, old);
-    else {
-      const vid = c.stmt('INSERT INTO kv_values (value) VALUES (?)').run(text).lastInsertRowid;
-      c.stmt(`INSERT OR REPLACE INTO kv (collection, key, value, vid) VALUES (?, ?, '', ?)`).run(
-        collection,
-        key,
-        vid,
-      );
-    }
+  if (text.length <= INLINE_VALUE_MAX) {
+    // An out-of-line value this replaces is freed by the kv_values_unlink_update trigger.
+    c.stmt(
+      `INSERT INTO kv (collection, key, value, vid) VALUES (?, ?, ?, NULL)
+       ON CONFLICT (collection, key) DO UPDATE SET value = excluded.value, vid = NULL`,
+    ).run(collection, key, text);
     return;
   }
-  if (old != null) c.stmt('DELETE FROM kv_values WHERE id = ?').run(old);
-  c.stmt('INSERT OR REPLACE INTO kv (collection, key, value, vid) VALUES (?, ?, ?, NULL)').run(
-    collection,
-    key,
-    text,
-  );
+  // Out of line: an existing kv_values row takes the new value and the kv row stays as it is.
+  const old = valueId(c, collection, key);
+  if (old != null) {
+    c.stmt('UPDATE kv_values SET value = ? WHERE id = ?').run(text, old);
+    return;
+  }
+  const vid = c.stmt('INSERT INTO kv_values (value) VALUES (?)').run(text).lastInsertRowid;
+  c.stmt(
+    `INSERT INTO kv (collection, key, value, vid) VALUES (?, ?, '', ?)
+     ON CONFLICT (collection, key) DO UPDATE SET value = '', vid = excluded.vid`,
+  ).run(collection, key, vid);
 }
 
 function kvInsert(c: Conn, collection: string, key: string, value: unknown): boolean {
@@ -343,18 +349,14 @@ function kvInsert(c: Conn, collection: string, key: string, value: unknown): boo
   return true;
 }
 
+// Deletes free their out-of-line values through the kv_values_unlink_delete trigger; `changes`
+// counts the kv rows only.
 function kvDelete(c: Conn, collection: string, key: string): boolean {
-  const row = c.stmt('DELETE FROM kv WHERE collection = ? AND key = ? RETURNING vid').get(collection, key) as
-    { vid: number | null } | undefined;
-  if (row?.vid != null) c.stmt('DELETE FROM kv_values WHERE id = ?').run(row.vid);
-  return row !== undefined;
+  return c.stmt('DELETE FROM kv WHERE collection = ? AND key = ?').run(collection, key).changes === 1;
 }
 
 function kvDeleteRange(c: Conn, collection: string, opts: Omit<ScanOptions, 'limit' | 'reverse'>): number {
   const w = whereRange(opts);
-  c.stmt(
-    `DELETE FROM kv_values WHERE id IN (SELECT vid FROM kv WHERE collection = ?${w.sql} AND vid IS NOT NULL)`,
-  ).run(collection, ...w.args);
   return c.stmt(`DELETE FROM kv WHERE collection = ?${w.sql}`).run(collection, ...w.args).changes;
 }
 
