@@ -57,6 +57,13 @@ export interface QueueRef {
 
 const DEDUP_WINDOW_MS = 5 * 60_000;
 const PURGE_WINDOW_MS = 60_000;
+type SqsMetric =
+  | 'NumberOfMessagesSent'
+  | 'SentMessageSize'
+  | 'NumberOfMessagesReceived'
+  | 'NumberOfEmptyReceives'
+  | 'NumberOfMessagesDeleted';
+
 /** How long the data plane trusts a queue record this node read (see queueFor). */
 const QUEUE_CACHE_MS = 1000;
 /** Queue records cached at most (the cache starts over beyond). */
@@ -116,6 +123,11 @@ export class SqsEngine {
   private readonly logger: Logger;
   private readonly defaultEndpoint: () => string;
   private readonly metrics: MetricsSink | undefined;
+  /** Metric recorders of each queue record object (see metric). */
+  private readonly recorders = new WeakMap<
+    QueueRecord,
+    Partial<Record<SqsMetric, (value: number) => void>>
+  >();
   /** Queue records by key, with when this node read them (see queueFor). */
   private readonly recent = new Map<string, { q: QueueRecord; at: number }>();
   /** Long-poll waiters per queue id. */
@@ -723,8 +735,17 @@ export class SqsEngine {
   }
 
   /** One value of a built-in AWS/SQS metric of queue `q`. */
-  private metric(q: QueueRecord, name: string, value: number, unit: string): void {
-    this.metrics?.record(q, 'AWS/SQS', name, [{ Name: 'QueueName', Value: q.name }], value, unit);
+  private metric(q: QueueRecord, name: SqsMetric, value: number, unit: string): void {
+    const sink = this.metrics;
+    if (!sink) return;
+    if (!sink.recorder) {
+      sink.record(q, 'AWS/SQS', name, [{ Name: 'QueueName', Value: q.name }], value, unit);
+      return;
+    }
+    // The series of a queue record, looked up once per record (the data plane reuses records).
+    let r = this.recorders.get(q);
+    if (!r) this.recorders.set(q, (r = {}));
+    (r[name] ??= sink.recorder(q, 'AWS/SQS', name, [{ Name: 'QueueName', Value: q.name }], unit))(value);
   }
 
   /** Forgets a few expired deduplication ids (each send sweeps some, so the table stays small). */
