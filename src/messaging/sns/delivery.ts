@@ -108,6 +108,8 @@ export class SnsDelivery {
   private readonly signatures = new Map<string, string>();
   private readonly httpAgent = new HttpAgent({ keepAlive: true });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
+  /** Delivery metric recorders by metric and topic ARN (see metric). */
+  private readonly recorders = new Map<string, (value: number) => void>();
 
   constructor(private readonly deps: SnsDeliveryDeps) {}
 
@@ -182,16 +184,25 @@ export class SnsDelivery {
     }
   }
 
-  private metric(topicArn: string, name: string): void {
-    const [, , , region, accountId, topicName] = topicArn.split(':');
-    this.deps.metrics?.record(
-      { accountId, region },
-      'AWS/SNS',
-      name,
-      [{ Name: 'TopicName', Value: topicName }],
-      1,
-      'Count',
-    );
+  private metric(
+    topicArn: string,
+    name: 'NumberOfNotificationsDelivered' | 'NumberOfNotificationsFailed',
+  ): void {
+    const sink = this.deps.metrics;
+    if (!sink) return;
+    // One recorder per topic and metric (a publish to 10 subscribers records 10 deliveries).
+    const key = `${name}\t${topicArn}`;
+    let r = this.recorders.get(key);
+    if (!r) {
+      const [, , , region, accountId, topicName] = topicArn.split(':');
+      const dims = [{ Name: 'TopicName', Value: topicName }];
+      r = sink.recorder
+        ? sink.recorder({ accountId, region }, 'AWS/SNS', name, dims, 'Count')
+        : (v: number) => sink.record({ accountId, region }, 'AWS/SNS', name, dims, v, 'Count');
+      if (this.recorders.size >= 10_000) this.recorders.clear();
+      this.recorders.set(key, r);
+    }
+    r(1);
   }
 
   private signatureVersion(topic: TopicRecord | undefined): '1' | '2' {
