@@ -3,18 +3,30 @@
  * concurrency 16 over keep-alive HTTP (raw JSON 1.0 requests, so the client costs little),
  * against Nimbus (`nimbus up`, SQLite) and, in the same run, against dynalite when
  * node_modules/dynalite exists. Both servers run as their own processes; the load generator
- * (this process, a lean node:http client) is the same for both.
+ * (this process) is the same for both: since session 5 a lean HTTP/1.1 client, 16 keep-alive
+ * connections over node:net, each request written in one piece and each response read by its
+ * Content-Length (~40 µs of CPU per operation against ~80 for node:http, which made the load
+ * generator queue the answers on a 2-core machine); BENCH_CLIENT=http: the node:http client of
+ * earlier sessions. Set-up calls (CreateTable, the 500 preloaded items) go through node:http.
+ * Before the measured window each round runs the same mix unmeasured for BENCH_WARMUP_SECONDS
+ * (default 2; 0: none, as before session 5) on both servers: a freshly started server runs
+ * its first ~1.5 s at a third of its steady speed (JIT tiering), and those requests made most
+ * of the p99 (a 5 s window: 366 of the 391 requests over p99 came in its first second).
  * BENCH_SECONDS (default 5) per target and round; BENCH_ROUNDS (default 3) rounds, each a fresh
  * server of each kind, Nimbus then dynalite; the table prints every round and the medians.
  * cpuMsPerKop: the server process's CPU time (user + system, from /proc) per 1,000 operations
- * during the measured window, a figure less sensitive to other load on the machine than ops/s.
+ * during the measured window, a figure less sensitive to other load on the machine than ops/s;
+ * clientCpuMsPerKop: the same for the load generator (this process).
  * BENCH_CPU_PROF=DIR: the Nimbus server writes a V8 CPU profile into DIR.
+ * BENCH_NIMBUS_NODE_ARGS: extra Node.js flags for the Nimbus server (e.g. `--trace-gc`; its
+ * stdout then goes to this process's stderr). BENCH_PEER=0: Nimbus alone (diagnostic runs).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpuMs } from './proc.js';
 import { BENCH_TABLE } from './dynamodb-table.js';
 import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +35,9 @@ import { performance } from 'node:perf_hooks';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PROF_DIR = process.env.BENCH_CPU_PROF;
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+const CLIENT = process.env.BENCH_CLIENT ?? 'raw';
+const NIMBUS_NODE_ARGS = (process.env.BENCH_NIMBUS_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const CONCURRENCY = 16;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -55,6 +70,78 @@ function call(port: number, op: string, body: unknown): Promise<{ status: number
     req.on('error', reject);
     req.end(data);
   });
+}
+
+const AUTH_HEADERS =
+  'Authorization: AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0\r\n' +
+  'X-Amz-Date: 20260101T000000Z\r\n';
+
+/**
+ * The lean load generator: one keep-alive HTTP/1.1 connection with one request at a time, the
+ * request written in one piece, the response read by its Content-Length (both servers send one).
+ */
+class LeanConnection {
+  private buf: Buffer | undefined;
+  private waiting:
+    { resolve: (r: { status: number; text: string }) => void; reject: (e: Error) => void } | undefined;
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly port: number,
+  ) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
+      this.parse();
+    });
+    const fail = (e: Error) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.reject(e);
+    };
+    socket.on('error', fail);
+    socket.on('close', () => fail(new Error('connection closed')));
+  }
+
+  static open(port: number): Promise<LeanConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port, noDelay: true }, () => {
+        socket.off('error', reject);
+        resolve(new LeanConnection(socket, port));
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  call(op: string, body: unknown): Promise<{ status: number; text: string }> {
+    const data = JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.socket.write(
+        `POST / HTTP/1.1\r\nHost: 127.0.0.1:${this.port}\r\nContent-Type: application/x-amz-json-1.0\r\n` +
+          `X-Amz-Target: DynamoDB_20120810.${op}\r\nContent-Length: ${Buffer.byteLength(data)}\r\n${AUTH_HEADERS}\r\n${data}`,
+      );
+    });
+  }
+
+  private parse(): void {
+    const buf = this.buf!;
+    const end = buf.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const head = buf.toString('latin1', 0, end);
+    const m = /\r\ncontent-length: *(\d+)/i.exec(head);
+    if (!m) throw new Error(`response without Content-Length: ${head}`);
+    const total = end + 4 + Number(m[1]);
+    if (buf.length < total) return;
+    if (buf.length > total) throw new Error('unexpected bytes after the response');
+    this.buf = undefined;
+    const w = this.waiting!;
+    this.waiting = undefined;
+    w.resolve({ status: Number(head.slice(9, 12)), text: buf.toString('utf8', end + 4, total) });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
 }
 
 function pct(v: number[], p: number): number {
@@ -90,38 +177,57 @@ async function run(name: string, port: number, pid: number | undefined) {
     n: { N: String(i * 3) },
   });
   for (let i = 0; i < 500; i++) await call(port, 'PutItem', { TableName: table, Item: item(i) });
-  const lat: number[] = [];
-  let errors = 0;
   let seq = 500;
-  const until = performance.now() + SECONDS * 1000;
-  const worker = async () => {
+  // One request of the mix on connection `conn` (the lean client) or through node:http.
+  const send = (conn: LeanConnection | undefined, op: string, body: unknown) =>
+    conn ? conn.call(op, body) : call(port, op, body);
+  const oneOp = (conn: LeanConnection | undefined, r: number) => {
+    if (r < 0.4) return send(conn, 'PutItem', { TableName: table, Item: item(seq++) });
+    if (r < 0.8) {
+      const i = Math.floor(Math.random() * seq);
+      return send(conn, 'GetItem', {
+        TableName: table,
+        Key: { pk: { S: `p${i % 20}` }, sk: { N: String(i) } },
+      });
+    }
+    return send(conn, 'Query', {
+      TableName: table,
+      KeyConditionExpression: 'pk = :p AND sk > :s',
+      ExpressionAttributeValues: { ':p': { S: `p${seq % 20}` }, ':s': { N: String(seq - 200) } },
+      Limit: 10,
+    });
+  };
+  const conns: (LeanConnection | undefined)[] = [];
+  for (let i = 0; i < CONCURRENCY; i++)
+    conns.push(CLIENT === 'raw' ? await LeanConnection.open(port) : undefined);
+  let lat: number[] = [];
+  let errors = 0;
+  let until = 0;
+  const worker = async (conn: LeanConnection | undefined) => {
     while (performance.now() < until) {
       const r = Math.random();
       const t0 = performance.now();
-      let res;
-      if (r < 0.4) res = await call(port, 'PutItem', { TableName: table, Item: item(seq++) });
-      else if (r < 0.8) {
-        const i = Math.floor(Math.random() * seq);
-        res = await call(port, 'GetItem', {
-          TableName: table,
-          Key: { pk: { S: `p${i % 20}` }, sk: { N: String(i) } },
-        });
-      } else
-        res = await call(port, 'Query', {
-          TableName: table,
-          KeyConditionExpression: 'pk = :p AND sk > :s',
-          ExpressionAttributeValues: { ':p': { S: `p${seq % 20}` }, ':s': { N: String(seq - 200) } },
-          Limit: 10,
-        });
+      const res = await oneOp(conn, r);
       lat.push(performance.now() - t0);
       if (res.status !== 200) errors++;
     }
   };
+  // Warm-up: the same mix, not measured (a fresh server's JIT needs ~1.5 s to reach full speed).
+  if (WARMUP_SECONDS > 0) {
+    until = performance.now() + WARMUP_SECONDS * 1000;
+    await Promise.all(conns.map(worker));
+    lat = [];
+    errors = 0;
+  }
+  until = performance.now() + SECONDS * 1000;
   const cpu0 = cpuMs(pid);
+  const client0 = process.cpuUsage();
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await Promise.all(conns.map(worker));
+  for (const c of conns) c?.close();
   const secs = (performance.now() - t0) / 1000;
   const cpu1 = cpuMs(pid);
+  const client = process.cpuUsage(client0);
   return {
     name,
     ops: lat.length,
@@ -130,6 +236,7 @@ async function run(name: string, port: number, pid: number | undefined) {
     p99: +pct(lat, 99).toFixed(2),
     cpuMsPerKop:
       cpu0 !== undefined && cpu1 !== undefined ? +(((cpu1 - cpu0) / lat.length) * 1000).toFixed(1) : NaN,
+    clientCpuMsPerKop: +((client.user + client.system) / lat.length).toFixed(1),
     errors,
   };
 }
@@ -150,6 +257,7 @@ function medianOf(name: string, rs: Result[]): Result {
     p50: m((r) => r.p50),
     p99: m((r) => r.p99),
     cpuMsPerKop: m((r) => r.cpuMsPerKop),
+    clientCpuMsPerKop: m((r) => r.clientCpuMsPerKop),
     errors: rs.reduce((n, r) => n + r.errors, 0),
   };
 }
@@ -167,6 +275,7 @@ async function nimbusRound(round: number): Promise<Result> {
     process.execPath,
     [
       ...(PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`] : []),
+      ...NIMBUS_NODE_ARGS,
       join(ROOT, 'dist/src/cli/main.js'),
       'up',
       '--port',
@@ -178,7 +287,7 @@ async function nimbusRound(round: number): Promise<Result> {
       '--warm-spares',
       '0',
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    { stdio: ['ignore', NIMBUS_NODE_ARGS.length ? 2 : 'ignore', 'inherit'] },
   );
   try {
     await waitFor(4591);
@@ -204,8 +313,9 @@ async function dynaliteRound(round: number): Promise<Result> {
 }
 
 async function main() {
-  const withPeer = existsSync(join(ROOT, 'node_modules/dynalite'));
-  if (!withPeer) console.log('dynalite not installed (node_modules/dynalite): peer not measured');
+  const withPeer = process.env.BENCH_PEER !== '0' && existsSync(join(ROOT, 'node_modules/dynalite'));
+  if (!withPeer && process.env.BENCH_PEER !== '0')
+    console.log('dynalite not installed (node_modules/dynalite): peer not measured');
   const nimbus: Result[] = [];
   const peer: Result[] = [];
   try {

@@ -20,7 +20,20 @@ export class TxScope {
     try {
       return await this.als.run(true, fn);
     } finally {
-      if (--this.running === 0) this.als.disable();
+      this.release();
     }
+  }
+
+  /**
+   * Keeps the storage enabled until the matching release(), across several run()s: the SQLite
+   * Store holds it for a whole group commit, so the promise hooks are switched on and off once
+   * per group instead of once per transaction of the group.
+   */
+  hold(): void {
+    this.running++;
+  }
+
+  release(): void {
+    if (--this.running === 0) this.als.disable();
   }
 }

@@ -277,6 +277,33 @@ test('Store writes inside a transaction callback fail fast instead of deadlockin
   assert.equal(await store.count('c'), 0);
 });
 
+test('the transaction guard holds across a group commit of several transactions, and only there', async (t) => {
+  const dir = tempDir(t);
+  const store = new SqliteStore({ dataDir: dir, clock: new ManualClock(), logger: silentLogger });
+  t.after(() => store.close());
+  // Issued together: one group, each transaction in its own savepoint.
+  const results = await Promise.allSettled([
+    store.transaction(async (tx) => tx.put('c', 'a', 1)),
+    store.transaction(async () => {
+      await store.put('c', 'b', 2);
+    }),
+    store.transaction(async (tx) => tx.put('c', 'c', 3)),
+    store.put('c', 'd', 4),
+  ]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+  );
+  assert.match(String((results[1] as PromiseRejectedResult).reason), /use the transaction object/);
+  // After the group, writes outside any callback are not taken for writes inside one.
+  await store.put('c', 'e', 5);
+  await Promise.all([store.put('c', 'f', 6), store.transaction(async (tx) => tx.put('c', 'g', 7))]);
+  assert.deepEqual(
+    (await store.scan('c')).map((e) => e.key),
+    ['a', 'c', 'd', 'e', 'f', 'g'],
+  );
+});
+
 test('openStore: sqlite by default under the data dir; unknown schemes are refused', async (t) => {
   const dir = tempDir(t);
   const store = await openStore({ storage: 'sqlite', dataDir: dir }, new ManualClock(), silentLogger);

@@ -614,6 +614,48 @@ export class SqliteStore implements Store {
     }
     const savepoints = group.length > 1;
     const done: { q: QueuedWrite; value: unknown; woken: Set<string> }[] = [];
+    // One switch of the transaction guard's promise hooks for the whole group (see TxScope.hold).
+    if (savepoints) this.inTx.hold();
+    try {
+      if (!(await this.runGroup(c, group, savepoints, done))) return;
+    } finally {
+      if (savepoints) this.inTx.release();
+    }
+    if (!c.db.inTransaction) return; // the one write of the group failed and was rolled back
+    try {
+      c.stmt('COMMIT').run();
+    } catch (err) {
+      for (const d of done) d.q.reject(err);
+      if (c.db.inTransaction) c.stmt('ROLLBACK').run();
+      return;
+    }
+    for (const d of done) for (const q of d.woken) this.wake.emit(q);
+    for (const d of done) d.q.resolve(d.value);
+    if (
+      this.checkpointEvery > 0 &&
+      ++this.commitsSinceCheckpoint >= this.checkpointEvery &&
+      (this.commitsSinceCheckpoint >= CHECKPOINT_MAX_COMMITS ||
+        performance.now() - this.lastCheckpointAt >= CHECKPOINT_MIN_INTERVAL_MS)
+    ) {
+      try {
+        this.checkpoint();
+      } catch (err) {
+        // No worker thread here: checkpoints stay on the event loop, as SQLite does by itself.
+        this.checkpointsOnEventLoop('background checkpointer unavailable', err);
+      }
+    }
+  }
+
+  /**
+   * Runs a group's writes inside its open transaction, each in its own savepoint when there are
+   * several; false when SQLite ended the transaction (the group was queued again).
+   */
+  private async runGroup(
+    c: Conn,
+    group: QueuedWrite[],
+    savepoints: boolean,
+    done: { q: QueuedWrite; value: unknown; woken: Set<string> }[],
+  ): Promise<boolean> {
     for (let i = 0; i < group.length; i++) {
       const q = group[i];
       const woken = new Set<string>();
@@ -641,33 +683,11 @@ export class SqliteStore implements Store {
           // far are gone. Run them (callbacks may run more than once) and the rest again.
           this.queued.unshift(...done.map((d) => d.q), ...group.slice(i + 1));
           this.scheduleQueued();
-          return;
+          return false;
         }
       }
     }
-    if (!c.db.inTransaction) return; // the one write of the group failed and was rolled back
-    try {
-      c.stmt('COMMIT').run();
-    } catch (err) {
-      for (const d of done) d.q.reject(err);
-      if (c.db.inTransaction) c.stmt('ROLLBACK').run();
-      return;
-    }
-    for (const d of done) for (const q of d.woken) this.wake.emit(q);
-    for (const d of done) d.q.resolve(d.value);
-    if (
-      this.checkpointEvery > 0 &&
-      ++this.commitsSinceCheckpoint >= this.checkpointEvery &&
-      (this.commitsSinceCheckpoint >= CHECKPOINT_MAX_COMMITS ||
-        performance.now() - this.lastCheckpointAt >= CHECKPOINT_MIN_INTERVAL_MS)
-    ) {
-      try {
-        this.checkpoint();
-      } catch (err) {
-        // No worker thread here: checkpoints stay on the event loop, as SQLite does by itself.
-        this.checkpointsOnEventLoop('background checkpointer unavailable', err);
-      }
-    }
+    return true;
   }
 
   /** Hands checkpoints back to SQLite's automatic checkpoint at its default WAL size. */
