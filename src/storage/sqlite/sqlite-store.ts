@@ -258,7 +258,7 @@ function whereRange(opts: Omit<ScanOptions, 'limit' | 'reverse'> | undefined): {
  * A kv row's value: inline in `value`, or (when `vid` is set, `value` then empty) the kv_values
  * row it names (see INLINE_VALUE_MAX).
  */
-const VALUE_OF_ROW = `CASE WHEN vid IS NULL THEN value ELSE (SELECT v.value FROM kv_values v WHERE v.id = vid) END`;
+const VALUE_OF_ROW = `CASE WHEN vid IS NULL THEN value ELSE (SELECT v.value FROM kv_values v WHERE v.id = kv.vid) END`;
 
 function kvGet<T>(c: Conn, collection: string, key: string): T | undefined {
   // pluck: the value column itself, no row object.
