@@ -29,3 +29,21 @@ export interface MetricsSink {
     unit?: string,
   ): (value: number) => void;
 }
+
+/**
+ * What records values of one series: the sink's own `recorder` when it has one, else `record`
+ * with these arguments on each value. Callers keep it per queue, table or topic.
+ */
+export function seriesRecorder(
+  sink: MetricsSink,
+  scope: { accountId: string; region: string },
+  namespace: string,
+  name: string,
+  dimensions: readonly MetricDimension[],
+  unit?: string,
+): (value: number) => void {
+  return (
+    sink.recorder?.(scope, namespace, name, dimensions, unit) ??
+    ((value) => sink.record(scope, namespace, name, dimensions, value, unit))
+  );
+}

@@ -4,7 +4,7 @@
  * item, its index entries and its stream record together, so conditional writes are
  * serialisable on both stores.
  */
-import type { MetricsSink } from '../core/metrics-sink.js';
+import { seriesRecorder, type MetricsSink } from '../core/metrics-sink.js';
 import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -617,25 +617,14 @@ export class DynamoEngine {
   private consumedMetric(meta: TableMeta, kind: 'Read' | 'Write', units: number): void {
     const sink = this.deps.metrics;
     if (!sink) return;
-    if (!sink.recorder) {
-      sink.record(
-        meta,
-        'AWS/DynamoDB',
-        `Consumed${kind}CapacityUnits`,
-        [{ Name: 'TableName', Value: meta.name }],
-        units,
-        'Count',
-      );
-      return;
-    }
     // The series of a table looked up once per metadata object (the Tables cache hands out the
     // same object until it reloads it), not on every request.
     let r = this.recorders.get(meta);
     if (!r) {
       const dims = [{ Name: 'TableName', Value: meta.name }];
       r = {
-        Read: sink.recorder(meta, 'AWS/DynamoDB', 'ConsumedReadCapacityUnits', dims, 'Count'),
-        Write: sink.recorder(meta, 'AWS/DynamoDB', 'ConsumedWriteCapacityUnits', dims, 'Count'),
+        Read: seriesRecorder(sink, meta, 'AWS/DynamoDB', 'ConsumedReadCapacityUnits', dims, 'Count'),
+        Write: seriesRecorder(sink, meta, 'AWS/DynamoDB', 'ConsumedWriteCapacityUnits', dims, 'Count'),
       };
       this.recorders.set(meta, r);
     }

@@ -5,7 +5,7 @@
  * delivery policy; client-side failures (missing queue or function, HTTP 4xx) and exhausted
  * retries go to the subscription's redrive DLQ (an SQS queue), or are dropped and logged.
  */
-import type { MetricsSink } from '../../core/metrics-sink.js';
+import { seriesRecorder, type MetricsSink } from '../../core/metrics-sink.js';
 import { request as httpRequest, Agent as HttpAgent } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import type { Clock } from '../../core/clock.js';
@@ -196,9 +196,7 @@ export class SnsDelivery {
     if (!r) {
       const [, , , region, accountId, topicName] = topicArn.split(':');
       const dims = [{ Name: 'TopicName', Value: topicName }];
-      r = sink.recorder
-        ? sink.recorder({ accountId, region }, 'AWS/SNS', name, dims, 'Count')
-        : (v: number) => sink.record({ accountId, region }, 'AWS/SNS', name, dims, v, 'Count');
+      r = seriesRecorder(sink, { accountId, region }, 'AWS/SNS', name, dims, 'Count');
       if (this.recorders.size >= 10_000) this.recorders.clear();
       this.recorders.set(key, r);
     }

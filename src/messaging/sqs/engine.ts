@@ -35,7 +35,7 @@ import type {
   StoredMessage,
 } from './model.js';
 import { C, msgKey, pad13, queueKey, visKey, visRange } from './store.js';
-import type { MetricsSink } from '../../core/metrics-sink.js';
+import { seriesRecorder, type MetricsSink } from '../../core/metrics-sink.js';
 
 export interface SqsEngineOptions {
   store: Store;
@@ -738,14 +738,12 @@ export class SqsEngine {
   private metric(q: QueueRecord, name: SqsMetric, value: number, unit: string): void {
     const sink = this.metrics;
     if (!sink) return;
-    if (!sink.recorder) {
-      sink.record(q, 'AWS/SQS', name, [{ Name: 'QueueName', Value: q.name }], value, unit);
-      return;
-    }
     // The series of a queue record, looked up once per record (the data plane reuses records).
     let r = this.recorders.get(q);
     if (!r) this.recorders.set(q, (r = {}));
-    (r[name] ??= sink.recorder(q, 'AWS/SQS', name, [{ Name: 'QueueName', Value: q.name }], unit))(value);
+    (r[name] ??= seriesRecorder(sink, q, 'AWS/SQS', name, [{ Name: 'QueueName', Value: q.name }], unit))(
+      value,
+    );
   }
 
   /** Forgets a few expired deduplication ids (each send sweeps some, so the table stays small). */
