@@ -5,8 +5,9 @@
  * request to the message being returned by a waiting ReceiveMessage long poll in each of the
  * 10 subscribed queues (the response fully read by the receiver); p50/p99 of the slowest of
  * the 10 ("all visible") and of every single delivery. Received messages stay in flight (no
- * deletes). Peer, measured in the same run with the same clients: the publisher itself sending
- * the message to the 10 queues (10 parallel SendMessage calls), observed the same way.
+ * deletes). Peer, measured in the same run with the same clients and interleaved with it message
+ * by message after a shared warm-up: the publisher itself sending the message to the 10 queues
+ * (10 parallel SendMessage calls), observed the same way.
  *
  * Clients (so the figure is the platform's, not the client's): Nimbus runs as its own process
  * (`nimbus up`); the 10 receivers run in a second process (lean AWS JSON 1.0 ReceiveMessage
@@ -40,7 +41,8 @@ import {
 const N = Number(process.env.BENCH_FANOUT_N ?? 300);
 /** BENCH_FANOUT_SDK=0 skips the AWS SDK reference lines. */
 const WITH_SDK = process.env.BENCH_FANOUT_SDK !== '0';
-const WARMUP = 30;
+/** Messages per path before measuring (see measurePair). */
+const WARMUP = 200;
 const SUBSCRIBERS = 10;
 const SELF = new URL(import.meta.url).pathname;
 
@@ -184,39 +186,65 @@ async function waitHealthy(endpoint: string): Promise<void> {
 interface Run {
   all: number[];
   each: number[];
+  /** The slowest of the 10 for each warm-up message (reported, not in the figures). */
+  warmUp?: number[];
   /** Clock at the first measured message. */
   startedAt?: number;
   /** Nimbus's CPU time per measured message (ms). */
   serverCpuMs?: number;
 }
 
-/** Sends WARMUP + N messages one at a time; `arrived(key)` resolves to the 10 arrival times. */
-async function measure(
-  label: string,
-  send: (key: string) => Promise<unknown>,
+type Sender = (key: string) => Promise<unknown>;
+
+/** One message through `send`: resolves to the 10 delays from the start of the send (ms). */
+async function once(
+  key: string,
+  send: Sender,
+  arrived: (key: string) => Promise<number[]>,
+): Promise<number[]> {
+  const done = arrived(key);
+  const t0 = clock();
+  await send(key);
+  return (await done).map((t) => t - t0);
+}
+
+/**
+ * Sends WARMUP + N messages one at a time through each of two paths, interleaved message by
+ * message (A B, then B A, ...), so both see the same machine and the same JIT state: V8 is
+ * still optimising the hot paths during the first ~150 messages after start, which run at up
+ * to twice the steady latency, and measuring one path after the other handed that cost to
+ * whichever ran first. Nimbus's CPU time is read at every message boundary and each span is
+ * charged to the path that ran in it (the clock-tick quantisation averages out over N).
+ */
+async function measurePair(
+  labels: [string, string],
+  sends: [Sender, Sender],
   arrived: (key: string) => Promise<number[]>,
   serverPid?: number,
-): Promise<Run> {
-  const run: Run = { all: [], each: [] };
-  let cpu0: number | undefined;
+): Promise<[Run, Run]> {
+  const runs: [Run, Run] = [
+    { all: [], each: [], warmUp: [] },
+    { all: [], each: [], warmUp: [] },
+  ];
+  const cpu = [0, 0];
+  let cpuAt = cpuMs(serverPid);
   for (let i = 0; i < WARMUP + N; i++) {
-    const key = `${label}-${i}`;
-    const done = arrived(key);
-    const t0 = clock();
-    if (i === WARMUP) {
-      run.startedAt = t0;
-      cpu0 = cpuMs(serverPid);
-    }
-    await send(key);
-    const arrivals = (await done).map((t) => t - t0);
-    if (i >= WARMUP) {
-      run.all.push(Math.max(...arrivals));
-      run.each.push(...arrivals);
+    const order = i % 2 === 0 ? [0, 1] : [1, 0];
+    for (const side of order) {
+      const run = runs[side];
+      if (i === WARMUP) run.startedAt ??= clock();
+      const arrivals = await once(`${labels[side]}-${i}`, sends[side], arrived);
+      const now = cpuMs(serverPid);
+      if (i >= WARMUP) {
+        run.all.push(Math.max(...arrivals));
+        run.each.push(...arrivals);
+        if (now !== undefined && cpuAt !== undefined) cpu[side] += now - cpuAt;
+      } else run.warmUp!.push(Math.max(...arrivals));
+      cpuAt = now;
     }
   }
-  const cpu1 = cpuMs(serverPid);
-  if (cpu0 !== undefined && cpu1 !== undefined) run.serverCpuMs = (cpu1 - cpu0) / N;
-  return run;
+  if (cpuAt !== undefined) runs.forEach((r, side) => (r.serverCpuMs = cpu[side] / N));
+  return runs;
 }
 
 async function main(): Promise<void> {
@@ -270,18 +298,15 @@ async function main(): Promise<void> {
     child.send({ port, queueUrls: lean.urls } satisfies ReceiversStart);
     await ready;
     const leanArrived = (key: string) => new Promise<number[]>((r) => waiting.set(key, r));
-    const fanout = await measure(
-      'sns',
-      (key) => snsPublish(agent, port, lean.topicArn, key),
-      leanArrived,
-      nimbus.pid,
-    );
-    const peer = await measure(
-      'direct',
-      (key) =>
-        Promise.all(
-          lean.urls.map((u) => sqsCall(agent, port, 'SendMessage', { QueueUrl: u, MessageBody: key })),
-        ),
+    const [fanout, peer] = await measurePair(
+      ['sns', 'direct'],
+      [
+        (key) => snsPublish(agent, port, lean.topicArn, key),
+        (key) =>
+          Promise.all(
+            lean.urls.map((u) => sqsCall(agent, port, 'SendMessage', { QueueUrl: u, MessageBody: key })),
+          ),
+      ],
       leanArrived,
       nimbus.pid,
     );
@@ -310,22 +335,17 @@ async function main(): Promise<void> {
         }
       }
     });
-    const sdkFanout = !WITH_SDK
-      ? undefined
-      : await measure(
-          'sdk-sns',
-          (key) => sns.send(new PublishCommand({ TopicArn: viaSdk.topicArn, Message: key })),
-          sdkArrived,
-          nimbus.pid,
-        );
-    const sdkPeer = !WITH_SDK
-      ? undefined
-      : await measure(
-          'sdk-direct',
-          (key) =>
-            Promise.all(
-              viaSdk.urls.map((u) => sqs.send(new SendMessageCommand({ QueueUrl: u, MessageBody: key }))),
-            ),
+    const [sdkFanout, sdkPeer] = !WITH_SDK
+      ? [undefined, undefined]
+      : await measurePair(
+          ['sdk-sns', 'sdk-direct'],
+          [
+            (key) => sns.send(new PublishCommand({ TopicArn: viaSdk.topicArn, Message: key })),
+            (key) =>
+              Promise.all(
+                viaSdk.urls.map((u) => sqs.send(new SendMessageCommand({ QueueUrl: u, MessageBody: key }))),
+              ),
+          ],
           sdkArrived,
           nimbus.pid,
         );
@@ -341,6 +361,15 @@ async function main(): Promise<void> {
       allVisibleMs: { p50: fmt(pct(r.all, 50)), p99: fmt(pct(r.all, 99)) },
       eachDeliveryMs: { p50: fmt(pct(r.each, 50)), p99: fmt(pct(r.each, 99)) },
       ...(r.serverCpuMs !== undefined ? { nimbusCpuMsPerMessage: fmt(r.serverCpuMs) } : {}),
+      ...(r.warmUp?.length
+        ? {
+            firstMessagesAfterStartMs: {
+              count: r.warmUp.length,
+              p50: fmt(pct(r.warmUp, 50)),
+              p99: fmt(pct(r.warmUp, 99)),
+            },
+          }
+        : {}),
     });
     const report = {
       machine: `${cpus().length} CPUs, Node ${process.version}, load average ${loadavg()
