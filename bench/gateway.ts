@@ -7,7 +7,8 @@
  * process, of Nimbus's sandboxes (every descendant of the Nimbus process) and of the load
  * generator: the machine's two cores are shared by all three, so these say where a request's
  * cost goes when throughput alone is noisy.
- *   BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 10)
+ *   BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 10), BENCH_NIMBUS_NODE_ARGS (extra
+ *   Node.js flags for the Nimbus server process, e.g. `--cpu-prof --cpu-prof-dir=DIR`)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -25,6 +26,7 @@ const autocannon = require('autocannon') as (opts: Record<string, unknown>) => P
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const NIMBUS_NODE_ARGS = (process.env.BENCH_NIMBUS_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 const BARE = `require('node:http').createServer((req, res) => {
   const body = JSON.stringify({ hello: 'world' });
@@ -127,7 +129,7 @@ async function main(): Promise<void> {
   const cli = new URL('../src/cli/main.js', import.meta.url).pathname;
   const nimbus = spawn(
     process.execPath,
-    [cli, 'up', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'],
+    [...NIMBUS_NODE_ARGS, cli, 'up', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const bare = spawn(process.execPath, ['-e', BARE, String(barePort)], { stdio: 'inherit' });

@@ -9,7 +9,8 @@
  *   logs.events   `<account>:<region>:<group>:<stream>:<pos>`   one stream, by time
  *   logs.gevents  `<account>:<region>:<group>:<pos>:<stream>`   whole group, by time (FilterLogEvents)
  * `<pos>` is 36 digits: the event timestamp (15) + ingestion time (15) + a counter (6), so a
- * range scan of a time window is a key range, and a page boundary is a key.
+ * time window is a key range, and a page boundary is a key. The rows of both event indexes are
+ * chunks of events keyed by their first event (see log-chunks.ts).
  */
 import type { Store, Transaction } from '../storage/store.js';
 import type { Clock } from '../core/clock.js';
@@ -17,6 +18,15 @@ import type { Logger } from '../core/logger.js';
 import type { LogEventInput, LogSink, LogStreamRef } from '../core/log-sink.js';
 import { AwsError } from '../protocols/errors.js';
 import { compileFilterPattern } from './filter-pattern.js';
+import {
+  eventsForward,
+  eventsReverse,
+  pad15,
+  putChunks,
+  trimBefore,
+  type LogEvent,
+  type NewEvent,
+} from './log-chunks.js';
 
 export const GROUPS = 'logs.groups';
 export const STREAMS = 'logs.streams';
@@ -52,15 +62,6 @@ export interface LogStream {
   storedBytes: number;
 }
 
-interface StoredEvent {
-  t: number;
-  m: string;
-  i: number;
-}
-interface StoredGroupEvent extends StoredEvent {
-  s: string;
-}
-
 export interface OutputLogEvent {
   timestamp: number;
   message: string;
@@ -77,8 +78,6 @@ export interface Scope {
   region: string;
 }
 
-const pad15 = (n: number) =>
-  String(Math.max(0, Math.min(Math.trunc(n), 999_999_999_999_999))).padStart(15, '0');
 const groupKey = (s: Scope, g: string) => `${s.accountId}:${s.region}:${g}`;
 const streamKey = (s: Scope, g: string, st: string) => `${s.accountId}:${s.region}:${g}:${st}`;
 
@@ -240,15 +239,16 @@ export class LogsEngine implements LogSink {
         if (g.retentionInDays === undefined) continue;
         const cut = pad15(now - g.retentionInDays * DAY_MS) + ZEROS21;
         removed += await this.store.transaction(async (tx) => {
-          const n = await tx.deleteRange(GROUP_EVENTS, { start: gk + ':', end: `${gk}:${cut}` });
+          await trimBefore(tx, GROUP_EVENTS, gk + ':', cut);
           const streams = await tx.scan<LogStream>(STREAMS, { prefix: gk + ':' });
+          let n = 0;
           for (const s of streams) {
             const sk = s.key;
-            const dropped = await tx.scan<StoredEvent>(EVENTS, { start: sk + ':', end: `${sk}:${cut}` });
+            const dropped = await trimBefore(tx, EVENTS, sk + ':', cut);
             if (dropped.length === 0) continue;
+            n += dropped.length;
             let bytes = 0;
-            for (const e of dropped) bytes += Buffer.byteLength(e.value.m) + EVENT_OVERHEAD;
-            await tx.deleteRange(EVENTS, { start: sk + ':', end: `${sk}:${cut}` });
+            for (const e of dropped) bytes += Buffer.byteLength(e.m) + EVENT_OVERHEAD;
             s.value.storedBytes = Math.max(0, s.value.storedBytes - bytes);
             await tx.put(STREAMS, sk, s.value);
             const group = await tx.get<LogGroup>(GROUPS, gk);
@@ -285,14 +285,17 @@ export class LogsEngine implements LogSink {
   /** Writes events, updating stream/group statistics; with autoCreate, missing groups/streams are made. */
   private async writeItems(tx: Transaction, items: WriteItem[], autoCreate: boolean): Promise<void> {
     const now = this.clock.now();
-    const streams = new Map<string, { scope: Scope; group: string; stream: string; value?: LogStream }>();
+    const streams = new Map<
+      string,
+      { scope: Scope; group: string; stream: string; value?: LogStream; events: NewEvent[] }
+    >();
     const groupBytes = new Map<string, { scope: Scope; group: string; bytes: number }>();
     // Each item's stream entry, looked up once.
-    const entries: { value?: LogStream }[] = [];
+    const entries: { value?: LogStream; events: NewEvent[] }[] = [];
     for (const it of items) {
       const sk = streamKey(it.scope, it.group, it.stream);
       let e = streams.get(sk);
-      if (!e) streams.set(sk, (e = { scope: it.scope, group: it.group, stream: it.stream }));
+      if (!e) streams.set(sk, (e = { scope: it.scope, group: it.group, stream: it.stream, events: [] }));
       entries.push(e);
     }
     for (const [sk, s] of streams) {
@@ -305,27 +308,14 @@ export class LogsEngine implements LogSink {
       }
       s.value = value;
     }
-    // The event rows are issued together and awaited once: a transaction runs its statements
-    // in order (SQLite at once, PostgreSQL pipelined), and a failure still fails the whole batch.
+    // Each stream's events become a few chunk rows in each index (see log-chunks.ts). The rows
+    // are issued together and awaited once: a transaction runs its statements in order (SQLite
+    // at once, PostgreSQL pipelined), and a failure still fails the whole batch.
     const writes: Promise<void>[] = [];
-    const nowPart = pad15(now);
     for (let k = 0; k < items.length; k++) {
       const it = items[k];
-      const pos = pad15(it.timestamp) + nowPart + String(this.counter++ % 1_000_000).padStart(6, '0');
       const base = `${it.scope.accountId}:${it.scope.region}:${it.group}`;
-      writes.push(
-        tx.put<StoredEvent>(EVENTS, `${base}:${it.stream}:${pos}`, {
-          t: it.timestamp,
-          m: it.message,
-          i: now,
-        }),
-        tx.put<StoredGroupEvent>(GROUP_EVENTS, `${base}:${pos}:${it.stream}`, {
-          t: it.timestamp,
-          m: it.message,
-          i: now,
-          s: it.stream,
-        }),
-      );
+      entries[k].events.push({ t: it.timestamp, m: it.message, counter: this.counter++ % 1_000_000 });
       const s = entries[k].value!;
       const bytes = Buffer.byteLength(it.message) + EVENT_OVERHEAD;
       s.firstEventTimestamp = Math.min(s.firstEventTimestamp ?? it.timestamp, it.timestamp);
@@ -335,6 +325,12 @@ export class LogsEngine implements LogSink {
       const g = groupBytes.get(base) ?? { scope: it.scope, group: it.group, bytes: 0 };
       g.bytes += bytes;
       groupBytes.set(base, g);
+    }
+    for (const [sk, { scope, group, stream, events }] of streams) {
+      writes.push(
+        ...putChunks(tx, EVENTS, sk + ':', now, events),
+        ...putChunks(tx, GROUP_EVENTS, groupKey(scope, group) + ':', now, events, stream),
+      );
     }
     await Promise.all(writes);
     for (const [sk, s] of streams) {
@@ -436,7 +432,7 @@ export class LogsEngine implements LogSink {
       await tx.deleteRange(EVENTS, { prefix: sk + ':' });
       const gk = groupKey(scope, group) + ':';
       const suffix = ':' + stream;
-      const rows = await tx.scan<StoredGroupEvent>(GROUP_EVENTS, { prefix: gk });
+      const rows = await tx.scan<{ s?: string }>(GROUP_EVENTS, { prefix: gk });
       for (const r of rows)
         if (r.key.endsWith(suffix) && r.value.s === stream) await tx.delete(GROUP_EVENTS, r.key);
     });
@@ -601,8 +597,8 @@ export class LogsEngine implements LogSink {
     }
     const prefix = sk + ':';
     const from = this.retainedFrom(g, opts.startTime);
-    const lo = prefix + (from !== undefined ? pad15(from) + ZEROS21 : '');
-    const hi = prefix + (opts.endTime !== undefined ? pad15(opts.endTime) + ZEROS21 : '~');
+    const lo = from !== undefined ? pad15(from) + ZEROS21 : '';
+    const hi = opts.endTime !== undefined ? pad15(opts.endTime) + ZEROS21 : '~';
     let dir: 'f' | 'b';
     let pos: string | undefined;
     if (opts.nextToken !== undefined) {
@@ -613,34 +609,33 @@ export class LogsEngine implements LogSink {
     } else {
       dir = opts.startFromHead ? 'f' : 'b';
     }
-    let rows;
-    if (dir === 'f') {
-      const after = pos !== undefined ? prefix + pos : undefined;
-      rows = await this.store.scan<StoredEvent>(EVENTS, {
-        ...(after !== undefined && after >= lo ? { after } : { start: lo }),
-        end: hi,
-        limit,
-      });
-    } else {
-      const end = pos !== undefined && prefix + pos < hi ? prefix + pos : hi;
-      rows = await this.store.scan<StoredEvent>(EVENTS, { start: lo, end, limit, reverse: true });
-      rows.reverse();
+    let rows: LogEvent[] = [];
+    const read =
+      dir === 'f'
+        ? pos !== undefined && pos >= lo
+          ? eventsForward(this.store, EVENTS, prefix, pos, true, hi)
+          : eventsForward(this.store, EVENTS, prefix, lo, false, hi)
+        : eventsReverse(this.store, EVENTS, prefix, lo, pos !== undefined && pos < hi ? pos : hi);
+    for await (const ev of read) {
+      rows.push(ev);
+      if (rows.length >= limit) break;
     }
+    if (dir === 'b') rows.reverse();
     // Keep the reply under 1 MB, dropping from the far end of the read direction.
     let size = 0;
     let cut = rows.length;
     const order = dir === 'f' ? rows : [...rows].reverse();
     for (let i = 0; i < order.length; i++) {
-      size += Buffer.byteLength(order[i].value.m) + EVENT_OVERHEAD;
+      size += Buffer.byteLength(order[i].m) + EVENT_OVERHEAD;
       if (size > MAX_READ_BYTES) {
         cut = i;
         break;
       }
     }
     if (cut < rows.length) rows = dir === 'f' ? rows.slice(0, cut) : rows.slice(rows.length - cut);
-    const events = rows.map((r) => ({ timestamp: r.value.t, message: r.value.m, ingestionTime: r.value.i }));
-    const first = rows.length ? rows[0].key.slice(prefix.length) : undefined;
-    const last = rows.length ? rows[rows.length - 1].key.slice(prefix.length) : undefined;
+    const events = rows.map((r) => ({ timestamp: r.t, message: r.m, ingestionTime: r.i }));
+    const first = rows.length ? rows[0].key : undefined;
+    const last = rows.length ? rows[rows.length - 1].key : undefined;
     const zero = '0'.repeat(36);
     const lowPos = opts.startTime !== undefined ? pad15(opts.startTime - 1) + '9'.repeat(21) : zero;
     return {
@@ -683,47 +678,43 @@ export class LogsEngine implements LogSink {
     const names = opts.logStreamNames ? new Set(opts.logStreamNames) : undefined;
     const prefix = gk + ':';
     const from = this.retainedFrom(g, opts.startTime);
-    const lo = prefix + (from !== undefined ? pad15(from) + ZEROS21 : '');
-    const hi = prefix + (opts.endTime !== undefined ? pad15(opts.endTime) + ZEROS21 : '~');
-    let cursor = opts.nextToken !== undefined ? prefix + decodeToken(opts.nextToken) : undefined;
-    if (cursor !== undefined && !cursor.startsWith(prefix))
+    const lo = from !== undefined ? pad15(from) + ZEROS21 : '';
+    const hi = opts.endTime !== undefined ? pad15(opts.endTime) + ZEROS21 : '~';
+    let cursor = opts.nextToken !== undefined ? decodeToken(opts.nextToken) : undefined;
+    if (cursor !== undefined && !/^\d{36}/.test(cursor))
       throw invalidParameter('The specified nextToken is invalid.');
     const events: FilteredLogEvent[] = [];
     let scanned = 0;
     const maxScan = 100_000;
-    let exhausted = false;
+    let exhausted = true;
     let size = 0;
-    while (events.length < limit && scanned < maxScan) {
-      const rows = await this.store.scan<StoredGroupEvent>(GROUP_EVENTS, {
-        ...(cursor !== undefined && cursor >= lo ? { after: cursor } : { start: lo }),
-        end: hi,
-        limit: 1000,
+    const read =
+      cursor !== undefined && cursor >= lo
+        ? eventsForward(this.store, GROUP_EVENTS, prefix, cursor, true, hi)
+        : eventsForward(this.store, GROUP_EVENTS, prefix, lo, false, hi);
+    for await (const e of read) {
+      if (events.length >= limit || size >= MAX_READ_BYTES || scanned >= maxScan) {
+        exhausted = false;
+        break;
+      }
+      scanned++;
+      cursor = e.key;
+      const stream = e.s ?? '';
+      if (names && !names.has(stream)) continue;
+      if (opts.logStreamNamePrefix && !stream.startsWith(opts.logStreamNamePrefix)) continue;
+      if (!matches(e.m)) continue;
+      size += Buffer.byteLength(e.m) + EVENT_OVERHEAD;
+      events.push({
+        logStreamName: stream,
+        timestamp: e.t,
+        message: e.m,
+        ingestionTime: e.i,
+        eventId: e.key.slice(0, 36),
       });
-      if (rows.length === 0) {
-        exhausted = true;
-        break;
-      }
-      for (const r of rows) {
-        scanned++;
-        cursor = r.key;
-        const e = r.value;
-        if (names && !names.has(e.s)) continue;
-        if (opts.logStreamNamePrefix && !e.s.startsWith(opts.logStreamNamePrefix)) continue;
-        if (!matches(e.m)) continue;
-        size += Buffer.byteLength(e.m) + EVENT_OVERHEAD;
-        const pos = r.key.slice(prefix.length, prefix.length + 36);
-        events.push({ logStreamName: e.s, timestamp: e.t, message: e.m, ingestionTime: e.i, eventId: pos });
-        if (events.length >= limit || size >= MAX_READ_BYTES) break;
-      }
-      if (size >= MAX_READ_BYTES) break;
-      if (rows.length < 1000 && events.length < limit) {
-        exhausted = true;
-        break;
-      }
     }
     return {
       events,
-      nextToken: !exhausted && cursor !== undefined ? encodeToken(cursor.slice(prefix.length)) : undefined,
+      nextToken: !exhausted && cursor !== undefined ? encodeToken(cursor) : undefined,
       searchedLogStreams: [],
     };
   }
