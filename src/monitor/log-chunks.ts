@@ -22,8 +22,10 @@ import { compareKeys } from '../storage/keys.js';
 export const CHUNK_SPAN_MS = 10_000;
 const CHUNK_MAX_EVENTS = 1_000;
 const CHUNK_MAX_BYTES = 256 * 1024;
-/** Chunk rows read per Store scan. */
-const SCAN_PAGE = 256;
+/** Chunk rows read per Store scan: 16 at first (most reads want a page of events), doubling to 256. */
+const SCAN_PAGE_FIRST = 16;
+const SCAN_PAGE_MAX = 256;
+const scanPage = (n: number) => Math.min(SCAN_PAGE_MAX, SCAN_PAGE_FIRST << Math.min(n, 4));
 
 /** A row from before chunks: one event. */
 interface StoredEvent {
@@ -148,11 +150,12 @@ export async function* eventsForward(
   let after: string | undefined;
   const pending: LogEvent[] = [];
   const row: LogEvent[] = [];
-  for (;;) {
+  for (let page = 0; ; page++) {
+    const limit = scanPage(page);
     const rows = await store.scan<StoredRow>(collection, {
       ...(after !== undefined ? { after } : { start: scanFloor(prefix, lower) }),
       end,
-      limit: SCAN_PAGE,
+      limit,
     });
     for (const r of rows) {
       const first = r.key.slice(prefix.length);
@@ -170,7 +173,7 @@ export async function* eventsForward(
         if ((lowerExclusive ? c > 0 : c >= 0) && compareKeys(ev.key, upper) < 0) pending.push(ev);
       }
     }
-    if (rows.length < SCAN_PAGE) break;
+    if (rows.length < limit) break;
     after = rows[rows.length - 1].key;
   }
   pending.sort(byKey);
@@ -189,8 +192,9 @@ export async function* eventsReverse(
   let end = prefix + upper;
   const pending: LogEvent[] = [];
   const row: LogEvent[] = [];
-  for (;;) {
-    const rows = await store.scan<StoredRow>(collection, { start, end, limit: SCAN_PAGE, reverse: true });
+  for (let page = 0; ; page++) {
+    const limit = scanPage(page);
+    const rows = await store.scan<StoredRow>(collection, { start, end, limit, reverse: true });
     for (const r of rows) {
       const first = r.key.slice(prefix.length);
       // Every event still unread has a timestamp at most this row's first + CHUNK_SPAN_MS.
@@ -206,7 +210,7 @@ export async function* eventsReverse(
       for (const ev of row)
         if (compareKeys(ev.key, lower) >= 0 && compareKeys(ev.key, upper) < 0) pending.push(ev);
     }
-    if (rows.length < SCAN_PAGE) break;
+    if (rows.length < limit) break;
     end = rows[rows.length - 1].key;
   }
   pending.sort((a, b) => byKey(b, a));
@@ -216,16 +220,23 @@ export async function* eventsReverse(
 /**
  * Deletes the events with keys before `cut` (relative) from an index: chunks wholly before it
  * go, a chunk that straddles it is written again with its later events. Returns the events
- * removed.
+ * removed; with `collect` false only those of straddling chunks (the chunks that start more
+ * than a span before the cut are deleted as a range, unread).
  */
 export async function trimBefore(
   tx: Transaction,
   collection: string,
   prefix: string,
   cut: string,
+  collect = true,
 ): Promise<LogEvent[]> {
   const removed: LogEvent[] = [];
-  const rows = await tx.scan<StoredRow>(collection, { start: prefix, end: prefix + cut });
+  let from = prefix;
+  if (!collect) {
+    from = prefix + pad15(timeOf(cut) - CHUNK_SPAN_MS);
+    await tx.deleteRange(collection, { start: prefix, end: from });
+  }
+  const rows = await tx.scan<StoredRow>(collection, { start: from, end: prefix + cut });
   const evs: LogEvent[] = [];
   for (const r of rows) {
     evs.length = 0;

@@ -239,7 +239,7 @@ export class LogsEngine implements LogSink {
         if (g.retentionInDays === undefined) continue;
         const cut = pad15(now - g.retentionInDays * DAY_MS) + ZEROS21;
         removed += await this.store.transaction(async (tx) => {
-          await trimBefore(tx, GROUP_EVENTS, gk + ':', cut);
+          await trimBefore(tx, GROUP_EVENTS, gk + ':', cut, false);
           const streams = await tx.scan<LogStream>(STREAMS, { prefix: gk + ':' });
           let n = 0;
           for (const s of streams) {
