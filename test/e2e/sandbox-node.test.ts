@@ -48,6 +48,30 @@ test('Node.js handlers in the sandbox behave as on Lambda', async (t) => {
     assert.equal(r2.initDurationMs, undefined);
   });
 
+  await t.test(
+    '_X_AMZN_TRACE_ID: each invocation its own, seen by child processes, none without',
+    async () => {
+      const code = f.code({
+        'index.js': `const { execFileSync } = require('node:child_process');
+      exports.handler = async () => ({
+        trace: process.env._X_AMZN_TRACE_ID ?? null,
+        has: '_X_AMZN_TRACE_ID' in process.env,
+        child: execFileSync(process.execPath, ['-e', 'process.stdout.write(process.env._X_AMZN_TRACE_ID || "none")']).toString(),
+      });`,
+      });
+      const spec = f.spec(code);
+      for (const traceId of ['Root=1-aaa;Sampled=0', 'Root=1-bbb;Sampled=1', undefined]) {
+        const r = await f.manager.invoke(spec, { ...f.input(), ...(traceId ? { traceId } : {}) });
+        assert.equal(r.status, 'ok', r.payload.toString());
+        assert.deepEqual(json(r.payload), {
+          trace: traceId ?? null,
+          has: traceId !== undefined,
+          child: traceId ?? 'none',
+        });
+      }
+    },
+  );
+
   await t.test('CommonJS, nested handler path and nested property', async () => {
     const code = f.code({
       'src/lib/app.js': `let n = 0; module.exports = { api: { handler: async () => ({ n: ++n }) } };`,

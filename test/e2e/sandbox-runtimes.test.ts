@@ -19,11 +19,11 @@ def handler(event, context):
     print("hello", event["x"])
     return {"count": count, "fn": context.function_name, "mem": context.memory_limit_in_mb,
             "id": context.aws_request_id, "rem": context.get_remaining_time_in_millis() > 0,
-            "region": os.environ["AWS_REGION"]}
+            "region": os.environ["AWS_REGION"], "trace": os.getenv("_X_AMZN_TRACE_ID")}
 `,
       });
       const spec = f.spec(code, { runtime: 'python3.12', handler: 'app.handler' });
-      const input = f.input({ x: 7 });
+      const input = { ...f.input({ x: 7 }), traceId: 'Root=1-py;Sampled=0' };
       const r = await f.manager.invoke(spec, input);
       assert.equal(r.status, 'ok', r.payload.toString());
       assert.deepEqual(json(r.payload), {
@@ -33,6 +33,7 @@ def handler(event, context):
         id: input.requestId,
         rem: true,
         region: 'us-east-1',
+        trace: 'Root=1-py;Sampled=0',
       });
       assert.deepEqual(
         r.initLogs.map((l) => l.message),
@@ -44,6 +45,7 @@ def handler(event, context):
       );
       const r2 = await f.manager.invoke(spec, f.input({ x: 8 }));
       assert.equal((json(r2.payload) as { count: number }).count, 2);
+      assert.equal((json(r2.payload) as { trace: string | null }).trace, null, 'no trace id: none');
     },
   );
 

@@ -21,6 +21,7 @@ import {
   type InvokeMessage,
 } from './protocol.js';
 import { startRuntimeApi, type RuntimeApi } from './runtime-api.js';
+import { traceEnv } from './trace-env.js';
 
 type Send = (m: AgentMessage) => void;
 const send: Send = (m) => {
@@ -28,6 +29,9 @@ const send: Send = (m) => {
 };
 
 let currentRequestId: string | undefined;
+/** process.env, with the per-invocation trace id held in JavaScript (see trace-env.ts). */
+const traced = traceEnv(process.env);
+process.env = traced.env;
 let runtime: Runtime | undefined;
 
 interface Runtime {
@@ -464,8 +468,7 @@ async function onInit(init: InitMessage): Promise<void> {
 
 async function onInvoke(msg: InvokeMessage): Promise<void> {
   currentRequestId = msg.requestId;
-  if (msg.traceId) process.env._X_AMZN_TRACE_ID = msg.traceId;
-  else delete process.env._X_AMZN_TRACE_ID;
+  traced.set(msg.traceId || undefined);
   const r = await runtime!.invoke(msg);
   const clean = markDone(msg.requestId);
   send({ t: 'result', requestId: msg.requestId, ok: r.ok, payload: r.payload, clean });
