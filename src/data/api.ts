@@ -60,6 +60,7 @@ export function dynamoDbService(engine: DynamoEngine): JsonService {
       TransactGetItems: (s, i) => e.transactGetItems(s, i),
       ExecuteStatement: (s, i) => pq.executeStatement(s, i),
       BatchExecuteStatement: (s, i) => pq.batchExecuteStatement(s, i),
+      ExecuteTransaction: (s, i) => pq.executeTransaction(s, i),
     }),
   };
 }

@@ -1,8 +1,10 @@
 /**
- * PartiQL for DynamoDB (ExecuteStatement / BatchExecuteStatement) on one table: SELECT, INSERT,
- * UPDATE, DELETE. A statement is parsed, then translated into the engine's own operations with
- * expressions (Query when the WHERE pins the partition key, else Scan; PutItem; UpdateItem;
- * DeleteItem), so every item rule, index and stream record is the engine's.
+ * PartiQL for DynamoDB (ExecuteStatement / BatchExecuteStatement / ExecuteTransaction) on one
+ * table per statement: SELECT, INSERT, UPDATE, DELETE, and EXISTS(SELECT ...) in transactions.
+ * A statement is parsed, then translated into the engine's own operations with expressions
+ * (Query when the WHERE pins the partition key, else Scan; PutItem; UpdateItem; DeleteItem; a
+ * transaction's statements become one TransactWriteItems or TransactGetItems), so every item
+ * rule, index and stream record is the engine's.
  */
 import { AwsError } from '../protocols/errors.js';
 import type { DynamoEngine } from './engine.js';
@@ -115,7 +117,9 @@ export type Statement =
       removes: Path[];
       where?: Cond;
     }
-  | { kind: 'delete'; table: string; where?: Cond };
+  | { kind: 'delete'; table: string; where?: Cond }
+  /** EXISTS(SELECT ...): a transaction's condition check. */
+  | { kind: 'exists'; table: string; index?: string; where?: Cond };
 
 const CONDITION_FUNCTIONS = new Set(['begins_with', 'contains', 'attribute_type', 'exists']);
 
@@ -158,6 +162,7 @@ class Parser {
   statement(): Statement {
     let s: Statement;
     if (this.isKw('SELECT')) s = this.select();
+    else if (this.isKw('EXISTS')) s = this.exists();
     else if (this.isKw('INSERT')) s = this.insert();
     else if (this.isKw('UPDATE')) s = this.update();
     else if (this.isKw('DELETE')) s = this.delete();
@@ -211,6 +216,14 @@ class Parser {
     }
     const where = this.optionalWhere();
     return { kind: 'select', table, index, projection, where };
+  }
+
+  private exists(): Statement {
+    this.kw('EXISTS');
+    this.p('(');
+    const inner = this.select() as Extract<Statement, { kind: 'select' }>;
+    this.p(')');
+    return { kind: 'exists', table: inner.table, index: inner.index, where: inner.where };
   }
 
   private insert(): Statement {
@@ -549,6 +562,10 @@ function keyEqualities(where: Cond | undefined, names: string[]) {
 
 // ------------------------------------------------------------------ execution
 
+type TableMetaOf = Awaited<ReturnType<DynamoEngine['tables']['get']>>;
+const keyNames = (meta: TableMetaOf) => [meta.keys.hash, ...(meta.keys.range ? [meta.keys.range] : [])];
+const duplicateItem = () => new AwsError('DuplicateItemException', 'Duplicate primary key exists in table');
+
 interface PageToken {
   s: string;
   k: AV;
@@ -608,46 +625,24 @@ export class PartiQl {
     batch: boolean,
   ): Promise<Record<string, unknown>> {
     const meta = await this.engine.tables.get(scope, st.table);
-    const tableKeys = [meta.keys.hash, ...(meta.keys.range ? [meta.keys.range] : [])];
-    const base = { TableName: st.table };
     switch (st.kind) {
-      case 'insert': {
-        const r = new Render();
-        const cond = `attribute_not_exists(${r.path([meta.keys.hash])})`;
+      case 'insert':
+      case 'update':
+      case 'delete': {
+        const { op, req } = this.writeRequest(meta, st, input);
         try {
-          await this.engine.putItem(scope, r.attach({ ...base, Item: st.item, ConditionExpression: cond }));
+          if (op === 'Put') await this.engine.putItem(scope, req);
+          else if (op === 'Delete') await this.engine.deleteItem(scope, req);
+          else await this.engine.updateItem(scope, req);
         } catch (e) {
-          if (e instanceof AwsError && e.code === 'ConditionalCheckFailedException')
-            throw new AwsError('DuplicateItemException', 'Duplicate primary key exists in table');
+          if (st.kind === 'insert' && e instanceof AwsError && e.code === 'ConditionalCheckFailedException')
+            throw duplicateItem();
           throw e;
         }
         return {};
       }
-      case 'update':
-      case 'delete': {
-        const { key, rest } = keyEqualities(st.where, tableKeys);
-        if (tableKeys.some((k) => key[k] === undefined))
-          throw validation('Where clause does not contain a mandatory equality on all key attributes');
-        const r = new Render();
-        const conds: string[] = [];
-        if (st.kind === 'update') conds.push(`attribute_exists(${r.path([meta.keys.hash])})`);
-        if (rest) conds.push(`(${r.cond(rest)})`);
-        const req: Input = { ...base, Key: key };
-        if (conds.length) req.ConditionExpression = conds.join(' AND ');
-        if (input.ReturnValuesOnConditionCheckFailure)
-          req.ReturnValuesOnConditionCheckFailure = input.ReturnValuesOnConditionCheckFailure;
-        if (st.kind === 'delete') {
-          await this.engine.deleteItem(scope, r.attach(req));
-          return {};
-        }
-        const parts: string[] = [];
-        if (st.sets.length)
-          parts.push(`SET ${st.sets.map((s) => `${r.path(s.path)} = ${r.setValue(s.value)}`).join(', ')}`);
-        if (st.removes.length) parts.push(`REMOVE ${st.removes.map((p) => r.path(p)).join(', ')}`);
-        req.UpdateExpression = parts.join(' ');
-        await this.engine.updateItem(scope, r.attach(req));
-        return {};
-      }
+      case 'exists':
+        throw validation('EXISTS can only be used in a transaction (ExecuteTransaction)');
       case 'select':
         return this.select(scope, st, meta, input, batch);
     }
@@ -660,18 +655,18 @@ export class PartiQl {
     input: Input,
     batch: boolean,
   ): Promise<Record<string, unknown>> {
-    const r = new Render();
-    const projection = st.projection?.map((p) => r.path(p)).join(', ');
     if (batch) {
-      const names = [meta.keys.hash, ...(meta.keys.range ? [meta.keys.range] : [])];
-      const { key, rest } = keyEqualities(st.where, names);
-      if (st.index || rest || names.some((k) => key[k] === undefined))
-        throw validation('Select statements within BatchExecuteStatement must specify the full primary key');
-      const req: Input = { TableName: st.table, Key: key, ConsistentRead: input.ConsistentRead };
-      if (projection) req.ProjectionExpression = projection;
-      const out: any = await this.engine.getItem(scope, r.attach(req));
+      const req = this.getRequest(
+        meta,
+        st,
+        'Select statements within BatchExecuteStatement must specify the full primary key',
+      );
+      if (input.ConsistentRead !== undefined) req.ConsistentRead = input.ConsistentRead;
+      const out: any = await this.engine.getItem(scope, req);
       return out.Item ? { Item: out.Item } : {};
     }
+    const r = new Render();
+    const projection = st.projection?.map((p) => r.path(p)).join(', ');
     let keys = meta.keys;
     if (st.index) {
       const ix = meta.indexes.find((i) => i.name === st.index);
@@ -725,6 +720,129 @@ export class PartiQl {
         JSON.stringify({ s: input.Statement, k: out.LastEvaluatedKey } satisfies PageToken),
       ).toString('base64');
     return res;
+  }
+
+  /** A SELECT by full primary key as a GetItem / TransactGetItems request. */
+  private getRequest(
+    meta: TableMetaOf,
+    st: Extract<Statement, { kind: 'select' }>,
+    notFullKey: string,
+  ): Input {
+    const { key, rest } = keyEqualities(st.where, keyNames(meta));
+    if (st.index || rest || keyNames(meta).some((k) => key[k] === undefined)) throw validation(notFullKey);
+    const r = new Render();
+    const req: Input = { TableName: st.table, Key: key };
+    const projection = st.projection?.map((p) => r.path(p)).join(', ');
+    if (projection) req.ProjectionExpression = projection;
+    return r.attach(req);
+  }
+
+  /** The PutItem / UpdateItem / DeleteItem request a write statement runs as (its checks are the condition). */
+  private writeRequest(
+    meta: TableMetaOf,
+    st: Extract<Statement, { kind: 'insert' | 'update' | 'delete' }>,
+    input: Input,
+  ): { op: 'Put' | 'Update' | 'Delete'; req: Input } {
+    const base = { TableName: st.table };
+    const r = new Render();
+    if (st.kind === 'insert') {
+      const cond = `attribute_not_exists(${r.path([meta.keys.hash])})`;
+      return { op: 'Put', req: r.attach({ ...base, Item: st.item, ConditionExpression: cond }) };
+    }
+    const { key, rest } = keyEqualities(st.where, keyNames(meta));
+    if (keyNames(meta).some((k) => key[k] === undefined))
+      throw validation('Where clause does not contain a mandatory equality on all key attributes');
+    const conds: string[] = [];
+    if (st.kind === 'update') conds.push(`attribute_exists(${r.path([meta.keys.hash])})`);
+    if (rest) conds.push(`(${r.cond(rest)})`);
+    const req: Input = { ...base, Key: key };
+    if (conds.length) req.ConditionExpression = conds.join(' AND ');
+    if (input.ReturnValuesOnConditionCheckFailure)
+      req.ReturnValuesOnConditionCheckFailure = input.ReturnValuesOnConditionCheckFailure;
+    if (st.kind === 'delete') return { op: 'Delete', req: r.attach(req) };
+    const parts: string[] = [];
+    if (st.sets.length)
+      parts.push(`SET ${st.sets.map((x) => `${r.path(x.path)} = ${r.setValue(x.value)}`).join(', ')}`);
+    if (st.removes.length) parts.push(`REMOVE ${st.removes.map((x) => r.path(x)).join(', ')}`);
+    req.UpdateExpression = parts.join(' ');
+    return { op: 'Update', req: r.attach(req) };
+  }
+
+  /** EXISTS(SELECT ... full key [AND conditions]) as a ConditionCheck: the item exists and matches. */
+  private checkRequest(meta: TableMetaOf, st: Extract<Statement, { kind: 'exists' }>, input: Input): Input {
+    const { key, rest } = keyEqualities(st.where, keyNames(meta));
+    if (st.index || keyNames(meta).some((k) => key[k] === undefined))
+      throw validation('Select statements within EXISTS must specify the full primary key');
+    const r = new Render();
+    const conds = [`attribute_exists(${r.path([meta.keys.hash])})`];
+    if (rest) conds.push(`(${r.cond(rest)})`);
+    const req: Input = { TableName: st.table, Key: key, ConditionExpression: conds.join(' AND ') };
+    if (input.ReturnValuesOnConditionCheckFailure)
+      req.ReturnValuesOnConditionCheckFailure = input.ReturnValuesOnConditionCheckFailure;
+    return r.attach(req);
+  }
+
+  /**
+   * ExecuteTransaction: up to 100 statements, all reads (SELECTs by full primary key, one
+   * TransactGetItems) or all writes (INSERT, UPDATE, DELETE and EXISTS checks, one
+   * TransactWriteItems: all or nothing, ClientRequestToken idempotency for 10 minutes). A
+   * failed statement cancels the transaction with its reason (an INSERT of an existing key:
+   * DuplicateItem).
+   */
+  async executeTransaction(scope: Scope, input: Input) {
+    const list = input.TransactStatements;
+    if (!Array.isArray(list))
+      throw validation(
+        "1 validation error detected: Value null at 'transactStatements' failed to satisfy constraint: Member must not be null",
+      );
+    if (list.length < 1 || list.length > 100)
+      throw validation(
+        `1 validation error detected: Value '${list.length < 1 ? '[]' : '[...]'}' at 'transactStatements' failed to satisfy constraint: Member must have length ${list.length < 1 ? 'greater than or equal to 1' : 'less than or equal to 100'}`,
+      );
+    const parsed: Statement[] = list.map((s: Input) => parseStatement(s?.Statement, s?.Parameters ?? []));
+    const reads = parsed.filter((s) => s.kind === 'select').length;
+    if (reads && reads !== parsed.length)
+      throw validation('Transaction statements must be either all reads or all writes');
+    const metas: TableMetaOf[] = [];
+    for (const st of parsed) metas.push(await this.engine.tables.get(scope, st.table));
+    if (reads) {
+      const TransactItems = parsed.map((st, i) => ({
+        Get: this.getRequest(
+          metas[i],
+          st as Extract<Statement, { kind: 'select' }>,
+          'Select statements within a transaction must specify the full primary key',
+        ),
+      }));
+      const out: any = await this.engine.transactGetItems(scope, { TransactItems });
+      return { Responses: out.Responses };
+    }
+    const TransactItems = parsed.map((st, i) => {
+      if (st.kind === 'exists') return { ConditionCheck: this.checkRequest(metas[i], st, list[i]) };
+      const { op, req } = this.writeRequest(metas[i], st as Exclude<typeof st, { kind: 'select' }>, list[i]);
+      return { [op]: req };
+    });
+    try {
+      await this.engine.transactWriteItems(scope, {
+        TransactItems,
+        ...(input.ClientRequestToken !== undefined ? { ClientRequestToken: input.ClientRequestToken } : {}),
+      });
+    } catch (e) {
+      if (!(e instanceof AwsError) || e.code !== 'TransactionCanceledException') throw e;
+      // An INSERT's key check failing is a duplicate item, as AWS reports it.
+      const reasons = (e.extra?.CancellationReasons as Record<string, unknown>[]).map((r, i) =>
+        parsed[i].kind === 'insert' && r.Code === 'ConditionalCheckFailed'
+          ? { Code: 'DuplicateItem', Message: 'Duplicate primary key exists in table' }
+          : r,
+      );
+      throw new AwsError(
+        'TransactionCanceledException',
+        `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
+        400,
+        'Sender',
+        { CancellationReasons: reasons },
+      );
+    }
+    return {};
   }
 
   private readToken(token: unknown, statement: string): AV | undefined {

@@ -1,6 +1,7 @@
 /**
- * PartiQL through the real SDK: ExecuteStatement (client-dynamodb and lib-dynamodb) and
- * BatchExecuteStatement for SELECT / INSERT / UPDATE / DELETE on one table, errors, paging.
+ * PartiQL through the real SDK: ExecuteStatement (client-dynamodb and lib-dynamodb),
+ * BatchExecuteStatement and ExecuteTransaction for SELECT / INSERT / UPDATE / DELETE / EXISTS
+ * on one table, errors, paging.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,9 +10,15 @@ import {
   CreateTableCommand,
   DynamoDBClient,
   ExecuteStatementCommand,
+  ExecuteTransactionCommand,
   GetItemCommand,
+  TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ExecuteStatementCommand as DocExecute } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  ExecuteStatementCommand as DocExecute,
+  ExecuteTransactionCommand as DocTransaction,
+} from '@aws-sdk/lib-dynamodb';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let srv: TestServer;
@@ -220,4 +227,113 @@ test('BatchExecuteStatement: writes with per-statement errors, reads by full key
   assert.equal(r.Responses?.[1].Item, undefined);
   assert.equal(r.Responses?.[1].Error, undefined);
   assert.equal(r.Responses?.[2].Error?.Code, 'ValidationError');
+});
+
+test('ExecuteTransaction: writes all or nothing with EXISTS checks, reads by full key, idempotency', async () => {
+  const tx = (TransactStatements: { Statement: string; Parameters?: any[] }[], extra = {}) =>
+    ddb.send(new ExecuteTransactionCommand({ TransactStatements, ...extra }));
+  const get = async (artist: string, song: string) =>
+    (
+      await ddb.send(
+        new GetItemCommand({ TableName: 'music', Key: { artist: { S: artist }, song: { S: song } } }),
+      )
+    ).Item;
+  await tx([
+    { Statement: `INSERT INTO music VALUE {'artist': 'Tx', 'song': 'a', 'n': 1}` },
+    {
+      Statement: `INSERT INTO music VALUE {'artist': ?, 'song': ?, 'n': 2}`,
+      Parameters: [{ S: 'Tx' }, { S: 'b' }],
+    },
+  ]);
+  assert.equal((await get('Tx', 'b'))?.n.N, '2');
+
+  // EXISTS holds: the writes happen together.
+  await tx([
+    { Statement: `EXISTS(SELECT * FROM music WHERE artist = 'Tx' AND song = 'a' AND n = 1)` },
+    { Statement: `UPDATE music SET n = n + 10 WHERE artist = 'Tx' AND song = 'b'` },
+    { Statement: `INSERT INTO music VALUE {'artist': 'Tx', 'song': 'e'}` },
+  ]);
+  assert.equal((await get('Tx', 'b'))?.n.N, '12');
+  assert.ok(await get('Tx', 'e'));
+  await tx([{ Statement: `DELETE FROM music WHERE artist = 'Tx' AND song = 'a'` }]);
+  assert.equal(await get('Tx', 'a'), undefined);
+
+  // A failing EXISTS (item gone), a duplicate INSERT: nothing is written, reasons per statement.
+  await assert.rejects(
+    tx([
+      { Statement: `EXISTS(SELECT * FROM music WHERE artist = 'Tx' AND song = 'a')` },
+      { Statement: `UPDATE music SET n = 99 WHERE artist = 'Tx' AND song = 'b'` },
+      { Statement: `INSERT INTO music VALUE {'artist': 'Tx', 'song': 'e'}` },
+      { Statement: `INSERT INTO music VALUE {'artist': 'Tx', 'song': 'c'}` },
+    ]),
+    (e: unknown) => {
+      assert.ok(e instanceof TransactionCanceledException, String(e));
+      assert.deepEqual(
+        e.CancellationReasons?.map((r) => r.Code),
+        ['ConditionalCheckFailed', 'None', 'DuplicateItem', 'None'],
+      );
+      assert.match(e.message, /\[ConditionalCheckFailed, None, DuplicateItem, None\]/);
+      return true;
+    },
+  );
+  assert.equal((await get('Tx', 'b'))?.n.N, '12');
+  assert.equal(await get('Tx', 'c'), undefined);
+
+  // Reads: one consistent snapshot, in statement order; an absent item is an empty response.
+  const r = await tx([
+    { Statement: `SELECT n FROM music WHERE artist = 'Tx' AND song = 'b'` },
+    { Statement: `SELECT * FROM music WHERE artist = 'Tx' AND song = 'zz'` },
+  ]);
+  assert.deepEqual(r.Responses, [{ Item: { n: { N: '12' } } }, {}]);
+  const d = await doc.send(
+    new DocTransaction({
+      TransactStatements: [
+        { Statement: 'SELECT * FROM music WHERE artist = ? AND song = ?', Parameters: ['Tx', 'b'] },
+      ],
+    }),
+  );
+  assert.deepEqual(d.Responses?.[0].Item, { artist: 'Tx', song: 'b', n: 12 });
+
+  // ClientRequestToken: a retry is not applied twice; the same token with other statements is refused.
+  const bump = [{ Statement: `UPDATE music SET n = n + 1 WHERE artist = 'Tx' AND song = 'b'` }];
+  await tx(bump, { ClientRequestToken: 'tok-1' });
+  await tx(bump, { ClientRequestToken: 'tok-1' });
+  assert.equal((await get('Tx', 'b'))?.n.N, '13');
+  await rejects(
+    tx([{ Statement: `UPDATE music SET n = 0 WHERE artist = 'Tx' AND song = 'b'` }], {
+      ClientRequestToken: 'tok-1',
+    }),
+    'IdempotentParameterMismatchException',
+  );
+
+  // Bad requests.
+  await rejects(
+    tx([
+      { Statement: `SELECT * FROM music WHERE artist = 'Tx' AND song = 'b'` },
+      { Statement: `DELETE FROM music WHERE artist = 'Tx' AND song = 'b'` },
+    ]),
+    'ValidationException',
+    'Transaction statements must be either all reads or all writes',
+  );
+  await rejects(
+    tx([{ Statement: `SELECT * FROM music WHERE artist = 'Tx'` }]),
+    'ValidationException',
+    /full primary key/,
+  );
+  await rejects(tx([]), 'ValidationException', /Member must have length greater than or equal to 1/);
+  await rejects(
+    tx([
+      { Statement: `UPDATE music SET n = 1 WHERE artist = 'Tx' AND song = 'b'` },
+      { Statement: `DELETE FROM music WHERE artist = 'Tx' AND song = 'b'` },
+    ]),
+    'ValidationException',
+    'Transaction request cannot include multiple operations on one item',
+  );
+  await rejects(
+    exec(`EXISTS(SELECT * FROM music WHERE artist = 'Tx' AND song = 'b')`),
+    'ValidationException',
+    /transaction/,
+  );
+  await rejects(tx([{ Statement: `INSERT INTO nope VALUE {'a': 1}` }]), 'ResourceNotFoundException');
+  assert.equal((await get('Tx', 'b'))?.n.N, '13');
 });
