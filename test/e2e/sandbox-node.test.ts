@@ -97,7 +97,7 @@ test('Node.js handlers in the sandbox behave as on Lambda', async (t) => {
       exports.handler = (e, ctx, cb) => {
         if (e.op === 'check') return cb(null, log);
         log = [];
-        if (e.op === 'nowait') { ctx.callbackWaitsForEmptyEventLoop = false; setTimeout(() => log.push('late'), 300); return cb(null, 'fast'); }
+        if (e.op === 'nowait') { ctx.callbackWaitsForEmptyEventLoop = false; setTimeout(() => { log.push('late'); console.log('late line'); }, 300); return cb(null, 'fast'); }
         setTimeout(() => log.push('timer'), 50);
         cb(null, 'done');
       };`,
@@ -108,6 +108,14 @@ test('Node.js handlers in the sandbox behave as on Lambda', async (t) => {
     const t0 = Date.now();
     assert.equal((await f.manager.invoke(spec, f.input({ op: 'nowait' }))).payload.toString(), '"fast"');
     assert.ok(Date.now() - t0 < 250);
+    // What the timer logs between invocations opens the next invocation's logs.
+    await new Promise((r) => setTimeout(r, 500));
+    const next = await f.manager.invoke(spec, f.input({ op: 'check' }));
+    assert.deepEqual(json(next.payload), ['late']);
+    assert.ok(
+      next.logs.some((l) => l.message.endsWith('\tINFO\tlate line')),
+      JSON.stringify(next.logs),
+    );
   });
 
   await t.test('errors: thrown Error, non-Error throw, callback error', async () => {

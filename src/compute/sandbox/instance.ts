@@ -75,6 +75,12 @@ export class SandboxInstance {
   exited = false;
   /** Output while no init/invocation runs (start-up failures), the last few lines. */
   stray: string[] = [];
+  /**
+   * Output between invocations (a custom runtime still writing after it posted its response, a
+   * timer of the handler's): the next invocation's logs begin with it, as it comes before that
+   * invocation's lines in the instance's log stream on Lambda. The last 256 lines are kept.
+   */
+  private between: LogLine[] = [];
   exitDescription = '';
   onExit?: () => void;
   /** Peak RSS seen without cgroups (bytes). */
@@ -266,7 +272,8 @@ export class SandboxInstance {
         return;
       }
       case 'log':
-        this.collector?.logs.push({ time: m.time, message: m.message });
+        if (this.collector) this.collector.logs.push({ time: m.time, message: m.message });
+        else this.betweenLine({ time: m.time, message: m.message });
         return;
       case 'result': {
         const c = this.collector;
@@ -310,8 +317,17 @@ export class SandboxInstance {
 
   private pushLine(line: string): void {
     const l = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (this.collector) this.collector.logs.push({ time: this.opts.clock.now(), message: l });
-    else this.stray = [...this.stray.slice(-9), l];
+    if (this.collector) {
+      this.collector.logs.push({ time: this.opts.clock.now(), message: l });
+      return;
+    }
+    this.stray = [...this.stray.slice(-9), l];
+    this.betweenLine({ time: this.opts.clock.now(), message: l });
+  }
+
+  private betweenLine(line: LogLine): void {
+    this.between.push(line);
+    if (this.between.length > 256) this.between.shift();
   }
 
   private maybeDone(): void {
@@ -335,7 +351,7 @@ export class SandboxInstance {
     return new Promise((resolve) => {
       const c: Collector = {
         id,
-        logs: [],
+        logs: this.between.splice(0),
         flushed: false,
         done: (outcome) => resolve({ outcome, logs: c.logs, result: c.result }),
       };
@@ -349,6 +365,8 @@ export class SandboxInstance {
   }
 
   init(msg: Extract<HostMessage, { t: 'init' }>) {
+    // What a warm spare printed before it was given a function is not the function's.
+    this.between = [];
     return this.run('init', msg);
   }
 
