@@ -13,6 +13,8 @@ const capsCache = new Map<string, HostCapabilities>();
 export interface Fixture {
   dir: string;
   dataDir: string;
+  /** The first sandbox uid of this fixture's manager. */
+  uidBase: number;
   manager: SandboxInstanceManager;
   code(files: Record<string, string>): string;
   spec(codeDir: string, over?: Partial<FunctionSpec>): FunctionSpec;
@@ -48,6 +50,7 @@ export function fixture(
   return {
     dir,
     dataDir,
+    uidBase: config.sandboxUidBase,
     manager,
     code(files) {
       const codeDir = join(dir, `code-${n++}`);

@@ -166,3 +166,14 @@ test('security: the AWS endpoint is reachable through the forwarder', { skip }, 
     execFileSync('rm', ['-rf', dir]);
   }
 });
+
+test("a sandbox starts when a killed process left its uid's /etc half written", { skip }, async () => {
+  await using f = fixture();
+  // What kill -9 during the first cold start leaves: passwd written, the other files not.
+  const etc = join(f.dataDir, 'sandbox', 'etc', String(f.uidBase));
+  mkdirSync(etc, { recursive: true, mode: 0o755 });
+  writeFileSync(join(etc, 'passwd'), 'root:x:0:0:root:/root:/usr/sbin/nologin\n', { mode: 0o644 });
+  const r = await run(f, `require('node:fs').readFileSync('/etc/passwd', 'utf8')`);
+  assert.match(String(r.ok), /^sbx_user:x:\d+:/m, JSON.stringify(r));
+  assert.deepEqual(readdirSync(etc).sort(), ['group', 'hosts', 'nsswitch.conf', 'passwd', 'resolv.conf']);
+});

@@ -68,6 +68,8 @@ export class SandboxInstanceManager implements InstanceManager {
   private readonly idle = new Map<string, Slot[]>();
   private readonly all = new Set<Slot>();
   private readonly usedSlots = new Set<number>();
+  /** The uids whose /etc files this process has written (see etcDir). */
+  private readonly etcReady = new Set<number>();
   private startingSpares = 0;
   private closed = false;
   private readonly reaper: NodeJS.Timeout;
@@ -121,7 +123,10 @@ export class SandboxInstanceManager implements InstanceManager {
 
   private etcDir(uid: number): string {
     const dir = join(this.root, 'etc', String(uid));
-    if (existsSync(join(dir, 'passwd'))) return dir;
+    // Written afresh once per process: a process killed half-way through writing them (kill -9
+    // during a first cold start) left a directory whose later files were missing, and every
+    // sandbox of that uid then failed to start ("bwrap: Can't find source path .../resolv.conf").
+    if (this.etcReady.has(uid)) return dir;
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     const files: Record<string, string> = {
       passwd: `root:x:0:0:root:/root:/usr/sbin/nologin\nsbx_user:x:${uid}:${uid}::/tmp:/usr/sbin/nologin\n`,
@@ -132,6 +137,7 @@ export class SandboxInstanceManager implements InstanceManager {
     };
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o644 });
     chmodSync(dir, 0o755);
+    this.etcReady.add(uid);
     return dir;
   }
 
