@@ -564,6 +564,18 @@ function keyEqualities(where: Cond | undefined, names: string[]) {
 
 type TableMetaOf = Awaited<ReturnType<DynamoEngine['tables']['get']>>;
 const keyNames = (meta: TableMetaOf) => [meta.keys.hash, ...(meta.keys.range ? [meta.keys.range] : [])];
+/** A request's list of ParameterizedStatements (BatchExecuteStatement, ExecuteTransaction), parsed. */
+function parseList(list: unknown, member: string, max: number): Statement[] {
+  if (!Array.isArray(list))
+    throw validation(
+      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+    );
+  if (list.length < 1 || list.length > max)
+    throw validation(
+      `1 validation error detected: Value '${list.length < 1 ? '[]' : '[...]'}' at '${member}' failed to satisfy constraint: Member must have length ${list.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${max}`}`,
+    );
+  return list.map((s: Input) => parseStatement(s?.Statement, s?.Parameters ?? []));
+}
 const duplicateItem = () => new AwsError('DuplicateItemException', 'Duplicate primary key exists in table');
 
 interface PageToken {
@@ -589,15 +601,7 @@ export class PartiQl {
 
   async batchExecuteStatement(scope: Scope, input: Input) {
     const list = input.Statements;
-    if (!Array.isArray(list))
-      throw validation(
-        "1 validation error detected: Value null at 'statements' failed to satisfy constraint: Member must not be null",
-      );
-    if (list.length < 1 || list.length > 25)
-      throw validation(
-        `1 validation error detected: Value '${list.length}' at 'statements' failed to satisfy constraint: Member must have length ${list.length < 1 ? 'greater than or equal to 1' : 'less than or equal to 25'}`,
-      );
-    const parsed = list.map((s: Input) => parseStatement(s.Statement, s.Parameters ?? []));
+    const parsed = parseList(list, 'statements', 25);
     const reads = parsed.filter((s: Statement) => s.kind === 'select').length;
     if (reads && reads !== parsed.length)
       throw validation('Supplied batch contains both read and write operations');
@@ -791,15 +795,7 @@ export class PartiQl {
    */
   async executeTransaction(scope: Scope, input: Input) {
     const list = input.TransactStatements;
-    if (!Array.isArray(list))
-      throw validation(
-        "1 validation error detected: Value null at 'transactStatements' failed to satisfy constraint: Member must not be null",
-      );
-    if (list.length < 1 || list.length > 100)
-      throw validation(
-        `1 validation error detected: Value '${list.length < 1 ? '[]' : '[...]'}' at 'transactStatements' failed to satisfy constraint: Member must have length ${list.length < 1 ? 'greater than or equal to 1' : 'less than or equal to 100'}`,
-      );
-    const parsed: Statement[] = list.map((s: Input) => parseStatement(s?.Statement, s?.Parameters ?? []));
+    const parsed = parseList(list, 'transactStatements', 100);
     const reads = parsed.filter((s) => s.kind === 'select').length;
     if (reads && reads !== parsed.length)
       throw validation('Transaction statements must be either all reads or all writes');
