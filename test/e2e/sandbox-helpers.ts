@@ -25,12 +25,19 @@ export interface Fixture {
 let uidBase = 210000 + (process.pid % 500) * 40;
 
 export function fixture(
-  opts: { isolation?: IsolationMode; warmSpares?: number; manager?: Partial<ManagerOptions> } = {},
+  opts: {
+    isolation?: IsolationMode;
+    warmSpares?: number;
+    manager?: Partial<ManagerOptions>;
+    /** Runs on the data dir before the manager starts (to leave things there for it to find). */
+    before?: (dataDir: string) => void;
+  } = {},
 ): Fixture {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-sbx-'));
   chmodSync(dir, 0o711);
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir, { mode: 0o700 });
+  opts.before?.(dataDir);
   const config = defaultConfig().compute;
   config.isolation = opts.isolation ?? 'auto';
   config.warmSpares = opts.warmSpares ?? 0;

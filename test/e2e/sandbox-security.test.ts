@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer as createNetServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fixture, json } from './sandbox-helpers.js';
 import { detectCapabilities } from '../../src/compute/sandbox/capabilities.js';
@@ -176,4 +176,21 @@ test("a sandbox starts when a killed process left its uid's /etc half written", 
   const r = await run(f, `require('node:fs').readFileSync('/etc/passwd', 'utf8')`);
   assert.match(String(r.ok), /^sbx_user:x:\d+:/m, JSON.stringify(r));
   assert.deepEqual(readdirSync(etc).sort(), ['group', 'hosts', 'nsswitch.conf', 'passwd', 'resolv.conf']);
+});
+
+test('a killed Nimbus process leaves no staged code behind after the next start', async () => {
+  const dead = spawnSync('true').pid!;
+  const stale = `i${dead.toString(36)}-0-abcdef`;
+  const live = `i${process.pid.toString(36)}-99-abcdef`;
+  await using f = fixture({
+    before: (dataDir) => {
+      for (const id of [stale, live]) {
+        mkdirSync(join(dataDir, 'sandbox', 'staging', id), { recursive: true });
+        writeFileSync(join(dataDir, 'sandbox', 'staging', id, 'index.js'), 'x');
+      }
+    },
+  });
+  const staged = readdirSync(join(f.dataDir, 'sandbox', 'staging'));
+  assert.ok(!staged.includes(stale), 'the dead process’s staging dir is gone');
+  assert.ok(staged.includes(live), 'a live process’s staging dir is kept');
 });

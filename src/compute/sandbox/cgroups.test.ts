@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { detectCgroups, InstanceCgroup } from './cgroups.js';
+import { spawnSync } from 'node:child_process';
+import { creatorPid, detectCgroups, InstanceCgroup, processAlive, sweepStaleCgroups } from './cgroups.js';
 
 const { layout, reason } = detectCgroups();
 
@@ -37,5 +38,26 @@ test(
       await cg.remove();
     }
     for (const d of cg.dirs) assert.equal(existsSync(d), false);
+  },
+);
+
+test(
+  "stale cgroups: a dead process's instance groups are removed, a live one's kept",
+  { skip: !layout && `no usable cgroups: ${reason}` },
+  async () => {
+    const dead = spawnSync('true').pid!;
+    assert.equal(processAlive(dead), false);
+    assert.equal(processAlive(process.pid), true);
+    const gone = new InstanceCgroup(layout!, `i${dead.toString(36)}-0-sweep${process.pid}`, 32);
+    const mine = new InstanceCgroup(layout!, `i${process.pid.toString(36)}-0-sweep`, 32);
+    assert.equal(creatorPid(gone.name), dead);
+    try {
+      assert.ok(sweepStaleCgroups(layout!) >= gone.dirs.length);
+      for (const d of gone.dirs) assert.equal(existsSync(d), false, d);
+      for (const d of mine.dirs) assert.equal(existsSync(d), true, d);
+    } finally {
+      await gone.remove();
+      await mine.remove();
+    }
   },
 );

@@ -3,7 +3,7 @@
  * pids.max, a CPU share proportional to memory (as Lambda), peak memory, kill, cleanup.
  * cgroup v1 (separate memory/pids/cpu hierarchies) and v2 (unified, delegated subtree).
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type CgroupVersion = 'v1' | 'v2';
@@ -76,6 +76,59 @@ export function detectCgroups(): { layout?: CgroupLayout; reason?: string } {
     }
   }
   return { reason: 'no cgroup hierarchy with memory and pids controllers (v1) or a delegated v2 subtree' };
+}
+
+/**
+ * The Nimbus process that created an instance, from the instance id (`i<pid in base 36>-...`,
+ * see the manager); undefined for a name of another shape.
+ */
+export function creatorPid(instanceId: string): number | undefined {
+  const m = /^i([0-9a-z]+)-/.exec(instanceId);
+  return m ? parseInt(m[1], 36) : undefined;
+}
+
+/** Whether a process with this pid exists. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the instance cgroups a Nimbus process left behind when it died without closing
+ * (kill -9, a crash): their sandboxes died with it (bubblewrap's --die-with-parent), the
+ * empty groups stayed, one set per instance, until the next reboot. Groups of live processes
+ * (another Nimbus on this host) and groups that still hold a process are kept. Returns how
+ * many directories were removed.
+ */
+export function sweepStaleCgroups(
+  layout: CgroupLayout,
+  alive: (pid: number) => boolean = processAlive,
+): number {
+  let removed = 0;
+  for (const root of Object.values(layout.roots)) {
+    const parent = join(root, 'nimbus');
+    let names: string[];
+    try {
+      names = readdirSync(parent);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const pid = creatorPid(name);
+      if (pid === undefined || pid === process.pid || alive(pid)) continue;
+      try {
+        rmdirSync(join(parent, name));
+        removed++;
+      } catch {
+        // not a group of ours, or a process is still in it
+      }
+    }
+  }
+  return removed;
 }
 
 export class InstanceCgroup {

@@ -2,7 +2,16 @@
  * The InstanceManager: warm spares, per-key idle instances (LIFO), one request at a time per
  * instance, timeouts and crashes (a dead instance is never reused), idle reaping, retire, close.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, chmodSync, statSync } from 'node:fs';
+import {
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+  chmodSync,
+  statSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +21,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import { detectCapabilities, realNodeModules, type HostCapabilities } from './capabilities.js';
 import { SandboxInstance, SANDBOX_RUNTIME_DIR } from './instance.js';
+import { creatorPid, processAlive, sweepStaleCgroups } from './cgroups.js';
 import type {
   FunctionSpec,
   InstanceManager,
@@ -88,6 +98,7 @@ export class SandboxInstanceManager implements InstanceManager {
       });
     }
     this.root = resolve(opts.dataDir, 'sandbox');
+    this.sweepLeftovers();
     mkdirSync(join(this.root, 'staging'), { recursive: true });
     if (this.capabilities.level === 'bubblewrap') {
       // The sandbox uids must traverse (not list) to their own staging dir for bwrap to bind it.
@@ -110,6 +121,35 @@ export class SandboxInstanceManager implements InstanceManager {
     this.reaper = setInterval(() => this.reap(), every);
     this.reaper.unref();
     void this.refill();
+  }
+
+  /**
+   * What a Nimbus process killed without closing (kill -9, a crash) left of its instances: their
+   * staged code (`staging/<id>`, `opt/<id>`) in this data dir and their empty cgroups. An
+   * instance id names the process that made it; only dead processes' leftovers go.
+   */
+  private sweepLeftovers(): void {
+    let dirs = 0;
+    for (const kind of ['staging', 'opt']) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(join(this.root, kind));
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const pid = creatorPid(name);
+        if (pid === undefined || pid === process.pid || processAlive(pid)) continue;
+        rmSync(join(this.root, kind, name), { recursive: true, force: true });
+        dirs++;
+      }
+    }
+    const groups = this.capabilities.cgroupLayout ? sweepStaleCgroups(this.capabilities.cgroupLayout) : 0;
+    if (dirs || groups)
+      this.log.info('removed what stopped Nimbus processes left of their sandboxes', {
+        stagingDirs: dirs,
+        cgroups: groups,
+      });
   }
 
   // ---- instances
