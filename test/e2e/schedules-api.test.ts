@@ -19,6 +19,8 @@ import {
   PutTargetsCommand,
   ListTargetsByRuleCommand,
   RemoveTargetsCommand,
+  PutEventsCommand,
+  TestEventPatternCommand,
 } from '@aws-sdk/client-eventbridge';
 import {
   SchedulerClient,
@@ -459,3 +461,160 @@ async function waitForEvents(logs: CloudWatchLogsClient, n: number): Promise<Rec
   }
   return found;
 }
+
+test("PutEvents: events matching a rule's pattern reach its targets; others do not", async () => {
+  await using srv = await startTestServer();
+  const sqs = new SQSClient(srv.clientConfig);
+  const eb = new EventBridgeClient(srv.clientConfig);
+  const queue = async (QueueName: string) => {
+    const QueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName }))).QueueUrl!;
+    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] })))
+      .Attributes!.QueueArn!;
+    return { QueueUrl, arn };
+  };
+  const big = await queue('big-orders');
+  const any = await queue('any-order');
+  await eb.send(
+    new PutRuleCommand({
+      Name: 'big-orders',
+      EventPattern: JSON.stringify({
+        source: ['shop.orders'],
+        'detail-type': ['OrderPlaced'],
+        detail: { amount: [{ numeric: ['>', 100] }], country: [{ 'anything-but': 'XX' }] },
+      }),
+    }),
+  );
+  await eb.send(new PutTargetsCommand({ Rule: 'big-orders', Targets: [{ Id: 'q', Arn: big.arn }] }));
+  await eb.send(
+    new PutRuleCommand({
+      Name: 'any-order',
+      EventPattern: JSON.stringify({ source: [{ prefix: 'shop.' }] }),
+    }),
+  );
+  await eb.send(
+    new PutTargetsCommand({
+      Rule: 'any-order',
+      Targets: [{ Id: 'amount', Arn: any.arn, InputPath: '$.detail.amount' }],
+    }),
+  );
+  // A disabled rule never fires.
+  await eb.send(
+    new PutRuleCommand({
+      Name: 'off',
+      State: 'DISABLED',
+      EventPattern: JSON.stringify({ source: ['shop.orders'] }),
+    }),
+  );
+  await eb.send(new PutTargetsCommand({ Rule: 'off', Targets: [{ Id: 'q', Arn: any.arn }] }));
+
+  const at = new Date('2026-03-01T12:00:00Z');
+  const r = await eb.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          Source: 'shop.orders',
+          DetailType: 'OrderPlaced',
+          Detail: JSON.stringify({ amount: 250, country: 'FR' }),
+          Resources: ['arn:aws:shop:order/1'],
+          Time: at,
+        },
+        {
+          Source: 'shop.orders',
+          DetailType: 'OrderPlaced',
+          Detail: JSON.stringify({ amount: 5, country: 'FR' }),
+        },
+        { Source: 'shop.orders', DetailType: 'OrderPlaced', Detail: '[1]' },
+        { Source: 'aws.ec2', DetailType: 'x', Detail: '{}' },
+        { Source: 'shop.orders', Detail: '{}' },
+      ],
+    }),
+  );
+  assert.equal(r.FailedEntryCount, 3);
+  assert.match(r.Entries![0].EventId!, /^[0-9a-f-]{36}$/);
+  assert.match(r.Entries![1].EventId!, /^[0-9a-f-]{36}$/);
+  assert.deepEqual(
+    r.Entries!.slice(2).map((e) => e.ErrorCode),
+    ['MalformedDetail', 'NotAuthorizedForSourceException', 'InvalidArgument'],
+  );
+
+  const drain = async (QueueUrl: string, n: number) => {
+    const bodies: string[] = [];
+    for (let i = 0; i < 100 && bodies.length < n; i++) {
+      const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+      for (const m of got.Messages ?? []) bodies.push(m.Body!);
+      if (!got.Messages?.length) await new Promise((res) => setTimeout(res, 50));
+    }
+    return bodies;
+  };
+  const onBig = await drain(big.QueueUrl, 1);
+  assert.equal(onBig.length, 1);
+  assert.deepEqual(JSON.parse(onBig[0]), {
+    version: '0',
+    id: r.Entries![0].EventId,
+    'detail-type': 'OrderPlaced',
+    source: 'shop.orders',
+    account: '000000000000',
+    time: '2026-03-01T12:00:00Z',
+    region: 'us-east-1',
+    resources: ['arn:aws:shop:order/1'],
+    detail: { amount: 250, country: 'FR' },
+  });
+  assert.deepEqual((await drain(any.QueueUrl, 2)).sort(), ['250', '5']);
+  // Nothing more arrives (the small order, the disabled rule).
+  await new Promise((res) => setTimeout(res, 300));
+  for (const QueueUrl of [big.QueueUrl, any.QueueUrl]) {
+    const late = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 0 }));
+    assert.equal(late.Messages, undefined, QueueUrl);
+  }
+
+  // TestEventPattern and pattern validation.
+  const event = JSON.stringify({
+    id: '1',
+    source: 'shop.orders',
+    'detail-type': 'OrderPlaced',
+    account: '000000000000',
+    time: '2026-03-01T12:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: { amount: 101, tags: ['a', 'vip'] },
+  });
+  const test1 = await eb.send(
+    new TestEventPatternCommand({
+      EventPattern: JSON.stringify({ detail: { amount: [{ numeric: ['>=', 101] }], tags: ['vip'] } }),
+      Event: event,
+    }),
+  );
+  assert.equal(test1.Result, true);
+  const test2 = await eb.send(
+    new TestEventPatternCommand({
+      EventPattern: JSON.stringify({ detail: { amount: [{ exists: false }] } }),
+      Event: event,
+    }),
+  );
+  assert.equal(test2.Result, false);
+  const wild = async (w: string) =>
+    (
+      await eb.send(
+        new TestEventPatternCommand({
+          EventPattern: JSON.stringify({ 'detail-type': [{ wildcard: w }] }),
+          Event: event,
+        }),
+      )
+    ).Result;
+  assert.deepEqual(
+    [
+      await wild('Order*'),
+      await wild('*Placed'),
+      await wild('O*d*d'),
+      await wild('Order'),
+      await wild('Order\\*'),
+    ],
+    [true, true, true, false, false],
+  );
+  await rejects(
+    eb.send(new PutRuleCommand({ Name: 'bad', EventPattern: JSON.stringify({ source: 'not-an-array' }) })),
+    'InvalidEventPatternException',
+    /^Event pattern is not valid\. Reason: /,
+  );
+  await rejects(eb.send(new PutEventsCommand({ Entries: [] })), 'ValidationException');
+});

@@ -72,6 +72,8 @@ export function createEventsService(engine: SchedulesEngine): JsonService {
         engine.putTargets(scopeOf(ctx), requireName(input.Rule), input.Targets, input.EventBusName),
       RemoveTargets: async (ctx, input: In) =>
         engine.removeTargets(scopeOf(ctx), requireName(input.Rule), input.Ids, input.EventBusName),
+      PutEvents: async (ctx, input: In) => engine.putEvents(scopeOf(ctx), input.Entries),
+      TestEventPattern: async (_ctx, input: In) => engine.testEventPattern(input.EventPattern, input.Event),
       ListTargetsByRule: async (ctx, input: In) => {
         const r = await engine.getRule(scopeOf(ctx), requireName(input.Rule), input.EventBusName);
         return { Targets: r.targets };

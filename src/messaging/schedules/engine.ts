@@ -17,6 +17,7 @@ import type { Store, Transaction } from '../../storage/store.js';
 import { startWorker, type Worker } from '../../storage/worker.js';
 import type { LeaderElector } from '../../cluster/index.js';
 import { AwsError } from '../../protocols/errors.js';
+import { matchesEventPattern, parseEventPattern, type EventPattern } from '../sns/filter-policy.js';
 import {
   ExpressionError,
   fireTimesBetween,
@@ -192,14 +193,7 @@ export class SchedulesEngine {
     if (input.ScheduleExpression) {
       parseOrThrow(input.ScheduleExpression, false, 'Parameter ScheduleExpression is not valid.');
     }
-    if (input.EventPattern) {
-      try {
-        const p = JSON.parse(input.EventPattern) as unknown;
-        if (!p || typeof p !== 'object' || Array.isArray(p)) throw new Error('not an object');
-      } catch {
-        throw new AwsError('InvalidEventPatternException', 'Event pattern is not valid.', 400);
-      }
-    }
+    if (input.EventPattern) parseEventPattern(input.EventPattern);
     const state = input.State ?? 'ENABLED';
     if (state !== 'ENABLED' && state !== 'DISABLED') {
       throw validation(
@@ -233,6 +227,144 @@ export class SchedulesEngine {
     });
     this.kick();
     return { RuleArn: arn };
+  }
+
+  /** Parsed event patterns by their text (rules keep the text). */
+  private readonly patterns = new Map<string, EventPattern>();
+
+  private pattern(text: string): EventPattern | undefined {
+    let p = this.patterns.get(text);
+    if (!p) {
+      try {
+        p = parseEventPattern(text);
+      } catch {
+        return undefined; // stored before patterns were validated: matches nothing
+      }
+      if (this.patterns.size > 1000) this.patterns.clear();
+      this.patterns.set(text, p);
+    }
+    return p;
+  }
+
+  /**
+   * PutEvents on the default bus: each valid entry becomes an event (AWS's envelope: version,
+   * id, detail-type, source, account, time, region, resources, detail); every enabled rule
+   * whose EventPattern matches it gets one durable fire job per target, in the transaction
+   * that accepts the events (so an accepted event reaches its targets across kill -9). Invalid
+   * entries fail alone, as on AWS.
+   */
+  async putEvents(
+    scope: Scope,
+    entries: unknown,
+  ): Promise<{ FailedEntryCount: number; Entries: Record<string, string>[] }> {
+    if (!Array.isArray(entries) || entries.length < 1 || entries.length > 10) {
+      const n = Array.isArray(entries) ? entries.length : 0;
+      throw validation(
+        `1 validation error detected: Value '[${n > 10 ? '...' : ''}]' at 'entries' failed to satisfy constraint: Member must have length ${n > 10 ? 'less than or equal to 10' : 'greater than or equal to 1'}`,
+      );
+    }
+    const now = this.deps.clock.now();
+    const out: Record<string, string>[] = [];
+    const events: Record<string, unknown>[] = [];
+    let failed = 0;
+    for (const raw of entries as Record<string, unknown>[]) {
+      const e = raw ?? {};
+      const fail = (ErrorCode: string, ErrorMessage: string) => {
+        failed++;
+        out.push({ ErrorCode, ErrorMessage });
+      };
+      const bus = e.EventBusName as string | undefined;
+      if (bus && bus !== 'default' && !/^arn:aws:events:[^:]*:\d{12}:event-bus\/default$/.test(bus)) {
+        fail('InvalidArgument', `Event bus ${bus} does not exist.`);
+        continue;
+      }
+      const missing = (['Source', 'DetailType', 'Detail'] as const).find(
+        (k) => typeof e[k] !== 'string' || e[k] === '',
+      );
+      if (missing) {
+        fail(
+          'InvalidArgument',
+          `Parameter ${missing} is not valid. Reason: ${missing} is a required argument.`,
+        );
+        continue;
+      }
+      let detail: unknown;
+      try {
+        detail = JSON.parse(e.Detail as string);
+      } catch {
+        detail = undefined;
+      }
+      if (!detail || typeof detail !== 'object' || Array.isArray(detail)) {
+        fail('MalformedDetail', 'Detail is malformed.');
+        continue;
+      }
+      if ((e.Source as string).startsWith('aws.')) {
+        fail('NotAuthorizedForSourceException', 'Not authorized for the source.');
+        continue;
+      }
+      const at = toMs(e.Time) ?? now;
+      const event = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': e.DetailType,
+        source: e.Source,
+        account: scope.accountId,
+        time: new Date(Math.floor(at / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+        region: scope.region,
+        resources: Array.isArray(e.Resources) ? e.Resources : [],
+        detail,
+      };
+      events.push(event);
+      out.push({ EventId: event.id });
+    }
+    if (events.length > 0) {
+      const rules = (
+        await this.deps.store.scan<RuleDoc>(RULES, { prefix: `${scope.accountId}/${scope.region}/` })
+      ).filter(({ value: r }) => r.state === 'ENABLED' && r.eventPattern && r.targets.length > 0);
+      const fires: { id: string; job: FireJob }[] = [];
+      for (const event of events) {
+        for (const { key, value: rule } of rules) {
+          const pattern = this.pattern(rule.eventPattern!);
+          if (!pattern || !matchesEventPattern(pattern, event)) continue;
+          for (const target of rule.targets) {
+            const payload = targetPayload(target, event);
+            if (payload === undefined) continue;
+            fires.push({
+              id: `${key}|${event.id as string}|${target.Id}`,
+              job: {
+                accountId: rule.accountId,
+                region: rule.region,
+                functionArn: target.Arn,
+                payload,
+                source: rule.arn,
+                messageGroupId: messageGroupOf(target),
+              },
+            });
+          }
+        }
+      }
+      if (fires.length > 0)
+        await this.deps.store.transaction(async (tx) => {
+          for (const f of fires) await enqueueFire(tx, f.id, f.job);
+        });
+    }
+    return { FailedEntryCount: failed, Entries: out };
+  }
+
+  /** TestEventPattern: whether the event (JSON text) matches the pattern. */
+  testEventPattern(patternText: unknown, eventText: unknown): { Result: boolean } {
+    if (typeof patternText !== 'string' || typeof eventText !== 'string')
+      throw validation('Parameter(s) EventPattern and Event must be specified.');
+    const pattern = parseEventPattern(patternText);
+    let event: unknown;
+    try {
+      event = JSON.parse(eventText);
+    } catch {
+      event = undefined;
+    }
+    if (!event || typeof event !== 'object' || Array.isArray(event))
+      throw validation('Parameter Event is not valid.');
+    return { Result: matchesEventPattern(pattern, event) };
   }
 
   private checkBus(bus: string | undefined): void {

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { matchesFilterPolicy, parseFilterPolicy, type AttributeValue } from './filter-policy.js';
+import {
+  matchesEventPattern,
+  matchesFilterPolicy,
+  parseEventPattern,
+  parseFilterPolicy,
+  type AttributeValue,
+} from './filter-policy.js';
 
 const S = (v: string): AttributeValue => ({ DataType: 'String', StringValue: v });
 const N = (v: number): AttributeValue => ({ DataType: 'Number', StringValue: String(v) });
@@ -89,6 +95,7 @@ test('validation errors are InvalidParameter with the FilterPolicy prefix', () =
     '{"a": [{"numeric": [">", "x"]}]}',
     '{"a": [{"numeric": [">", 5, "<", 1]}]}',
     '{"a": [{"exists": "yes"}]}',
+    '{"a": [{"wildcard": "x*"}]}',
     '{"a": []}',
     '{"a":[1],"b":[1],"c":[1],"d":[1],"e":[1],"f":[1]}',
   ];
@@ -108,4 +115,25 @@ test('validation errors are InvalidParameter with the FilterPolicy prefix', () =
   // 6 * 6 * 5 = 180 combinations > 150
   const big = { a: [1, 2, 3, 4, 5, 6], b: [1, 2, 3, 4, 5, 6], c: [1, 2, 3, 4, 5] };
   assert.throws(() => parseFilterPolicy(JSON.stringify(big), 'MessageAttributes'), /too complex/);
+});
+
+test('event patterns: the same operators plus wildcard, without SNS limits; InvalidEventPatternException', () => {
+  const event = { source: 'shop.orders', 'detail-type': 'Order Placed', detail: { n: 7, tags: ['a', 'b'] } };
+  const m = (pattern: object) => matchesEventPattern(parseEventPattern(JSON.stringify(pattern)), event);
+  assert.equal(m({ source: ['shop.orders'], detail: { n: [{ numeric: ['>', 5] }], tags: ['b'] } }), true);
+  assert.equal(m({ source: [{ wildcard: 'shop.*' }], 'detail-type': [{ wildcard: 'Order *' }] }), true);
+  assert.equal(m({ source: [{ wildcard: 'shop' }] }), false);
+  assert.equal(m({ detail: { missing: [{ exists: false }] } }), true);
+  // Six keys at one level: more than an SNS policy may have, a valid event pattern.
+  const six = { a: [1], b: [1], c: [1], d: [1], e: [1], f: [1] };
+  assert.ok(parseEventPattern(JSON.stringify(six)));
+  for (const text of ['not json', '[1]', '{"source": "x"}', '{"source": [{"nope": 1}]}', '{}']) {
+    assert.throws(
+      () => parseEventPattern(text),
+      (e: Error & { code?: string }) =>
+        e.code === 'InvalidEventPatternException' &&
+        e.message.startsWith('Event pattern is not valid. Reason: '),
+      text,
+    );
+  }
 });

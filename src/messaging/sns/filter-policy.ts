@@ -61,8 +61,41 @@ export function parseFilterPolicy(text: string, scope: FilterScope): Policy | un
   return parsed;
 }
 
+/**
+ * EventBridge event patterns: the same operators and the same matching as a MessageBody
+ * filter policy, applied to the event object (`source`, `detail-type`, `detail.…`), without
+ * SNS's limits on keys and combinations. Throws InvalidEventPatternException.
+ */
+export function parseEventPattern(text: string): Policy {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw badPattern('Filter is not valid JSON');
+  }
+  if (!isObject(parsed)) throw badPattern('Filter is not an object');
+  try {
+    validateLevel(parsed, 'MessageBody', 0, false);
+  } catch (e) {
+    if (e instanceof AwsError) throw badPattern(e.message.replace('Invalid parameter: FilterPolicy: ', ''));
+    throw e;
+  }
+  return parsed;
+}
+
+/** Whether an event matches a pattern from parseEventPattern. */
+export function matchesEventPattern(pattern: Policy, event: object): boolean {
+  return matchBody(pattern, [event as { [k: string]: Json }]);
+}
+
+export type EventPattern = Policy;
+
+function badPattern(reason: string): AwsError {
+  return new AwsError('InvalidEventPatternException', `Event pattern is not valid. Reason: ${reason}`, 400);
+}
+
 /** Returns the number of value combinations of this level (AWS limits them to 150). */
-function validateLevel(policy: Policy, scope: FilterScope, depth: number): number {
+function validateLevel(policy: Policy, scope: FilterScope, depth: number, limits = true): number {
   const keys = Object.keys(policy);
   if (keys.length === 0) throw invalid('Filter policy can not be empty');
   let leafKeys = 0;
@@ -73,28 +106,28 @@ function validateLevel(policy: Policy, scope: FilterScope, depth: number): numbe
       if (!Array.isArray(value) || value.length < 2 || !value.every(isObject))
         throw invalid('$or must be an array of at least 2 JSON objects');
       let sum = 0;
-      for (const branch of value) sum += validateLevel(branch as Policy, scope, depth);
+      for (const branch of value) sum += validateLevel(branch as Policy, scope, depth, limits);
       combos *= sum;
       continue;
     }
     if (Array.isArray(value)) {
       if (value.length === 0) throw invalid(`Empty arrays are not allowed`);
-      for (const cond of value) validateCondition(key, cond);
+      for (const cond of value) validateCondition(key, cond, !limits);
       leafKeys++;
       combos *= value.length;
     } else if (isObject(value)) {
       if (scope === 'MessageAttributes')
         throw invalid('Filter policy scope MessageAttributes does not support nested filter policy');
-      combos *= validateLevel(value, scope, depth + 1);
+      combos *= validateLevel(value, scope, depth + 1, limits);
     } else {
       throw invalid(`"${key}" must be an object or an array`);
     }
   }
-  if (leafKeys > MAX_KEYS) throw invalid('Filter policy can not have more than 5 keys');
+  if (limits && leafKeys > MAX_KEYS) throw invalid('Filter policy can not have more than 5 keys');
   return combos;
 }
 
-function validateCondition(key: string, cond: Json): void {
+function validateCondition(key: string, cond: Json, eventPattern = false): void {
   if (cond === null || typeof cond === 'string' || typeof cond === 'boolean') return;
   if (typeof cond === 'number') {
     if (!Number.isFinite(cond)) throw invalid(`Match value must be String, number, true, false, or null`);
@@ -105,6 +138,10 @@ function validateCondition(key: string, cond: Json): void {
   if (ops.length !== 1) throw invalid(`Only one key allowed in match expression`);
   const op = ops[0];
   const arg = cond[op];
+  if (op === 'wildcard' && eventPattern) {
+    if (typeof arg !== 'string') throw invalid('wildcard match pattern must be a string');
+    return;
+  }
   if (!OPERATORS.has(op)) throw invalid(`Unrecognized match type ${op}`);
   switch (op) {
     case 'prefix':
@@ -285,6 +322,8 @@ function matchOperator(op: string, arg: Json, v: Json): boolean {
       return typeof v === 'number' && numericMatch(arg as Json[], v);
     case 'cidr':
       return typeof v === 'string' && cidrMatch(arg as string, v);
+    case 'wildcard':
+      return typeof v === 'string' && wildcardRegExp(arg as string).test(v);
     case 'anything-but': {
       if (Array.isArray(arg)) return !arg.some((x) => x === v);
       if (isObject(arg)) {
@@ -297,6 +336,28 @@ function matchOperator(op: string, arg: Json, v: Json): boolean {
     default:
       return false;
   }
+}
+
+const wildcards = new Map<string, RegExp>();
+
+/** EventBridge `wildcard`: `*` matches any run of characters, `\\*` a literal star. */
+function wildcardRegExp(pattern: string): RegExp {
+  let re = wildcards.get(pattern);
+  if (!re) {
+    let src = '';
+    for (let i = 0; i < pattern.length; i++) {
+      const c = pattern[i];
+      if (c === '\\' && pattern[i + 1] === '*') {
+        src += '\\*';
+        i++;
+      } else if (c === '*') src += '[\\s\\S]*';
+      else src += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+    }
+    re = new RegExp(`^${src}$`);
+    if (wildcards.size > 1000) wildcards.clear();
+    wildcards.set(pattern, re);
+  }
+  return re;
 }
 
 function numericMatch(range: Json[], v: number): boolean {
