@@ -90,23 +90,26 @@ function expand(rel: string, v: StoredRow, out: LogEvent[]): void {
   }
 }
 
+/** Where putChunks writes: a stream index (`stream` omitted: keys `<prefix><pos>`) or a group index (keys `<prefix><pos>:<stream>`). */
+export interface ChunkIndex {
+  collection: string;
+  prefix: string;
+  stream?: string;
+}
+
 /**
- * Writes one stream's new events (any order) as chunks into a stream index (`stream` omitted:
- * keys `<prefix><pos>`) or a group index (keys `<prefix><pos>:<stream>`). Returns the puts,
- * issued in order.
+ * Writes one stream's new events (any order) as chunks into each of `indexes` (the chunks are
+ * cut once and written to every index). Returns the puts, issued in order.
  */
 export function putChunks(
   tx: Transaction,
-  collection: string,
-  prefix: string,
   ingested: number,
   events: NewEvent[],
-  stream?: string,
+  indexes: ChunkIndex[],
 ): Promise<void>[] {
   const withPos = events.map((e) => ({ e, pos: eventPos(e.t, ingested, e.counter) }));
   withPos.sort((a, b) => (a.pos < b.pos ? -1 : a.pos > b.pos ? 1 : 0));
   const puts: Promise<void>[] = [];
-  const suffix = stream !== undefined ? ':' + stream : '';
   let k = 0;
   while (k < withPos.length) {
     const first = withPos[k].pos;
@@ -124,8 +127,10 @@ export function putChunks(
       bytes += m.length;
       k++;
     }
-    const chunk: StoredChunk = { i: ingested, e, ...(stream !== undefined ? { s: stream } : {}) };
-    puts.push(tx.put(collection, prefix + first + suffix, chunk));
+    for (const { collection, prefix, stream } of indexes) {
+      const chunk: StoredChunk = stream !== undefined ? { i: ingested, e, s: stream } : { i: ingested, e };
+      puts.push(tx.put(collection, prefix + first + (stream !== undefined ? ':' + stream : ''), chunk));
+    }
   }
   return puts;
 }

@@ -328,8 +328,10 @@ export class LogsEngine implements LogSink {
     }
     for (const [sk, { scope, group, stream, events }] of streams) {
       writes.push(
-        ...putChunks(tx, EVENTS, sk + ':', now, events),
-        ...putChunks(tx, GROUP_EVENTS, groupKey(scope, group) + ':', now, events, stream),
+        ...putChunks(tx, now, events, [
+          { collection: EVENTS, prefix: sk + ':' },
+          { collection: GROUP_EVENTS, prefix: groupKey(scope, group) + ':', stream },
+        ]),
       );
     }
     await Promise.all(writes);
