@@ -249,9 +249,9 @@ export class SchedulesEngine {
   /**
    * PutEvents on the default bus: each valid entry becomes an event (AWS's envelope: version,
    * id, detail-type, source, account, time, region, resources, detail); every enabled rule
-   * whose EventPattern matches it gets one durable fire job per target, in the transaction
-   * that accepts the events (so an accepted event reaches its targets across kill -9). Invalid
-   * entries fail alone, as on AWS.
+   * whose EventPattern matches it gets one fire job per target on the durable fire queue,
+   * committed before PutEvents answers (the events themselves are not stored). Invalid entries
+   * fail alone, as on AWS.
    */
   async putEvents(
     scope: Scope,
@@ -274,7 +274,7 @@ export class SchedulesEngine {
         out.push({ ErrorCode, ErrorMessage });
       };
       const bus = e.EventBusName as string | undefined;
-      if (bus && bus !== 'default' && !/^arn:aws:events:[^:]*:\d{12}:event-bus\/default$/.test(bus)) {
+      if (!isDefaultBus(bus)) {
         fail('InvalidArgument', `Event bus ${bus} does not exist.`);
         continue;
       }
@@ -288,13 +288,8 @@ export class SchedulesEngine {
         );
         continue;
       }
-      let detail: unknown;
-      try {
-        detail = JSON.parse(e.Detail as string);
-      } catch {
-        detail = undefined;
-      }
-      if (!detail || typeof detail !== 'object' || Array.isArray(detail)) {
+      const detail = jsonObject(e.Detail as string);
+      if (!detail) {
         fail('MalformedDetail', 'Detail is malformed.');
         continue;
       }
@@ -356,19 +351,13 @@ export class SchedulesEngine {
     if (typeof patternText !== 'string' || typeof eventText !== 'string')
       throw validation('Parameter(s) EventPattern and Event must be specified.');
     const pattern = parseEventPattern(patternText);
-    let event: unknown;
-    try {
-      event = JSON.parse(eventText);
-    } catch {
-      event = undefined;
-    }
-    if (!event || typeof event !== 'object' || Array.isArray(event))
-      throw validation('Parameter Event is not valid.');
+    const event = jsonObject(eventText);
+    if (!event) throw validation('Parameter Event is not valid.');
     return { Result: matchesEventPattern(pattern, event) };
   }
 
   private checkBus(bus: string | undefined): void {
-    if (bus && bus !== 'default' && !/^arn:aws:events:[^:]*:\d{12}:event-bus\/default$/.test(bus)) {
+    if (!isDefaultBus(bus)) {
       throw new AwsError('ResourceNotFoundException', `Event bus ${bus} does not exist.`, 400);
     }
   }
@@ -864,6 +853,21 @@ function isDue(
     return next !== undefined && next <= now;
   } catch {
     return false;
+  }
+}
+
+/** Whether an EventBusName (absent, a name or an ARN) is the default bus, the only one. */
+function isDefaultBus(bus: string | undefined): boolean {
+  return !bus || bus === 'default' || /^arn:aws:events:[^:]*:\d{12}:event-bus\/default$/.test(bus);
+}
+
+/** The JSON object in `text`; undefined when it is not JSON or not an object. */
+function jsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
