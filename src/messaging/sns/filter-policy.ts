@@ -75,7 +75,7 @@ export function parseEventPattern(text: string): Policy {
   }
   if (!isObject(parsed)) throw badPattern('Filter is not an object');
   try {
-    validateLevel(parsed, 'MessageBody', 0, false);
+    validateLevel(parsed, 'MessageBody', 0, true);
   } catch (e) {
     if (e instanceof AwsError) throw badPattern(e.message.replace('Invalid parameter: FilterPolicy: ', ''));
     throw e;
@@ -94,8 +94,11 @@ function badPattern(reason: string): AwsError {
   return new AwsError('InvalidEventPatternException', `Event pattern is not valid. Reason: ${reason}`, 400);
 }
 
-/** Returns the number of value combinations of this level (AWS limits them to 150). */
-function validateLevel(policy: Policy, scope: FilterScope, depth: number, limits = true): number {
+/**
+ * Returns the number of value combinations of this level (AWS limits them to 150). An event
+ * pattern (`eventPattern`) has no limit on keys and may use `wildcard`.
+ */
+function validateLevel(policy: Policy, scope: FilterScope, depth: number, eventPattern = false): number {
   const keys = Object.keys(policy);
   if (keys.length === 0) throw invalid('Filter policy can not be empty');
   let leafKeys = 0;
@@ -106,24 +109,24 @@ function validateLevel(policy: Policy, scope: FilterScope, depth: number, limits
       if (!Array.isArray(value) || value.length < 2 || !value.every(isObject))
         throw invalid('$or must be an array of at least 2 JSON objects');
       let sum = 0;
-      for (const branch of value) sum += validateLevel(branch as Policy, scope, depth, limits);
+      for (const branch of value) sum += validateLevel(branch as Policy, scope, depth, eventPattern);
       combos *= sum;
       continue;
     }
     if (Array.isArray(value)) {
       if (value.length === 0) throw invalid(`Empty arrays are not allowed`);
-      for (const cond of value) validateCondition(key, cond, !limits);
+      for (const cond of value) validateCondition(key, cond, eventPattern);
       leafKeys++;
       combos *= value.length;
     } else if (isObject(value)) {
       if (scope === 'MessageAttributes')
         throw invalid('Filter policy scope MessageAttributes does not support nested filter policy');
-      combos *= validateLevel(value, scope, depth + 1, limits);
+      combos *= validateLevel(value, scope, depth + 1, eventPattern);
     } else {
       throw invalid(`"${key}" must be an object or an array`);
     }
   }
-  if (limits && leafKeys > MAX_KEYS) throw invalid('Filter policy can not have more than 5 keys');
+  if (!eventPattern && leafKeys > MAX_KEYS) throw invalid('Filter policy can not have more than 5 keys');
   return combos;
 }
 
