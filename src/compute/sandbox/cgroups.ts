@@ -98,6 +98,23 @@ export function processAlive(pid: number): boolean {
 }
 
 /**
+ * The entries of `dir` named by an instance id whose creating process is gone (not this one,
+ * not alive): what a Nimbus process killed without closing left there.
+ */
+export function deadCreatorEntries(dir: string, alive: (pid: number) => boolean = processAlive): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => {
+    const pid = creatorPid(name);
+    return pid !== undefined && pid !== process.pid && !alive(pid);
+  });
+}
+
+/**
  * Removes the instance cgroups a Nimbus process left behind when it died without closing
  * (kill -9, a crash): their sandboxes died with it (bubblewrap's --die-with-parent), the
  * empty groups stayed, one set per instance, until the next reboot. Groups of live processes
@@ -111,15 +128,7 @@ export function sweepStaleCgroups(
   let removed = 0;
   for (const root of Object.values(layout.roots)) {
     const parent = join(root, 'nimbus');
-    let names: string[];
-    try {
-      names = readdirSync(parent);
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      const pid = creatorPid(name);
-      if (pid === undefined || pid === process.pid || alive(pid)) continue;
+    for (const name of deadCreatorEntries(parent, alive)) {
       try {
         rmdirSync(join(parent, name));
         removed++;

@@ -2,16 +2,7 @@
  * The InstanceManager: warm spares, per-key idle instances (LIFO), one request at a time per
  * instance, timeouts and crashes (a dead instance is never reused), idle reaping, retire, close.
  */
-import {
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-  existsSync,
-  chmodSync,
-  statSync,
-} from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, chmodSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -21,7 +12,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import { detectCapabilities, realNodeModules, type HostCapabilities } from './capabilities.js';
 import { SandboxInstance, SANDBOX_RUNTIME_DIR } from './instance.js';
-import { creatorPid, processAlive, sweepStaleCgroups } from './cgroups.js';
+import { deadCreatorEntries, sweepStaleCgroups } from './cgroups.js';
 import type {
   FunctionSpec,
   InstanceManager,
@@ -131,15 +122,7 @@ export class SandboxInstanceManager implements InstanceManager {
   private sweepLeftovers(): void {
     let dirs = 0;
     for (const kind of ['staging', 'opt']) {
-      let names: string[] = [];
-      try {
-        names = readdirSync(join(this.root, kind));
-      } catch {
-        continue;
-      }
-      for (const name of names) {
-        const pid = creatorPid(name);
-        if (pid === undefined || pid === process.pid || processAlive(pid)) continue;
+      for (const name of deadCreatorEntries(join(this.root, kind))) {
         rmSync(join(this.root, kind, name), { recursive: true, force: true });
         dirs++;
       }
