@@ -732,8 +732,9 @@ export class PartiQl {
     st: Extract<Statement, { kind: 'select' }>,
     notFullKey: string,
   ): Input {
-    const { key, rest } = keyEqualities(st.where, keyNames(meta));
-    if (st.index || rest || keyNames(meta).some((k) => key[k] === undefined)) throw validation(notFullKey);
+    const names = keyNames(meta);
+    const { key, rest } = keyEqualities(st.where, names);
+    if (st.index || rest || names.some((k) => key[k] === undefined)) throw validation(notFullKey);
     const r = new Render();
     const req: Input = { TableName: st.table, Key: key };
     const projection = st.projection?.map((p) => r.path(p)).join(', ');
@@ -753,8 +754,9 @@ export class PartiQl {
       const cond = `attribute_not_exists(${r.path([meta.keys.hash])})`;
       return { op: 'Put', req: r.attach({ ...base, Item: st.item, ConditionExpression: cond }) };
     }
-    const { key, rest } = keyEqualities(st.where, keyNames(meta));
-    if (keyNames(meta).some((k) => key[k] === undefined))
+    const names = keyNames(meta);
+    const { key, rest } = keyEqualities(st.where, names);
+    if (names.some((k) => key[k] === undefined))
       throw validation('Where clause does not contain a mandatory equality on all key attributes');
     const conds: string[] = [];
     if (st.kind === 'update') conds.push(`attribute_exists(${r.path([meta.keys.hash])})`);
@@ -774,8 +776,9 @@ export class PartiQl {
 
   /** EXISTS(SELECT ... full key [AND conditions]) as a ConditionCheck: the item exists and matches. */
   private checkRequest(meta: TableMetaOf, st: Extract<Statement, { kind: 'exists' }>, input: Input): Input {
-    const { key, rest } = keyEqualities(st.where, keyNames(meta));
-    if (st.index || keyNames(meta).some((k) => key[k] === undefined))
+    const names = keyNames(meta);
+    const { key, rest } = keyEqualities(st.where, names);
+    if (st.index || names.some((k) => key[k] === undefined))
       throw validation('Select statements within EXISTS must specify the full primary key');
     const r = new Render();
     const conds = [`attribute_exists(${r.path([meta.keys.hash])})`];
