@@ -73,12 +73,11 @@ export class SandboxInstance {
   private startedWaiter?: (ok: boolean) => void;
   private readyWaiter?: (m: AgentMessage) => void;
   exited = false;
-  /** Output while no init/invocation runs (start-up failures), the last few lines. */
-  stray: string[] = [];
   /**
-   * Output between invocations (a custom runtime still writing after it posted its response, a
-   * timer of the handler's): the next invocation's logs begin with it, as it comes before that
-   * invocation's lines in the instance's log stream on Lambda. The last 256 lines are kept.
+   * Output while no init or invocation runs, the last 256 lines. Between invocations (a custom
+   * runtime still writing after it posted its response, a timer of the handler's) the next
+   * invocation's logs begin with it, as it comes before that invocation's lines in the
+   * instance's log stream on Lambda; before init, its last lines explain a failed start.
    */
   private between: LogLine[] = [];
   exitDescription = '';
@@ -241,7 +240,10 @@ export class SandboxInstance {
           ? resolve()
           : reject(
               new Error(
-                `sandbox ${this.id} failed to start (${this.exitDescription}): ${this.stray.join(' | ')}`,
+                `sandbox ${this.id} failed to start (${this.exitDescription}): ${this.between
+                  .slice(-10)
+                  .map((l) => l.message)
+                  .join(' | ')}`,
               ),
             );
     });
@@ -321,7 +323,6 @@ export class SandboxInstance {
       this.collector.logs.push({ time: this.opts.clock.now(), message: l });
       return;
     }
-    this.stray = [...this.stray.slice(-9), l];
     this.betweenLine({ time: this.opts.clock.now(), message: l });
   }
 
