@@ -1,8 +1,10 @@
 /**
  * npm run bench:gateway — requests/s and latency through an HTTP API (quick create, $default
  * stage, payload 2.0) to a trivial Lambda handler, beside a bare node:http server answering
- * the same JSON, measured with autocannon in the same run. Both servers run as their own
- * processes (Nimbus as `nimbus up`), the load generator in this one.
+ * the same JSON, measured with autocannon in the same run. A third target is the floor of any
+ * design that isolates handlers in processes: node:http handing each request over an IPC
+ * channel to one of a pool of plain child processes (BARE_IPC below). All servers run as their
+ * own processes (Nimbus as `nimbus up`), the load generator in this one.
  * Each target also reports the CPU time per request (from /proc, user + system) of the server
  * process, of Nimbus's sandboxes (every descendant of the Nimbus process) and of the load
  * generator: the machine's two cores are shared by all three, so these say where a request's
@@ -11,7 +13,7 @@
  *   Node.js flags for the Nimbus server process, e.g. `--cpu-prof --cpu-prof-dir=DIR`)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +35,48 @@ const BARE = `require('node:http').createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }).listen(Number(process.argv[1]), '127.0.0.1');`;
+
+/**
+ * The floor of any design that runs each concurrent request's handler in a process of its own:
+ * node:http in front, a pool of CONNECTIONS child processes (plain `fork`, IPC channel, no
+ * sandbox, logs or metrics), one request in flight per child as on Lambda; the child answers a
+ * 2.0-style result and the server writes it. Nimbus pays these same crossings per request.
+ */
+const BARE_IPC = `const { fork } = require('node:child_process');
+if (process.argv[2] === 'child') {
+  process.on('message', (m) => process.send({ id: m.id, result: JSON.stringify({ hello: 'world' }) }));
+} else {
+  const idle = [];
+  const waiting = [];
+  const pending = new Map();
+  let next = 0;
+  for (let i = 0; i < Number(process.argv[3]); i++) {
+    const c = fork(__filename, ['child'], { execArgv: [] });
+    c.on('message', (m) => {
+      const res = pending.get(m.id);
+      pending.delete(m.id);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(m.result) });
+      res.end(m.result);
+      const w = waiting.shift();
+      if (w) w(c);
+      else idle.push(c);
+    });
+    idle.push(c);
+  }
+  const run = (c, res) => {
+    const id = next++;
+    pending.set(id, res);
+    c.send({ id, event: { rawPath: '/hello' } });
+  };
+  require('node:http').createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const c = idle.pop();
+      if (c) run(c, res);
+      else waiting.push((w) => run(w, res));
+    });
+  }).listen(Number(process.argv[2]), '127.0.0.1');
+}`;
 
 async function waitFor(url: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
@@ -126,6 +170,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-bench-gw-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
   const barePort = port + 1;
+  const floorPort = port + 2;
   const cli = new URL('../src/cli/main.js', import.meta.url).pathname;
   const nimbus = spawn(
     process.execPath,
@@ -133,9 +178,14 @@ async function main(): Promise<void> {
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const bare = spawn(process.execPath, ['-e', BARE, String(barePort)], { stdio: 'inherit' });
+  const floorDir = mkdtempSync(join(tmpdir(), 'nimbus-bench-gw-floor-'));
+  const floorScript = join(floorDir, 'floor.cjs');
+  writeFileSync(floorScript, BARE_IPC);
+  const floor = spawn(process.execPath, [floorScript, String(floorPort), String(CONNECTIONS)], { stdio: 'inherit' });
   try {
     await waitFor(`http://127.0.0.1:${port}/_nimbus/health`);
     await waitFor(`http://127.0.0.1:${barePort}/`);
+    await waitFor(`http://127.0.0.1:${floorPort}/`);
     const cfg = {
       endpoint: `http://127.0.0.1:${port}`,
       region: 'us-east-1',
@@ -171,6 +221,7 @@ async function main(): Promise<void> {
     gw.destroy();
 
     const bareResult = await load(`http://127.0.0.1:${barePort}/hello`, bare.pid!, false);
+    const floorResult = await load(`http://127.0.0.1:${floorPort}/hello`, floor.pid!, true);
     const gatewayResult = await load(url, nimbus.pid!, true);
     // The Lambda Invoke API on the same function: what the gateway adds on top of Lambda.
     const invokeResult = await load(
@@ -194,14 +245,19 @@ async function main(): Promise<void> {
       seconds: SECONDS,
       connections: CONNECTIONS,
       bareNodeHttp: bareResult,
+      processPerRequestFloor: floorResult,
       httpApiToLambda: gatewayResult,
       lambdaInvokeApi: invokeResult,
       ratio: Number((gatewayResult.requestsPerSec / bareResult.requestsPerSec).toFixed(3)),
+      ratioToFloor: Number((gatewayResult.requestsPerSec / floorResult.requestsPerSec).toFixed(3)),
+      floorRatio: Number((floorResult.requestsPerSec / bareResult.requestsPerSec).toFixed(3)),
       ratioToInvokeApi: Number((gatewayResult.requestsPerSec / invokeResult.requestsPerSec).toFixed(3)),
     };
     console.log(JSON.stringify(out, null, 2));
   } finally {
     await stop(bare);
+    await stop(floor);
+    rmSync(floorDir, { recursive: true, force: true });
     await stop(nimbus);
     rmSync(dataDir, { recursive: true, force: true });
   }
