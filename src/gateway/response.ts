@@ -30,11 +30,23 @@ function statusOf(v: unknown): number {
   return n;
 }
 
-function bodyOf(body: unknown, base64: unknown): Buffer {
+function bodyOf(body: unknown, base64: unknown, decode = true): Buffer {
   if (body === undefined || body === null) return Buffer.alloc(0);
   if (typeof body !== 'string') throw new MalformedResponse('body must be a string');
-  if (base64 === true || base64 === 'true') return Buffer.from(body, 'base64');
+  if (decode && (base64 === true || base64 === 'true')) return Buffer.from(body, 'base64');
   return Buffer.from(body, 'utf8');
+}
+
+/** True when the media type (parameters ignored) is one of `types`; `image/*` style and the any-type wildcard match. */
+export function isBinaryMediaType(mediaType: string | undefined, types: readonly string[]): boolean {
+  if (!types.length) return false;
+  const mt = (mediaType ?? '').split(';')[0].trim().toLowerCase();
+  return types.some((b) => {
+    const t = b.toLowerCase();
+    if (t === '*/*') return true;
+    if (t.endsWith('/*')) return mt.startsWith(t.slice(0, -1));
+    return t === mt;
+  });
 }
 
 function addHeaders(out: Record<string, string[]>, headers: unknown, multi: boolean): void {
@@ -84,7 +96,12 @@ export function mapV2Response(payload: Buffer): HttpResult {
   return { status: statusOf(o.statusCode), headers, body };
 }
 
-export function mapV1Response(payload: Buffer): HttpResult {
+/**
+ * `decodeBase64`: whether a body marked isBase64Encoded goes out as its bytes. HTTP APIs always
+ * decode; REST APIs only when the request's first Accept type is one of the API's
+ * binaryMediaTypes, and otherwise send the base64 text as it is (see binaryResponseWanted).
+ */
+export function mapV1Response(payload: Buffer, decodeBase64 = true): HttpResult {
   const r = parse(payload);
   if (r === null || typeof r !== 'object' || Array.isArray(r))
     throw new MalformedResponse('the response must be an object');
@@ -97,7 +114,7 @@ export function mapV1Response(payload: Buffer): HttpResult {
   addHeaders(headers, o.multiValueHeaders, true);
   // Single-value headers override multi-value ones of the same name.
   addHeaders(headers, o.headers, false);
-  const body = bodyOf(o.body, o.isBase64Encoded);
+  const body = bodyOf(o.body, o.isBase64Encoded, decodeBase64);
   if (!headers['content-type'] && body.length) headers['content-type'] = ['application/json'];
   return { status: statusOf(o.statusCode), headers, body };
 }

@@ -15,7 +15,7 @@ import {
   requestTime,
   type GatewayRequest,
 } from './events.js';
-import { MalformedResponse, mapV1Response, mapV2Response } from './response.js';
+import { MalformedResponse, isBinaryMediaType, mapV1Response, mapV2Response } from './response.js';
 import { Throttler } from './throttle.js';
 import { actualHeaders, preflightHeaders } from './cors.js';
 import { policyAllows } from './authorizers.js';
@@ -176,6 +176,20 @@ test('response mapping: 2.0 inference, structured, cookies, base64, malformed', 
   assert.deepEqual(r.headers['set-cookie'], ['a', 'b']);
   assert.throws(() => mapV1Response(b({ hello: 1 })), MalformedResponse);
   assert.throws(() => mapV1Response(b({ body: 'x' })), MalformedResponse);
+  // REST: the base64 text as it is when the client did not ask for a binary type.
+  const encoded = b({ statusCode: 200, body: 'AAE=', isBase64Encoded: true });
+  assert.deepEqual([...mapV1Response(encoded).body], [0, 1]);
+  assert.equal(mapV1Response(encoded, false).body.toString(), 'AAE=');
+});
+
+test('binary media types: exact, type/* and the any-type wildcard; parameters and case ignored', () => {
+  assert.equal(isBinaryMediaType('image/png', ['image/png']), true);
+  assert.equal(isBinaryMediaType('Image/PNG; q=0.9', ['image/*']), true);
+  assert.equal(isBinaryMediaType('text/plain', ['*/*']), true);
+  assert.equal(isBinaryMediaType(undefined, ['*/*']), true);
+  assert.equal(isBinaryMediaType('*/*', ['image/*']), false);
+  assert.equal(isBinaryMediaType('application/json', ['image/*', 'application/octet-stream']), false);
+  assert.equal(isBinaryMediaType('image/png', []), false);
 });
 
 test('token buckets: burst, then the steady rate, on the injected clock', () => {

@@ -37,6 +37,8 @@ import { FN, createNodeFunctions } from './gateway-helpers.js';
 
 const ECHO = `exports.handler = async (event) => {
   if (event.path.endsWith('/bad')) return { statusCode: 200, body: 42 };
+  if (event.path.endsWith('/image'))
+    return { statusCode: 200, headers: { 'content-type': 'image/png' }, body: Buffer.from([0, 255, 1]).toString('base64'), isBase64Encoded: true };
   return { statusCode: 200, headers: { 'content-type': 'application/json' }, multiValueHeaders: { 'x-multi': ['a', 'b'] }, body: JSON.stringify(event) };
 };`;
 
@@ -298,6 +300,22 @@ test('REST APIs: management through the SDK, serving, keys, usage plans and auth
     );
     assert.equal(png.body, Buffer.from([0, 255, 1]).toString('base64'));
     assert.equal(png.isBase64Encoded, true);
+
+    // A base64 answer goes out as bytes only when the first Accept type is a binary media type.
+    const image = async (accept?: string) => {
+      const r = await fetch(`${base}/files/image`, { headers: accept ? { accept } : {} });
+      return { type: r.headers.get('content-type'), bytes: Buffer.from(await r.arrayBuffer()) };
+    };
+    for (const accept of ['image/png', 'image/webp,image/*,*/*;q=0.8']) {
+      const r = await image(accept);
+      assert.deepEqual([...r.bytes], [0, 255, 1], accept);
+      assert.equal(r.type, 'image/png');
+    }
+    for (const accept of ['application/json', '*/*', 'text/html,image/png', undefined]) {
+      const r = await image(accept);
+      assert.equal(r.bytes.toString('utf8'), 'AP8B', `base64 text for Accept ${accept}`);
+      assert.equal(r.type, 'image/png');
+    }
 
     const beta = json((await http(`${srv.endpoint}/_api/${apiId}/beta/items/1`)).body);
     assert.deepEqual(beta.stageVariables, { color: 'green' });

@@ -14,7 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { buildV1Event, requestTime, type GatewayRequest } from '../events.js';
-import { MalformedResponse, jsonMessage, mapV1Response, type HttpResult } from '../response.js';
+import { MalformedResponse, isBinaryMediaType, jsonMessage, mapV1Response, type HttpResult } from '../response.js';
 import { AuthFailure, identityValues, policyAllows } from '../authorizers.js';
 import { IntegrationTimeout, type Invoker } from '../invoke.js';
 import { Throttler } from '../throttle.js';
@@ -433,7 +433,7 @@ export class RestServer {
       return jsonMessage(502, 'Internal server error');
     }
     try {
-      return mapV1Response(out.payload);
+      return mapV1Response(out.payload, binaryResponseWanted(header('accept'), c.api.binaryMediaTypes ?? []));
     } catch (e) {
       if (!(e instanceof MalformedResponse)) throw e;
       return jsonMessage(502, 'Internal server error');
@@ -603,13 +603,7 @@ function textUnlessBinary(
   contentType: string | undefined,
   binary: string[],
 ): void {
-  const ct = (contentType ?? '').split(';')[0].trim().toLowerCase();
-  const isBinary = binary.some((b) => {
-    const t = b.toLowerCase();
-    if (t === '*/*') return true;
-    if (t.endsWith('/*')) return ct.startsWith(t.slice(0, -1));
-    return t === ct;
-  });
+  const isBinary = isBinaryMediaType(contentType, binary);
   if (isBinary && ev.body !== null && !ev.isBase64Encoded) {
     ev.body = Buffer.from(String(ev.body), 'utf8').toString('base64');
     ev.isBase64Encoded = true;
@@ -617,6 +611,18 @@ function textUnlessBinary(
     ev.body = Buffer.from(String(ev.body), 'base64').toString('utf8');
     ev.isBase64Encoded = false;
   }
+}
+
+/**
+ * A REST API sends a Lambda proxy answer marked isBase64Encoded as bytes only when the
+ * request's first Accept media type is one of the API's binaryMediaTypes (any type when the
+ * list has the any-type wildcard); otherwise the client gets the base64 text.
+ */
+function binaryResponseWanted(accept: string | undefined, binary: string[]): boolean {
+  if (!binary.length) return false;
+  if (binary.includes('*/*')) return true;
+  if (!accept) return false;
+  return isBinaryMediaType(accept.split(',')[0], binary);
 }
 
 function forbiddenKey(): HttpResult {
