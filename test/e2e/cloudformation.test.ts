@@ -358,3 +358,80 @@ Outputs:
   await cfn.send(new DeleteStackCommand({ StackName: 'sam-app' }));
   await waitUntilStackDeleteComplete({ client: cfn, ...wait }, { StackName: 'sam-app' });
 });
+
+test('a SAM Api with Cors and GatewayResponses: preflights and error responses carry the headers', async () => {
+  const sam = `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      Cors:
+        AllowOrigin: "'https://app.example'"
+        AllowHeaders: "'Content-Type,Authorization'"
+        MaxAge: "'600'"
+      GatewayResponses:
+        DEFAULT_4XX:
+          ResponseParameters:
+            Headers:
+              Access-Control-Allow-Origin: "'https://app.example'"
+        MISSING_AUTHENTICATION_TOKEN:
+          StatusCode: 404
+          ResponseParameters:
+            Headers:
+              X-Reason: "'no-route'"
+          ResponseTemplates:
+            "application/json": '{"error":"no route","requestId":"$context.requestId"}'
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: index.handler
+      InlineCode: "exports.handler = async () => ({ statusCode: 200, headers: { 'Access-Control-Allow-Origin': 'https://app.example' }, body: 'hi' });"
+      Events:
+        Get:
+          Type: Api
+          Properties: { RestApiId: !Ref Api, Path: /hello, Method: post }
+Outputs:
+  ApiId:
+    Value: !Ref Api
+`;
+  await cfn.send(
+    new CreateStackCommand({
+      StackName: 'sam-cors',
+      TemplateBody: sam,
+      Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_AUTO_EXPAND'],
+    }),
+  );
+  await waitUntilStackCreateComplete({ client: cfn, ...wait }, { StackName: 'sam-cors' });
+  const outputs = (await cfn.send(new DescribeStacksCommand({ StackName: 'sam-cors' }))).Stacks![0].Outputs!;
+  const base = `${srv.endpoint}/_api/${outputs.find((o) => o.OutputKey === 'ApiId')!.OutputValue}/prod`;
+  // What a browser sends before a cross-origin POST with a JSON body.
+  const pre = await fetch(`${base}/hello`, {
+    method: 'OPTIONS',
+    headers: {
+      origin: 'https://app.example',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type',
+    },
+  });
+  assert.equal(pre.status, 200);
+  assert.equal(pre.headers.get('access-control-allow-origin'), 'https://app.example');
+  assert.equal(pre.headers.get('access-control-allow-methods'), 'OPTIONS,POST');
+  assert.equal(pre.headers.get('access-control-allow-headers'), 'Content-Type,Authorization');
+  assert.equal(pre.headers.get('access-control-max-age'), '600');
+  const post = await fetch(`${base}/hello`, { method: 'POST', body: '{}' });
+  assert.equal(await post.text(), 'hi');
+  const missing = await fetch(`${base}/nowhere`);
+  assert.equal(missing.status, 404);
+  assert.equal(missing.headers.get('x-reason'), 'no-route');
+  // A type with its own response does not take DEFAULT_4XX's headers (as on AWS).
+  assert.equal(missing.headers.get('access-control-allow-origin'), null);
+  assert.deepEqual(await missing.json(), {
+    error: 'no route',
+    requestId: missing.headers.get('x-amzn-requestid'),
+  });
+  await cfn.send(new DeleteStackCommand({ StackName: 'sam-cors' }));
+  await waitUntilStackDeleteComplete({ client: cfn, ...wait }, { StackName: 'sam-cors' });
+});

@@ -13,6 +13,11 @@ import {
   PutMethodCommand,
   DeleteMethodCommand,
   PutIntegrationCommand,
+  PutIntegrationResponseCommand,
+  PutMethodResponseCommand,
+  PutGatewayResponseCommand,
+  GetGatewayResponsesCommand,
+  DeleteGatewayResponseCommand,
   CreateAuthorizerCommand,
   DeleteAuthorizerCommand,
   CreateDeploymentCommand,
@@ -115,19 +120,60 @@ async function importBody(c: APIGatewayClient, apiId: string, body: Props): Prom
       );
       const integ = o['x-amazon-apigateway-integration'] as Props | undefined;
       if (integ) {
+        const type = String(integ.type ?? 'aws_proxy').toUpperCase();
+        const where = { restApiId: apiId, resourceId, httpMethod: verb };
         await c.send(
           new PutIntegrationCommand({
-            restApiId: apiId,
-            resourceId,
-            httpMethod: verb,
-            type: String(integ.type ?? 'aws_proxy').toUpperCase() as any,
-            integrationHttpMethod: str(integ.httpMethod) ?? 'POST',
+            ...where,
+            type: type as any,
+            integrationHttpMethod: type === 'MOCK' ? undefined : (str(integ.httpMethod) ?? 'POST'),
             uri: str(integ.uri),
             timeoutInMillis: num(integ.timeoutInMillis),
+            requestTemplates: integ.requestTemplates as Record<string, string> | undefined,
           }),
         );
+        if (type !== 'AWS_PROXY') {
+          // The OpenAPI method responses (status -> headers), then the integration's responses
+          // (selection pattern or `default` -> status, header mappings, templates).
+          for (const [code, r] of Object.entries((o.responses ?? {}) as Record<string, Props>)) {
+            if (!/^\d{3}$/.test(code)) continue;
+            const headers = Object.keys((r?.headers ?? {}) as Props);
+            await c.send(
+              new PutMethodResponseCommand({
+                ...where,
+                statusCode: code,
+                responseParameters: Object.fromEntries(
+                  headers.map((h) => [`method.response.header.${h}`, false]),
+                ),
+              }),
+            );
+          }
+          for (const [pattern, r] of Object.entries((integ.responses ?? {}) as Record<string, Props>)) {
+            await c.send(
+              new PutIntegrationResponseCommand({
+                ...where,
+                statusCode: String(r.statusCode ?? '200'),
+                selectionPattern: pattern === 'default' ? undefined : pattern,
+                responseParameters: r.responseParameters as Record<string, string> | undefined,
+                responseTemplates: r.responseTemplates as Record<string, string> | undefined,
+              }),
+            );
+          }
+        }
       }
     }
+  }
+  const responses = (body['x-amazon-apigateway-gateway-responses'] ?? {}) as Record<string, Props>;
+  for (const [type, r] of Object.entries(responses)) {
+    await c.send(
+      new PutGatewayResponseCommand({
+        restApiId: apiId,
+        responseType: type as any,
+        statusCode: r.statusCode === undefined ? undefined : String(r.statusCode),
+        responseParameters: r.responseParameters as Record<string, string> | undefined,
+        responseTemplates: r.responseTemplates as Record<string, string> | undefined,
+      }),
+    );
   }
 }
 
@@ -195,6 +241,11 @@ export const restApi: ResourceProvider = {
           c.send(new DeleteResourceCommand({ restApiId: physicalId, resourceId: r.id })),
         );
       }
+      for (const r of (await c.send(new GetGatewayResponsesCommand({ restApiId: physicalId }))).items ?? [])
+        if (r.defaultResponse === false)
+          await c.send(
+            new DeleteGatewayResponseCommand({ restApiId: physicalId, responseType: r.responseType }),
+          );
       await importBody(c, physicalId, body);
     }
     const ops = restApiPatch(props, previous.props);
@@ -245,6 +296,16 @@ async function putMethod(props: Props, ctx: ResourceContext) {
       requestParameters: props.RequestParameters as Record<string, boolean> | undefined,
     }),
   );
+  for (const r of list<Props>(props.MethodResponses)) {
+    await c.send(
+      new PutMethodResponseCommand({
+        ...base,
+        statusCode: String(r.StatusCode),
+        responseParameters: r.ResponseParameters as Record<string, boolean> | undefined,
+        responseModels: r.ResponseModels as Record<string, string> | undefined,
+      }),
+    );
+  }
   const i = props.Integration as Props | undefined;
   if (i) {
     await c.send(
@@ -255,9 +316,56 @@ async function putMethod(props: Props, ctx: ResourceContext) {
         uri: str(i.Uri),
         timeoutInMillis: num(i.TimeoutInMillis),
         requestParameters: i.RequestParameters as Record<string, string> | undefined,
+        requestTemplates: i.RequestTemplates as Record<string, string> | undefined,
       }),
     );
+    for (const r of list<Props>(i.IntegrationResponses)) {
+      await c.send(
+        new PutIntegrationResponseCommand({
+          ...base,
+          statusCode: String(r.StatusCode),
+          selectionPattern: str(r.SelectionPattern),
+          responseParameters: r.ResponseParameters as Record<string, string> | undefined,
+          responseTemplates: r.ResponseTemplates as Record<string, string> | undefined,
+        }),
+      );
+    }
   }
+}
+
+/** AWS::ApiGateway::GatewayResponse: one customised response type of a REST API. */
+export const restGatewayResponse: ResourceProvider = {
+  replaceOn: ['RestApiId', 'ResponseType'],
+  async create(props, ctx) {
+    await putGatewayResponse(props, ctx);
+    return { physicalId: ctx.physicalName(), attributes: {} };
+  },
+  async update(physicalId, props, _previous, ctx) {
+    await putGatewayResponse(props, ctx);
+    return { physicalId, attributes: {} };
+  },
+  async delete(_physicalId, props, ctx) {
+    await ignoreMissing(() =>
+      client(ctx).send(
+        new DeleteGatewayResponseCommand({
+          restApiId: String(props.RestApiId),
+          responseType: String(props.ResponseType) as any,
+        }),
+      ),
+    );
+  },
+};
+
+async function putGatewayResponse(props: Props, ctx: ResourceContext) {
+  await client(ctx).send(
+    new PutGatewayResponseCommand({
+      restApiId: String(props.RestApiId),
+      responseType: String(props.ResponseType) as any,
+      statusCode: str(props.StatusCode),
+      responseParameters: props.ResponseParameters as Record<string, string> | undefined,
+      responseTemplates: props.ResponseTemplates as Record<string, string> | undefined,
+    }),
+  );
 }
 
 export const restMethod: ResourceProvider = {

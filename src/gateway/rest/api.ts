@@ -81,6 +81,60 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
     return none;
   });
 
+  const MR = `${M}/responses/{status_code}`;
+  route('PUT', MR, 'PutMethodResponse', async (s, p, req) =>
+    ok(
+      await engine.putMethodResponse(s, p.restapi_id, p.resource_id, p.http_method, p.status_code, req.json()),
+      201,
+    ),
+  );
+  route('GET', MR, 'GetMethodResponse', async (s, p) =>
+    ok(await engine.getMethodResponse(s, p.restapi_id, p.resource_id, p.http_method, p.status_code)),
+  );
+  route('DELETE', MR, 'DeleteMethodResponse', async (s, p) => {
+    await engine.deleteMethodResponse(s, p.restapi_id, p.resource_id, p.http_method, p.status_code);
+    return none;
+  });
+  const IR = `${M}/integration/responses/{status_code}`;
+  route('PUT', IR, 'PutIntegrationResponse', async (s, p, req) =>
+    ok(
+      await engine.putIntegrationResponse(
+        s,
+        p.restapi_id,
+        p.resource_id,
+        p.http_method,
+        p.status_code,
+        req.json(),
+      ),
+      201,
+    ),
+  );
+  route('GET', IR, 'GetIntegrationResponse', async (s, p) =>
+    ok(await engine.getIntegrationResponse(s, p.restapi_id, p.resource_id, p.http_method, p.status_code)),
+  );
+  route('DELETE', IR, 'DeleteIntegrationResponse', async (s, p) => {
+    await engine.deleteIntegrationResponse(s, p.restapi_id, p.resource_id, p.http_method, p.status_code);
+    return none;
+  });
+
+  const G = `${A}/gatewayresponses`;
+  route('PUT', `${G}/{response_type}`, 'PutGatewayResponse', async (s, p, req) =>
+    ok(await engine.putGatewayResponse(s, p.restapi_id, p.response_type, req.json()), 201),
+  );
+  route('GET', `${G}/{response_type}`, 'GetGatewayResponse', async (s, p) =>
+    ok(await engine.getGatewayResponse(s, p.restapi_id, p.response_type)),
+  );
+  route('GET', G, 'GetGatewayResponses', async (s, p) => ({
+    body: { item: await engine.getGatewayResponses(s, p.restapi_id) },
+  }));
+  route('PATCH', `${G}/{response_type}`, 'UpdateGatewayResponse', async (s, p, req) =>
+    ok(await engine.updateGatewayResponse(s, p.restapi_id, p.response_type, req.json())),
+  );
+  route('DELETE', `${G}/{response_type}`, 'DeleteGatewayResponse', async (s, p) => {
+    await engine.deleteGatewayResponse(s, p.restapi_id, p.response_type);
+    return none;
+  });
+
   route('POST', `${A}/authorizers`, 'CreateAuthorizer', async (s, p, req) =>
     ok(await engine.createAuthorizer(s, p.restapi_id, req.json()), 201),
   );

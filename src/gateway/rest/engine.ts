@@ -16,8 +16,11 @@ import {
   restErrors as errors,
   scopedKey,
   type ApiKeyRecord,
+  type GatewayResponseRecord,
   type IntegrationRecord,
+  type IntegrationResponseRecord,
   type MethodRecord,
+  type MethodResponseRecord,
   type ResourceRecord,
   type RestApiRecord,
   type RestAuthorizerRecord,
@@ -26,6 +29,7 @@ import {
   type UsagePlanRecord,
 } from './model.js';
 import { applyPatch, boolValue, intValue, requireValue } from './patch.js';
+import { GATEWAY_RESPONSE_TYPES, gatewayResponseView } from './responses.js';
 import { COLLECTION_USAGE, UsageMeter, planUsagePrefix, type UsageView } from './usage.js';
 
 type Input = Record<string, any>;
@@ -47,6 +51,27 @@ function strMap(v: unknown, name: string): Record<string, string> {
   for (const [k, x] of Object.entries(v as Input)) out[k] = String(x);
   return out;
 }
+
+function boolMap(v: unknown, name: string): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const [k, x] of Object.entries(strMap(v, name))) out[k] = x === 'true';
+  return out;
+}
+
+function validStatus(code: string): string {
+  if (!/^[1-5]\d\d$/.test(code)) throw errors.badRequest(`Invalid status code specified: ${code}`);
+  return code;
+}
+
+function validResponseType(type: string): string {
+  if (!(GATEWAY_RESPONSE_TYPES as readonly string[]).includes(type))
+    throw errors.badRequest(
+      `1 validation error detected: Value '${type}' at 'responseType' failed to satisfy constraint: Member must satisfy enum value set: [${GATEWAY_RESPONSE_TYPES.join(', ')}]`,
+    );
+  return type;
+}
+
+const GATEWAY_RESPONSE_PATHS = ['/statusCode', '/responseParameters/{name}', '/responseTemplates/{type}'];
 
 function resourceView(r: ResourceRecord): Input {
   const out: Input = { id: r.id, path: r.path };
@@ -542,24 +567,31 @@ export class RestEngine {
       const type = String(input.type ?? '');
       if (!['AWS_PROXY', 'AWS', 'HTTP', 'HTTP_PROXY', 'MOCK'].includes(type))
         throw errors.badRequest('Invalid integration type specified');
-      if (type !== 'AWS_PROXY')
-        throw errors.badRequest(`Integrations of type ${type} are not supported by Nimbus (AWS_PROXY only)`);
-      if (!input.httpMethod) throw errors.badRequest('Enumeration value for HttpMethod must be non-empty');
-      const uri = String(input.uri ?? '');
-      if (!LAMBDA_URI.test(uri))
-        throw errors.badRequest('AWS ARN for integration must contain path or action');
+      if (type !== 'AWS_PROXY' && type !== 'MOCK')
+        throw errors.badRequest(
+          `Integrations of type ${type} are not supported by Nimbus (AWS_PROXY and MOCK only)`,
+        );
       const timeout = input.timeoutInMillis === undefined ? 29000 : Number(input.timeoutInMillis);
       if (!Number.isInteger(timeout) || timeout < 50 || timeout > 29000)
         throw errors.badRequest('Timeout should be between 50 ms and 29000 ms');
       const rec: IntegrationRecord = {
         type,
-        httpMethod: String(input.httpMethod),
-        uri,
         passthroughBehavior: String(input.passthroughBehavior ?? 'WHEN_NO_MATCH'),
         timeoutInMillis: timeout,
         cacheNamespace: String(input.cacheNamespace ?? resourceId),
         cacheKeyParameters: Array.isArray(input.cacheKeyParameters) ? input.cacheKeyParameters : [],
       };
+      if (type === 'AWS_PROXY') {
+        if (!input.httpMethod)
+          throw errors.badRequest('Enumeration value for HttpMethod must be non-empty');
+        const uri = String(input.uri ?? '');
+        if (!LAMBDA_URI.test(uri))
+          throw errors.badRequest('AWS ARN for integration must contain path or action');
+        rec.httpMethod = String(input.httpMethod);
+        rec.uri = uri;
+      }
+      if (input.requestTemplates !== undefined)
+        rec.requestTemplates = strMap(input.requestTemplates, 'requestTemplates');
       m.methodIntegration = rec;
       return structuredClone(rec) as Input;
     });
@@ -622,6 +654,166 @@ export class RestEngine {
       const m = this.method(api, resourceId, httpMethod);
       if (!m.methodIntegration) throw errors.notFound('No integration defined for method');
       delete m.methodIntegration;
+    });
+  }
+
+  // ------------------------------------------------------------------ method and integration responses
+
+  async putMethodResponse(
+    scope: Scope,
+    apiId: string,
+    resourceId: string,
+    httpMethod: string,
+    statusCode: string,
+    input: Input,
+  ) {
+    return this.mutate(scope, apiId, (api) => {
+      const m = this.method(api, resourceId, httpMethod);
+      const rec: MethodResponseRecord = { statusCode: validStatus(statusCode) };
+      if (input.responseParameters !== undefined)
+        rec.responseParameters = boolMap(input.responseParameters, 'responseParameters');
+      if (input.responseModels !== undefined)
+        rec.responseModels = strMap(input.responseModels, 'responseModels');
+      m.methodResponses = { ...(m.methodResponses ?? {}), [rec.statusCode]: rec };
+      return structuredClone(rec) as Input;
+    });
+  }
+
+  async getMethodResponse(scope: Scope, apiId: string, resourceId: string, httpMethod: string, code: string) {
+    const m = this.method(await this.record(scope, apiId), resourceId, httpMethod);
+    const rec = m.methodResponses?.[code];
+    if (!rec) throw errors.notFound('Invalid Response status code specified');
+    return structuredClone(rec) as Input;
+  }
+
+  async deleteMethodResponse(scope: Scope, apiId: string, resourceId: string, httpMethod: string, code: string) {
+    await this.mutate(scope, apiId, (api) => {
+      const m = this.method(api, resourceId, httpMethod);
+      if (!m.methodResponses?.[code]) throw errors.notFound('Invalid Response status code specified');
+      delete m.methodResponses[code];
+    });
+  }
+
+  async putIntegrationResponse(
+    scope: Scope,
+    apiId: string,
+    resourceId: string,
+    httpMethod: string,
+    statusCode: string,
+    input: Input,
+  ) {
+    return this.mutate(scope, apiId, (api) => {
+      const integ = this.method(api, resourceId, httpMethod).methodIntegration;
+      if (!integ) throw errors.notFound('No integration defined for method');
+      const rec: IntegrationResponseRecord = { statusCode: validStatus(statusCode) };
+      if (input.selectionPattern !== undefined && input.selectionPattern !== null) {
+        rec.selectionPattern = String(input.selectionPattern);
+        try {
+          new RegExp(rec.selectionPattern);
+        } catch {
+          throw errors.badRequest(`Invalid selection pattern specified: ${rec.selectionPattern}`);
+        }
+      }
+      if (input.responseParameters !== undefined)
+        rec.responseParameters = strMap(input.responseParameters, 'responseParameters');
+      if (input.responseTemplates !== undefined)
+        rec.responseTemplates = strMap(input.responseTemplates, 'responseTemplates');
+      if (input.contentHandling !== undefined) rec.contentHandling = String(input.contentHandling);
+      integ.integrationResponses = { ...(integ.integrationResponses ?? {}), [rec.statusCode]: rec };
+      return structuredClone(rec) as Input;
+    });
+  }
+
+  async getIntegrationResponse(
+    scope: Scope,
+    apiId: string,
+    resourceId: string,
+    httpMethod: string,
+    code: string,
+  ) {
+    const integ = this.method(await this.record(scope, apiId), resourceId, httpMethod).methodIntegration;
+    const rec = integ?.integrationResponses?.[code];
+    if (!rec) throw errors.notFound('Invalid Response status code specified');
+    return structuredClone(rec) as Input;
+  }
+
+  async deleteIntegrationResponse(
+    scope: Scope,
+    apiId: string,
+    resourceId: string,
+    httpMethod: string,
+    code: string,
+  ) {
+    await this.mutate(scope, apiId, (api) => {
+      const integ = this.method(api, resourceId, httpMethod).methodIntegration;
+      if (!integ?.integrationResponses?.[code])
+        throw errors.notFound('Invalid Response status code specified');
+      delete integ.integrationResponses[code];
+    });
+  }
+
+  // ------------------------------------------------------------------ gateway responses
+
+  async putGatewayResponse(scope: Scope, apiId: string, type: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const rec: GatewayResponseRecord = { responseType: validResponseType(type) };
+      if (input.statusCode !== undefined && input.statusCode !== null)
+        rec.statusCode = validStatus(String(input.statusCode));
+      if (input.responseParameters !== undefined)
+        rec.responseParameters = strMap(input.responseParameters, 'responseParameters');
+      if (input.responseTemplates !== undefined)
+        rec.responseTemplates = strMap(input.responseTemplates, 'responseTemplates');
+      api.gatewayResponses = { ...(api.gatewayResponses ?? {}), [type]: rec };
+      return gatewayResponseView(type, rec);
+    });
+  }
+
+  async getGatewayResponse(scope: Scope, apiId: string, type: string) {
+    const api = await this.record(scope, apiId);
+    return gatewayResponseView(validResponseType(type), api.gatewayResponses?.[type]);
+  }
+
+  /** Every response type: the customised ones and AWS's defaults (`defaultResponse: true`). */
+  async getGatewayResponses(scope: Scope, apiId: string) {
+    const api = await this.record(scope, apiId);
+    return GATEWAY_RESPONSE_TYPES.map((t) => gatewayResponseView(t, api.gatewayResponses?.[t]));
+  }
+
+  async updateGatewayResponse(scope: Scope, apiId: string, type: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      validResponseType(type);
+      const rec: GatewayResponseRecord = structuredClone(api.gatewayResponses?.[type]) ?? {
+        responseType: type,
+      };
+      applyPatch(input, GATEWAY_RESPONSE_PATHS, (op) => {
+        const [head, name] = op.segments;
+        if (head === 'statusCode' && op.segments.length === 1) {
+          if (op.op === 'remove') delete rec.statusCode;
+          else if (op.op === 'replace' || op.op === 'add') rec.statusCode = validStatus(requireValue(op));
+          else return false;
+          return true;
+        }
+        if ((head === 'responseParameters' || head === 'responseTemplates') && name !== undefined) {
+          const map = { ...(rec[head] ?? {}) };
+          if (op.op === 'remove') delete map[name];
+          else if (op.op === 'replace' || op.op === 'add') map[name] = requireValue(op);
+          else return false;
+          rec[head] = map;
+          return true;
+        }
+        return false;
+      });
+      api.gatewayResponses = { ...(api.gatewayResponses ?? {}), [type]: rec };
+      return gatewayResponseView(type, rec);
+    });
+  }
+
+  async deleteGatewayResponse(scope: Scope, apiId: string, type: string) {
+    await this.mutate(scope, apiId, (api) => {
+      validResponseType(type);
+      if (!api.gatewayResponses?.[type])
+        throw errors.notFound('Invalid Gateway Response identifier specified');
+      delete api.gatewayResponses[type];
     });
   }
 
@@ -763,7 +955,11 @@ export class RestEngine {
       const d = {
         id: shortId(6),
         createdDate: this.nowSec(),
-        snapshot: structuredClone({ resources: api.resources, authorizers: api.authorizers }),
+        snapshot: structuredClone({
+          resources: api.resources,
+          authorizers: api.authorizers,
+          gatewayResponses: api.gatewayResponses ?? {},
+        }),
       } as RestApiRecord['deployments'][number];
       if (input.description !== undefined) d.description = String(input.description);
       api.deployments.push(d);

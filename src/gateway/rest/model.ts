@@ -16,6 +16,17 @@ export interface Scope {
   region: string;
 }
 
+export interface IntegrationResponseRecord {
+  statusCode: string;
+  /** Matched against the integration's status code (MOCK); absent: the default response. */
+  selectionPattern?: string;
+  /** `method.response.header.X` -> `'literal'` or a request value (`method.request.header.Y`, ...). */
+  responseParameters?: Record<string, string>;
+  /** Media type -> body sent as written. */
+  responseTemplates?: Record<string, string>;
+  contentHandling?: string;
+}
+
 export interface IntegrationRecord {
   type: string;
   httpMethod?: string;
@@ -24,6 +35,24 @@ export interface IntegrationRecord {
   timeoutInMillis: number;
   cacheNamespace: string;
   cacheKeyParameters: string[];
+  /** Media type -> mapping template (MOCK: `{"statusCode": 200}` picks the integration's status). */
+  requestTemplates?: Record<string, string>;
+  integrationResponses?: Record<string, IntegrationResponseRecord>;
+}
+
+export interface MethodResponseRecord {
+  statusCode: string;
+  responseParameters?: Record<string, boolean>;
+  responseModels?: Record<string, string>;
+}
+
+/** A customised gateway response (the API's answer to its own errors: UNAUTHORIZED, DEFAULT_4XX, ...). */
+export interface GatewayResponseRecord {
+  responseType: string;
+  statusCode?: string;
+  /** `gatewayresponse.header.X` -> `'literal'` or a request value. */
+  responseParameters?: Record<string, string>;
+  responseTemplates?: Record<string, string>;
 }
 
 export interface MethodRecord {
@@ -34,6 +63,7 @@ export interface MethodRecord {
   operationName?: string;
   authorizationScopes?: string[];
   requestParameters?: Record<string, boolean>;
+  methodResponses?: Record<string, MethodResponseRecord>;
   methodIntegration?: IntegrationRecord;
 }
 
@@ -61,7 +91,11 @@ export interface RestDeploymentRecord {
   id: string;
   description?: string;
   createdDate: number;
-  snapshot: { resources: ResourceRecord[]; authorizers: RestAuthorizerRecord[] };
+  snapshot: {
+    resources: ResourceRecord[];
+    authorizers: RestAuthorizerRecord[];
+    gatewayResponses?: Record<string, GatewayResponseRecord>;
+  };
 }
 
 export interface RestStageRecord {
@@ -96,6 +130,8 @@ export interface RestApiRecord {
   rootResourceId: string;
   resources: ResourceRecord[];
   authorizers: RestAuthorizerRecord[];
+  /** Customised gateway responses by type (deployed with the next deployment, as on AWS). */
+  gatewayResponses?: Record<string, GatewayResponseRecord>;
   deployments: RestDeploymentRecord[];
   stages: RestStageRecord[];
   generation: number;

@@ -21,10 +21,12 @@ import { Throttler } from '../throttle.js';
 import { functionArnOf } from '../model.js';
 import { headerOf, readBody, send } from '../serve.js';
 import { writeAccessLog } from '../access-log.js';
+import { applyGatewayResponse, gatewayError, mockResult, type RequestValues } from './responses.js';
 import type { LogSink } from '../../core/log-sink.js';
 import type { RestEngine } from './engine.js';
 import type {
   ApiKeyRecord,
+  GatewayResponseRecord,
   MethodRecord,
   ResourceRecord,
   RestApiRecord,
@@ -47,6 +49,8 @@ interface CompiledStage {
   stage: RestStageRecord;
   root: Node;
   authorizers: Map<string, RestAuthorizerRecord>;
+  /** The deployment's customised gateway responses, by type. */
+  gatewayResponses: Record<string, GatewayResponseRecord>;
   /** Records the stage's AWS/ApiGateway metrics of one request (built on first use). */
   recordMetrics?: (o: RequestOutcome) => void;
 }
@@ -183,6 +187,7 @@ export class RestServer {
         stage: st,
         root: buildTree(d.snapshot.resources),
         authorizers: new Map(d.snapshot.authorizers.map((a) => [a.id, a])),
+        gatewayResponses: d.snapshot.gatewayResponses ?? {},
       });
     }
     if (this.cache.size > 10_000) this.cache.clear();
@@ -216,8 +221,16 @@ export class RestServer {
       return true;
     }
     const body = await readBody(req, MAX_REQUEST_BYTES);
+    const values = requestValues(req, rawQueryString, st, c, requestId, stageName);
     if (!body) {
-      send(res, jsonMessage(413, 'Request Entity Too Large'));
+      send(
+        res,
+        applyGatewayResponse(
+          gatewayError('REQUEST_TOO_LARGE', 413, 'Request Entity Too Large'),
+          st.gatewayResponses,
+          values,
+        ),
+      );
       return true;
     }
     const host = String(req.headers.host ?? `${apiId}.execute-api.${c.scope.region}.amazonaws.com`);
@@ -234,10 +247,11 @@ export class RestServer {
       timeEpoch: started,
     };
     const info: RestAccessInfo = {};
-    const result = await this.process(c, st, greq, path, info).catch((e: unknown) => {
+    const answer = await this.process(c, st, greq, path, info, values).catch((e: unknown) => {
       this.deps.logger.error('REST API request failed', { requestId, apiId, err: e });
-      return jsonMessage(500, 'Internal Server Error');
+      return gatewayError('DEFAULT_5XX', 500, 'Internal Server Error');
     });
+    const result = applyGatewayResponse(answer, st.gatewayResponses, values);
     send(res, result);
     if (this.deps.logs && st.stage.accessLogSettings?.format)
       this.accessLog(c, st.stage, greq, info, result, started);
@@ -315,22 +329,23 @@ export class RestServer {
     greq: GatewayRequest,
     path: string,
     info: RestAccessInfo,
+    values: RequestValues,
   ): Promise<HttpResult> {
     const segs = path === '/' ? [] : path.replace(/\/$/, '').split('/').slice(1);
     const m = match(st.root, segs, greq.method);
-    if (!m)
-      return jsonMessage(403, 'Missing Authentication Token', {
-        'x-amzn-errortype': ['MissingAuthenticationTokenException'],
-      });
+    if (!m) return missingToken();
     const method = m.method;
     info.resourceId = m.res.id;
     info.resourcePath = m.res.path;
+    values.pathParameters = m.params;
+    values.context.resourceId = m.res.id;
+    values.context.resourcePath = m.res.path;
     // Stage-wide method throttling (`*/*`), then the account's limits.
     const all = st.stage.methodSettings['*/*'] as
       { throttlingRateLimit?: number; throttlingBurstLimit?: number } | undefined;
     const limits = { rate: all?.throttlingRateLimit, burst: all?.throttlingBurstLimit };
     if (!this.throttler.allow(c.scope.accountId, `rest|${c.api.id}|${st.stage.stageName}`, limits))
-      return jsonMessage(429, 'Too Many Requests');
+      return gatewayError('THROTTLED', 429, 'Too Many Requests');
     const header = (n: string) => {
       const raw = greq.rawHeaders;
       const found: string[] = [];
@@ -344,29 +359,28 @@ export class RestServer {
     const methodArn = `arn:aws:execute-api:${c.scope.region}:${c.scope.accountId}:${c.api.id}/${st.stage.stageName}/${greq.method}${path === '/' ? '/' : path}`;
     if (method.authorizationType === 'CUSTOM') {
       const auth = method.authorizerId ? st.authorizers.get(method.authorizerId) : undefined;
-      if (!auth) return { ...jsonMessage(500, ''), body: Buffer.from('{"message": null}') };
+      if (!auth) return gatewayError('AUTHORIZER_CONFIGURATION_ERROR', 500, null, {}, '{"message": null}');
       try {
         authorizer = await this.authorize(c, st, auth, greq, methodArn, resourcePath, m.params, header);
         info.principalId = authorizer?.principalId as string | undefined;
       } catch (e) {
         if (!(e instanceof AuthFailure)) throw e;
         this.deps.logger.info('REST API authorizer refused', { requestId: greq.requestId, why: e.message });
-        if (e.status === 403)
-          return {
-            status: 403,
-            headers: { 'content-type': ['application/json'], 'x-amzn-errortype': ['AccessDeniedException'] },
-            body: Buffer.from(JSON.stringify({ Message: 'User is not authorized to access this resource' })),
-          };
+        if (e.status === 403) {
+          const message = 'User is not authorized to access this resource';
+          return gatewayError(
+            'ACCESS_DENIED',
+            403,
+            message,
+            { 'x-amzn-errortype': ['AccessDeniedException'] },
+            JSON.stringify({ Message: message }),
+          );
+        }
         if (e.status === 401)
-          return {
-            ...jsonMessage(401, 'Unauthorized'),
-            headers: { 'content-type': ['application/json'], 'x-amzn-errortype': ['UnauthorizedException'] },
-          };
-        return {
-          status: 500,
-          headers: { 'content-type': ['application/json'] },
-          body: Buffer.from('{"message": null}'),
-        };
+          return gatewayError('UNAUTHORIZED', 401, 'Unauthorized', {
+            'x-amzn-errortype': ['UnauthorizedException'],
+          });
+        return gatewayError('AUTHORIZER_FAILURE', 500, null, {}, '{"message": null}');
       }
     }
 
@@ -378,21 +392,20 @@ export class RestServer {
           : header('x-api-key');
       const decision = value ? await this.checkApiKey(c, st.stage.stageName, value) : undefined;
       if (!decision) return forbiddenKey();
-      if (decision === 'throttled') return jsonMessage(429, 'Too Many Requests');
-      if (decision === 'quota') return jsonMessage(429, 'Limit Exceeded');
+      if (decision === 'throttled') return gatewayError('THROTTLED', 429, 'Too Many Requests');
+      if (decision === 'quota') return gatewayError('QUOTA_EXCEEDED', 429, 'Limit Exceeded');
       apiKey = decision;
       info.apiKeyId = decision.id;
     }
 
     if (method.authorizationType === 'AWS_IAM' && !header('authorization')?.startsWith('AWS4-HMAC-SHA256'))
       // IAM policies are not evaluated: the request must at least be SigV4-signed.
-      return jsonMessage(403, 'Missing Authentication Token', {
-        'x-amzn-errortype': ['MissingAuthenticationTokenException'],
-      });
+      return missingToken();
     const integ = method.methodIntegration;
-    if (!integ?.uri) return jsonMessage(500, 'Internal server error');
+    if (integ?.type === 'MOCK') return mockResult(integ, values);
+    if (!integ?.uri) return gatewayError('API_CONFIGURATION_ERROR', 500, 'Internal server error');
     const fn = functionArnOf(withStageVariables(integ.uri, st.stage.variables));
-    if (!fn) return jsonMessage(500, 'Internal server error');
+    if (!fn) return gatewayError('API_CONFIGURATION_ERROR', 500, 'Internal server error');
     const event = restEvent(greq, {
       accountId: c.scope.accountId,
       apiId: c.api.id,
@@ -418,25 +431,26 @@ export class RestServer {
     } catch (e) {
       info.integrationLatency = this.deps.clock.now() - invokeStarted;
       info.integrationError = e instanceof Error ? e.message : String(e);
-      if (e instanceof IntegrationTimeout) return jsonMessage(504, 'Endpoint request timed out');
+      if (e instanceof IntegrationTimeout)
+        return gatewayError('INTEGRATION_TIMEOUT', 504, 'Endpoint request timed out');
       this.deps.logger.warn('REST API integration failed', {
         requestId: greq.requestId,
         function: fn,
         err: e,
       });
-      return jsonMessage(500, 'Internal server error');
+      return gatewayError('DEFAULT_5XX', 500, 'Internal server error');
     }
     info.integrationLatency = this.deps.clock.now() - invokeStarted;
     info.integrationStatus = 200;
     if (out.functionError) {
       info.integrationError = out.functionError;
-      return jsonMessage(502, 'Internal server error');
+      return gatewayError('DEFAULT_5XX', 502, 'Internal server error');
     }
     try {
       return mapV1Response(out.payload, binaryResponseWanted(header('accept'), c.api.binaryMediaTypes ?? []));
     } catch (e) {
       if (!(e instanceof MalformedResponse)) throw e;
-      return jsonMessage(502, 'Internal server error');
+      return gatewayError('DEFAULT_5XX', 502, 'Internal server error');
     }
   }
 
@@ -625,8 +639,46 @@ function binaryResponseWanted(accept: string | undefined, binary: string[]): boo
   return isBinaryMediaType(accept.split(',')[0], binary);
 }
 
+function missingToken(): HttpResult {
+  return gatewayError('MISSING_AUTHENTICATION_TOKEN', 403, 'Missing Authentication Token', {
+    'x-amzn-errortype': ['MissingAuthenticationTokenException'],
+  });
+}
+
+/** What mapping expressions and gateway response templates read from the request. */
+function requestValues(
+  req: IncomingMessage,
+  rawQueryString: string,
+  st: CompiledStage,
+  c: CachedApi,
+  requestId: string,
+  stageName: string,
+): RequestValues {
+  let query: URLSearchParams | undefined;
+  return {
+    header: (n) => {
+      const v = req.headers[n];
+      return Array.isArray(v) ? v.join(',') : v;
+    },
+    query: (n) => (query ??= new URLSearchParams(rawQueryString)).get(n) ?? undefined,
+    pathParameters: {},
+    stageVariables: st.stage.variables,
+    context: {
+      requestId,
+      extendedRequestId: requestId,
+      apiId: c.api.id,
+      accountId: c.scope.accountId,
+      stage: stageName,
+      httpMethod: (req.method ?? 'GET').toUpperCase(),
+      domainName: req.headers.host,
+      'identity.sourceIp': (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+      'identity.userAgent': req.headers['user-agent'],
+    },
+  };
+}
+
 function forbiddenKey(): HttpResult {
-  return jsonMessage(403, 'Forbidden', { 'x-amzn-errortype': ['ForbiddenException'] });
+  return gatewayError('INVALID_API_KEY', 403, 'Forbidden', { 'x-amzn-errortype': ['ForbiddenException'] });
 }
 
 function withStageVariables(uri: string | undefined, vars: Record<string, string>): string | undefined {
