@@ -126,7 +126,9 @@ test('REST APIs: MOCK integrations and gateway responses', async (t) => {
     const def = await gw.send(new GetGatewayResponseCommand({ restApiId, responseType: 'UNAUTHORIZED' }));
     assert.equal(def.defaultResponse, true);
     assert.equal(def.statusCode, '401');
-    assert.deepEqual(def.responseTemplates, { 'application/json': '{"message":$context.error.messageString}' });
+    assert.deepEqual(def.responseTemplates, {
+      'application/json': '{"message":$context.error.messageString}',
+    });
     const put = await gw.send(
       new PutGatewayResponseCommand({
         restApiId,
@@ -134,7 +136,8 @@ test('REST APIs: MOCK integrations and gateway responses', async (t) => {
         statusCode: '418',
         responseParameters: { 'gatewayresponse.header.WWW-Authenticate': "'Bearer'" },
         responseTemplates: {
-          'application/json': '{"error":$context.error.messageString,"id":"$context.requestId","type":"$context.error.responseType"}',
+          'application/json':
+            '{"error":$context.error.messageString,"id":"$context.requestId","type":"$context.error.responseType"}',
         },
       }),
     );
@@ -159,7 +162,10 @@ test('REST APIs: MOCK integrations and gateway responses', async (t) => {
     const all = await gw.send(new GetGatewayResponsesCommand({ restApiId }));
     assert.equal(all.items?.length, 21);
     assert.deepEqual(
-      all.items?.filter((r) => !r.defaultResponse).map((r) => r.responseType).sort(),
+      all.items
+        ?.filter((r) => !r.defaultResponse)
+        .map((r) => r.responseType)
+        .sort(),
       ['DEFAULT_4XX', 'QUOTA_EXCEEDED', 'UNAUTHORIZED'],
     );
     await gw.send(new DeleteGatewayResponseCommand({ restApiId, responseType: 'QUOTA_EXCEEDED' }));
@@ -216,7 +222,11 @@ test('REST APIs: MOCK integrations and gateway responses', async (t) => {
     assert.equal(await pre.text(), '{}');
     const fn = await fetch(`${base}/things`);
     assert.equal(await fn.text(), 'hi');
-    assert.equal(fn.headers.get('access-control-allow-origin'), null, 'function answers are not gateway responses');
+    assert.equal(
+      fn.headers.get('access-control-allow-origin'),
+      null,
+      'function answers are not gateway responses',
+    );
 
     // UNAUTHORIZED (no token): its own customised response.
     const unauth = await fetch(`${base}/guarded`);
@@ -256,7 +266,11 @@ test('REST APIs: MOCK integrations and gateway responses', async (t) => {
     const w = { restApiId, resourceId: r.id!, httpMethod: 'GET' };
     await gw.send(new PutMethodCommand({ ...w, authorizationType: 'NONE' }));
     await gw.send(
-      new PutIntegrationCommand({ ...w, type: 'MOCK', requestTemplates: { 'application/json': '{"statusCode": 500}' } }),
+      new PutIntegrationCommand({
+        ...w,
+        type: 'MOCK',
+        requestTemplates: { 'application/json': '{"statusCode": 500}' },
+      }),
     );
     await gw.send(new PutMethodResponseCommand({ ...w, statusCode: '200' }));
     await gw.send(

@@ -84,7 +84,14 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
   const MR = `${M}/responses/{status_code}`;
   route('PUT', MR, 'PutMethodResponse', async (s, p, req) =>
     ok(
-      await engine.putMethodResponse(s, p.restapi_id, p.resource_id, p.http_method, p.status_code, req.json()),
+      await engine.putMethodResponse(
+        s,
+        p.restapi_id,
+        p.resource_id,
+        p.http_method,
+        p.status_code,
+        req.json(),
+      ),
       201,
     ),
   );

@@ -582,8 +582,7 @@ export class RestEngine {
         cacheKeyParameters: Array.isArray(input.cacheKeyParameters) ? input.cacheKeyParameters : [],
       };
       if (type === 'AWS_PROXY') {
-        if (!input.httpMethod)
-          throw errors.badRequest('Enumeration value for HttpMethod must be non-empty');
+        if (!input.httpMethod) throw errors.badRequest('Enumeration value for HttpMethod must be non-empty');
         const uri = String(input.uri ?? '');
         if (!LAMBDA_URI.test(uri))
           throw errors.badRequest('AWS ARN for integration must contain path or action');
@@ -686,7 +685,13 @@ export class RestEngine {
     return structuredClone(rec) as Input;
   }
 
-  async deleteMethodResponse(scope: Scope, apiId: string, resourceId: string, httpMethod: string, code: string) {
+  async deleteMethodResponse(
+    scope: Scope,
+    apiId: string,
+    resourceId: string,
+    httpMethod: string,
+    code: string,
+  ) {
     await this.mutate(scope, apiId, (api) => {
       const m = this.method(api, resourceId, httpMethod);
       if (!m.methodResponses?.[code]) throw errors.notFound('Invalid Response status code specified');

@@ -41,7 +41,10 @@ export const GATEWAY_RESPONSE_TYPES = Object.keys(DEFAULT_STATUS);
 const DEFAULT_TEMPLATE = '{"message":$context.error.messageString}';
 
 /** GetGatewayResponse's shape: the customised record, or AWS's default for the type. */
-export function gatewayResponseView(type: string, rec: GatewayResponseRecord | undefined): Record<string, unknown> {
+export function gatewayResponseView(
+  type: string,
+  rec: GatewayResponseRecord | undefined,
+): Record<string, unknown> {
   if (!rec) {
     const out: Record<string, unknown> = {
       responseType: type,
@@ -123,8 +126,7 @@ function pickTemplate(
  * for a configuration without a default response.
  */
 export function mockResult(integ: IntegrationRecord, req: RequestValues): HttpResult {
-  const template =
-    pickTemplate(integ.requestTemplates, req.header('content-type'))?.[1] ?? '';
+  const template = pickTemplate(integ.requestTemplates, req.header('content-type'))?.[1] ?? '';
   const m = /"statusCode"\s*:\s*"?(\d{3})/.exec(template);
   const status = m ? m[1] : '200';
   const responses = Object.values(integ.integrationResponses ?? {});

@@ -14,7 +14,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { buildV1Event, requestTime, type GatewayRequest } from '../events.js';
-import { MalformedResponse, isBinaryMediaType, jsonMessage, mapV1Response, type HttpResult } from '../response.js';
+import {
+  MalformedResponse,
+  isBinaryMediaType,
+  jsonMessage,
+  mapV1Response,
+  type HttpResult,
+} from '../response.js';
 import { AuthFailure, identityValues, policyAllows } from '../authorizers.js';
 import { IntegrationTimeout, type Invoker } from '../invoke.js';
 import { Throttler } from '../throttle.js';
