@@ -181,7 +181,9 @@ async function main(): Promise<void> {
   const floorDir = mkdtempSync(join(tmpdir(), 'nimbus-bench-gw-floor-'));
   const floorScript = join(floorDir, 'floor.cjs');
   writeFileSync(floorScript, BARE_IPC);
-  const floor = spawn(process.execPath, [floorScript, String(floorPort), String(CONNECTIONS)], { stdio: 'inherit' });
+  const floor = spawn(process.execPath, [floorScript, String(floorPort), String(CONNECTIONS)], {
+    stdio: 'inherit',
+  });
   try {
     await waitFor(`http://127.0.0.1:${port}/_nimbus/health`);
     await waitFor(`http://127.0.0.1:${barePort}/`);
