@@ -46,6 +46,12 @@ export interface UpdateResult {
   item: Item;
   /** Top-level attribute names the update touched. */
   changed: string[];
+  /**
+   * ReturnValues UPDATED_OLD / UPDATED_NEW: only the document paths the update wrote (nested
+   * fragments, not whole top-level attributes), from the item before (`old`: every action's
+   * path) or after it (`new`: all but REMOVE), as DynamoDB answers.
+   */
+  updated: (item: Item, when: 'old' | 'new') => Item;
 }
 export type Update = (item: Item | undefined) => UpdateResult;
 export type Projector = (item: Item) => Item;
@@ -95,10 +101,13 @@ export function legacyFilter(filter: Record<string, unknown>, op?: string): Cond
 }
 
 function asUpdate(actions: readonly X.UpdateAction[]): Update {
+  const written = actions.filter((a) => a.type !== 'REMOVE').map((a) => a.path);
+  const updated = (item: Item, when: 'old' | 'new'): Item =>
+    X.project(item as types.Item, when === 'new' ? written : actions.map((a) => a.path)) as Item;
   return (old) => {
     const r = X.applyUpdate(actions, (old ?? {}) as types.Item);
     const changed = [...new Set(r.changedPaths.map((p) => String(p[0])))];
-    return { item: r.item as Item, changed };
+    return { item: r.item as Item, changed, updated };
   };
 }
 

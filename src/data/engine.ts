@@ -35,6 +35,7 @@ import {
   type KeyCondition,
   type Projector,
   type Update,
+  type UpdateResult,
 } from './bridge.js';
 import { checkKey, indexKey, itemKey, keyFromItem, pickKeys, projectForIndex } from './keys.js';
 import {
@@ -72,7 +73,11 @@ interface WritePlan {
   condition?: Condition;
   returnOldOnFail: boolean;
   /** Computes the new item (undefined: delete) from the old one, with its size when known. */
-  make: (old: Item | undefined) => { item: Item | undefined; changed?: string[]; size?: number };
+  make: (old: Item | undefined) => {
+    item: Item | undefined;
+    updated?: UpdateResult['updated'];
+    size?: number;
+  };
 }
 
 const TOKEN_TTL_MS = 10 * 60_000;
@@ -413,9 +418,12 @@ export class DynamoEngine {
   }
 
   /** One item write: read, check, write item + indexes + stream record, in one transaction. */
-  private async write(
-    plan: WritePlan,
-  ): Promise<{ old: Item | undefined; item: Item | undefined; changed?: string[]; size?: number }> {
+  private async write(plan: WritePlan): Promise<{
+    old: Item | undefined;
+    item: Item | undefined;
+    updated?: UpdateResult['updated'];
+    size?: number;
+  }> {
     // Writes to one item from this node queue up here instead of racing inside the Store: on
     // PostgreSQL (SERIALIZABLE) a hot item otherwise costs a serialisation failure + rerun per
     // collision. Only other nodes' writers can still collide (the Store retries those). SQLite
@@ -431,16 +439,19 @@ export class DynamoEngine {
     }
   }
 
-  private writeNow(
-    plan: WritePlan,
-  ): Promise<{ old: Item | undefined; item: Item | undefined; changed?: string[]; size?: number }> {
+  private writeNow(plan: WritePlan): Promise<{
+    old: Item | undefined;
+    item: Item | undefined;
+    updated?: UpdateResult['updated'];
+    size?: number;
+  }> {
     return this.store.transaction(async (tx) => {
       const old = await tx.get<Item>(plan.meta.collection, plan.storeKey);
       if (plan.condition && !plan.condition(old))
         throw errors.conditionFailed(plan.returnOldOnFail ? old : undefined);
       const next = plan.make(old);
       await this.applyWrite(tx, plan.meta, plan.storeKey, old, next.item);
-      return { old, item: next.item, changed: next.changed, size: next.size };
+      return { old, item: next.item, updated: next.updated, size: next.size };
     });
   }
 
@@ -517,15 +528,15 @@ export class DynamoEngine {
       returnOldOnFail: input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD',
       make: (old) => {
         const base: Item = old ? { ...old } : { ...key };
-        const r = update ? update(base) : { item: base, changed: [] };
-        for (const n of r.changed)
+        const r = update?.(base);
+        for (const n of r?.changed ?? [])
           if (keyNames.has(n))
             throw errors.validation(
               `One or more parameter values were invalid: Cannot update attribute ${n}. This attribute is part of the key`,
             );
-        const item = { ...r.item, ...key };
+        const item = { ...(r?.item ?? base), ...key };
         const size = this.checkSize(item);
-        return { item, changed: r.changed, size };
+        return { item, updated: r?.updated, size };
       },
     };
   }
@@ -576,10 +587,10 @@ export class DynamoEngine {
     finishExprContext(ctx);
     const r = await this.write(plan);
     const out: Record<string, unknown> = {};
-    const pick = (item: Item | undefined) => {
-      const o: Item = {};
-      for (const n of r.changed ?? []) if (item?.[n] !== undefined) o[n] = item[n];
-      return o;
+    // No Attributes at all (not an empty map) when none of the update's paths is in the item.
+    const updated = (item: Item | undefined, when: 'old' | 'new') => {
+      const o = item && r.updated ? r.updated(item, when) : undefined;
+      if (o && Object.keys(o).length) out.Attributes = o;
     };
     switch (input.ReturnValues) {
       case 'ALL_OLD':
@@ -589,10 +600,10 @@ export class DynamoEngine {
         out.Attributes = r.item;
         break;
       case 'UPDATED_OLD':
-        if (r.old && Object.keys(pick(r.old)).length) out.Attributes = pick(r.old);
+        updated(r.old, 'old');
         break;
       case 'UPDATED_NEW':
-        if (Object.keys(pick(r.item)).length) out.Attributes = pick(r.item);
+        updated(r.item, 'new');
         break;
     }
     this.capacity(out, input, meta, 'Write', writeUnits(r.old, r.item, r.size));

@@ -215,6 +215,56 @@ test('items: put, get, projection, return values, conditions', async () => {
   assert.equal(d.Attributes?.name.S, 'third');
 });
 
+test('items: UPDATED_OLD / UPDATED_NEW return only the fragments the update wrote', async () => {
+  const Key = { pk: { S: 'frag' }, sk: { N: '1' } };
+  await ddb.send(
+    new PutItemCommand({
+      TableName: 'items',
+      Item: {
+        ...Key,
+        m: { M: { a: { M: { b: { S: 'old-b' }, c: { N: '1' } } }, keep: { S: 'mk' } } },
+        l: { L: [{ M: { a: { S: 'old0' }, b: { S: 'b0' } } }, { M: { a: { S: 'old1' } } }] },
+        root: { L: [{ S: 'x' }, { S: 'y' }] },
+        gone: { S: 'g' },
+      },
+    }),
+  );
+  const update = async (expr: string, rv: 'UPDATED_OLD' | 'UPDATED_NEW', values?: Record<string, any>) =>
+    (
+      await ddb.send(
+        new UpdateItemCommand({
+          TableName: 'items',
+          Key,
+          UpdateExpression: expr,
+          ExpressionAttributeValues: values,
+          ReturnValues: rv,
+        }),
+      )
+    ).Attributes;
+  assert.deepEqual(await update('SET m.a.b = :v', 'UPDATED_NEW', { ':v': { S: 'new-b' } }), {
+    m: { M: { a: { M: { b: { S: 'new-b' } } } } },
+  });
+  assert.deepEqual(await update('SET m.a.b = :v', 'UPDATED_OLD', { ':v': { S: 'newer-b' } }), {
+    m: { M: { a: { M: { b: { S: 'new-b' } } } } },
+  });
+  assert.deepEqual(
+    await update('SET l[1].a = :v, m.keep = :k', 'UPDATED_NEW', { ':v': { S: 'new1' }, ':k': { S: 'k2' } }),
+    {
+      l: { L: [{ M: { a: { S: 'new1' } } }] },
+      m: { M: { keep: { S: 'k2' } } },
+    },
+  );
+  // An element appended past the end of a list is not at the path written: nothing to return.
+  assert.equal(await update('SET root[5] = :v', 'UPDATED_NEW', { ':v': { S: 'z' } }), undefined);
+  // REMOVE: the old value for UPDATED_OLD, nothing for UPDATED_NEW.
+  assert.deepEqual(await update('REMOVE l[0].b', 'UPDATED_OLD'), { l: { L: [{ M: { b: { S: 'b0' } } }] } });
+  assert.equal(await update('REMOVE gone', 'UPDATED_NEW'), undefined);
+  // A new attribute has no old value.
+  assert.equal(await update('SET fresh = :v', 'UPDATED_OLD', { ':v': { N: '1' } }), undefined);
+  assert.deepEqual(await update('ADD fresh :v', 'UPDATED_NEW', { ':v': { N: '2' } }), { fresh: { N: '3' } });
+  await ddb.send(new DeleteItemCommand({ TableName: 'items', Key }));
+});
+
 test('items: errors users match on', async () => {
   await rejects(
     ddb.send(new GetItemCommand({ TableName: 'nope', Key: { id: { S: 'x' } } })),
