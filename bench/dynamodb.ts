@@ -17,6 +17,9 @@
  * cpuMsPerKop: the server process's CPU time (user + system, from /proc) per 1,000 operations
  * during the measured window, a figure less sensitive to other load on the machine than ops/s;
  * clientCpuMsPerKop: the same for the load generator (this process).
+ * Each round also measures the HTTP floor (FLOOR below: node:http answering canned bodies of
+ * the real sizes, no storage; BENCH_FLOOR=0 skips it): the ceiling of any HTTP + JSON server for
+ * this workload with this client on this machine.
  * BENCH_CPU_PROF=DIR: the Nimbus server writes a V8 CPU profile into DIR.
  * BENCH_NIMBUS_NODE_ARGS: extra Node.js flags for the Nimbus server (e.g. `--trace-gc`; its
  * stdout then goes to this process's stderr). BENCH_PEER=0: Nimbus alone (diagnostic runs).
@@ -312,29 +315,68 @@ async function dynaliteRound(round: number): Promise<Result> {
   }
 }
 
+/**
+ * The HTTP floor: node:http reading and JSON-parsing each request and answering canned bodies
+ * of the real sizes (one bench item for GetItem, nine for Query, `{}` for PutItem, an ACTIVE
+ * table for the set-up calls) with no storage or DynamoDB logic: the most any HTTP + JSON
+ * implementation of this workload could reach with this client on this machine.
+ */
+const FLOOR = `const item = { pk: { S: 'p1' }, sk: { N: '1' }, payload: { S: 'x'.repeat(200) }, n: { N: '3' } };
+const get = JSON.stringify({ Item: item });
+const query = JSON.stringify({ Items: Array(9).fill(item), Count: 9, ScannedCount: 9 });
+const other = JSON.stringify({ Table: { TableStatus: 'ACTIVE' }, TableNames: [] });
+require('node:http').createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    const t = String(req.headers['x-amz-target'] || '');
+    const body = t.endsWith('.GetItem') ? get : t.endsWith('.Query') ? query : t.endsWith('.PutItem') ? '{}' : other;
+    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(body), 'x-amzn-requestid': 'floor' });
+    res.end(body);
+  });
+}).listen(4593, '127.0.0.1');`;
+
+async function floorRound(round: number): Promise<Result> {
+  const floor = spawn(process.execPath, ['-e', FLOOR], { stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    await waitFor(4593);
+    return await run(`http floor (no storage) #${round}`, 4593, floor.pid);
+  } finally {
+    await stop(floor);
+  }
+}
+
 async function main() {
   const withPeer = process.env.BENCH_PEER !== '0' && existsSync(join(ROOT, 'node_modules/dynalite'));
   if (!withPeer && process.env.BENCH_PEER !== '0')
     console.log('dynalite not installed (node_modules/dynalite): peer not measured');
+  const withFloor = process.env.BENCH_FLOOR !== '0';
   const nimbus: Result[] = [];
   const peer: Result[] = [];
+  const floor: Result[] = [];
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       nimbus.push(await nimbusRound(round));
       if (withPeer) peer.push(await dynaliteRound(round));
+      if (withFloor) floor.push(await floorRound(round));
     }
   } finally {
     agent.destroy();
   }
-  const rows = [...nimbus, ...peer, medianOf('nimbus (sqlite)', nimbus)];
+  const rows = [...nimbus, ...peer, ...floor, medianOf('nimbus (sqlite)', nimbus)];
   if (peer.length) rows.push(medianOf('dynalite (in-memory)', peer));
+  if (floor.length) rows.push(medianOf('http floor (no storage)', floor));
   console.table(rows);
-  if (peer.length) {
-    const ratios = nimbus.map((r, i) => r.opsPerSec / peer[i].opsPerSec);
+  const perRound = (label: string, a: Result[], b: Result[]) => {
+    const ratios = a.map((r, i) => r.opsPerSec / b[i].opsPerSec);
     console.log(
-      `nimbus / dynalite throughput, per round: ${ratios.map((x) => x.toFixed(2) + 'x').join(' ')}; median ${median(ratios).toFixed(2)}x`,
+      `${label} throughput, per round: ${ratios.map((x) => x.toFixed(2) + 'x').join(' ')}; median ${median(ratios).toFixed(2)}x`,
     );
-  }
+  };
+  if (peer.length) perRound('nimbus / dynalite', nimbus, peer);
+  if (peer.length && floor.length) perRound('http floor / dynalite', floor, peer);
+  if (floor.length) perRound('nimbus / http floor', nimbus, floor);
 }
 
 await main();
