@@ -359,7 +359,7 @@ Outputs:
   await waitUntilStackDeleteComplete({ client: cfn, ...wait }, { StackName: 'sam-app' });
 });
 
-test('a SAM Api with Cors and GatewayResponses: preflights and error responses carry the headers', async () => {
+test('a SAM Api with Cors, GatewayResponses and a validated RequestModel', async () => {
   const sam = `
 Transform: AWS::Serverless-2016-10-31
 Resources:
@@ -383,6 +383,12 @@ Resources:
               X-Reason: "'no-route'"
           ResponseTemplates:
             "application/json": '{"error":"no route","requestId":"$context.requestId"}'
+      Models:
+        Item:
+          type: object
+          required: [name]
+          properties:
+            name: { type: string, minLength: 1 }
   Fn:
     Type: AWS::Serverless::Function
     Properties:
@@ -393,6 +399,20 @@ Resources:
         Get:
           Type: Api
           Properties: { RestApiId: !Ref Api, Path: /hello, Method: post }
+        Create:
+          Type: Api
+          Properties:
+            RestApiId: !Ref Api
+            Path: /items
+            Method: post
+            RequestParameters:
+              - method.request.header.x-tenant:
+                  Required: true
+            RequestModel:
+              Model: Item
+              Required: true
+              ValidateBody: true
+              ValidateParameters: true
 Outputs:
   ApiId:
     Value: !Ref Api
@@ -432,6 +452,22 @@ Outputs:
     error: 'no route',
     requestId: missing.headers.get('x-amzn-requestid'),
   });
+  // The RequestModel with ValidateBody / ValidateParameters: checked before the function runs.
+  const create = (body: string, headers: Record<string, string>) =>
+    fetch(`${base}/items`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+  const noTenant = await create('{"name":"a"}', {});
+  assert.equal(noTenant.status, 400);
+  assert.deepEqual(await noTenant.json(), { message: 'Missing required request parameters: [x-tenant]' });
+  const badBody = await create('{"name":""}', { 'x-tenant': 't' });
+  assert.equal(badBody.status, 400);
+  assert.deepEqual(await badBody.json(), { message: 'Invalid request body' });
+  assert.equal(badBody.headers.get('access-control-allow-origin'), 'https://app.example', 'DEFAULT_4XX');
+  const created = await create('{"name":"a"}', { 'x-tenant': 't' });
+  assert.equal(created.status, 200);
   await cfn.send(new DeleteStackCommand({ StackName: 'sam-cors' }));
   await waitUntilStackDeleteComplete({ client: cfn, ...wait }, { StackName: 'sam-cors' });
 });

@@ -12,6 +12,14 @@ import {
   CreateDeploymentCommand,
   CreateResourceCommand,
   CreateRestApiCommand,
+  CreateModelCommand,
+  CreateRequestValidatorCommand,
+  DeleteModelCommand,
+  GetModelCommand,
+  GetModelsCommand,
+  GetRequestValidatorCommand,
+  GetRequestValidatorsCommand,
+  UpdateRequestValidatorCommand,
   DeleteGatewayResponseCommand,
   DeleteIntegrationResponseCommand,
   DeleteMethodResponseCommand,
@@ -257,6 +265,147 @@ test('REST APIs: MOCK integrations and gateway responses', async (t) => {
     assert.equal((await fetch(`${base}/nowhere`)).headers.get('access-control-allow-origin'), '*');
     await gw.send(new CreateDeploymentCommand({ restApiId, stageName: 'prod' }));
     assert.equal((await fetch(`${base}/nowhere`)).headers.get('access-control-allow-origin'), null);
+  });
+
+  await t.test('models and request validators: SDK and serving', async () => {
+    const models = await gw.send(new GetModelsCommand({ restApiId }));
+    assert.deepEqual(
+      models.items?.map((m) => m.name),
+      ['Empty', 'Error'],
+    );
+    await gw.send(
+      new CreateModelCommand({
+        restApiId,
+        name: 'Tag',
+        contentType: 'application/json',
+        schema: JSON.stringify({ type: 'string', maxLength: 5 }),
+      }),
+    );
+    const item = await gw.send(
+      new CreateModelCommand({
+        restApiId,
+        name: 'Item',
+        contentType: 'application/json',
+        schema: JSON.stringify({
+          $schema: 'http://json-schema.org/draft-04/schema#',
+          type: 'object',
+          required: ['name'],
+          properties: {
+            name: { type: 'string', minLength: 1 },
+            tags: {
+              type: 'array',
+              items: { $ref: `https://apigateway.amazonaws.com/restapis/${restApiId}/models/Tag` },
+            },
+          },
+        }),
+      }),
+    );
+    assert.equal(item.name, 'Item');
+    assert.equal(
+      (await gw.send(new GetModelCommand({ restApiId, modelName: 'Item' }))).contentType,
+      'application/json',
+    );
+    await assert.rejects(
+      gw.send(
+        new CreateModelCommand({ restApiId, name: 'Item', contentType: 'application/json', schema: '{}' }),
+      ),
+      { name: 'ConflictException' },
+    );
+    await assert.rejects(
+      gw.send(
+        new CreateModelCommand({
+          restApiId,
+          name: 'Bad',
+          contentType: 'application/json',
+          schema: 'not json',
+        }),
+      ),
+      { name: 'BadRequestException' },
+    );
+    await assert.rejects(gw.send(new GetModelCommand({ restApiId, modelName: 'Nope' })), {
+      name: 'NotFoundException',
+    });
+    const both = await gw.send(
+      new CreateRequestValidatorCommand({
+        restApiId,
+        name: 'both',
+        validateRequestBody: true,
+        validateRequestParameters: true,
+      }),
+    );
+    const paramsOnly = await gw.send(
+      new CreateRequestValidatorCommand({ restApiId, name: 'params', validateRequestParameters: true }),
+    );
+    assert.equal((await gw.send(new GetRequestValidatorsCommand({ restApiId }))).items?.length, 2);
+    const upd = await gw.send(
+      new UpdateRequestValidatorCommand({
+        restApiId,
+        requestValidatorId: paramsOnly.id,
+        patchOperations: [{ op: 'replace', path: '/name', value: 'params-only' }],
+      }),
+    );
+    assert.equal(upd.name, 'params-only');
+    assert.equal(
+      (await gw.send(new GetRequestValidatorCommand({ restApiId, requestValidatorId: both.id })))
+        .validateRequestBody,
+      true,
+    );
+
+    const items = await gw.send(
+      new CreateResourceCommand({ restApiId, parentId: api.rootResourceId, pathPart: 'validated' }),
+    );
+    const w = { restApiId, resourceId: items.id!, httpMethod: 'POST' };
+    await assert.rejects(
+      gw.send(
+        new PutMethodCommand({
+          ...w,
+          authorizationType: 'NONE',
+          requestModels: { 'application/json': 'Nope' },
+        }),
+      ),
+      { name: 'BadRequestException', message: 'Invalid model identifier specified: Nope' },
+    );
+    await gw.send(
+      new PutMethodCommand({
+        ...w,
+        authorizationType: 'NONE',
+        requestValidatorId: both.id,
+        requestModels: { 'application/json': 'Item' },
+        requestParameters: {
+          'method.request.header.x-tenant': true,
+          'method.request.querystring.dry': false,
+        },
+      }),
+    );
+    await gw.send(
+      new PutIntegrationCommand({
+        ...w,
+        type: 'AWS_PROXY',
+        integrationHttpMethod: 'POST',
+        uri: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${FN}hello/invocations`,
+      }),
+    );
+    await assert.rejects(gw.send(new DeleteModelCommand({ restApiId, modelName: 'Item' })), {
+      name: 'ConflictException',
+    });
+    await gw.send(new CreateDeploymentCommand({ restApiId, stageName: 'prod' }));
+    const post = (body: string, headers: Record<string, string> = { 'x-tenant': 't1' }) =>
+      fetch(`${base}/validated`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', ...headers },
+      });
+    const noHeader = await post('{"name":"a"}', {});
+    assert.equal(noHeader.status, 400);
+    assert.deepEqual(await noHeader.json(), { message: 'Missing required request parameters: [x-tenant]' });
+    for (const bad of ['{}', '{"name":""}', '{"name":"a","tags":["toolong"]}', 'not json']) {
+      const r = await post(bad);
+      assert.equal(r.status, 400, bad);
+      assert.deepEqual(await r.json(), { message: 'Invalid request body' });
+    }
+    const ok = await post('{"name":"a","tags":["x"]}');
+    assert.equal(ok.status, 200);
+    assert.equal(await ok.text(), 'hi');
   });
 
   await t.test('a MOCK integration without a matching response answers 500', async () => {

@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import {
   APIGatewayClient,
   GetRestApiCommand,
+  GetModelsCommand,
+  GetRequestValidatorsCommand,
+  GetResourcesCommand,
   GetMethodCommand,
   GetAuthorizersCommand,
   GetStageCommand,
@@ -39,13 +42,30 @@ test('ApiGateway RestApi from a Body, Deployment, Stage, Resource, Method, ApiKe
     swagger: '2.0',
     info: { title: 'rest-body', version: '1' },
     paths: {
-      '/items/{id}': { get: { 'x-amazon-apigateway-integration': integ } },
+      '/items/{id}': {
+        get: { 'x-amazon-apigateway-integration': integ },
+        post: {
+          'x-amazon-apigateway-request-validator': 'all',
+          parameters: [
+            { in: 'query', name: 'dry', required: false, type: 'string' },
+            { in: 'body', name: 'item', required: true, schema: { $ref: '#/definitions/Item' } },
+          ],
+          'x-amazon-apigateway-integration': integ,
+        },
+      },
       '/secure': {
         'x-amazon-apigateway-any-method': {
           security: [{ tok: [] }],
           'x-amazon-apigateway-integration': integ,
         },
       },
+    },
+    definitions: {
+      Item: { type: 'object', required: ['name'], properties: { tag: { $ref: '#/definitions/Tag' } } },
+      Tag: { type: 'string' },
+    },
+    'x-amazon-apigateway-request-validators': {
+      all: { validateRequestBody: true, validateRequestParameters: true },
     },
     securityDefinitions: {
       tok: {
@@ -67,6 +87,28 @@ test('ApiGateway RestApi from a Body, Deployment, Stage, Resource, Method, ApiKe
   assert.equal(api.attributes.RootResourceId, got.rootResourceId);
   const auths = await gw.send(new GetAuthorizersCommand({ restApiId: api.physicalId }));
   assert.equal(auths.items![0].type, 'TOKEN');
+  // Models with their $refs as model URLs, the validator, and the method's parameters and model.
+  const models = await gw.send(new GetModelsCommand({ restApiId: api.physicalId }));
+  assert.deepEqual(
+    models.items?.map((m) => m.name),
+    ['Empty', 'Error', 'Item', 'Tag'],
+  );
+  const itemSchema = JSON.parse(models.items!.find((m) => m.name === 'Item')!.schema!);
+  assert.equal(
+    itemSchema.properties.tag.$ref,
+    `https://apigateway.amazonaws.com/restapis/${api.physicalId}/models/Tag`,
+  );
+  const validators = await gw.send(new GetRequestValidatorsCommand({ restApiId: api.physicalId }));
+  assert.equal(validators.items?.length, 1);
+  const items = (await gw.send(new GetResourcesCommand({ restApiId: api.physicalId }))).items!.find(
+    (r) => r.path === '/items/{id}',
+  )!;
+  const post = await gw.send(
+    new GetMethodCommand({ restApiId: api.physicalId, resourceId: items.id, httpMethod: 'POST' }),
+  );
+  assert.equal(post.requestValidatorId, validators.items![0].id);
+  assert.deepEqual(post.requestModels, { 'application/json': 'Item' });
+  assert.deepEqual(post.requestParameters, { 'method.request.querystring.dry': false });
 
   const depP = providers['AWS::ApiGateway::Deployment'];
   const depProps = { RestApiId: api.physicalId, StageName: 'prod' };
@@ -89,6 +131,12 @@ test('ApiGateway RestApi from a Body, Deployment, Stage, Resource, Method, ApiKe
     ctx,
   );
   const dep2 = await depP.create({ RestApiId: api.physicalId }, ctx);
+  // The re-import replaced the models and the validator rather than adding a second set.
+  assert.equal(
+    (await gw.send(new GetRequestValidatorsCommand({ restApiId: api.physicalId }))).items?.length,
+    1,
+  );
+  assert.equal((await gw.send(new GetModelsCommand({ restApiId: api.physicalId }))).items?.length, 4);
   const stageP = providers['AWS::ApiGateway::Stage'];
   const sProps = { RestApiId: api.physicalId, StageName: 'beta', DeploymentId: dep2.physicalId };
   const stage = await stageP.create(sProps, ctx);

@@ -16,6 +16,14 @@ import {
   PutIntegrationResponseCommand,
   PutMethodResponseCommand,
   PutGatewayResponseCommand,
+  CreateModelCommand,
+  GetModelsCommand,
+  DeleteModelCommand,
+  UpdateModelCommand,
+  UpdateRequestValidatorCommand,
+  CreateRequestValidatorCommand,
+  GetRequestValidatorsCommand,
+  DeleteRequestValidatorCommand,
   GetGatewayResponsesCommand,
   DeleteGatewayResponseCommand,
   CreateAuthorizerCommand,
@@ -92,6 +100,49 @@ async function importBody(c: APIGatewayClient, apiId: string, body: Props): Prom
     );
     authorizers.set(name, { id: auth.id!, type: type === 'COGNITO_USER_POOLS' ? type : 'CUSTOM' });
   }
+  // Models (Swagger `definitions`, OpenAPI `components.schemas`), their local $refs made model URLs.
+  const openApi3 = body.components !== undefined || typeof body.openapi === 'string';
+  const defs = ((openApi3 ? (body.components as Props | undefined)?.schemas : body.definitions) ??
+    {}) as Record<string, Props>;
+  const localRef = openApi3 ? '#/components/schemas/' : '#/definitions/';
+  const modelOfRef = (ref: unknown) =>
+    typeof ref === 'string' && ref.startsWith(localRef) ? ref.slice(localRef.length) : undefined;
+  const toModelUrls = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(toModelUrls);
+    if (v === null || typeof v !== 'object') return v;
+    const out: Props = {};
+    for (const [k, x] of Object.entries(v as Props)) {
+      const model = k === '$ref' ? modelOfRef(x) : undefined;
+      out[k] = model ? `https://apigateway.amazonaws.com/restapis/${apiId}/models/${model}` : toModelUrls(x);
+    }
+    return out;
+  };
+  for (const [name, schema] of Object.entries(defs)) {
+    await c.send(
+      new CreateModelCommand({
+        restApiId: apiId,
+        name,
+        contentType: 'application/json',
+        schema: JSON.stringify({
+          $schema: 'http://json-schema.org/draft-04/schema#',
+          ...(toModelUrls(schema) as Props),
+        }),
+      }),
+    );
+  }
+  const validators = new Map<string, string>();
+  const validatorDefs = (body['x-amazon-apigateway-request-validators'] ?? {}) as Record<string, Props>;
+  for (const [name, v] of Object.entries(validatorDefs)) {
+    const out = await c.send(
+      new CreateRequestValidatorCommand({
+        restApiId: apiId,
+        name,
+        validateRequestBody: v.validateRequestBody === true,
+        validateRequestParameters: v.validateRequestParameters === true,
+      }),
+    );
+    validators.set(name, out.id!);
+  }
   const byPath = new Map((await allResources(c, apiId)).map((r) => [r.path!, r.id!]));
   const globalSecurity = list<Props>(body.security);
   for (const [path, item] of Object.entries((body.paths ?? {}) as Record<string, Props>)) {
@@ -109,6 +160,25 @@ async function importBody(c: APIGatewayClient, apiId: string, body: Props): Prom
           break;
         }
       }
+      // Parameters of the path item and of the operation: required ones are validated; a body
+      // parameter (Swagger) or the request body (OpenAPI 3) names the request model.
+      const requestParameters: Record<string, boolean> = {};
+      const requestModels: Record<string, string> = {};
+      for (const p of [...list<Props>(item.parameters), ...list<Props>(o.parameters)]) {
+        const where =
+          p.in === 'query' ? 'querystring' : p.in === 'header' || p.in === 'path' ? p.in : undefined;
+        if (where) requestParameters[`method.request.${where}.${String(p.name)}`] = p.required === true;
+        const model = p.in === 'body' ? modelOfRef((p.schema as Props | undefined)?.$ref) : undefined;
+        if (model) requestModels[str(list<string>(o.consumes)[0]) ?? 'application/json'] = model;
+      }
+      const content = ((o.requestBody as Props | undefined)?.content ?? {}) as Record<string, Props>;
+      for (const [type, media] of Object.entries(content)) {
+        const model = modelOfRef((media?.schema as Props | undefined)?.$ref);
+        if (model) requestModels[type] = model;
+      }
+      const validator = str(
+        o['x-amazon-apigateway-request-validator'] ?? body['x-amazon-apigateway-request-validator'],
+      );
       await c.send(
         new PutMethodCommand({
           restApiId: apiId,
@@ -116,6 +186,9 @@ async function importBody(c: APIGatewayClient, apiId: string, body: Props): Prom
           httpMethod: verb,
           ...auth,
           apiKeyRequired: list<Props>(security).some((s) => Object.keys(s).includes('api_key')),
+          requestParameters: Object.keys(requestParameters).length ? requestParameters : undefined,
+          requestModels: Object.keys(requestModels).length ? requestModels : undefined,
+          requestValidatorId: validator ? validators.get(validator) : undefined,
         }),
       );
       const integ = o['x-amazon-apigateway-integration'] as Props | undefined;
@@ -241,6 +314,12 @@ export const restApi: ResourceProvider = {
           c.send(new DeleteResourceCommand({ restApiId: physicalId, resourceId: r.id })),
         );
       }
+      // The previous document's models and validators go too (no method refers to them now).
+      for (const m of (await c.send(new GetModelsCommand({ restApiId: physicalId }))).items ?? [])
+        if (m.name !== 'Empty' && m.name !== 'Error')
+          await c.send(new DeleteModelCommand({ restApiId: physicalId, modelName: m.name }));
+      for (const v of (await c.send(new GetRequestValidatorsCommand({ restApiId: physicalId }))).items ?? [])
+        await c.send(new DeleteRequestValidatorCommand({ restApiId: physicalId, requestValidatorId: v.id }));
       for (const r of (await c.send(new GetGatewayResponsesCommand({ restApiId: physicalId }))).items ?? [])
         if (r.defaultResponse === false)
           await c.send(
@@ -294,6 +373,8 @@ async function putMethod(props: Props, ctx: ResourceContext) {
       apiKeyRequired: bool(props.ApiKeyRequired),
       operationName: str(props.OperationName),
       requestParameters: props.RequestParameters as Record<string, boolean> | undefined,
+      requestModels: props.RequestModels as Record<string, string> | undefined,
+      requestValidatorId: str(props.RequestValidatorId),
     }),
   );
   for (const r of list<Props>(props.MethodResponses)) {
@@ -332,6 +413,101 @@ async function putMethod(props: Props, ctx: ResourceContext) {
     }
   }
 }
+
+/** AWS::ApiGateway::Model: a JSON schema of a REST API (Ref: its name). */
+export const restModel: ResourceProvider = {
+  replaceOn: ['RestApiId', 'Name', 'ContentType'],
+  async create(props, ctx) {
+    const name = str(props.Name) ?? ctx.physicalName(64).replace(/[^A-Za-z0-9]/g, '');
+    const schema = props.Schema;
+    await client(ctx).send(
+      new CreateModelCommand({
+        restApiId: String(props.RestApiId),
+        name,
+        description: str(props.Description),
+        contentType: str(props.ContentType) ?? 'application/json',
+        schema:
+          schema === undefined ? undefined : typeof schema === 'string' ? schema : JSON.stringify(schema),
+      }),
+    );
+    return { physicalId: name, attributes: {} };
+  },
+  async update(physicalId, props, _previous, ctx) {
+    const schema = props.Schema;
+    await client(ctx).send(
+      new UpdateModelCommand({
+        restApiId: String(props.RestApiId),
+        modelName: physicalId,
+        patchOperations: [
+          { op: 'replace', path: '/description', value: str(props.Description) ?? '' },
+          ...(schema === undefined
+            ? []
+            : [
+                {
+                  op: 'replace' as const,
+                  path: '/schema',
+                  value: typeof schema === 'string' ? schema : JSON.stringify(schema),
+                },
+              ]),
+        ],
+      }),
+    );
+    return { physicalId, attributes: {} };
+  },
+  async delete(physicalId, props, ctx) {
+    await ignoreMissing(() =>
+      client(ctx).send(new DeleteModelCommand({ restApiId: String(props.RestApiId), modelName: physicalId })),
+    );
+  },
+};
+
+/** AWS::ApiGateway::RequestValidator (Ref: its id). */
+export const restRequestValidator: ResourceProvider = {
+  replaceOn: ['RestApiId'],
+  async create(props, ctx) {
+    const out = await client(ctx).send(
+      new CreateRequestValidatorCommand({
+        restApiId: String(props.RestApiId),
+        name: str(props.Name) ?? ctx.physicalName(64),
+        validateRequestBody: bool(props.ValidateRequestBody) ?? false,
+        validateRequestParameters: bool(props.ValidateRequestParameters) ?? false,
+      }),
+    );
+    return { physicalId: out.id!, attributes: { RequestValidatorId: out.id } };
+  },
+  async update(physicalId, props, previous, ctx) {
+    await client(ctx).send(
+      new UpdateRequestValidatorCommand({
+        restApiId: String(props.RestApiId),
+        requestValidatorId: physicalId,
+        patchOperations: [
+          { op: 'replace', path: '/name', value: str(props.Name) ?? str(previous.props.Name) ?? physicalId },
+          {
+            op: 'replace',
+            path: '/validateRequestBody',
+            value: String(bool(props.ValidateRequestBody) ?? false),
+          },
+          {
+            op: 'replace',
+            path: '/validateRequestParameters',
+            value: String(bool(props.ValidateRequestParameters) ?? false),
+          },
+        ],
+      }),
+    );
+    return { physicalId, attributes: previous.attributes };
+  },
+  async delete(physicalId, props, ctx) {
+    await ignoreMissing(() =>
+      client(ctx).send(
+        new DeleteRequestValidatorCommand({
+          restApiId: String(props.RestApiId),
+          requestValidatorId: physicalId,
+        }),
+      ),
+    );
+  },
+};
 
 /** AWS::ApiGateway::GatewayResponse: one customised response type of a REST API. */
 export const restGatewayResponse: ResourceProvider = {

@@ -157,6 +157,14 @@ function addCors(paths: Props, cors: Props, security: Props[]): void {
   }
 }
 
+/** The request validator names SAM gives to each combination. */
+function validatorName(body: boolean, params: boolean): string {
+  if (body && params) return 'body-and-params';
+  if (body) return 'body-only';
+  if (params) return 'params-only';
+  return 'no-validation';
+}
+
 function gatewayResponses(responses: unknown): Props | undefined {
   if (!isObject(responses)) return undefined;
   const out: Props = {};
@@ -243,6 +251,7 @@ export function buildRestApi(
 
   if (body) {
     const paths = (body.paths = isObject(body.paths) ? body.paths : {}) as Props;
+    const validators: Props = {};
     for (const r of routes) {
       const methods = (paths[r.path] = isObject(paths[r.path]) ? paths[r.path] : {}) as Props;
       const key = pathMethodKey(r.method);
@@ -307,6 +316,43 @@ export function buildRestApi(
         if (cacheKeys.length > 0)
           (op['x-amazon-apigateway-integration'] as Props).cacheKeyParameters = cacheKeys;
       }
+      if (isObject(r.props.RequestModel)) {
+        const rm = r.props.RequestModel;
+        const model = String(rm.Model ?? '');
+        if (!isObject(props.Models) || !(model in props.Models)) {
+          ctx.errors.event(
+            r.fnId,
+            r.eventId,
+            `Unable to set RequestModel [${model}] on API method [${r.method}] for path [${r.path}] because it wasn't defined in the API's Models.`,
+          );
+          continue;
+        }
+        // SAM names the definitions after the models, lower-cased.
+        const name = model.toLowerCase();
+        if (openApi)
+          op.requestBody = compact({
+            content: { 'application/json': { schema: { $ref: `#/components/schemas/${name}` } } },
+            required: rm.Required === true ? true : undefined,
+          });
+        else
+          op.parameters = [
+            ...((op.parameters as Props[] | undefined) ?? []),
+            compact({
+              in: 'body',
+              name,
+              required: rm.Required === true ? true : undefined,
+              schema: { $ref: `#/definitions/${name}` },
+            }),
+          ];
+        if (rm.ValidateBody !== undefined || rm.ValidateParameters !== undefined) {
+          const validator = validatorName(rm.ValidateBody === true, rm.ValidateParameters === true);
+          op['x-amazon-apigateway-request-validator'] = validator;
+          validators[validator] = {
+            validateRequestBody: rm.ValidateBody === true,
+            validateRequestParameters: rm.ValidateParameters === true,
+          };
+        }
+      }
       methods[key] = op;
     }
     const securityDefs: Props = { ...schemes };
@@ -344,6 +390,21 @@ export function buildRestApi(
     }
     const gw = gatewayResponses(props.GatewayResponses);
     if (gw) body['x-amazon-apigateway-gateway-responses'] = gw;
+    if (isObject(props.Models)) {
+      const defs: Props = {};
+      for (const [name, schema] of Object.entries(props.Models)) defs[name.toLowerCase()] = schema;
+      if (openApi) {
+        const components = (body.components = isObject(body.components) ? body.components : {}) as Props;
+        components.schemas = { ...(isObject(components.schemas) ? components.schemas : {}), ...defs };
+      } else body.definitions = { ...(isObject(body.definitions) ? body.definitions : {}), ...defs };
+    }
+    if (Object.keys(validators).length)
+      body['x-amazon-apigateway-request-validators'] = {
+        ...(isObject(body['x-amazon-apigateway-request-validators'])
+          ? body['x-amazon-apigateway-request-validators']
+          : {}),
+        ...validators,
+      };
     if (Array.isArray(props.BinaryMediaTypes))
       body['x-amazon-apigateway-binary-media-types'] = props.BinaryMediaTypes.map((t) =>
         typeof t === 'string' ? t.replace(/~1/g, '/') : t,

@@ -124,6 +124,40 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
     return none;
   });
 
+  route('POST', `${A}/models`, 'CreateModel', async (s, p, req) =>
+    ok(await engine.createModel(s, p.restapi_id, req.json()), 201),
+  );
+  route('GET', `${A}/models`, 'GetModels', async (s, p) => ({
+    body: { item: await engine.getModels(s, p.restapi_id) },
+  }));
+  route('GET', `${A}/models/{model_name}`, 'GetModel', async (s, p) =>
+    ok(await engine.getModel(s, p.restapi_id, p.model_name)),
+  );
+  route('PATCH', `${A}/models/{model_name}`, 'UpdateModel', async (s, p, req) =>
+    ok(await engine.updateModel(s, p.restapi_id, p.model_name, req.json())),
+  );
+  route('DELETE', `${A}/models/{model_name}`, 'DeleteModel', async (s, p) => {
+    await engine.deleteModel(s, p.restapi_id, p.model_name);
+    return none;
+  });
+  const V = `${A}/requestvalidators`;
+  route('POST', V, 'CreateRequestValidator', async (s, p, req) =>
+    ok(await engine.createRequestValidator(s, p.restapi_id, req.json()), 201),
+  );
+  route('GET', V, 'GetRequestValidators', async (s, p) => ({
+    body: { item: await engine.getRequestValidators(s, p.restapi_id) },
+  }));
+  route('GET', `${V}/{requestvalidator_id}`, 'GetRequestValidator', async (s, p) =>
+    ok(await engine.getRequestValidator(s, p.restapi_id, p.requestvalidator_id)),
+  );
+  route('PATCH', `${V}/{requestvalidator_id}`, 'UpdateRequestValidator', async (s, p, req) =>
+    ok(await engine.updateRequestValidator(s, p.restapi_id, p.requestvalidator_id, req.json())),
+  );
+  route('DELETE', `${V}/{requestvalidator_id}`, 'DeleteRequestValidator', async (s, p) => {
+    await engine.deleteRequestValidator(s, p.restapi_id, p.requestvalidator_id);
+    return none;
+  });
+
   const G = `${A}/gatewayresponses`;
   route('PUT', `${G}/{response_type}`, 'PutGatewayResponse', async (s, p, req) =>
     ok(await engine.putGatewayResponse(s, p.restapi_id, p.response_type, req.json()), 201),

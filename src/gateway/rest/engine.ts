@@ -21,6 +21,8 @@ import {
   type IntegrationResponseRecord,
   type MethodRecord,
   type MethodResponseRecord,
+  type ModelRecord,
+  type RequestValidatorRecord,
   type ResourceRecord,
   type RestApiRecord,
   type RestAuthorizerRecord,
@@ -71,6 +73,68 @@ function validResponseType(type: string): string {
   return type;
 }
 
+/** The models every REST API has (AWS creates them with the API). */
+const BUILT_IN_MODELS = ['Empty', 'Error'];
+
+function builtInModel(name: string): ModelRecord {
+  return name === 'Empty'
+    ? {
+        id: 'empty0',
+        name,
+        description: 'This is a default empty schema model',
+        contentType: 'application/json',
+        schema:
+          '{\n  "$schema": "http://json-schema.org/draft-04/schema#",\n  "title" : "Empty Schema",\n  "type" : "object"\n}',
+      }
+    : {
+        id: 'error0',
+        name,
+        description: 'This is a default error schema model',
+        contentType: 'application/json',
+        schema:
+          '{\n  "$schema" : "http://json-schema.org/draft-04/schema#",\n  "title" : "Error Schema",\n  "type" : "object",\n  "properties" : {\n    "message" : { "type" : "string" }\n  }\n}',
+      };
+}
+
+/** The model named `name`; unknown: NotFoundException, or BadRequestException when a method refers to it. */
+function modelOf(api: RestApiRecord, name: string, referenced = false): ModelRecord {
+  if (BUILT_IN_MODELS.includes(name)) return builtInModel(name);
+  const m = api.models?.find((x) => x.name === name);
+  if (!m)
+    throw referenced
+      ? errors.badRequest(`Invalid model identifier specified: ${name}`)
+      : errors.notFound('Invalid model name specified: ' + name);
+  return m;
+}
+
+function modelView(m: ModelRecord): Input {
+  return structuredClone(m) as Input;
+}
+
+function validSchema(text: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw errors.badRequest(
+      'Invalid model specified: Validation Result: warnings : [], errors : [Invalid model schema specified]',
+    );
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw errors.badRequest(
+      'Invalid model specified: Validation Result: warnings : [], errors : [Invalid model schema specified]',
+    );
+  return text;
+}
+
+function validatorOf(api: RestApiRecord, id: string, referenced = false): string {
+  if (!api.requestValidators?.some((v) => v.id === id)) {
+    const message = 'Invalid Request Validator identifier specified';
+    throw referenced ? errors.badRequest(message) : errors.notFound(message);
+  }
+  return id;
+}
+
 const GATEWAY_RESPONSE_PATHS = ['/statusCode', '/responseParameters/{name}', '/responseTemplates/{type}'];
 
 function resourceView(r: ResourceRecord): Input {
@@ -107,6 +171,8 @@ const METHOD_PATHS = [
   '/operationName',
   '/requestParameters/{name}',
   '/authorizationScopes',
+  '/requestValidatorId',
+  '/requestModels/{type}',
 ];
 const INTEGRATION_PATHS = [
   '/uri',
@@ -481,6 +547,12 @@ export class RestEngine {
       if (Array.isArray(input.authorizationScopes))
         rec.authorizationScopes = input.authorizationScopes.map(String);
       if (input.requestParameters) rec.requestParameters = input.requestParameters;
+      if (input.requestValidatorId)
+        rec.requestValidatorId = validatorOf(api, String(input.requestValidatorId), true);
+      if (input.requestModels !== undefined) {
+        rec.requestModels = strMap(input.requestModels, 'requestModels');
+        for (const name of Object.values(rec.requestModels)) modelOf(api, name, true);
+      }
       r.resourceMethods = { ...(r.resourceMethods ?? {}), [m]: rec };
       return methodView(rec);
     });
@@ -517,8 +589,21 @@ export class RestEngine {
           m.requestParameters = { ...(m.requestParameters ?? {}), [name]: op.value === 'true' };
           return true;
         }
+        if (head === 'requestModels' && name !== undefined && op.segments.length === 2) {
+          if (op.op === 'remove') {
+            if (m.requestModels) delete m.requestModels[name];
+            return true;
+          }
+          if (op.op !== 'add' && op.op !== 'replace') return false;
+          m.requestModels = { ...(m.requestModels ?? {}), [name]: modelOf(api, requireValue(op), true).name };
+          return true;
+        }
         if (op.op !== 'replace' || op.segments.length !== 1) return false;
         switch (head) {
+          case 'requestValidatorId':
+            if (op.value) m.requestValidatorId = validatorOf(api, op.value, true);
+            else delete m.requestValidatorId;
+            return true;
           case 'authorizationType': {
             const v = requireValue(op);
             if (!['NONE', 'CUSTOM', 'AWS_IAM', 'COGNITO_USER_POOLS'].includes(v))
@@ -757,6 +842,117 @@ export class RestEngine {
     });
   }
 
+  // ------------------------------------------------------------------ models and request validators
+
+  async createModel(scope: Scope, apiId: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const name = String(input.name ?? '');
+      if (!/^[A-Za-z0-9]+$/.test(name))
+        throw errors.badRequest('Model name must be non-empty and alphanumeric');
+      if (BUILT_IN_MODELS.includes(name) || api.models?.some((x) => x.name === name))
+        throw errors.conflict('Model name already exists for this REST API');
+      if (input.contentType === undefined || input.contentType === null || input.contentType === '')
+        throw errors.badRequest('Content type must be non-empty');
+      const rec: ModelRecord = { id: shortId(6), name, contentType: String(input.contentType) };
+      if (input.description !== undefined) rec.description = String(input.description);
+      if (input.schema !== undefined && input.schema !== null) rec.schema = validSchema(String(input.schema));
+      api.models = [...(api.models ?? []), rec];
+      return modelView(rec);
+    });
+  }
+
+  async getModel(scope: Scope, apiId: string, name: string) {
+    return modelView(modelOf(await this.record(scope, apiId), name));
+  }
+
+  async getModels(scope: Scope, apiId: string) {
+    const api = await this.record(scope, apiId);
+    return [...BUILT_IN_MODELS.map((n) => builtInModel(n)), ...(api.models ?? [])].map(modelView);
+  }
+
+  async updateModel(scope: Scope, apiId: string, name: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const rec = api.models?.find((x) => x.name === name);
+      if (!rec) {
+        modelOf(api, name);
+        throw errors.badRequest(`Model ${name} is a built-in model and cannot be changed`);
+      }
+      applyPatch(input, ['/schema', '/description'], (op) => {
+        if (op.op !== 'replace' || op.segments.length !== 1) return false;
+        if (op.segments[0] === 'schema') rec.schema = validSchema(requireValue(op));
+        else if (op.segments[0] === 'description') rec.description = op.value ?? '';
+        else return false;
+        return true;
+      });
+      return modelView(rec);
+    });
+  }
+
+  async deleteModel(scope: Scope, apiId: string, name: string) {
+    await this.mutate(scope, apiId, (api) => {
+      modelOf(api, name);
+      for (const r of api.resources)
+        for (const m of Object.values(r.resourceMethods ?? {}))
+          if (Object.values(m.requestModels ?? {}).includes(name))
+            throw errors.conflict(
+              `Cannot delete model '${name}', is referenced in method request: ${m.httpMethod}/${r.path}`,
+            );
+      api.models = (api.models ?? []).filter((x) => x.name !== name);
+    });
+  }
+
+  async createRequestValidator(scope: Scope, apiId: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const rec: RequestValidatorRecord = {
+        id: shortId(6),
+        name: String(input.name ?? ''),
+        validateRequestBody: input.validateRequestBody === true,
+        validateRequestParameters: input.validateRequestParameters === true,
+      };
+      api.requestValidators = [...(api.requestValidators ?? []), rec];
+      return { ...rec };
+    });
+  }
+
+  async getRequestValidator(scope: Scope, apiId: string, id: string) {
+    const api = await this.record(scope, apiId);
+    return { ...api.requestValidators!.find((v) => v.id === validatorOf(api, id))! };
+  }
+
+  async getRequestValidators(scope: Scope, apiId: string) {
+    return ((await this.record(scope, apiId)).requestValidators ?? []).map((v) => ({ ...v }));
+  }
+
+  async updateRequestValidator(scope: Scope, apiId: string, id: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      validatorOf(api, id);
+      const rec = api.requestValidators!.find((v) => v.id === id)!;
+      applyPatch(input, ['/name', '/validateRequestBody', '/validateRequestParameters'], (op) => {
+        if (op.op !== 'replace' || op.segments.length !== 1) return false;
+        const [head] = op.segments;
+        if (head === 'name') rec.name = requireValue(op);
+        else if (head === 'validateRequestBody' || head === 'validateRequestParameters')
+          rec[head] = boolValue(op);
+        else return false;
+        return true;
+      });
+      return { ...rec };
+    });
+  }
+
+  async deleteRequestValidator(scope: Scope, apiId: string, id: string) {
+    await this.mutate(scope, apiId, (api) => {
+      validatorOf(api, id);
+      for (const r of api.resources)
+        for (const m of Object.values(r.resourceMethods ?? {}))
+          if (m.requestValidatorId === id)
+            throw errors.conflict(
+              `Cannot delete request validator '${id}', is referenced in method: ${m.httpMethod}/${r.path}`,
+            );
+      api.requestValidators = api.requestValidators!.filter((v) => v.id !== id);
+    });
+  }
+
   // ------------------------------------------------------------------ gateway responses
 
   async putGatewayResponse(scope: Scope, apiId: string, type: string, input: Input) {
@@ -964,6 +1160,8 @@ export class RestEngine {
           resources: api.resources,
           authorizers: api.authorizers,
           gatewayResponses: api.gatewayResponses ?? {},
+          models: api.models ?? [],
+          requestValidators: api.requestValidators ?? [],
         }),
       } as RestApiRecord['deployments'][number];
       if (input.description !== undefined) d.description = String(input.description);

@@ -46,6 +46,23 @@ export interface MethodResponseRecord {
   responseModels?: Record<string, string>;
 }
 
+/** A JSON schema (draft 4) of a REST API, by name. */
+export interface ModelRecord {
+  id: string;
+  name: string;
+  description?: string;
+  /** The schema as the JSON text the caller gave. */
+  schema?: string;
+  contentType: string;
+}
+
+export interface RequestValidatorRecord {
+  id: string;
+  name: string;
+  validateRequestBody: boolean;
+  validateRequestParameters: boolean;
+}
+
 /** A customised gateway response (the API's answer to its own errors: UNAUTHORIZED, DEFAULT_4XX, ...). */
 export interface GatewayResponseRecord {
   responseType: string;
@@ -63,6 +80,10 @@ export interface MethodRecord {
   operationName?: string;
   authorizationScopes?: string[];
   requestParameters?: Record<string, boolean>;
+  /** Validates the request before the integration (by its parameters and/or body). */
+  requestValidatorId?: string;
+  /** Content type -> model name: the body's JSON schema when the validator checks the body. */
+  requestModels?: Record<string, string>;
   methodResponses?: Record<string, MethodResponseRecord>;
   methodIntegration?: IntegrationRecord;
 }
@@ -95,6 +116,8 @@ export interface RestDeploymentRecord {
     resources: ResourceRecord[];
     authorizers: RestAuthorizerRecord[];
     gatewayResponses?: Record<string, GatewayResponseRecord>;
+    models?: ModelRecord[];
+    requestValidators?: RequestValidatorRecord[];
   };
 }
 
@@ -132,6 +155,9 @@ export interface RestApiRecord {
   authorizers: RestAuthorizerRecord[];
   /** Customised gateway responses by type (deployed with the next deployment, as on AWS). */
   gatewayResponses?: Record<string, GatewayResponseRecord>;
+  /** Models created on the API (AWS's built-in `Empty` and `Error` are implied). */
+  models?: ModelRecord[];
+  requestValidators?: RequestValidatorRecord[];
   deployments: RestDeploymentRecord[];
   stages: RestStageRecord[];
   generation: number;

@@ -28,6 +28,7 @@ import { functionArnOf } from '../model.js';
 import { headerOf, readBody, send } from '../serve.js';
 import { writeAccessLog } from '../access-log.js';
 import { applyGatewayResponse, gatewayError, mockResult, type RequestValues } from './responses.js';
+import { RequestValidation } from './validation.js';
 import type { LogSink } from '../../core/log-sink.js';
 import type { RestEngine } from './engine.js';
 import type {
@@ -57,6 +58,8 @@ interface CompiledStage {
   authorizers: Map<string, RestAuthorizerRecord>;
   /** The deployment's customised gateway responses, by type. */
   gatewayResponses: Record<string, GatewayResponseRecord>;
+  /** The deployment's request validators and models. */
+  validation: RequestValidation;
   /** Records the stage's AWS/ApiGateway metrics of one request (built on first use). */
   recordMetrics?: (o: RequestOutcome) => void;
 }
@@ -194,6 +197,7 @@ export class RestServer {
         root: buildTree(d.snapshot.resources),
         authorizers: new Map(d.snapshot.authorizers.map((a) => [a.id, a])),
         gatewayResponses: d.snapshot.gatewayResponses ?? {},
+        validation: new RequestValidation(apiId, d.snapshot.requestValidators ?? [], d.snapshot.models ?? []),
       });
     }
     if (this.cache.size > 10_000) this.cache.clear();
@@ -407,6 +411,8 @@ export class RestServer {
     if (method.authorizationType === 'AWS_IAM' && !header('authorization')?.startsWith('AWS4-HMAC-SHA256'))
       // IAM policies are not evaluated: the request must at least be SigV4-signed.
       return missingToken();
+    const invalid = st.validation.check(method, values, greq.body);
+    if (invalid) return invalid;
     const integ = method.methodIntegration;
     if (integ?.type === 'MOCK') return mockResult(integ, values);
     if (!integ?.uri) return gatewayError('API_CONFIGURATION_ERROR', 500, 'Internal server error');
