@@ -38,6 +38,20 @@ after(async () => {
   await srv?.close();
 });
 
+/** Creates a SAM stack (IAM and auto-expand capabilities), waits for it and answers its outputs by key. */
+async function deploySam(StackName: string, TemplateBody: string): Promise<Record<string, string>> {
+  await cfn.send(
+    new CreateStackCommand({
+      StackName,
+      TemplateBody,
+      Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_AUTO_EXPAND'],
+    }),
+  );
+  await waitUntilStackCreateComplete({ client: cfn, ...wait }, { StackName });
+  const stack = (await cfn.send(new DescribeStacksCommand({ StackName }))).Stacks![0];
+  return Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue!]));
+}
+
 const appTemplate = (retention: number) => `
 AWSTemplateFormatVersion: '2010-09-09'
 Description: queue, topic, subscription, function, table
@@ -324,21 +338,10 @@ Outputs:
   HelloWorldFunctionIamRole:
     Value: !GetAtt HelloWorldFunctionRole.Arn
 `;
-  await cfn.send(
-    new CreateStackCommand({
-      StackName: 'sam-app',
-      TemplateBody: sam,
-      Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_AUTO_EXPAND'],
-    }),
-  );
-  await waitUntilStackCreateComplete({ client: cfn, ...wait }, { StackName: 'sam-app' });
-  const outputs = (await cfn.send(new DescribeStacksCommand({ StackName: 'sam-app' }))).Stacks![0].Outputs!;
-  const url = new URL(outputs.find((o) => o.OutputKey === 'HelloWorldApi')!.OutputValue!);
-  assert.match(outputs.find((o) => o.OutputKey === 'HelloWorldFunction')!.OutputValue!, /^arn:aws:lambda:/);
-  assert.match(
-    outputs.find((o) => o.OutputKey === 'HelloWorldFunctionIamRole')!.OutputValue!,
-    /^arn:aws:iam::/,
-  );
+  const outputs = await deploySam('sam-app', sam);
+  const url = new URL(outputs.HelloWorldApi);
+  assert.match(outputs.HelloWorldFunction, /^arn:aws:lambda:/);
+  assert.match(outputs.HelloWorldFunctionIamRole, /^arn:aws:iam::/);
   // The output URL works as it is, with its Host header, against the Nimbus port.
   // (fetch may not set Host: a plain request does, as curl -H 'Host: ...' would.)
   const port = new URL(srv.endpoint).port;
@@ -417,16 +420,7 @@ Outputs:
   ApiId:
     Value: !Ref Api
 `;
-  await cfn.send(
-    new CreateStackCommand({
-      StackName: 'sam-cors',
-      TemplateBody: sam,
-      Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_AUTO_EXPAND'],
-    }),
-  );
-  await waitUntilStackCreateComplete({ client: cfn, ...wait }, { StackName: 'sam-cors' });
-  const outputs = (await cfn.send(new DescribeStacksCommand({ StackName: 'sam-cors' }))).Stacks![0].Outputs!;
-  const base = `${srv.endpoint}/_api/${outputs.find((o) => o.OutputKey === 'ApiId')!.OutputValue}/prod`;
+  const base = `${srv.endpoint}/_api/${(await deploySam('sam-cors', sam)).ApiId}/prod`;
   // What a browser sends before a cross-origin POST with a JSON body.
   const pre = await fetch(`${base}/hello`, {
     method: 'OPTIONS',

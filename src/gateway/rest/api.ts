@@ -26,6 +26,7 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
   const none: RestResponse = { status: 202 };
   const A = '/restapis/{restapi_id}';
   const M = `${A}/resources/{resource_id}/methods/{http_method}`;
+  const where = (p: Record<string, string>) => [p.restapi_id, p.resource_id, p.http_method] as const;
 
   route('POST', '/restapis', 'CreateRestApi', async (s, _p, req) =>
     ok(await engine.createRestApi(s, req.json()), 201),
@@ -81,48 +82,24 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
     return none;
   });
 
-  const MR = `${M}/responses/{status_code}`;
-  route('PUT', MR, 'PutMethodResponse', async (s, p, req) =>
-    ok(
-      await engine.putMethodResponse(
-        s,
-        p.restapi_id,
-        p.resource_id,
-        p.http_method,
-        p.status_code,
-        req.json(),
-      ),
-      201,
-    ),
+  route('PUT', `${M}/responses/{status_code}`, 'PutMethodResponse', async (s, p, req) =>
+    ok(await engine.putMethodResponse(s, ...where(p), p.status_code, req.json()), 201),
   );
-  route('GET', MR, 'GetMethodResponse', async (s, p) =>
-    ok(await engine.getMethodResponse(s, p.restapi_id, p.resource_id, p.http_method, p.status_code)),
+  route('PUT', `${M}/integration/responses/{status_code}`, 'PutIntegrationResponse', async (s, p, req) =>
+    ok(await engine.putIntegrationResponse(s, ...where(p), p.status_code, req.json()), 201),
   );
-  route('DELETE', MR, 'DeleteMethodResponse', async (s, p) => {
-    await engine.deleteMethodResponse(s, p.restapi_id, p.resource_id, p.http_method, p.status_code);
-    return none;
-  });
-  const IR = `${M}/integration/responses/{status_code}`;
-  route('PUT', IR, 'PutIntegrationResponse', async (s, p, req) =>
-    ok(
-      await engine.putIntegrationResponse(
-        s,
-        p.restapi_id,
-        p.resource_id,
-        p.http_method,
-        p.status_code,
-        req.json(),
-      ),
-      201,
-    ),
-  );
-  route('GET', IR, 'GetIntegrationResponse', async (s, p) =>
-    ok(await engine.getIntegrationResponse(s, p.restapi_id, p.resource_id, p.http_method, p.status_code)),
-  );
-  route('DELETE', IR, 'DeleteIntegrationResponse', async (s, p) => {
-    await engine.deleteIntegrationResponse(s, p.restapi_id, p.resource_id, p.http_method, p.status_code);
-    return none;
-  });
+  for (const [kind, path, name] of [
+    ['method', `${M}/responses/{status_code}`, 'MethodResponse'],
+    ['integration', `${M}/integration/responses/{status_code}`, 'IntegrationResponse'],
+  ] as const) {
+    route('GET', path, `Get${name}`, async (s, p) =>
+      ok(await engine.getResponse(s, ...where(p), kind, p.status_code)),
+    );
+    route('DELETE', path, `Delete${name}`, async (s, p) => {
+      await engine.deleteResponse(s, ...where(p), kind, p.status_code);
+      return none;
+    });
+  }
 
   route('POST', `${A}/models`, 'CreateModel', async (s, p, req) =>
     ok(await engine.createModel(s, p.restapi_id, req.json()), 201),

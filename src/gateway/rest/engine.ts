@@ -73,6 +73,9 @@ function validResponseType(type: string): string {
   return type;
 }
 
+/** Method responses or integration responses. */
+export type ResponseKind = 'method' | 'integration';
+
 /** The models every REST API has (AWS creates them with the API). */
 const BUILT_IN_MODELS = ['Empty', 'Error'];
 
@@ -763,27 +766,6 @@ export class RestEngine {
     });
   }
 
-  async getMethodResponse(scope: Scope, apiId: string, resourceId: string, httpMethod: string, code: string) {
-    const m = this.method(await this.record(scope, apiId), resourceId, httpMethod);
-    const rec = m.methodResponses?.[code];
-    if (!rec) throw errors.notFound('Invalid Response status code specified');
-    return structuredClone(rec) as Input;
-  }
-
-  async deleteMethodResponse(
-    scope: Scope,
-    apiId: string,
-    resourceId: string,
-    httpMethod: string,
-    code: string,
-  ) {
-    await this.mutate(scope, apiId, (api) => {
-      const m = this.method(api, resourceId, httpMethod);
-      if (!m.methodResponses?.[code]) throw errors.notFound('Invalid Response status code specified');
-      delete m.methodResponses[code];
-    });
-  }
-
   async putIntegrationResponse(
     scope: Scope,
     apiId: string,
@@ -814,31 +796,37 @@ export class RestEngine {
     });
   }
 
-  async getIntegrationResponse(
+  /** The method's (`method`) or its integration's (`integration`) responses, by status code. */
+  private responses(api: RestApiRecord, resourceId: string, httpMethod: string, kind: ResponseKind) {
+    const m = this.method(api, resourceId, httpMethod);
+    return kind === 'method' ? m.methodResponses : m.methodIntegration?.integrationResponses;
+  }
+
+  async getResponse(
     scope: Scope,
     apiId: string,
     resourceId: string,
     httpMethod: string,
+    kind: ResponseKind,
     code: string,
   ) {
-    const integ = this.method(await this.record(scope, apiId), resourceId, httpMethod).methodIntegration;
-    const rec = integ?.integrationResponses?.[code];
+    const rec = this.responses(await this.record(scope, apiId), resourceId, httpMethod, kind)?.[code];
     if (!rec) throw errors.notFound('Invalid Response status code specified');
     return structuredClone(rec) as Input;
   }
 
-  async deleteIntegrationResponse(
+  async deleteResponse(
     scope: Scope,
     apiId: string,
     resourceId: string,
     httpMethod: string,
+    kind: ResponseKind,
     code: string,
   ) {
     await this.mutate(scope, apiId, (api) => {
-      const integ = this.method(api, resourceId, httpMethod).methodIntegration;
-      if (!integ?.integrationResponses?.[code])
-        throw errors.notFound('Invalid Response status code specified');
-      delete integ.integrationResponses[code];
+      const map = this.responses(api, resourceId, httpMethod, kind);
+      if (!map?.[code]) throw errors.notFound('Invalid Response status code specified');
+      delete map[code];
     });
   }
 
