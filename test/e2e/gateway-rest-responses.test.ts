@@ -20,6 +20,8 @@ import {
   GetRequestValidatorCommand,
   GetRequestValidatorsCommand,
   UpdateRequestValidatorCommand,
+  UpdateStageCommand,
+  GetStageCommand,
   DeleteGatewayResponseCommand,
   DeleteIntegrationResponseCommand,
   DeleteMethodResponseCommand,
@@ -406,6 +408,28 @@ test('REST APIs: MOCK integrations and gateway responses', async (t) => {
     const ok = await post('{"name":"a","tags":["x"]}');
     assert.equal(ok.status, 200);
     assert.equal(await ok.text(), 'hi');
+  });
+
+  await t.test('per-method throttling from the stage method settings', async () => {
+    const patch = (path: string, value?: string, op: 'replace' | 'remove' = 'replace') =>
+      gw.send(
+        new UpdateStageCommand({ restApiId, stageName: 'prod', patchOperations: [{ op, path, value }] }),
+      );
+    const st = await patch('/~1things/GET/throttling/burstLimit', '1');
+    await patch('/~1things/GET/throttling/rateLimit', '0.001');
+    assert.deepEqual(st.methodSettings?.['~1things/GET'], { throttlingBurstLimit: 1 });
+    await assert.rejects(patch('/things/GET/throttling/rateLimit', '1'), { name: 'BadRequestException' });
+    assert.equal((await fetch(`${base}/things`)).status, 200);
+    const throttled = await fetch(`${base}/things`);
+    assert.equal(throttled.status, 429);
+    assert.deepEqual(await throttled.json(), { message: 'Too Many Requests' });
+    // Other methods keep the stage's (unlimited) settings.
+    assert.equal((await fetch(`${base}/things`, { method: 'OPTIONS' })).status, 200);
+    assert.equal((await fetch(`${base}/things`, { method: 'OPTIONS' })).status, 200);
+    await patch('/~1things/GET', undefined, 'remove');
+    const after = await gw.send(new GetStageCommand({ restApiId, stageName: 'prod' }));
+    assert.equal(after.methodSettings?.['~1things/GET'], undefined);
+    assert.equal((await fetch(`${base}/things`)).status, 200);
   });
 
   await t.test('a MOCK integration without a matching response answers 500', async () => {

@@ -603,7 +603,7 @@ export const restDeployment: ResourceProvider = {
 
 /**
  * Stage settings CreateStage does not take, as UpdateStage patch operations: AccessLogSetting,
- * the `*` / `/*` MethodSettings throttling and TracingEnabled (against `before`, the previous
+ * the MethodSettings throttling (stage-wide and per method) and TracingEnabled (against `before`, the previous
  * properties, on update).
  */
 function stageSettingsPatch(props: Props, before: Props = {}) {
@@ -616,18 +616,27 @@ function stageSettingsPatch(props: Props, before: Props = {}) {
       ops.push({ op: 'replace', path: '/accessLogSettings/format', value: str(als.Format) });
     } else if (prevAls.DestinationArn) ops.push({ op: 'remove', path: '/accessLogSettings' });
   }
-  const all = (settings: unknown) =>
-    list<Props>(settings).find(
-      (m) => (m.HttpMethod ?? '*') === '*' && ['/*', '*', undefined].includes(m.ResourcePath as string),
-    ) ?? {};
-  const now = all(props.MethodSettings);
-  const prev = all(before.MethodSettings);
-  for (const [prop, path] of [
-    ['ThrottlingRateLimit', '/*/*/throttling/rateLimit'],
-    ['ThrottlingBurstLimit', '/*/*/throttling/burstLimit'],
-  ] as const)
-    if (now[prop] !== undefined && String(now[prop]) !== String(prev[prop]))
-      ops.push({ op: 'replace', path, value: String(now[prop]) });
+  // MethodSettings by the stage's key: `*/*` for ResourcePath `/*` and HttpMethod `*`, else the
+  // resource path with `/` written `~1` and the method (`~1items~1{id}/GET`).
+  const byKey = (settings: unknown) => {
+    const out = new Map<string, Props>();
+    for (const m of list<Props>(settings)) {
+      const rp = str(m.ResourcePath) ?? '/*';
+      const hm = (str(m.HttpMethod) ?? '*').toUpperCase();
+      out.set((rp === '/*' || rp === '*') && hm === '*' ? '*/*' : `${rp.replace(/\//g, '~1')}/${hm}`, m);
+    }
+    return out;
+  };
+  const now = byKey(props.MethodSettings);
+  const prev = byKey(before.MethodSettings);
+  for (const [key, m] of now)
+    for (const [prop, field] of [
+      ['ThrottlingRateLimit', 'rateLimit'],
+      ['ThrottlingBurstLimit', 'burstLimit'],
+    ] as const)
+      if (m[prop] !== undefined && String(m[prop]) !== String(prev.get(key)?.[prop]))
+        ops.push({ op: 'replace', path: `/${key}/throttling/${field}`, value: String(m[prop]) });
+  for (const key of prev.keys()) if (!now.has(key)) ops.push({ op: 'remove', path: `/${key}` });
   if ((bool(props.TracingEnabled) ?? false) !== (bool(before.TracingEnabled) ?? false))
     ops.push({ op: 'replace', path: '/tracingEnabled', value: String(bool(props.TracingEnabled) ?? false) });
   return ops;

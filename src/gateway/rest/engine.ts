@@ -73,6 +73,19 @@ function validResponseType(type: string): string {
   return type;
 }
 
+const METHOD_THROTTLING = /^\/([^/]+)\/([^/]+)\/throttling\/(rateLimit|burstLimit)$/;
+const METHOD_SETTING = /^\/([^/]+)\/([^/]+)$/;
+
+/** The methodSettings key of a patch path's resource and method segments (`*` and `*`: the whole stage). */
+function methodSettingsKey(resource: string, method: string, path: string): string {
+  if (resource === '*' && method === '*') return '*/*';
+  if (!resource.startsWith('~1') || !HTTP_METHODS.includes(method))
+    throw errors.badRequest(
+      `Invalid method setting path ${path}. Must be one of: [*/*, {resourcePath}/{httpMethod}]`,
+    );
+  return `${resource}/${method}`;
+}
+
 /** Method responses or integration responses. */
 export type ResponseKind = 'method' | 'integration';
 
@@ -1280,10 +1293,15 @@ export class RestEngine {
       .map((s) => this.stageView(s));
   }
 
-  /** Patch operations on `/variables/{name}`, `/deploymentId`, `/description`, `/tracingEnabled`, `/*\/*\/throttling/...`. */
+  /**
+   * Patch operations on `/variables/{name}`, `/deploymentId`, `/description`, `/tracingEnabled`,
+   * `/{resourcePath}/{httpMethod}/throttling/...` (`*` and `*` for the whole stage; remove
+   * `/{resourcePath}/{httpMethod}` to drop a method's settings) and the access log settings.
+   */
   async updateStage(scope: Scope, apiId: string, name: string, input: Input) {
     return this.mutate(scope, apiId, (api) => {
       const st = this.stage(api, name);
+      let ms: RegExpExecArray | null;
       for (const op of (input.patchOperations ?? []) as Input[]) {
         const path = String(op.path ?? '');
         const kind = String(op.op ?? '');
@@ -1296,12 +1314,20 @@ export class RestEngine {
           if (!api.deployments.some((d) => d.id === op.value))
             throw errors.badRequest('Invalid deployment identifier specified');
           st.deploymentId = String(op.value);
-        } else if (/^\/\*\/\*\/throttling\/(rateLimit|burstLimit)$/.test(path) && kind === 'replace') {
+        } else if ((ms = METHOD_THROTTLING.exec(path)) && kind === 'replace') {
+          // `*/*` (the whole stage) or one method: `~1items~1{id}/GET` (the resource path, `/` as `~1`).
+          const key = methodSettingsKey(ms[1], ms[2], path);
           const n = Number(op.value);
           if (!Number.isFinite(n) || n < 0) throw errors.badRequest(`Invalid value for ${path}`);
-          const ms = ((st.methodSettings['*/*'] as Record<string, number> | undefined) ??= {});
-          ms[path.endsWith('rateLimit') ? 'throttlingRateLimit' : 'throttlingBurstLimit'] = n;
-          st.methodSettings['*/*'] = ms;
+          const settings = ((st.methodSettings[key] as Record<string, number> | undefined) ??= {});
+          settings[ms[3] === 'rateLimit' ? 'throttlingRateLimit' : 'throttlingBurstLimit'] = n;
+          st.methodSettings[key] = settings;
+        } else if (
+          (ms = METHOD_SETTING.exec(path)) &&
+          kind === 'remove' &&
+          !/^\/(variables|accessLogSettings)\//.test(path)
+        ) {
+          delete st.methodSettings[methodSettingsKey(ms[1], ms[2], path)];
         } else if (/^\/accessLogSettings\/(destinationArn|format)$/.test(path) && kind === 'replace') {
           const als = (st.accessLogSettings ??= {});
           if (path.endsWith('destinationArn')) {
@@ -1315,7 +1341,7 @@ export class RestEngine {
         else if (path === '/tracingEnabled' && kind === 'replace') st.tracingEnabled = op.value === 'true';
         else
           throw errors.badRequest(
-            `Invalid patch path  '${path}' specified for op '${kind}'. Must be one of: [/variables/*, /deploymentId, /description, /tracingEnabled, /*/*/throttling/rateLimit, /*/*/throttling/burstLimit, /accessLogSettings/destinationArn, /accessLogSettings/format, /accessLogSettings]`,
+            `Invalid patch path  '${path}' specified for op '${kind}'. Must be one of: [/variables/*, /deploymentId, /description, /tracingEnabled, /{resourcePath}/{httpMethod}/throttling/rateLimit, /{resourcePath}/{httpMethod}/throttling/burstLimit, /accessLogSettings/destinationArn, /accessLogSettings/format, /accessLogSettings]`,
           );
       }
       st.lastUpdatedDate = this.nowSec();

@@ -64,6 +64,11 @@ interface CompiledStage {
   recordMetrics?: (o: RequestOutcome) => void;
 }
 
+interface ThrottleSettings {
+  throttlingRateLimit?: number;
+  throttlingBurstLimit?: number;
+}
+
 interface CachedApi {
   api: RestApiRecord;
   scope: Scope;
@@ -350,11 +355,16 @@ export class RestServer {
     values.pathParameters = m.params;
     values.context.resourceId = m.res.id;
     values.context.resourcePath = m.res.path;
-    // Stage-wide method throttling (`*/*`), then the account's limits.
-    const all = st.stage.methodSettings['*/*'] as
-      { throttlingRateLimit?: number; throttlingBurstLimit?: number } | undefined;
-    const limits = { rate: all?.throttlingRateLimit, burst: all?.throttlingBurstLimit };
-    if (!this.throttler.allow(c.scope.accountId, `rest|${c.api.id}|${st.stage.stageName}`, limits))
+    // The method's own throttling settings, else the stage-wide ones (`*/*`), then the account's limits.
+    const methodKey = `${m.res.path.replace(/\//g, '~1')}/${method.httpMethod}`;
+    const own = st.stage.methodSettings[methodKey] as ThrottleSettings | undefined;
+    const all = st.stage.methodSettings['*/*'] as ThrottleSettings | undefined;
+    const limits = {
+      rate: own?.throttlingRateLimit ?? all?.throttlingRateLimit,
+      burst: own?.throttlingBurstLimit ?? all?.throttlingBurstLimit,
+    };
+    const bucket = `rest|${c.api.id}|${st.stage.stageName}${own ? '|' + methodKey : ''}`;
+    if (!this.throttler.allow(c.scope.accountId, bucket, limits))
       return gatewayError('THROTTLED', 429, 'Too Many Requests');
     const header = (n: string) => {
       const raw = greq.rawHeaders;
