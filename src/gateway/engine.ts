@@ -3,6 +3,7 @@
  * stages and deployments. Inputs and outputs use the wire's camelCase member names; the wire
  * adapter (api.ts) only maps paths onto these methods.
  */
+import { checkRequestParameters, checkResponseParameters } from './mapping.js';
 import type { Clock } from '../core/clock.js';
 import { shortId } from '../core/ids.js';
 import type { Store } from '../storage/store.js';
@@ -373,6 +374,16 @@ export class GatewayEngine {
     if (description !== undefined) out.description = description;
     const creds = input.credentialsArn ?? prev?.credentialsArn;
     if (creds !== undefined) out.credentialsArn = creds;
+    const rq =
+      input.requestParameters !== undefined
+        ? checkRequestParameters(input.requestParameters)
+        : prev?.requestParameters;
+    if (rq && Object.keys(rq).length) out.requestParameters = rq;
+    const rs =
+      input.responseParameters !== undefined
+        ? checkResponseParameters(input.responseParameters)
+        : prev?.responseParameters;
+    if (rs && Object.keys(rs).length) out.responseParameters = rs;
     if (prev?.apiGatewayManaged) out.apiGatewayManaged = true;
     return out;
   }

@@ -56,7 +56,10 @@ export interface IntegrationRecord {
   description?: string;
   credentialsArn?: string;
   apiGatewayManaged?: boolean;
+  /** Parameter mapping of the request (`overwrite:header.x` -> value); see mapping.ts. */
   requestParameters?: Record<string, string>;
+  /** Parameter mapping of the answer, by the integration's status code. */
+  responseParameters?: Record<string, Record<string, string>>;
 }
 
 export interface AuthorizerRecord {

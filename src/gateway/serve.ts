@@ -36,6 +36,7 @@ import {
   type GatewayRequest,
 } from './events.js';
 import { MalformedResponse, jsonMessage, mapV1Response, mapV2Response, type HttpResult } from './response.js';
+import { mapRequest, mapResponse, type MappingSources } from './mapping.js';
 import { actualHeaders, isPreflight, preflightHeaders } from './cors.js';
 import { Throttler } from './throttle.js';
 import {
@@ -323,7 +324,30 @@ export class GatewayServer {
     const integrationId = route.target?.startsWith('integrations/') ? route.target.slice(13) : undefined;
     const integ = integrationId ? st.integrations.get(integrationId) : undefined;
     if (!integ) return jsonMessage(404, 'Not Found');
-    if (integ.integrationType === 'HTTP_PROXY') return this.httpProxy(integ, st, greq, ctx, info);
+    // Parameter mapping: the request as the integration gets it, then its answer as the client does.
+    const sources: MappingSources = {
+      request: greq,
+      path,
+      pathParameters: m.pathParameters,
+      stageVariables: st.stage.stageVariables,
+      context: {
+        requestId: greq.requestId,
+        apiId: c.api.apiId,
+        accountId: c.accountId,
+        stage: st.stage.stageName,
+        routeKey: m.routeKey,
+        httpMethod: greq.method,
+        path: greq.rawPath,
+        domainName: greq.domainName,
+        'identity.sourceIp': greq.sourceIp,
+        'identity.userAgent': req.headers['user-agent'],
+      },
+    };
+    const mapped = mapRequest(integ.requestParameters, sources);
+    greq = mapped.request;
+    const answer = (r: HttpResult) => mapResponse(integ.responseParameters, r, sources);
+    if (integ.integrationType === 'HTTP_PROXY')
+      return this.httpProxy(integ, st, greq, ctx, info, mapped.path, answer);
     const fn = functionArnOf(withStageVariables(integ.integrationUri, st.stage.stageVariables));
     if (!fn) return jsonMessage(500, 'Internal Server Error');
     const event = integ.payloadFormatVersion === '1.0' ? buildV1Event(greq, ctx) : buildV2Event(greq, ctx);
@@ -360,7 +384,9 @@ export class GatewayServer {
       return jsonMessage(500, 'Internal Server Error');
     }
     try {
-      return integ.payloadFormatVersion === '1.0' ? mapV1Response(out.payload) : mapV2Response(out.payload);
+      return answer(
+        integ.payloadFormatVersion === '1.0' ? mapV1Response(out.payload) : mapV2Response(out.payload),
+      );
     } catch (e) {
       if (!(e instanceof MalformedResponse)) throw e;
       info.integrationErrorMessage = `Malformed Lambda proxy response: ${e.message}`;
@@ -379,11 +405,19 @@ export class GatewayServer {
     greq: GatewayRequest,
     ctx: EventContext,
     info: AccessInfo,
+    pathOverride: string | undefined,
+    answer: (r: HttpResult) => HttpResult,
   ): Promise<HttpResult> {
     let url = (withStageVariables(integ.integrationUri, st.stage.stageVariables) ?? '').replace(
       /\{([^}]+?)\+?\}/g,
       (_, name: string) => (ctx.pathParameters?.[name] ?? '').split('/').map(encodeURIComponent).join('/'),
     );
+    if (pathOverride !== undefined) {
+      // `overwrite:path` replaces the path of the backend URL (its query string stays).
+      const u = new URL(url);
+      u.pathname = pathOverride;
+      url = u.toString();
+    }
     if (greq.rawQueryString) url += (url.includes('?') ? '&' : '?') + greq.rawQueryString;
     const method =
       !integ.integrationMethod || integ.integrationMethod === 'ANY' ? greq.method : integ.integrationMethod;
@@ -413,7 +447,7 @@ export class GatewayServer {
       });
       const cookies = res.headers.getSetCookie();
       if (cookies.length) out['set-cookie'] = cookies;
-      return { status: res.status, headers: out, body };
+      return answer({ status: res.status, headers: out, body });
     } catch (e) {
       info.integrationLatency = this.deps.clock.now() - t0;
       info.integrationErrorMessage = e instanceof Error ? e.message : String(e);

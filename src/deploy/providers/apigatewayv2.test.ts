@@ -4,7 +4,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiGatewayV2Client, GetRoutesCommand, GetApiCommand } from '@aws-sdk/client-apigatewayv2';
+import {
+  ApiGatewayV2Client,
+  GetApiCommand,
+  GetIntegrationCommand,
+  GetRoutesCommand,
+} from '@aws-sdk/client-apigatewayv2';
 import { startTestServer } from '../../../test/helpers/server.js';
 import { testContext } from './test-context.js';
 import { providers } from './index.js';
@@ -112,8 +117,15 @@ test('ApiGatewayV2::Api from a Body, Stage, Route/Integration resources: create,
     IntegrationType: 'AWS_PROXY',
     IntegrationUri: fn.attributes.Arn,
     PayloadFormatVersion: '2.0',
+    ResponseParameters: {
+      '200': { ResponseParameters: [{ Destination: 'overwrite:header.x-mapped', Source: 'yes' }] },
+    },
   };
   const integ = await integP.create(iProps, ctx);
+  const gotInteg = await gw.send(
+    new GetIntegrationCommand({ ApiId: api.physicalId, IntegrationId: integ.physicalId }),
+  );
+  assert.deepEqual(gotInteg.ResponseParameters, { '200': { 'overwrite:header.x-mapped': 'yes' } });
   const routeP = providers['AWS::ApiGatewayV2::Route'];
   const rProps = {
     ApiId: api.physicalId,
@@ -123,6 +135,7 @@ test('ApiGatewayV2::Api from a Body, Stage, Route/Integration resources: create,
   const route = await routeP.create(rProps, ctx);
   const r = await fetch(`${api.attributes.ApiEndpoint}/items`, { method: 'POST' });
   assert.equal(await r.text(), '{"route":"POST /items","path":"/items"}');
+  assert.equal(r.headers.get('x-mapped'), 'yes');
   await routeP.update(
     route.physicalId,
     { ...rProps, RouteKey: 'PUT /items' },

@@ -107,6 +107,9 @@ async function importBody(c: ApiGatewayV2Client, apiId: string, body: Props): Pr
               IntegrationMethod: str(integ.httpMethod),
               PayloadFormatVersion: str(integ.payloadFormatVersion) ?? '2.0',
               TimeoutInMillis: num(integ.timeoutInMillis),
+              RequestParameters: integ.requestParameters as Record<string, string> | undefined,
+              ResponseParameters: integ.responseParameters as
+                Record<string, Record<string, string>> | undefined,
             }),
           );
           id = out.IntegrationId!;
@@ -246,7 +249,20 @@ function integrationInput(props: Props) {
     ConnectionType: str(props.ConnectionType) as any,
     CredentialsArn: str(props.CredentialsArn),
     RequestParameters: props.RequestParameters as Record<string, string> | undefined,
+    ResponseParameters: responseParameters(props.ResponseParameters),
   });
+}
+
+/** CloudFormation's ResponseParameters (`{"200": {ResponseParameters: [{Destination, Source}]}}`) as the API's map. */
+function responseParameters(v: unknown): Record<string, Record<string, string>> | undefined {
+  if (v === undefined || v === null || typeof v !== 'object') return undefined;
+  const out: Record<string, Record<string, string>> = {};
+  for (const [status, entry] of Object.entries(v as Props)) {
+    out[status] = {};
+    for (const p of list<Props>((entry as Props | undefined)?.ResponseParameters))
+      if (typeof p.Destination === 'string') out[status][p.Destination] = String(p.Source ?? '');
+  }
+  return out;
 }
 
 export const apiGatewayV2Integration: ResourceProvider = {
