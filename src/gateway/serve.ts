@@ -325,29 +325,34 @@ export class GatewayServer {
     const integ = integrationId ? st.integrations.get(integrationId) : undefined;
     if (!integ) return jsonMessage(404, 'Not Found');
     // Parameter mapping: the request as the integration gets it, then its answer as the client does.
-    const sources: MappingSources = {
-      request: greq,
-      path,
-      pathParameters: m.pathParameters,
-      stageVariables: st.stage.stageVariables,
-      context: {
-        requestId: greq.requestId,
-        apiId: c.api.apiId,
-        accountId: c.accountId,
-        stage: st.stage.stageName,
-        routeKey: m.routeKey,
-        httpMethod: greq.method,
-        path: greq.rawPath,
-        domainName: greq.domainName,
-        'identity.sourceIp': greq.sourceIp,
-        'identity.userAgent': req.headers['user-agent'],
-      },
-    };
-    const mapped = mapRequest(integ.requestParameters, sources);
-    greq = mapped.request;
-    const answer = (r: HttpResult) => mapResponse(integ.responseParameters, r, sources);
+    let pathOverride: string | undefined;
+    let answer = (r: HttpResult) => r;
+    if (integ.requestParameters || integ.responseParameters) {
+      const sources: MappingSources = {
+        request: greq,
+        path,
+        pathParameters: m.pathParameters,
+        stageVariables: st.stage.stageVariables,
+        context: {
+          requestId: greq.requestId,
+          apiId: c.api.apiId,
+          accountId: c.accountId,
+          stage: st.stage.stageName,
+          routeKey: m.routeKey,
+          httpMethod: greq.method,
+          path: greq.rawPath,
+          domainName: greq.domainName,
+          'identity.sourceIp': greq.sourceIp,
+          'identity.userAgent': req.headers['user-agent'],
+        },
+      };
+      const mapped = mapRequest(integ.requestParameters, sources);
+      greq = mapped.request;
+      pathOverride = mapped.path;
+      answer = (r) => mapResponse(integ.responseParameters, r, sources);
+    }
     if (integ.integrationType === 'HTTP_PROXY')
-      return this.httpProxy(integ, st, greq, ctx, info, mapped.path, answer);
+      return this.httpProxy(integ, st, greq, ctx, info, pathOverride, answer);
     const fn = functionArnOf(withStageVariables(integ.integrationUri, st.stage.stageVariables));
     if (!fn) return jsonMessage(500, 'Internal Server Error');
     const event = integ.payloadFormatVersion === '1.0' ? buildV1Event(greq, ctx) : buildV2Event(greq, ctx);
