@@ -22,6 +22,8 @@ import {
   UpdateRequestValidatorCommand,
   UpdateStageCommand,
   GetStageCommand,
+  UpdateMethodResponseCommand,
+  UpdateIntegrationResponseCommand,
   DeleteGatewayResponseCommand,
   DeleteIntegrationResponseCommand,
   DeleteMethodResponseCommand,
@@ -114,6 +116,38 @@ test('REST APIs: MOCK integrations and gateway responses', async (t) => {
     assert.deepEqual(Object.keys(m.methodIntegration?.integrationResponses ?? {}).sort(), ['200', '404']);
     assert.deepEqual(m.methodIntegration?.requestTemplates, { 'application/json': '{"statusCode": 200}' });
 
+    const umr = await gw.send(
+      new UpdateMethodResponseCommand({
+        ...where,
+        statusCode: '404',
+        patchOperations: [
+          { op: 'add', path: '/responseParameters/method.response.header.X-Missing', value: 'true' },
+        ],
+      }),
+    );
+    assert.deepEqual(umr.responseParameters, { 'method.response.header.X-Missing': true });
+    const uir = await gw.send(
+      new UpdateIntegrationResponseCommand({
+        ...where,
+        statusCode: '404',
+        patchOperations: [
+          { op: 'replace', path: '/selectionPattern', value: '40\\d' },
+          { op: 'add', path: '/responseParameters/method.response.header.X-Missing', value: "'yes'" },
+        ],
+      }),
+    );
+    assert.equal(uir.selectionPattern, '40\\d');
+    assert.deepEqual(uir.responseParameters, { 'method.response.header.X-Missing': "'yes'" });
+    await assert.rejects(
+      gw.send(
+        new UpdateIntegrationResponseCommand({
+          ...where,
+          statusCode: '404',
+          patchOperations: [{ op: 'replace', path: '/statusCode', value: '405' }],
+        }),
+      ),
+      { name: 'BadRequestException' },
+    );
     await gw.send(new PutMethodResponseCommand({ ...where, statusCode: '500' }));
     await gw.send(new DeleteMethodResponseCommand({ ...where, statusCode: '500' }));
     await assert.rejects(gw.send(new GetMethodResponseCommand({ ...where, statusCode: '500' })), {

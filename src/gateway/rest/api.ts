@@ -95,6 +95,9 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
     route('GET', path, `Get${name}`, async (s, p) =>
       ok(await engine.getResponse(s, ...where(p), kind, p.status_code)),
     );
+    route('PATCH', path, `Update${name}`, async (s, p, req) =>
+      ok(await engine.updateResponse(s, ...where(p), kind, p.status_code, req.json())),
+    );
     route('DELETE', path, `Delete${name}`, async (s, p) => {
       await engine.deleteResponse(s, ...where(p), kind, p.status_code);
       return none;

@@ -815,6 +815,64 @@ export class RestEngine {
     return kind === 'method' ? m.methodResponses : m.methodIntegration?.integrationResponses;
   }
 
+  /**
+   * UpdateMethodResponse (`/responseParameters/{name}`, `/responseModels/{type}`) and
+   * UpdateIntegrationResponse (`/selectionPattern`, `/contentHandling`, `/responseParameters/{name}`,
+   * `/responseTemplates/{type}`).
+   */
+  async updateResponse(
+    scope: Scope,
+    apiId: string,
+    resourceId: string,
+    httpMethod: string,
+    kind: ResponseKind,
+    code: string,
+    input: Input,
+  ) {
+    return this.mutate(scope, apiId, (api) => {
+      const rec = this.responses(api, resourceId, httpMethod, kind)?.[code] as
+        (MethodResponseRecord & IntegrationResponseRecord) | undefined;
+      if (!rec) throw errors.notFound('Invalid Response status code specified');
+      const maps =
+        kind === 'method'
+          ? (['responseParameters', 'responseModels'] as const)
+          : (['responseParameters', 'responseTemplates'] as const);
+      const scalars = kind === 'method' ? [] : (['selectionPattern', 'contentHandling'] as const);
+      const paths = [...maps.map((m) => `/${m}/{name}`), ...scalars.map((x) => `/${x}`)];
+      applyPatch(input, paths, (op) => {
+        const [head, name] = op.segments;
+        if ((maps as readonly string[]).includes(head) && name !== undefined && op.segments.length === 2) {
+          const map = { ...((rec[head as (typeof maps)[number]] as Record<string, unknown>) ?? {}) };
+          if (op.op === 'remove') delete map[name];
+          else if (op.op === 'add' || op.op === 'replace')
+            map[name] =
+              kind === 'method' && head === 'responseParameters' ? op.value === 'true' : requireValue(op);
+          else return false;
+          (rec as unknown as Record<string, unknown>)[head] = map;
+          return true;
+        }
+        if (
+          (scalars as readonly string[]).includes(head) &&
+          op.segments.length === 1 &&
+          op.op === 'replace'
+        ) {
+          if (head === 'selectionPattern') {
+            try {
+              new RegExp(op.value ?? '');
+            } catch {
+              throw errors.badRequest(`Invalid selection pattern specified: ${op.value}`);
+            }
+            if (op.value) rec.selectionPattern = op.value;
+            else delete rec.selectionPattern;
+          } else rec.contentHandling = requireValue(op);
+          return true;
+        }
+        return false;
+      });
+      return structuredClone(rec) as Input;
+    });
+  }
+
   async getResponse(
     scope: Scope,
     apiId: string,
