@@ -21,6 +21,10 @@ import {
   RemoveTargetsCommand,
   PutEventsCommand,
   TestEventPatternCommand,
+  CreateEventBusCommand,
+  DescribeEventBusCommand,
+  ListEventBusesCommand,
+  DeleteEventBusCommand,
 } from '@aws-sdk/client-eventbridge';
 import {
   SchedulerClient,
@@ -617,4 +621,102 @@ test("PutEvents: events matching a rule's pattern reach its targets; others do n
     /^Event pattern is not valid\. Reason: /,
   );
   await rejects(eb.send(new PutEventsCommand({ Entries: [] })), 'ValidationException');
+});
+
+test('custom event buses: create, rules and PutEvents on them, listing, and deletion', async () => {
+  await using srv = await startTestServer();
+  const sqs = new SQSClient(srv.clientConfig);
+  const eb = new EventBridgeClient(srv.clientConfig);
+  const QueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'orders-bus' }))).QueueUrl!;
+  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] })))
+    .Attributes!.QueueArn!;
+
+  const created = await eb.send(new CreateEventBusCommand({ Name: 'orders', Description: 'shop events' }));
+  assert.equal(created.EventBusArn, 'arn:aws:events:us-east-1:000000000000:event-bus/orders');
+  await rejects(eb.send(new CreateEventBusCommand({ Name: 'orders' })), 'ResourceAlreadyExistsException');
+  await rejects(eb.send(new CreateEventBusCommand({ Name: 'default' })), 'ResourceAlreadyExistsException');
+  const described = await eb.send(new DescribeEventBusCommand({ Name: created.EventBusArn }));
+  assert.equal(described.Name, 'orders');
+  assert.equal(described.Description, 'shop events');
+  assert.equal((await eb.send(new DescribeEventBusCommand({}))).Name, 'default');
+  await rejects(
+    eb.send(new DescribeEventBusCommand({ Name: 'nope' })),
+    'ResourceNotFoundException',
+    'Event bus nope does not exist.',
+  );
+  const listed = await eb.send(new ListEventBusesCommand({}));
+  assert.deepEqual(
+    listed.EventBuses?.map((b) => b.Name),
+    ['default', 'orders'],
+  );
+
+  // A rule of the same name on each bus; only the custom bus's rule sees the custom bus's events.
+  const pattern = JSON.stringify({ source: ['shop'] });
+  const rule = await eb.send(
+    new PutRuleCommand({ Name: 'placed', EventBusName: 'orders', EventPattern: pattern }),
+  );
+  assert.equal(rule.RuleArn, 'arn:aws:events:us-east-1:000000000000:rule/orders/placed');
+  await eb.send(new PutRuleCommand({ Name: 'placed', EventPattern: pattern }));
+  await eb.send(
+    new PutTargetsCommand({
+      Rule: 'placed',
+      EventBusName: created.EventBusArn,
+      Targets: [{ Id: 'q', Arn: arn, InputPath: '$.detail.n' }],
+    }),
+  );
+  await rejects(
+    eb.send(
+      new PutRuleCommand({ Name: 'tick', EventBusName: 'orders', ScheduleExpression: 'rate(1 minute)' }),
+    ),
+    'ValidationException',
+  );
+  await rejects(
+    eb.send(new PutRuleCommand({ Name: 'x', EventBusName: 'nope', EventPattern: pattern })),
+    'ResourceNotFoundException',
+  );
+  const onOrders = await eb.send(new ListRulesCommand({ EventBusName: 'orders' }));
+  assert.deepEqual(
+    onOrders.Rules?.map((r) => [r.Name, r.EventBusName]),
+    [['placed', 'orders']],
+  );
+  const onDefault = await eb.send(new ListRulesCommand({}));
+  assert.deepEqual(
+    onDefault.Rules?.map((r) => [r.Name, r.EventBusName]),
+    [['placed', 'default']],
+  );
+  assert.equal(
+    (await eb.send(new ListTargetsByRuleCommand({ Rule: 'placed', EventBusName: 'orders' }))).Targets?.length,
+    1,
+  );
+  assert.equal((await eb.send(new ListTargetsByRuleCommand({ Rule: 'placed' }))).Targets?.length, 0);
+
+  const put = await eb.send(
+    new PutEventsCommand({
+      Entries: [
+        { EventBusName: 'orders', Source: 'shop', DetailType: 'Placed', Detail: '{"n":1}' },
+        { Source: 'shop', DetailType: 'Placed', Detail: '{"n":2}' },
+        { EventBusName: created.EventBusArn, Source: 'shop', DetailType: 'Placed', Detail: '{"n":3}' },
+        { EventBusName: 'nope', Source: 'shop', DetailType: 'Placed', Detail: '{"n":4}' },
+      ],
+    }),
+  );
+  assert.equal(put.FailedEntryCount, 1);
+  assert.equal(put.Entries![3].ErrorCode, 'InvalidArgument');
+  const bodies: string[] = [];
+  for (let i = 0; i < 100 && bodies.length < 2; i++) {
+    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+    for (const m of got.Messages ?? []) bodies.push(m.Body!);
+    if (!got.Messages?.length) await new Promise((res) => setTimeout(res, 50));
+  }
+  assert.deepEqual(bodies.sort(), ['1', '3'], 'the default bus event did not reach the custom bus rule');
+
+  await rejects(eb.send(new DeleteEventBusCommand({ Name: 'orders' })), 'ValidationException');
+  await rejects(eb.send(new DeleteEventBusCommand({ Name: 'default' })), 'ValidationException');
+  await eb.send(new RemoveTargetsCommand({ Rule: 'placed', EventBusName: 'orders', Ids: ['q'] }));
+  await eb.send(new DeleteRuleCommand({ Name: 'placed', EventBusName: 'orders' }));
+  await eb.send(new DeleteEventBusCommand({ Name: 'orders' }));
+  await rejects(eb.send(new DescribeEventBusCommand({ Name: 'orders' })), 'ResourceNotFoundException');
+  assert.equal((await eb.send(new ListRulesCommand({}))).Rules?.length, 1, "the default bus's rule stays");
+  sqs.destroy();
+  eb.destroy();
 });

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   EventBridgeClient,
+  DescribeEventBusCommand,
   DescribeRuleCommand,
   ListTargetsByRuleCommand,
 } from '@aws-sdk/client-eventbridge';
@@ -40,6 +41,26 @@ test('Events::Rule, Scheduler::Schedule, Logs::LogGroup: create, update, delete'
   await rP.delete(rule.physicalId, r2, ctx);
   await rP.delete(rule.physicalId, r2, ctx);
   await assert.rejects(eb.send(new DescribeRuleCommand({ Name: rule.physicalId })), {
+    name: 'ResourceNotFoundException',
+  });
+
+  // A rule on a custom bus (named by the bus's ARN, as `!GetAtt Bus.Arn` gives it).
+  const bP = providers['AWS::Events::EventBus'];
+  const bus = await bP.create({ Name: 'app-bus' }, ctx);
+  assert.equal(bus.attributes.Arn, 'arn:aws:events:us-east-1:000000000000:event-bus/app-bus');
+  const onBus = {
+    EventBusName: bus.attributes.Arn,
+    EventPattern: { source: ['app'] },
+    Targets: [{ Id: 't', Arn: FN }],
+  };
+  const busRule = await rP.create(onBus, ctx);
+  const bt = await eb.send(
+    new ListTargetsByRuleCommand({ Rule: busRule.physicalId, EventBusName: 'app-bus' }),
+  );
+  assert.equal(bt.Targets?.length, 1);
+  await rP.delete(busRule.physicalId, onBus, ctx);
+  await bP.delete(bus.physicalId, { Name: 'app-bus' }, ctx);
+  await assert.rejects(eb.send(new DescribeEventBusCommand({ Name: 'app-bus' })), {
     name: 'ResourceNotFoundException',
   });
 

@@ -9,6 +9,8 @@ import {
   PutTargetsCommand,
   RemoveTargetsCommand,
   DeleteRuleCommand,
+  CreateEventBusCommand,
+  DeleteEventBusCommand,
 } from '@aws-sdk/client-eventbridge';
 import {
   SchedulerClient,
@@ -61,7 +63,10 @@ export const eventsRule: ResourceProvider = {
     const name = nameOf(props, 'Name', ctx, 64);
     const arn = await putRule(name, props, ctx);
     const t = targets(props);
-    if (t.length) await events(ctx).send(new PutTargetsCommand({ Rule: name, Targets: t }));
+    if (t.length)
+      await events(ctx).send(
+        new PutTargetsCommand({ Rule: name, Targets: t, EventBusName: str(props.EventBusName) }),
+      );
     return { physicalId: name, attributes: { Arn: arn } };
   },
   async update(physicalId, props, previous, ctx) {
@@ -70,16 +75,47 @@ export const eventsRule: ResourceProvider = {
     const gone = targets(previous.props)
       .map((t) => t.Id)
       .filter((id) => !now.some((t) => t.Id === id));
-    if (gone.length) await events(ctx).send(new RemoveTargetsCommand({ Rule: physicalId, Ids: gone }));
-    if (now.length) await events(ctx).send(new PutTargetsCommand({ Rule: physicalId, Targets: now }));
+    if (gone.length)
+      await events(ctx).send(
+        new RemoveTargetsCommand({ Rule: physicalId, Ids: gone, EventBusName: str(props.EventBusName) }),
+      );
+    if (now.length)
+      await events(ctx).send(
+        new PutTargetsCommand({ Rule: physicalId, Targets: now, EventBusName: str(props.EventBusName) }),
+      );
     return { physicalId, attributes: { Arn: arn } };
   },
   async delete(physicalId, props, ctx) {
     const ids = targets(props).map((t) => t.Id);
     if (ids.length) {
-      await ignoreMissing(() => events(ctx).send(new RemoveTargetsCommand({ Rule: physicalId, Ids: ids })));
+      await ignoreMissing(() =>
+        events(ctx).send(
+          new RemoveTargetsCommand({ Rule: physicalId, Ids: ids, EventBusName: str(props.EventBusName) }),
+        ),
+      );
     }
-    await ignoreMissing(() => events(ctx).send(new DeleteRuleCommand({ Name: physicalId, Force: true })));
+    await ignoreMissing(() =>
+      events(ctx).send(
+        new DeleteRuleCommand({ Name: physicalId, Force: true, EventBusName: str(props.EventBusName) }),
+      ),
+    );
+  },
+};
+
+/** AWS::Events::EventBus (Ref: its name; Arn, Name). */
+export const eventsEventBus: ResourceProvider = {
+  replaceOn: ['Name'],
+  async create(props, ctx) {
+    const name = String(props.Name);
+    const out = await events(ctx).send(
+      new CreateEventBusCommand({ Name: name, Description: str(props.Description) }),
+    );
+    return { physicalId: name, attributes: { Arn: out.EventBusArn, Name: name } };
+  },
+  // Description only (the name replaces): kept as created.
+  update: async (physicalId, _props, previous) => ({ physicalId, attributes: previous.attributes }),
+  async delete(physicalId, _props, ctx) {
+    await ignoreMissing(() => events(ctx).send(new DeleteEventBusCommand({ Name: physicalId })));
   },
 };
 

@@ -34,7 +34,7 @@ import {
   apiGatewayV2Route,
   apiGatewayV2Stage,
 } from './apigatewayv2.js';
-import { eventsRule, logsLogGroup, recordedProviders, schedulerSchedule } from './events.js';
+import { eventsEventBus, eventsRule, logsLogGroup, recordedProviders, schedulerSchedule } from './events.js';
 import { dynamodbTable } from './dynamodb.js';
 import { snsSubscription, snsTopic, snsTopicPolicy, sqsQueue, sqsQueuePolicy } from './messaging.js';
 
@@ -72,6 +72,7 @@ export const providers: ProviderRegistry = {
   'AWS::ApiGateway::Model': restModel,
   'AWS::ApiGateway::RequestValidator': restRequestValidator,
   'AWS::Events::Rule': eventsRule,
+  'AWS::Events::EventBus': eventsEventBus,
   'AWS::Scheduler::Schedule': schedulerSchedule,
   'AWS::Logs::LogGroup': logsLogGroup,
   ...recordedProviders,

@@ -3,7 +3,7 @@
  * EventBridge Scheduler (REST-JSON, `/schedules/...`) for schedules. No business rules here.
  */
 import type { JsonService, RequestContext, RestJsonService, RestRequest } from '../../server/service.js';
-import type { RuleDoc, ScheduleDoc, ScheduleInput, SchedulesEngine, Scope } from './engine.js';
+import type { BusDoc, RuleDoc, ScheduleDoc, ScheduleInput, SchedulesEngine, Scope } from './engine.js';
 import { validation } from './engine.js';
 
 const scopeOf = (ctx: RequestContext): Scope => ({ accountId: ctx.accountId, region: ctx.region });
@@ -18,7 +18,16 @@ function ruleOut(r: RuleDoc) {
     State: r.state,
     Description: r.description,
     RoleArn: r.roleArn,
-    EventBusName: 'default',
+    EventBusName: r.eventBusName ?? 'default',
+  };
+}
+
+function busOut(b: BusDoc) {
+  return {
+    Name: b.name,
+    Arn: b.arn,
+    Description: b.description,
+    ...(b.createdAt ? { CreationTime: seconds(b.createdAt), LastModifiedTime: seconds(b.createdAt) } : {}),
   };
 }
 
@@ -74,6 +83,31 @@ export function createEventsService(engine: SchedulesEngine): JsonService {
         engine.removeTargets(scopeOf(ctx), requireName(input.Rule), input.Ids, input.EventBusName),
       PutEvents: async (ctx, input: In) => engine.putEvents(scopeOf(ctx), input.Entries),
       TestEventPattern: async (_ctx, input: In) => engine.testEventPattern(input.EventPattern, input.Event),
+      CreateEventBus: async (ctx, input: In) => engine.createEventBus(scopeOf(ctx), input),
+      DescribeEventBus: async (ctx, input: In) =>
+        busOut(await engine.describeEventBus(scopeOf(ctx), input.Name)),
+      ListEventBuses: async (ctx, input: In) => {
+        const limit = input.Limit ?? 100;
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+          throw validation(
+            `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100`,
+          );
+        const all = await engine.listEventBuses(scopeOf(ctx), input.NamePrefix ?? '');
+        const start = input.NextToken
+          ? Number(Buffer.from(String(input.NextToken), 'base64url').toString())
+          : 0;
+        if (!Number.isInteger(start) || start < 0) throw validation('The NextToken provided is invalid.');
+        const page = all.slice(start, start + limit);
+        return {
+          EventBuses: page.map(busOut),
+          NextToken:
+            start + limit < all.length ? Buffer.from(String(start + limit)).toString('base64url') : undefined,
+        };
+      },
+      DeleteEventBus: async (ctx, input: In) => {
+        await engine.deleteEventBus(scopeOf(ctx), requireName(input.Name));
+        return {};
+      },
       ListTargetsByRule: async (ctx, input: In) => {
         const r = await engine.getRule(scopeOf(ctx), requireName(input.Rule), input.EventBusName);
         return { Targets: r.targets };

@@ -13,7 +13,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { OffsetClock, type Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import type { Store, Transaction } from '../../storage/store.js';
+import type { KvEntry, Store, Transaction } from '../../storage/store.js';
 import { startWorker, type Worker } from '../../storage/worker.js';
 import type { LeaderElector } from '../../cluster/index.js';
 import { AwsError } from '../../protocols/errors.js';
@@ -28,6 +28,8 @@ import {
 } from './expressions.js';
 
 export const RULES = 'events/rules';
+/** Custom event buses (the default bus of every account and region is implied). */
+export const BUSES = 'events/buses';
 export const SCHEDULES = 'scheduler/schedules';
 export const FIRE_QUEUE = 'schedules/fire';
 /** Fire times handled per schedule per tick; older missed ones are skipped (logged). */
@@ -47,9 +49,18 @@ export interface RuleTarget {
   [k: string]: unknown;
 }
 
+export interface BusDoc {
+  name: string;
+  arn: string;
+  description?: string;
+  createdAt: number;
+}
+
 export interface RuleDoc {
   name: string;
   arn: string;
+  /** Absent: the default bus. */
+  eventBusName?: string;
   accountId: string;
   region: string;
   scheduleExpression?: string;
@@ -137,13 +148,30 @@ export interface SchedulesDeps {
   tickMs?: number;
 }
 
-const ruleKey = (s: Scope, name: string) => `${s.accountId}/${s.region}/${name}`;
+/**
+ * Rules of the default bus keep their old keys; a custom bus's rules sit under `~{bus}/`, which
+ * sorts after every rule name (names are `[.-_A-Za-z0-9]`), so default listings end before them.
+ */
+const ruleKey = (s: Scope, name: string, bus = 'default') =>
+  bus === 'default' ? `${s.accountId}/${s.region}/${name}` : `${s.accountId}/${s.region}/~${bus}/${name}`;
+const busKey = (s: Scope, name: string) => `${s.accountId}/${s.region}/${name}`;
+
+/** The bus a request names: absent, `default` or an ARN ending `event-bus/{name}`. */
+function busNameOf(bus: string | undefined): string {
+  if (!bus) return 'default';
+  const m = /^arn:aws[a-z-]*:events:[^:]*:\d{12}:event-bus\/(.+)$/.exec(bus);
+  return m ? m[1] : bus;
+}
 const scheduleKey = (s: Scope, group: string, name: string) => `${s.accountId}/${s.region}/${group}/${name}`;
 
 export const validation = (m: string) => new AwsError('ValidationException', m, 400);
 
-function ruleNotFound(name: string): AwsError {
-  return new AwsError('ResourceNotFoundException', `Rule ${name} does not exist on EventBus default.`, 400);
+function ruleNotFound(name: string, bus = 'default'): AwsError {
+  return new AwsError('ResourceNotFoundException', `Rule ${name} does not exist on EventBus ${bus}.`, 400);
+}
+
+function busNotFound(name: string): AwsError {
+  return new AwsError('ResourceNotFoundException', `Event bus ${name} does not exist.`, 400);
 }
 
 /** Parses an expression the way each API reports a bad one. */
@@ -186,11 +214,13 @@ export class SchedulesEngine {
         `1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+`,
       );
     }
-    this.checkBus(input.EventBusName);
+    const bus = await this.busOf(scope, input.EventBusName);
     if (!input.ScheduleExpression && !input.EventPattern) {
       throw validation('Parameter(s) EventPattern or ScheduleExpression must be specified.');
     }
     if (input.ScheduleExpression) {
+      if (bus !== 'default')
+        throw validation('ScheduleExpression is supported only on the default event bus.');
       parseOrThrow(input.ScheduleExpression, false, 'Parameter ScheduleExpression is not valid.');
     }
     if (input.EventPattern) parseEventPattern(input.EventPattern);
@@ -201,9 +231,9 @@ export class SchedulesEngine {
       );
     }
     const now = this.deps.clock.now();
-    const arn = `arn:aws:events:${scope.region}:${scope.accountId}:rule/${name}`;
+    const arn = `arn:aws:events:${scope.region}:${scope.accountId}:rule/${bus === 'default' ? '' : bus + '/'}${name}`;
     await this.deps.store.transaction(async (tx) => {
-      const cur = await tx.get<RuleDoc>(RULES, ruleKey(scope, name));
+      const cur = await tx.get<RuleDoc>(RULES, ruleKey(scope, name, bus));
       const restart =
         !cur ||
         cur.scheduleExpression !== input.ScheduleExpression ||
@@ -211,6 +241,7 @@ export class SchedulesEngine {
       const doc: RuleDoc = {
         name,
         arn,
+        ...(bus === 'default' ? {} : { eventBusName: bus }),
         accountId: scope.accountId,
         region: scope.region,
         scheduleExpression: input.ScheduleExpression || undefined,
@@ -223,7 +254,7 @@ export class SchedulesEngine {
         cursor: restart ? now : cur.cursor,
         targets: cur?.targets ?? [],
       };
-      await tx.put(RULES, ruleKey(scope, name), doc);
+      await tx.put(RULES, ruleKey(scope, name, bus), doc);
     });
     this.kick();
     return { RuleArn: arn };
@@ -265,7 +296,8 @@ export class SchedulesEngine {
     }
     const now = this.deps.clock.now();
     const out: Record<string, string>[] = [];
-    const events: Record<string, unknown>[] = [];
+    const events: { bus: string; event: Record<string, unknown> }[] = [];
+    const buses = new Map<string, boolean>();
     let failed = 0;
     for (const raw of entries as Record<string, unknown>[]) {
       const e = raw ?? {};
@@ -273,8 +305,14 @@ export class SchedulesEngine {
         failed++;
         out.push({ ErrorCode, ErrorMessage });
       };
-      const bus = e.EventBusName as string | undefined;
-      if (!isDefaultBus(bus)) {
+      const bus = busNameOf(e.EventBusName as string | undefined);
+      let exists = buses.get(bus);
+      if (exists === undefined) {
+        exists =
+          bus === 'default' || (await this.deps.store.get<BusDoc>(BUSES, busKey(scope, bus))) !== undefined;
+        buses.set(bus, exists);
+      }
+      if (!exists) {
         fail('InvalidArgument', `Event bus ${bus} does not exist.`);
         continue;
       }
@@ -309,16 +347,22 @@ export class SchedulesEngine {
         resources: Array.isArray(e.Resources) ? e.Resources : [],
         detail,
       };
-      events.push(event);
+      events.push({ bus, event });
       out.push({ EventId: event.id });
     }
     if (events.length > 0) {
-      const rules = (
-        await this.deps.store.scan<RuleDoc>(RULES, { prefix: `${scope.accountId}/${scope.region}/` })
-      ).filter(({ value: r }) => r.state === 'ENABLED' && r.eventPattern && r.targets.length > 0);
+      // Each bus's enabled pattern rules with targets, read once.
+      const rulesOf = new Map<string, KvEntry<RuleDoc>[]>();
+      for (const bus of new Set(events.map((e) => e.bus)))
+        rulesOf.set(
+          bus,
+          (await this.busRules(scope, bus)).filter(
+            ({ value: r }) => r.state === 'ENABLED' && r.eventPattern && r.targets.length > 0,
+          ),
+        );
       const fires: { id: string; job: FireJob }[] = [];
-      for (const event of events) {
-        for (const { key, value: rule } of rules) {
+      for (const { bus, event } of events) {
+        for (const { key, value: rule } of rulesOf.get(bus)!) {
           const pattern = this.pattern(rule.eventPattern!);
           if (!pattern || !matchesEventPattern(pattern, event)) continue;
           for (const target of rule.targets) {
@@ -356,41 +400,109 @@ export class SchedulesEngine {
     return { Result: matchesEventPattern(pattern, event) };
   }
 
-  private checkBus(bus: string | undefined): void {
-    if (!isDefaultBus(bus)) {
-      throw new AwsError('ResourceNotFoundException', `Event bus ${bus} does not exist.`, 400);
-    }
+  /** The bus's name when it exists (the default bus always does); else ResourceNotFoundException. */
+  private async busOf(scope: Scope, bus: string | undefined): Promise<string> {
+    const name = busNameOf(bus);
+    if (name !== 'default' && !(await this.deps.store.get<BusDoc>(BUSES, busKey(scope, name))))
+      throw busNotFound(name);
+    return name;
+  }
+
+  /** Every rule of one bus (in name order), with its key. */
+  private async busRules(scope: Scope, bus: string, namePrefix = ''): Promise<KvEntry<RuleDoc>[]> {
+    const base = `${scope.accountId}/${scope.region}/`;
+    const rows = await this.deps.store.scan<RuleDoc>(RULES, {
+      prefix: bus === 'default' ? base + namePrefix : `${base}~${bus}/${namePrefix}`,
+    });
+    return bus === 'default' ? rows.filter((r) => !r.key.startsWith(base + '~')) : rows;
   }
 
   async getRule(scope: Scope, name: string, bus?: string): Promise<RuleDoc> {
-    this.checkBus(bus);
-    const doc = await this.deps.store.get<RuleDoc>(RULES, ruleKey(scope, name ?? ''));
-    if (!doc) throw ruleNotFound(name);
+    const b = await this.busOf(scope, bus);
+    const doc = await this.deps.store.get<RuleDoc>(RULES, ruleKey(scope, name ?? '', b));
+    if (!doc) throw ruleNotFound(name, b);
     return doc;
+  }
+
+  // ---------------- event buses ----------------
+
+  async createEventBus(
+    scope: Scope,
+    input: { Name?: string; Description?: string },
+  ): Promise<{ EventBusArn: string }> {
+    const name = input.Name ?? '';
+    if (!/^[/.\-_A-Za-z0-9]{1,256}$/.test(name))
+      throw validation(
+        `1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [/\\.\\-_A-Za-z0-9]+`,
+      );
+    const arn = `arn:aws:events:${scope.region}:${scope.accountId}:event-bus/${name}`;
+    const doc: BusDoc = { name, arn, createdAt: this.deps.clock.now() };
+    if (input.Description !== undefined) doc.description = String(input.Description);
+    const created = name !== 'default' && (await this.deps.store.insert(BUSES, busKey(scope, name), doc));
+    if (!created)
+      throw new AwsError('ResourceAlreadyExistsException', `Event bus ${name} already exists.`, 400);
+    return { EventBusArn: arn };
+  }
+
+  async describeEventBus(scope: Scope, name: string | undefined): Promise<BusDoc> {
+    const bus = busNameOf(name);
+    if (bus === 'default') return this.defaultBus(scope);
+    const doc = await this.deps.store.get<BusDoc>(BUSES, busKey(scope, bus));
+    if (!doc) throw busNotFound(bus);
+    return doc;
+  }
+
+  private defaultBus(scope: Scope): BusDoc {
+    return {
+      name: 'default',
+      arn: `arn:aws:events:${scope.region}:${scope.accountId}:event-bus/default`,
+      createdAt: 0,
+    };
+  }
+
+  /** The default bus and the custom ones, by name. */
+  async listEventBuses(scope: Scope, prefix = ''): Promise<BusDoc[]> {
+    const custom = await this.deps.store.scan<BusDoc>(BUSES, { prefix: busKey(scope, prefix) });
+    const all = [this.defaultBus(scope), ...custom.map((r) => r.value)];
+    return all
+      .filter((b) => b.name.startsWith(prefix))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Deletes a custom bus without rules (deleting one that does not exist succeeds, as on AWS). */
+  async deleteEventBus(scope: Scope, name: string): Promise<void> {
+    const bus = busNameOf(name);
+    if (bus === 'default') throw validation('Cannot delete event bus default.');
+    if ((await this.busRules(scope, bus)).length > 0)
+      throw validation(`Event bus ${bus} cannot be deleted since it has rules.`);
+    await this.deps.store.delete(BUSES, busKey(scope, bus));
   }
 
   async listRules(
     scope: Scope,
     opts: { prefix?: string; limit?: number; nextToken?: string; bus?: string },
   ): Promise<{ rules: RuleDoc[]; nextToken?: string }> {
-    this.checkBus(opts.bus);
+    const bus = await this.busOf(scope, opts.bus);
     const limit = opts.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
       throw validation(
         `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100`,
       );
     }
-    const base = `${scope.accountId}/${scope.region}/`;
+    const base = `${scope.accountId}/${scope.region}/${bus === 'default' ? '' : `~${bus}/`}`;
     let after: string | undefined;
     if (opts.nextToken) {
       after = Buffer.from(opts.nextToken, 'base64url').toString('utf8');
       if (!after.startsWith(base)) throw validation('The NextToken provided is invalid.');
     }
-    const rows = await this.deps.store.scan<RuleDoc>(RULES, {
-      prefix: base + (opts.prefix ?? ''),
-      after,
-      limit: limit + 1,
-    });
+    // A custom bus's rules sort after all of the default bus's: a default listing stops there.
+    const rows = (
+      await this.deps.store.scan<RuleDoc>(RULES, {
+        prefix: base + (opts.prefix ?? ''),
+        after,
+        limit: limit + 1,
+      })
+    ).filter((r) => bus !== 'default' || !r.key.startsWith(base + '~'));
     const page = rows.slice(0, limit);
     return {
       rules: page.map((r) => r.value),
@@ -400,18 +512,17 @@ export class SchedulesEngine {
   }
 
   async deleteRule(scope: Scope, name: string, opts: { force?: boolean; bus?: string } = {}): Promise<void> {
-    this.checkBus(opts.bus);
+    const bus = await this.busOf(scope, opts.bus);
     await this.deps.store.transaction(async (tx) => {
-      const cur = await tx.get<RuleDoc>(RULES, ruleKey(scope, name ?? ''));
+      const cur = await tx.get<RuleDoc>(RULES, ruleKey(scope, name ?? '', bus));
       if (!cur) return; // AWS: deleting a missing rule succeeds
       if (cur.targets.length > 0) throw validation("Rule can't be deleted since it has targets.");
-      await tx.delete(RULES, ruleKey(scope, name));
+      await tx.delete(RULES, ruleKey(scope, name, bus));
     });
   }
 
   async setRuleState(scope: Scope, name: string, state: 'ENABLED' | 'DISABLED', bus?: string): Promise<void> {
-    this.checkBus(bus);
-    await this.updateRule(scope, name, (doc) => {
+    await this.updateRule(scope, name, bus, (doc) => {
       if (doc.state !== state && state === 'ENABLED') {
         const now = this.deps.clock.now();
         doc.anchor = now;
@@ -422,12 +533,18 @@ export class SchedulesEngine {
     this.kick();
   }
 
-  private async updateRule(scope: Scope, name: string, fn: (doc: RuleDoc) => void): Promise<RuleDoc> {
+  private async updateRule(
+    scope: Scope,
+    name: string,
+    busName: string | undefined,
+    fn: (doc: RuleDoc) => void,
+  ): Promise<RuleDoc> {
+    const bus = await this.busOf(scope, busName);
     return this.deps.store.transaction(async (tx) => {
-      const doc = await tx.get<RuleDoc>(RULES, ruleKey(scope, name ?? ''));
-      if (!doc) throw ruleNotFound(name);
+      const doc = await tx.get<RuleDoc>(RULES, ruleKey(scope, name ?? '', bus));
+      if (!doc) throw ruleNotFound(name, bus);
       fn(doc);
-      await tx.put(RULES, ruleKey(scope, name), doc);
+      await tx.put(RULES, ruleKey(scope, name, bus), doc);
       return doc;
     });
   }
@@ -438,7 +555,6 @@ export class SchedulesEngine {
     targets: RuleTarget[],
     bus?: string,
   ): Promise<{ FailedEntryCount: number; FailedEntries: unknown[] }> {
-    this.checkBus(bus);
     if (!Array.isArray(targets) || targets.length < 1 || targets.length > 10) {
       throw validation(
         "1 validation error detected: Value at 'targets' failed to satisfy constraint: Member must have length less than or equal to 10",
@@ -466,7 +582,7 @@ export class SchedulesEngine {
       }
     }
     const failed: unknown[] = [];
-    await this.updateRule(scope, name, (doc) => {
+    await this.updateRule(scope, name, bus, (doc) => {
       const byId = new Map(doc.targets.map((t) => [t.Id, t]));
       for (const t of targets) {
         if (!byId.has(t.Id) && byId.size >= 5) {
@@ -490,13 +606,12 @@ export class SchedulesEngine {
     ids: string[],
     bus?: string,
   ): Promise<{ FailedEntryCount: number; FailedEntries: unknown[] }> {
-    this.checkBus(bus);
     if (!Array.isArray(ids) || ids.length < 1) {
       throw validation(
         "1 validation error detected: Value '[]' at 'ids' failed to satisfy constraint: Member must have length greater than or equal to 1",
       );
     }
-    await this.updateRule(scope, name, (doc) => {
+    await this.updateRule(scope, name, bus, (doc) => {
       const gone = new Set(ids);
       doc.targets = doc.targets.filter((t) => !gone.has(t.Id));
     });
@@ -854,11 +969,6 @@ function isDue(
   } catch {
     return false;
   }
-}
-
-/** Whether an EventBusName (absent, a name or an ARN) is the default bus, the only one. */
-function isDefaultBus(bus: string | undefined): boolean {
-  return !bus || bus === 'default' || /^arn:aws:events:[^:]*:\d{12}:event-bus\/default$/.test(bus);
 }
 
 /** The JSON object in `text`; undefined when it is not JSON or not an object. */
