@@ -674,6 +674,9 @@ test('custom event buses: create, rules and PutEvents on them, listing, and dele
     eb.send(new PutRuleCommand({ Name: 'x', EventBusName: 'nope', EventPattern: pattern })),
     'ResourceNotFoundException',
   );
+  // A bus whose name starts with another's: its rules stay its own.
+  await eb.send(new CreateEventBusCommand({ Name: 'orders/eu' }));
+  await eb.send(new PutRuleCommand({ Name: 'eu-only', EventBusName: 'orders/eu', EventPattern: pattern }));
   const onOrders = await eb.send(new ListRulesCommand({ EventBusName: 'orders' }));
   assert.deepEqual(
     onOrders.Rules?.map((r) => [r.Name, r.EventBusName]),
@@ -710,6 +713,10 @@ test('custom event buses: create, rules and PutEvents on them, listing, and dele
   }
   assert.deepEqual(bodies.sort(), ['1', '3'], 'the default bus event did not reach the custom bus rule');
 
+  assert.deepEqual(
+    (await eb.send(new ListRulesCommand({ EventBusName: 'orders/eu' }))).Rules?.map((r) => r.Name),
+    ['eu-only'],
+  );
   await rejects(eb.send(new DeleteEventBusCommand({ Name: 'orders' })), 'ValidationException');
   await rejects(eb.send(new DeleteEventBusCommand({ Name: 'default' })), 'ValidationException');
   await eb.send(new RemoveTargetsCommand({ Rule: 'placed', EventBusName: 'orders', Ids: ['q'] }));

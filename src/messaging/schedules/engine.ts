@@ -149,11 +149,12 @@ export interface SchedulesDeps {
 }
 
 /**
- * Rules of the default bus keep their old keys; a custom bus's rules sit under `~{bus}/`, which
+ * Rules of the default bus keep their old keys; a custom bus's rules sit under `~{bus}~`, which
  * sorts after every rule name (names are `[.-_A-Za-z0-9]`), so default listings end before them.
+ * Bus names never hold `~`: bus `a`'s prefix `~a~` takes in none of bus `a/b`'s rules.
  */
 const ruleKey = (s: Scope, name: string, bus = 'default') =>
-  bus === 'default' ? `${s.accountId}/${s.region}/${name}` : `${s.accountId}/${s.region}/~${bus}/${name}`;
+  bus === 'default' ? `${s.accountId}/${s.region}/${name}` : `${s.accountId}/${s.region}/~${bus}~${name}`;
 const busKey = (s: Scope, name: string) => `${s.accountId}/${s.region}/${name}`;
 
 /** The bus a request names: absent, `default` or an ARN ending `event-bus/{name}`. */
@@ -412,7 +413,7 @@ export class SchedulesEngine {
   private async busRules(scope: Scope, bus: string, namePrefix = ''): Promise<KvEntry<RuleDoc>[]> {
     const base = `${scope.accountId}/${scope.region}/`;
     const rows = await this.deps.store.scan<RuleDoc>(RULES, {
-      prefix: bus === 'default' ? base + namePrefix : `${base}~${bus}/${namePrefix}`,
+      prefix: bus === 'default' ? base + namePrefix : `${base}~${bus}~${namePrefix}`,
     });
     return bus === 'default' ? rows.filter((r) => !r.key.startsWith(base + '~')) : rows;
   }
@@ -489,7 +490,7 @@ export class SchedulesEngine {
         `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100`,
       );
     }
-    const base = `${scope.accountId}/${scope.region}/${bus === 'default' ? '' : `~${bus}/`}`;
+    const base = `${scope.accountId}/${scope.region}/${bus === 'default' ? '' : `~${bus}~`}`;
     let after: string | undefined;
     if (opts.nextToken) {
       after = Buffer.from(opts.nextToken, 'base64url').toString('utf8');
