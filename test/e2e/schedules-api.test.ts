@@ -657,12 +657,37 @@ test('custom event buses: create, rules and PutEvents on them, listing, and dele
   );
   assert.equal(rule.RuleArn, 'arn:aws:events:us-east-1:000000000000:rule/orders/placed');
   await eb.send(new PutRuleCommand({ Name: 'placed', EventPattern: pattern }));
+  const tr = (await sqs.send(new CreateQueueCommand({ QueueName: 'orders-bus-tr' }))).QueueUrl!;
+  const trArn = (
+    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: tr, AttributeNames: ['QueueArn'] }))
+  ).Attributes!.QueueArn!;
   await eb.send(
     new PutTargetsCommand({
       Rule: 'placed',
       EventBusName: created.EventBusArn,
-      Targets: [{ Id: 'q', Arn: arn, InputPath: '$.detail.n' }],
+      Targets: [
+        { Id: 'q', Arn: arn, InputPath: '$.detail.n' },
+        {
+          Id: 'tr',
+          Arn: trArn,
+          InputTransformer: {
+            InputPathsMap: { n: '$.detail.n', src: '$.source' },
+            InputTemplate: '{"n": <n>, "line": "<src> event on <aws.events.rule-name>"}',
+          },
+        },
+      ],
     }),
+  );
+  await rejects(
+    eb.send(
+      new PutTargetsCommand({
+        Rule: 'placed',
+        EventBusName: 'orders',
+        Targets: [{ Id: 'bad', Arn: arn, Input: '{}', InputTransformer: { InputTemplate: '{}' } }],
+      }),
+    ),
+    'ValidationException',
+    'Only one of Input, InputPath, or InputTransformer must be provided.',
   );
   await rejects(
     eb.send(
@@ -689,7 +714,7 @@ test('custom event buses: create, rules and PutEvents on them, listing, and dele
   );
   assert.equal(
     (await eb.send(new ListTargetsByRuleCommand({ Rule: 'placed', EventBusName: 'orders' }))).Targets?.length,
-    1,
+    2,
   );
   assert.equal((await eb.send(new ListTargetsByRuleCommand({ Rule: 'placed' }))).Targets?.length, 0);
 
@@ -712,6 +737,19 @@ test('custom event buses: create, rules and PutEvents on them, listing, and dele
     if (!got.Messages?.length) await new Promise((res) => setTimeout(res, 50));
   }
   assert.deepEqual(bodies.sort(), ['1', '3'], 'the default bus event did not reach the custom bus rule');
+  const transformed: string[] = [];
+  for (let i = 0; i < 100 && transformed.length < 2; i++) {
+    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: tr, MaxNumberOfMessages: 10 }));
+    for (const m of got.Messages ?? []) transformed.push(m.Body!);
+    if (!got.Messages?.length) await new Promise((res) => setTimeout(res, 50));
+  }
+  assert.deepEqual(
+    transformed.map((b) => JSON.parse(b)).sort((a, b) => a.n - b.n),
+    [
+      { n: 1, line: 'shop event on placed' },
+      { n: 3, line: 'shop event on placed' },
+    ],
+  );
 
   assert.deepEqual(
     (await eb.send(new ListRulesCommand({ EventBusName: 'orders/eu' }))).Rules?.map((r) => r.Name),
@@ -719,7 +757,7 @@ test('custom event buses: create, rules and PutEvents on them, listing, and dele
   );
   await rejects(eb.send(new DeleteEventBusCommand({ Name: 'orders' })), 'ValidationException');
   await rejects(eb.send(new DeleteEventBusCommand({ Name: 'default' })), 'ValidationException');
-  await eb.send(new RemoveTargetsCommand({ Rule: 'placed', EventBusName: 'orders', Ids: ['q'] }));
+  await eb.send(new RemoveTargetsCommand({ Rule: 'placed', EventBusName: 'orders', Ids: ['q', 'tr'] }));
   await eb.send(new DeleteRuleCommand({ Name: 'placed', EventBusName: 'orders' }));
   await eb.send(new DeleteEventBusCommand({ Name: 'orders' }));
   await rejects(eb.send(new DescribeEventBusCommand({ Name: 'orders' })), 'ResourceNotFoundException');

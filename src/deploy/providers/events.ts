@@ -37,6 +37,12 @@ function targets(props: Props) {
       Arn: String(t.Arn),
       Input: str(t.Input),
       InputPath: str(t.InputPath),
+      InputTransformer: t.InputTransformer
+        ? clean({
+            InputPathsMap: (t.InputTransformer as Props).InputPathsMap as Record<string, string> | undefined,
+            InputTemplate: String((t.InputTransformer as Props).InputTemplate ?? ''),
+          })
+        : undefined,
       RoleArn: str(t.RoleArn),
     }),
   );

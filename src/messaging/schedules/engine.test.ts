@@ -7,7 +7,14 @@ import { ManualClock } from '../../core/clock.js';
 import { silentLogger } from '../../core/logger.js';
 import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 import { LeaderElector } from '../../cluster/index.js';
-import { FIRE_QUEUE, MAX_CATCH_UP, SchedulesEngine, targetPayload, type FireJob } from './engine.js';
+import {
+  FIRE_QUEUE,
+  MAX_CATCH_UP,
+  SchedulesEngine,
+  targetPayload,
+  transformInput,
+  type FireJob,
+} from './engine.js';
 
 const scope = { accountId: '000000000000', region: 'us-east-1' };
 const FN = 'arn:aws:lambda:us-east-1:000000000000:function:f';
@@ -130,4 +137,54 @@ test('targetPayload: Input as is, InputPath, or the event', () => {
   assert.equal(targetPayload({ Id: 'i', Arn: FN, InputPath: '$' }, ev), JSON.stringify(ev));
   assert.equal(targetPayload({ Id: 'i', Arn: FN, InputPath: '$.nope' }, ev), undefined);
   assert.equal(targetPayload({ Id: 'i', Arn: FN }, ev), JSON.stringify(ev));
+});
+
+test('InputTransformer: values as JSON outside strings, as text inside them, predefined variables', () => {
+  const ev = { id: 'e1', detail: { id: 'o-1', n: 3, tags: ['a', 'b'], q: 'say "hi"' } };
+  const rule = { arn: 'arn:aws:events:us-east-1:000000000000:rule/r', name: 'r' };
+  const t = (InputTemplate: string, InputPathsMap: Record<string, string> = {}) =>
+    transformInput({ InputTemplate, InputPathsMap }, ev, rule, Date.UTC(2026, 0, 2));
+  const map = {
+    id: '$.detail.id',
+    n: '$.detail.n',
+    tags: '$.detail.tags',
+    first: '$.detail.tags[0]',
+    q: '$.detail.q',
+  };
+  assert.deepEqual(JSON.parse(t('{"order": <id>, "count": <n>, "tags": <tags>, "first": "<first>"}', map)), {
+    order: 'o-1',
+    count: 3,
+    tags: ['a', 'b'],
+    first: 'a',
+  });
+  assert.deepEqual(JSON.parse(t('{"text": "Order <id> has <n> items: <tags>", "q": "<q>"}', map)), {
+    text: 'Order o-1 has 3 items: ["a","b"]',
+    q: 'say "hi"',
+  });
+  // A path with no value is null; a name not in the map is not a placeholder.
+  assert.deepEqual(JSON.parse(t('{"m": <none>, "raw": "<nope>"}', { none: '$.detail.absent' })), {
+    m: null,
+    raw: '<nope>',
+  });
+  assert.equal(t('"<aws.events.rule-name> fired"'), '"r fired"');
+  assert.deepEqual(
+    JSON.parse(
+      t('{"rule": <aws.events.rule-arn>, "at": <aws.events.event.ingestion-time>, "e": <aws.events.event>}'),
+    ),
+    {
+      rule: rule.arn,
+      at: '2026-01-02T00:00:00.000Z',
+      e: ev,
+    },
+  );
+  // Text that only looks like a placeholder stays.
+  assert.equal(t('a <b> c'), 'a <b> c');
+  assert.equal(
+    targetPayload(
+      { Id: 'i', Arn: FN, InputTransformer: { InputTemplate: '<x>', InputPathsMap: { x: '$.id' } } },
+      ev,
+      rule,
+    ),
+    '"e1"',
+  );
 });

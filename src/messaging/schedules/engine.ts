@@ -45,6 +45,7 @@ export interface RuleTarget {
   Arn: string;
   Input?: string;
   InputPath?: string;
+  InputTransformer?: { InputPathsMap?: Record<string, string>; InputTemplate?: string };
   RoleArn?: string;
   [k: string]: unknown;
 }
@@ -367,7 +368,7 @@ export class SchedulesEngine {
           const pattern = this.pattern(rule.eventPattern!);
           if (!pattern || !matchesEventPattern(pattern, event)) continue;
           for (const target of rule.targets) {
-            const payload = targetPayload(target, event);
+            const payload = targetPayload(target, event, rule);
             if (payload === undefined) continue;
             fires.push({
               id: `${key}|${event.id as string}|${target.Id}`,
@@ -568,8 +569,21 @@ export class SchedulesEngine {
         );
       }
       if (typeof t.Arn !== 'string' || !t.Arn) throw validation('Target Arn must be specified.');
-      if (t.Input !== undefined && t.InputPath !== undefined) {
+      if ([t.Input, t.InputPath, t.InputTransformer].filter((x) => x !== undefined).length > 1) {
         throw validation('Only one of Input, InputPath, or InputTransformer must be provided.');
+      }
+      if (t.InputTransformer !== undefined) {
+        const tr = t.InputTransformer;
+        if (typeof tr?.InputTemplate !== 'string')
+          throw validation(`InputTemplate for target ${t.Id} must be specified.`);
+        for (const [k, path] of Object.entries(tr.InputPathsMap ?? {}))
+          if (
+            !/^[A-Za-z0-9_-]+$/.test(k) ||
+            k.startsWith('aws') ||
+            typeof path !== 'string' ||
+            !JSON_PATH.test(path)
+          )
+            throw validation(`InputPathsMap for target ${t.Id} is invalid: ${k}.`);
       }
       if (t.Input !== undefined) {
         try {
@@ -578,7 +592,7 @@ export class SchedulesEngine {
           throw validation(`Input for target ${t.Id} is not a valid JSON text.`);
         }
       }
-      if (t.InputPath !== undefined && !/^\$(\.[A-Za-z0-9_-]+)*$/.test(t.InputPath)) {
+      if (t.InputPath !== undefined && !JSON_PATH.test(t.InputPath)) {
         throw validation(`InputPath for target ${t.Id} is invalid.`);
       }
     }
@@ -871,7 +885,7 @@ export class SchedulesEngine {
           detail: {},
         };
         for (const target of doc.targets) {
-          const payload = targetPayload(target, event);
+          const payload = targetPayload(target, event, doc);
           if (payload === undefined) continue;
           n += await enqueueFire(tx, `${key}|${t}|${target.Id}`, {
             accountId: doc.accountId,
@@ -1004,13 +1018,79 @@ function toMs(v: unknown): number | undefined {
 }
 
 /** The payload a rule target gets: its Input as is, the event at InputPath, or the event. */
-export function targetPayload(target: RuleTarget, event: Record<string, unknown>): string | undefined {
-  if (target.Input !== undefined) return target.Input;
-  if (target.InputPath !== undefined) {
-    let v: unknown = event;
-    for (const part of target.InputPath.split('.').slice(1)) {
-      v = v && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
+/** `$`, `$.a.b`, `$.a[0].b`: the paths InputPath and InputPathsMap take here. */
+const JSON_PATH = /^\$(\.[A-Za-z0-9_-]+|\[\d+\])*$/;
+
+function atPath(event: unknown, path: string): unknown {
+  let v = event;
+  for (const step of path.slice(1).match(/[A-Za-z0-9_-]+|\[\d+\]/g) ?? []) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = step.startsWith('[')
+      ? (v as unknown[])[Number(step.slice(1, -1))]
+      : (v as Record<string, unknown>)[step];
+  }
+  return v;
+}
+
+/**
+ * InputTransformer: `<name>` placeholders of the template get the InputPathsMap values, and the
+ * predefined `aws.events.rule-arn`, `rule-name`, `event.ingestion-time`, `event` / `event.json`.
+ * Inside a JSON string a value goes in as text (escaped for that string); elsewhere as JSON
+ * (a string with its quotes; a missing value as null). Unknown placeholders stay as written.
+ */
+export function transformInput(
+  tr: { InputPathsMap?: Record<string, string>; InputTemplate?: string },
+  event: Record<string, unknown>,
+  rule: { arn: string; name: string },
+  now = Date.now(),
+): string {
+  const values = new Map<string, unknown>();
+  for (const [k, path] of Object.entries(tr.InputPathsMap ?? {})) values.set(k, atPath(event, path));
+  values.set('aws.events.rule-arn', rule.arn);
+  values.set('aws.events.rule-name', rule.name);
+  values.set('aws.events.event.ingestion-time', new Date(now).toISOString());
+  values.set('aws.events.event', event);
+  values.set('aws.events.event.json', event);
+  const t = tr.InputTemplate ?? '';
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < t.length; i++) {
+    const ch = t[i];
+    if (ch === '\\' && inString) {
+      out += ch + (t[i + 1] ?? '');
+      i++;
+      continue;
     }
+    if (ch === '"') inString = !inString;
+    if (ch === '<') {
+      const end = t.indexOf('>', i);
+      const name = end > i ? t.slice(i + 1, end) : '';
+      if (values.has(name)) {
+        const v = values.get(name);
+        out += inString
+          ? typeof v === 'string'
+            ? JSON.stringify(v).slice(1, -1)
+            : JSON.stringify(JSON.stringify(v ?? null)).slice(1, -1)
+          : JSON.stringify(v ?? null);
+        i = end;
+        continue;
+      }
+    }
+    out += ch;
+  }
+  return out;
+}
+
+export function targetPayload(
+  target: RuleTarget,
+  event: Record<string, unknown>,
+  rule?: { arn: string; name: string },
+): string | undefined {
+  if (target.Input !== undefined) return target.Input;
+  if (target.InputTransformer !== undefined)
+    return transformInput(target.InputTransformer, event, rule ?? { arn: '', name: '' });
+  if (target.InputPath !== undefined) {
+    const v = atPath(event, target.InputPath);
     return v === undefined ? undefined : JSON.stringify(v);
   }
   return JSON.stringify(event);
