@@ -60,6 +60,13 @@ export function isTextContentType(ct: string | undefined): boolean {
   );
 }
 
+/** Every value of the (lower-case) header `name` in Node's rawHeaders, comma-joined; undefined when absent. */
+export function headerValues(raw: string[], name: string): string | undefined {
+  const found: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === name) found.push(raw[i + 1]);
+  return found.length ? found.join(',') : undefined;
+}
+
 function headerValue(raw: string[], name: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === name) return raw[i + 1];
   return undefined;

@@ -9,7 +9,7 @@
  * `request.body` and `request.body.a.b[0]` (a JSON path into the body's first 100 KB),
  * `response.header.NAME`, `response.body...`, `context.NAME`, `stageVariables.NAME`.
  */
-import type { GatewayRequest } from './events.js';
+import { headerValues, type GatewayRequest } from './events.js';
 import type { HttpResult } from './response.js';
 import { AwsError } from '../protocols/errors.js';
 
@@ -65,12 +65,6 @@ export interface MappingSources {
   response?: HttpResult;
 }
 
-function headerOf(raw: string[], name: string): string | undefined {
-  const found: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === name) found.push(raw[i + 1]);
-  return found.length ? found.join(',') : undefined;
-}
-
 /** A JSON path (`a.b[0].c`) into a body; strings as they are, anything else as JSON. */
 function bodyPath(body: Buffer, path: string): string | undefined {
   let doc: unknown;
@@ -105,7 +99,7 @@ function resolve(ref: string, s: MappingSources): string | undefined {
     return name ? bodyPath(body, name) : body.toString('utf8');
   }
   if (head === 'request') {
-    if (kind === 'header') return headerOf(s.request.rawHeaders, name.toLowerCase());
+    if (kind === 'header') return headerValues(s.request.rawHeaders, name.toLowerCase());
     if (kind === 'querystring') {
       const all = new URLSearchParams(s.request.rawQueryString).getAll(name);
       return all.length ? all.join(',') : undefined;

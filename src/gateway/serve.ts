@@ -31,6 +31,7 @@ import {
   buildV1Event,
   buildV2AuthorizerEvent,
   buildV2Event,
+  headerValues,
   requestTime,
   type EventContext,
   type GatewayRequest,
@@ -472,12 +473,7 @@ export class GatewayServer {
   ): Promise<Record<string, unknown>> {
     const query = new URLSearchParams(greq.rawQueryString);
     const values = identityValues(auth.identitySource, {
-      header: (n) => {
-        const raw = greq.rawHeaders;
-        const found: string[] = [];
-        for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === n) found.push(raw[i + 1]);
-        return found.length ? found.join(',') : undefined;
-      },
+      header: (n) => headerValues(greq.rawHeaders, n),
       query: (n) => (query.has(n) ? query.getAll(n).join(',') : undefined),
       context: {
         requestId: greq.requestId,

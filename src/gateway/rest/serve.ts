@@ -13,7 +13,7 @@ import { requestRecorder, type RequestOutcome } from '../metrics.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { buildV1Event, requestTime, type GatewayRequest } from '../events.js';
+import { buildV1Event, headerValues, requestTime, type GatewayRequest } from '../events.js';
 import {
   MalformedResponse,
   isBinaryMediaType,
@@ -366,12 +366,7 @@ export class RestServer {
     const bucket = `rest|${c.api.id}|${st.stage.stageName}${own ? '|' + methodKey : ''}`;
     if (!this.throttler.allow(c.scope.accountId, bucket, limits))
       return gatewayError('THROTTLED', 429, 'Too Many Requests');
-    const header = (n: string) => {
-      const raw = greq.rawHeaders;
-      const found: string[] = [];
-      for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === n) found.push(raw[i + 1]);
-      return found.length ? found.join(',') : undefined;
-    };
+    const header = (n: string) => headerValues(greq.rawHeaders, n);
 
     // Authorizer first (AWS runs it before the API key check when the key comes from the authorizer).
     let authorizer: Record<string, unknown> | undefined;
