@@ -30,7 +30,7 @@ import {
   type Scope,
   type UsagePlanRecord,
 } from './model.js';
-import { applyPatch, boolValue, intValue, requireValue } from './patch.js';
+import { applyPatch, boolValue, intValue, patchEntry, requireValue } from './patch.js';
 import { GATEWAY_RESPONSE_TYPES, gatewayResponseView } from './responses.js';
 import { COLLECTION_USAGE, UsageMeter, planUsagePrefix, type UsageView } from './usage.js';
 
@@ -127,14 +127,13 @@ function modelView(m: ModelRecord): Input {
   return structuredClone(m) as Input;
 }
 
+/** A model schema: the JSON text of an object. */
 function validSchema(text: string): string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw errors.badRequest(
-      'Invalid model specified: Validation Result: warnings : [], errors : [Invalid model schema specified]',
-    );
+    parsed = undefined;
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     throw errors.badRequest(
@@ -143,12 +142,34 @@ function validSchema(text: string): string {
   return text;
 }
 
-function validatorOf(api: RestApiRecord, id: string, referenced = false): string {
-  if (!api.requestValidators?.some((v) => v.id === id)) {
+/** An integration response's selectionPattern: a regular expression. */
+function validPattern(pattern: string): string {
+  try {
+    new RegExp(pattern);
+  } catch {
+    throw errors.badRequest(`Invalid selection pattern specified: ${pattern}`);
+  }
+  return pattern;
+}
+
+/** The validator `id`; unknown: NotFoundException, or BadRequestException when a method refers to it. */
+function validatorOf(api: RestApiRecord, id: string, referenced = false): RequestValidatorRecord {
+  const v = api.requestValidators?.find((x) => x.id === id);
+  if (!v) {
     const message = 'Invalid Request Validator identifier specified';
     throw referenced ? errors.badRequest(message) : errors.notFound(message);
   }
-  return id;
+  return v;
+}
+
+/** The first method of the API (with its resource) for which `test` holds: what still refers to something. */
+function methodWhere(
+  api: RestApiRecord,
+  test: (m: MethodRecord) => boolean,
+): { r: ResourceRecord; m: MethodRecord } | undefined {
+  for (const r of api.resources)
+    for (const m of Object.values(r.resourceMethods ?? {})) if (test(m)) return { r, m };
+  return undefined;
 }
 
 const GATEWAY_RESPONSE_PATHS = ['/statusCode', '/responseParameters/{name}', '/responseTemplates/{type}'];
@@ -564,7 +585,7 @@ export class RestEngine {
         rec.authorizationScopes = input.authorizationScopes.map(String);
       if (input.requestParameters) rec.requestParameters = input.requestParameters;
       if (input.requestValidatorId)
-        rec.requestValidatorId = validatorOf(api, String(input.requestValidatorId), true);
+        rec.requestValidatorId = validatorOf(api, String(input.requestValidatorId), true).id;
       if (input.requestModels !== undefined) {
         rec.requestModels = strMap(input.requestModels, 'requestModels');
         for (const name of Object.values(rec.requestModels)) modelOf(api, name, true);
@@ -597,27 +618,21 @@ export class RestEngine {
       applyPatch(input, METHOD_PATHS, (op) => {
         const [head, name] = op.segments;
         if (head === 'requestParameters' && name !== undefined && op.segments.length === 2) {
-          if (op.op === 'remove') {
-            if (m.requestParameters) delete m.requestParameters[name];
-            return true;
-          }
-          if (op.op !== 'add' && op.op !== 'replace') return false;
-          m.requestParameters = { ...(m.requestParameters ?? {}), [name]: op.value === 'true' };
+          const next = patchEntry(m.requestParameters, op, name, () => op.value === 'true');
+          if (next === false) return false;
+          m.requestParameters = next;
           return true;
         }
         if (head === 'requestModels' && name !== undefined && op.segments.length === 2) {
-          if (op.op === 'remove') {
-            if (m.requestModels) delete m.requestModels[name];
-            return true;
-          }
-          if (op.op !== 'add' && op.op !== 'replace') return false;
-          m.requestModels = { ...(m.requestModels ?? {}), [name]: modelOf(api, requireValue(op), true).name };
+          const next = patchEntry(m.requestModels, op, name, () => modelOf(api, requireValue(op), true).name);
+          if (next === false) return false;
+          m.requestModels = next;
           return true;
         }
         if (op.op !== 'replace' || op.segments.length !== 1) return false;
         switch (head) {
           case 'requestValidatorId':
-            if (op.value) m.requestValidatorId = validatorOf(api, op.value, true);
+            if (op.value) m.requestValidatorId = validatorOf(api, op.value, true).id;
             else delete m.requestValidatorId;
             return true;
           case 'authorizationType': {
@@ -791,14 +806,8 @@ export class RestEngine {
       const integ = this.method(api, resourceId, httpMethod).methodIntegration;
       if (!integ) throw errors.notFound('No integration defined for method');
       const rec: IntegrationResponseRecord = { statusCode: validStatus(statusCode) };
-      if (input.selectionPattern !== undefined && input.selectionPattern !== null) {
-        rec.selectionPattern = String(input.selectionPattern);
-        try {
-          new RegExp(rec.selectionPattern);
-        } catch {
-          throw errors.badRequest(`Invalid selection pattern specified: ${rec.selectionPattern}`);
-        }
-      }
+      if (input.selectionPattern !== undefined && input.selectionPattern !== null)
+        rec.selectionPattern = validPattern(String(input.selectionPattern));
       if (input.responseParameters !== undefined)
         rec.responseParameters = strMap(input.responseParameters, 'responseParameters');
       if (input.responseTemplates !== undefined)
@@ -842,13 +851,12 @@ export class RestEngine {
       applyPatch(input, paths, (op) => {
         const [head, name] = op.segments;
         if ((maps as readonly string[]).includes(head) && name !== undefined && op.segments.length === 2) {
-          const map = { ...((rec[head as (typeof maps)[number]] as Record<string, unknown>) ?? {}) };
-          if (op.op === 'remove') delete map[name];
-          else if (op.op === 'add' || op.op === 'replace')
-            map[name] =
-              kind === 'method' && head === 'responseParameters' ? op.value === 'true' : requireValue(op);
-          else return false;
-          (rec as unknown as Record<string, unknown>)[head] = map;
+          const fields = rec as unknown as Record<string, Record<string, unknown> | undefined>;
+          const next = patchEntry({ ...(fields[head] ?? {}) }, op, name, () =>
+            kind === 'method' && head === 'responseParameters' ? op.value === 'true' : requireValue(op),
+          );
+          if (next === false) return false;
+          fields[head] = next;
           return true;
         }
         if (
@@ -857,12 +865,7 @@ export class RestEngine {
           op.op === 'replace'
         ) {
           if (head === 'selectionPattern') {
-            try {
-              new RegExp(op.value ?? '');
-            } catch {
-              throw errors.badRequest(`Invalid selection pattern specified: ${op.value}`);
-            }
-            if (op.value) rec.selectionPattern = op.value;
+            if (op.value) rec.selectionPattern = validPattern(op.value);
             else delete rec.selectionPattern;
           } else rec.contentHandling = requireValue(op);
           return true;
@@ -950,12 +953,11 @@ export class RestEngine {
   async deleteModel(scope: Scope, apiId: string, name: string) {
     await this.mutate(scope, apiId, (api) => {
       modelOf(api, name);
-      for (const r of api.resources)
-        for (const m of Object.values(r.resourceMethods ?? {}))
-          if (Object.values(m.requestModels ?? {}).includes(name))
-            throw errors.conflict(
-              `Cannot delete model '${name}', is referenced in method request: ${m.httpMethod}/${r.path}`,
-            );
+      const user = methodWhere(api, (m) => Object.values(m.requestModels ?? {}).includes(name));
+      if (user)
+        throw errors.conflict(
+          `Cannot delete model '${name}', is referenced in method request: ${user.m.httpMethod}/${user.r.path}`,
+        );
       api.models = (api.models ?? []).filter((x) => x.name !== name);
     });
   }
@@ -974,8 +976,7 @@ export class RestEngine {
   }
 
   async getRequestValidator(scope: Scope, apiId: string, id: string) {
-    const api = await this.record(scope, apiId);
-    return { ...api.requestValidators!.find((v) => v.id === validatorOf(api, id))! };
+    return { ...validatorOf(await this.record(scope, apiId), id) };
   }
 
   async getRequestValidators(scope: Scope, apiId: string) {
@@ -984,8 +985,7 @@ export class RestEngine {
 
   async updateRequestValidator(scope: Scope, apiId: string, id: string, input: Input) {
     return this.mutate(scope, apiId, (api) => {
-      validatorOf(api, id);
-      const rec = api.requestValidators!.find((v) => v.id === id)!;
+      const rec = validatorOf(api, id);
       applyPatch(input, ['/name', '/validateRequestBody', '/validateRequestParameters'], (op) => {
         if (op.op !== 'replace' || op.segments.length !== 1) return false;
         const [head] = op.segments;
@@ -1002,12 +1002,11 @@ export class RestEngine {
   async deleteRequestValidator(scope: Scope, apiId: string, id: string) {
     await this.mutate(scope, apiId, (api) => {
       validatorOf(api, id);
-      for (const r of api.resources)
-        for (const m of Object.values(r.resourceMethods ?? {}))
-          if (m.requestValidatorId === id)
-            throw errors.conflict(
-              `Cannot delete request validator '${id}', is referenced in method: ${m.httpMethod}/${r.path}`,
-            );
+      const user = methodWhere(api, (m) => m.requestValidatorId === id);
+      if (user)
+        throw errors.conflict(
+          `Cannot delete request validator '${id}', is referenced in method: ${user.m.httpMethod}/${user.r.path}`,
+        );
       api.requestValidators = api.requestValidators!.filter((v) => v.id !== id);
     });
   }
@@ -1054,11 +1053,9 @@ export class RestEngine {
           return true;
         }
         if ((head === 'responseParameters' || head === 'responseTemplates') && name !== undefined) {
-          const map = { ...(rec[head] ?? {}) };
-          if (op.op === 'remove') delete map[name];
-          else if (op.op === 'replace' || op.op === 'add') map[name] = requireValue(op);
-          else return false;
-          rec[head] = map;
+          const next = patchEntry({ ...(rec[head] ?? {}) }, op, name, () => requireValue(op));
+          if (next === false) return false;
+          rec[head] = next;
           return true;
         }
         return false;
@@ -1193,12 +1190,11 @@ export class RestEngine {
     await this.mutate(scope, apiId, (api) => {
       const a = api.authorizers.find((x) => x.id === id);
       if (!a) throw errors.notFound('Invalid authorizer identifier specified');
-      for (const r of api.resources)
-        for (const m of Object.values(r.resourceMethods ?? {}))
-          if (m.authorizerId === id)
-            throw errors.conflict(
-              `Cannot delete authorizer '${a.name}', is referenced in method: ${m.httpMethod}/${r.path}`,
-            );
+      const user = methodWhere(api, (m) => m.authorizerId === id);
+      if (user)
+        throw errors.conflict(
+          `Cannot delete authorizer '${a.name}', is referenced in method: ${user.m.httpMethod}/${user.r.path}`,
+        );
       api.authorizers = api.authorizers.filter((x) => x.id !== id);
     });
   }
@@ -1209,9 +1205,8 @@ export class RestEngine {
     return this.mutate(scope, apiId, (api) => {
       if (!api.resources.some((r) => r.resourceMethods && Object.keys(r.resourceMethods).length))
         throw errors.badRequest("The REST API doesn't contain any methods");
-      for (const r of api.resources)
-        for (const m of Object.values(r.resourceMethods ?? {}))
-          if (!m.methodIntegration) throw errors.badRequest('No integration defined for method');
+      if (methodWhere(api, (m) => !m.methodIntegration))
+        throw errors.badRequest('No integration defined for method');
       const d = {
         id: shortId(6),
         createdDate: this.nowSec(),

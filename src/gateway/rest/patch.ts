@@ -65,6 +65,24 @@ export function applyPatch(
   }
 }
 
+/**
+ * One entry of a map patched: `add` / `replace` set `name` to `value()` (in a new map), `remove`
+ * deletes it in place. Answers the map to store, or false for any other op (an unsupported path).
+ */
+export function patchEntry<V>(
+  map: Record<string, V> | undefined,
+  op: PatchOperation,
+  name: string,
+  value: () => V,
+): Record<string, V> | undefined | false {
+  if (op.op === 'remove') {
+    if (map) delete map[name];
+    return map;
+  }
+  if (op.op !== 'add' && op.op !== 'replace') return false;
+  return { ...(map ?? {}), [name]: value() };
+}
+
 /** A patch value that must be present (replace/add). */
 export function requireValue(op: PatchOperation): string {
   if (op.value === undefined)
