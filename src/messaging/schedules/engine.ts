@@ -158,6 +158,10 @@ const ruleKey = (s: Scope, name: string, bus = 'default') =>
   bus === 'default' ? `${s.accountId}/${s.region}/${name}` : `${s.accountId}/${s.region}/~${bus}~${name}`;
 const busKey = (s: Scope, name: string) => `${s.accountId}/${s.region}/${name}`;
 
+/** Whether a rule key scanned under bus `bus`'s prefix is that bus's (the default bus's prefix also covers the custom buses' `~` keys). */
+const onBus = (key: string, bus: string, prefix: string) =>
+  bus !== 'default' || !key.startsWith(prefix + '~');
+
 /** The bus a request names: absent, `default` or an ARN ending `event-bus/{name}`. */
 function busNameOf(bus: string | undefined): string {
   if (!bus) return 'default';
@@ -309,11 +313,7 @@ export class SchedulesEngine {
       };
       const bus = busNameOf(e.EventBusName as string | undefined);
       let exists = buses.get(bus);
-      if (exists === undefined) {
-        exists =
-          bus === 'default' || (await this.deps.store.get<BusDoc>(BUSES, busKey(scope, bus))) !== undefined;
-        buses.set(bus, exists);
-      }
+      if (exists === undefined) buses.set(bus, (exists = await this.busExists(scope, bus)));
       if (!exists) {
         fail('InvalidArgument', `Event bus ${bus} does not exist.`);
         continue;
@@ -405,18 +405,21 @@ export class SchedulesEngine {
   /** The bus's name when it exists (the default bus always does); else ResourceNotFoundException. */
   private async busOf(scope: Scope, bus: string | undefined): Promise<string> {
     const name = busNameOf(bus);
-    if (name !== 'default' && !(await this.deps.store.get<BusDoc>(BUSES, busKey(scope, name))))
-      throw busNotFound(name);
+    if (!(await this.busExists(scope, name))) throw busNotFound(name);
     return name;
   }
 
+  private async busExists(scope: Scope, name: string): Promise<boolean> {
+    return (
+      name === 'default' || (await this.deps.store.get<BusDoc>(BUSES, busKey(scope, name))) !== undefined
+    );
+  }
+
   /** Every rule of one bus (in name order), with its key. */
-  private async busRules(scope: Scope, bus: string, namePrefix = ''): Promise<KvEntry<RuleDoc>[]> {
-    const base = `${scope.accountId}/${scope.region}/`;
-    const rows = await this.deps.store.scan<RuleDoc>(RULES, {
-      prefix: bus === 'default' ? base + namePrefix : `${base}~${bus}~${namePrefix}`,
-    });
-    return bus === 'default' ? rows.filter((r) => !r.key.startsWith(base + '~')) : rows;
+  private async busRules(scope: Scope, bus: string): Promise<KvEntry<RuleDoc>[]> {
+    const prefix = ruleKey(scope, '', bus);
+    const rows = await this.deps.store.scan<RuleDoc>(RULES, { prefix });
+    return rows.filter((r) => onBus(r.key, bus, prefix));
   }
 
   async getRule(scope: Scope, name: string, bus?: string): Promise<RuleDoc> {
@@ -491,7 +494,7 @@ export class SchedulesEngine {
         `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100`,
       );
     }
-    const base = `${scope.accountId}/${scope.region}/${bus === 'default' ? '' : `~${bus}~`}`;
+    const base = ruleKey(scope, '', bus);
     let after: string | undefined;
     if (opts.nextToken) {
       after = Buffer.from(opts.nextToken, 'base64url').toString('utf8');
@@ -504,7 +507,7 @@ export class SchedulesEngine {
         after,
         limit: limit + 1,
       })
-    ).filter((r) => bus !== 'default' || !r.key.startsWith(base + '~'));
+    ).filter((r) => onBus(r.key, bus, base));
     const page = rows.slice(0, limit);
     return {
       rules: page.map((r) => r.value),
