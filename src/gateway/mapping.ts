@@ -12,6 +12,7 @@
 import { headerValues, type GatewayRequest } from './events.js';
 import type { HttpResult } from './response.js';
 import { AwsError } from '../protocols/errors.js';
+import { valueAtPath } from '../core/json-path.js';
 
 const REQUEST_KEY = /^(?:(append|overwrite|remove):(header|querystring)\.([^\s]+)|overwrite:path)$/;
 const RESPONSE_KEY = /^(?:(append|overwrite|remove):header\.([^\s]+)|overwrite:statuscode)$/;
@@ -73,14 +74,9 @@ function bodyPath(body: Buffer, path: string): string | undefined {
   } catch {
     return undefined;
   }
-  for (const step of path.match(/[^.[\]]+|\[\d+\]/g) ?? []) {
-    if (doc === null || typeof doc !== 'object') return undefined;
-    doc = step.startsWith('[')
-      ? (doc as unknown[])[Number(step.slice(1, -1))]
-      : (doc as Record<string, unknown>)[step];
-  }
-  if (doc === undefined) return undefined;
-  return typeof doc === 'string' ? doc : JSON.stringify(doc);
+  const v = valueAtPath(doc, path);
+  if (v === undefined) return undefined;
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 function resolve(ref: string, s: MappingSources): string | undefined {

@@ -13,6 +13,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { OffsetClock, type Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
+import { valueAtPath } from '../../core/json-path.js';
 import type { KvEntry, Store, Transaction } from '../../storage/store.js';
 import { startWorker, type Worker } from '../../storage/worker.js';
 import type { LeaderElector } from '../../cluster/index.js';
@@ -1024,17 +1025,6 @@ function toMs(v: unknown): number | undefined {
 /** `$`, `$.a.b`, `$.a[0].b`: the paths InputPath and InputPathsMap take here. */
 const JSON_PATH = /^\$(\.[A-Za-z0-9_-]+|\[\d+\])*$/;
 
-function atPath(event: unknown, path: string): unknown {
-  let v = event;
-  for (const step of path.slice(1).match(/[A-Za-z0-9_-]+|\[\d+\]/g) ?? []) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = step.startsWith('[')
-      ? (v as unknown[])[Number(step.slice(1, -1))]
-      : (v as Record<string, unknown>)[step];
-  }
-  return v;
-}
-
 /**
  * InputTransformer: `<name>` placeholders of the template get the InputPathsMap values, and the
  * predefined `aws.events.rule-arn`, `rule-name`, `event.ingestion-time`, `event` / `event.json`.
@@ -1048,7 +1038,8 @@ export function transformInput(
   now = Date.now(),
 ): string {
   const values = new Map<string, unknown>();
-  for (const [k, path] of Object.entries(tr.InputPathsMap ?? {})) values.set(k, atPath(event, path));
+  for (const [k, path] of Object.entries(tr.InputPathsMap ?? {}))
+    values.set(k, valueAtPath(event, path.slice(1)));
   values.set('aws.events.rule-arn', rule.arn);
   values.set('aws.events.rule-name', rule.name);
   values.set('aws.events.event.ingestion-time', new Date(now).toISOString());
@@ -1093,7 +1084,7 @@ export function targetPayload(
   if (target.InputTransformer !== undefined)
     return transformInput(target.InputTransformer, event, rule ?? { arn: '', name: '' });
   if (target.InputPath !== undefined) {
-    const v = atPath(event, target.InputPath);
+    const v = valueAtPath(event, target.InputPath.slice(1));
     return v === undefined ? undefined : JSON.stringify(v);
   }
   return JSON.stringify(event);
