@@ -13,7 +13,7 @@ import type { Store } from '../storage/store.js';
 import type { Auth } from '../server/auth.js';
 import { parseSigV4 } from '../server/auth.js';
 import { AwsError } from '../protocols/errors.js';
-import { buildV2Event, type GatewayRequest } from '../gateway/events.js';
+import { buildV2Event, sourceIpOf, type GatewayRequest } from '../gateway/events.js';
 import { mapV2Response, MalformedResponse, type HttpResult } from '../gateway/response.js';
 import { actualHeaders, isPreflight, preflightHeaders } from '../gateway/cors.js';
 import { readBody, send } from '../gateway/serve.js';
@@ -387,7 +387,7 @@ export class FunctionUrls {
       rawQueryString,
       rawHeaders: req.rawHeaders,
       body,
-      sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+      sourceIp: sourceIpOf(req),
       protocol: `HTTP/${req.httpVersion}`,
       domainName,
       requestId,

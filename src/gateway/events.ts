@@ -60,6 +60,11 @@ export function isTextContentType(ct: string | undefined): boolean {
   );
 }
 
+/** The client's address as events and `$context.identity.sourceIp` give it (IPv4 without the `::ffff:` prefix). */
+export function sourceIpOf(req: { socket: { remoteAddress?: string } }): string {
+  return (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+}
+
 /** Every value of the (lower-case) header `name` in Node's rawHeaders, comma-joined; undefined when absent. */
 export function headerValues(raw: string[], name: string): string | undefined {
   const found: string[] = [];

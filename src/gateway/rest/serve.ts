@@ -13,7 +13,7 @@ import { requestRecorder, type RequestOutcome } from '../metrics.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { buildV1Event, headerValues, requestTime, type GatewayRequest } from '../events.js';
+import { buildV1Event, headerValues, requestTime, sourceIpOf, type GatewayRequest } from '../events.js';
 import {
   MalformedResponse,
   isBinaryMediaType,
@@ -255,7 +255,7 @@ export class RestServer {
       rawQueryString,
       rawHeaders: req.rawHeaders,
       body,
-      sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+      sourceIp: sourceIpOf(req),
       protocol: `HTTP/${req.httpVersion}`,
       domainName: host,
       requestId,
@@ -688,7 +688,7 @@ function requestValues(
       stage: stageName,
       httpMethod: (req.method ?? 'GET').toUpperCase(),
       domainName: req.headers.host,
-      'identity.sourceIp': (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+      'identity.sourceIp': sourceIpOf(req),
       'identity.userAgent': req.headers['user-agent'],
     },
   };
