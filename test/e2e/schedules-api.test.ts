@@ -43,6 +43,17 @@ import {
 import { SNSClient, CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { startTestServer } from '../helpers/server.js';
 
+/** The bodies of up to `n` messages of a queue, polling for up to ~5 s. */
+async function receiveBodies(sqs: SQSClient, QueueUrl: string, n: number): Promise<string[]> {
+  const bodies: string[] = [];
+  for (let i = 0; i < 100 && bodies.length < n; i++) {
+    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+    for (const m of got.Messages ?? []) bodies.push(m.Body!);
+    if (!got.Messages?.length) await new Promise((res) => setTimeout(res, 50));
+  }
+  return bodies;
+}
+
 async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp): Promise<void> {
   await assert.rejects(p, (e: Error & { $metadata?: unknown }) => {
     assert.equal(e.name, name);
@@ -541,15 +552,7 @@ test("PutEvents: events matching a rule's pattern reach its targets; others do n
     ['MalformedDetail', 'NotAuthorizedForSourceException', 'InvalidArgument'],
   );
 
-  const drain = async (QueueUrl: string, n: number) => {
-    const bodies: string[] = [];
-    for (let i = 0; i < 100 && bodies.length < n; i++) {
-      const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
-      for (const m of got.Messages ?? []) bodies.push(m.Body!);
-      if (!got.Messages?.length) await new Promise((res) => setTimeout(res, 50));
-    }
-    return bodies;
-  };
+  const drain = (QueueUrl: string, n: number) => receiveBodies(sqs, QueueUrl, n);
   const onBig = await drain(big.QueueUrl, 1);
   assert.equal(onBig.length, 1);
   assert.deepEqual(JSON.parse(onBig[0]), {
@@ -730,19 +733,9 @@ test('custom event buses: create, rules and PutEvents on them, listing, and dele
   );
   assert.equal(put.FailedEntryCount, 1);
   assert.equal(put.Entries![3].ErrorCode, 'InvalidArgument');
-  const bodies: string[] = [];
-  for (let i = 0; i < 100 && bodies.length < 2; i++) {
-    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
-    for (const m of got.Messages ?? []) bodies.push(m.Body!);
-    if (!got.Messages?.length) await new Promise((res) => setTimeout(res, 50));
-  }
+  const bodies = await receiveBodies(sqs, QueueUrl, 2);
   assert.deepEqual(bodies.sort(), ['1', '3'], 'the default bus event did not reach the custom bus rule');
-  const transformed: string[] = [];
-  for (let i = 0; i < 100 && transformed.length < 2; i++) {
-    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: tr, MaxNumberOfMessages: 10 }));
-    for (const m of got.Messages ?? []) transformed.push(m.Body!);
-    if (!got.Messages?.length) await new Promise((res) => setTimeout(res, 50));
-  }
+  const transformed = await receiveBodies(sqs, tr, 2);
   assert.deepEqual(
     transformed.map((b) => JSON.parse(b)).sort((a, b) => a.n - b.n),
     [
