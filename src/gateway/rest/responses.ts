@@ -75,7 +75,7 @@ export interface RequestValues {
 }
 
 /** A mapping expression's value: `'literal'`, `method.request.header.X`, `stageVariables.x`, `context.x`. */
-function mapValue(expr: string, req: RequestValues): string | undefined {
+export function mapValue(expr: string, req: RequestValues): string | undefined {
   const e = expr.trim();
   if (e.length >= 2 && e.startsWith("'") && e.endsWith("'")) return e.slice(1, -1);
   if (e.startsWith('method.request.header.')) return req.header(e.slice(22).toLowerCase());

@@ -15,7 +15,7 @@ import type { ValidateFunction } from 'ajv';
 const Ajv = AjvDraft04.default;
 type Ajv = InstanceType<typeof Ajv>;
 import type { MethodRecord, ModelRecord, RequestValidatorRecord } from './model.js';
-import { gatewayError, type GatewayErrorResult, type RequestValues } from './responses.js';
+import { gatewayError, mapValue, type GatewayErrorResult, type RequestValues } from './responses.js';
 
 export function modelUrl(apiId: string, name: string): string {
   return `https://apigateway.amazonaws.com/restapis/${apiId}/models/${name}`;
@@ -46,13 +46,7 @@ export class RequestValidation {
         if (!required) continue;
         const m = /^method\.request\.(header|querystring|path)\.(.+)$/.exec(param);
         if (!m) continue;
-        const value =
-          m[1] === 'header'
-            ? req.header(m[2].toLowerCase())
-            : m[1] === 'querystring'
-              ? req.query(m[2])
-              : req.pathParameters[m[2]];
-        if (value === undefined) missing.push(m[2]);
+        if (mapValue(param, req) === undefined) missing.push(m[2]);
       }
       if (missing.length)
         return gatewayError(
