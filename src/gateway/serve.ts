@@ -52,6 +52,7 @@ import {
   forbidden,
 } from './authorizers.js';
 import { IntegrationTimeout, type Invoker } from './invoke.js';
+import { callBackend, forwardedHeaders } from './backend.js';
 
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 const REVALIDATE_MS = 1000;
@@ -428,33 +429,12 @@ export class GatewayServer {
     if (greq.rawQueryString) url += (url.includes('?') ? '&' : '?') + greq.rawQueryString;
     const method =
       !integ.integrationMethod || integ.integrationMethod === 'ANY' ? greq.method : integ.integrationMethod;
-    const headers = new Headers();
-    for (let i = 0; i < greq.rawHeaders.length; i += 2) {
-      const name = greq.rawHeaders[i].toLowerCase();
-      if (HOP_BY_HOP.has(name) || name === 'host' || name === 'content-length') continue;
-      headers.append(name, greq.rawHeaders[i + 1]);
-    }
-    headers.set('forwarded', `by=${greq.domainName};for=${greq.sourceIp};host=${greq.domainName};proto=http`);
     const t0 = this.deps.clock.now();
     try {
-      const res = await fetch(url, {
-        method,
-        headers,
-        body: method === 'GET' || method === 'HEAD' ? undefined : greq.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(integ.timeoutInMillis),
-      });
-      const body = Buffer.from(await res.arrayBuffer());
+      const res = await callBackend(url, method, forwardedHeaders(greq), greq.body, integ.timeoutInMillis);
       info.integrationLatency = this.deps.clock.now() - t0;
       info.integrationStatus = res.status;
-      const out: Record<string, string[]> = {};
-      res.headers.forEach((v, k) => {
-        if (HOP_BY_HOP.has(k) || k === 'content-length' || k === 'content-encoding') return;
-        (out[k] ??= []).push(v);
-      });
-      const cookies = res.headers.getSetCookie();
-      if (cookies.length) out['set-cookie'] = cookies;
-      return answer({ status: res.status, headers: out, body });
+      return answer(res);
     } catch (e) {
       info.integrationLatency = this.deps.clock.now() - t0;
       info.integrationErrorMessage = e instanceof Error ? e.message : String(e);
@@ -568,17 +548,6 @@ export class GatewayServer {
     this.cache.clear();
   }
 }
-
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 
 /** `${stageVariables.name}` in integration and authorizer URIs. */
 export function withStageVariables(
