@@ -203,6 +203,9 @@ async function importBody(c: APIGatewayClient, apiId: string, body: Props): Prom
             uri: str(integ.uri),
             timeoutInMillis: num(integ.timeoutInMillis),
             requestTemplates: integ.requestTemplates as Record<string, string> | undefined,
+            requestParameters: integ.requestParameters as Record<string, string> | undefined,
+            passthroughBehavior: str(integ.passthroughBehavior)?.toUpperCase(),
+            contentHandling: str(integ.contentHandling) as any,
           }),
         );
         if (type !== 'AWS_PROXY') {
@@ -398,6 +401,8 @@ async function putMethod(props: Props, ctx: ResourceContext) {
         timeoutInMillis: num(i.TimeoutInMillis),
         requestParameters: i.RequestParameters as Record<string, string> | undefined,
         requestTemplates: i.RequestTemplates as Record<string, string> | undefined,
+        passthroughBehavior: str(i.PassthroughBehavior),
+        contentHandling: str(i.ContentHandling) as any,
       }),
     );
     for (const r of list<Props>(i.IntegrationResponses)) {

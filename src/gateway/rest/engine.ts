@@ -218,6 +218,9 @@ const INTEGRATION_PATHS = [
   '/passthroughBehavior',
   '/cacheNamespace',
   '/cacheKeyParameters/{name}',
+  '/requestParameters/{name}',
+  '/requestTemplates/{name}',
+  '/contentHandling',
 ];
 const AUTHORIZER_PATHS = [
   '/name',
@@ -244,6 +247,52 @@ const USAGE_PLAN_PATHS = [
 ];
 
 const LAMBDA_URI = /^arn:aws:apigateway:[^:]+:lambda:path\/2015-03-31\/functions\/.+\/invocations$/;
+const AWS_URI = /^arn:aws:apigateway:[^:]*:[a-z0-9-]+:(path|action)\/.+$/;
+const PASSTHROUGH = ['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER'];
+
+/** An integration's URI as its type needs it: an http(s) URL, or a Lambda invocation ARN for AWS types. */
+function checkIntegrationUri(type: string, uri: string): string {
+  if (type === 'HTTP' || type === 'HTTP_PROXY') {
+    let url: URL | undefined;
+    try {
+      // Stage variables may stand for parts of the URL; they are filled in when the request is served.
+      url = new URL(uri.replace(/\$\{stageVariables\.[A-Za-z0-9_]+\}/g, 'x'));
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      throw errors.badRequest('Invalid HTTP endpoint specified for URI');
+    return uri;
+  }
+  if (!AWS_URI.test(uri)) throw errors.badRequest('AWS ARN for integration must contain path or action');
+  if (!LAMBDA_URI.test(uri))
+    throw errors.badRequest(
+      'Nimbus serves AWS integrations of Lambda functions only (arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations)',
+    );
+  return uri;
+}
+
+const MAPPING_TARGET =
+  /^integration\.request\.(header|querystring|path|multivaluequerystring|multivalueheader)\.[^.\s][^\s]*$/;
+const MAPPING_SOURCE =
+  /^('[^']*'|method\.request\.(header|querystring|path|multivaluequerystring|multivalueheader)\.[^\s]+|stageVariables\.[A-Za-z0-9_]+|context\.[A-Za-z0-9_.]+)$/;
+
+function checkIntegrationParameter(target: string, source: string): void {
+  if (!MAPPING_TARGET.test(target))
+    throw errors.badRequest(
+      `Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: ${target}]`,
+    );
+  if (!MAPPING_SOURCE.test(source.trim()))
+    throw errors.badRequest(
+      `Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression parameter specified: ${source}]`,
+    );
+}
+
+function checkContentHandling(v: string): string {
+  if (v !== 'CONVERT_TO_TEXT' && v !== 'CONVERT_TO_BINARY')
+    throw errors.badRequest(`Invalid content handling specified: ${v}`);
+  return v;
+}
 
 const PATH_PART = /^(\{[A-Za-z0-9_.-]+\+?\}|[A-Za-z0-9._~:@!$&'()*,;=-]+)$/;
 
@@ -683,30 +732,32 @@ export class RestEngine {
       const type = String(input.type ?? '');
       if (!['AWS_PROXY', 'AWS', 'HTTP', 'HTTP_PROXY', 'MOCK'].includes(type))
         throw errors.badRequest('Invalid integration type specified');
-      if (type !== 'AWS_PROXY' && type !== 'MOCK')
-        throw errors.badRequest(
-          `Integrations of type ${type} are not supported by Nimbus (AWS_PROXY and MOCK only)`,
-        );
       const timeout = input.timeoutInMillis === undefined ? 29000 : Number(input.timeoutInMillis);
       if (!Number.isInteger(timeout) || timeout < 50 || timeout > 29000)
         throw errors.badRequest('Timeout should be between 50 ms and 29000 ms');
+      const passthrough = String(input.passthroughBehavior ?? 'WHEN_NO_MATCH');
+      if (!PASSTHROUGH.includes(passthrough))
+        throw errors.badRequest(`Invalid passthrough behavior specified: ${passthrough}`);
       const rec: IntegrationRecord = {
         type,
-        passthroughBehavior: String(input.passthroughBehavior ?? 'WHEN_NO_MATCH'),
+        passthroughBehavior: passthrough,
         timeoutInMillis: timeout,
         cacheNamespace: String(input.cacheNamespace ?? resourceId),
         cacheKeyParameters: Array.isArray(input.cacheKeyParameters) ? input.cacheKeyParameters : [],
       };
-      if (type === 'AWS_PROXY') {
+      if (type !== 'MOCK') {
         if (!input.httpMethod) throw errors.badRequest('Enumeration value for HttpMethod must be non-empty');
-        const uri = String(input.uri ?? '');
-        if (!LAMBDA_URI.test(uri))
-          throw errors.badRequest('AWS ARN for integration must contain path or action');
         rec.httpMethod = String(input.httpMethod);
-        rec.uri = uri;
+        rec.uri = checkIntegrationUri(type, String(input.uri ?? ''));
       }
       if (input.requestTemplates !== undefined)
         rec.requestTemplates = strMap(input.requestTemplates, 'requestTemplates');
+      if (input.requestParameters !== undefined) {
+        rec.requestParameters = strMap(input.requestParameters, 'requestParameters');
+        for (const [k, v] of Object.entries(rec.requestParameters)) checkIntegrationParameter(k, v);
+      }
+      if (input.contentHandling !== undefined && input.contentHandling !== null)
+        rec.contentHandling = checkContentHandling(String(input.contentHandling));
       m.methodIntegration = rec;
       return structuredClone(rec) as Input;
     });
@@ -732,15 +783,25 @@ export class RestEngine {
           else return false;
           return true;
         }
+        if ((head === 'requestParameters' || head === 'requestTemplates') && op.segments.length === 2) {
+          const map = (rec[head] ??= {});
+          if (op.op === 'remove') delete map[name];
+          else {
+            const v = requireValue(op);
+            if (head === 'requestParameters') checkIntegrationParameter(name, v);
+            map[name] = v;
+          }
+          return true;
+        }
         if (op.op !== 'replace' || op.segments.length !== 1) return false;
         switch (head) {
-          case 'uri': {
-            const uri = requireValue(op);
-            if (!LAMBDA_URI.test(uri))
-              throw errors.badRequest('AWS ARN for integration must contain path or action');
-            rec.uri = uri;
+          case 'uri':
+            rec.uri = checkIntegrationUri(rec.type, requireValue(op));
             return true;
-          }
+          case 'contentHandling':
+            if (op.value) rec.contentHandling = checkContentHandling(op.value);
+            else delete rec.contentHandling;
+            return true;
           case 'httpMethod':
             rec.httpMethod = requireValue(op);
             return true;
@@ -749,7 +810,7 @@ export class RestEngine {
             return true;
           case 'passthroughBehavior': {
             const v = requireValue(op);
-            if (!['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER'].includes(v))
+            if (!PASSTHROUGH.includes(v))
               throw errors.badRequest(`Invalid passthrough behavior specified: ${v}`);
             rec.passthroughBehavior = v;
             return true;

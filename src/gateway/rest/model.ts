@@ -18,11 +18,11 @@ export interface Scope {
 
 export interface IntegrationResponseRecord {
   statusCode: string;
-  /** Matched against the integration's status code (MOCK); absent: the default response. */
+  /** Matched against the integration's status code (MOCK, HTTP) or a Lambda error's message; absent: the default response. */
   selectionPattern?: string;
   /** `method.response.header.X` -> `'literal'` or a request value (`method.request.header.Y`, ...). */
   responseParameters?: Record<string, string>;
-  /** Media type -> body sent as written. */
+  /** Media type -> VTL template of the method response's body. */
   responseTemplates?: Record<string, string>;
   contentHandling?: string;
 }
@@ -35,8 +35,11 @@ export interface IntegrationRecord {
   timeoutInMillis: number;
   cacheNamespace: string;
   cacheKeyParameters: string[];
-  /** Media type -> mapping template (MOCK: `{"statusCode": 200}` picks the integration's status). */
+  /** Media type -> VTL mapping template (MOCK: its `{"statusCode": 200}` picks the integration's status). */
   requestTemplates?: Record<string, string>;
+  /** `integration.request.{header,querystring,path}.X` -> `method.request.…`, `'literal'`, ... */
+  requestParameters?: Record<string, string>;
+  contentHandling?: string;
   integrationResponses?: Record<string, IntegrationResponseRecord>;
 }
 

@@ -1,14 +1,13 @@
 /**
- * REST API answers that do not come from a Lambda function: MOCK integrations (SAM's CORS
- * preflight methods are these) and gateway responses (the API's own errors, customised per type
- * with a status code, headers and a body template, as SAM's `GatewayResponses` set them).
+ * REST API gateway responses (the API's own errors, customised per type with a status code,
+ * headers and a body template, as SAM's `GatewayResponses` set them), and the parameter mapping
+ * expressions (`method.request.header.X`, `'literal'`, ...) integrations share with them.
  *
- * Mapping templates are not VTL here: a MOCK integration's request template only picks its status
- * code (`{"statusCode": 200}`), response templates are sent as written, and gateway response
- * templates get the `$context` variables API Gateway documents for them (`$context.error.*`,
- * `$context.requestId`, ...) substituted.
+ * Gateway response templates get the `$context` variables API Gateway documents for them
+ * (`$context.error.*`, `$context.requestId`, ...) substituted.
  */
-import type { GatewayResponseRecord, IntegrationRecord } from './model.js';
+import type { GatewayResponseRecord } from './model.js';
+import type { TemplateRequest } from './vtl.js';
 import type { HttpResult } from '../response.js';
 
 /** Every gateway response type with the status API Gateway answers when it is not customised. */
@@ -72,6 +71,8 @@ export interface RequestValues {
   pathParameters: Record<string, string>;
   stageVariables: Record<string, string>;
   context: Record<string, string | number | undefined>;
+  /** Every path, query string and header value, for mapping templates (`$input.params()`). */
+  all(): TemplateRequest;
 }
 
 /** A mapping expression's value: `'literal'`, `method.request.header.X`, `stageVariables.x`, `context.x`. */
@@ -105,7 +106,7 @@ function mappedHeaders(
 }
 
 /** The template for the request's Accept type, else application/json, else the first one. */
-function pickTemplate(
+export function pickTemplate(
   templates: Record<string, string> | undefined,
   accept: string | undefined,
 ): [string, string] | undefined {
@@ -117,32 +118,6 @@ function pickTemplate(
     entries.find(([t]) => t.toLowerCase() === 'application/json') ??
     entries[0]
   );
-}
-
-/**
- * A MOCK integration's answer: the status code its request template names (200 without one)
- * selects the integration response (a selectionPattern matching the whole code, else the default
- * one); its parameters give the headers, its template the body. No match: 500, as AWS answers
- * for a configuration without a default response.
- */
-export function mockResult(integ: IntegrationRecord, req: RequestValues): HttpResult {
-  const template = pickTemplate(integ.requestTemplates, req.header('content-type'))?.[1] ?? '';
-  const m = /"statusCode"\s*:\s*"?(\d{3})/.exec(template);
-  const status = m ? m[1] : '200';
-  const responses = Object.values(integ.integrationResponses ?? {});
-  const chosen =
-    responses.find((r) => r.selectionPattern && new RegExp(`^(?:${r.selectionPattern})$`).test(status)) ??
-    responses.find((r) => !r.selectionPattern);
-  if (!chosen)
-    return {
-      status: 500,
-      headers: { 'content-type': ['application/json'] },
-      body: Buffer.from('{"message": "Internal server error"}'),
-    };
-  const headers = mappedHeaders(chosen.responseParameters, 'method.response.header.', req);
-  const body = pickTemplate(chosen.responseTemplates, req.header('accept'));
-  if (!headers['content-type']) headers['content-type'] = [body?.[0] ?? 'application/json'];
-  return { status: Number(chosen.statusCode), headers, body: Buffer.from(body?.[1] ?? '') };
 }
 
 /** An answer of the gateway itself, tagged with its gateway response type. */

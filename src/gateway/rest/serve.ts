@@ -22,18 +22,28 @@ import {
   type HttpResult,
 } from '../response.js';
 import { AuthFailure, identityValues, policyAllows } from '../authorizers.js';
-import { IntegrationTimeout, type Invoker } from '../invoke.js';
+import { IntegrationTimeout, type InvokeResult, type Invoker } from '../invoke.js';
 import { Throttler } from '../throttle.js';
 import { functionArnOf } from '../model.js';
 import { headerOf, readBody, send } from '../serve.js';
 import { writeAccessLog } from '../access-log.js';
-import { applyGatewayResponse, gatewayError, mockResult, type RequestValues } from './responses.js';
+import { applyGatewayResponse, gatewayError, type RequestValues } from './responses.js';
+import {
+  integrationParameters,
+  integrationRequest,
+  methodResponse,
+  mockResult,
+  selectResponse,
+  type MethodRequest,
+} from './integration.js';
+import { callBackend, forwardedHeaders } from '../backend.js';
 import { RequestValidation } from './validation.js';
 import type { LogSink } from '../../core/log-sink.js';
 import type { RestEngine } from './engine.js';
 import type {
   ApiKeyRecord,
   GatewayResponseRecord,
+  IntegrationRecord,
   MethodRecord,
   ResourceRecord,
   RestApiRecord,
@@ -237,6 +247,9 @@ export class RestServer {
     }
     const body = await readBody(req, MAX_REQUEST_BYTES);
     const values = requestValues(req, rawQueryString, st, c, requestId, stageName);
+    values.context.requestTimeEpoch = started;
+    values.context.requestTime = requestTime(started);
+    values.context.path = `/${stageName}${path}`;
     if (!body) {
       send(
         res,
@@ -378,6 +391,8 @@ export class RestServer {
       try {
         authorizer = await this.authorize(c, st, auth, greq, methodArn, resourcePath, m.params, header);
         info.principalId = authorizer?.principalId as string | undefined;
+        for (const [k, v] of Object.entries(authorizer ?? {}))
+          if (v !== null && typeof v !== 'object') values.context[`authorizer.${k}`] = String(v);
       } catch (e) {
         if (!(e instanceof AuthFailure)) throw e;
         this.deps.logger.info('REST API authorizer refused', { requestId: greq.requestId, why: e.message });
@@ -419,10 +434,38 @@ export class RestServer {
     const invalid = st.validation.check(method, values, greq.body);
     if (invalid) return invalid;
     const integ = method.methodIntegration;
-    if (integ?.type === 'MOCK') return mockResult(integ, values);
-    if (!integ?.uri) return gatewayError('API_CONFIGURATION_ERROR', 500, 'Internal server error');
+    if (!integ) return gatewayError('API_CONFIGURATION_ERROR', 500, 'Internal server error');
+    const mr: MethodRequest = { values, body: greq.body };
+    if (integ.type === 'MOCK') return mockResult(integ, mr);
+    if (integ.type === 'HTTP' || integ.type === 'HTTP_PROXY')
+      return this.httpIntegration(st, integ, greq, mr, info);
     const fn = functionArnOf(withStageVariables(integ.uri, st.stage.variables));
     if (!fn) return gatewayError('API_CONFIGURATION_ERROR', 500, 'Internal server error');
+    if (integ.type === 'AWS') {
+      // Lambda without the proxy: the (mapped) body is the event, the integration response maps the result.
+      const req = integrationRequest(integ, mr);
+      if ('status' in req) return req;
+      const out = await this.invokeFunction(
+        c,
+        fn,
+        req.body.length ? req.body : Buffer.from('{}'),
+        integ,
+        info,
+        greq,
+      );
+      if ('status' in out) return out;
+      const text = out.payload.toString();
+      let errorMessage: string | undefined;
+      if (out.functionError) {
+        info.integrationError = out.functionError;
+        try {
+          errorMessage = String((JSON.parse(text) as { errorMessage?: unknown }).errorMessage ?? '');
+        } catch {
+          errorMessage = text;
+        }
+      }
+      return methodResponse(selectResponse(integ, errorMessage), { headers: {}, body: text }, values);
+    }
     const event = restEvent(greq, {
       accountId: c.scope.accountId,
       apiId: c.api.id,
@@ -436,29 +479,8 @@ export class RestServer {
       apiKey,
     });
     textUnlessBinary(event, header('content-type'), c.api.binaryMediaTypes ?? []);
-    let out;
-    const invokeStarted = this.deps.clock.now();
-    try {
-      out = await this.deps.invoke(
-        c.scope.accountId,
-        fn,
-        Buffer.from(JSON.stringify(event)),
-        integ.timeoutInMillis,
-      );
-    } catch (e) {
-      info.integrationLatency = this.deps.clock.now() - invokeStarted;
-      info.integrationError = e instanceof Error ? e.message : String(e);
-      if (e instanceof IntegrationTimeout)
-        return gatewayError('INTEGRATION_TIMEOUT', 504, 'Endpoint request timed out');
-      this.deps.logger.warn('REST API integration failed', {
-        requestId: greq.requestId,
-        function: fn,
-        err: e,
-      });
-      return gatewayError('DEFAULT_5XX', 500, 'Internal server error');
-    }
-    info.integrationLatency = this.deps.clock.now() - invokeStarted;
-    info.integrationStatus = 200;
+    const out = await this.invokeFunction(c, fn, Buffer.from(JSON.stringify(event)), integ, info, greq);
+    if ('status' in out) return out;
     if (out.functionError) {
       info.integrationError = out.functionError;
       return gatewayError('DEFAULT_5XX', 502, 'Internal server error');
@@ -469,6 +491,98 @@ export class RestServer {
       if (!(e instanceof MalformedResponse)) throw e;
       return gatewayError('DEFAULT_5XX', 502, 'Internal server error');
     }
+  }
+
+  /** A synchronous invoke bounded by the integration timeout; the gateway's answer when it fails. */
+  private async invokeFunction(
+    c: CachedApi,
+    fn: string,
+    payload: Buffer,
+    integ: IntegrationRecord,
+    info: RestAccessInfo,
+    greq: GatewayRequest,
+  ): Promise<InvokeResult | HttpResult> {
+    const started = this.deps.clock.now();
+    try {
+      const out = await this.deps.invoke(c.scope.accountId, fn, payload, integ.timeoutInMillis);
+      info.integrationLatency = this.deps.clock.now() - started;
+      info.integrationStatus = 200;
+      return out;
+    } catch (e) {
+      info.integrationLatency = this.deps.clock.now() - started;
+      info.integrationError = e instanceof Error ? e.message : String(e);
+      if (e instanceof IntegrationTimeout)
+        return gatewayError('INTEGRATION_TIMEOUT', 504, 'Endpoint request timed out');
+      this.deps.logger.warn('REST API integration failed', {
+        requestId: greq.requestId,
+        function: fn,
+        err: e,
+      });
+      return gatewayError('DEFAULT_5XX', 500, 'Internal server error');
+    }
+  }
+
+  /**
+   * HTTP_PROXY: the request goes to the integration's URL (`{name}` filled from
+   * `integration.request.path.name`, else the method's path parameter) with its method, headers,
+   * query string and body, and the backend's answer comes back unchanged. HTTP: only the mapped
+   * headers and query string go, with the request template's body, and the backend's status
+   * code selects the integration response.
+   */
+  private async httpIntegration(
+    st: CompiledStage,
+    integ: IntegrationRecord,
+    greq: GatewayRequest,
+    mr: MethodRequest,
+    info: RestAccessInfo,
+  ): Promise<HttpResult> {
+    const proxy = integ.type === 'HTTP_PROXY';
+    const params = integrationParameters(integ, mr.values);
+    let url = (withStageVariables(integ.uri, st.stage.variables) ?? '').replace(
+      /\{([^}]+?)\+?\}/g,
+      (_, name: string) =>
+        (params.path[name] ?? mr.values.pathParameters[name] ?? '')
+          .split('/')
+          .map(encodeURIComponent)
+          .join('/'),
+    );
+    const query = new URLSearchParams(proxy ? greq.rawQueryString : '');
+    for (const [k, v] of Object.entries(params.querystring)) query.set(k, v);
+    const qs = query.toString();
+    if (qs) url += (url.includes('?') ? '&' : '?') + qs;
+    const method = !integ.httpMethod || integ.httpMethod === 'ANY' ? greq.method : integ.httpMethod;
+    let headers: Headers;
+    let body: Buffer;
+    if (proxy) {
+      headers = forwardedHeaders(greq);
+      body = greq.body;
+    } else {
+      const req = integrationRequest(integ, mr);
+      if ('status' in req) return req;
+      headers = new Headers({ 'content-type': req.contentType });
+      body = req.body;
+    }
+    for (const [k, v] of Object.entries(params.header)) headers.set(k, v);
+    const started = this.deps.clock.now();
+    let res: HttpResult;
+    try {
+      res = await callBackend(url, method, headers, body, integ.timeoutInMillis);
+    } catch (e) {
+      info.integrationLatency = this.deps.clock.now() - started;
+      info.integrationError = e instanceof Error ? e.message : String(e);
+      if (e instanceof Error && e.name === 'TimeoutError')
+        return gatewayError('INTEGRATION_TIMEOUT', 504, 'Endpoint request timed out');
+      this.deps.logger.warn('REST API HTTP integration failed', { requestId: greq.requestId, url, err: e });
+      return gatewayError('DEFAULT_5XX', 500, 'Internal server error');
+    }
+    info.integrationLatency = this.deps.clock.now() - started;
+    info.integrationStatus = res.status;
+    if (proxy) return res;
+    return methodResponse(
+      selectResponse(integ, String(res.status)),
+      { headers: res.headers, body: res.body.toString() },
+      mr.values,
+    );
   }
 
   /** The key when it may call this stage (and is within its plan's limits); else why not. */
@@ -672,12 +786,23 @@ function requestValues(
   stageName: string,
 ): RequestValues {
   let query: URLSearchParams | undefined;
-  return {
+  const values: RequestValues = {
     header: (n) => {
       const v = req.headers[n];
       return Array.isArray(v) ? v.join(',') : v;
     },
     query: (n) => (query ??= new URLSearchParams(rawQueryString)).get(n) ?? undefined,
+    all: () => {
+      const header: Record<string, string> = {};
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const name = req.rawHeaders[i];
+        header[name] =
+          header[name] === undefined ? req.rawHeaders[i + 1] : `${header[name]},${req.rawHeaders[i + 1]}`;
+      }
+      const querystring: Record<string, string> = {};
+      for (const [k, v] of (query ??= new URLSearchParams(rawQueryString))) querystring[k] = v;
+      return { path: { ...values.pathParameters }, querystring, header };
+    },
     pathParameters: {},
     stageVariables: st.stage.variables,
     context: {
@@ -690,8 +815,10 @@ function requestValues(
       domainName: req.headers.host,
       'identity.sourceIp': sourceIpOf(req),
       'identity.userAgent': req.headers['user-agent'],
+      protocol: `HTTP/${req.httpVersion}`,
     },
   };
+  return values;
 }
 
 function forbiddenKey(): HttpResult {
