@@ -562,7 +562,12 @@ export class EventSourceMappings {
         try {
           const batch = await source.poll(m, signal, POLL_WAIT_MS);
           if (!batch || batch.ids.length === 0) continue;
-          await this.process(m, source, batch);
+          // Settings changed during the poll (filters, function) apply to this batch already.
+          await this.process(
+            (await this.deps.store.get<EsmRecord>(ESM_COLLECTION, uuid)) ?? m,
+            source,
+            batch,
+          );
         } catch (err) {
           if (signal.aborted || this.stopped) return;
           this.deps.logger.warn('event source poll failed', { uuid, err });
