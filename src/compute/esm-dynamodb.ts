@@ -26,6 +26,14 @@ function scopeOf(m: EsmRecord) {
   return { accountId: m.accountId, region: m.region };
 }
 
+/** The records of a batch the function got (FilterCriteria may have dropped some). */
+function deliveredPart(batch: Batch): Batch {
+  if (!batch.delivered) return batch;
+  const keep = new Set(batch.delivered);
+  const records = batch.records.filter((_, i) => keep.has(batch.ids[i]));
+  return { records, ids: batch.delivered, next: batch.next };
+}
+
 /** The shard id and starting iterator of a new mapping. */
 export async function startPosition(
   engines: Engines,
@@ -79,6 +87,8 @@ export function dynamoDbSource(
       return { Records: batch.records };
     },
     async settle(m, batch, failed) {
+      // Records dropped by the filters never fail: the checkpoint moves past them with the rest.
+      const sent = batch.delivered ?? batch.ids;
       if (failed.size === 0) {
         await save(m.uuid, {
           streamIterator: batch.next ?? m.streamIterator,
@@ -87,14 +97,14 @@ export function dynamoDbSource(
         });
         return;
       }
-      if (m.bisectBatchOnFunctionError && failed.size === batch.ids.length && batch.ids.length > 1) {
+      if (m.bisectBatchOnFunctionError && failed.size === sent.length && batch.ids.length > 1) {
         await save(m.uuid, { streamBatchLimit: Math.ceil(batch.ids.length / 2) });
         return;
       }
       const retries = (m.streamRetries ?? 0) + 1;
       const max = m.maximumRetryAttempts ?? -1;
       if (max >= 0 && retries > max) {
-        await this.deliverFailure?.(m, batch, retries);
+        await this.deliverFailure?.(m, deliveredPart(batch), retries);
         await save(m.uuid, {
           streamIterator: batch.next ?? m.streamIterator,
           streamRetries: 0,
@@ -102,7 +112,7 @@ export function dynamoDbSource(
         });
         return;
       }
-      if (failed.size < batch.ids.length) {
+      if (failed.size < sent.length) {
         // Partial failure: restart at the lowest failed record.
         const lowest = [...failed].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))[0];
         const it = (await engines.dynamodb.streams.getShardIterator(scopeOf(m), {

@@ -21,6 +21,12 @@ import type { LambdaEngine } from './engine.js';
 import { constraint, errors, functionArn, type Scope } from './model.js';
 import { sqsSource } from './esm-sqs.js';
 import { dynamoDbSource, startPosition, STREAM_ARN } from './esm-dynamodb.js';
+import {
+  parseFilterCriteria,
+  recordFilter,
+  type FilterCriteriaInput,
+  type RecordFilter,
+} from './esm-filter.js';
 
 export const ESM_COLLECTION = 'lambda.event-source-mappings';
 
@@ -42,6 +48,8 @@ export interface EsmRecord {
   state: EsmState;
   lastModified: number;
   lastProcessingResult: string;
+  /** FilterCriteria: the filters' patterns (absent: every record is delivered). */
+  filters?: string[];
   /** DynamoDB streams: starting position, retries, OnFailure destination and checkpoint. */
   startingPosition?: 'TRIM_HORIZON' | 'LATEST';
   maximumRetryAttempts?: number;
@@ -66,12 +74,18 @@ export interface EsmInput {
   MaximumRetryAttempts?: number;
   BisectBatchOnFunctionError?: boolean;
   DestinationConfig?: { OnFailure?: { Destination?: string } };
+  FilterCriteria?: FilterCriteriaInput | null;
 }
 
-/** One batch handed to the function; `ids` name the records for partial batch failures. */
+/**
+ * One batch read from the source; `ids` name the records for partial batch failures.
+ * `delivered` holds the ids of the records the function got when FilterCriteria dropped some
+ * (absent: all of them).
+ */
 export interface Batch {
   records: unknown[];
   ids: string[];
+  delivered?: string[];
   /** Streams: the iterator after this batch. */
   next?: string;
 }
@@ -86,7 +100,10 @@ export interface BatchSource {
   poll(m: EsmRecord, signal: AbortSignal, waitMs: number): Promise<Batch | undefined>;
   /** The function's event for the batch. */
   event(m: EsmRecord, batch: Batch): unknown;
-  /** After the invoke: `failed` holds the ids that must come back (all of them on a function error). */
+  /**
+   * After the invoke: `failed` holds the ids that must come back (all the delivered ones on a
+   * function error); records dropped by the filters are settled as done.
+   */
   settle(m: EsmRecord, batch: Batch, failed: Set<string>): Promise<void>;
 }
 
@@ -117,6 +134,8 @@ export class EventSourceMappings {
   private readonly aborts = new Map<string, AbortController>();
   private stopped = false;
   private ticking: Promise<void> | undefined;
+  /** Compiled filters per mapping, rebuilt when its patterns change. */
+  private readonly matchers = new Map<string, { key: string; match: RecordFilter | undefined }>();
 
   constructor(
     private readonly deps: EsmDeps,
@@ -140,6 +159,7 @@ export class EventSourceMappings {
       EventSourceMappingArn: `arn:aws:lambda:${m.region}:${m.accountId}:event-source-mapping:${m.uuid}`,
     };
     if (m.maximumConcurrency !== undefined) out.ScalingConfig = { MaximumConcurrency: m.maximumConcurrency };
+    if (m.filters?.length) out.FilterCriteria = { Filters: m.filters.map((Pattern) => ({ Pattern })) };
     if (m.startingPosition) {
       out.StartingPosition = m.startingPosition;
       out.MaximumRetryAttempts = m.maximumRetryAttempts ?? -1;
@@ -209,6 +229,13 @@ export class EventSourceMappings {
     if (problems.length) throw errors.validation(problems);
   }
 
+  /** The filters to store: undefined when FilterCriteria is not given, [] when it clears them. */
+  private filtersOf(input: EsmInput): string[] | undefined {
+    const fc = input.FilterCriteria;
+    if (fc === undefined || fc === null) return undefined;
+    return parseFilterCriteria(fc);
+  }
+
   /** SQS rules that depend on the queue type and the combination of settings. */
   private async checkSqs(m: EsmRecord): Promise<void> {
     const fifo = m.eventSourceArn.endsWith('.fifo');
@@ -226,10 +253,11 @@ export class EventSourceMappings {
     if (!input.EventSourceArn)
       throw errors.invalidParameter('Unrecognized event source, must be kafka or mq.');
     this.validateNumbers(input);
+    const filters = this.filtersOf(input);
     const { name, qualifier } = this.lambda.parseName(scope, input.FunctionName, undefined, 140);
     await this.lambda.getFunctionConfiguration(scope, name, qualifier);
     const kind = sourceKind(input.EventSourceArn);
-    if (kind === 'dynamodb') return this.createStream(scope, name, qualifier, input);
+    if (kind === 'dynamodb') return this.createStream(scope, name, qualifier, input, filters);
     if (kind !== 'sqs') {
       throw errors.invalidParameter(
         kind
@@ -264,6 +292,7 @@ export class EventSourceMappings {
       state: 'Creating',
       lastModified: this.deps.clock.now(),
       lastProcessingResult: 'No records processed',
+      filters: filters?.length ? filters : undefined,
     };
     await this.checkSqs(m);
     const fnArn = functionArn(scope, name, qualifier);
@@ -285,7 +314,13 @@ export class EventSourceMappings {
     return this.render(m);
   }
 
-  private async createStream(scope: Scope, name: string, qualifier: string | undefined, input: EsmInput) {
+  private async createStream(
+    scope: Scope,
+    name: string,
+    qualifier: string | undefined,
+    input: EsmInput,
+    filters: string[] | undefined,
+  ) {
     const arn = input.EventSourceArn!;
     const engines = this.requireEngines();
     if (!STREAM_ARN.test(arn)) throw errors.invalidParameter(`Stream not found: ${arn}`);
@@ -321,6 +356,7 @@ export class EventSourceMappings {
       state: 'Creating',
       lastModified: this.deps.clock.now(),
       lastProcessingResult: 'No records processed',
+      filters: filters?.length ? filters : undefined,
       startingPosition: input.StartingPosition,
       maximumRetryAttempts: r ?? -1,
       bisectBatchOnFunctionError: input.BisectBatchOnFunctionError ?? false,
@@ -347,6 +383,7 @@ export class EventSourceMappings {
 
   async update(scope: Scope, uuid: string, input: EsmInput) {
     this.validateNumbers(input);
+    const filters = this.filtersOf(input);
     let target: { name: string; qualifier?: string } | undefined;
     if (input.FunctionName !== undefined) {
       target = this.lambda.parseName(scope, input.FunctionName, undefined, 140);
@@ -370,6 +407,7 @@ export class EventSourceMappings {
       if (input.FunctionResponseTypes !== undefined) next.functionResponseTypes = input.FunctionResponseTypes;
       if (input.ScalingConfig !== undefined)
         next.maximumConcurrency = input.ScalingConfig.MaximumConcurrency ?? undefined;
+      if (filters !== undefined) next.filters = filters.length ? filters : undefined;
       if (input.Enabled !== undefined && input.Enabled !== cur.enabled) {
         next.enabled = input.Enabled;
         next.state = input.Enabled ? 'Enabling' : 'Disabling';
@@ -466,6 +504,7 @@ export class EventSourceMappings {
     const all = (await this.deps.store.scan<EsmRecord>(ESM_COLLECTION, {})).map((r) => r.value);
     const live = new Set(all.map((m) => m.uuid));
     for (const [uuid, ac] of this.aborts) if (!live.has(uuid)) ac.abort();
+    for (const uuid of this.matchers.keys()) if (!live.has(uuid)) this.matchers.delete(uuid);
     for (const m of all) {
       // Transitional states settle at the next tick (any node may move them).
       const settled: EsmState | undefined =
@@ -523,7 +562,12 @@ export class EventSourceMappings {
         try {
           const batch = await source.poll(m, signal, POLL_WAIT_MS);
           if (!batch || batch.ids.length === 0) continue;
-          await this.process(m, source, batch);
+          // Settings changed during the poll (filters, function) apply to this batch already.
+          await this.process(
+            (await this.deps.store.get<EsmRecord>(ESM_COLLECTION, uuid)) ?? m,
+            source,
+            batch,
+          );
         } catch (err) {
           if (signal.aborted || this.stopped) return;
           this.deps.logger.warn('event source poll failed', { uuid, err });
@@ -541,8 +585,44 @@ export class EventSourceMappings {
     throw new Error(`unsupported event source ${m.eventSourceArn}`);
   }
 
-  private async process(m: EsmRecord, source: BatchSource, batch: Batch): Promise<void> {
+  /** The mapping's FilterCriteria as a record matcher (undefined: no filters). */
+  private matcherFor(m: EsmRecord): RecordFilter | undefined {
+    const key = JSON.stringify(m.filters ?? []);
+    const cached = this.matchers.get(m.uuid);
+    if (cached?.key === key) return cached.match;
+    const kind = sourceKind(m.eventSourceArn);
+    const match = kind === 'sqs' || kind === 'dynamodb' ? recordFilter(kind, m.filters) : undefined;
+    this.matchers.set(m.uuid, { key, match });
+    return match;
+  }
+
+  /**
+   * The part of a batch the function gets: the records that pass the filters. The others are
+   * settled with the batch as done (SQS deletes them, a stream moves past them).
+   */
+  private filtered(m: EsmRecord, batch: Batch): Batch {
+    const match = this.matcherFor(m);
+    if (!match) return batch;
+    const records: unknown[] = [];
+    const ids: string[] = [];
+    batch.records.forEach((r, i) => {
+      if (match(r as Record<string, unknown>)) {
+        records.push(r);
+        ids.push(batch.ids[i]);
+      }
+    });
+    batch.delivered = ids;
+    return { records, ids, next: batch.next };
+  }
+
+  private async process(m: EsmRecord, source: BatchSource, polled: Batch): Promise<void> {
     const scope = { accountId: m.accountId, region: m.region };
+    const batch = this.filtered(m, polled);
+    if (batch.ids.length === 0) {
+      // Every record was filtered out: no invoke.
+      await source.settle(m, polled, new Set());
+      return;
+    }
     const payload = Buffer.from(JSON.stringify(source.event(m, batch)));
     let failed: Set<string>;
     try {
@@ -559,7 +639,7 @@ export class EventSourceMappings {
       this.deps.logger.warn('event source invoke failed', { uuid: m.uuid, err });
       failed = new Set(batch.ids);
     }
-    await source.settle(m, batch, failed);
+    await source.settle(m, polled, failed);
     const result = failed.size === 0 ? 'OK' : 'PROBLEM: Function call failed';
     if (result !== m.lastProcessingResult) {
       await this.deps.store.transaction(async (tx) => {

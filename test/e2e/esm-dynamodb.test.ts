@@ -12,12 +12,14 @@ import {
   CreateFunctionCommand,
   CreateEventSourceMappingCommand,
   GetEventSourceMappingCommand,
+  UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DynamoDBClient,
   CreateTableCommand,
   PutItemCommand,
+  DeleteItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { SQSClient, CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -207,4 +209,97 @@ test('DynamoDB stream mapping: BisectBatchOnFunctionError narrows a failing batc
   });
   // Split in two on each whole-batch failure; the halves that succeed are not retried.
   assert.deepEqual(batches, [['r1', 'r2', 'bad', 'r4'], ['r1', 'r2'], ['bad', 'r4'], ['bad'], ['r4']]);
+});
+
+test('DynamoDB stream mapping: FilterCriteria on eventName and NewImage; filtered records are skipped', async () => {
+  await using srv = await startTestServer();
+  const lambda = new LambdaClient(srv.clientConfig);
+  const logs = new CloudWatchLogsClient(srv.clientConfig);
+  const ddb = new DynamoDBClient(srv.clientConfig);
+  const t = await ddb.send(
+    new CreateTableCommand({
+      TableName: 'filtered',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    }),
+  );
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'ddb-filter-fn',
+      Runtime: 'nodejs20.x',
+      Role: ROLE,
+      Handler: 'index.handler',
+      Code: { ZipFile: zip() },
+    }),
+  );
+  const put = (id: string, status: string, extra: Record<string, AttributeValue> = {}) =>
+    ddb.send(
+      new PutItemCommand({ TableName: 'filtered', Item: { id: { S: id }, status: { S: status }, ...extra } }),
+    );
+  // Written before the mapping (TRIM_HORIZON): a record the function would fail on, filtered out.
+  await put('x', 'inactive', { fail: { BOOL: true } });
+  await put('a', 'active');
+  const filters = [
+    {
+      Pattern: JSON.stringify({
+        eventName: ['INSERT'],
+        dynamodb: { NewImage: { status: { S: ['active'] } } },
+      }),
+    },
+    { Pattern: JSON.stringify({ eventName: ['REMOVE'] }) },
+  ];
+  const m = await lambda.send(
+    new CreateEventSourceMappingCommand({
+      FunctionName: 'ddb-filter-fn',
+      EventSourceArn: t.TableDescription!.LatestStreamArn!,
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 10,
+      FilterCriteria: { Filters: filters },
+    }),
+  );
+  assert.deepEqual(m.FilterCriteria, { Filters: filters });
+  assert.deepEqual((await lambda.send(new GetEventSourceMappingCommand({ UUID: m.UUID }))).FilterCriteria, {
+    Filters: filters,
+  });
+  await put('b', 'inactive');
+  await put('a', 'active'); // MODIFY
+  await put('c', 'active');
+  await ddb.send(new DeleteItemCommand({ TableName: 'filtered', Key: { id: { S: 'b' } } }));
+
+  type Rec = { eventName: string; dynamodb: { Keys: { id: { S: string } } } };
+  const batches = async (): Promise<Rec[][]> => {
+    const ev = await logs
+      .send(
+        new FilterLogEventsCommand({ logGroupName: '/aws/lambda/ddb-filter-fn', filterPattern: 'DDBEVENT' }),
+      )
+      .catch(() => ({ events: [] as { message?: string }[] }));
+    return (ev.events ?? []).map((e) => {
+      const line = e.message ?? '';
+      return (JSON.parse(line.slice(line.indexOf('DDBEVENT ') + 9)) as { Records: Rec[] }).Records;
+    });
+  };
+  const seen = async () => (await batches()).flat().map((r) => `${r.eventName} ${r.dynamodb.Keys.id.S}`);
+  await until('REMOVE b delivered', async () => ((await seen()).includes('REMOVE b') ? true : undefined));
+  // The failing record x was skipped (no retries block the shard), so were the MODIFY and b's INSERT.
+  assert.deepEqual(await seen(), ['INSERT a', 'INSERT c', 'REMOVE b']);
+
+  await until('Enabled', async () => {
+    const s = await lambda.send(new GetEventSourceMappingCommand({ UUID: m.UUID }));
+    return s.State === 'Enabled' ? true : undefined;
+  });
+  const modifies = [{ Pattern: JSON.stringify({ eventName: ['MODIFY'] }) }];
+  const upd = await lambda.send(
+    new UpdateEventSourceMappingCommand({ UUID: m.UUID, FilterCriteria: { Filters: modifies } }),
+  );
+  assert.deepEqual(upd.FilterCriteria, { Filters: modifies });
+  await put('d', 'active'); // INSERT: no longer passes
+  await put('c', 'done'); // MODIFY
+  await until('MODIFY c delivered', async () => ((await seen()).includes('MODIFY c') ? true : undefined));
+  assert.deepEqual(await seen(), ['INSERT a', 'INSERT c', 'REMOVE b', 'MODIFY c']);
+  assert.ok(
+    (await batches()).every((b) => b.length > 0),
+    'the function is never invoked with an empty batch',
+  );
 });

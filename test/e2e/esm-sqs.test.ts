@@ -358,3 +358,150 @@ test('SQS FIFO poller: batches in group order, deleted after success', async () 
       : undefined;
   });
 });
+
+test('SQS FilterCriteria: matching messages reach the function, the others are deleted unseen', async () => {
+  await using srv = await startTestServer();
+  const lambda = new LambdaClient(srv.clientConfig);
+  const logs = new CloudWatchLogsClient(srv.clientConfig);
+  const sqs = new SQSClient(srv.clientConfig);
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'filter-dlq' }));
+  const src = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: 'filter-src',
+      Attributes: {
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: qarn('filter-dlq'), maxReceiveCount: 1 }),
+      },
+    }),
+  );
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'filter-fn',
+      Runtime: 'nodejs20.x',
+      Role: ROLE,
+      Handler: 'index.handler',
+      Code: { ZipFile: zip() },
+    }),
+  );
+  const create = (FilterCriteria: { Filters: { Pattern: string }[] }) =>
+    lambda.send(
+      new CreateEventSourceMappingCommand({
+        FunctionName: 'filter-fn',
+        EventSourceArn: qarn('filter-src'),
+        FilterCriteria,
+      }),
+    );
+  const six = Array.from({ length: 6 }, (_, i) => ({ Pattern: JSON.stringify({ body: { n: [i] } }) }));
+  await assert.rejects(create({ Filters: six }), { name: 'InvalidParameterValueException' });
+  await assert.rejects(create({ Filters: [{ Pattern: '{"body": {"kind": "order"}}' }] }), {
+    name: 'InvalidParameterValueException',
+    message: 'Invalid filter pattern definition.',
+  });
+  await assert.rejects(create({ Filters: [{ Pattern: 'not json' }] }), {
+    name: 'InvalidParameterValueException',
+    message: 'Invalid filter pattern definition.',
+  });
+  assert.deepEqual(
+    (await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: 'filter-fn' })))
+      .EventSourceMappings,
+    [],
+    'nothing created by the refused calls',
+  );
+
+  const filters = [
+    { Pattern: JSON.stringify({ body: { kind: ['order'], total: [{ numeric: ['>', 10] }] } }) },
+    { Pattern: JSON.stringify({ body: [{ prefix: 'urgent' }] }) },
+  ];
+  const m = await create({ Filters: filters });
+  assert.deepEqual(m.FilterCriteria, { Filters: filters });
+  const uuid = m.UUID!;
+  const g = await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
+  assert.deepEqual(g.FilterCriteria, { Filters: filters });
+
+  const bodies = [
+    JSON.stringify({ kind: 'order', total: 50 }),
+    JSON.stringify({ kind: 'order', total: 5 }),
+    JSON.stringify({ kind: 'refund', total: 50 }),
+    'urgent: call back',
+    'bad but filtered out',
+    JSON.stringify('urgent'),
+  ];
+  for (const MessageBody of bodies)
+    await sqs.send(new SendMessageCommand({ QueueUrl: src.QueueUrl, MessageBody }));
+
+  type Rec = { messageId: string; body: string };
+  const batches = async (): Promise<Rec[][]> => {
+    const ev = await logs
+      .send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/filter-fn', filterPattern: 'SQSEVENT' }))
+      .catch(() => ({ events: [] as { message?: string }[] }));
+    return (ev.events ?? []).map((e) => {
+      const line = e.message ?? '';
+      return (JSON.parse(line.slice(line.indexOf('SQSEVENT ') + 9)) as { Records: Rec[] }).Records;
+    });
+  };
+  const seen = async () => (await batches()).flat().map((r) => r.body);
+  const counts = async () => {
+    const a = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: src.QueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return `${a.Attributes?.ApproximateNumberOfMessages}/${a.Attributes?.ApproximateNumberOfMessagesNotVisible}`;
+  };
+  const drained = () => until('queue drained', async () => ((await counts()) === '0/0' ? true : undefined));
+  await until('matching messages delivered', async () => ((await seen()).length >= 2 ? true : undefined));
+  await drained();
+  assert.deepEqual(
+    (await seen()).sort(),
+    [JSON.stringify({ kind: 'order', total: 50 }), 'urgent: call back'].sort(),
+    'only the matching messages, bodies as sent',
+  );
+  // Filtered-out messages are consumed: not retried, not dead-lettered.
+  const dead = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl, WaitTimeSeconds: 1 }));
+  assert.equal(dead.Messages, undefined);
+
+  const waitEnabled = () =>
+    until('Enabled', async () => {
+      const s = await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
+      return s.State === 'Enabled' ? s : undefined;
+    });
+  await waitEnabled();
+  await assert.rejects(
+    lambda.send(
+      new UpdateEventSourceMappingCommand({
+        UUID: uuid,
+        FilterCriteria: { Filters: [{ Pattern: '{"body":' }] },
+      }),
+    ),
+    { name: 'InvalidParameterValueException', message: 'Invalid filter pattern definition.' },
+  );
+  const refunds = [{ Pattern: JSON.stringify({ body: { kind: ['refund'] } }) }];
+  const upd = await lambda.send(
+    new UpdateEventSourceMappingCommand({ UUID: uuid, FilterCriteria: { Filters: refunds } }),
+  );
+  assert.deepEqual(upd.FilterCriteria, { Filters: refunds });
+  await waitEnabled();
+  await sqs.send(
+    new SendMessageCommand({ QueueUrl: src.QueueUrl, MessageBody: '{"kind":"order","total":99}' }),
+  );
+  await sqs.send(new SendMessageCommand({ QueueUrl: src.QueueUrl, MessageBody: '{"kind":"refund","id":7}' }));
+  await until('refund delivered', async () =>
+    (await seen()).includes('{"kind":"refund","id":7}') ? true : undefined,
+  );
+  await drained();
+  assert.equal((await seen()).includes('{"kind":"order","total":99}'), false, 'orders no longer pass');
+
+  // FilterCriteria {} removes the filters: everything is delivered again.
+  const cleared = await lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, FilterCriteria: {} }));
+  assert.equal(cleared.FilterCriteria, undefined);
+  assert.equal((await waitEnabled()).FilterCriteria, undefined);
+  await sqs.send(new SendMessageCommand({ QueueUrl: src.QueueUrl, MessageBody: 'plain after clear' }));
+  await until('unfiltered delivery', async () =>
+    (await seen()).includes('plain after clear') ? true : undefined,
+  );
+  await drained();
+  assert.ok(
+    (await batches()).every((b) => b.length > 0),
+    'the function is never invoked with an empty batch',
+  );
+});
