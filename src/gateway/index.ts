@@ -17,6 +17,7 @@ import { lambdaInvoker } from './invoke.js';
 import { RestEngine } from './rest/engine.js';
 import { restApiRoutes } from './rest/api.js';
 import { RestServer } from './rest/serve.js';
+import type { ServiceCaller } from '../server/self-call.js';
 
 export { GatewayEngine } from './engine.js';
 export { GatewayServer } from './serve.js';
@@ -36,6 +37,8 @@ export interface GatewayDeps {
   accountLimits?: { rate: number; burst: number };
   /** Built-in AWS/ApiGateway metrics. */
   metrics?: MetricsSink;
+  /** REST API AWS integrations with services other than Lambda call them through this. */
+  callService?: ServiceCaller;
 }
 
 export interface Gateway {
@@ -65,6 +68,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger: deps.logger.child({ component: 'gateway-rest' }),
     metrics: deps.metrics,
     logs: deps.logs,
+    callService: deps.callService,
   });
   server.fallback = (req, res, requestId, apiId, url) =>
     restServer.tryHandle(req, res, requestId, apiId, url);

@@ -32,6 +32,7 @@ import { createSqs } from '../messaging/sqs/index.js';
 import { registerClockRoutes } from '../messaging/clock.js';
 import { createSns, CERT_PATH_PREFIX as SNS_PUBLIC_PREFIX } from '../messaging/sns/index.js';
 import { createSchedules, type MessageTargets } from '../messaging/schedules/index.js';
+import { serviceCaller } from './self-call.js';
 import { createGateway, API_HOST_PATTERN, API_PATH_PREFIX } from '../gateway/index.js';
 import { appPortHandler } from '../gateway/app-port.js';
 import { createMonitoring } from '../monitor/index.js';
@@ -224,6 +225,8 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     lambda: lambda.engine,
     region: config.region,
     metrics: builtinMetrics,
+    // REST API AWS integrations (SQS, DynamoDB, SNS, ...) call this Nimbus as the API's account.
+    callService: serviceCaller(() => endpointUrl, auth, 'nimbus-apigateway'),
   });
   frontDoor.register(gateway.service);
   frontDoor.mount(API_PATH_PREFIX, gateway.server.pathHandler);

@@ -203,7 +203,7 @@ function toBytes(d: string | ArrayBuffer | ArrayBufferView): string | Uint8Array
   return new Uint8Array(d);
 }
 
-class NodeSha256 {
+export class NodeSha256 {
   private readonly h;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));

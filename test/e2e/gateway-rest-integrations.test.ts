@@ -20,6 +20,8 @@ import {
   UpdateIntegrationCommand,
   UpdateStageCommand,
 } from '@aws-sdk/client-api-gateway';
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { startTestServer } from '../helpers/server.js';
 import { FN, createNodeFunctions } from './gateway-helpers.js';
 
@@ -406,11 +408,11 @@ test('REST APIs: Lambda and HTTP integrations with mapping templates, HTTP_PROXY
     );
     await fails(
       {
-        type: 'AWS',
+        type: 'AWS_PROXY',
         integrationHttpMethod: 'POST',
         uri: 'arn:aws:apigateway:us-east-1:sqs:path/000000000000/q',
       },
-      /Lambda functions only/,
+      /only supports Lambda function/,
     );
     await fails(
       {
@@ -467,5 +469,170 @@ test('REST APIs: Lambda and HTTP integrations with mapping templates, HTTP_PROXY
     const r = await fetch(`${base}/strict`);
     assert.equal(r.status, 500);
     assert.deepEqual(await r.json(), { message: 'Internal server error' });
+  });
+});
+
+test('REST APIs: AWS integrations with SQS and DynamoDB, signed as the API account (strict auth)', async (t) => {
+  const key = {
+    accessKeyId: 'AKIAINTEG0000000001',
+    secretAccessKey: 'integ-secret',
+    accountId: '222222222222',
+  };
+  await using srv = await startTestServer({ auth: { mode: 'strict', keys: [key] }, credentials: key });
+  const gw = new APIGatewayClient(srv.clientConfig);
+  const sqs = new SQSClient(srv.clientConfig);
+  const ddb = new DynamoDBClient(srv.clientConfig);
+  t.after(() => {
+    gw.destroy();
+    sqs.destroy();
+    ddb.destroy();
+  });
+  const queue = await sqs.send(new CreateQueueCommand({ QueueName: 'inbox' }));
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: 'notes',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  const api = await gw.send(new CreateRestApiCommand({ name: 'direct' }));
+  const restApiId = api.id!;
+  const resource = async (parentId: string, pathPart: string) =>
+    (await gw.send(new CreateResourceCommand({ restApiId, parentId, pathPart }))).id!;
+  const messages = await resource(api.rootResourceId!, 'messages');
+  const notes = await resource(api.rootResourceId!, 'notes');
+  const note = await resource(notes, '{id}');
+  const role = 'arn:aws:iam::222222222222:role/apigw';
+
+  // POST /messages -> SQS SendMessage on the queue's path, as the SQS "direct integration" pattern does it.
+  const send = { restApiId, resourceId: messages, httpMethod: 'POST' };
+  await gw.send(new PutMethodCommand({ ...send, authorizationType: 'NONE' }));
+  const put = await gw.send(
+    new PutIntegrationCommand({
+      ...send,
+      type: 'AWS',
+      integrationHttpMethod: 'POST',
+      uri: 'arn:aws:apigateway:us-east-1:sqs:path/222222222222/inbox',
+      credentials: role,
+      requestParameters: { 'integration.request.header.Content-Type': "'application/x-www-form-urlencoded'" },
+      requestTemplates: { 'application/json': 'Action=SendMessage&MessageBody=$util.urlEncode($input.body)' },
+    }),
+  );
+  assert.equal(put.credentials, role);
+  await gw.send(new PutMethodResponseCommand({ ...send, statusCode: '200' }));
+  await gw.send(
+    new PutIntegrationResponseCommand({
+      ...send,
+      statusCode: '200',
+      responseTemplates: { 'application/json': '{"accepted": true}' },
+    }),
+  );
+
+  // PUT /notes/{id} -> DynamoDB PutItem; GET /notes/{id} -> GetItem, mapped back to plain JSON.
+  const putNote = { restApiId, resourceId: note, httpMethod: 'PUT' };
+  await gw.send(new PutMethodCommand({ ...putNote, authorizationType: 'NONE' }));
+  await gw.send(
+    new PutIntegrationCommand({
+      ...putNote,
+      type: 'AWS',
+      integrationHttpMethod: 'POST',
+      uri: 'arn:aws:apigateway:us-east-1:dynamodb:action/PutItem',
+      credentials: role,
+      requestTemplates: {
+        'application/json':
+          '{"TableName": "$stageVariables.table", "Item": {"id": {"S": "$input.params(\'id\')"}, "text": {"S": "$util.escapeJavaScript($input.path(\'$.text\'))"}}}',
+      },
+    }),
+  );
+  await gw.send(new PutMethodResponseCommand({ ...putNote, statusCode: '200' }));
+  await gw.send(new PutMethodResponseCommand({ ...putNote, statusCode: '400' }));
+  await gw.send(
+    new PutIntegrationResponseCommand({
+      ...putNote,
+      statusCode: '200',
+      responseTemplates: { 'application/json': '{"saved": "$input.params(\'id\')"}' },
+    }),
+  );
+  await gw.send(
+    new PutIntegrationResponseCommand({
+      ...putNote,
+      statusCode: '400',
+      selectionPattern: '4\\d{2}',
+      responseTemplates: {
+        'application/json':
+          "{\"error\": \"$input.path('$.__type').replaceAll('.*#', '')\", \"detail\": $input.json('$.message')}",
+      },
+    }),
+  );
+  const getNote = { restApiId, resourceId: note, httpMethod: 'GET' };
+  await gw.send(new PutMethodCommand({ ...getNote, authorizationType: 'NONE' }));
+  await gw.send(
+    new PutIntegrationCommand({
+      ...getNote,
+      type: 'AWS',
+      integrationHttpMethod: 'POST',
+      uri: 'arn:aws:apigateway:us-east-1:dynamodb:action/GetItem',
+      credentials: role,
+      requestTemplates: {
+        'application/json':
+          '{"TableName": "$stageVariables.table", "Key": {"id": {"S": "$input.params(\'id\')"}}}',
+      },
+    }),
+  );
+  await gw.send(new PutMethodResponseCommand({ ...getNote, statusCode: '200' }));
+  await gw.send(
+    new PutIntegrationResponseCommand({
+      ...getNote,
+      statusCode: '200',
+      responseTemplates: {
+        'application/json':
+          '#set($item = $input.path(\'$.Item\'))#if($item == "")#set($context.responseOverride.status = 404){"message": "not found"}#else{"id": "$item.id.S", "text": "$util.escapeJavaScript($item.text.S)"}#end',
+      },
+    }),
+  );
+  await gw.send(new CreateDeploymentCommand({ restApiId, stageName: 'prod', variables: { table: 'notes' } }));
+  const base = `${srv.endpoint}/_api/${restApiId}/prod`;
+
+  const sent = await fetch(`${base}/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ order: 42, note: 'a & b = c' }),
+  });
+  assert.equal(sent.status, 200, await sent.clone().text());
+  assert.deepEqual(await sent.json(), { accepted: true });
+  const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, WaitTimeSeconds: 1 }));
+  assert.equal(got.Messages?.length, 1);
+  assert.deepEqual(JSON.parse(got.Messages![0].Body!), { order: 42, note: 'a & b = c' });
+
+  const saved = await fetch(`${base}/notes/n1`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text: 'say "hello"' }),
+  });
+  assert.equal(saved.status, 200, await saved.clone().text());
+  assert.deepEqual(await saved.json(), { saved: 'n1' });
+  const item = await ddb.send(new GetItemCommand({ TableName: 'notes', Key: { id: { S: 'n1' } } }));
+  assert.equal(item.Item?.text.S, 'say "hello"');
+  const read = await fetch(`${base}/notes/n1`);
+  assert.equal(read.status, 200, await read.clone().text());
+  assert.deepEqual(await read.json(), { id: 'n1', text: 'say "hello"' });
+  const absent = await fetch(`${base}/notes/n2`);
+  assert.equal(absent.status, 404);
+  assert.deepEqual(await absent.json(), { message: 'not found' });
+
+  // DynamoDB's own error (the stage now names a missing table) reaches the 4xx integration response.
+  await gw.send(
+    new CreateDeploymentCommand({ restApiId, stageName: 'prod', variables: { table: 'missing-table' } }),
+  );
+  const missing = await fetch(`${base}/notes/n3`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text: 'x' }),
+  });
+  assert.equal(missing.status, 400);
+  assert.deepEqual(await missing.json(), {
+    error: 'ResourceNotFoundException',
+    detail: 'Requested resource not found',
   });
 });

@@ -206,6 +206,7 @@ async function importBody(c: APIGatewayClient, apiId: string, body: Props): Prom
             requestParameters: integ.requestParameters as Record<string, string> | undefined,
             passthroughBehavior: str(integ.passthroughBehavior)?.toUpperCase(),
             contentHandling: str(integ.contentHandling) as any,
+            credentials: str(integ.credentials),
           }),
         );
         if (type !== 'AWS_PROXY') {
@@ -403,6 +404,7 @@ async function putMethod(props: Props, ctx: ResourceContext) {
         requestTemplates: i.RequestTemplates as Record<string, string> | undefined,
         passthroughBehavior: str(i.PassthroughBehavior),
         contentHandling: str(i.ContentHandling) as any,
+        credentials: str(i.Credentials),
       }),
     );
     for (const r of list<Props>(i.IntegrationResponses)) {

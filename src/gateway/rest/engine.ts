@@ -221,6 +221,7 @@ const INTEGRATION_PATHS = [
   '/requestParameters/{name}',
   '/requestTemplates/{name}',
   '/contentHandling',
+  '/credentials',
 ];
 const AUTHORIZER_PATHS = [
   '/name',
@@ -250,7 +251,7 @@ const LAMBDA_URI = /^arn:aws:apigateway:[^:]+:lambda:path\/2015-03-31\/functions
 const AWS_URI = /^arn:aws:apigateway:[^:]*:[a-z0-9-]+:(path|action)\/.+$/;
 const PASSTHROUGH = ['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER'];
 
-/** An integration's URI as its type needs it: an http(s) URL, or a Lambda invocation ARN for AWS types. */
+/** An integration's URI as its type needs it: an http(s) URL, a service ARN for AWS, a Lambda invocation ARN for AWS_PROXY. */
 function checkIntegrationUri(type: string, uri: string): string {
   if (type === 'HTTP' || type === 'HTTP_PROXY') {
     let url: URL | undefined;
@@ -265,9 +266,9 @@ function checkIntegrationUri(type: string, uri: string): string {
     return uri;
   }
   if (!AWS_URI.test(uri)) throw errors.badRequest('AWS ARN for integration must contain path or action');
-  if (!LAMBDA_URI.test(uri))
+  if (type === 'AWS_PROXY' && !LAMBDA_URI.test(uri))
     throw errors.badRequest(
-      'Nimbus serves AWS integrations of Lambda functions only (arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations)',
+      "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.",
     );
   return uri;
 }
@@ -758,6 +759,7 @@ export class RestEngine {
       }
       if (input.contentHandling !== undefined && input.contentHandling !== null)
         rec.contentHandling = checkContentHandling(String(input.contentHandling));
+      if (input.credentials) rec.credentials = String(input.credentials);
       m.methodIntegration = rec;
       return structuredClone(rec) as Input;
     });
@@ -797,6 +799,10 @@ export class RestEngine {
         switch (head) {
           case 'uri':
             rec.uri = checkIntegrationUri(rec.type, requireValue(op));
+            return true;
+          case 'credentials':
+            if (op.value) rec.credentials = op.value;
+            else delete rec.credentials;
             return true;
           case 'contentHandling':
             if (op.value) rec.contentHandling = checkContentHandling(op.value);

@@ -40,6 +40,8 @@ export interface IntegrationRecord {
   /** `integration.request.{header,querystring,path}.X` -> `method.request.…`, `'literal'`, ... */
   requestParameters?: Record<string, string>;
   contentHandling?: string;
+  /** The role ARN an AWS integration would assume (stored; Nimbus calls as the API's account). */
+  credentials?: string;
   integrationResponses?: Record<string, IntegrationResponseRecord>;
 }
 

@@ -37,6 +37,7 @@ import {
   type MethodRequest,
 } from './integration.js';
 import { callBackend, forwardedHeaders } from '../backend.js';
+import type { ServiceCaller } from '../../server/self-call.js';
 import { RequestValidation } from './validation.js';
 import type { LogSink } from '../../core/log-sink.js';
 import type { RestEngine } from './engine.js';
@@ -85,6 +86,18 @@ interface CachedApi {
   stages: Map<string, CompiledStage>;
   checkedAt: number;
 }
+
+/** `arn:aws:apigateway:{region}:{subdomain.}service:{action|path}/{rest}` of AWS integrations. */
+const SERVICE_URI = /^arn:aws:apigateway:([^:]*):([^:]+):(action|path)\/(.+)$/;
+
+/** Services of the JSON protocols, addressed by `X-Amz-Target`; the others take `Action` (query protocol). */
+const JSON_SERVICES: Record<string, { target: string; version: string } | undefined> = {
+  dynamodb: { target: 'DynamoDB_20120810', version: '1.0' },
+  events: { target: 'AWSEvents', version: '1.1' },
+  logs: { target: 'Logs_20140328', version: '1.1' },
+  kinesis: { target: 'Kinesis_20131202', version: '1.1' },
+  states: { target: 'AWSStepFunctions', version: '1.0' },
+};
 
 export function buildTree(resources: ResourceRecord[]): Node {
   const nodes = new Map<string, Node>();
@@ -162,6 +175,8 @@ export interface RestServerDeps {
   metrics?: MetricsSink;
   /** Where stage access logs go (absent: none written). */
   logs?: LogSink;
+  /** AWS integrations with services other than Lambda (absent: those answer 500). */
+  callService?: ServiceCaller;
 }
 
 /** What the request's handling learnt, for the stage's access log. */
@@ -439,7 +454,9 @@ export class RestServer {
     if (integ.type === 'MOCK') return mockResult(integ, mr);
     if (integ.type === 'HTTP' || integ.type === 'HTTP_PROXY')
       return this.httpIntegration(st, integ, greq, mr, info);
-    const fn = functionArnOf(withStageVariables(integ.uri, st.stage.variables));
+    const uri = withStageVariables(integ.uri, st.stage.variables);
+    const fn = functionArnOf(uri);
+    if (integ.type === 'AWS' && !fn) return this.serviceIntegration(c, integ, uri ?? '', mr, info, greq);
     if (!fn) return gatewayError('API_CONFIGURATION_ERROR', 500, 'Internal server error');
     if (integ.type === 'AWS') {
       // Lambda without the proxy: the (mapped) body is the event, the integration response maps the result.
@@ -520,6 +537,75 @@ export class RestServer {
       });
       return gatewayError('DEFAULT_5XX', 500, 'Internal server error');
     }
+  }
+
+  /**
+   * An AWS integration with another service (`arn:aws:apigateway:{region}:{service}:action/{Action}`
+   * or `...:path/{path}`): the integration request, signed as the API's account, goes to this
+   * Nimbus's own endpoint in the service's protocol (JSON services get `X-Amz-Target`, query
+   * services `Action`); the service's status code selects the integration response, whose
+   * template reads the service's answer.
+   */
+  private async serviceIntegration(
+    c: CachedApi,
+    integ: IntegrationRecord,
+    uri: string,
+    mr: MethodRequest,
+    info: RestAccessInfo,
+    greq: GatewayRequest,
+  ): Promise<HttpResult> {
+    const m = SERVICE_URI.exec(uri);
+    if (!m || !this.deps.callService)
+      return gatewayError('API_CONFIGURATION_ERROR', 500, 'Internal server error');
+    const service = m[2].split('.').pop()!;
+    const params = integrationParameters(integ, mr.values);
+    const req = integrationRequest(integ, mr);
+    if ('status' in req) return req;
+    const headers: Record<string, string> = { 'content-type': req.contentType };
+    const query = new URLSearchParams();
+    let path = '/';
+    if (m[3] === 'action') {
+      const json = JSON_SERVICES[service];
+      if (json) {
+        headers['x-amz-target'] = `${json.target}.${m[4]}`;
+        headers['content-type'] = `application/x-amz-json-${json.version}`;
+      } else query.set('Action', m[4]);
+    } else {
+      path = '/' + m[4].replace(/\{([^}]+)\}/g, (_, n: string) => params.path[n] ?? '');
+      // A query request sent to a queue's URL names its queue by that path, as SQS accepts.
+      if (service === 'sqs' && !new URLSearchParams(req.body.toString()).has('QueueUrl'))
+        query.set('QueueUrl', path);
+    }
+    for (const [k, v] of Object.entries(params.querystring)) query.set(k, v);
+    for (const [k, v] of Object.entries(params.header)) headers[k.toLowerCase()] = v;
+    const started = this.deps.clock.now();
+    let res: HttpResult;
+    try {
+      res = await this.deps.callService(c.scope.accountId, {
+        region: m[1] || c.scope.region,
+        service,
+        method: integ.httpMethod ?? 'POST',
+        path,
+        query,
+        headers,
+        body: req.body,
+        timeoutMs: integ.timeoutInMillis,
+      });
+    } catch (e) {
+      info.integrationLatency = this.deps.clock.now() - started;
+      info.integrationError = e instanceof Error ? e.message : String(e);
+      if (e instanceof Error && e.name === 'TimeoutError')
+        return gatewayError('INTEGRATION_TIMEOUT', 504, 'Endpoint request timed out');
+      this.deps.logger.warn('REST API AWS integration failed', { requestId: greq.requestId, uri, err: e });
+      return gatewayError('DEFAULT_5XX', 500, 'Internal server error');
+    }
+    info.integrationLatency = this.deps.clock.now() - started;
+    info.integrationStatus = res.status;
+    return methodResponse(
+      selectResponse(integ, String(res.status)),
+      { headers: res.headers, body: res.body.toString() },
+      mr.values,
+    );
   }
 
   /**

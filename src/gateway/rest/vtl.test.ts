@@ -74,4 +74,13 @@ test('a body that is not JSON fails only where the template reads it as JSON', (
   assert.equal(renderTemplate('raw=$input.body', input('{nope')), 'raw={nope');
   assert.throws(() => renderTemplate("$input.json('$')", input('{nope')), TemplateJsonError);
   assert.equal(renderTemplate("$input.json('$')", input('')), '{}', 'an empty body reads as {}');
+  assert.equal(renderTemplate("[$input.json('$.x')][$input.path('$.x')]", input('{}')), '[""][]');
+});
+
+test('strings have the Java methods templates use', () => {
+  const out = renderTemplate(
+    "#set($t = 'com.amazonaws.x#NotFound')$t.replaceAll('.*#', '')|$t.replaceFirst('a', 'A')|$t.matches('com\\..*')|$t.length()|$t.split('#')[1]|$t.contains('x#')|#set($e = '')#if($e.isEmpty())e#end|$t.equalsIgnoreCase('COM.AMAZONAWS.X#NOTFOUND')",
+    input(''),
+  );
+  assert.equal(out, 'NotFound|com.Amazonaws.x#NotFound|true|24|NotFound|true|e|true');
 });

@@ -4,7 +4,7 @@
  *
  * `$input.body` is the raw payload as text; `$input.json(path)` the JSON text at a JSONPath of
  * it and `$input.path(path)` the value itself (objects and lists keep their `size()`, `get()`,
- * `keySet()`); `$input.params()` the method request's `path`, `querystring` and `header` maps,
+ * `keySet()`; a path that leads nowhere gives an empty string); `$input.params()` the method request's `path`, `querystring` and `header` maps,
  * `$input.params(name)` one value, looked up in that order. `$util` has escapeJavaScript,
  * parseJson, urlEncode, urlDecode, base64Encode and base64Decode. `$context.responseOverride`
  * (`status`, `header.X`) lets a response template change the method response.
@@ -36,13 +36,39 @@ export interface ResponseOverride {
 /** A template's input that is not JSON where the template reads it as JSON. */
 export class TemplateJsonError extends Error {}
 
+/**
+ * The methods of Java strings templates use whose JavaScript namesakes differ or are missing:
+ * `replaceAll` / `replaceFirst` / `matches` / `split` take regular expressions, `length()`,
+ * `isEmpty()`, `equals`, `equalsIgnoreCase`, `contains`.
+ */
+const JAVA_STRING: Record<string, (s: string, ...a: unknown[]) => unknown> = {
+  replaceAll: (s, re, to) => s.replace(new RegExp(String(re), 'g'), String(to)),
+  replaceFirst: (s, re, to) => s.replace(new RegExp(String(re)), String(to)),
+  matches: (s, re) => new RegExp(`^(?:${String(re)})$`).test(s),
+  split: (s, re) => s.split(new RegExp(String(re))),
+  length: (s) => s.length,
+  isEmpty: (s) => s.length === 0,
+  equals: (s, o) => s === o,
+  equalsIgnoreCase: (s, o) => typeof o === 'string' && s.toLowerCase() === o.toLowerCase(),
+  contains: (s, o) => s.includes(String(o)),
+};
+const JAVA_STRING_METHODS = [
+  {
+    uid: 'java-string',
+    match: (p: { property: string; context: unknown }) =>
+      typeof p.context === 'string' && Object.prototype.hasOwnProperty.call(JAVA_STRING, p.property),
+    resolve: (p: { property: string; context: unknown; params: unknown[] }) =>
+      JAVA_STRING[p.property](p.context as string, ...p.params),
+  },
+];
+
 /** Compiled templates by text (a deployment has few; bounded in case of many). */
 const compiled = new Map<string, Compile>();
 
 function compile(template: string): Compile {
   let c = compiled.get(template);
   if (!c) {
-    c = new Compile(parse(template), { escape: false });
+    c = new Compile(parse(template), { escape: false, customMethodHandlers: JAVA_STRING_METHODS });
     if (compiled.size > 1000) compiled.clear();
     compiled.set(template, c);
   }
@@ -70,8 +96,9 @@ export function renderTemplate(template: string, input: TemplateInput, override?
   const vars = {
     input: {
       body: input.body,
-      json: (path: string) => JSON.stringify(jsonPath(doc(), String(path)) ?? null),
-      path: (path: string) => jsonPath(doc(), String(path)),
+      // A path that leads nowhere reads as an empty string, as in API Gateway.
+      json: (path: string) => JSON.stringify(jsonPath(doc(), String(path)) ?? ''),
+      path: (path: string) => jsonPath(doc(), String(path)) ?? '',
       params: (name?: string) => {
         if (name === undefined) return input.request;
         const n = String(name);
