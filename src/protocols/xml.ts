@@ -117,3 +117,47 @@ export function encodeQueryError(xmlns: string, err: AwsError, requestId: string
     `<RequestId>${escapeXml(requestId)}</RequestId></ErrorResponse>`;
   return { status: err.status, headers: { ...XML_HEADERS, ...err.headers }, body };
 }
+
+/**
+ * The JSON form of a Query reply, which AWS's Query services answer to `Accept: application/json`
+ * (API Gateway's AWS integrations read it so): the same tree, lists as arrays, maps as lists of
+ * key/value objects, scalars as strings.
+ */
+export function jsonContent(value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (Array.isArray(value)) return value.map(jsonContent);
+  if (value instanceof XmlList) return value.items.map(jsonContent);
+  if (value instanceof XmlMap) {
+    const { key, value: val } = value.names;
+    return Object.entries(value.entries).map(([k, v]) => ({ [key]: k, [val]: jsonContent(v) }));
+  }
+  if (typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>))
+      if (v !== undefined && v !== null) out[k] = jsonContent(v);
+    return out;
+  }
+  return String(value);
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/** `{"OpResponse": {"OpResult": ..., "ResponseMetadata": {"RequestId": ...}}}`. */
+export function encodeQueryResultJson(op: string, result: unknown, requestId: string): Reply {
+  const body = JSON.stringify({
+    [`${op}Response`]: { [`${op}Result`]: jsonContent(result), ResponseMetadata: { RequestId: requestId } },
+  });
+  return { status: 200, headers: { ...JSON_HEADERS }, body };
+}
+
+export function encodeQueryErrorJson(err: AwsError, requestId: string): Reply {
+  const error: Record<string, unknown> = { Type: err.fault, Code: err.code, Message: err.message };
+  for (const [k, v] of Object.entries(err.extra)) error[k] = jsonContent(v);
+  return {
+    status: err.status,
+    headers: { ...JSON_HEADERS, ...err.headers },
+    body: JSON.stringify({ Error: error, RequestId: requestId }),
+  };
+}

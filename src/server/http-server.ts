@@ -20,7 +20,12 @@ import { AwsError, commonErrors, toAwsError } from '../protocols/errors.js';
 import { decodeJsonBody, encodeJsonError, encodeJsonResult, parseTarget } from '../protocols/json.js';
 import { RestRouter, encodeRestBody, encodeRestJsonError } from '../protocols/rest-json.js';
 import { decodeQueryParams, parseForm } from '../protocols/query.js';
-import { encodeQueryError, encodeQueryResult } from '../protocols/xml.js';
+import {
+  encodeQueryError,
+  encodeQueryErrorJson,
+  encodeQueryResult,
+  encodeQueryResultJson,
+} from '../protocols/xml.js';
 import type { Reply } from '../protocols/reply.js';
 import type {
   JsonService,
@@ -444,6 +449,8 @@ export class FrontDoor {
     entry: Inflight,
   ): Promise<Reply> {
     const requestId = entry.requestId;
+    // Query services answer JSON to clients that ask for it (API Gateway's AWS integrations do).
+    const json = (req.headers.accept ?? '').startsWith('application/json');
     let xmlns = '';
     try {
       const params = parseForm(body, query);
@@ -459,9 +466,12 @@ export class FrontDoor {
       if (!service || !Object.hasOwn(service.operations, action)) throw commonErrors.invalidAction(action);
       const ctx = this.context(req, entry, who, sig, action, service.signingName);
       const output = await service.operations[action](ctx, decodeQueryParams(params));
-      return encodeQueryResult(action, xmlns, output, requestId);
+      return json
+        ? encodeQueryResultJson(action, output, requestId)
+        : encodeQueryResult(action, xmlns, output, requestId);
     } catch (e) {
-      return encodeQueryError(xmlns, this.toError(e, requestId), requestId);
+      const err = this.toError(e, requestId);
+      return json ? encodeQueryErrorJson(err, requestId) : encodeQueryError(xmlns, err, requestId);
     }
   }
 

@@ -561,7 +561,8 @@ export class RestServer {
     const params = integrationParameters(integ, mr.values);
     const req = integrationRequest(integ, mr);
     if ('status' in req) return req;
-    const headers: Record<string, string> = { 'content-type': req.contentType };
+    // Query services answer XML unless asked for JSON, which is what API Gateway asks for.
+    const headers: Record<string, string> = { 'content-type': req.contentType, accept: 'application/json' };
     const query = new URLSearchParams();
     let path = '/';
     if (m[3] === 'action') {
