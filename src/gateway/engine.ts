@@ -3,6 +3,7 @@
  * stages and deployments. Inputs and outputs use the wire's camelCase member names; the wire
  * adapter (api.ts) only maps paths onto these methods.
  */
+import { checkSubtype } from './subtypes.js';
 import { checkRequestParameters, checkResponseParameters } from './mapping.js';
 import type { Clock } from '../core/clock.js';
 import { shortId } from '../core/ids.js';
@@ -341,6 +342,9 @@ export class GatewayEngine {
     }
     const uri = input.integrationUri ?? prev?.integrationUri;
     let pfv = input.payloadFormatVersion ?? prev?.payloadFormatVersion;
+    const subtype: string | undefined =
+      type === 'AWS_PROXY' ? (input.integrationSubtype ?? prev?.integrationSubtype) : undefined;
+    let subtypeParameters: Record<string, string> | undefined;
     if (type === 'HTTP_PROXY') {
       // HTTP APIs: the URI is the backend URL (path variables like {proxy} and ${stageVariables.x} allowed).
       if (typeof uri !== 'string' || !/^https?:\/\/[^/\s]+/i.test(uri))
@@ -353,6 +357,14 @@ export class GatewayEngine {
       const method = input.integrationMethod ?? prev?.integrationMethod;
       if (typeof method !== 'string' || !method)
         throw errors.badRequest('IntegrationMethod is required for HTTP_PROXY integrations');
+    } else if (subtype) {
+      // An AWS service integration: the parameters name the action's inputs, there is no function.
+      pfv ??= '1.0';
+      subtypeParameters = checkSubtype(
+        subtype,
+        input.requestParameters !== undefined ? input.requestParameters : prev?.requestParameters,
+        pfv,
+      );
     } else {
       if (!functionArnOf(uri)) throw errors.badRequest('IntegrationUri must be a Lambda function ARN');
       if (pfv !== '1.0' && pfv !== '2.0')
@@ -374,10 +386,12 @@ export class GatewayEngine {
     if (description !== undefined) out.description = description;
     const creds = input.credentialsArn ?? prev?.credentialsArn;
     if (creds !== undefined) out.credentialsArn = creds;
+    if (subtype) out.integrationSubtype = subtype;
     const rq =
-      input.requestParameters !== undefined
+      subtypeParameters ??
+      (input.requestParameters !== undefined
         ? checkRequestParameters(input.requestParameters)
-        : prev?.requestParameters;
+        : prev?.requestParameters);
     if (rq && Object.keys(rq).length) out.requestParameters = rq;
     const rs =
       input.responseParameters !== undefined

@@ -37,7 +37,7 @@ export interface GatewayDeps {
   accountLimits?: { rate: number; burst: number };
   /** Built-in AWS/ApiGateway metrics. */
   metrics?: MetricsSink;
-  /** REST API AWS integrations with services other than Lambda call them through this. */
+  /** AWS service integrations (REST AWS integrations, HTTP API subtypes) call the services through this. */
   callService?: ServiceCaller;
 }
 
@@ -59,6 +59,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logs: deps.logs,
     accountLimits: deps.accountLimits,
     metrics: deps.metrics,
+    callService: deps.callService,
   });
   const rest = new RestEngine({ store: deps.store, clock: deps.clock });
   const restServer = new RestServer({

@@ -49,6 +49,8 @@ export interface IntegrationRecord {
   integrationId: string;
   integrationType: string;
   integrationUri?: string;
+  /** AWS service integrations (`SQS-SendMessage`, ...): requestParameters then name the action's inputs. */
+  integrationSubtype?: string;
   integrationMethod?: string;
   payloadFormatVersion: string;
   timeoutInMillis: number;

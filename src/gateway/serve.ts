@@ -38,7 +38,10 @@ import {
   type GatewayRequest,
 } from './events.js';
 import { MalformedResponse, jsonMessage, mapV1Response, mapV2Response, type HttpResult } from './response.js';
-import { mapRequest, mapResponse, type MappingSources } from './mapping.js';
+import { evaluate, mapRequest, mapResponse, type MappingSources } from './mapping.js';
+import { subtypeRequest } from './subtypes.js';
+import { AwsError } from '../protocols/errors.js';
+import type { ServiceCaller } from '../server/self-call.js';
 import { actualHeaders, isPreflight, preflightHeaders } from './cors.js';
 import { Throttler } from './throttle.js';
 import {
@@ -84,6 +87,8 @@ export interface GatewayServerDeps {
   accountLimits?: { rate: number; burst: number };
   /** Built-in AWS/ApiGateway metrics (absent: none recorded). */
   metrics?: MetricsSink;
+  /** AWS service integrations (IntegrationSubtype) call the services through this. */
+  callService?: ServiceCaller;
 }
 
 /** What the access log can say about one request. */
@@ -349,10 +354,11 @@ export class GatewayServer {
           'identity.userAgent': req.headers['user-agent'],
         },
       };
+      answer = (r) => mapResponse(integ.responseParameters, r, sources);
+      if (integ.integrationSubtype) return this.serviceCall(c, integ, sources, info, answer);
       const mapped = mapRequest(integ.requestParameters, sources);
       greq = mapped.request;
       pathOverride = mapped.path;
-      answer = (r) => mapResponse(integ.responseParameters, r, sources);
     }
     if (integ.integrationType === 'HTTP_PROXY')
       return this.httpProxy(integ, st, greq, ctx, info, pathOverride, answer);
@@ -399,6 +405,43 @@ export class GatewayServer {
       if (!(e instanceof MalformedResponse)) throw e;
       info.integrationErrorMessage = `Malformed Lambda proxy response: ${e.message}`;
       return jsonMessage(502, 'Internal Server Error');
+    }
+  }
+
+  /**
+   * An AWS service integration (IntegrationSubtype): its parameters, evaluated against the
+   * request, make one call to the service on this Nimbus as the API's account; the service's
+   * answer (status, content type, body) is the response.
+   */
+  private async serviceCall(
+    c: CachedApi,
+    integ: IntegrationRecord,
+    sources: MappingSources,
+    info: AccessInfo,
+    answer: (r: HttpResult) => HttpResult,
+  ): Promise<HttpResult> {
+    if (!this.deps.callService) return jsonMessage(500, 'Internal Server Error');
+    const values: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(integ.requestParameters ?? {})) values[k] = evaluate(v, sources);
+    const t0 = this.deps.clock.now();
+    try {
+      const req = subtypeRequest(integ.integrationSubtype!, values, c.region, integ.timeoutInMillis);
+      const res = await this.deps.callService(c.accountId, req);
+      info.integrationLatency = this.deps.clock.now() - t0;
+      info.integrationStatus = res.status;
+      const headers: Record<string, string[]> = {};
+      if (res.headers['content-type']) headers['content-type'] = res.headers['content-type'];
+      return answer({ status: res.status, headers, body: res.body });
+    } catch (e) {
+      info.integrationLatency = this.deps.clock.now() - t0;
+      info.integrationErrorMessage = e instanceof Error ? e.message : String(e);
+      if (e instanceof AwsError) return jsonMessage(e.status, e.message);
+      if (e instanceof Error && e.name === 'TimeoutError') return jsonMessage(503, 'Service Unavailable');
+      this.deps.logger.warn('AWS service integration failed', {
+        requestId: sources.request.requestId,
+        err: e,
+      });
+      return jsonMessage(500, 'Internal Server Error');
     }
   }
 

@@ -104,8 +104,11 @@ async function importBody(c: ApiGatewayV2Client, apiId: string, body: Props): Pr
               ApiId: apiId,
               IntegrationType: String(integ.type ?? 'aws_proxy').toUpperCase() as any,
               IntegrationUri: str(integ.uri),
+              IntegrationSubtype: str(integ.integrationSubtype),
+              CredentialsArn: str(integ.credentials),
               IntegrationMethod: str(integ.httpMethod),
-              PayloadFormatVersion: str(integ.payloadFormatVersion) ?? '2.0',
+              PayloadFormatVersion:
+                str(integ.payloadFormatVersion) ?? (integ.integrationSubtype ? '1.0' : '2.0'),
               TimeoutInMillis: num(integ.timeoutInMillis),
               RequestParameters: integ.requestParameters as Record<string, string> | undefined,
               ResponseParameters: integ.responseParameters as
@@ -242,6 +245,7 @@ function integrationInput(props: Props) {
   return clean({
     IntegrationType: String(props.IntegrationType) as any,
     IntegrationUri: str(props.IntegrationUri),
+    IntegrationSubtype: str(props.IntegrationSubtype),
     IntegrationMethod: str(props.IntegrationMethod),
     PayloadFormatVersion: str(props.PayloadFormatVersion),
     TimeoutInMillis: num(props.TimeoutInMillis),
