@@ -15,6 +15,7 @@ import {
   GetStageCommand,
   GetUsagePlanKeysCommand,
 } from '@aws-sdk/client-api-gateway';
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startTestServer } from '../../../test/helpers/server.js';
 import { testContext } from './test-context.js';
 import { providers } from './index.js';
@@ -267,4 +268,68 @@ test('ApiGateway RestApi from a Body, Deployment, Stage, Resource, Method, ApiKe
   await assert.rejects(gw.send(new GetRestApiCommand({ restApiId: api.physicalId })), {
     name: 'NotFoundException',
   });
+});
+
+test('ApiGateway::RestApi Body with an AWS (SQS) integration and mapping templates', async () => {
+  await using srv = await startTestServer();
+  const ctx = testContext(srv.clientConfig, 'Direct');
+  const sqs = new SQSClient(srv.clientConfig);
+  const queue = (await sqs.send(new CreateQueueCommand({ QueueName: 'direct-q' }))).QueueUrl!;
+  const body = {
+    openapi: '3.0.1',
+    info: { title: 'direct', version: '1' },
+    paths: {
+      '/events': {
+        post: {
+          responses: { '202': { description: 'queued' } },
+          'x-amazon-apigateway-integration': {
+            type: 'aws',
+            httpMethod: 'POST',
+            credentials: 'arn:aws:iam::000000000000:role/apigw',
+            uri: 'arn:aws:apigateway:us-east-1:sqs:path/000000000000/direct-q',
+            passthroughBehavior: 'never',
+            requestParameters: {
+              'integration.request.header.Content-Type': "'application/x-www-form-urlencoded'",
+            },
+            requestTemplates: {
+              'application/json': 'Action=SendMessage&MessageBody=$util.urlEncode($input.body)',
+            },
+            responses: {
+              default: {
+                statusCode: '202',
+                responseTemplates: {
+                  'application/json':
+                    '{"id": "$input.path(\'$.SendMessageResponse.SendMessageResult.MessageId\')"}',
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+  const api = await providers['AWS::ApiGateway::RestApi'].create({ Body: body }, ctx);
+  await providers['AWS::ApiGateway::Deployment'].create(
+    { RestApiId: api.physicalId, StageName: 'prod' },
+    ctx,
+  );
+  const r = await fetch(`${srv.endpoint}/_api/${api.physicalId}/prod/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ hello: 'queue' }),
+  });
+  assert.equal(r.status, 202);
+  const { id } = (await r.json()) as { id: string };
+  const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue }));
+  assert.equal(got.Messages?.[0].MessageId, id);
+  assert.deepEqual(JSON.parse(got.Messages![0].Body!), { hello: 'queue' });
+  // passthroughBehavior NEVER (lower-case in OpenAPI) refuses a type without a template.
+  const text = await fetch(`${srv.endpoint}/_api/${api.physicalId}/prod/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body: 'x',
+  });
+  assert.equal(text.status, 415);
+  await text.body?.cancel();
+  sqs.destroy();
 });

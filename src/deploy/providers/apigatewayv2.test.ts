@@ -10,6 +10,8 @@ import {
   GetIntegrationCommand,
   GetRoutesCommand,
 } from '@aws-sdk/client-apigatewayv2';
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { startTestServer } from '../../../test/helpers/server.js';
 import { testContext } from './test-context.js';
 import { providers } from './index.js';
@@ -154,4 +156,48 @@ test('ApiGatewayV2::Api from a Body, Stage, Route/Integration resources: create,
     await p.delete(id, props, ctx);
   }
   await assert.rejects(gw.send(new GetApiCommand({ ApiId: api.physicalId })), { name: 'NotFoundException' });
+});
+
+test('ApiGatewayV2::Api Body with an EventBridge-PutEvents service integration', async () => {
+  await using srv = await startTestServer();
+  const ctx = testContext(srv.clientConfig, 'Storage');
+  const sqs = new SQSClient(srv.clientConfig);
+  const events = new EventBridgeClient(srv.clientConfig);
+  const queue = (await sqs.send(new CreateQueueCommand({ QueueName: 'seen' }))).QueueUrl!;
+  await events.send(new PutRuleCommand({ Name: 'all', EventPattern: '{"source": ["web"]}' }));
+  await events.send(
+    new PutTargetsCommand({
+      Rule: 'all',
+      Targets: [{ Id: 'q', Arn: 'arn:aws:sqs:us-east-1:000000000000:seen' }],
+    }),
+  );
+  const body = {
+    openapi: '3.0.1',
+    info: { title: 'storage-first', version: '1' },
+    paths: {
+      '/track': {
+        post: {
+          'x-amazon-apigateway-integration': {
+            type: 'aws_proxy',
+            integrationSubtype: 'EventBridge-PutEvents',
+            credentials: 'arn:aws:iam::000000000000:role/apigw',
+            connectionType: 'INTERNET',
+            requestParameters: { Source: 'web', DetailType: 'Click', Detail: '$request.body' },
+          },
+        },
+      },
+    },
+  };
+  const api = await providers['AWS::ApiGatewayV2::Api'].create({ Body: body }, ctx);
+  await providers['AWS::ApiGatewayV2::Stage'].create(
+    { ApiId: api.physicalId, StageName: '$default', AutoDeploy: true },
+    ctx,
+  );
+  const r = await fetch(`${api.attributes.ApiEndpoint}/track`, { method: 'POST', body: '{"button": "buy"}' });
+  assert.equal(r.status, 200);
+  assert.equal(((await r.json()) as { FailedEntryCount: number }).FailedEntryCount, 0);
+  const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue, WaitTimeSeconds: 2 }));
+  assert.deepEqual(JSON.parse(got.Messages![0].Body!).detail, { button: 'buy' });
+  sqs.destroy();
+  events.destroy();
 });
