@@ -126,7 +126,7 @@ export function dynamoDbSource(
       }
       await save(m.uuid, { streamRetries: retries });
     },
-    async deliverFailure(m, batch, invokeCount) {
+    async deliverFailure(m, batch, invokeCount, condition = 'RetryAttemptsExhausted') {
       if (!m.onFailure) return;
       const recs = batch.records as StreamRecord[];
       const scope = scopeOf(m);
@@ -134,10 +134,13 @@ export function dynamoDbSource(
         requestContext: {
           requestId: crypto.randomUUID(),
           functionArn: functionArn(scope, m.functionName, m.qualifier),
-          condition: 'RetryAttemptsExhausted',
+          condition,
           approximateInvokeCount: invokeCount,
         },
-        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        // Records past their maximum age were never sent to the function: no response to report.
+        ...(condition === 'RetryAttemptsExhausted'
+          ? { responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' } }
+          : {}),
         version: '1.0',
         timestamp: new Date(deps.clock.now()).toISOString(),
         DDBStreamBatchInfo: {

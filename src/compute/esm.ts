@@ -55,6 +55,10 @@ export interface EsmRecord {
   maximumRetryAttempts?: number;
   bisectBatchOnFunctionError?: boolean;
   onFailure?: string;
+  /** Streams: records older than this are discarded (sent to onFailure); -1 / absent: never. */
+  maximumRecordAgeInSeconds?: number;
+  /** Streams: stored and answered; batches of a shard are processed one at a time. */
+  parallelizationFactor?: number;
   streamShardId?: string;
   streamIterator?: string;
   streamRetries?: number;
@@ -74,6 +78,9 @@ export interface EsmInput {
   MaximumRetryAttempts?: number;
   BisectBatchOnFunctionError?: boolean;
   DestinationConfig?: { OnFailure?: { Destination?: string } };
+  MaximumRecordAgeInSeconds?: number;
+  ParallelizationFactor?: number;
+  TumblingWindowInSeconds?: number;
   FilterCriteria?: FilterCriteriaInput | null;
 }
 
@@ -95,7 +102,12 @@ export interface BatchSource {
   /** Batches in flight at once per mapping (1 keeps a stream's order); default from ScalingConfig. */
   lanes?: number;
   /** Streams: sends the failure record of a batch that ran out of retries. */
-  deliverFailure?(m: EsmRecord, batch: Batch, invokeCount: number): Promise<void>;
+  deliverFailure?(
+    m: EsmRecord,
+    batch: Batch,
+    invokeCount: number,
+    condition?: 'RetryAttemptsExhausted' | 'RecordAgeExceeded',
+  ): Promise<void>;
   /** Waits (at most about `waitMs`) for a batch; empty when there is nothing. */
   poll(m: EsmRecord, signal: AbortSignal, waitMs: number): Promise<Batch | undefined>;
   /** The function's event for the batch. */
@@ -165,6 +177,8 @@ export class EventSourceMappings {
       out.MaximumRetryAttempts = m.maximumRetryAttempts ?? -1;
       out.BisectBatchOnFunctionError = m.bisectBatchOnFunctionError ?? false;
       out.DestinationConfig = { OnFailure: m.onFailure ? { Destination: m.onFailure } : {} };
+      out.MaximumRecordAgeInSeconds = m.maximumRecordAgeInSeconds ?? -1;
+      out.ParallelizationFactor = m.parallelizationFactor ?? 1;
     }
     return out;
   }
@@ -226,7 +240,43 @@ export class EventSourceMappings {
           ),
         );
     }
+    const age = input.MaximumRecordAgeInSeconds;
+    if (age !== undefined && age !== null) {
+      if (!Number.isInteger(age) || age < -1)
+        problems.push(
+          constraint(age, 'maximumRecordAgeInSeconds', 'Member must have value greater than or equal to -1'),
+        );
+      else if (age > 604800)
+        problems.push(
+          constraint(age, 'maximumRecordAgeInSeconds', 'Member must have value less than or equal to 604800'),
+        );
+    }
+    const pf = input.ParallelizationFactor;
+    if (pf !== undefined && pf !== null) {
+      if (!Number.isInteger(pf) || pf < 1)
+        problems.push(
+          constraint(pf, 'parallelizationFactor', 'Member must have value greater than or equal to 1'),
+        );
+      else if (pf > 10)
+        problems.push(
+          constraint(pf, 'parallelizationFactor', 'Member must have value less than or equal to 10'),
+        );
+    }
+    const tw = input.TumblingWindowInSeconds;
+    if (tw !== undefined && tw !== null) {
+      if (!Number.isInteger(tw) || tw < 0)
+        problems.push(
+          constraint(tw, 'tumblingWindowInSeconds', 'Member must have value greater than or equal to 0'),
+        );
+      else if (tw > 900)
+        problems.push(
+          constraint(tw, 'tumblingWindowInSeconds', 'Member must have value less than or equal to 900'),
+        );
+    }
     if (problems.length) throw errors.validation(problems);
+    if (age !== undefined && age !== null && age >= 0 && age < 60)
+      throw errors.invalidParameter('MaximumRecordAgeInSeconds must be -1 or between 60 and 604800.');
+    if (tw) throw errors.invalidParameter('TumblingWindowInSeconds is not supported by Nimbus yet (0 only).');
   }
 
   /** The filters to store: undefined when FilterCriteria is not given, [] when it clears them. */
@@ -267,6 +317,9 @@ export class EventSourceMappings {
     }
     if (input.StartingPosition !== undefined)
       throw errors.invalidParameter('StartingPosition is not valid for SQS event sources.');
+    for (const k of ['MaximumRecordAgeInSeconds', 'ParallelizationFactor', 'MaximumRetryAttempts'] as const)
+      if (input[k] !== undefined && input[k] !== null)
+        throw errors.invalidParameter(`${k} is not supported for SQS event sources.`);
     const engines = this.requireEngines();
     try {
       await engines.sqs.getQueue(scope, input.EventSourceArn);
@@ -361,6 +414,8 @@ export class EventSourceMappings {
       maximumRetryAttempts: r ?? -1,
       bisectBatchOnFunctionError: input.BisectBatchOnFunctionError ?? false,
       onFailure,
+      maximumRecordAgeInSeconds: input.MaximumRecordAgeInSeconds ?? -1,
+      parallelizationFactor: input.ParallelizationFactor ?? 1,
     };
     try {
       const p = await startPosition(engines, m, input.StartingPosition);
@@ -427,6 +482,10 @@ export class EventSourceMappings {
           next.bisectBatchOnFunctionError = input.BisectBatchOnFunctionError;
         if (input.DestinationConfig?.OnFailure !== undefined)
           next.onFailure = input.DestinationConfig.OnFailure.Destination || undefined;
+        if (input.MaximumRecordAgeInSeconds !== undefined && input.MaximumRecordAgeInSeconds !== null)
+          next.maximumRecordAgeInSeconds = input.MaximumRecordAgeInSeconds;
+        if (input.ParallelizationFactor !== undefined && input.ParallelizationFactor !== null)
+          next.parallelizationFactor = input.ParallelizationFactor;
       } else await this.checkSqs(next);
       await tx.put(ESM_COLLECTION, uuid, next);
       return next;
@@ -615,9 +674,39 @@ export class EventSourceMappings {
     return { records, ids, next: batch.next };
   }
 
+  /**
+   * MaximumRecordAgeInSeconds: the records of a stream batch older than the limit are discarded
+   * (their batch info goes to the OnFailure destination with condition RecordAgeExceeded), as
+   * Lambda discards them; the rest go on.
+   */
+  private async fresh(m: EsmRecord, source: BatchSource, polled: Batch): Promise<Batch> {
+    const max = m.maximumRecordAgeInSeconds ?? -1;
+    if (max < 0) return polled;
+    const oldest = this.deps.clock.now() / 1000 - max;
+    const keep: Batch = { records: [], ids: [], next: polled.next };
+    const old: Batch = { records: [], ids: [], next: polled.next };
+    polled.records.forEach((r, i) => {
+      const created = (r as { dynamodb?: { ApproximateCreationDateTime?: number } }).dynamodb
+        ?.ApproximateCreationDateTime;
+      const into = created !== undefined && created < oldest ? old : keep;
+      into.records.push(r);
+      into.ids.push(polled.ids[i]);
+    });
+    if (old.ids.length === 0) return polled;
+    this.deps.logger.info('event source records past their maximum age discarded', {
+      uuid: m.uuid,
+      count: old.ids.length,
+    });
+    await source.deliverFailure?.(m, old, 0, 'RecordAgeExceeded');
+    return keep;
+  }
+
   private async process(m: EsmRecord, source: BatchSource, polled: Batch): Promise<void> {
     const scope = { accountId: m.accountId, region: m.region };
-    const batch = this.filtered(m, polled);
+    const young = await this.fresh(m, source, polled);
+    const batch = this.filtered(m, young);
+    // What the function gets, when the age limit or the filters dropped records (settle reads it).
+    if (batch !== polled) polled.delivered = batch.ids;
     if (batch.ids.length === 0) {
       // Every record was filtered out: no invoke.
       await source.settle(m, polled, new Set());

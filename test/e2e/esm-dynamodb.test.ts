@@ -303,3 +303,121 @@ test('DynamoDB stream mapping: FilterCriteria on eventName and NewImage; filtere
     'the function is never invoked with an empty batch',
   );
 });
+
+test('DynamoDB stream mapping: MaximumRecordAgeInSeconds discards old records to OnFailure; stream settings validated', async () => {
+  await using srv = await startTestServer();
+  const lambda = new LambdaClient(srv.clientConfig);
+  const logs = new CloudWatchLogsClient(srv.clientConfig);
+  const ddb = new DynamoDBClient(srv.clientConfig);
+  const sqs = new SQSClient(srv.clientConfig);
+  const failQ = await sqs.send(new CreateQueueCommand({ QueueName: 'aged-out' }));
+  const t = await ddb.send(
+    new CreateTableCommand({
+      TableName: 'aged',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+    }),
+  );
+  const streamArn = t.TableDescription!.LatestStreamArn!;
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'aged-fn',
+      Runtime: 'nodejs20.x',
+      Role: ROLE,
+      Handler: 'index.handler',
+      Code: { ZipFile: zip() },
+    }),
+  );
+  const fails = async (input: Record<string, unknown>, name: string, message: RegExp) => {
+    const e = await lambda
+      .send(
+        new CreateEventSourceMappingCommand({
+          FunctionName: 'aged-fn',
+          EventSourceArn: streamArn,
+          StartingPosition: 'TRIM_HORIZON',
+          ...input,
+        }),
+      )
+      .then(
+        () => undefined,
+        (x: unknown) => x as { name: string; message: string },
+      );
+    assert.equal(e?.name, name);
+    assert.match(e.message, message);
+  };
+  await fails({ MaximumRecordAgeInSeconds: 604801 }, 'ValidationException', /less than or equal to 604800/);
+  await fails(
+    { MaximumRecordAgeInSeconds: 30 },
+    'InvalidParameterValueException',
+    /-1 or between 60 and 604800/,
+  );
+  await fails({ ParallelizationFactor: 11 }, 'ValidationException', /less than or equal to 10/);
+  await fails({ TumblingWindowInSeconds: 60 }, 'InvalidParameterValueException', /not supported by Nimbus/);
+
+  // Two items written, then the clock moves two minutes on before the mapping starts reading.
+  await ddb.send(new PutItemCommand({ TableName: 'aged', Item: { id: { S: 'old-1' } } }));
+  await ddb.send(new PutItemCommand({ TableName: 'aged', Item: { id: { S: 'old-2' } } }));
+  const moved = await fetch(`${srv.endpoint}/_nimbus/clock`, {
+    method: 'POST',
+    body: JSON.stringify({ advanceSeconds: 120 }),
+  });
+  assert.equal(moved.status, 200);
+  await moved.body?.cancel();
+  const m = await lambda.send(
+    new CreateEventSourceMappingCommand({
+      FunctionName: 'aged-fn',
+      EventSourceArn: streamArn,
+      StartingPosition: 'TRIM_HORIZON',
+      MaximumRecordAgeInSeconds: 60,
+      ParallelizationFactor: 2,
+      DestinationConfig: { OnFailure: { Destination: 'arn:aws:sqs:us-east-1:000000000000:aged-out' } },
+    }),
+  );
+  assert.equal(m.MaximumRecordAgeInSeconds, 60);
+  assert.equal(m.ParallelizationFactor, 2);
+  const failure = await until('RecordAgeExceeded record', async () => {
+    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: failQ.QueueUrl, WaitTimeSeconds: 1 }));
+    return r.Messages?.[0];
+  });
+  const body = JSON.parse(failure.Body!) as {
+    requestContext: { condition: string; approximateInvokeCount: number };
+    DDBStreamBatchInfo: { batchSize: number };
+  };
+  assert.equal(body.requestContext.condition, 'RecordAgeExceeded');
+  assert.equal(body.requestContext.approximateInvokeCount, 0);
+  assert.equal(body.DDBStreamBatchInfo.batchSize, 2);
+
+  // A fresh record reaches the function; the old ones never did.
+  await ddb.send(new PutItemCommand({ TableName: 'aged', Item: { id: { S: 'new-1' } } }));
+  const seen = await until('the fresh record', async () => {
+    const ev = await logs
+      .send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/aged-fn', filterPattern: 'DDBEVENT' }))
+      .catch(() => ({ events: [] as { message?: string }[] }));
+    const ids = (ev.events ?? []).flatMap((e) => {
+      const line = e.message ?? '';
+      const event = JSON.parse(line.slice(line.indexOf('DDBEVENT ') + 9)) as {
+        Records: { dynamodb: { Keys: { id: AttributeValue } } }[];
+      };
+      return event.Records.map((r) => r.dynamodb.Keys.id.S!);
+    });
+    return ids.length ? ids : undefined;
+  });
+  assert.deepEqual(seen, ['new-1']);
+  const updated = await lambda.send(
+    new UpdateEventSourceMappingCommand({
+      UUID: m.UUID,
+      MaximumRecordAgeInSeconds: -1,
+      ParallelizationFactor: 1,
+    }),
+  );
+  assert.equal(updated.MaximumRecordAgeInSeconds, -1);
+  assert.equal(updated.ParallelizationFactor, 1);
+  const got = await lambda.send(new GetEventSourceMappingCommand({ UUID: m.UUID }));
+  assert.equal(got.MaximumRecordAgeInSeconds, -1);
+  lambda.destroy();
+  logs.destroy();
+  ddb.destroy();
+  sqs.destroy();
+});
