@@ -579,10 +579,9 @@ export class RestServer {
     }
     for (const [k, v] of Object.entries(params.querystring)) query.set(k, v);
     for (const [k, v] of Object.entries(params.header)) headers[k.toLowerCase()] = v;
-    const started = this.deps.clock.now();
-    let res: HttpResult;
-    try {
-      res = await this.deps.callService(c.scope.accountId, {
+    const callService = this.deps.callService;
+    const out = await this.backendCall(info, greq, 'AWS', uri, () =>
+      callService(c.scope.accountId, {
         region: m[1] || c.scope.region,
         service,
         method: integ.httpMethod ?? 'POST',
@@ -591,22 +590,9 @@ export class RestServer {
         headers,
         body: req.body,
         timeoutMs: integ.timeoutInMillis,
-      });
-    } catch (e) {
-      info.integrationLatency = this.deps.clock.now() - started;
-      info.integrationError = e instanceof Error ? e.message : String(e);
-      if (e instanceof Error && e.name === 'TimeoutError')
-        return gatewayError('INTEGRATION_TIMEOUT', 504, 'Endpoint request timed out');
-      this.deps.logger.warn('REST API AWS integration failed', { requestId: greq.requestId, uri, err: e });
-      return gatewayError('DEFAULT_5XX', 500, 'Internal server error');
-    }
-    info.integrationLatency = this.deps.clock.now() - started;
-    info.integrationStatus = res.status;
-    return methodResponse(
-      selectResponse(integ, String(res.status)),
-      { headers: res.headers, body: res.body.toString() },
-      mr.values,
+      }),
     );
+    return 'failed' in out ? out.failed : byStatus(integ, out.res, mr.values);
   }
 
   /**
@@ -650,26 +636,39 @@ export class RestServer {
       body = req.body;
     }
     for (const [k, v] of Object.entries(params.header)) headers.set(k, v);
+    const out = await this.backendCall(info, greq, 'HTTP', url, () =>
+      callBackend(url, method, headers, body, integ.timeoutInMillis),
+    );
+    if ('failed' in out) return out.failed;
+    return proxy ? out.res : byStatus(integ, out.res, mr.values);
+  }
+
+  /** A call to an HTTP backend or a service, timed for the access log; the gateway's answer when it fails. */
+  private async backendCall(
+    info: RestAccessInfo,
+    greq: GatewayRequest,
+    kind: string,
+    target: string,
+    call: () => Promise<HttpResult>,
+  ): Promise<{ res: HttpResult } | { failed: HttpResult }> {
     const started = this.deps.clock.now();
-    let res: HttpResult;
     try {
-      res = await callBackend(url, method, headers, body, integ.timeoutInMillis);
+      const res = await call();
+      info.integrationLatency = this.deps.clock.now() - started;
+      info.integrationStatus = res.status;
+      return { res };
     } catch (e) {
       info.integrationLatency = this.deps.clock.now() - started;
       info.integrationError = e instanceof Error ? e.message : String(e);
       if (e instanceof Error && e.name === 'TimeoutError')
-        return gatewayError('INTEGRATION_TIMEOUT', 504, 'Endpoint request timed out');
-      this.deps.logger.warn('REST API HTTP integration failed', { requestId: greq.requestId, url, err: e });
-      return gatewayError('DEFAULT_5XX', 500, 'Internal server error');
+        return { failed: gatewayError('INTEGRATION_TIMEOUT', 504, 'Endpoint request timed out') };
+      this.deps.logger.warn(`REST API ${kind} integration failed`, {
+        requestId: greq.requestId,
+        target,
+        err: e,
+      });
+      return { failed: gatewayError('DEFAULT_5XX', 500, 'Internal server error') };
     }
-    info.integrationLatency = this.deps.clock.now() - started;
-    info.integrationStatus = res.status;
-    if (proxy) return res;
-    return methodResponse(
-      selectResponse(integ, String(res.status)),
-      { headers: res.headers, body: res.body.toString() },
-      mr.values,
-    );
   }
 
   /** The key when it may call this stage (and is within its plan's limits); else why not. */
@@ -830,6 +829,15 @@ export class RestServer {
 }
 
 /** REST APIs pass bodies as text unless the content type is one of the API's binaryMediaTypes. */
+/** The method response of an answer whose status code selects the integration response (HTTP, AWS services). */
+function byStatus(integ: IntegrationRecord, res: HttpResult, values: RequestValues): HttpResult {
+  return methodResponse(
+    selectResponse(integ, String(res.status)),
+    { headers: res.headers, body: res.body.toString() },
+    values,
+  );
+}
+
 function textUnlessBinary(
   ev: Record<string, unknown>,
   contentType: string | undefined,
