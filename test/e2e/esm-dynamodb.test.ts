@@ -21,6 +21,7 @@ import {
   PutItemCommand,
   DeleteItemCommand,
   type AttributeValue,
+  type StreamViewType,
 } from '@aws-sdk/client-dynamodb';
 import { SQSClient, CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { startTestServer } from '../helpers/server.js';
@@ -52,6 +53,53 @@ function keysDeep(v: unknown): string[] {
     .sort();
 }
 
+/** A table keyed by `id` with a stream of `view`; answers the stream's ARN. */
+async function streamTable(
+  ddb: DynamoDBClient,
+  name: string,
+  view: StreamViewType = 'NEW_IMAGE',
+): Promise<string> {
+  const t = await ddb.send(
+    new CreateTableCommand({
+      TableName: name,
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      StreamSpecification: { StreamEnabled: true, StreamViewType: view },
+    }),
+  );
+  return t.TableDescription!.LatestStreamArn!;
+}
+
+/** A function running CODE (logs each event as `DDBEVENT {...}`). */
+async function createFn(lambda: LambdaClient, name: string): Promise<void> {
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Runtime: 'nodejs20.x',
+      Role: ROLE,
+      Handler: 'index.handler',
+      Code: { ZipFile: zip() },
+    }),
+  );
+}
+
+type Rec = Record<string, unknown> & {
+  eventName?: string;
+  dynamodb: { Keys: { id: { S: string } }; SequenceNumber: string };
+};
+
+/** The batches a function logged (`DDBEVENT {...}` lines), oldest first. */
+async function loggedBatches(logs: CloudWatchLogsClient, fn: string): Promise<Rec[][]> {
+  const ev = await logs
+    .send(new FilterLogEventsCommand({ logGroupName: `/aws/lambda/${fn}`, filterPattern: 'DDBEVENT' }))
+    .catch(() => ({ events: [] as { message?: string }[] }));
+  return (ev.events ?? []).map((e) => {
+    const line = e.message ?? '';
+    return (JSON.parse(line.slice(line.indexOf('DDBEVENT ') + 9)) as { Records: Rec[] }).Records;
+  });
+}
+
 async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -69,25 +117,8 @@ test('DynamoDB stream mapping: stream events in order, retries, OnFailure record
   const ddb = new DynamoDBClient(srv.clientConfig);
   const sqs = new SQSClient(srv.clientConfig);
   const failQ = await sqs.send(new CreateQueueCommand({ QueueName: 'stream-failures' }));
-  const t = await ddb.send(
-    new CreateTableCommand({
-      TableName: 'orders',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
-    }),
-  );
-  const streamArn = t.TableDescription!.LatestStreamArn!;
-  await lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: 'ddb-fn',
-      Runtime: 'nodejs20.x',
-      Role: ROLE,
-      Handler: 'index.handler',
-      Code: { ZipFile: zip() },
-    }),
-  );
+  const streamArn = await streamTable(ddb, 'orders');
+  await createFn(lambda, 'ddb-fn');
   await assert.rejects(
     lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'ddb-fn', EventSourceArn: streamArn })),
     { name: 'InvalidParameterValueException' },
@@ -105,16 +136,8 @@ test('DynamoDB stream mapping: stream events in order, retries, OnFailure record
   );
   assert.equal(m.StartingPosition, 'TRIM_HORIZON');
   assert.equal(m.MaximumRetryAttempts, 1);
-  type Rec = Record<string, unknown> & { dynamodb: { Keys: { id: { S: string } }; SequenceNumber: string } };
-  const events = async (): Promise<Rec[][]> => {
-    const ev = await logs
-      .send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/ddb-fn', filterPattern: 'DDBEVENT' }))
-      .catch(() => ({ events: [] as { message?: string }[] }));
-    return (ev.events ?? []).map((e) => {
-      const line = e.message ?? '';
-      return (JSON.parse(line.slice(line.indexOf('DDBEVENT ') + 9)) as { Records: Rec[] }).Records;
-    });
-  };
+  const events = () => loggedBatches(logs, 'ddb-fn');
+
   const first = await until('first batch', async () =>
     (await events()).length ? await events() : undefined,
   );
@@ -152,33 +175,17 @@ test('DynamoDB stream mapping: BisectBatchOnFunctionError narrows a failing batc
   const ddb = new DynamoDBClient(srv.clientConfig);
   const sqs = new SQSClient(srv.clientConfig);
   const failQ = await sqs.send(new CreateQueueCommand({ QueueName: 'bisect-failures' }));
-  const t = await ddb.send(
-    new CreateTableCommand({
-      TableName: 'bisect',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
-    }),
-  );
+  const streamArn = await streamTable(ddb, 'bisect');
   for (const id of ['r1', 'r2', 'bad', 'r4']) {
     const Item: Record<string, AttributeValue> = { id: { S: id } };
     if (id === 'bad') Item.fail = { BOOL: true };
     await ddb.send(new PutItemCommand({ TableName: 'bisect', Item }));
   }
-  await lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: 'bisect-fn',
-      Runtime: 'nodejs20.x',
-      Role: ROLE,
-      Handler: 'index.handler',
-      Code: { ZipFile: zip() },
-    }),
-  );
+  await createFn(lambda, 'bisect-fn');
   const m = await lambda.send(
     new CreateEventSourceMappingCommand({
       FunctionName: 'bisect-fn',
-      EventSourceArn: t.TableDescription!.LatestStreamArn!,
+      EventSourceArn: streamArn,
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 10,
       MaximumRetryAttempts: 0,
@@ -193,18 +200,7 @@ test('DynamoDB stream mapping: BisectBatchOnFunctionError narrows a failing batc
   });
   assert.equal(JSON.parse(failure.Body!).DDBStreamBatchInfo.batchSize, 1, 'only the bad record is given up');
   const batches = await until('r4 processed after the bad record', async () => {
-    const ev = await logs
-      .send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/bisect-fn', filterPattern: 'DDBEVENT' }))
-      .catch(() => ({ events: [] as { message?: string }[] }));
-    const b = (ev.events ?? []).map((e) => {
-      const line = e.message ?? '';
-      const recs = (
-        JSON.parse(line.slice(line.indexOf('DDBEVENT ') + 9)) as {
-          Records: { dynamodb: { Keys: { id: { S: string } } } }[];
-        }
-      ).Records;
-      return recs.map((r) => r.dynamodb.Keys.id.S);
-    });
+    const b = (await loggedBatches(logs, 'bisect-fn')).map((recs) => recs.map((r) => r.dynamodb.Keys.id.S));
     return b.length >= 5 ? b : undefined;
   });
   // Split in two on each whole-batch failure; the halves that succeed are not retried.
@@ -216,24 +212,8 @@ test('DynamoDB stream mapping: FilterCriteria on eventName and NewImage; filtere
   const lambda = new LambdaClient(srv.clientConfig);
   const logs = new CloudWatchLogsClient(srv.clientConfig);
   const ddb = new DynamoDBClient(srv.clientConfig);
-  const t = await ddb.send(
-    new CreateTableCommand({
-      TableName: 'filtered',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-    }),
-  );
-  await lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: 'ddb-filter-fn',
-      Runtime: 'nodejs20.x',
-      Role: ROLE,
-      Handler: 'index.handler',
-      Code: { ZipFile: zip() },
-    }),
-  );
+  const streamArn = await streamTable(ddb, 'filtered', 'NEW_AND_OLD_IMAGES');
+  await createFn(lambda, 'ddb-filter-fn');
   const put = (id: string, status: string, extra: Record<string, AttributeValue> = {}) =>
     ddb.send(
       new PutItemCommand({ TableName: 'filtered', Item: { id: { S: id }, status: { S: status }, ...extra } }),
@@ -253,7 +233,7 @@ test('DynamoDB stream mapping: FilterCriteria on eventName and NewImage; filtere
   const m = await lambda.send(
     new CreateEventSourceMappingCommand({
       FunctionName: 'ddb-filter-fn',
-      EventSourceArn: t.TableDescription!.LatestStreamArn!,
+      EventSourceArn: streamArn,
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 10,
       FilterCriteria: { Filters: filters },
@@ -268,18 +248,8 @@ test('DynamoDB stream mapping: FilterCriteria on eventName and NewImage; filtere
   await put('c', 'active');
   await ddb.send(new DeleteItemCommand({ TableName: 'filtered', Key: { id: { S: 'b' } } }));
 
-  type Rec = { eventName: string; dynamodb: { Keys: { id: { S: string } } } };
-  const batches = async (): Promise<Rec[][]> => {
-    const ev = await logs
-      .send(
-        new FilterLogEventsCommand({ logGroupName: '/aws/lambda/ddb-filter-fn', filterPattern: 'DDBEVENT' }),
-      )
-      .catch(() => ({ events: [] as { message?: string }[] }));
-    return (ev.events ?? []).map((e) => {
-      const line = e.message ?? '';
-      return (JSON.parse(line.slice(line.indexOf('DDBEVENT ') + 9)) as { Records: Rec[] }).Records;
-    });
-  };
+  const batches = () => loggedBatches(logs, 'ddb-filter-fn');
+
   const seen = async () => (await batches()).flat().map((r) => `${r.eventName} ${r.dynamodb.Keys.id.S}`);
   await until('REMOVE b delivered', async () => ((await seen()).includes('REMOVE b') ? true : undefined));
   // The failing record x was skipped (no retries block the shard), so were the MODIFY and b's INSERT.
@@ -311,25 +281,8 @@ test('DynamoDB stream mapping: MaximumRecordAgeInSeconds discards old records to
   const ddb = new DynamoDBClient(srv.clientConfig);
   const sqs = new SQSClient(srv.clientConfig);
   const failQ = await sqs.send(new CreateQueueCommand({ QueueName: 'aged-out' }));
-  const t = await ddb.send(
-    new CreateTableCommand({
-      TableName: 'aged',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
-    }),
-  );
-  const streamArn = t.TableDescription!.LatestStreamArn!;
-  await lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: 'aged-fn',
-      Runtime: 'nodejs20.x',
-      Role: ROLE,
-      Handler: 'index.handler',
-      Code: { ZipFile: zip() },
-    }),
-  );
+  const streamArn = await streamTable(ddb, 'aged');
+  await createFn(lambda, 'aged-fn');
   const fails = async (input: Record<string, unknown>, name: string, message: RegExp) => {
     const e = await lambda
       .send(
@@ -392,16 +345,7 @@ test('DynamoDB stream mapping: MaximumRecordAgeInSeconds discards old records to
   // A fresh record reaches the function; the old ones never did.
   await ddb.send(new PutItemCommand({ TableName: 'aged', Item: { id: { S: 'new-1' } } }));
   const seen = await until('the fresh record', async () => {
-    const ev = await logs
-      .send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/aged-fn', filterPattern: 'DDBEVENT' }))
-      .catch(() => ({ events: [] as { message?: string }[] }));
-    const ids = (ev.events ?? []).flatMap((e) => {
-      const line = e.message ?? '';
-      const event = JSON.parse(line.slice(line.indexOf('DDBEVENT ') + 9)) as {
-        Records: { dynamodb: { Keys: { id: AttributeValue } } }[];
-      };
-      return event.Records.map((r) => r.dynamodb.Keys.id.S!);
-    });
+    const ids = (await loggedBatches(logs, 'aged-fn')).flat().map((r) => r.dynamodb.Keys.id.S);
     return ids.length ? ids : undefined;
   });
   assert.deepEqual(seen, ['new-1']);
