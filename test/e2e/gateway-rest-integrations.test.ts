@@ -19,6 +19,7 @@ import {
   PutMethodResponseCommand,
   UpdateIntegrationCommand,
   UpdateStageCommand,
+  type PutIntegrationCommandInput,
 } from '@aws-sdk/client-api-gateway';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -33,6 +34,33 @@ const ECHO = `exports.handler = async (event) => {
   if (event.fail) throw new Error(event.fail);
   return { got: event, note: 'it\\'s "quoted"' };
 };`;
+
+type Where = { restApiId: string; resourceId: string; httpMethod: string };
+interface ResponseSpec {
+  statusCode: string;
+  selectionPattern?: string;
+  responseParameters?: Record<string, string>;
+  responseTemplates?: Record<string, string>;
+}
+
+/**
+ * A method without authorization, its integration and, per response, a method response and an
+ * integration response; answers the integration as PutIntegration returned it.
+ */
+async function putMethod(
+  gw: APIGatewayClient,
+  where: Where,
+  integration: Omit<PutIntegrationCommandInput, keyof Where>,
+  responses: ResponseSpec[],
+) {
+  await gw.send(new PutMethodCommand({ ...where, authorizationType: 'NONE' }));
+  const out = await gw.send(new PutIntegrationCommand({ ...where, ...integration }));
+  for (const r of responses) {
+    await gw.send(new PutMethodResponseCommand({ ...where, statusCode: r.statusCode }));
+    await gw.send(new PutIntegrationResponseCommand({ ...where, ...r }));
+  }
+  return out;
+}
 
 interface Seen {
   method: string;
@@ -506,93 +534,72 @@ test('REST APIs: AWS integrations with SQS and DynamoDB, signed as the API accou
   const role = 'arn:aws:iam::222222222222:role/apigw';
 
   // POST /messages -> SQS SendMessage on the queue's path, as the SQS "direct integration" pattern does it.
-  const send = { restApiId, resourceId: messages, httpMethod: 'POST' };
-  await gw.send(new PutMethodCommand({ ...send, authorizationType: 'NONE' }));
-  const put = await gw.send(
-    new PutIntegrationCommand({
-      ...send,
+  const put = await putMethod(
+    gw,
+    { restApiId, resourceId: messages, httpMethod: 'POST' },
+    {
       type: 'AWS',
       integrationHttpMethod: 'POST',
       uri: 'arn:aws:apigateway:us-east-1:sqs:path/222222222222/inbox',
       credentials: role,
       requestParameters: { 'integration.request.header.Content-Type': "'application/x-www-form-urlencoded'" },
       requestTemplates: { 'application/json': 'Action=SendMessage&MessageBody=$util.urlEncode($input.body)' },
-    }),
+    },
+    [
+      {
+        statusCode: '200',
+        responseTemplates: {
+          'application/json':
+            '{"accepted": true, "id": "$input.path(\'$.SendMessageResponse.SendMessageResult.MessageId\')"}',
+        },
+      },
+    ],
   );
   assert.equal(put.credentials, role);
-  await gw.send(new PutMethodResponseCommand({ ...send, statusCode: '200' }));
-  await gw.send(
-    new PutIntegrationResponseCommand({
-      ...send,
-      statusCode: '200',
-      responseTemplates: {
-        'application/json':
-          '{"accepted": true, "id": "$input.path(\'$.SendMessageResponse.SendMessageResult.MessageId\')"}',
-      },
-    }),
-  );
 
   // PUT /notes/{id} -> DynamoDB PutItem; GET /notes/{id} -> GetItem, mapped back to plain JSON.
-  const putNote = { restApiId, resourceId: note, httpMethod: 'PUT' };
-  await gw.send(new PutMethodCommand({ ...putNote, authorizationType: 'NONE' }));
-  await gw.send(
-    new PutIntegrationCommand({
-      ...putNote,
-      type: 'AWS',
-      integrationHttpMethod: 'POST',
-      uri: 'arn:aws:apigateway:us-east-1:dynamodb:action/PutItem',
-      credentials: role,
-      requestTemplates: {
-        'application/json':
-          '{"TableName": "$stageVariables.table", "Item": {"id": {"S": "$input.params(\'id\')"}, "text": {"S": "$util.escapeJavaScript($input.path(\'$.text\'))"}}}',
+  const dynamodb = (action: string, template: string) => ({
+    type: 'AWS' as const,
+    integrationHttpMethod: 'POST',
+    uri: `arn:aws:apigateway:us-east-1:dynamodb:action/${action}`,
+    credentials: role,
+    requestTemplates: { 'application/json': template },
+  });
+  await putMethod(
+    gw,
+    { restApiId, resourceId: note, httpMethod: 'PUT' },
+    dynamodb(
+      'PutItem',
+      '{"TableName": "$stageVariables.table", "Item": {"id": {"S": "$input.params(\'id\')"}, "text": {"S": "$util.escapeJavaScript($input.path(\'$.text\'))"}}}',
+    ),
+    [
+      { statusCode: '200', responseTemplates: { 'application/json': '{"saved": "$input.params(\'id\')"}' } },
+      {
+        statusCode: '400',
+        selectionPattern: '4\\d{2}',
+        responseTemplates: {
+          'application/json':
+            "{\"error\": \"$input.path('$.__type').replaceAll('.*#', '')\", \"detail\": $input.json('$.message')}",
+        },
       },
-    }),
+    ],
   );
-  await gw.send(new PutMethodResponseCommand({ ...putNote, statusCode: '200' }));
-  await gw.send(new PutMethodResponseCommand({ ...putNote, statusCode: '400' }));
-  await gw.send(
-    new PutIntegrationResponseCommand({
-      ...putNote,
-      statusCode: '200',
-      responseTemplates: { 'application/json': '{"saved": "$input.params(\'id\')"}' },
-    }),
-  );
-  await gw.send(
-    new PutIntegrationResponseCommand({
-      ...putNote,
-      statusCode: '400',
-      selectionPattern: '4\\d{2}',
-      responseTemplates: {
-        'application/json':
-          "{\"error\": \"$input.path('$.__type').replaceAll('.*#', '')\", \"detail\": $input.json('$.message')}",
+  await putMethod(
+    gw,
+    { restApiId, resourceId: note, httpMethod: 'GET' },
+    dynamodb(
+      'GetItem',
+      '{"TableName": "$stageVariables.table", "Key": {"id": {"S": "$input.params(\'id\')"}}}',
+    ),
+    [
+      {
+        statusCode: '200',
+        responseTemplates: {
+          'application/json':
+            '#set($item = $input.path(\'$.Item\'))#if($item == "")#set($context.responseOverride.status = 404){"message": "not found"}#else{"id": "$item.id.S", "text": "$util.escapeJavaScript($item.text.S)"}#end',
+        },
       },
-    }),
-  );
-  const getNote = { restApiId, resourceId: note, httpMethod: 'GET' };
-  await gw.send(new PutMethodCommand({ ...getNote, authorizationType: 'NONE' }));
-  await gw.send(
-    new PutIntegrationCommand({
-      ...getNote,
-      type: 'AWS',
-      integrationHttpMethod: 'POST',
-      uri: 'arn:aws:apigateway:us-east-1:dynamodb:action/GetItem',
-      credentials: role,
-      requestTemplates: {
-        'application/json':
-          '{"TableName": "$stageVariables.table", "Key": {"id": {"S": "$input.params(\'id\')"}}}',
-      },
-    }),
-  );
-  await gw.send(new PutMethodResponseCommand({ ...getNote, statusCode: '200' }));
-  await gw.send(
-    new PutIntegrationResponseCommand({
-      ...getNote,
-      statusCode: '200',
-      responseTemplates: {
-        'application/json':
-          '#set($item = $input.path(\'$.Item\'))#if($item == "")#set($context.responseOverride.status = 404){"message": "not found"}#else{"id": "$item.id.S", "text": "$util.escapeJavaScript($item.text.S)"}#end',
-      },
-    }),
+    ],
   );
   await gw.send(new CreateDeploymentCommand({ restApiId, stageName: 'prod', variables: { table: 'notes' } }));
   const base = `${srv.endpoint}/_api/${restApiId}/prod`;
