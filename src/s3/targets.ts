@@ -7,6 +7,7 @@
  * resource policy must let `s3.amazonaws.com` invoke it (SourceAccount / SourceArn conditions
  * honoured); queues and topics must exist (their access policies are not evaluated).
  */
+import { createHash } from 'node:crypto';
 import type { FunctionPolicies } from '../compute/extras-api.js';
 import type { LambdaEngine } from '../compute/engine.js';
 import type { SqsEngine } from '../messaging/sqs/engine.js';
@@ -72,6 +73,15 @@ export function policyAllowsS3(statements: Record<string, unknown>[], bucket: Bu
   });
 }
 
+/**
+ * A Lambda request id (UUID-shaped) derived from the notification's id: stable across
+ * redeliveries, and never the notification job's own id (job ids share one namespace).
+ */
+export function requestIdFor(notificationId: string): string {
+  const h = createHash('sha256').update(`s3-notification:${notificationId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 export function engineTargets(engines: () => TargetEngines): NotificationTargets {
   return {
     async check(type, arn, bucket) {
@@ -114,7 +124,7 @@ export function engineTargets(engines: () => TargetEngines): NotificationTargets
           FunctionName: arn,
           InvocationType: 'Event',
           Payload: Buffer.from(message),
-          RequestId: id,
+          RequestId: requestIdFor(id),
         });
       } else if (type === 'queue') {
         await e.sqs.sendMessage(scope, arn, { body: message });
