@@ -17,6 +17,13 @@ import {
 } from './checksums.js';
 import type { PutInput, S3Engine } from './engine.js';
 import { errors, type ObjectHeaders, type ObjectRecord, type S3Scope } from './model.js';
+import {
+  parseFilterRules,
+  type DestinationType,
+  type FilterRule,
+  type NotificationConfiguration,
+  type TargetConfiguration,
+} from './notifications.js';
 import { elements, escapeXml, text, xmlDocument } from './xml.js';
 import { xmlList } from '../protocols/xml.js';
 
@@ -141,7 +148,16 @@ export function s3Handler(deps: S3ApiDeps) {
         'rest-json',
       );
       const ctx: Ctx = {
-        scope: { accountId: who.accountId, region: sig?.region ?? deps.region },
+        scope: {
+          accountId: who.accountId,
+          region: sig?.region ?? deps.region,
+          request: {
+            requestId,
+            hostId,
+            sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+            principalId: who.userId,
+          },
+        },
         method,
         bucket,
         key,
@@ -186,6 +202,7 @@ export function s3Handler(deps: S3ApiDeps) {
     if (!key) {
       switch (method) {
         case 'PUT':
+          if (query.has('notification')) return putNotification(c);
           if (query.size > 0) throw errors.notImplemented();
           return createBucket(c);
         case 'HEAD':
@@ -199,6 +216,7 @@ export function s3Handler(deps: S3ApiDeps) {
         case 'GET':
           if (query.has('location')) return getBucketLocation(c);
           if (query.has('versioning')) return getBucketVersioning(c);
+          if (query.has('notification')) return getNotification(c);
           if (query.has('uploads')) return listUploads(c);
           if (query.get('list-type') === '2') return listObjects(c, 2);
           for (const k of query.keys())
@@ -288,6 +306,22 @@ export function s3Handler(deps: S3ApiDeps) {
   async function getBucketVersioning(c: Ctx): Promise<Out> {
     await engine.headBucket(c.scope, c.bucket);
     return { headers: XML, body: xmlDocument('VersioningConfiguration', '') };
+  }
+
+  // ---------------------------------------------------------------- notifications
+
+  async function putNotification(c: Ctx): Promise<Out> {
+    const { data } = verifiedBody(c);
+    const config = parseNotificationXml(data.toString('utf8'));
+    await engine.putBucketNotificationConfiguration(c.scope, c.bucket, config, {
+      skipDestinationValidation: header(c.headers, 'x-amz-skip-destination-validation') === 'true',
+    });
+    return {};
+  }
+
+  async function getNotification(c: Ctx): Promise<Out> {
+    const config = await engine.getBucketNotificationConfiguration(c.scope, c.bucket);
+    return { headers: XML, body: renderNotificationXml(config) };
   }
 
   // ---------------------------------------------------------------- listings
@@ -589,6 +623,59 @@ export function s3Handler(deps: S3ApiDeps) {
     await engine.abortMultipartUpload(c.scope, c.bucket, c.key, uploadId);
     return { status: 204 };
   }
+}
+
+/** The XML element names of each destination type (the SDK's wire names). */
+const NOTIFICATION_ELEMENTS: [DestinationType, string, string][] = [
+  ['topic', 'TopicConfiguration', 'Topic'],
+  ['queue', 'QueueConfiguration', 'Queue'],
+  ['lambda', 'CloudFunctionConfiguration', 'CloudFunction'],
+];
+
+/** A `<NotificationConfiguration>` request body. */
+export function parseNotificationXml(xml: string): NotificationConfiguration {
+  if (xml.trim() && !xml.includes('<NotificationConfiguration')) throw errors.malformedXml();
+  const targets: TargetConfiguration[] = [];
+  for (const [type, element, arnElement] of NOTIFICATION_ELEMENTS) {
+    for (const inner of elements(xml, element)) {
+      const rules = elements(inner, 'FilterRule').map((r) => ({
+        Name: text(r, 'Name'),
+        Value: text(r, 'Value'),
+      }));
+      const events = elements(inner, 'Event').map((e) => text(`<Event>${e}</Event>`, 'Event') ?? '');
+      const t: TargetConfiguration = {
+        Id: text(inner, 'Id') ?? '',
+        type,
+        arn: text(inner, arnElement) ?? '',
+        Events: events.map((e) => e.trim()),
+      };
+      const filter = parseFilterRules(rules);
+      if (filter.length) t.FilterRules = filter;
+      targets.push(t);
+    }
+  }
+  const config: NotificationConfiguration = { targets };
+  if (/<EventBridgeConfiguration\s*\/?>/.test(xml)) config.eventBridge = true;
+  return config;
+}
+
+export function renderNotificationXml(config: NotificationConfiguration): string {
+  const el = (name: string, v: string) => `<${name}>${escapeXml(v)}</${name}>`;
+  const filter = (rules: FilterRule[] | undefined) =>
+    rules?.length
+      ? `<Filter><S3Key>${rules.map((r) => `<FilterRule>${el('Name', r.Name)}${el('Value', r.Value)}</FilterRule>`).join('')}</S3Key></Filter>`
+      : '';
+  let inner = '';
+  for (const [type, element, arnElement] of NOTIFICATION_ELEMENTS) {
+    for (const t of config.targets.filter((x) => x.type === type)) {
+      inner +=
+        `<${element}>${el('Id', t.Id)}${el(arnElement, t.arn)}` +
+        t.Events.map((e) => el('Event', e)).join('') +
+        `${filter(t.FilterRules)}</${element}>`;
+    }
+  }
+  if (config.eventBridge) inner += '<EventBridgeConfiguration></EventBridgeConfiguration>';
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${inner}</NotificationConfiguration>`;
 }
 
 function hasSubresource(q: URLSearchParams): boolean {

@@ -5,9 +5,21 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { Store } from '../storage/store.js';
+import type { Store, Transaction } from '../storage/store.js';
+import {
+  eventMessage,
+  generateId,
+  nextSequencer,
+  targetsFor,
+  testEventMessage,
+  validateConfiguration,
+  type DestinationType,
+  type EmittedEvent,
+  type NotificationConfiguration,
+} from './notifications.js';
 import {
   COLLECTIONS,
+  NOTIFY_QUEUE,
   MAX_PART_NUMBER,
   MIN_PART_SIZE,
   errors,
@@ -22,11 +34,32 @@ import {
   type UploadRecord,
 } from './model.js';
 
+/** Where event notifications go: Lambda, SQS and SNS, through their engines (wired by the server). */
+export interface NotificationTargets {
+  /** Why S3 may not deliver to this destination (AWS's reason), or undefined when it may. */
+  check(type: DestinationType, arn: string, bucket: BucketRecord): Promise<string | undefined>;
+  /** Delivers one message; `id` is stable across redeliveries of the same notification. */
+  deliver(type: DestinationType, arn: string, message: string, id: string): Promise<void>;
+}
+
+/** A pending notification in the outbox (the Store job queue NOTIFY_QUEUE). */
+export interface NotifyJob {
+  type: DestinationType;
+  arn: string;
+  message: string;
+  bucket: string;
+}
+
 export interface S3Deps {
   store: Store;
   clock: Clock;
   logger: Logger;
+  /** Destinations of event notifications (absent: configurations naming one are refused). */
+  targets?: () => NotificationTargets;
 }
+
+/** Attempts per notification before it is dead-lettered (the destination stays unreachable). */
+export const NOTIFY_MAX_ATTEMPTS = 10;
 
 export interface PutInput extends ObjectHeaders {
   metadata?: Record<string, string>;
@@ -86,6 +119,99 @@ export class S3Engine {
     return rec;
   }
 
+  // ------------------------------------------------------------------ notifications
+
+  async getBucketNotificationConfiguration(scope: S3Scope, name: string): Promise<NotificationConfiguration> {
+    const b = await this.headBucket(scope, name);
+    return b.notification ?? { targets: [] };
+  }
+
+  /**
+   * Replaces the bucket's configuration (an empty one clears it) after S3's checks; queues and
+   * topics it names get `s3:TestEvent`, enqueued in the same transaction.
+   */
+  async putBucketNotificationConfiguration(
+    scope: S3Scope,
+    name: string,
+    config: NotificationConfiguration,
+    opts: { skipDestinationValidation?: boolean } = {},
+  ): Promise<void> {
+    const bucket = await this.headBucket(scope, name);
+    for (const t of config.targets) if (!t.Id) t.Id = generateId();
+    validateConfiguration(config);
+    if (!opts.skipDestinationValidation) {
+      const failures: Record<string, string> = {};
+      let n = 0;
+      for (const t of config.targets) {
+        const why = this.deps.targets
+          ? await this.deps.targets().check(t.type, t.arn, bucket)
+          : 'Destinations are not available';
+        if (why === undefined) continue;
+        n++;
+        failures[`ArgumentName${n}`] = `${t.arn}, null`;
+        failures[`ArgumentValue${n}`] = why;
+      }
+      if (n > 0) throw errors.invalidDestinations(failures);
+    }
+    const now = this.deps.clock.now();
+    const requestId = scope.request?.requestId ?? randomUUID();
+    const hostId = scope.request?.hostId ?? '';
+    await this.store.transaction(async (tx) => {
+      const cur = await tx.get<BucketRecord>(COLLECTIONS.buckets, name);
+      if (!cur) throw errors.noSuchBucket(name);
+      const next: BucketRecord = { ...cur };
+      if (config.targets.length > 0 || config.eventBridge) next.notification = config;
+      else delete next.notification;
+      await tx.put(COLLECTIONS.buckets, name, next);
+      const tested = new Set<string>();
+      for (const t of config.targets) {
+        if (t.type === 'lambda' || tested.has(t.arn)) continue;
+        tested.add(t.arn);
+        const job: NotifyJob = {
+          type: t.type,
+          arn: t.arn,
+          bucket: name,
+          message: testEventMessage(name, now, requestId, hostId),
+        };
+        await tx.enqueue(NOTIFY_QUEUE, job, { maxAttempts: NOTIFY_MAX_ATTEMPTS });
+      }
+    });
+  }
+
+  /** Enqueues, in the write's transaction, one notification per configuration the event matches. */
+  private async emit(
+    tx: Transaction,
+    scope: S3Scope,
+    bucket: BucketRecord,
+    eventName: EmittedEvent,
+    key: string,
+    object?: { size: number; etag: string },
+  ): Promise<void> {
+    const targets = targetsFor(bucket.notification, eventName, key);
+    if (targets.length === 0) return;
+    const ev = {
+      eventName,
+      bucket: bucket.name,
+      owner: bucket.owner,
+      region: bucket.region,
+      key,
+      size: object?.size,
+      etag: object?.etag,
+      time: this.deps.clock.now(),
+      sequencer: nextSequencer(this.deps.clock.now()),
+      request: scope.request,
+    };
+    for (const t of targets) {
+      const job: NotifyJob = {
+        type: t.type,
+        arn: t.arn,
+        bucket: bucket.name,
+        message: eventMessage(ev, t.Id),
+      };
+      await tx.enqueue(NOTIFY_QUEUE, job, { maxAttempts: NOTIFY_MAX_ATTEMPTS });
+    }
+  }
+
   async deleteBucket(scope: S3Scope, name: string): Promise<void> {
     await this.headBucket(scope, name);
     const uploads = await this.store.scan<UploadRecord>(COLLECTIONS.uploads, { prefix: `${name}/` });
@@ -102,10 +228,12 @@ export class S3Engine {
   async putObject(scope: S3Scope, bucket: string, key: string, data: Buffer, input: PutInput = {}) {
     await this.headBucket(scope, bucket);
     const etag = `"${createHash('md5').update(data).digest('hex')}"`;
-    return this.store_(bucket, key, data, etag, input);
+    return this.store_(scope, 'ObjectCreated:Put', bucket, key, data, etag, input);
   }
 
   private async store_(
+    scope: S3Scope,
+    eventName: EmittedEvent,
     bucket: string,
     key: string,
     data: Buffer,
@@ -136,9 +264,11 @@ export class S3Engine {
     let old: ObjectRecord | undefined;
     try {
       old = await this.store.transaction(async (tx) => {
-        if (!(await tx.get(COLLECTIONS.buckets, bucket))) throw errors.noSuchBucket(bucket);
+        const b = await tx.get<BucketRecord>(COLLECTIONS.buckets, bucket);
+        if (!b) throw errors.noSuchBucket(bucket);
         const prev = await tx.get<ObjectRecord>(COLLECTIONS.objects, objectKey(bucket, key));
         await tx.put(COLLECTIONS.objects, objectKey(bucket, key), rec);
+        await this.emit(tx, scope, b, eventName, key, { size: rec.size, etag: rec.etag });
         return prev;
       });
     } catch (e) {
@@ -173,8 +303,12 @@ export class S3Engine {
   async deleteObject(scope: S3Scope, bucket: string, key: string): Promise<void> {
     await this.headBucket(scope, bucket);
     const old = await this.store.transaction(async (tx) => {
+      const b = await tx.get<BucketRecord>(COLLECTIONS.buckets, bucket);
+      if (!b) throw errors.noSuchBucket(bucket);
       const prev = await tx.get<ObjectRecord>(COLLECTIONS.objects, objectKey(bucket, key));
       if (prev) await tx.delete(COLLECTIONS.objects, objectKey(bucket, key));
+      // S3 answers 204 and notifies for a key that did not exist too (unversioned bucket).
+      await this.emit(tx, scope, b, 'ObjectRemoved:Delete', key);
       return prev;
     });
     if (old) await this.store.blobs.delete(old.blob);
@@ -203,7 +337,10 @@ export class S3Engine {
       expires: record.expires,
     };
     const etag = record.partsCount ? `"${createHash('md5').update(data).digest('hex')}"` : record.etag;
-    return this.store_(dst.bucket, dst.key, data, etag, { ...input, checksums: record.checksums });
+    return this.store_(scope, 'ObjectCreated:Copy', dst.bucket, dst.key, data, etag, {
+      ...input,
+      checksums: record.checksums,
+    });
   }
 
   /**
@@ -362,7 +499,16 @@ export class S3Engine {
       md5s.push(Buffer.from(p.etag.slice(1, -1), 'hex'));
     }
     const etag = `"${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${chosen.length}"`;
-    const rec = await this.store_(bucket, key, Buffer.concat(buffers), etag, upload, chosen.length);
+    const rec = await this.store_(
+      scope,
+      'ObjectCreated:CompleteMultipartUpload',
+      bucket,
+      key,
+      Buffer.concat(buffers),
+      etag,
+      upload,
+      chosen.length,
+    );
     await this.dropUpload(bucket, uploadId, [...stored.values()]);
     return rec;
   }

@@ -6,10 +6,13 @@
  * version written, so an overwrite commits atomically and the old blob is dropped after).
  */
 import { AwsError } from '../protocols/errors.js';
+import type { NotificationConfiguration, RequestInfo } from './notifications.js';
 
 export interface S3Scope {
   accountId: string;
   region: string;
+  /** The request being served (for event records); absent for internal calls. */
+  request?: RequestInfo;
 }
 
 export const COLLECTIONS = {
@@ -19,12 +22,17 @@ export const COLLECTIONS = {
   parts: 's3-parts',
 } as const;
 
+/** The Store job queue of pending event notifications (the outbox). */
+export const NOTIFY_QUEUE = 's3-notifications';
+
 export interface BucketRecord {
   name: string;
   owner: string;
   region: string;
   /** Epoch ms. */
   createdAt: number;
+  /** PutBucketNotificationConfiguration's configuration; absent when none. */
+  notification?: NotificationConfiguration;
 }
 
 /** Headers stored with an object and given back by GetObject/HeadObject. */
@@ -155,6 +163,9 @@ export const errors = {
       400,
       name === undefined ? {} : { ArgumentName: name, ArgumentValue: value ?? '' },
     ),
+  /** `failures`: `ArgumentName1`/`ArgumentValue1`, ... (the destination and why). */
+  invalidDestinations: (failures: Record<string, string>) =>
+    s3Error('InvalidArgument', 'Unable to validate the following destination configurations', 400, failures),
   invalidRequest: (message: string) => s3Error('InvalidRequest', message, 400),
   notImplemented: (message = 'A header you provided implies functionality that is not implemented.') =>
     s3Error('NotImplemented', message, 501),

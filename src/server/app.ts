@@ -39,6 +39,7 @@ import { createMonitoring } from '../monitor/index.js';
 import { createStacks } from '../deploy/stacks/index.js';
 import { providers as deployProviders, RECORDED_TYPES } from '../deploy/providers/index.js';
 import { createS3, isS3Request } from '../s3/index.js';
+import { engineTargets } from '../s3/targets.js';
 
 export interface IsolationInfo {
   level: string;
@@ -324,6 +325,12 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     },
   });
   frontDoor.register(stacks.service);
+  const s3Targets = engineTargets(() => ({
+    lambda: lambda.engine,
+    policies: lambda.policies,
+    sqs: sqs.engine,
+    sns: sns.engine,
+  }));
   const s3 = createS3({
     store,
     clock,
@@ -331,6 +338,8 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     auth,
     region: config.region,
     maxBodyBytes: frontDoor.maxBodyBytes,
+    // Event notifications go to Lambda (async invoke), SQS and SNS through their engines.
+    targets: () => s3Targets,
   });
   frontDoor.mountWhen(isS3Request, s3.handler);
   const engines: Engines = {
@@ -347,6 +356,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   lambda.attach(engines, cluster.leader);
   lambda.engine.engines = engines;
   const stopLambda = async () => {
+    await s3.close();
     await stacks.close();
     await schedules.stop();
     await lambda.stopPollers();
@@ -425,6 +435,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   sns.setBaseUrl(endpoint);
   await sns.start();
   schedules.start();
+  s3.start();
   await stacks.start();
   logger.info('nimbus is serving', { endpoint, socketPath, storage: store.description });
 

@@ -37,6 +37,7 @@ import {
 import { eventsEventBus, eventsRule, logsLogGroup, recordedProviders, schedulerSchedule } from './events.js';
 import { dynamodbTable } from './dynamodb.js';
 import { snsSubscription, snsTopic, snsTopicPolicy, sqsQueue, sqsQueuePolicy } from './messaging.js';
+import { s3Bucket } from './s3.js';
 
 export const providers: ProviderRegistry = {
   'AWS::Lambda::Function': lambdaFunction,
@@ -48,6 +49,7 @@ export const providers: ProviderRegistry = {
   'AWS::Lambda::Url': lambdaUrl,
   'AWS::Lambda::LayerVersion': lambdaLayerVersion,
   'AWS::DynamoDB::Table': dynamodbTable,
+  'AWS::S3::Bucket': s3Bucket,
   'AWS::SQS::Queue': sqsQueue,
   'AWS::SQS::QueuePolicy': sqsQueuePolicy,
   'AWS::SNS::Topic': snsTopic,

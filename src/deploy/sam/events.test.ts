@@ -275,15 +275,79 @@ test('EventInvokeConfig with destinations and FunctionUrlConfig', () => {
   });
 });
 
+test('S3 event -> the bucket gets LambdaConfigurations and depends on a permission for s3.amazonaws.com', () => {
+  const t = fnWith({
+    Upload: {
+      Type: 'S3',
+      Properties: {
+        Bucket: { Ref: 'B' },
+        Events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:Delete'],
+        Filter: { S3Key: { Rules: [{ Name: 'suffix', Value: '.jpg' }] } },
+      },
+    },
+    Other: { Type: 'S3', Properties: { Bucket: { Ref: 'B' }, Events: 's3:ObjectRestore:*' } },
+  });
+  t.Resources.B = {
+    Type: 'AWS::S3::Bucket',
+    DependsOn: 'Q',
+    Properties: {
+      NotificationConfiguration: {
+        QueueConfigurations: [{ Event: 's3:ObjectCreated:*', Queue: { 'Fn::GetAtt': ['Q', 'Arn'] } }],
+      },
+    },
+  };
+  const out = transformSam(t, opts);
+  const perm = get(out, 'FnUploadPermission', 'AWS::Lambda::Permission');
+  assert.deepEqual(perm, {
+    Action: 'lambda:InvokeFunction',
+    FunctionName: { Ref: 'Fn' },
+    Principal: 's3.amazonaws.com',
+    SourceAccount: { Ref: 'AWS::AccountId' },
+  });
+  get(out, 'FnOtherPermission', 'AWS::Lambda::Permission');
+  const bucket = get(out, 'B', 'AWS::S3::Bucket');
+  const fnArn = { 'Fn::GetAtt': ['Fn', 'Arn'] };
+  assert.deepEqual(bucket.NotificationConfiguration, {
+    QueueConfigurations: [{ Event: 's3:ObjectCreated:*', Queue: { 'Fn::GetAtt': ['Q', 'Arn'] } }],
+    LambdaConfigurations: [
+      {
+        Event: 's3:ObjectCreated:*',
+        Function: fnArn,
+        Filter: { S3Key: { Rules: [{ Name: 'suffix', Value: '.jpg' }] } },
+      },
+      {
+        Event: 's3:ObjectRemoved:Delete',
+        Function: fnArn,
+        Filter: { S3Key: { Rules: [{ Name: 'suffix', Value: '.jpg' }] } },
+      },
+      { Event: 's3:ObjectRestore:*', Function: fnArn },
+    ],
+  });
+  assert.deepEqual(out.Resources.B.DependsOn, ['Q', 'FnUploadPermission', 'FnOtherPermission']);
+});
+
+test('S3 event: the bucket must be an AWS::S3::Bucket of the same template', () => {
+  for (const bucket of ['name-of-a-bucket', { Ref: 'Q' }, { Ref: 'Missing' }]) {
+    assert.throws(
+      () =>
+        transformSam(
+          fnWith({ Upload: { Type: 'S3', Properties: { Bucket: bucket, Events: 's3:ObjectCreated:*' } } }),
+          opts,
+        ),
+      /Resource with id \[Fn\] is invalid\. Event with id \[Upload\] is invalid\. S3 events must reference an S3 bucket in the same template\./,
+    );
+  }
+});
+
 test('an unsupported event type is named in the error', () => {
   assert.throws(
     () =>
       transformSam(
         fnWith({
-          Upload: { Type: 'S3', Properties: { Bucket: { Ref: 'B' }, Events: 's3:ObjectCreated:*' } },
+          Stream: { Type: 'MSK', Properties: { Stream: 'arn:aws:kafka:us-east-1:000000000000:cluster/c/1' } },
         }),
         opts,
       ),
-    /Resource with id \[Fn\] is invalid\. Event with id \[Upload\] is invalid\. Event type 'S3' is not supported by Nimbus/,
+    /Resource with id \[Fn\] is invalid\. Event with id \[Stream\] is invalid\. Event type 'MSK' is not supported by Nimbus/,
   );
 });

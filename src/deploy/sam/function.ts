@@ -551,6 +551,39 @@ function transformEvent(
       );
       return [MANAGED('AWSLambdaSQSQueueExecutionRole')];
     }
+    case 'S3': {
+      if (missing('Bucket') || missing('Events')) return;
+      const b = props.Bucket;
+      const bucketId = isObject(b) && typeof b.Ref === 'string' ? b.Ref : undefined;
+      const bucket = bucketId === undefined ? undefined : ctx.template.Resources[bucketId];
+      if (!bucket || bucket.Type !== 'AWS::S3::Bucket') {
+        ctx.errors.event(fnId, eventId, 'S3 events must reference an S3 bucket in the same template.');
+        return;
+      }
+      const permissionId = `${lid}Permission`;
+      add(
+        permissionId,
+        resource('AWS::Lambda::Permission', {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: target.ref,
+          Principal: 's3.amazonaws.com',
+          SourceAccount: { Ref: 'AWS::AccountId' },
+        }),
+      );
+      // As SAM does: the bucket's LambdaConfigurations get one entry per event, and the bucket
+      // waits for the permission (S3 checks it when the configuration is put).
+      const bp = (bucket.Properties ??= {});
+      const nc = isObject(bp.NotificationConfiguration) ? bp.NotificationConfiguration : {};
+      bp.NotificationConfiguration = nc;
+      const configs = Array.isArray(nc.LambdaConfigurations) ? nc.LambdaConfigurations : [];
+      nc.LambdaConfigurations = configs;
+      for (const event of Array.isArray(props.Events) ? props.Events : [props.Events])
+        configs.push(compact({ Event: event, Function: target.arn, Filter: props.Filter }));
+      const deps = bucket.DependsOn === undefined ? [] : [bucket.DependsOn].flat();
+      if (!deps.includes(permissionId)) deps.push(permissionId);
+      bucket.DependsOn = deps;
+      return;
+    }
     case 'Schedule':
     case 'EventBridgeRule':
     case 'CloudWatchEvent': {
@@ -644,7 +677,7 @@ function transformEvent(
       ctx.errors.event(
         fnId,
         eventId,
-        `Event type '${type}' is not supported by Nimbus. Supported: Api, HttpApi, SQS, SNS, DynamoDB, Kinesis, Schedule, ScheduleV2, EventBridgeRule, CloudWatchEvent.`,
+        `Event type '${type}' is not supported by Nimbus. Supported: Api, HttpApi, S3, SQS, SNS, DynamoDB, Kinesis, Schedule, ScheduleV2, EventBridgeRule, CloudWatchEvent.`,
       );
       return;
   }
