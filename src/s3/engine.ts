@@ -7,6 +7,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Store, Transaction } from '../storage/store.js';
 import {
+  eventBridgeEntry,
   eventMessage,
   generateId,
   nextSequencer,
@@ -188,7 +189,8 @@ export class S3Engine {
     object?: { size: number; etag: string },
   ): Promise<void> {
     const targets = targetsFor(bucket.notification, eventName, key);
-    if (targets.length === 0) return;
+    const toBus = bucket.notification?.eventBridge === true;
+    if (targets.length === 0 && !toBus) return;
     const ev = {
       eventName,
       bucket: bucket.name,
@@ -207,6 +209,16 @@ export class S3Engine {
         arn: t.arn,
         bucket: bucket.name,
         message: eventMessage(ev, t.Id),
+      };
+      await tx.enqueue(NOTIFY_QUEUE, job, { maxAttempts: NOTIFY_MAX_ATTEMPTS });
+    }
+    if (toBus) {
+      // EventBridge gets every event of the bucket (rules filter them), on the owner's default bus.
+      const job: NotifyJob = {
+        type: 'eventbridge',
+        arn: `arn:aws:events:${bucket.region}:${bucket.owner}:event-bus/default`,
+        bucket: bucket.name,
+        message: JSON.stringify(eventBridgeEntry(ev)),
       };
       await tx.enqueue(NOTIFY_QUEUE, job, { maxAttempts: NOTIFY_MAX_ATTEMPTS });
     }

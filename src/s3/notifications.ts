@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { errors } from './model.js';
 
-export type DestinationType = 'lambda' | 'queue' | 'topic';
+export type DestinationType = 'lambda' | 'queue' | 'topic' | 'eventbridge';
 
 export interface FilterRule {
   /** `Prefix` or `Suffix`. */
@@ -25,7 +25,7 @@ export interface TargetConfiguration {
 
 export interface NotificationConfiguration {
   targets: TargetConfiguration[];
-  /** EventBridgeConfiguration present: stored and returned, not delivered. */
+  /** EventBridgeConfiguration present: every event also goes to the account's default event bus. */
   eventBridge?: boolean;
 }
 
@@ -249,6 +249,42 @@ export function eventRecord(ev: ObjectEvent, configurationId: string): Record<st
       },
       object,
     },
+  };
+}
+
+const REASONS: Record<EmittedEvent, string> = {
+  'ObjectCreated:Put': 'PutObject',
+  'ObjectCreated:Copy': 'CopyObject',
+  'ObjectCreated:CompleteMultipartUpload': 'CompleteMultipartUpload',
+  'ObjectRemoved:Delete': 'DeleteObject',
+};
+
+/**
+ * The PutEvents entry of an event for EventBridge (source `aws.s3`, detail-type `Object Created` /
+ * `Object Deleted`, the bucket as resource), as S3 sends it when EventBridge is enabled.
+ */
+export function eventBridgeEntry(ev: ObjectEvent): Record<string, unknown> {
+  const created = ev.eventName.startsWith('ObjectCreated');
+  const object: Record<string, unknown> = { key: ev.key };
+  if (ev.size !== undefined) object.size = ev.size;
+  if (ev.etag !== undefined) object.etag = ev.etag.replace(/^"|"$/g, '');
+  object.sequencer = ev.sequencer;
+  const detail: Record<string, unknown> = {
+    version: '0',
+    bucket: { name: ev.bucket },
+    object,
+    'request-id': ev.request?.requestId ?? '',
+    requester: ev.owner,
+    'source-ip-address': ev.request?.sourceIp ?? '127.0.0.1',
+    reason: REASONS[ev.eventName],
+  };
+  if (!created) detail['deletion-type'] = 'Permanently Deleted';
+  return {
+    Source: 'aws.s3',
+    DetailType: created ? 'Object Created' : 'Object Deleted',
+    Detail: JSON.stringify(detail),
+    Resources: [`arn:aws:s3:::${ev.bucket}`],
+    Time: new Date(ev.time).toISOString(),
   };
 }
 

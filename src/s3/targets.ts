@@ -12,6 +12,7 @@ import type { FunctionPolicies } from '../compute/extras-api.js';
 import type { LambdaEngine } from '../compute/engine.js';
 import type { SqsEngine } from '../messaging/sqs/engine.js';
 import type { SnsEngine } from '../messaging/sns/engine.js';
+import type { SchedulesEngine } from '../messaging/schedules/engine.js';
 import type { NotificationTargets } from './engine.js';
 import type { BucketRecord } from './model.js';
 
@@ -20,6 +21,7 @@ export interface TargetEngines {
   policies: FunctionPolicies;
   sqs: SqsEngine;
   sns: SnsEngine;
+  events: SchedulesEngine;
 }
 
 export const NOTIFICATION_SUBJECT = 'Amazon S3 Notification';
@@ -128,6 +130,10 @@ export function engineTargets(engines: () => TargetEngines): NotificationTargets
         });
       } else if (type === 'queue') {
         await e.sqs.sendMessage(scope, arn, { body: message });
+      } else if (type === 'eventbridge') {
+        const out = await e.events.putEvents(scope, [JSON.parse(message)], { fromService: true });
+        if (out.FailedEntryCount > 0)
+          throw new Error(`EventBridge refused the event: ${JSON.stringify(out.Entries)}`);
       } else {
         await e.sns.publish(scope, arn, { message, subject: NOTIFICATION_SUBJECT });
       }

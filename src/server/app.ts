@@ -330,6 +330,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     policies: lambda.policies,
     sqs: sqs.engine,
     sns: sns.engine,
+    events: schedules.engine,
   }));
   const s3 = createS3({
     store,

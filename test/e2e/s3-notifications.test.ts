@@ -30,6 +30,12 @@ import {
   DescribeStackResourcesCommand,
   waitUntilStackCreateComplete,
 } from '@aws-sdk/client-cloudformation';
+import {
+  EventBridgeClient,
+  PutEventsCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { createNodeFunctions, FN } from './gateway-helpers.js';
 
@@ -324,6 +330,59 @@ test('an SNS topic delivers the records to its SQS subscription with S3 subject'
   assert.equal(rec.s3.configurationId, 'to-topic');
   assert.equal(rec.s3.object.key, 'v/clip.mp4');
   assert.equal(rec.s3.object.size, 6);
+});
+
+test('EventBridge: with EventBridgeConfiguration every event reaches the default bus as aws.s3', async () => {
+  await using srv = await startTestServer();
+  const s3 = s3Client(srv);
+  const sqs = new SQSClient(srv.clientConfig);
+  const events = new EventBridgeClient(srv.clientConfig);
+  await sqs.send(new CreateQueueCommand({ QueueName: 'bus-seen' }));
+  await events.send(
+    new PutRuleCommand({
+      Name: 's3-jpgs',
+      EventPattern: JSON.stringify({
+        source: ['aws.s3'],
+        'detail-type': ['Object Created', 'Object Deleted'],
+        detail: { bucket: { name: ['photos'] }, object: { key: [{ suffix: '.jpg' }] } },
+      }),
+    }),
+  );
+  await events.send(
+    new PutTargetsCommand({ Rule: 's3-jpgs', Targets: [{ Id: 'q', Arn: qarn('bus-seen') }] }),
+  );
+  await s3.send(new CreateBucketCommand({ Bucket: 'photos' }));
+  await s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: 'photos',
+      NotificationConfiguration: { EventBridgeConfiguration: {} },
+    }),
+  );
+  const got = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: 'photos' }));
+  assert.deepEqual(got.EventBridgeConfiguration, {});
+  await s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'a b.jpg', Body: 'pixels' }));
+  await s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'notes.txt', Body: 'text' }));
+  await s3.send(new DeleteObjectCommand({ Bucket: 'photos', Key: 'a b.jpg' }));
+  const seen = (await receive(sqs, 'bus-seen', 2)).map((b) => JSON.parse(b) as Record<string, any>);
+  assert.deepEqual(
+    seen.map((e) => e['detail-type']),
+    ['Object Created', 'Object Deleted'],
+  );
+  const [created, deleted] = seen;
+  assert.equal(created.source, 'aws.s3');
+  assert.deepEqual(created.resources, ['arn:aws:s3:::photos']);
+  assert.equal(created.detail.object.key, 'a b.jpg');
+  assert.equal(created.detail.object.size, 6);
+  assert.equal(created.detail.reason, 'PutObject');
+  assert.equal(deleted.detail.reason, 'DeleteObject');
+  assert.equal(deleted.detail['deletion-type'], 'Permanently Deleted');
+  // Only S3 itself may send aws.s3 events: a client's PutEvents with that source is refused.
+  const own = await events.send(
+    new PutEventsCommand({ Entries: [{ Source: 'aws.s3', DetailType: 'Object Created', Detail: '{}' }] }),
+  );
+  assert.equal(own.Entries?.[0].ErrorCode, 'NotAuthorizedForSourceException');
+  sqs.destroy();
+  events.destroy();
 });
 
 test("validation errors with S3's codes and messages", async () => {

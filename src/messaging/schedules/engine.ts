@@ -294,6 +294,8 @@ export class SchedulesEngine {
   async putEvents(
     scope: Scope,
     entries: unknown,
+    /** Events of AWS services (S3's `aws.s3`): their `aws.` sources are allowed. */
+    opts: { fromService?: boolean } = {},
   ): Promise<{ FailedEntryCount: number; Entries: Record<string, string>[] }> {
     if (!Array.isArray(entries) || entries.length < 1 || entries.length > 10) {
       const n = Array.isArray(entries) ? entries.length : 0;
@@ -334,7 +336,7 @@ export class SchedulesEngine {
         fail('MalformedDetail', 'Detail is malformed.');
         continue;
       }
-      if ((e.Source as string).startsWith('aws.')) {
+      if ((e.Source as string).startsWith('aws.') && !opts.fromService) {
         fail('NotAuthorizedForSourceException', 'Not authorized for the source.');
         continue;
       }
