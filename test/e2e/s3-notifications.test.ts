@@ -534,3 +534,74 @@ Outputs:
     ['cat.jpg'],
   );
 });
+
+test('SAM connectors: a bucket connected to a function (its permission) notifies it; function -> table policy', async () => {
+  await using srv = await startTestServer();
+  const cfn = new CloudFormationClient(srv.clientConfig);
+  const s3 = s3Client(srv);
+  const logs = new CloudWatchLogsClient(srv.clientConfig);
+  const template = `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Notes:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{ AttributeName: id, AttributeType: S }]
+      KeySchema: [{ AttributeName: id, KeyType: HASH }]
+  Inbox:
+    Type: AWS::S3::Bucket
+    Properties:
+      NotificationConfiguration:
+        LambdaConfigurations:
+          - Event: s3:ObjectCreated:*
+            Function: !GetAtt Indexer.Arn
+    Connectors:
+      ToIndexer:
+        Properties:
+          Destination: { Id: Indexer }
+          Permissions: [Write]
+  Indexer:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: index.handler
+      InlineCode: |
+        exports.handler = async (event) => { console.log('S3EVENT ' + JSON.stringify(event)); };
+      Environment:
+        Variables:
+          TABLE: !Ref Notes
+    Connectors:
+      ToNotes:
+        Properties:
+          Destination: { Id: Notes }
+          Permissions: [Read, Write]
+`;
+  await cfn.send(
+    new CreateStackCommand({
+      StackName: 'connected',
+      TemplateBody: template,
+      Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_AUTO_EXPAND'],
+    }),
+  );
+  await waitUntilStackCreateComplete(
+    { client: cfn, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
+    { StackName: 'connected' },
+  );
+  const res = await cfn.send(new DescribeStackResourcesCommand({ StackName: 'connected' }));
+  const types = Object.fromEntries(res.StackResources!.map((r) => [r.LogicalResourceId, r.ResourceType]));
+  assert.equal(types.InboxToIndexerWriteLambdaPermission, 'AWS::Lambda::Permission');
+  assert.equal(types.IndexerToNotesPolicy, 'AWS::IAM::ManagedPolicy');
+  const phys = (id: string) =>
+    res.StackResources!.find((r) => r.LogicalResourceId === id)!.PhysicalResourceId!;
+  await s3.send(new PutObjectCommand({ Bucket: phys('Inbox'), Key: 'todo.txt', Body: 'milk' }));
+  const records = await until(
+    'the S3 event',
+    async () => {
+      const r = await loggedRecords(logs, phys('Indexer'));
+      return r.length ? r : undefined;
+    },
+    30_000,
+  );
+  assert.equal(records[0].s3.object.key, 'todo.txt');
+});

@@ -5,6 +5,7 @@
  * Intrinsics are left for the stack engine, except the few values SAM itself must know.
  */
 import { TemplateError, type ParameterValues, type Template, type TemplateResource } from '../types.js';
+import { stripEmbeddedConnectors, transformConnectors } from './connectors.js';
 import { SamContext } from './context.js';
 import { transformFunction, s3Location } from './function.js';
 import { applyGlobals, implicitApiGlobals } from './globals.js';
@@ -148,7 +149,6 @@ function rewriteRefs(value: unknown, map: Record<string, string>): unknown {
 const PASS_THROUGH_SAM = new Set([
   'AWS::Serverless::StateMachine',
   'AWS::Serverless::Application',
-  'AWS::Serverless::Connector',
   'AWS::Serverless::GraphQLApi',
 ]);
 
@@ -194,6 +194,8 @@ export function transformSam(t: Template, opts: SamOptions): Template {
     buildHttpApi(ctx, 'ServerlessHttpApi', implicitApiGlobals(template, 'HttpApi'), httpImplicit, true);
   }
 
+  transformConnectors(ctx);
+
   for (const [id, res] of entries) {
     if (res.Type === 'AWS::Serverless::SimpleTable') transformSimpleTable(ctx, id, res);
     else if (!res.Type.startsWith('AWS::Serverless::') || PASS_THROUGH_SAM.has(res.Type)) {
@@ -205,12 +207,14 @@ export function transformSam(t: Template, opts: SamOptions): Template {
         'AWS::Serverless::Api',
         'AWS::Serverless::HttpApi',
         'AWS::Serverless::LayerVersion',
+        'AWS::Serverless::Connector',
       ].includes(res.Type)
     ) {
       ctx.errors.resource(id, `Resource type '${res.Type}' is not a valid SAM resource type.`);
     }
   }
   ctx.errors.throwIfAny();
+  stripEmbeddedConnectors(ctx.out);
 
   const out: Template = { Resources: {} };
   for (const [k, v] of Object.entries(template)) {

@@ -248,12 +248,16 @@ export function validateTemplate(t: Template): void {
     }
   };
 
+  const transforms = Array.isArray(t.Transform) ? t.Transform : [t.Transform];
+  const sam = transforms.includes('AWS::Serverless-2016-10-31');
   for (const [id, resource] of Object.entries(resources)) {
     if (!isObject(resource) || typeof resource.Type !== 'string' || !resource.Type) {
       fail(`Template format error: [/Resources/${id}] Every Resources object must contain a Type member.`);
     }
     if (!resource.Type.startsWith('AWS::Serverless::')) {
       for (const key of Object.keys(resource)) {
+        // SAM lets any resource of its templates carry embedded connectors.
+        if (key === 'Connectors' && sam) continue;
         if (!RESOURCE_ATTRIBUTES.has(key))
           fail(`Template format error: Invalid template resource property '${key}'`);
       }
