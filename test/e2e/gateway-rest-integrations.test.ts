@@ -39,6 +39,7 @@ type Where = { restApiId: string; resourceId: string; httpMethod: string };
 interface ResponseSpec {
   statusCode: string;
   selectionPattern?: string;
+  contentHandling?: 'CONVERT_TO_TEXT' | 'CONVERT_TO_BINARY';
   responseParameters?: Record<string, string>;
   responseTemplates?: Record<string, string>;
 }
@@ -61,6 +62,9 @@ async function putMethod(
   }
   return out;
 }
+
+/** Every byte value, for binary passthrough. */
+const BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
 interface Seen {
   method: string;
@@ -90,6 +94,11 @@ test('REST APIs: Lambda and HTTP integrations with mapping templates, HTTP_PROXY
         return;
       }
       if (req.url!.startsWith('/slow')) return void setTimeout(() => res.end('late'), 1500);
+      if (req.url!.startsWith('/bin')) {
+        res.writeHead(200, { 'content-type': 'image/png' });
+        res.end(BYTES);
+        return;
+      }
       res.writeHead(201, { 'content-type': 'application/json', 'x-backend': 'b1', 'set-cookie': 'a=1' });
       res.end(
         JSON.stringify({
@@ -121,6 +130,7 @@ test('REST APIs: Lambda and HTTP integrations with mapping templates, HTTP_PROXY
   const proxyRoot = await resource(api.rootResourceId!, 'pass');
   const proxy = await resource(proxyRoot, '{proxy+}');
   const strict = await resource(api.rootResourceId!, 'strict');
+  const bin = await resource(api.rootResourceId!, 'bin');
   const base = `${srv.endpoint}/_api/${restApiId}/prod`;
   const deploy = () => gw.send(new CreateDeploymentCommand({ restApiId, stageName: 'prod' }));
 
@@ -412,6 +422,39 @@ test('REST APIs: Lambda and HTTP integrations with mapping templates, HTTP_PROXY
     const notFound = await fetch(`${base}/pass/missing/1`);
     assert.equal(notFound.status, 404, 'a proxy passes the backend status through');
     assert.deepEqual(await notFound.json(), { error: 'no such thing' });
+  });
+
+  await t.test('binary answers pass as bytes; contentHandling converts them both ways', async () => {
+    await putMethod(
+      gw,
+      { restApiId, resourceId: bin, httpMethod: 'GET' },
+      { type: 'HTTP', integrationHttpMethod: 'GET', uri: `http://127.0.0.1:${port}/bin` },
+      [{ statusCode: '200', responseParameters: { 'method.response.header.Content-Type': "'image/png'" } }],
+    );
+    await putMethod(
+      gw,
+      { restApiId, resourceId: bin, httpMethod: 'POST' },
+      {
+        type: 'HTTP',
+        integrationHttpMethod: 'POST',
+        uri: `http://127.0.0.1:${port}/bin`,
+        contentHandling: 'CONVERT_TO_TEXT',
+      },
+      [{ statusCode: '200', contentHandling: 'CONVERT_TO_TEXT' }],
+    );
+    await deploy();
+    const r = await fetch(`${base}/bin`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'image/png');
+    assert.deepEqual(Buffer.from(await r.arrayBuffer()), BYTES, 'every byte as the backend sent it');
+    seen.length = 0;
+    const p = await fetch(`${base}/bin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: BYTES,
+    });
+    assert.equal(seen[0].body, BYTES.toString('base64'), 'the request body went as base64 text');
+    assert.equal(await p.text(), BYTES.toString('base64'), 'the binary answer came back as base64 text');
   });
 
   await t.test('PutIntegration and UpdateIntegration validation and round trip', async () => {

@@ -65,6 +65,13 @@ function templateInput(body: string, values: RequestValues): TemplateInput {
   };
 }
 
+/** CONVERT_TO_TEXT: bytes as base64 text; CONVERT_TO_BINARY: base64 text as its bytes; else unchanged. */
+function converted(body: Buffer, contentHandling: string | undefined): Buffer {
+  if (contentHandling === 'CONVERT_TO_TEXT') return Buffer.from(body.toString('base64'));
+  if (contentHandling === 'CONVERT_TO_BINARY') return Buffer.from(body.toString(), 'base64');
+  return body;
+}
+
 /** The request's media type for template selection (application/json when it has none). */
 function requestMediaType(values: RequestValues): string {
   return (values.header('content-type') ?? 'application/json').split(';')[0].trim().toLowerCase();
@@ -81,17 +88,19 @@ export function integrationRequest(
 ): { body: Buffer; contentType: string } | HttpResult {
   const type = requestMediaType(mr.values);
   const templates = integ.requestTemplates ?? {};
+  // The payload as the integration's contentHandling converts it (binary to base64 text, or back).
+  const body = converted(mr.body, integ.contentHandling);
   const entry = Object.entries(templates).find(([t]) => t.toLowerCase() === type);
   if (!entry) {
     const behaviour = integ.passthroughBehavior;
     const any = Object.keys(templates).length > 0;
     if (behaviour === 'NEVER' || (behaviour === 'WHEN_NO_TEMPLATES' && any))
       return gatewayError('UNSUPPORTED_MEDIA_TYPE', 415, 'Unsupported Media Type');
-    return { body: mr.body, contentType: mr.values.header('content-type') ?? 'application/json' };
+    return { body, contentType: mr.values.header('content-type') ?? 'application/json' };
   }
   try {
     return {
-      body: Buffer.from(renderTemplate(entry[1], templateInput(mr.body.toString(), mr.values))),
+      body: Buffer.from(renderTemplate(entry[1], templateInput(body.toString(), mr.values))),
       contentType: entry[0],
     };
   } catch (e) {
@@ -123,10 +132,10 @@ export function selectResponse(
   return responses.find((r) => !r.selectionPattern);
 }
 
-/** What the integration answered: status, headers and body as text. */
+/** What the integration answered: headers and body (bytes: a backend may answer binary). */
 export interface IntegrationAnswer {
   headers: Record<string, string[]>;
-  body: string;
+  body: Buffer;
 }
 
 /**
@@ -144,6 +153,7 @@ export function methodResponse(
 ): HttpResult {
   if (!chosen) return gatewayError('API_CONFIGURATION_ERROR', 500, 'Internal server error');
   const headers: Record<string, string[]> = {};
+  const text = answer.body.toString();
   let doc: { value: unknown } | undefined;
   const fromAnswer = (expr: string): string | undefined => {
     const e = expr.trim();
@@ -151,10 +161,10 @@ export function methodResponse(
       const v = answer.headers[e.slice(28).toLowerCase()];
       return v?.join(',');
     }
-    if (e === 'integration.response.body') return answer.body;
+    if (e === 'integration.response.body') return text;
     if (e.startsWith('integration.response.body.')) {
       try {
-        doc ??= { value: JSON.parse(answer.body) };
+        doc ??= { value: JSON.parse(text) };
       } catch {
         return undefined;
       }
@@ -170,10 +180,11 @@ export function methodResponse(
   }
   const tpl = pickTemplate(chosen.responseTemplates, values.header('accept'));
   const override: ResponseOverride = { headers: {} };
-  let body = answer.body;
+  // Without a template the answer passes as it is, or converted as the response's contentHandling says.
+  let body = converted(answer.body, chosen.contentHandling);
   if (tpl) {
     try {
-      body = renderTemplate(tpl[1], templateInput(answer.body, values), override);
+      body = Buffer.from(renderTemplate(tpl[1], templateInput(text, values), override));
     } catch (e) {
       if (!(e instanceof TemplateJsonError)) throw e;
       return gatewayError('API_CONFIGURATION_ERROR', 500, 'Internal server error');
@@ -181,7 +192,7 @@ export function methodResponse(
   }
   if (!headers['content-type']) headers['content-type'] = [tpl?.[0] ?? 'application/json'];
   for (const [k, v] of Object.entries(override.headers)) headers[k] = [v];
-  return { status: override.status ?? Number(chosen.statusCode), headers, body: Buffer.from(body) };
+  return { status: override.status ?? Number(chosen.statusCode), headers, body };
 }
 
 /**
@@ -200,5 +211,5 @@ export function mockResult(integ: IntegrationRecord, mr: MethodRequest): HttpRes
     const m = /"statusCode"\s*:\s*"?(\d{3})/.exec(text);
     if (m) status = m[1];
   }
-  return methodResponse(selectResponse(integ, status), { headers: {}, body: '' }, mr.values);
+  return methodResponse(selectResponse(integ, status), { headers: {}, body: Buffer.alloc(0) }, mr.values);
 }

@@ -481,7 +481,7 @@ export class RestServer {
           errorMessage = text;
         }
       }
-      return methodResponse(selectResponse(integ, errorMessage), { headers: {}, body: text }, values);
+      return methodResponse(selectResponse(integ, errorMessage), { headers: {}, body: out.payload }, values);
     }
     const event = restEvent(greq, {
       accountId: c.scope.accountId,
@@ -833,7 +833,7 @@ export class RestServer {
 function byStatus(integ: IntegrationRecord, res: HttpResult, values: RequestValues): HttpResult {
   return methodResponse(
     selectResponse(integ, String(res.status)),
-    { headers: res.headers, body: res.body.toString() },
+    { headers: res.headers, body: res.body },
     values,
   );
 }
