@@ -30,6 +30,12 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CloudFormationClient,
+  CreateStackCommand,
+  DescribeStacksCommand,
+  waitUntilStackCreateComplete,
+} from '@aws-sdk/client-cloudformation';
 import { startTestServer } from '../helpers/server.js';
 import { FN, createNodeFunctions } from './gateway-helpers.js';
 
@@ -479,4 +485,91 @@ test('WebSocket APIs: routes, $connect/$disconnect, two-way routes and @connecti
     const closed = await c.closed;
     assert.equal(closed.code, 1001);
   });
+});
+
+/** The shape of AWS's WebSocket chat samples: plain AWS::ApiGatewayV2 resources (SAM has no WebSocket event). */
+const TEMPLATE = `
+AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  ChatApi:
+    Type: AWS::ApiGatewayV2::Api
+    Properties:
+      Name: cfn-chat
+      ProtocolType: WEBSOCKET
+      RouteSelectionExpression: $request.body.action
+  EchoFn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: index.handler
+      Role: !Sub arn:aws:iam::\${AWS::AccountId}:role/ws
+      Code:
+        ZipFile: |
+          exports.handler = async (event) => ({ statusCode: 200, body: 'cfn:' + event.requestContext.routeKey + ':' + event.body });
+  EchoIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref ChatApi
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !Sub arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${EchoFn.Arn}/invocations
+  SendRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref ChatApi
+      RouteKey: sendmessage
+      AuthorizationType: NONE
+      RouteResponseSelectionExpression: $default
+      Target: !Join ['/', [integrations, !Ref EchoIntegration]]
+  SendRouteResponse:
+    Type: AWS::ApiGatewayV2::RouteResponse
+    Properties:
+      ApiId: !Ref ChatApi
+      RouteId: !Ref SendRoute
+      RouteResponseKey: $default
+  Deployment:
+    Type: AWS::ApiGatewayV2::Deployment
+    DependsOn: [SendRoute, SendRouteResponse]
+    Properties:
+      ApiId: !Ref ChatApi
+  Stage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties:
+      ApiId: !Ref ChatApi
+      StageName: prod
+      DeploymentId: !Ref Deployment
+      StageVariables:
+        env: test
+  Permission:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: !Ref EchoFn
+      Principal: apigateway.amazonaws.com
+Outputs:
+  Url:
+    Value: !Sub '\${ChatApi.ApiEndpoint}/\${Stage}'
+`;
+
+test('WebSocket APIs from a CloudFormation template', async (t) => {
+  await using srv = await startTestServer();
+  const cfn = new CloudFormationClient(srv.clientConfig);
+  t.after(() => cfn.destroy());
+  await cfn.send(new CreateStackCommand({ StackName: 'ws-chat', TemplateBody: TEMPLATE }));
+  await waitUntilStackCreateComplete(
+    { client: cfn, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
+    { StackName: 'ws-chat' },
+  );
+  const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'ws-chat' }))).Stacks![0];
+  const url = stack.Outputs!.find((o) => o.OutputKey === 'Url')!.OutputValue!;
+  assert.match(
+    url,
+    new RegExp(`^ws://127\\.0\\.0\\.1:${new URL(srv.endpoint).port}/_api/[a-z0-9]{10}/prod$`),
+  );
+  const c = new Client(url);
+  t.after(() => c.ws.terminate());
+  await c.opened;
+  c.send({ action: 'sendmessage', text: 'hello' });
+  assert.equal(await c.next(), 'cfn:sendmessage:{"action":"sendmessage","text":"hello"}');
+  c.ws.close();
+  await c.closed;
 });
