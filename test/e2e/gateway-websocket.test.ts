@@ -12,6 +12,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   ApiGatewayV2Client,
   CreateApiCommand,
+  CreateAuthorizerCommand,
   CreateDeploymentCommand,
   CreateIntegrationCommand,
   CreateRouteCommand,
@@ -76,7 +77,19 @@ exports.handler = async (event) => {
       body: event.body,
       isBase64Encoded: event.isBase64Encoded,
       stageVariables: event.stageVariables,
+      authorizer: ctx.authorizer,
     }),
+  };
+};`,
+  // A REQUEST authorizer on $connect (identity source route.request.querystring.token).
+  wsauth: `exports.handler = async (event) => {
+  const token = event.queryStringParameters.token;
+  if (token === 'fail') throw new Error('Unauthorized');
+  const Effect = token === 'good' && event.type === 'REQUEST' && event.requestContext.eventType === 'CONNECT' ? 'Allow' : 'Deny';
+  return {
+    principalId: 'user-1',
+    policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect, Resource: event.methodArn }] },
+    context: { team: 'blue' },
   };
 };`,
   // Calls back through the management API from inside the sandbox: with no endpoint (the SDK
@@ -425,6 +438,77 @@ test('WebSocket APIs: routes, $connect/$disconnect, two-way routes and @connecti
     await assert.rejects(mgmt.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: 'x' })), {
       name: 'GoneException',
     });
+  });
+
+  await t.test('a REQUEST authorizer guards $connect', async () => {
+    const g = await gw.send(
+      new CreateApiCommand({
+        Name: 'guarded',
+        ProtocolType: 'WEBSOCKET',
+        RouteSelectionExpression: '$request.body.action',
+      }),
+    );
+    const auth = await gw.send(
+      new CreateAuthorizerCommand({
+        ApiId: g.ApiId,
+        Name: 'tok',
+        AuthorizerType: 'REQUEST',
+        AuthorizerUri: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${FN}wsauth/invocations`,
+        IdentitySource: ['route.request.querystring.token'],
+      }),
+    );
+    const i = async (fn: string) =>
+      (
+        await gw.send(
+          new CreateIntegrationCommand({
+            ApiId: g.ApiId,
+            IntegrationType: 'AWS_PROXY',
+            IntegrationUri: `${FN}${fn}`,
+          }),
+        )
+      ).IntegrationId;
+    await gw.send(
+      new CreateRouteCommand({
+        ApiId: g.ApiId,
+        RouteKey: '$connect',
+        AuthorizationType: 'CUSTOM',
+        AuthorizerId: auth.AuthorizerId,
+        Target: `integrations/${await i('wsconnect')}`,
+      }),
+    );
+    await assert.rejects(
+      gw.send(
+        new CreateRouteCommand({
+          ApiId: g.ApiId,
+          RouteKey: 'other',
+          AuthorizationType: 'CUSTOM',
+          AuthorizerId: auth.AuthorizerId,
+        }),
+      ),
+      { name: 'BadRequestException' },
+    );
+    await gw.send(
+      new CreateRouteCommand({
+        ApiId: g.ApiId,
+        RouteKey: '$default',
+        Target: `integrations/${await i('wsmessage')}`,
+        RouteResponseSelectionExpression: '$default',
+      }),
+    );
+    await gw.send(new CreateStageCommand({ ApiId: g.ApiId, StageName: 'prod', AutoDeploy: true }));
+    const base = `${g.ApiEndpoint}/prod`;
+    await assert.rejects(open(base).opened, { status: 401 });
+    await assert.rejects(open(`${base}?token=bad`).opened, { status: 403 });
+    await assert.rejects(open(`${base}?token=fail`).opened, { status: 401 });
+    const tag = randomUUID();
+    const c = open(`${base}?token=good&tag=${tag}`);
+    await c.opened;
+    const ev = await saved(`connect:${tag}`);
+    assert.deepEqual(ev.requestContext.authorizer, { principalId: 'user-1', team: 'blue' });
+    c.send({ action: 'anything' });
+    assert.deepEqual(JSON.parse(await c.next()).authorizer, { principalId: 'user-1', team: 'blue' });
+    c.ws.close();
+    await c.closed;
   });
 
   await t.test('Host addressing, no $default route, and a changed RouteSelectionExpression', async () => {

@@ -26,11 +26,13 @@ import {
   functionArnOf,
   WEBSOCKET_RESERVED_KEYS,
   type ApiRecord,
+  type AuthorizerRecord,
   type IntegrationRecord,
   type RouteRecord,
   type StageRecord,
 } from '../model.js';
-import { sourceIpOf } from '../events.js';
+import { headerValues, sourceIpOf } from '../events.js';
+import { AuthFailure, AuthorizerCache, identityValues, lambdaAuthResult } from '../authorizers.js';
 import { IntegrationTimeout, type Invoker } from '../invoke.js';
 import { readBody, withStageVariables } from '../serve.js';
 import { buildConnectEvent, buildDisconnectEvent, buildMessageEvent, type ConnectionInfo } from './events.js';
@@ -72,6 +74,7 @@ interface CompiledStage {
   stage: StageRecord;
   routes: Map<string, RouteRecord>;
   integrations: Map<string, IntegrationRecord>;
+  authorizers: Map<string, AuthorizerRecord>;
 }
 
 interface CachedApi {
@@ -113,10 +116,12 @@ export class WebSocketGateway {
   /** The subprotocol each accepted handshake answers with (from the $connect answer's headers). */
   private readonly protocols = new WeakMap<IncomingMessage, string>();
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly authCache: AuthorizerCache;
   private closing = false;
 
   constructor(private readonly deps: WebSocketServerDeps) {
     this.limits = { ...DEFAULT_WEBSOCKET_LIMITS, ...deps.limits };
+    this.authCache = new AuthorizerCache(deps.clock);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.limits.maxMessageBytes,
@@ -196,6 +201,7 @@ export class WebSocketGateway {
         stage: st,
         routes: new Map(d.snapshot.routes.map((r) => [r.routeKey, r])),
         integrations: new Map(d.snapshot.integrations.map((i) => [i.integrationId, i])),
+        authorizers: new Map(d.snapshot.authorizers.map((a) => [a.authorizerId, a])),
       });
     }
     if (this.cache.size > 10_000) this.cache.clear();
@@ -247,6 +253,16 @@ export class WebSocketGateway {
     if (typeof ua === 'string') info.userAgent = ua;
 
     const route = st.routes.get('$connect');
+    if (route && route.authorizationType !== 'NONE') {
+      try {
+        await this.authorize(c, st, route, info, req, rawQuery, requestId, started);
+      } catch (e) {
+        if (!(e instanceof AuthFailure)) throw e;
+        this.deps.logger.debug('websocket $connect not authorized', { requestId, why: e.message });
+        const message = e.status === 500 ? 'Internal server error' : e.publicMessage;
+        return reject(socket, e.status, { message }, requestId);
+      }
+    }
     if (route) {
       const integ = integrationOf(st, route);
       if (!integ) return reject(socket, 500, { message: 'Internal server error' }, requestId);
@@ -321,6 +337,85 @@ export class WebSocketGateway {
           .then(() => this.disconnect(info, by.code, by.reason)),
       );
     });
+  }
+
+  /**
+   * The $connect route's authorization. AWS_IAM: the handshake must be SigV4-signed (header or
+   * query string; policies are not evaluated). CUSTOM: the REQUEST authorizer function, whose
+   * `principalId` and `context` then reach every event of the connection.
+   */
+  private async authorize(
+    c: CachedApi,
+    st: CompiledStage,
+    route: RouteRecord,
+    info: ConnectionInfo,
+    req: IncomingMessage,
+    rawQuery: string,
+    requestId: string,
+    started: number,
+  ): Promise<void> {
+    const query = new URLSearchParams(rawQuery);
+    if (route.authorizationType === 'AWS_IAM') {
+      if (!req.headers.authorization?.startsWith('AWS4-HMAC-SHA256') && !query.has('X-Amz-Signature'))
+        throw new AuthFailure(403, 'Forbidden', 'the handshake is not signed');
+      return;
+    }
+    const auth = route.authorizerId ? st.authorizers.get(route.authorizerId) : undefined;
+    if (!auth?.authorizerUri)
+      throw new AuthFailure(
+        500,
+        'Internal server error',
+        'the route names an authorizer that is not deployed',
+      );
+    const values = identityValues(
+      auth.identitySource.map((s) => (s.startsWith('route.') ? `$${s.slice(6)}` : `$${s}`)),
+      {
+        header: (n) => headerValues(req.rawHeaders, n),
+        query: (n) => (query.has(n) ? query.getAll(n).join(',') : undefined),
+        context: {
+          requestId,
+          routeKey: '$connect',
+          stage: info.stage,
+          apiId: info.apiId,
+          connectionId: info.connectionId,
+        },
+        stageVariables: st.stage.stageVariables,
+      },
+    );
+    if (!values && auth.identitySource.length)
+      throw new AuthFailure(401, 'Unauthorized', 'an identity source is missing');
+    const methodArn = `arn:aws:execute-api:${c.region}:${c.accountId}:${c.api.apiId}/${info.stage}/$connect`;
+    const ttl = auth.authorizerResultTtlInSeconds ?? 0;
+    const cacheKey = `${c.api.apiId}|${info.stage}|${auth.authorizerId}|${JSON.stringify(values ?? [])}`;
+    let result = ttl > 0 && values ? this.authCache.get(cacheKey) : undefined;
+    if (!result) {
+      const event = {
+        type: 'REQUEST',
+        methodArn,
+        ...buildConnectEvent(info, { requestId, timeEpoch: started }, req.rawHeaders, rawQuery),
+      };
+      const fn = functionArnOf(withStageVariables(auth.authorizerUri, st.stage.stageVariables));
+      if (!fn) throw new AuthFailure(500, 'Internal server error', 'the authorizer URI names no function');
+      let out;
+      try {
+        out = await this.deps.invoke(c.accountId, fn, Buffer.from(JSON.stringify(event)), 10_000);
+      } catch (e) {
+        throw new AuthFailure(500, 'Internal server error', `authorizer invoke failed: ${String(e)}`);
+      }
+      if (out.functionError) {
+        // A function failing with "Unauthorized" means 401, as on AWS.
+        if (/"errorMessage"\s*:\s*"Unauthorized"/.test(out.payload.toString('utf8')))
+          throw new AuthFailure(401, 'Unauthorized', 'the authorizer answered Unauthorized');
+        throw new AuthFailure(500, 'Internal server error', 'the authorizer function failed');
+      }
+      result = lambdaAuthResult(auth, out.payload, methodArn);
+      if (values) this.authCache.set(cacheKey, result, ttl);
+    }
+    if (!result.allowed) throw new AuthFailure(403, 'Forbidden', 'the authorizer denied the connection');
+    info.authorizer = {
+      ...result.context,
+      ...(result.principalId ? { principalId: result.principalId } : {}),
+    };
   }
 
   /** Runs the `$disconnect` route, if there is one; its answer is ignored. */
