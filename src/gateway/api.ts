@@ -1,5 +1,5 @@
 /**
- * The apigatewayv2 REST-JSON wire adapter (HTTP APIs): maps each route onto the engine.
+ * The apigatewayv2 REST-JSON wire adapter (HTTP and WebSocket APIs): maps each route onto the engine.
  */
 import type {
   RequestContext,
@@ -94,6 +94,24 @@ export function gatewayV2Service(engine: GatewayEngine): RestJsonService {
   );
   route('DELETE', `${A}/routes/{RouteId}`, 'DeleteRoute', async (s, p) => {
     await engine.deleteRoute(s, p.ApiId, p.RouteId);
+    return none;
+  });
+
+  const RR = `${A}/routes/{RouteId}/routeresponses`;
+  route('POST', RR, 'CreateRouteResponse', async (s, p, req) =>
+    body(await engine.createRouteResponse(s, p.ApiId, p.RouteId, req.json()), 201),
+  );
+  route('GET', RR, 'GetRouteResponses', async (s, p, req) =>
+    list(await engine.getRouteResponses(s, p.ApiId, p.RouteId, listQuery(req))),
+  );
+  route('GET', `${RR}/{RouteResponseId}`, 'GetRouteResponse', async (s, p) =>
+    body(await engine.getRouteResponse(s, p.ApiId, p.RouteId, p.RouteResponseId)),
+  );
+  route('PATCH', `${RR}/{RouteResponseId}`, 'UpdateRouteResponse', async (s, p, req) =>
+    body(await engine.updateRouteResponse(s, p.ApiId, p.RouteId, p.RouteResponseId, req.json())),
+  );
+  route('DELETE', `${RR}/{RouteResponseId}`, 'DeleteRouteResponse', async (s, p) => {
+    await engine.deleteRouteResponse(s, p.ApiId, p.RouteId, p.RouteResponseId);
     return none;
   });
 

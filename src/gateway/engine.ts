@@ -5,6 +5,7 @@
  */
 import { checkSubtype } from './subtypes.js';
 import { checkRequestParameters, checkResponseParameters } from './mapping.js';
+import { parseSelectionExpression } from './websocket/selection.js';
 import type { Clock } from '../core/clock.js';
 import { shortId } from '../core/ids.js';
 import type { Store } from '../storage/store.js';
@@ -21,6 +22,7 @@ import {
   type DeploymentRecord,
   type IntegrationRecord,
   type RouteRecord,
+  type RouteResponseRecord,
   type RouteSettings,
   type Scope,
   type StageRecord,
@@ -138,7 +140,7 @@ export class GatewayEngine {
   apiView(api: ApiRecord, endpoint: string): Record<string, unknown> {
     return {
       ...pick(api, PUBLIC_API_FIELDS),
-      apiEndpoint: apiEndpoint(endpoint, api.apiId),
+      apiEndpoint: apiEndpoint(endpoint, api.apiId, api.protocolType),
     };
   }
 
@@ -210,18 +212,25 @@ export class GatewayEngine {
     if (typeof input.name !== 'string' || input.name === '')
       throw errors.badRequest('Invalid input: name is required');
     if (input.name.length > 128) throw errors.badRequest('Name must be at most 128 characters');
-    if (input.protocolType !== 'HTTP') {
-      if (input.protocolType === 'WEBSOCKET')
-        throw errors.badRequest('WEBSOCKET APIs are not supported by Nimbus yet; only HTTP APIs are');
+    if (input.protocolType !== 'HTTP' && input.protocolType !== 'WEBSOCKET')
       throw errors.badRequest('Invalid protocolType: must be HTTP or WEBSOCKET');
+    const protocolType: string = input.protocolType;
+    const websocket = protocolType === 'WEBSOCKET';
+    if (websocket) {
+      if (input.target !== undefined || input.routeKey !== undefined)
+        throw errors.badRequest('Quick create (Target, RouteKey) is only supported for HTTP APIs');
+      if (input.corsConfiguration !== undefined)
+        throw errors.badRequest('CorsConfiguration is only supported for HTTP APIs');
     }
     const now = this.now();
     const api: ApiRecord = {
       apiId: shortId(10),
       name: input.name,
-      protocolType: 'HTTP',
+      protocolType,
       apiKeySelectionExpression: input.apiKeySelectionExpression ?? '$request.header.x-api-key',
-      routeSelectionExpression: input.routeSelectionExpression ?? '$request.method $request.path',
+      routeSelectionExpression: websocket
+        ? checkRouteSelection(input.routeSelectionExpression)
+        : (input.routeSelectionExpression ?? '$request.method $request.path'),
       createdDate: now,
       disableExecuteApiEndpoint: Boolean(input.disableExecuteApiEndpoint ?? false),
       ipAddressType: input.ipAddressType ?? 'ipv4',
@@ -301,12 +310,18 @@ export class GatewayEngine {
       }
       if (input.description !== undefined) api.description = String(input.description);
       if (input.version !== undefined) api.version = String(input.version);
-      if (input.corsConfiguration !== undefined)
+      if (input.corsConfiguration !== undefined) {
+        if (api.protocolType === 'WEBSOCKET')
+          throw errors.badRequest('CorsConfiguration is only supported for HTTP APIs');
         api.corsConfiguration = validateCors(input.corsConfiguration);
+      }
       if (input.disableExecuteApiEndpoint !== undefined)
         api.disableExecuteApiEndpoint = Boolean(input.disableExecuteApiEndpoint);
       if (input.routeSelectionExpression !== undefined)
-        api.routeSelectionExpression = String(input.routeSelectionExpression);
+        api.routeSelectionExpression =
+          api.protocolType === 'WEBSOCKET'
+            ? checkRouteSelection(input.routeSelectionExpression)
+            : String(input.routeSelectionExpression);
       if (input.apiKeySelectionExpression !== undefined)
         api.apiKeySelectionExpression = String(input.apiKeySelectionExpression);
       return api;
@@ -331,8 +346,13 @@ export class GatewayEngine {
 
   // ------------------------------------------------------------------ integrations
 
-  private buildIntegration(input: Input, prev?: IntegrationRecord): IntegrationRecord {
+  private buildIntegration(input: Input, prev?: IntegrationRecord, protocolType = 'HTTP'): IntegrationRecord {
     const type = input.integrationType ?? prev?.integrationType;
+    const websocket = protocolType === 'WEBSOCKET';
+    if (websocket && type === 'HTTP_PROXY')
+      throw errors.badRequest('Nimbus serves WebSocket APIs with AWS_PROXY (Lambda) integrations only');
+    if (websocket && (input.integrationSubtype ?? prev?.integrationSubtype))
+      throw errors.badRequest('IntegrationSubtype is only supported for HTTP APIs');
     if (type !== 'AWS_PROXY' && type !== 'HTTP_PROXY') {
       if (['AWS', 'HTTP', 'MOCK'].includes(type))
         throw errors.badRequest(
@@ -367,6 +387,10 @@ export class GatewayEngine {
       );
     } else {
       if (!functionArnOf(uri)) throw errors.badRequest('IntegrationUri must be a Lambda function ARN');
+      // WebSocket APIs have one event format (AWS answers PayloadFormatVersion only for HTTP APIs).
+      if (websocket) pfv ??= '1.0';
+      if (websocket && pfv !== '1.0')
+        throw errors.badRequest('PayloadFormatVersion 2.0 is only supported for HTTP APIs');
       if (pfv !== '1.0' && pfv !== '2.0')
         throw errors.badRequest('PayloadFormatVersion is required for AWS_PROXY integrations: 1.0 or 2.0');
     }
@@ -387,6 +411,16 @@ export class GatewayEngine {
     const creds = input.credentialsArn ?? prev?.credentialsArn;
     if (creds !== undefined) out.credentialsArn = creds;
     if (subtype) out.integrationSubtype = subtype;
+    for (const k of [
+      'contentHandlingStrategy',
+      'passthroughBehavior',
+      'templateSelectionExpression',
+    ] as const) {
+      const v = input[k] ?? prev?.[k];
+      if (v !== undefined && v !== null) out[k] = String(v);
+    }
+    const templates = input.requestTemplates ?? prev?.requestTemplates;
+    if (templates && typeof templates === 'object') out.requestTemplates = templates;
     const rq =
       subtypeParameters ??
       (input.requestParameters !== undefined
@@ -404,7 +438,7 @@ export class GatewayEngine {
 
   async createIntegration(scope: Scope, apiId: string, input: Input) {
     return this.mutate(scope, apiId, (api) => {
-      const i = this.buildIntegration(input);
+      const i = this.buildIntegration(input, undefined, api.protocolType);
       api.integrations.push(i);
       return i;
     });
@@ -423,7 +457,7 @@ export class GatewayEngine {
   async updateIntegration(scope: Scope, apiId: string, id: string, input: Input) {
     return this.mutate(scope, apiId, (api) => {
       const prev = findIntegration(api, id);
-      const next = this.buildIntegration(input, prev);
+      const next = this.buildIntegration(input, prev, api.protocolType);
       api.integrations[api.integrations.indexOf(prev)] = next;
       return next;
     });
@@ -448,6 +482,19 @@ export class GatewayEngine {
     }
     if (!['NONE', 'JWT', 'CUSTOM', 'AWS_IAM'].includes(r.authorizationType))
       throw errors.badRequest(`Invalid authorization type: ${r.authorizationType}`);
+    if (api.protocolType === 'WEBSOCKET') {
+      if (r.authorizationType === 'JWT')
+        throw errors.badRequest('JWT authorization is only supported for HTTP APIs');
+      if (r.authorizationType !== 'NONE' && r.routeKey !== '$connect')
+        throw errors.badRequest('Authorization is only supported on the $connect route of WebSocket APIs');
+      if (
+        r.routeResponseSelectionExpression !== undefined &&
+        r.routeResponseSelectionExpression !== '$default'
+      )
+        throw errors.badRequest('RouteResponseSelectionExpression must be $default');
+    } else if (r.routeResponseSelectionExpression !== undefined) {
+      throw errors.badRequest('RouteResponseSelectionExpression is only supported for WebSocket APIs');
+    }
     if (r.authorizationType === 'JWT' || r.authorizationType === 'CUSTOM') {
       if (!r.authorizerId) throw errors.badRequest(`AuthorizerId is required for ${r.authorizationType}`);
       const a = findAuthorizer(api, r.authorizerId);
@@ -466,7 +513,7 @@ export class GatewayEngine {
     return this.mutate(scope, apiId, (api) => {
       const r: RouteRecord = {
         routeId: shortId(7),
-        routeKey: validateRouteKey(input.routeKey),
+        routeKey: validateRouteKey(input.routeKey, api.protocolType),
         authorizationType: input.authorizationType ?? 'NONE',
         apiKeyRequired: Boolean(input.apiKeyRequired ?? false),
       };
@@ -489,7 +536,7 @@ export class GatewayEngine {
     return this.mutate(scope, apiId, (api) => {
       const prev = findRoute(api, id);
       const r = structuredClone(prev);
-      if (input.routeKey !== undefined) r.routeKey = validateRouteKey(input.routeKey);
+      if (input.routeKey !== undefined) r.routeKey = validateRouteKey(input.routeKey, api.protocolType);
       if (input.authorizationType !== undefined) r.authorizationType = input.authorizationType;
       if (input.apiKeyRequired !== undefined) r.apiKeyRequired = Boolean(input.apiKeyRequired);
       applyRouteInput(r, input);
@@ -511,16 +558,67 @@ export class GatewayEngine {
     });
   }
 
+  // ------------------------------------------------------------------ route responses (WebSocket APIs)
+
+  async createRouteResponse(scope: Scope, apiId: string, routeId: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      if (api.protocolType !== 'WEBSOCKET')
+        throw errors.badRequest('Route responses are only supported for WebSocket APIs');
+      const route = findRoute(api, routeId);
+      const key = input.routeResponseKey;
+      if (typeof key !== 'string' || key === '') throw errors.badRequest('RouteResponseKey is required');
+      if (key !== '$default') throw errors.badRequest('Only the $default route response key is supported');
+      route.routeResponses ??= [];
+      if (route.routeResponses.some((x) => x.routeResponseKey === key))
+        throw errors.conflict(`Route response with key ${key} already exists for this route`);
+      const rr: RouteResponseRecord = { routeResponseId: shortId(6), routeResponseKey: key };
+      applyRouteResponseInput(rr, input);
+      route.routeResponses.push(rr);
+      return rr;
+    });
+  }
+
+  async getRouteResponse(scope: Scope, apiId: string, routeId: string, id: string) {
+    return findRouteResponse(findRoute(await this.getApiRecord(scope, apiId), routeId), id);
+  }
+
+  async getRouteResponses(scope: Scope, apiId: string, routeId: string, input: Input) {
+    return page(findRoute(await this.getApiRecord(scope, apiId), routeId).routeResponses ?? [], input);
+  }
+
+  async updateRouteResponse(scope: Scope, apiId: string, routeId: string, id: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const rr = findRouteResponse(findRoute(api, routeId), id);
+      if (input.routeResponseKey !== undefined && input.routeResponseKey !== '$default')
+        throw errors.badRequest('Only the $default route response key is supported');
+      applyRouteResponseInput(rr, input);
+      return rr;
+    });
+  }
+
+  async deleteRouteResponse(scope: Scope, apiId: string, routeId: string, id: string) {
+    await this.mutate(scope, apiId, (api) => {
+      const route = findRoute(api, routeId);
+      const rr = findRouteResponse(route, id);
+      route.routeResponses!.splice(route.routeResponses!.indexOf(rr), 1);
+    });
+  }
+
   // ------------------------------------------------------------------ authorizers
 
-  private buildAuthorizer(input: Input, prev?: AuthorizerRecord): AuthorizerRecord {
+  private buildAuthorizer(input: Input, prev?: AuthorizerRecord, protocolType = 'HTTP'): AuthorizerRecord {
     const type = input.authorizerType ?? prev?.authorizerType;
+    const websocket = protocolType === 'WEBSOCKET';
+    if (websocket && type !== 'REQUEST')
+      throw errors.badRequest('WebSocket APIs support REQUEST (Lambda) authorizers only');
     const name = input.name ?? prev?.name;
     if (typeof name !== 'string' || name === '') throw errors.badRequest('Name is required');
     const identitySource = strList(input.identitySource, 'IdentitySource') ?? prev?.identitySource ?? [];
     for (const s of identitySource) {
-      if (!/^\$(request\.(header|querystring)\.[^\s]+|context\.[^\s]+|stageVariables\.[^\s]+)$/.test(s))
-        throw errors.badRequest(`Invalid identity source: ${s}`);
+      const ok = websocket
+        ? /^(route\.request\.(header|querystring)\.[^\s]+|context\.[^\s]+|stageVariables\.[^\s]+)$/.test(s)
+        : /^\$(request\.(header|querystring)\.[^\s]+|context\.[^\s]+|stageVariables\.[^\s]+)$/.test(s);
+      if (!ok) throw errors.badRequest(`Invalid identity source: ${s}`);
     }
     const a: AuthorizerRecord = {
       authorizerId: prev?.authorizerId ?? shortId(6),
@@ -541,7 +639,12 @@ export class GatewayEngine {
       if (!functionArnOf(uri))
         throw errors.badRequest('AuthorizerUri must be a Lambda function invocation URI');
       a.authorizerUri = uri;
-      const pfv = input.authorizerPayloadFormatVersion ?? prev?.authorizerPayloadFormatVersion;
+      const pfv =
+        input.authorizerPayloadFormatVersion ??
+        prev?.authorizerPayloadFormatVersion ??
+        (websocket ? '1.0' : undefined);
+      if (websocket && pfv !== '1.0')
+        throw errors.badRequest('AuthorizerPayloadFormatVersion is only supported for HTTP APIs');
       if (pfv !== '1.0' && pfv !== '2.0')
         throw errors.badRequest(
           'AuthorizerPayloadFormatVersion is required for REQUEST authorizers: 1.0 or 2.0',
@@ -567,7 +670,7 @@ export class GatewayEngine {
 
   async createAuthorizer(scope: Scope, apiId: string, input: Input) {
     return this.mutate(scope, apiId, (api) => {
-      const a = this.buildAuthorizer(input);
+      const a = this.buildAuthorizer(input, undefined, api.protocolType);
       api.authorizers.push(a);
       return a;
     });
@@ -584,7 +687,7 @@ export class GatewayEngine {
   async updateAuthorizer(scope: Scope, apiId: string, id: string, input: Input) {
     return this.mutate(scope, apiId, (api) => {
       const prev = findAuthorizer(api, id);
-      const a = this.buildAuthorizer(input, prev);
+      const a = this.buildAuthorizer(input, prev, api.protocolType);
       api.authorizers[api.authorizers.indexOf(prev)] = a;
       return a;
     });
@@ -651,6 +754,8 @@ export class GatewayEngine {
   async createStage(scope: Scope, apiId: string, input: Input) {
     return this.mutate(scope, apiId, (api) => {
       const st = this.buildStage(input);
+      if (api.protocolType === 'WEBSOCKET' && st.stageName === '$default')
+        throw errors.badRequest('The $default stage is only supported for HTTP APIs');
       if (api.stages.some((s) => s.stageName === st.stageName)) throw errors.conflict(`Stage already exists`);
       if (st.deploymentId) findDeployment(api, st.deploymentId);
       this.checkRouteSettings(api, st);
@@ -755,16 +860,57 @@ function applyRouteInput(r: RouteRecord, input: Input): void {
   if (input.authorizationScopes !== undefined)
     r.authorizationScopes = strList(input.authorizationScopes, 'AuthorizationScopes');
   if (input.operationName !== undefined) r.operationName = input.operationName;
+  if (input.routeResponseSelectionExpression !== undefined)
+    r.routeResponseSelectionExpression = input.routeResponseSelectionExpression || undefined;
+  if (input.modelSelectionExpression !== undefined)
+    r.modelSelectionExpression = input.modelSelectionExpression || undefined;
+  if (input.requestModels !== undefined) r.requestModels = input.requestModels ?? undefined;
+  if (input.requestParameters !== undefined) r.requestParameters = input.requestParameters ?? undefined;
+  for (const k of [
+    'routeResponseSelectionExpression',
+    'modelSelectionExpression',
+    'requestModels',
+    'requestParameters',
+  ] as const)
+    if (r[k] === undefined) delete r[k];
   if (r.target === undefined) delete r.target;
   if (r.authorizerId === undefined) delete r.authorizerId;
+}
+
+function applyRouteResponseInput(rr: RouteResponseRecord, input: Input): void {
+  if (input.modelSelectionExpression !== undefined)
+    rr.modelSelectionExpression = input.modelSelectionExpression || undefined;
+  if (input.responseModels !== undefined) rr.responseModels = input.responseModels ?? undefined;
+  if (input.responseParameters !== undefined) rr.responseParameters = input.responseParameters ?? undefined;
+  for (const k of ['modelSelectionExpression', 'responseModels', 'responseParameters'] as const)
+    if (rr[k] === undefined) delete rr[k];
+}
+
+function findRouteResponse(route: RouteRecord, id: string): RouteResponseRecord {
+  const rr = route.routeResponses?.find((x) => x.routeResponseId === id);
+  if (!rr) throw errors.notFound('Invalid RouteResponse identifier specified', 'RouteResponse');
+  return rr;
 }
 
 function deploymentView(d: DeploymentRecord): Record<string, unknown> {
   return pick(d, ['deploymentId', 'deploymentStatus', 'createdDate', 'description', 'autoDeployed']);
 }
 
-export function apiEndpoint(endpoint: string, apiId: string): string {
-  return `${endpoint}/_api/${apiId}`;
+/** `http://host/_api/{apiId}` for HTTP APIs, `ws://host/_api/{apiId}` for WebSocket APIs (clients add `/{stage}`). */
+export function apiEndpoint(endpoint: string, apiId: string, protocolType = 'HTTP'): string {
+  const base = protocolType === 'WEBSOCKET' ? endpoint.replace(/^http/, 'ws') : endpoint;
+  return `${base}/_api/${apiId}`;
+}
+
+/** Checks a WebSocket API's RouteSelectionExpression: required, `$request.body.{path}` variables and text. */
+function checkRouteSelection(expr: unknown): string {
+  if (expr === undefined || expr === null || expr === '')
+    throw errors.badRequest('RouteSelectionExpression is required for WEBSOCKET APIs');
+  if (typeof expr !== 'string' || !parseSelectionExpression(expr))
+    throw errors.badRequest(
+      `Invalid route selection expression: ${String(expr)}. Use $request.body.{path}, such as $request.body.action`,
+    );
+  return expr;
 }
 
 function findIntegration(api: ApiRecord, id: string): IntegrationRecord {

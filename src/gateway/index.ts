@@ -1,5 +1,5 @@
 /**
- * API Gateway (HTTP APIs): `createGateway(deps)` gives the management engine, its
+ * API Gateway (HTTP, REST and WebSocket APIs): `createGateway(deps)` gives the management engine, its
  * apigatewayv2 REST-JSON service and the data plane (mount `pathHandler` at `/_api/` and
  * `hostHandler` for Hosts `{apiId}.execute-api.*`).
  */
@@ -18,10 +18,15 @@ import { RestEngine } from './rest/engine.js';
 import { restApiRoutes } from './rest/api.js';
 import { RestServer } from './rest/serve.js';
 import type { ServiceCaller } from '../server/self-call.js';
+import type { UpgradeMount } from '../server/http-server.js';
+import { Connections, type ClusterView } from './websocket/connections.js';
+import { WebSocketGateway, type Authenticate, type WebSocketLimits } from './websocket/serve.js';
+import { connectionsService } from './websocket/api.js';
 
 export { GatewayEngine } from './engine.js';
 export { GatewayServer } from './serve.js';
 export { RestEngine } from './rest/engine.js';
+export { WebSocketGateway } from './websocket/serve.js';
 
 export const API_PATH_PREFIX = '/_api/';
 /** Hosts that address an API by id: `{apiId}.execute-api.{anything}`. */
@@ -39,6 +44,11 @@ export interface GatewayDeps {
   metrics?: MetricsSink;
   /** AWS service integrations (REST AWS integrations, HTTP API subtypes) call the services through this. */
   callService?: ServiceCaller;
+  /** WebSocket APIs: this node and the others, for reaching connections held elsewhere. */
+  cluster?: ClusterView;
+  /** WebSocket APIs: verifies `@connections` calls made to a stage URL (SigV4 in strict mode). */
+  authenticate?: Authenticate;
+  websocketLimits?: Partial<WebSocketLimits>;
 }
 
 export interface Gateway {
@@ -47,6 +57,11 @@ export interface Gateway {
   server: GatewayServer;
   /** REST APIs (apigateway v1); their management routes are part of `service`. */
   rest: RestEngine;
+  /** WebSocket APIs: the handshakes (mount with `frontDoor.mountUpgrade(upgrade)`) and their connections. */
+  websocket: WebSocketGateway;
+  upgrade: UpgradeMount;
+  /** The `@connections` management API at the root of the port (`/@connections/{id}`). */
+  connectionsService: RestJsonService;
 }
 
 export function createGateway(deps: GatewayDeps): Gateway {
@@ -75,5 +90,35 @@ export function createGateway(deps: GatewayDeps): Gateway {
     restServer.tryHandle(req, res, requestId, apiId, url);
   const v2 = gatewayV2Service(engine);
   const service: RestJsonService = { ...v2, routes: [...v2.routes, ...restApiRoutes(rest)] };
-  return { engine, service, server, rest };
+  const connections = new Connections({
+    store: deps.store,
+    clock: deps.clock,
+    logger: deps.logger.child({ component: 'gateway-websocket' }),
+    cluster: deps.cluster,
+  });
+  const websocket = new WebSocketGateway({
+    engine,
+    invoke: lambdaInvoker(deps.lambda, deps.region),
+    clock: deps.clock,
+    logger: deps.logger.child({ component: 'gateway-websocket' }),
+    connections,
+    authenticate: deps.authenticate,
+    limits: deps.websocketLimits,
+  });
+  server.websocketHttp = (req, res, requestId, apiId, url) =>
+    websocket.serveHttp(req, res, requestId, apiId, url);
+  const upgrade: UpgradeMount = {
+    test: (req) => WebSocketGateway.addresses(req, API_HOST_PATTERN),
+    handle: (req, socket, head) => websocket.handleUpgrade(req, socket, head, API_HOST_PATTERN),
+    close: () => websocket.close(),
+  };
+  return {
+    engine,
+    service,
+    server,
+    rest,
+    websocket,
+    upgrade,
+    connectionsService: connectionsService(connections),
+  };
 }

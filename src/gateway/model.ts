@@ -43,6 +43,21 @@ export interface RouteRecord {
   apiGatewayManaged?: boolean;
   operationName?: string;
   requestParameters?: Record<string, unknown>;
+  /** WebSocket APIs: set (to `$default`) on two-way routes, whose function's answer goes back to the client. */
+  routeResponseSelectionExpression?: string;
+  /** WebSocket APIs: stored, not evaluated. */
+  modelSelectionExpression?: string;
+  requestModels?: Record<string, string>;
+  /** WebSocket APIs: the route's route responses (only `$default` is meaningful, as on AWS). */
+  routeResponses?: RouteResponseRecord[];
+}
+
+export interface RouteResponseRecord {
+  routeResponseId: string;
+  routeResponseKey: string;
+  modelSelectionExpression?: string;
+  responseModels?: Record<string, string>;
+  responseParameters?: Record<string, unknown>;
 }
 
 export interface IntegrationRecord {
@@ -62,6 +77,11 @@ export interface IntegrationRecord {
   requestParameters?: Record<string, string>;
   /** Parameter mapping of the answer, by the integration's status code. */
   responseParameters?: Record<string, Record<string, string>>;
+  /** WebSocket APIs: stored, not evaluated (proxy integrations ignore them). */
+  contentHandlingStrategy?: string;
+  passthroughBehavior?: string;
+  templateSelectionExpression?: string;
+  requestTemplates?: Record<string, string>;
 }
 
 export interface AuthorizerRecord {
@@ -151,9 +171,24 @@ export const errors = {
 
 export const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'];
 
-/** Checks a route key: `$default` or `METHOD /path` with `{name}` and a last `{name+}`. */
-export function validateRouteKey(key: unknown): string {
+/** WebSocket route keys with a meaning of their own (any other text is a custom route). */
+export const WEBSOCKET_RESERVED_KEYS = ['$connect', '$disconnect', '$default'];
+
+/**
+ * Checks a route key. HTTP APIs: `$default` or `METHOD /path` with `{name}` and a last
+ * `{name+}`. WebSocket APIs: `$connect`, `$disconnect`, `$default` or any other text without a
+ * leading `$` (the value the route selection expression produces).
+ */
+export function validateRouteKey(key: unknown, protocolType = 'HTTP'): string {
   if (typeof key !== 'string' || key === '') throw errors.badRequest('RouteKey is required');
+  if (protocolType === 'WEBSOCKET') {
+    if (key.startsWith('$') && !WEBSOCKET_RESERVED_KEYS.includes(key))
+      throw errors.badRequest(
+        `Invalid route key: ${key}. Route keys starting with $ must be $connect, $disconnect or $default`,
+      );
+    if (key.length > 128) throw errors.badRequest(`Invalid route key: ${key}. At most 128 characters`);
+    return key;
+  }
   if (key === '$default') return key;
   const m = /^([A-Z]+) (\/.*)$/.exec(key);
   if (!m || !ROUTE_METHODS.includes(m[1])) throw errors.badRequest(`Unable to parse route key: ${key}`);

@@ -116,6 +116,14 @@ export class GatewayServer {
     apiId: string,
     urlBelowApi: string,
   ) => Promise<boolean>;
+  /** Serves plain HTTP to WebSocket APIs (their `@connections` management API). */
+  websocketHttp?: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    apiId: string,
+    urlBelowApi: string,
+  ) => Promise<void>;
 
   constructor(private readonly deps: GatewayServerDeps) {
     this.throttler = new Throttler(deps.clock, deps.accountLimits);
@@ -163,6 +171,7 @@ export class GatewayServer {
       checkedAt: now,
     };
     for (const st of api.stages) {
+      if (api.protocolType === 'WEBSOCKET') break;
       const d = st.deploymentId ? api.deployments.find((x) => x.deploymentId === st.deploymentId) : undefined;
       if (!d) continue;
       const snap = d.snapshot;
@@ -200,6 +209,11 @@ export class GatewayServer {
       if (this.fallback && (await this.fallback(req, res, requestId, apiId, urlBelowApi))) return;
       req.resume();
       return send(res, jsonMessage(404, 'Not Found'));
+    }
+    if (c.api.protocolType === 'WEBSOCKET') {
+      if (this.websocketHttp) return this.websocketHttp(req, res, requestId, apiId, urlBelowApi);
+      req.resume();
+      return send(res, jsonMessage(403, 'Forbidden'));
     }
     if (c.api.disableExecuteApiEndpoint) {
       req.resume();

@@ -13,7 +13,7 @@ import type { Store } from '../storage/store.js';
 import { openStore } from '../storage/index.js';
 import { LogsEngine } from '../monitor/logs.js';
 import { createLogsService } from '../monitor/logs-api.js';
-import { Auth } from './auth.js';
+import { Auth, parseSigV4 } from './auth.js';
 import { FrontDoor } from './http-server.js';
 import { createStsService } from './sts.js';
 import type { Service } from './service.js';
@@ -228,8 +228,23 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     metrics: builtinMetrics,
     // REST API AWS integrations (SQS, DynamoDB, SNS, ...) call this Nimbus as the API's account.
     callService: serviceCaller(() => endpointUrl, auth, 'nimbus-apigateway'),
+    // WebSocket connections live on the node that accepted them; others forward @connections calls.
+    cluster: { nodeId: cluster.nodeId, nodes: () => cluster.nodes() },
+    authenticate: async (req, path, body) => {
+      const url = req.url ?? '/';
+      const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+      const sig = parseSigV4(req.headers, query);
+      const who = await auth.authenticate(
+        { method: req.method ?? 'GET', path, query, headers: req.headers, body },
+        sig,
+        'rest-json',
+      );
+      return { accountId: who.accountId };
+    },
   });
   frontDoor.register(gateway.service);
+  frontDoor.register(gateway.connectionsService);
+  frontDoor.mountUpgrade(gateway.upgrade);
   frontDoor.mount(API_PATH_PREFIX, gateway.server.pathHandler);
   frontDoor.mountHost(API_HOST_PATTERN, gateway.server.hostHandler);
   const dynamodb = createDynamoDb({

@@ -14,6 +14,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../core/logger.js';
 import { requestId as newRequestId } from '../core/ids.js';
 import { AwsError, commonErrors, toAwsError } from '../protocols/errors.js';
@@ -54,6 +55,17 @@ export type RawHandler = (
   res: ServerResponse,
   requestId: string,
 ) => void | Promise<void>;
+
+/**
+ * Takes over an HTTP upgrade (WebSocket handshakes): `test` says from the request head whether
+ * it is this handler's; `handle` owns the socket from then on; `close` (at shutdown, before
+ * the servers stop) ends the connections it holds, which the servers would otherwise wait for.
+ */
+export interface UpgradeMount {
+  test: (req: IncomingMessage) => boolean;
+  handle: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  close?: () => Promise<void>;
+}
 
 /** Decides from the request head (headers, query) whether a `mountWhen` handler owns it. */
 export type RequestTest = (req: IncomingMessage, query: URLSearchParams) => boolean;
@@ -140,6 +152,7 @@ export class FrontDoor {
   private readonly mounts: { prefix: string; handler: RawHandler }[] = [];
   private readonly hostMounts: { test: RegExp; handler: RawHandler }[] = [];
   private readonly requestMounts: { test: RequestTest; handler: RawHandler }[] = [];
+  private readonly upgradeMounts: UpgradeMount[] = [];
   private readonly registered: Service[] = [];
   private readonly servers: Server[] = [];
   private readonly inflight = new Set<Inflight>();
@@ -199,6 +212,29 @@ export class FrontDoor {
   mountWhen(test: RequestTest, handler: RawHandler): void {
     this.requestMounts.push({ test, handler });
   }
+
+  /** Hands HTTP upgrades that `mount.test` recognises to `mount.handle` (others are answered 404). */
+  mountUpgrade(mount: UpgradeMount): void {
+    this.upgradeMounts.push(mount);
+  }
+
+  /** The servers' `upgrade` listener. */
+  private readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const m = this.closing ? undefined : this.upgradeMounts.find((u) => u.test(req));
+    if (m) {
+      try {
+        return m.handle(req, socket, head);
+      } catch (e) {
+        this.logger.error('upgrade handler failed', { url: req.url, err: e });
+      }
+    }
+    const body = JSON.stringify({ message: this.closing ? 'Service Unavailable' : 'Not Found' });
+    socket.on('error', () => socket.destroy());
+    socket.end(
+      `HTTP/1.1 ${this.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
 
   readonly handler = (req: IncomingMessage, res: ServerResponse): void => {
     const entry = this.track(res);
@@ -570,6 +606,7 @@ export class FrontDoor {
   private newServer(handler: (req: IncomingMessage, res: ServerResponse) => void = this.handler): Server {
     const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler);
     server.headersTimeout = 60_000;
+    server.on('upgrade', this.upgrade);
     this.servers.push(server);
     return server;
   }
@@ -585,6 +622,14 @@ export class FrontDoor {
   async close(graceMs = 10_000): Promise<void> {
     this.closing = true;
     const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    // Upgraded sockets are no longer the HTTP servers' to close: their owners end them.
+    await Promise.all(
+      this.upgradeMounts.map((u) =>
+        u
+          .close?.()
+          .catch((e: unknown) => this.logger.error('closing upgraded connections failed', { err: e })),
+      ),
+    );
     for (const s of this.servers) s.closeIdleConnections();
     if (this.inflight.size > 0) {
       let timer: NodeJS.Timeout | undefined;

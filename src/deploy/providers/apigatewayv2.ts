@@ -1,5 +1,5 @@
 /**
- * AWS::ApiGatewayV2::* (HTTP APIs) through the apigatewayv2 API. An Api with a `Body` (an
+ * AWS::ApiGatewayV2::* (HTTP and WebSocket APIs) through the apigatewayv2 API. An Api with a `Body` (an
  * OpenAPI 3 document with the x-amazon-apigateway-* extensions) is imported as CloudFormation
  * does: integrations, authorizers and routes created one by one; a new Body replaces them.
  */
@@ -14,6 +14,9 @@ import {
   GetIntegrationsCommand,
   CreateRouteCommand,
   UpdateRouteCommand,
+  CreateRouteResponseCommand,
+  UpdateRouteResponseCommand,
+  DeleteRouteResponseCommand,
   DeleteRouteCommand,
   GetRoutesCommand,
   CreateAuthorizerCommand,
@@ -158,6 +161,8 @@ async function clearApi(c: ApiGatewayV2Client, apiId: string): Promise<void> {
 function apiSettings(props: Props, body: Props | undefined, ctx?: ResourceContext) {
   const info = (body?.info ?? {}) as Props;
   return clean({
+    RouteSelectionExpression: str(props.RouteSelectionExpression),
+    ApiKeySelectionExpression: str(props.ApiKeySelectionExpression),
     Name: str(props.Name) ?? str(info.title) ?? ctx?.physicalName(128),
     Description: str(props.Description) ?? str(info.description),
     CorsConfiguration: cors(props.CorsConfiguration ?? body?.['x-amazon-apigateway-cors']),
@@ -175,7 +180,6 @@ export const apiGatewayV2Api: ResourceProvider = {
       new CreateApiCommand({
         ...apiSettings(props, body, ctx),
         ProtocolType: (str(props.ProtocolType) ?? 'HTTP') as any,
-        RouteSelectionExpression: str(props.RouteSelectionExpression),
         RouteKey: body ? undefined : str(props.RouteKey),
         Target: body ? undefined : str(props.Target),
         CredentialsArn: str(props.CredentialsArn),
@@ -217,6 +221,11 @@ function routeInput(props: Props) {
     AuthorizationScopes: props.AuthorizationScopes as string[] | undefined,
     ApiKeyRequired: bool(props.ApiKeyRequired),
     OperationName: str(props.OperationName),
+    // WebSocket APIs: `$default` makes the route two-way.
+    RouteResponseSelectionExpression: str(props.RouteResponseSelectionExpression),
+    ModelSelectionExpression: str(props.ModelSelectionExpression),
+    RequestModels: props.RequestModels as Record<string, string> | undefined,
+    RequestParameters: props.RequestParameters as any,
   });
 }
 
@@ -241,6 +250,52 @@ export const apiGatewayV2Route: ResourceProvider = {
   },
 };
 
+function routeResponseInput(props: Props) {
+  return clean({
+    RouteResponseKey: String(props.RouteResponseKey),
+    ModelSelectionExpression: str(props.ModelSelectionExpression),
+    ResponseModels: props.ResponseModels as Record<string, string> | undefined,
+    ResponseParameters: props.ResponseParameters as any,
+  });
+}
+
+/** AWS::ApiGatewayV2::RouteResponse (WebSocket APIs: `$default` on a two-way route). */
+export const apiGatewayV2RouteResponse: ResourceProvider = {
+  replaceOn: ['ApiId', 'RouteId'],
+  async create(props, ctx) {
+    const out = await client(ctx).send(
+      new CreateRouteResponseCommand({
+        ApiId: String(props.ApiId),
+        RouteId: String(props.RouteId),
+        ...routeResponseInput(props),
+      }),
+    );
+    return { physicalId: out.RouteResponseId!, attributes: { RouteResponseId: out.RouteResponseId } };
+  },
+  async update(physicalId, props, _previous, ctx) {
+    await client(ctx).send(
+      new UpdateRouteResponseCommand({
+        ApiId: String(props.ApiId),
+        RouteId: String(props.RouteId),
+        RouteResponseId: physicalId,
+        ...routeResponseInput(props),
+      }),
+    );
+    return { physicalId, attributes: { RouteResponseId: physicalId } };
+  },
+  async delete(physicalId, props, ctx) {
+    await ignoreMissing(() =>
+      client(ctx).send(
+        new DeleteRouteResponseCommand({
+          ApiId: String(props.ApiId),
+          RouteId: String(props.RouteId),
+          RouteResponseId: physicalId,
+        }),
+      ),
+    );
+  },
+};
+
 function integrationInput(props: Props) {
   return clean({
     IntegrationType: String(props.IntegrationType) as any,
@@ -254,6 +309,10 @@ function integrationInput(props: Props) {
     CredentialsArn: str(props.CredentialsArn),
     RequestParameters: props.RequestParameters as Record<string, string> | undefined,
     ResponseParameters: responseParameters(props.ResponseParameters),
+    ContentHandlingStrategy: str(props.ContentHandlingStrategy) as any,
+    PassthroughBehavior: str(props.PassthroughBehavior) as any,
+    TemplateSelectionExpression: str(props.TemplateSelectionExpression),
+    RequestTemplates: props.RequestTemplates as Record<string, string> | undefined,
   });
 }
 
@@ -344,6 +403,7 @@ function stageInput(props: Props) {
     Description: str(props.Description),
     StageVariables: props.StageVariables as Record<string, string> | undefined,
     DefaultRouteSettings: props.DefaultRouteSettings as any,
+    RouteSettings: props.RouteSettings as any,
   });
 }
 

@@ -32,6 +32,7 @@ import {
   apiGatewayV2Deployment,
   apiGatewayV2Integration,
   apiGatewayV2Route,
+  apiGatewayV2RouteResponse,
   apiGatewayV2Stage,
 } from './apigatewayv2.js';
 import { eventsEventBus, eventsRule, logsLogGroup, recordedProviders, schedulerSchedule } from './events.js';
@@ -57,6 +58,7 @@ export const providers: ProviderRegistry = {
   'AWS::SNS::TopicPolicy': snsTopicPolicy,
   'AWS::ApiGatewayV2::Api': apiGatewayV2Api,
   'AWS::ApiGatewayV2::Route': apiGatewayV2Route,
+  'AWS::ApiGatewayV2::RouteResponse': apiGatewayV2RouteResponse,
   'AWS::ApiGatewayV2::Integration': apiGatewayV2Integration,
   'AWS::ApiGatewayV2::Authorizer': apiGatewayV2Authorizer,
   'AWS::ApiGatewayV2::Stage': apiGatewayV2Stage,
