@@ -56,6 +56,7 @@ import {
 } from './authorizers.js';
 import { IntegrationTimeout, type Invoker } from './invoke.js';
 import { callBackend, forwardedHeaders } from './backend.js';
+import { ApiCache } from './api-cache.js';
 
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 const REVALIDATE_MS = 1000;
@@ -75,6 +76,33 @@ interface CachedApi {
   region: string;
   stages: Map<string, CompiledStage>;
   checkedAt: number;
+}
+
+/** An HTTP API's deployed stages, compiled for serving. */
+function compileApi(
+  { api, scope }: { api: ApiRecord; scope: { accountId: string; region: string } },
+  now: number,
+): CachedApi {
+  const c: CachedApi = {
+    api,
+    accountId: scope.accountId,
+    region: scope.region,
+    stages: new Map(),
+    checkedAt: now,
+  };
+  for (const st of api.stages) {
+    if (api.protocolType === 'WEBSOCKET') break;
+    const d = st.deploymentId ? api.deployments.find((x) => x.deploymentId === st.deploymentId) : undefined;
+    if (!d) continue;
+    const snap = d.snapshot;
+    c.stages.set(st.stageName, {
+      stage: st,
+      table: new RouteTable(snap.routes.map((r) => ({ routeKey: r.routeKey, route: r }))),
+      integrations: new Map(snap.integrations.map((i) => [i.integrationId, i])),
+      authorizers: new Map(snap.authorizers.map((a) => [a.authorizerId, a])),
+    });
+  }
+  return c;
 }
 
 export interface GatewayServerDeps {
@@ -104,7 +132,15 @@ interface AccessInfo {
 }
 
 export class GatewayServer {
-  private readonly cache = new Map<string, CachedApi>();
+  private readonly cache = new ApiCache(
+    REVALIDATE_MS,
+    async (apiId: string) => {
+      const scope = await this.deps.engine.findApiScope(apiId);
+      const api = scope ? await this.deps.engine.findApi(apiId) : undefined;
+      return api && scope ? { api, scope } : undefined;
+    },
+    compileApi,
+  );
   private readonly throttler: Throttler;
   private readonly jwt: JwtVerifier;
   private readonly authCache: AuthorizerCache;
@@ -149,42 +185,8 @@ export class GatewayServer {
     return this.serveApi(req, res, requestId, apiId, req.url ?? '/');
   };
 
-  private async loadApi(apiId: string): Promise<CachedApi | undefined> {
-    const now = this.deps.clock.now();
-    const hit = this.cache.get(apiId);
-    if (hit && now - hit.checkedAt < REVALIDATE_MS) return hit;
-    const scope = await this.deps.engine.findApiScope(apiId);
-    const api = scope ? await this.deps.engine.findApi(apiId) : undefined;
-    if (!api || !scope) {
-      this.cache.delete(apiId);
-      return undefined;
-    }
-    if (hit && hit.api.generation === api.generation) {
-      hit.checkedAt = now;
-      return hit;
-    }
-    const c: CachedApi = {
-      api,
-      accountId: scope.accountId,
-      region: scope.region,
-      stages: new Map(),
-      checkedAt: now,
-    };
-    for (const st of api.stages) {
-      if (api.protocolType === 'WEBSOCKET') break;
-      const d = st.deploymentId ? api.deployments.find((x) => x.deploymentId === st.deploymentId) : undefined;
-      if (!d) continue;
-      const snap = d.snapshot;
-      c.stages.set(st.stageName, {
-        stage: st,
-        table: new RouteTable(snap.routes.map((r) => ({ routeKey: r.routeKey, route: r }))),
-        integrations: new Map(snap.integrations.map((i) => [i.integrationId, i])),
-        authorizers: new Map(snap.authorizers.map((a) => [a.authorizerId, a])),
-      });
-    }
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(apiId, c);
-    return c;
+  private loadApi(apiId: string): Promise<CachedApi | undefined> {
+    return this.cache.get(apiId, this.deps.clock.now());
   }
 
   /** Serves a request below API `apiId`: `/{stage}/...`, or a `$default` stage's path (REST APIs through `fallback`). */

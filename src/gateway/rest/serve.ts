@@ -37,6 +37,7 @@ import {
   type MethodRequest,
 } from './integration.js';
 import { callBackend, forwardedHeaders } from '../backend.js';
+import { ApiCache } from '../api-cache.js';
 import type { ServiceCaller } from '../../server/self-call.js';
 import { RequestValidation } from './validation.js';
 import type { LogSink } from '../../core/log-sink.js';
@@ -98,6 +99,27 @@ const JSON_SERVICES: Record<string, { target: string; version: string } | undefi
   kinesis: { target: 'Kinesis_20131202', version: '1.1' },
   states: { target: 'AWSStepFunctions', version: '1.0' },
 };
+
+/** A REST API's deployed stages, compiled for serving. */
+function compileApi(found: { api: RestApiRecord; scope: Scope }, now: number): CachedApi {
+  const c: CachedApi = { api: found.api, scope: found.scope, stages: new Map(), checkedAt: now };
+  for (const st of found.api.stages) {
+    const d = found.api.deployments.find((x) => x.id === st.deploymentId);
+    if (!d) continue;
+    c.stages.set(st.stageName, {
+      stage: st,
+      root: buildTree(d.snapshot.resources),
+      authorizers: new Map(d.snapshot.authorizers.map((a) => [a.id, a])),
+      gatewayResponses: d.snapshot.gatewayResponses ?? {},
+      validation: new RequestValidation(
+        found.api.id,
+        d.snapshot.requestValidators ?? [],
+        d.snapshot.models ?? [],
+      ),
+    });
+  }
+  return c;
+}
 
 export function buildTree(resources: ResourceRecord[]): Node {
   const nodes = new Map<string, Node>();
@@ -196,7 +218,11 @@ interface AuthOutcome {
 }
 
 export class RestServer {
-  private readonly cache = new Map<string, CachedApi>();
+  private readonly cache = new ApiCache(
+    REVALIDATE_MS,
+    (apiId: string) => this.deps.engine.findApi(apiId),
+    compileApi,
+  );
   private readonly throttler: Throttler;
   private readonly authCache = new Map<string, { outcome: AuthOutcome; expires: number }>();
 
@@ -205,34 +231,8 @@ export class RestServer {
     deps.engine.onChange((apiId) => this.cache.delete(apiId));
   }
 
-  private async load(apiId: string): Promise<CachedApi | undefined> {
-    const now = this.deps.clock.now();
-    const hit = this.cache.get(apiId);
-    if (hit && now - hit.checkedAt < REVALIDATE_MS) return hit;
-    const found = await this.deps.engine.findApi(apiId);
-    if (!found) {
-      this.cache.delete(apiId);
-      return undefined;
-    }
-    if (hit && hit.api.generation === found.api.generation) {
-      hit.checkedAt = now;
-      return hit;
-    }
-    const c: CachedApi = { api: found.api, scope: found.scope, stages: new Map(), checkedAt: now };
-    for (const st of found.api.stages) {
-      const d = found.api.deployments.find((x) => x.id === st.deploymentId);
-      if (!d) continue;
-      c.stages.set(st.stageName, {
-        stage: st,
-        root: buildTree(d.snapshot.resources),
-        authorizers: new Map(d.snapshot.authorizers.map((a) => [a.id, a])),
-        gatewayResponses: d.snapshot.gatewayResponses ?? {},
-        validation: new RequestValidation(apiId, d.snapshot.requestValidators ?? [], d.snapshot.models ?? []),
-      });
-    }
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(apiId, c);
-    return c;
+  private load(apiId: string): Promise<CachedApi | undefined> {
+    return this.cache.get(apiId, this.deps.clock.now());
   }
 
   /** Serves the request when `apiId` is a REST API; false when it is not one. */

@@ -45,6 +45,7 @@ import {
   type ManagementRequest,
   type Operation,
 } from './connections.js';
+import { ApiCache } from '../api-cache.js';
 
 /** AWS's WebSocket limits; the timeouts can be changed (tests, long-lived development sessions). */
 export interface WebSocketLimits {
@@ -109,9 +110,43 @@ interface Held extends LiveConnection {
   closedBy?: { code: number; reason: string };
 }
 
+/** A WebSocket API's deployed stages, compiled for serving. */
+function compileApi(
+  { api, scope }: { api: ApiRecord; scope: { accountId: string; region: string } },
+  now: number,
+): CachedApi {
+  const c: CachedApi = {
+    api,
+    accountId: scope.accountId,
+    region: scope.region,
+    selection: parseSelectionExpression(api.routeSelectionExpression) ?? [],
+    stages: new Map(),
+    checkedAt: now,
+  };
+  for (const st of api.stages) {
+    const d = st.deploymentId ? api.deployments.find((x) => x.deploymentId === st.deploymentId) : undefined;
+    if (!d) continue;
+    c.stages.set(st.stageName, {
+      stage: st,
+      routes: new Map(d.snapshot.routes.map((r) => [r.routeKey, r])),
+      integrations: new Map(d.snapshot.integrations.map((i) => [i.integrationId, i])),
+      authorizers: new Map(d.snapshot.authorizers.map((a) => [a.authorizerId, a])),
+    });
+  }
+  return c;
+}
+
 export class WebSocketGateway {
   readonly limits: WebSocketLimits;
-  private readonly cache = new Map<string, CachedApi>();
+  private readonly cache = new ApiCache(
+    REVALIDATE_MS,
+    async (apiId: string) => {
+      const scope = await this.deps.engine.findApiScope(apiId);
+      const api = scope ? await this.deps.engine.findApi(apiId) : undefined;
+      return api && scope && api.protocolType === 'WEBSOCKET' ? { api, scope } : undefined;
+    },
+    compileApi,
+  );
   private readonly wss: WebSocketServer;
   /** The subprotocol each accepted handshake answers with (from the $connect answer's headers). */
   private readonly protocols = new WeakMap<IncomingMessage, string>();
@@ -172,41 +207,8 @@ export class WebSocketGateway {
     void p.finally(() => this.pending.delete(p));
   }
 
-  private async loadApi(apiId: string): Promise<CachedApi | undefined> {
-    const now = this.now();
-    const hit = this.cache.get(apiId);
-    if (hit && now - hit.checkedAt < REVALIDATE_MS) return hit;
-    const scope = await this.deps.engine.findApiScope(apiId);
-    const api = scope ? await this.deps.engine.findApi(apiId) : undefined;
-    if (!api || !scope || api.protocolType !== 'WEBSOCKET') {
-      this.cache.delete(apiId);
-      return undefined;
-    }
-    if (hit && hit.api.generation === api.generation) {
-      hit.checkedAt = now;
-      return hit;
-    }
-    const c: CachedApi = {
-      api,
-      accountId: scope.accountId,
-      region: scope.region,
-      selection: parseSelectionExpression(api.routeSelectionExpression) ?? [],
-      stages: new Map(),
-      checkedAt: now,
-    };
-    for (const st of api.stages) {
-      const d = st.deploymentId ? api.deployments.find((x) => x.deploymentId === st.deploymentId) : undefined;
-      if (!d) continue;
-      c.stages.set(st.stageName, {
-        stage: st,
-        routes: new Map(d.snapshot.routes.map((r) => [r.routeKey, r])),
-        integrations: new Map(d.snapshot.integrations.map((i) => [i.integrationId, i])),
-        authorizers: new Map(d.snapshot.authorizers.map((a) => [a.authorizerId, a])),
-      });
-    }
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(apiId, c);
-    return c;
+  private loadApi(apiId: string): Promise<CachedApi | undefined> {
+    return this.cache.get(apiId, this.now());
   }
 
   // ------------------------------------------------------------------ connecting
