@@ -64,6 +64,24 @@ function s3Client(srv: TestServer): S3Client {
   return new S3Client({ ...srv.clientConfig, forcePathStyle: true });
 }
 
+/** Creates a stack from a SAM template and answers its resources (physical id and type by logical id). */
+async function deployStack(cfn: CloudFormationClient, name: string, template: string) {
+  await cfn.send(
+    new CreateStackCommand({
+      StackName: name,
+      TemplateBody: template,
+      Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_AUTO_EXPAND'],
+    }),
+  );
+  await waitUntilStackCreateComplete(
+    { client: cfn, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
+    { StackName: name },
+  );
+  const res = await cfn.send(new DescribeStackResourcesCommand({ StackName: name }));
+  const find = (id: string) => res.StackResources!.find((r) => r.LogicalResourceId === id)!;
+  return { phys: (id: string) => find(id).PhysicalResourceId!, type: (id: string) => find(id).ResourceType };
+}
+
 async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -493,20 +511,7 @@ Outputs:
   FunctionName:
     Value: !Ref Thumbnailer
 `;
-  await cfn.send(
-    new CreateStackCommand({
-      StackName: 'photos',
-      TemplateBody: template,
-      Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_AUTO_EXPAND'],
-    }),
-  );
-  await waitUntilStackCreateComplete(
-    { client: cfn, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
-    { StackName: 'photos' },
-  );
-  const res = await cfn.send(new DescribeStackResourcesCommand({ StackName: 'photos' }));
-  const phys = (id: string) =>
-    res.StackResources!.find((r) => r.LogicalResourceId === id)!.PhysicalResourceId!;
+  const { phys } = await deployStack(cfn, 'photos', template);
   const bucket = phys('Photos');
   const fn = phys('Thumbnailer');
   assert.match(bucket, /^photos-photos-[a-z0-9]+$/);
@@ -577,23 +582,9 @@ Resources:
           Destination: { Id: Notes }
           Permissions: [Read, Write]
 `;
-  await cfn.send(
-    new CreateStackCommand({
-      StackName: 'connected',
-      TemplateBody: template,
-      Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_AUTO_EXPAND'],
-    }),
-  );
-  await waitUntilStackCreateComplete(
-    { client: cfn, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
-    { StackName: 'connected' },
-  );
-  const res = await cfn.send(new DescribeStackResourcesCommand({ StackName: 'connected' }));
-  const types = Object.fromEntries(res.StackResources!.map((r) => [r.LogicalResourceId, r.ResourceType]));
-  assert.equal(types.InboxToIndexerWriteLambdaPermission, 'AWS::Lambda::Permission');
-  assert.equal(types.IndexerToNotesPolicy, 'AWS::IAM::ManagedPolicy');
-  const phys = (id: string) =>
-    res.StackResources!.find((r) => r.LogicalResourceId === id)!.PhysicalResourceId!;
+  const { phys, type } = await deployStack(cfn, 'connected', template);
+  assert.equal(type('InboxToIndexerWriteLambdaPermission'), 'AWS::Lambda::Permission');
+  assert.equal(type('IndexerToNotesPolicy'), 'AWS::IAM::ManagedPolicy');
   await s3.send(new PutObjectCommand({ Bucket: phys('Inbox'), Key: 'todo.txt', Body: 'milk' }));
   const records = await until(
     'the S3 event',

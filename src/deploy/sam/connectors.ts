@@ -266,39 +266,22 @@ function generate(ctx: SamContext, id: string, src: End, dst: End, perms: Permis
     if (src.type === 'AWS::S3::Bucket' && src.id) dependOn(ctx, src.id, `${id}WriteLambdaPermission`);
     return;
   }
-  if (principal && dst.type === 'AWS::SQS::Queue') {
-    ctx.add(`${id}QueuePolicy`, {
-      Type: 'AWS::SQS::QueuePolicy',
+  if (principal && (dst.type === 'AWS::SQS::Queue' || dst.type === 'AWS::SNS::Topic')) {
+    // A topic or rule sends to a queue or topic: a policy on the destination.
+    const queue = dst.type === 'AWS::SQS::Queue';
+    ctx.add(`${id}${queue ? 'QueuePolicy' : 'TopicPolicy'}`, {
+      Type: queue ? 'AWS::SQS::QueuePolicy' : 'AWS::SNS::TopicPolicy',
       Properties: {
-        Queues: [dst.queueUrl ?? (dst.id ? ref(dst.id) : undefined)],
+        [queue ? 'Queues' : 'Topics']: [
+          queue ? (dst.queueUrl ?? (dst.id ? ref(dst.id) : undefined)) : dstArn,
+        ],
         PolicyDocument: {
           Version: '2012-10-17',
           Statement: [
             {
               Effect: 'Allow',
               Principal: { Service: principal },
-              Action: 'sqs:SendMessage',
-              Resource: dstArn,
-              Condition: { ArnEquals: { 'aws:SourceArn': srcArn } },
-            },
-          ],
-        },
-      },
-    });
-    return;
-  }
-  if (principal && dst.type === 'AWS::SNS::Topic') {
-    ctx.add(`${id}TopicPolicy`, {
-      Type: 'AWS::SNS::TopicPolicy',
-      Properties: {
-        Topics: [dstArn],
-        PolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Principal: { Service: principal },
-              Action: 'sns:Publish',
+              Action: queue ? 'sqs:SendMessage' : 'sns:Publish',
               Resource: dstArn,
               Condition: { ArnEquals: { 'aws:SourceArn': srcArn } },
             },
