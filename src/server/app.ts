@@ -292,6 +292,11 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
         body,
         messageGroupId: o.messageGroupId,
         messageDeduplicationId: o.messageGroupId ? o.dedupId : undefined,
+        messageAttributes: o.attributes
+          ? Object.fromEntries(
+              Object.entries(o.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
+            )
+          : undefined,
       });
     },
     publishToTopic: async (scope, topicArn, message, o) => {

@@ -39,6 +39,7 @@ import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
+  DeleteMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { SNSClient, CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { startTestServer } from '../helpers/server.js';
@@ -757,4 +758,71 @@ test('custom event buses: create, rules and PutEvents on them, listing, and dele
   assert.equal((await eb.send(new ListRulesCommand({}))).Rules?.length, 1, "the default bus's rule stays");
   sqs.destroy();
   eb.destroy();
+});
+
+test('targets: RetryPolicy and DeadLetterConfig send undeliverable events to the dead-letter queue', async () => {
+  await using srv = await startTestServer();
+  const eb = new EventBridgeClient(srv.clientConfig);
+  const sqs = new SQSClient(srv.clientConfig);
+  const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: 'undelivered' }))).QueueUrl!;
+  const dlqArn = 'arn:aws:sqs:us-east-1:000000000000:undelivered';
+  const gone = 'arn:aws:sqs:us-east-1:000000000000:no-such-queue';
+  await eb.send(new PutRuleCommand({ Name: 'orders', EventPattern: JSON.stringify({ source: ['shop'] }) }));
+  await rejects(
+    eb.send(
+      new PutTargetsCommand({
+        Rule: 'orders',
+        Targets: [{ Id: 'bad', Arn: gone, RetryPolicy: { MaximumRetryAttempts: 186 } }],
+      }),
+    ),
+    'ValidationException',
+    /retryPolicy\.maximumRetryAttempts' failed to satisfy constraint: Member must have value less than or equal to 185/,
+  );
+  await eb.send(
+    new PutTargetsCommand({
+      Rule: 'orders',
+      Targets: [
+        // No retries: the first failure goes to the dead-letter queue.
+        { Id: 'now', Arn: gone, RetryPolicy: { MaximumRetryAttempts: 0 }, DeadLetterConfig: { Arn: dlqArn } },
+        // Retries, but only within a minute of the event.
+        {
+          Id: 'aged',
+          Arn: gone,
+          Input: '{"aged": true}',
+          RetryPolicy: { MaximumEventAgeInSeconds: 60 },
+          DeadLetterConfig: { Arn: dlqArn },
+        },
+      ],
+    }),
+  );
+  await eb.send(
+    new PutEventsCommand({ Entries: [{ Source: 'shop', DetailType: 'Order', Detail: '{"id":1}' }] }),
+  );
+  const first = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: dlq, WaitTimeSeconds: 5, MessageAttributeNames: ['All'] }),
+  );
+  assert.equal(first.Messages?.length, 1);
+  const m = first.Messages![0];
+  assert.deepEqual(JSON.parse(m.Body!).detail, { id: 1 });
+  assert.equal(
+    m.MessageAttributes?.RULE_ARN.StringValue,
+    'arn:aws:events:us-east-1:000000000000:rule/orders',
+  );
+  assert.equal(m.MessageAttributes?.TARGET_ARN.StringValue, gone);
+  assert.ok(m.MessageAttributes?.ERROR_CODE.StringValue);
+  assert.ok(m.MessageAttributes?.ERROR_MESSAGE.StringValue);
+  await sqs.send(new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: m.ReceiptHandle }));
+  // The other target keeps retrying until the event is a minute old.
+  const moved = await fetch(`${srv.endpoint}/_nimbus/clock`, {
+    method: 'POST',
+    body: JSON.stringify({ advanceSeconds: 90 }),
+  });
+  await moved.body?.cancel();
+  const bodies = await receiveBodies(sqs, dlq, 1);
+  assert.deepEqual(
+    bodies.map((b) => JSON.parse(b)),
+    [{ aged: true }],
+  );
+  eb.destroy();
+  sqs.destroy();
 });

@@ -116,6 +116,12 @@ export interface FireJob {
   source: string;
   /** FIFO queue / topic targets: the target's `SqsParameters.MessageGroupId`. */
   messageGroupId?: string;
+  /** The target's RetryPolicy and DeadLetterConfig (see `deliveryOf`). */
+  maxAttempts?: number;
+  maxAgeMs?: number;
+  deadLetterArn?: string;
+  /** When the event happened (epoch ms): MaximumEventAgeInSeconds counts from it. */
+  firedAt?: number;
 }
 
 export interface LambdaInvoker {
@@ -128,7 +134,7 @@ export interface MessageTargets {
     scope: Scope,
     queueArn: string,
     body: string,
-    opts: { messageGroupId?: string; dedupId: string },
+    opts: { messageGroupId?: string; dedupId: string; attributes?: Record<string, string> },
   ): Promise<void>;
   publishToTopic(
     scope: Scope,
@@ -382,6 +388,7 @@ export class SchedulesEngine {
                 payload,
                 source: rule.arn,
                 messageGroupId: messageGroupOf(target),
+                ...deliveryOf(target, now),
               },
             });
           }
@@ -601,6 +608,7 @@ export class SchedulesEngine {
       if (t.InputPath !== undefined && !JSON_PATH.test(t.InputPath)) {
         throw validation(`InputPath for target ${t.Id} is invalid.`);
       }
+      checkDelivery(t, `targets.${targets.indexOf(t) + 1}.member`);
     }
     const failed: unknown[] = [];
     await this.updateRule(scope, name, bus, (doc) => {
@@ -793,29 +801,72 @@ export class SchedulesEngine {
       concurrency: 4,
       handle: async (job) => {
         const p = job.payload;
-        const service = p.functionArn.split(':')[2];
-        if (service === 'sqs' || service === 'sns') {
-          const messages = d.messages?.();
-          if (!messages) throw new Error(`${service.toUpperCase()} targets are not available`);
-          const scope = { accountId: p.accountId, region: p.region };
-          // One fire is one message: the job id deduplicates FIFO targets when a fire is retried.
-          const opts = {
-            messageGroupId: p.messageGroupId,
-            dedupId: createHash('sha256').update(job.id).digest('hex'),
-          };
-          if (service === 'sqs') await messages.sendToQueue(scope, p.functionArn, p.payload, opts);
-          else await messages.publishToTopic(scope, p.functionArn, p.payload, opts);
-          return;
+        try {
+          await this.deliver(p, job.id);
+        } catch (err) {
+          // The target's RetryPolicy: retried until its attempts or the event's age run out.
+          const expired =
+            p.maxAgeMs !== undefined && p.firedAt !== undefined && d.clock.now() - p.firedAt >= p.maxAgeMs;
+          if (!expired && job.attempts < job.maxAttempts) throw err;
+          if (p.deadLetterArn) return await this.toDeadLetterQueue(p, err);
+          if (!expired) throw err;
+          d.logger.warn('event dropped: past its maximum age', {
+            source: p.source,
+            target: p.functionArn,
+            err,
+          });
         }
-        const lambda = d.lambda();
-        if (!lambda) throw new Error('Lambda is not available');
-        await lambda.invokeAsync(p.functionArn, Buffer.from(p.payload));
       },
     });
     this.timer = setInterval(() => this.kick(), this.deps.tickMs ?? 1000);
     this.timer.unref();
     if (d.clock instanceof OffsetClock) this.unAdvance = d.clock.onAdvance(() => this.kick());
     this.kick();
+  }
+
+  private async deliver(p: FireJob, jobId: string): Promise<void> {
+    const d = this.deps;
+    const service = p.functionArn.split(':')[2];
+    if (service === 'sqs' || service === 'sns') {
+      const messages = d.messages?.();
+      if (!messages) throw new Error(`${service.toUpperCase()} targets are not available`);
+      const scope = { accountId: p.accountId, region: p.region };
+      // One fire is one message: the job id deduplicates FIFO targets when a fire is retried.
+      const opts = {
+        messageGroupId: p.messageGroupId,
+        dedupId: createHash('sha256').update(jobId).digest('hex'),
+      };
+      if (service === 'sqs') await messages.sendToQueue(scope, p.functionArn, p.payload, opts);
+      else await messages.publishToTopic(scope, p.functionArn, p.payload, opts);
+      return;
+    }
+    const lambda = d.lambda();
+    if (!lambda) throw new Error('Lambda is not available');
+    await lambda.invokeAsync(p.functionArn, Buffer.from(p.payload));
+  }
+
+  /**
+   * A fire whose retries ran out goes to the target's dead-letter queue: the event as the target
+   * would have got it, with RULE_ARN (SCHEDULE_ARN for Scheduler), TARGET_ARN, ERROR_CODE and
+   * ERROR_MESSAGE message attributes, as EventBridge sends it.
+   */
+  private async toDeadLetterQueue(p: FireJob, err: unknown): Promise<void> {
+    const messages = this.deps.messages?.();
+    if (!messages) throw err;
+    const [, , , region, accountId] = p.deadLetterArn!.split(':');
+    const scheduler = p.source.split(':')[2] === 'scheduler';
+    const e = err as { name?: string; code?: string; message?: string };
+    await messages.sendToQueue({ accountId, region }, p.deadLetterArn!, p.payload, {
+      dedupId: createHash('sha256')
+        .update(`dlq|${p.source}|${p.firedAt ?? ''}|${p.payload}`)
+        .digest('hex'),
+      attributes: {
+        [scheduler ? 'SCHEDULE_ARN' : 'RULE_ARN']: p.source,
+        TARGET_ARN: p.functionArn,
+        ERROR_CODE: e?.code ?? e?.name ?? 'Error',
+        ERROR_MESSAGE: e?.message ?? String(err),
+      },
+    });
   }
 
   async stop(): Promise<void> {
@@ -900,6 +951,7 @@ export class SchedulesEngine {
             payload,
             source: doc.arn,
             messageGroupId: messageGroupOf(target),
+            ...deliveryOf(target, t),
           });
         }
       }
@@ -934,6 +986,7 @@ export class SchedulesEngine {
           payload: doc.target.Input ?? '{}',
           source: doc.arn,
           messageGroupId: messageGroupOf(doc.target),
+          ...deliveryOf(doc.target as unknown as Record<string, unknown>, t),
         });
       }
       if (times.length) doc.cursor = times[times.length - 1];
@@ -1008,8 +1061,49 @@ function messageGroupOf(target: Record<string, unknown>): string | undefined {
 }
 
 async function enqueueFire(tx: Transaction, id: string, job: FireJob): Promise<number> {
-  const r = await tx.enqueue(FIRE_QUEUE, job, { id, maxAttempts: 5 });
+  const r = await tx.enqueue(FIRE_QUEUE, job, { id, maxAttempts: job.maxAttempts ?? DEFAULT_RETRIES + 1 });
   return r.created ? 1 : 0;
+}
+
+/** EventBridge's defaults: 185 retries within 24 hours. */
+const DEFAULT_RETRIES = 185;
+const DEFAULT_MAX_AGE_S = 86_400;
+
+/** A target's RetryPolicy ranges and DeadLetterConfig queue, as PutTargets checks them. */
+function checkDelivery(t: Record<string, unknown>, where: string): void {
+  const retry = t.RetryPolicy as
+    { MaximumRetryAttempts?: unknown; MaximumEventAgeInSeconds?: unknown } | undefined;
+  const range = (v: unknown, name: string, min: number, max: number) => {
+    if (v === undefined || v === null) return;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      throw validation(
+        `1 validation error detected: Value '${String(v)}' at '${where}.retryPolicy.${name}' failed to satisfy constraint: Member must have value ${typeof v === 'number' && v > max ? `less than or equal to ${max}` : `greater than or equal to ${min}`}`,
+      );
+  };
+  range(retry?.MaximumRetryAttempts, 'maximumRetryAttempts', 0, 185);
+  range(retry?.MaximumEventAgeInSeconds, 'maximumEventAgeInSeconds', 60, 86400);
+  const dlq = (t.DeadLetterConfig as { Arn?: unknown } | undefined)?.Arn;
+  if (dlq !== undefined && (typeof dlq !== 'string' || !/^arn:aws[a-z-]*:sqs:[^:]+:\d{12}:[^:]+$/.test(dlq)))
+    throw validation(`The DeadLetterConfig for target ${String(t.Id)} is not a valid SQS queue ARN.`);
+}
+
+/** A target's RetryPolicy and DeadLetterConfig as the fire job carries them. */
+function deliveryOf(target: Record<string, unknown>, firedAt: number): Partial<FireJob> {
+  const retry = (target.RetryPolicy ?? {}) as {
+    MaximumRetryAttempts?: unknown;
+    MaximumEventAgeInSeconds?: unknown;
+  };
+  const dlq = (target.DeadLetterConfig as { Arn?: unknown } | undefined)?.Arn;
+  const retries =
+    typeof retry.MaximumRetryAttempts === 'number' ? retry.MaximumRetryAttempts : DEFAULT_RETRIES;
+  const age =
+    typeof retry.MaximumEventAgeInSeconds === 'number' ? retry.MaximumEventAgeInSeconds : DEFAULT_MAX_AGE_S;
+  return {
+    maxAttempts: retries + 1,
+    maxAgeMs: age * 1000,
+    firedAt,
+    deadLetterArn: typeof dlq === 'string' && dlq ? dlq : undefined,
+  };
 }
 
 function scheduleNotFound(name: string): AwsError {
