@@ -497,6 +497,8 @@ export class FrontDoor {
       if (service) xmlns = service.xmlNamespace;
       let who = this.authenticate(req, path, query, body, sig, 'query');
       if (who instanceof Promise) who = await who;
+      for (const [k, v] of Object.entries(service?.paramsOfPath?.(path) ?? {}))
+        if (!params.has(k)) params.set(k, v);
       const action = params.get('Action');
       if (!action) throw commonErrors.missingAction();
       if (!service || !Object.hasOwn(service.operations, action)) throw commonErrors.invalidAction(action);

@@ -46,6 +46,11 @@ export interface QueryService {
   xmlNamespace: string;
   /** Input: the form parameters decoded into nested objects/arrays (`a.member.1` -> `a[0]`). Output: rendered as `<OpResult>`. */
   operations: Record<string, Operation<Record<string, unknown>, unknown>>;
+  /**
+   * Parameters a request's path stands for when the request does not give them (SQS: a request
+   * sent to a queue's URL names that queue, as older SDKs address it).
+   */
+  paramsOfPath?(path: string): Record<string, string> | undefined;
 }
 
 export interface RestRequest {

@@ -244,3 +244,29 @@ test('SQS through the real SDK: queues, attributes, tags, send/receive/delete, e
     sqs.destroy();
   }
 });
+
+test('query requests sent to a queue URL name that queue (no QueueUrl parameter), as older SDKs send them', async () => {
+  await using srv = await startTestServer();
+  const sqs = new SQSClient(srv.clientConfig);
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'by-path' }));
+  const form = (action: string, extra: Record<string, string> = {}) =>
+    fetch(`${srv.endpoint}/000000000000/by-path`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ Action: action, Version: '2012-11-05', ...extra }).toString(),
+    });
+  const sent = await form('SendMessage', { MessageBody: 'via the path' });
+  assert.equal(sent.status, 200);
+  assert.match(await sent.text(), /<SendMessageResponse[\s\S]*<MessageId>/);
+  const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
+  assert.equal(got.Messages?.[0].Body, 'via the path');
+  // A path that is not a queue's: the parameter is still required.
+  const bare = await fetch(`${srv.endpoint}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'Action=SendMessage&Version=2012-11-05&MessageBody=x',
+  });
+  assert.equal(bare.status, 400);
+  await bare.body?.cancel();
+  sqs.destroy();
+});

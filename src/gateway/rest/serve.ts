@@ -573,9 +573,6 @@ export class RestServer {
       } else query.set('Action', m[4]);
     } else {
       path = '/' + m[4].replace(/\{([^}]+)\}/g, (_, n: string) => params.path[n] ?? '');
-      // A query request sent to a queue's URL names its queue by that path, as SQS accepts.
-      if (service === 'sqs' && !new URLSearchParams(req.body.toString()).has('QueueUrl'))
-        query.set('QueueUrl', path);
     }
     for (const [k, v] of Object.entries(params.querystring)) query.set(k, v);
     for (const [k, v] of Object.entries(params.header)) headers[k.toLowerCase()] = v;

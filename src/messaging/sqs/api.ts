@@ -398,5 +398,7 @@ export function createSqsQueryService(engine: SqsEngine): QueryService {
     version: '2012-11-05',
     xmlNamespace: 'http://queue.amazonaws.com/doc/2012-11-05/',
     operations,
+    // `POST /{account}/{queue}` without a QueueUrl parameter: that queue.
+    paramsOfPath: (path) => (/^\/\d{12}\/[^/]+$/.test(path) ? { QueueUrl: path } : undefined),
   };
 }
