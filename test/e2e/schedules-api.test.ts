@@ -826,3 +826,42 @@ test('targets: RetryPolicy and DeadLetterConfig send undeliverable events to the
   eb.destroy();
   sqs.destroy();
 });
+
+test('an event bus as a rule target: the event goes on to that bus and its rules', async () => {
+  await using srv = await startTestServer();
+  const eb = new EventBridgeClient(srv.clientConfig);
+  const sqs = new SQSClient(srv.clientConfig);
+  const QueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'audited' }))).QueueUrl!;
+  await eb.send(new CreateEventBusCommand({ Name: 'audit' }));
+  await eb.send(new PutRuleCommand({ Name: 'forward', EventPattern: JSON.stringify({ source: ['shop'] }) }));
+  await eb.send(
+    new PutTargetsCommand({
+      Rule: 'forward',
+      Targets: [{ Id: 'bus', Arn: 'arn:aws:events:us-east-1:000000000000:event-bus/audit' }],
+    }),
+  );
+  await eb.send(
+    new PutRuleCommand({
+      Name: 'keep',
+      EventBusName: 'audit',
+      EventPattern: JSON.stringify({ 'detail-type': ['Order'] }),
+    }),
+  );
+  await eb.send(
+    new PutTargetsCommand({
+      Rule: 'keep',
+      EventBusName: 'audit',
+      Targets: [{ Id: 'q', Arn: 'arn:aws:sqs:us-east-1:000000000000:audited' }],
+    }),
+  );
+  const put = await eb.send(
+    new PutEventsCommand({ Entries: [{ Source: 'shop', DetailType: 'Order', Detail: '{"id":7}' }] }),
+  );
+  const [body] = await receiveBodies(sqs, QueueUrl, 1);
+  const event = JSON.parse(body) as Record<string, unknown>;
+  assert.equal(event.id, put.Entries![0].EventId, 'the same event, not a copy with a new id');
+  assert.equal(event.source, 'shop');
+  assert.deepEqual(event.detail, { id: 7 });
+  eb.destroy();
+  sqs.destroy();
+});

@@ -361,45 +361,51 @@ export class SchedulesEngine {
       events.push({ bus, event });
       out.push({ EventId: event.id });
     }
-    if (events.length > 0) {
-      // Each bus's enabled pattern rules with targets, read once.
-      const rulesOf = new Map<string, KvEntry<RuleDoc>[]>();
-      for (const bus of new Set(events.map((e) => e.bus)))
-        rulesOf.set(
-          bus,
-          (await this.busRules(scope, bus)).filter(
-            ({ value: r }) => r.state === 'ENABLED' && r.eventPattern && r.targets.length > 0,
-          ),
-        );
-      const fires: { id: string; job: FireJob }[] = [];
-      for (const { bus, event } of events) {
-        for (const { key, value: rule } of rulesOf.get(bus)!) {
-          const pattern = this.pattern(rule.eventPattern!);
-          if (!pattern || !matchesEventPattern(pattern, event)) continue;
-          for (const target of rule.targets) {
-            const payload = targetPayload(target, event, rule);
-            if (payload === undefined) continue;
-            fires.push({
-              id: `${key}|${event.id as string}|${target.Id}`,
-              job: {
-                accountId: rule.accountId,
-                region: rule.region,
-                functionArn: target.Arn,
-                payload,
-                source: rule.arn,
-                messageGroupId: messageGroupOf(target),
-                ...deliveryOf(target, now),
-              },
-            });
-          }
+    if (events.length > 0) await this.route(scope, events, now);
+    return { FailedEntryCount: failed, Entries: out };
+  }
+
+  /**
+   * Events on their buses: every enabled rule whose pattern matches gets one fire job per target
+   * on the durable fire queue, committed before this resolves.
+   */
+  private async route(scope: Scope, events: { bus: string; event: Record<string, unknown> }[], now: number) {
+    // Each bus's enabled pattern rules with targets, read once.
+    const rulesOf = new Map<string, KvEntry<RuleDoc>[]>();
+    for (const bus of new Set(events.map((e) => e.bus)))
+      rulesOf.set(
+        bus,
+        (await this.busRules(scope, bus)).filter(
+          ({ value: r }) => r.state === 'ENABLED' && r.eventPattern && r.targets.length > 0,
+        ),
+      );
+    const fires: { id: string; job: FireJob }[] = [];
+    for (const { bus, event } of events) {
+      for (const { key, value: rule } of rulesOf.get(bus)!) {
+        const pattern = this.pattern(rule.eventPattern!);
+        if (!pattern || !matchesEventPattern(pattern, event)) continue;
+        for (const target of rule.targets) {
+          const payload = targetPayload(target, event, rule);
+          if (payload === undefined) continue;
+          fires.push({
+            id: `${key}|${event.id as string}|${target.Id}`,
+            job: {
+              accountId: rule.accountId,
+              region: rule.region,
+              functionArn: target.Arn,
+              payload,
+              source: rule.arn,
+              messageGroupId: messageGroupOf(target),
+              ...deliveryOf(target, now),
+            },
+          });
         }
       }
-      if (fires.length > 0)
-        await this.deps.store.transaction(async (tx) => {
-          for (const f of fires) await enqueueFire(tx, f.id, f.job);
-        });
     }
-    return { FailedEntryCount: failed, Entries: out };
+    if (fires.length > 0)
+      await this.deps.store.transaction(async (tx) => {
+        for (const f of fires) await enqueueFire(tx, f.id, f.job);
+      });
   }
 
   /** TestEventPattern: whether the event (JSON text) matches the pattern. */
@@ -827,6 +833,16 @@ export class SchedulesEngine {
   private async deliver(p: FireJob, jobId: string): Promise<void> {
     const d = this.deps;
     const service = p.functionArn.split(':')[2];
+    const bus = /^arn:aws[a-z-]*:events:([^:]+):(\d{12}):event-bus\/(.+)$/.exec(p.functionArn);
+    if (bus) {
+      // Another event bus: the event goes on as it is, to that bus's rules.
+      const scope = { region: bus[1], accountId: bus[2] };
+      if (!(await this.busExists(scope, bus[3]))) throw new Error(`Event bus ${bus[3]} does not exist.`);
+      const event = jsonObject(p.payload);
+      if (!event) throw new Error('The event for an event bus target is not a JSON object.');
+      await this.route(scope, [{ bus: bus[3], event }], d.clock.now());
+      return;
+    }
     if (service === 'sqs' || service === 'sns') {
       const messages = d.messages?.();
       if (!messages) throw new Error(`${service.toUpperCase()} targets are not available`);
