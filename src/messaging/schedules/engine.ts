@@ -760,6 +760,7 @@ export class SchedulesEngine {
     const t = input.Target;
     if (!t || typeof t.Arn !== 'string' || !t.Arn) throw validation('Target Arn is required.');
     if (typeof t.RoleArn !== 'string' || !t.RoleArn) throw validation('Target RoleArn is required.');
+    checkDelivery(t as unknown as Record<string, unknown>, 'target');
     const state = input.State ?? 'ENABLED';
     if (state !== 'ENABLED' && state !== 'DISABLED') throw validation(`Invalid State: ${state}`);
     const action = input.ActionAfterCompletion ?? 'NONE';
