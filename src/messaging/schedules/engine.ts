@@ -1101,7 +1101,7 @@ function checkDelivery(t: Record<string, unknown>, where: string): void {
   range(retry?.MaximumEventAgeInSeconds, 'maximumEventAgeInSeconds', 60, 86400);
   const dlq = (t.DeadLetterConfig as { Arn?: unknown } | undefined)?.Arn;
   if (dlq !== undefined && (typeof dlq !== 'string' || !/^arn:aws[a-z-]*:sqs:[^:]+:\d{12}:[^:]+$/.test(dlq)))
-    throw validation(`The DeadLetterConfig for target ${String(t.Id)} is not a valid SQS queue ARN.`);
+    throw validation(`DeadLetterConfig Arn ${String(dlq)} is not a valid SQS queue ARN.`);
 }
 
 /** A target's RetryPolicy and DeadLetterConfig as the fire job carries them. */
