@@ -22,6 +22,14 @@ import {
   PutSubscriptionFilterCommand,
   TestMetricFilterCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudFormationClient,
+  CreateStackCommand,
+  DeleteStackCommand,
+  DescribeStackResourcesCommand,
+  waitUntilStackCreateComplete,
+  waitUntilStackDeleteComplete,
+} from '@aws-sdk/client-cloudformation';
 import { startTestServer } from '../helpers/server.js';
 import { createNodeFunctions, FN } from './gateway-helpers.js';
 
@@ -495,5 +503,120 @@ test('a function subscribed to its own log group is not re-triggered by its own 
   } finally {
     logs.destroy();
     lambda.destroy();
+  }
+});
+
+test('SAM: a CloudWatchLogs event and an AWS::Logs::MetricFilter deployed through CloudFormation', async () => {
+  await using srv = await startTestServer();
+  const cfn = new CloudFormationClient(srv.clientConfig);
+  const logs = new CloudWatchLogsClient(srv.clientConfig);
+  const cw = new CloudWatchClient(srv.clientConfig);
+  try {
+    const template = `
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  AppLogs:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: app-logs
+  Alerts:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: index.handler
+      InlineCode: |
+        exports.handler = async (event) => { console.log('AWSLOGS ' + event.awslogs.data); };
+      Events:
+        Errors:
+          Type: CloudWatchLogs
+          Properties:
+            LogGroupName: !Ref AppLogs
+            FilterPattern: ERROR
+  ErrorCount:
+    Type: AWS::Logs::MetricFilter
+    Properties:
+      LogGroupName: !Ref AppLogs
+      FilterPattern: '{ $.level = "ERROR" }'
+      MetricTransformations:
+        - MetricName: ErrorCount
+          MetricNamespace: SamApp
+          MetricValue: $.count
+          Dimensions:
+            - Key: Service
+              Value: $.service
+`;
+    await cfn.send(
+      new CreateStackCommand({
+        StackName: 'alerts',
+        TemplateBody: template,
+        Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_AUTO_EXPAND'],
+      }),
+    );
+    await waitUntilStackCreateComplete(
+      { client: cfn, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
+      { StackName: 'alerts' },
+    );
+    const res = await cfn.send(new DescribeStackResourcesCommand({ StackName: 'alerts' }));
+    const phys = (id: string) => res.StackResources!.find((r) => r.LogicalResourceId === id)!;
+    assert.equal(phys('AlertsErrors').ResourceType, 'AWS::Logs::SubscriptionFilter');
+    assert.equal(phys('AlertsErrorsPermission').ResourceType, 'AWS::Lambda::Permission');
+    const fn = phys('Alerts').PhysicalResourceId!;
+    const subs = await logs.send(new DescribeSubscriptionFiltersCommand({ logGroupName: 'app-logs' }));
+    assert.equal(subs.subscriptionFilters?.[0].filterName, phys('AlertsErrors').PhysicalResourceId);
+    assert.equal(subs.subscriptionFilters?.[0].destinationArn, `${FN}${fn}`);
+    const mf = await logs.send(new DescribeMetricFiltersCommand({ logGroupName: 'app-logs' }));
+    assert.equal(mf.metricFilters?.[0].filterName, phys('ErrorCount').PhysicalResourceId);
+
+    await logs.send(new CreateLogStreamCommand({ logGroupName: 'app-logs', logStreamName: 'web' }));
+    const t = Date.now() - 5000;
+    await logs.send(
+      new PutLogEventsCommand({
+        logGroupName: 'app-logs',
+        logStreamName: 'web',
+        logEvents: [
+          { timestamp: t, message: JSON.stringify({ level: 'ERROR', count: 2, service: 'web' }) },
+          { timestamp: t + 1, message: JSON.stringify({ level: 'INFO', count: 5, service: 'web' }) },
+        ],
+      }),
+    );
+    const got = await waitFor(
+      () => received(logs, fn),
+      (r) => r.length >= 1,
+    );
+    assert.equal(got.length, 1);
+    assert.equal(got[0].logGroup, 'app-logs');
+    assert.equal(got[0].logStream, 'web');
+    assert.deepEqual(got[0].subscriptionFilters, [phys('AlertsErrors').PhysicalResourceId]);
+    assert.deepEqual(
+      got[0].logEvents.map((e: any) => JSON.parse(e.message).level),
+      ['ERROR'],
+    );
+    const stats = await cw.send(
+      new GetMetricStatisticsCommand({
+        Namespace: 'SamApp',
+        MetricName: 'ErrorCount',
+        Dimensions: [{ Name: 'Service', Value: 'web' }],
+        StartTime: new Date(t - 60_000),
+        EndTime: new Date(t + 60_000),
+        Period: 3600,
+        Statistics: ['Sum'],
+      }),
+    );
+    assert.equal(stats.Datapoints?.[0]?.Sum, 2);
+
+    await cfn.send(new DeleteStackCommand({ StackName: 'alerts' }));
+    await waitUntilStackDeleteComplete(
+      { client: cfn, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
+      { StackName: 'alerts' },
+    );
+    await rejectsWith(
+      logs.send(new DescribeSubscriptionFiltersCommand({ logGroupName: 'app-logs' })),
+      'ResourceNotFoundException',
+    );
+  } finally {
+    cfn.destroy();
+    logs.destroy();
+    cw.destroy();
   }
 });
