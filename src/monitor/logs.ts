@@ -423,7 +423,7 @@ export class LogsEngine implements LogSink {
       }
       const subs = await tx.scan<SubscriptionFilter>(SUBSCRIPTION_FILTERS, { prefix: gk + ':' });
       for (const { value: sub } of subs) {
-        const matches = compilePattern(sub.filterPattern);
+        const matches = this.subscriptionMatcher(sub.filterPattern);
         const fn = lambdaFunctionName(sub.destinationArn);
         // A delivery invocation's own lines are not delivered back to the function (a loop).
         const own = fn !== undefined && g.group === `/aws/lambda/${fn}`;
@@ -457,6 +457,15 @@ export class LogsEngine implements LogSink {
       }
     }
     return points;
+  }
+
+  /** A stored filter's pattern was validated when put; one that no longer compiles matches nothing. */
+  private subscriptionMatcher(pattern: string): (message: string) => unknown {
+    try {
+      return compilePattern(pattern);
+    } catch {
+      return () => undefined;
+    }
   }
 
   private metricFilterFn(f: MetricFilter): MetricFilterFn {
