@@ -13,14 +13,42 @@ import { AwsError } from '../protocols/errors.js';
 
 export type Matcher = (message: string) => boolean;
 
+/**
+ * What a matching message yields: the values a metric filter can publish or use as dimensions.
+ * `extractedValues` are those TestMetricFilter shows (`$field` of a space-delimited pattern,
+ * `$.path` selectors of a JSON pattern); `lookup` resolves any `$field` / `$.path` reference.
+ */
+export interface Extracted {
+  extractedValues: Record<string, string>;
+  lookup(ref: string): string | undefined;
+}
+
+/** Undefined when the message does not match. */
+export type Extractor = (message: string) => Extracted | undefined;
+
 const invalid = () => new AwsError('InvalidParameterException', 'Invalid filter pattern', 400);
 
+const NOTHING: Extracted = { extractedValues: {}, lookup: () => undefined };
+
 export function compileFilterPattern(pattern: string | undefined): Matcher {
+  const ex = compileFilterExtractor(pattern);
+  return (msg) => ex(msg) !== undefined;
+}
+
+export function compileFilterExtractor(pattern: string | undefined): Extractor {
   const p = (pattern ?? '').trim();
-  if (p === '') return () => true;
+  if (p === '') return () => NOTHING;
   if (p.startsWith('{')) return compileJson(p);
   if (p.startsWith('[')) return compileSpaceDelimited(p);
-  return compileTerms(p);
+  const m = compileTerms(p);
+  return (msg) => (m(msg) ? NOTHING : undefined);
+}
+
+/** A scalar as a metric value or dimension value would read it (objects and null: none). */
+function scalar(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return undefined;
 }
 
 // ---- terms ---------------------------------------------------------------------------------
@@ -171,7 +199,7 @@ function select(doc: unknown, sel: string): unknown {
   return cur;
 }
 
-function compileJson(p: string): Matcher {
+function compileJson(p: string): Extractor {
   if (!p.endsWith('}')) throw invalid();
   const t = tokenize(p.slice(1, -1), true);
   const pos = { i: 0 };
@@ -199,16 +227,26 @@ function compileJson(p: string): Matcher {
   };
   const expr = parseBool(t, pos, cond);
   if (pos.i !== t.length) throw invalid();
+  const selectors = [...new Set(t.filter((x) => x.k === 'sel').map((x) => x.v))];
   return (msg) => {
     const at = msg.indexOf('{');
-    if (at < 0) return false;
+    if (at < 0) return undefined;
     let doc: unknown;
     try {
       doc = JSON.parse(msg.slice(at));
     } catch {
-      return false;
+      return undefined;
     }
-    return expr(doc);
+    if (!expr(doc)) return undefined;
+    const extractedValues: Record<string, string> = {};
+    for (const sel of selectors) {
+      const v = scalar(select(doc, sel));
+      if (v !== undefined) extractedValues[sel] = v;
+    }
+    return {
+      extractedValues,
+      lookup: (ref) => (ref.startsWith('$.') ? scalar(select(doc, ref)) : undefined),
+    };
   };
 }
 
@@ -228,7 +266,7 @@ interface FieldSpec {
   cond?: (fields: Map<string, string>) => boolean;
 }
 
-function compileSpaceDelimited(p: string): Matcher {
+function compileSpaceDelimited(p: string): Extractor {
   if (!p.endsWith(']')) throw invalid();
   const t = tokenize(p.slice(1, -1), false);
   const pos = { i: 0 };
@@ -264,8 +302,14 @@ function compileSpaceDelimited(p: string): Matcher {
   return (msg) => {
     const fields = splitFields(msg);
     const assigned = assign(specs, fields);
-    if (!assigned) return false;
-    return specs.every((s) => !s.cond || s.cond(assigned));
+    if (!assigned) return undefined;
+    if (!specs.every((s) => !s.cond || s.cond(assigned))) return undefined;
+    const extractedValues: Record<string, string> = {};
+    for (const [name, value] of assigned) extractedValues['$' + name] = value;
+    return {
+      extractedValues,
+      lookup: (ref) => (ref.startsWith('$') ? assigned.get(ref.slice(1)) : undefined),
+    };
   };
 }
 

@@ -22,6 +22,14 @@ import {
 import { AlarmsEngine } from './alarms.js';
 import { createCloudWatchService } from './cloudwatch-api.js';
 import { parseEmf } from './emf.js';
+import { startWorker, type Worker } from '../storage/worker.js';
+import { AwsError } from '../protocols/errors.js';
+import {
+  SUBSCRIPTION_QUEUE,
+  awslogsEvent,
+  deliveryRequestId,
+  type SubscriptionDelivery,
+} from './log-filters.js';
 import { OtlpExporter } from './otlp.js';
 import { parseDuration, usageReport } from './usage.js';
 
@@ -346,6 +354,48 @@ export function createMonitoring(o: MonitoringOptions): Monitoring {
     }
   });
 
+  // ---- metric filters and subscription filters -------------------------------------------
+  o.logs.setMetricSink((scope, points) => {
+    for (const p of points) {
+      metrics.add(scope, p.metric, [{ value: p.value, unit: p.unit, timestamp: p.timestamp }]);
+    }
+  });
+  o.logs.setDestinationCheck(async (scope, arn) => {
+    try {
+      await o.lambda.getFunctionConfiguration(scope, arn);
+    } catch (e) {
+      if (e instanceof AwsError && e.code === 'ResourceNotFoundException') {
+        throw new AwsError(
+          'InvalidParameterException',
+          'Could not execute the lambda function. Make sure you have given CloudWatch Logs permission to execute your function.',
+          400,
+        );
+      }
+      throw e;
+    }
+  });
+  // Each delivery is one asynchronous invoke; its request id comes from the job id, so a
+  // delivery retried after a crash is the same invocation (the async queue runs it once).
+  const subscriptions: Worker = startWorker<SubscriptionDelivery>({
+    store: o.store,
+    queue: SUBSCRIPTION_QUEUE,
+    clock: o.clock,
+    logger: o.logger.child({ component: 'logs-subscriptions' }),
+    concurrency: 4,
+    handle: async (job) => {
+      const d = job.payload;
+      await o.lambda.invoke(
+        { accountId: d.accountId, region: d.region },
+        {
+          FunctionName: d.destinationArn,
+          InvocationType: 'Event',
+          Payload: Buffer.from(JSON.stringify(awslogsEvent(d))),
+          RequestId: deliveryRequestId(job.id),
+        },
+      );
+    },
+  });
+
   // ---- routes ----------------------------------------------------------------------------
   o.frontDoor.mountExact('/metrics', (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'GET') {
@@ -389,6 +439,9 @@ export function createMonitoring(o: MonitoringOptions): Monitoring {
     close: async () => {
       unobserve();
       unlisten();
+      o.logs.setMetricSink(undefined);
+      o.logs.setDestinationCheck(undefined);
+      await subscriptions.stop();
       unseries();
       await alarms.close();
       await metrics.close();

@@ -2,6 +2,7 @@
 import type { JsonService, RequestContext } from '../server/service.js';
 import { invalidParameter, type LogsEngine, type Scope } from './logs.js';
 import { parseArn } from '../core/ids.js';
+import { testMetricFilter } from './log-filters.js';
 
 const scopeOf = (ctx: RequestContext): Scope => ({ accountId: ctx.accountId, region: ctx.region });
 
@@ -131,6 +132,55 @@ export function createLogsService(engine: LogsEngine): JsonService {
           nextToken: str(input, 'nextToken', false),
         });
       },
+      PutMetricFilter: async (ctx, input) => {
+        await engine.putMetricFilter(scopeOf(ctx), {
+          logGroupName: str(input, 'logGroupName')!,
+          filterName: str(input, 'filterName')!,
+          filterPattern: str(input, 'filterPattern')!,
+          metricTransformations: input.metricTransformations,
+        });
+        return {};
+      },
+      DeleteMetricFilter: async (ctx, input) => {
+        await engine.deleteMetricFilter(scopeOf(ctx), str(input, 'logGroupName')!, str(input, 'filterName')!);
+        return {};
+      },
+      DescribeMetricFilters: async (ctx, input) =>
+        engine.describeMetricFilters(scopeOf(ctx), {
+          logGroupName: str(input, 'logGroupName', false),
+          filterNamePrefix: str(input, 'filterNamePrefix', false),
+          metricName: str(input, 'metricName', false),
+          metricNamespace: str(input, 'metricNamespace', false),
+          limit: num(input, 'limit'),
+          nextToken: str(input, 'nextToken', false),
+        }),
+      TestMetricFilter: async (_ctx, input) =>
+        testMetricFilter(str(input, 'filterPattern')!, input.logEventMessages),
+      PutSubscriptionFilter: async (ctx, input) => {
+        await engine.putSubscriptionFilter(scopeOf(ctx), {
+          logGroupName: str(input, 'logGroupName')!,
+          filterName: str(input, 'filterName')!,
+          filterPattern: str(input, 'filterPattern')!,
+          destinationArn: str(input, 'destinationArn')!,
+          roleArn: str(input, 'roleArn', false),
+          distribution: str(input, 'distribution', false),
+        });
+        return {};
+      },
+      DeleteSubscriptionFilter: async (ctx, input) => {
+        await engine.deleteSubscriptionFilter(
+          scopeOf(ctx),
+          str(input, 'logGroupName')!,
+          str(input, 'filterName')!,
+        );
+        return {};
+      },
+      DescribeSubscriptionFilters: async (ctx, input) =>
+        engine.describeSubscriptionFilters(scopeOf(ctx), str(input, 'logGroupName')!, {
+          filterNamePrefix: str(input, 'filterNamePrefix', false),
+          limit: num(input, 'limit'),
+          nextToken: str(input, 'nextToken', false),
+        }),
     },
   };
 }

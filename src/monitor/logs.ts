@@ -19,6 +19,27 @@ import type { LogEventInput, LogSink, LogStreamRef } from '../core/log-sink.js';
 import { AwsError } from '../protocols/errors.js';
 import { compileFilterPattern } from './filter-pattern.js';
 import {
+  MAX_METRIC_FILTERS,
+  MAX_SUBSCRIPTION_FILTERS,
+  METRIC_FILTERS,
+  SUBSCRIPTION_FILTERS,
+  SUBSCRIPTION_QUEUE,
+  compileMetricFilter,
+  compilePattern,
+  isDeliveryLine,
+  lambdaFunctionName,
+  limitExceeded,
+  validateDestination,
+  validateFilterName,
+  validateTransformations,
+  type MetricFilter,
+  type MetricFilterFn,
+  type MetricPoint,
+  type SubscriptionDelivery,
+  type SubscriptionFilter,
+} from './log-filters.js';
+import {
+  eventPos,
   eventsForward,
   eventsReverse,
   pad15,
@@ -125,6 +146,12 @@ export interface LogsEngineOptions {
   retentionIntervalMs?: number;
 }
 
+/** Where metric filters' values go (the metrics engine, wired by the monitoring module). */
+export type MetricFilterSink = (scope: Scope, points: MetricPoint[]) => void;
+
+/** Checks a subscription destination when a filter is put (the function must exist). */
+export type DestinationCheck = (scope: Scope, destinationArn: string) => Promise<void>;
+
 interface PendingEvent {
   ref: LogStreamRef;
   event: LogEventInput;
@@ -150,6 +177,10 @@ export class LogsEngine implements LogSink {
   private closed = false;
   private retentionTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(ref: LogStreamRef, events: LogEventInput[]) => void>();
+  private metricSink: MetricFilterSink | undefined;
+  private destinationCheck: DestinationCheck | undefined;
+  /** Compiled metric filters, by their definition. */
+  private readonly compiled = new Map<string, MetricFilterFn>();
 
   constructor(opts: LogsEngineOptions) {
     this.store = opts.store;
@@ -171,6 +202,27 @@ export class LogsEngine implements LogSink {
   onEvents(listener: (ref: LogStreamRef, events: LogEventInput[]) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Metric filters publish through this (without one, they publish nothing). */
+  setMetricSink(sink: MetricFilterSink | undefined): void {
+    this.metricSink = sink;
+  }
+
+  /** PutSubscriptionFilter checks its destination through this. */
+  setDestinationCheck(check: DestinationCheck | undefined): void {
+    this.destinationCheck = check;
+  }
+
+  private publish(points: Map<string, { scope: Scope; points: MetricPoint[] }>): void {
+    if (!this.metricSink) return;
+    for (const { scope, points: p } of points.values()) {
+      try {
+        this.metricSink(scope, p);
+      } catch (e) {
+        this.logger.error('metric filter values could not be recorded', { err: e });
+      }
+    }
   }
 
   private emit(ref: LogStreamRef, events: LogEventInput[]): void {
@@ -273,7 +325,7 @@ export class LogsEngine implements LogSink {
       message: event.message,
     }));
     try {
-      await this.store.transaction((tx) => this.writeItems(tx, items, true));
+      this.publish(await this.store.transaction((tx) => this.writeItems(tx, items, true)));
     } catch (e) {
       this.logger.error('dropping log events: the batch could not be stored', {
         count: items.length,
@@ -282,8 +334,16 @@ export class LogsEngine implements LogSink {
     }
   }
 
-  /** Writes events, updating stream/group statistics; with autoCreate, missing groups/streams are made. */
-  private async writeItems(tx: Transaction, items: WriteItem[], autoCreate: boolean): Promise<void> {
+  /**
+   * Writes events, updating stream/group statistics; with autoCreate, missing groups/streams
+   * are made. Applies the groups' filters: subscription deliveries are enqueued in the same
+   * transaction; the metric filters' values are returned (recorded once it commits).
+   */
+  private async writeItems(
+    tx: Transaction,
+    items: WriteItem[],
+    autoCreate: boolean,
+  ): Promise<Map<string, { scope: Scope; points: MetricPoint[] }>> {
     const now = this.clock.now();
     const streams = new Map<
       string,
@@ -292,6 +352,7 @@ export class LogsEngine implements LogSink {
     const groupBytes = new Map<string, { scope: Scope; group: string; bytes: number }>();
     // Each item's stream entry, looked up once.
     const entries: { value?: LogStream; events: NewEvent[] }[] = [];
+    const counters: number[] = [];
     for (const it of items) {
       const sk = streamKey(it.scope, it.group, it.stream);
       let e = streams.get(sk);
@@ -315,7 +376,9 @@ export class LogsEngine implements LogSink {
     for (let k = 0; k < items.length; k++) {
       const it = items[k];
       const base = `${it.scope.accountId}:${it.scope.region}:${it.group}`;
-      entries[k].events.push({ t: it.timestamp, m: it.message, counter: this.counter++ % 1_000_000 });
+      const counter = this.counter++ % 1_000_000;
+      counters.push(counter);
+      entries[k].events.push({ t: it.timestamp, m: it.message, counter });
       const s = entries[k].value!;
       const bytes = Buffer.byteLength(it.message) + EVENT_OVERHEAD;
       s.firstEventTimestamp = Math.min(s.firstEventTimestamp ?? it.timestamp, it.timestamp);
@@ -339,14 +402,85 @@ export class LogsEngine implements LogSink {
       s.value!.uploadSequenceToken = sequenceToken(now, this.counter);
       await tx.put(STREAMS, sk, s.value);
     }
+    const points = new Map<string, { scope: Scope; points: MetricPoint[] }>();
     for (const g of groupBytes.values()) {
       const gk = groupKey(g.scope, g.group);
       const group = await tx.get<LogGroup>(GROUPS, gk);
-      if (group) {
-        group.storedBytes += g.bytes;
-        await tx.put(GROUPS, gk, group);
+      if (!group) continue;
+      group.storedBytes += g.bytes;
+      await tx.put(GROUPS, gk, group);
+      const mine = (it: WriteItem) => it.group === g.group && groupKey(it.scope, it.group) === gk;
+      if (group.metricFilterCount > 0) {
+        const filters = await tx.scan<MetricFilter>(METRIC_FILTERS, { prefix: gk + ':' });
+        const fns = filters.map((f) => this.metricFilterFn(f.value));
+        const scopeKey = `${g.scope.accountId}:${g.scope.region}`;
+        let out = points.get(scopeKey);
+        if (!out) points.set(scopeKey, (out = { scope: g.scope, points: [] }));
+        for (const it of items) {
+          if (!mine(it)) continue;
+          for (const fn of fns) fn(it.timestamp, it.message, out.points);
+        }
+      }
+      const subs = await tx.scan<SubscriptionFilter>(SUBSCRIPTION_FILTERS, { prefix: gk + ':' });
+      for (const { value: sub } of subs) {
+        const matches = this.subscriptionMatcher(sub.filterPattern);
+        const fn = lambdaFunctionName(sub.destinationArn);
+        // A delivery invocation's own lines are not delivered back to the function (a loop).
+        const own = fn !== undefined && g.group === `/aws/lambda/${fn}`;
+        const byStream = new Map<string, SubscriptionDelivery>();
+        for (let k = 0; k < items.length; k++) {
+          const it = items[k];
+          if (!mine(it) || !matches(it.message)) continue;
+          if (own && isDeliveryLine(it.message)) continue;
+          let d = byStream.get(it.stream);
+          if (!d) {
+            byStream.set(
+              it.stream,
+              (d = {
+                accountId: g.scope.accountId,
+                region: g.scope.region,
+                destinationArn: sub.destinationArn,
+                logGroup: g.group,
+                logStream: it.stream,
+                filterName: sub.filterName,
+                logEvents: [],
+              }),
+            );
+          }
+          d.logEvents.push({
+            id: eventPos(it.timestamp, now, counters[k]),
+            timestamp: it.timestamp,
+            message: it.message,
+          });
+        }
+        for (const d of byStream.values()) await tx.enqueue(SUBSCRIPTION_QUEUE, d, { maxAttempts: 10 });
       }
     }
+    return points;
+  }
+
+  /** A stored filter's pattern was validated when put; one that no longer compiles matches nothing. */
+  private subscriptionMatcher(pattern: string): (message: string) => unknown {
+    try {
+      return compilePattern(pattern);
+    } catch {
+      return () => undefined;
+    }
+  }
+
+  private metricFilterFn(f: MetricFilter): MetricFilterFn {
+    const k = JSON.stringify([f.filterPattern, f.metricTransformations]);
+    let fn = this.compiled.get(k);
+    if (!fn) {
+      try {
+        fn = compileMetricFilter(f);
+      } catch {
+        fn = () => undefined; // stored filters were validated; a pattern that no longer compiles does nothing
+      }
+      if (this.compiled.size > 10_000) this.compiled.clear();
+      this.compiled.set(k, fn);
+    }
+    return fn;
   }
 
   // ---- groups ----------------------------------------------------------------------------
@@ -370,6 +504,8 @@ export class LogsEngine implements LogSink {
       await tx.deleteRange(STREAMS, { prefix: gk + ':' });
       await tx.deleteRange(EVENTS, { prefix: gk + ':' });
       await tx.deleteRange(GROUP_EVENTS, { prefix: gk + ':' });
+      await tx.deleteRange(METRIC_FILTERS, { prefix: gk + ':' });
+      await tx.deleteRange(SUBSCRIPTION_FILTERS, { prefix: gk + ':' });
     });
   }
 
@@ -405,6 +541,176 @@ export class LogsEngine implements LogSink {
     return {
       logGroups: page,
       nextToken: rows.length > limit ? encodeToken(page[page.length - 1].logGroupName) : undefined,
+    };
+  }
+
+  // ---- metric filters and subscription filters ------------------------------------------
+
+  async putMetricFilter(
+    scope: Scope,
+    input: {
+      logGroupName: string;
+      filterName: unknown;
+      filterPattern: unknown;
+      metricTransformations: unknown;
+    },
+  ): Promise<void> {
+    validateGroupName(input.logGroupName);
+    const filterName = validateFilterName(input.filterName);
+    compilePattern(input.filterPattern);
+    const metricTransformations = validateTransformations(input.metricTransformations);
+    const gk = groupKey(scope, input.logGroupName);
+    await this.store.transaction(async (tx) => {
+      const group = await tx.get<LogGroup>(GROUPS, gk);
+      if (!group) throw notFoundGroup();
+      const key = `${gk}:${filterName}`;
+      const existing = await tx.get<MetricFilter>(METRIC_FILTERS, key);
+      if (!existing) {
+        if (group.metricFilterCount >= MAX_METRIC_FILTERS) throw limitExceeded('Resource limit exceeded.');
+        group.metricFilterCount++;
+        await tx.put(GROUPS, gk, group);
+      }
+      const f: MetricFilter = {
+        filterName,
+        filterPattern: input.filterPattern as string,
+        metricTransformations,
+        creationTime: existing?.creationTime ?? this.clock.now(),
+        logGroupName: input.logGroupName,
+      };
+      await tx.put(METRIC_FILTERS, key, f);
+    });
+  }
+
+  async deleteMetricFilter(scope: Scope, group: string, filterName: string): Promise<void> {
+    const gk = groupKey(scope, group);
+    await this.store.transaction(async (tx) => {
+      const g = await tx.get<LogGroup>(GROUPS, gk);
+      if (!g) throw notFoundGroup();
+      if (!(await tx.delete(METRIC_FILTERS, `${gk}:${filterName}`))) {
+        throw new AwsError('ResourceNotFoundException', 'The specified metric filter does not exist.', 400);
+      }
+      g.metricFilterCount = Math.max(0, g.metricFilterCount - 1);
+      await tx.put(GROUPS, gk, g);
+    });
+  }
+
+  async describeMetricFilters(
+    scope: Scope,
+    opts: {
+      logGroupName?: string;
+      filterNamePrefix?: string;
+      metricName?: string;
+      metricNamespace?: string;
+      limit?: number;
+      nextToken?: string;
+    },
+  ): Promise<{ metricFilters: MetricFilter[]; nextToken?: string }> {
+    const limit = checkLimit(opts.limit, 50, 50);
+    if (opts.filterNamePrefix !== undefined && opts.logGroupName === undefined) {
+      throw invalidParameter('If you specify filterNamePrefix, you must also specify logGroupName.');
+    }
+    if ((opts.metricName === undefined) !== (opts.metricNamespace === undefined)) {
+      throw invalidParameter('metricName and metricNamespace must be specified together.');
+    }
+    const base = `${scope.accountId}:${scope.region}:`;
+    let prefix = base;
+    if (opts.logGroupName !== undefined) {
+      const gk = groupKey(scope, opts.logGroupName);
+      if (!(await this.store.get(GROUPS, gk))) throw notFoundGroup();
+      prefix = `${gk}:${opts.filterNamePrefix ?? ''}`;
+    }
+    const after = opts.nextToken !== undefined ? base + decodeToken(opts.nextToken) : undefined;
+    const rows = (await this.store.scan<MetricFilter>(METRIC_FILTERS, { prefix, after })).filter(
+      (r) =>
+        opts.metricName === undefined ||
+        r.value.metricTransformations.some(
+          (t) => t.metricName === opts.metricName && t.metricNamespace === opts.metricNamespace,
+        ),
+    );
+    const page = rows.slice(0, limit);
+    return {
+      metricFilters: page.map((r) => r.value),
+      nextToken: rows.length > limit ? encodeToken(page[page.length - 1].key.slice(base.length)) : undefined,
+    };
+  }
+
+  async putSubscriptionFilter(
+    scope: Scope,
+    input: {
+      logGroupName: string;
+      filterName: unknown;
+      filterPattern: unknown;
+      destinationArn: unknown;
+      roleArn?: string;
+      distribution?: string;
+    },
+  ): Promise<void> {
+    validateGroupName(input.logGroupName);
+    const filterName = validateFilterName(input.filterName);
+    compilePattern(input.filterPattern);
+    const destinationArn = validateDestination(input.destinationArn);
+    const distribution = input.distribution ?? 'ByLogStream';
+    if (distribution !== 'ByLogStream' && distribution !== 'Random') {
+      throw invalidParameter(
+        `1 validation error detected: Value '${distribution}' at 'distribution' failed to satisfy constraint: Member must satisfy enum value set: [Random, ByLogStream]`,
+      );
+    }
+    const gk = groupKey(scope, input.logGroupName);
+    if (!(await this.store.get(GROUPS, gk))) throw notFoundGroup();
+    await this.destinationCheck?.(scope, destinationArn);
+    await this.store.transaction(async (tx) => {
+      if (!(await tx.get(GROUPS, gk))) throw notFoundGroup();
+      const key = `${gk}:${filterName}`;
+      const existing = await tx.get<SubscriptionFilter>(SUBSCRIPTION_FILTERS, key);
+      if (!existing) {
+        const n = (await tx.scan(SUBSCRIPTION_FILTERS, { prefix: gk + ':' })).length;
+        if (n >= MAX_SUBSCRIPTION_FILTERS) throw limitExceeded('Resource limit exceeded.');
+      }
+      const f: SubscriptionFilter = {
+        filterName,
+        logGroupName: input.logGroupName,
+        filterPattern: input.filterPattern as string,
+        destinationArn,
+        distribution,
+        creationTime: existing?.creationTime ?? this.clock.now(),
+        ...(input.roleArn ? { roleArn: input.roleArn } : {}),
+      };
+      await tx.put(SUBSCRIPTION_FILTERS, key, f);
+    });
+  }
+
+  async deleteSubscriptionFilter(scope: Scope, group: string, filterName: string): Promise<void> {
+    const gk = groupKey(scope, group);
+    await this.store.transaction(async (tx) => {
+      if (!(await tx.get(GROUPS, gk))) throw notFoundGroup();
+      if (!(await tx.delete(SUBSCRIPTION_FILTERS, `${gk}:${filterName}`))) {
+        throw new AwsError(
+          'ResourceNotFoundException',
+          'The specified subscription filter does not exist.',
+          400,
+        );
+      }
+    });
+  }
+
+  async describeSubscriptionFilters(
+    scope: Scope,
+    group: string,
+    opts: { filterNamePrefix?: string; limit?: number; nextToken?: string },
+  ): Promise<{ subscriptionFilters: SubscriptionFilter[]; nextToken?: string }> {
+    const limit = checkLimit(opts.limit, 50, 50);
+    const gk = groupKey(scope, group);
+    if (!(await this.store.get(GROUPS, gk))) throw notFoundGroup();
+    const base = gk + ':';
+    const rows = await this.store.scan<SubscriptionFilter>(SUBSCRIPTION_FILTERS, {
+      prefix: base + (opts.filterNamePrefix ?? ''),
+      after: opts.nextToken !== undefined ? base + decodeToken(opts.nextToken) : undefined,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    return {
+      subscriptionFilters: page.map((r) => r.value),
+      nextToken: rows.length > limit ? encodeToken(page[page.length - 1].value.filterName) : undefined,
     };
   }
 
@@ -542,6 +848,7 @@ export class LogsEngine implements LogSink {
     } = {};
     const accepted: WriteItem[] = [];
     let retention: number | undefined;
+    let points = new Map<string, { scope: Scope; points: MetricPoint[] }>();
     const reply = await this.store.transaction(async (tx) => {
       const g = await tx.get<LogGroup>(GROUPS, groupKey(scope, group));
       if (!g) throw notFoundGroup();
@@ -562,12 +869,13 @@ export class LogsEngine implements LogSink {
           accepted.push({ scope, group, stream, timestamp: e.timestamp, message: e.message });
         }
       });
-      if (accepted.length) await this.writeItems(tx, accepted, false);
+      points = accepted.length ? await this.writeItems(tx, accepted, false) : new Map();
       return {
         nextSequenceToken: sequenceToken(now, this.counter),
         ...(Object.keys(info).length ? { rejectedLogEventsInfo: { ...info } } : {}),
       };
     });
+    this.publish(points);
     if (this.listeners.size && accepted.length) {
       this.emit(
         { accountId: scope.accountId, region: scope.region, group, stream },

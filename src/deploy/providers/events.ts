@@ -1,5 +1,6 @@
 /**
- * AWS::Events::Rule, AWS::Scheduler::Schedule and AWS::Logs::LogGroup, and the types that are
+ * AWS::Events::Rule, AWS::Scheduler::Schedule, AWS::Logs::LogGroup, MetricFilter and
+ * SubscriptionFilter, and the types that are
  * recorded only (IAM and CloudFormation bookkeeping): Nimbus has no IAM service behind them.
  */
 import { createHash } from 'node:crypto';
@@ -24,6 +25,12 @@ import {
   DeleteLogGroupCommand,
   PutRetentionPolicyCommand,
   DeleteRetentionPolicyCommand,
+  PutMetricFilterCommand,
+  DeleteMetricFilterCommand,
+  PutSubscriptionFilterCommand,
+  DeleteSubscriptionFilterCommand,
+  type Distribution,
+  type StandardUnit,
 } from '@aws-sdk/client-cloudwatch-logs';
 import type { ResourceContext, ResourceProvider } from '../types.js';
 import { clean, ignoreMissing, json, list, nameOf, num, str, type Props } from './util.js';
@@ -205,6 +212,86 @@ export const logsLogGroup: ResourceProvider = {
     await ignoreMissing(() => logs(ctx).send(new DeleteLogGroupCommand({ logGroupName: physicalId })));
   },
 };
+
+/** `Ref` is the filter name; a put with the same name updates the filter in place. */
+export const logsMetricFilter: ResourceProvider = {
+  replaceOn: ['FilterName', 'LogGroupName'],
+  async create(props, ctx) {
+    const name = nameOf(props, 'FilterName', ctx, 512);
+    await putMetricFilter(name, props, ctx);
+    return { physicalId: name, attributes: {} };
+  },
+  async update(physicalId, props, _previous, ctx) {
+    await putMetricFilter(physicalId, props, ctx);
+    return { physicalId, attributes: {} };
+  },
+  async delete(physicalId, props, ctx) {
+    await ignoreMissing(() =>
+      logs(ctx).send(
+        new DeleteMetricFilterCommand({ logGroupName: String(props.LogGroupName), filterName: physicalId }),
+      ),
+    );
+  },
+};
+
+async function putMetricFilter(name: string, props: Props, ctx: ResourceContext) {
+  await logs(ctx).send(
+    new PutMetricFilterCommand({
+      logGroupName: String(props.LogGroupName),
+      filterName: name,
+      filterPattern: String(props.FilterPattern ?? ''),
+      metricTransformations: list<Props>(props.MetricTransformations).map((t) =>
+        clean({
+          metricName: String(t.MetricName),
+          metricNamespace: String(t.MetricNamespace),
+          metricValue: String(t.MetricValue),
+          defaultValue: num(t.DefaultValue),
+          unit: str(t.Unit) as StandardUnit | undefined,
+          dimensions: t.Dimensions
+            ? Object.fromEntries(list<Props>(t.Dimensions).map((d) => [String(d.Key), String(d.Value)]))
+            : undefined,
+        }),
+      ),
+    }),
+  );
+}
+
+/** `Ref` is the filter name. */
+export const logsSubscriptionFilter: ResourceProvider = {
+  replaceOn: ['FilterName', 'LogGroupName'],
+  async create(props, ctx) {
+    const name = nameOf(props, 'FilterName', ctx, 512);
+    await putSubscriptionFilter(name, props, ctx);
+    return { physicalId: name, attributes: {} };
+  },
+  async update(physicalId, props, _previous, ctx) {
+    await putSubscriptionFilter(physicalId, props, ctx);
+    return { physicalId, attributes: {} };
+  },
+  async delete(physicalId, props, ctx) {
+    await ignoreMissing(() =>
+      logs(ctx).send(
+        new DeleteSubscriptionFilterCommand({
+          logGroupName: String(props.LogGroupName),
+          filterName: physicalId,
+        }),
+      ),
+    );
+  },
+};
+
+async function putSubscriptionFilter(name: string, props: Props, ctx: ResourceContext) {
+  await logs(ctx).send(
+    new PutSubscriptionFilterCommand({
+      logGroupName: String(props.LogGroupName),
+      filterName: name,
+      filterPattern: String(props.FilterPattern ?? ''),
+      destinationArn: String(props.DestinationArn),
+      roleArn: str(props.RoleArn),
+      distribution: str(props.Distribution) as Distribution | undefined,
+    }),
+  );
+}
 
 /** `Fn::GetAtt LogGroup.Arn` ends in `:*`, as AWS gives it. */
 const logGroupArn = (ctx: ResourceContext, name: string) =>

@@ -35,7 +35,15 @@ import {
   apiGatewayV2RouteResponse,
   apiGatewayV2Stage,
 } from './apigatewayv2.js';
-import { eventsEventBus, eventsRule, logsLogGroup, recordedProviders, schedulerSchedule } from './events.js';
+import {
+  eventsEventBus,
+  eventsRule,
+  logsLogGroup,
+  logsMetricFilter,
+  logsSubscriptionFilter,
+  recordedProviders,
+  schedulerSchedule,
+} from './events.js';
 import { dynamodbTable } from './dynamodb.js';
 import { snsSubscription, snsTopic, snsTopicPolicy, sqsQueue, sqsQueuePolicy } from './messaging.js';
 import { s3Bucket } from './s3.js';
@@ -79,6 +87,8 @@ export const providers: ProviderRegistry = {
   'AWS::Events::EventBus': eventsEventBus,
   'AWS::Scheduler::Schedule': schedulerSchedule,
   'AWS::Logs::LogGroup': logsLogGroup,
+  'AWS::Logs::MetricFilter': logsMetricFilter,
+  'AWS::Logs::SubscriptionFilter': logsSubscriptionFilter,
   ...recordedProviders,
 };
 

@@ -351,3 +351,38 @@ test('an unsupported event type is named in the error', () => {
     /Resource with id \[Fn\] is invalid\. Event with id \[Stream\] is invalid\. Event type 'MSK' is not supported by Nimbus/,
   );
 });
+
+test('CloudWatchLogs event -> a subscription filter after a logs.amazonaws.com permission, as SAM', () => {
+  const out = transformSam(
+    fnWith({
+      Errors: {
+        Type: 'CloudWatchLogs',
+        Properties: { LogGroupName: { Ref: 'Q' }, FilterPattern: '?ERROR ?FATAL' },
+      },
+    }),
+    opts,
+  );
+  const perm = get(out, 'FnErrorsPermission', 'AWS::Lambda::Permission');
+  assert.deepEqual(perm, {
+    Action: 'lambda:InvokeFunction',
+    FunctionName: { Ref: 'Fn' },
+    Principal: 'logs.amazonaws.com',
+    SourceArn: {
+      'Fn::Sub': [
+        'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${__LogGroupName__}:*',
+        { __LogGroupName__: { Ref: 'Q' } },
+      ],
+    },
+  });
+  const filter = get(out, 'FnErrors', 'AWS::Logs::SubscriptionFilter');
+  assert.deepEqual(filter, {
+    DestinationArn: { 'Fn::GetAtt': ['Fn', 'Arn'] },
+    FilterPattern: '?ERROR ?FATAL',
+    LogGroupName: { Ref: 'Q' },
+  });
+  assert.deepEqual(out.Resources.FnErrors.DependsOn, ['FnErrorsPermission']);
+  assert.throws(
+    () => transformSam(fnWith({ L: { Type: 'CloudWatchLogs', Properties: { LogGroupName: 'g' } } }), opts),
+    /Resource with id \[Fn\] is invalid\. Event with id \[L\] is invalid\. Missing required property 'FilterPattern'\./,
+  );
+});

@@ -673,11 +673,37 @@ function transformEvent(
       );
       return;
     }
+    case 'CloudWatchLogs': {
+      if (missing('LogGroupName') || missing('FilterPattern')) return;
+      // As SAM: the permission for logs.amazonaws.com on the group, then the filter after it.
+      add(
+        `${lid}Permission`,
+        permission(target, 'logs.amazonaws.com', {
+          'Fn::Sub': [
+            'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${__LogGroupName__}:*',
+            { __LogGroupName__: props.LogGroupName },
+          ],
+        }),
+      );
+      add(
+        lid,
+        resource(
+          'AWS::Logs::SubscriptionFilter',
+          {
+            DestinationArn: target.arn,
+            FilterPattern: props.FilterPattern,
+            LogGroupName: props.LogGroupName,
+          },
+          { DependsOn: [`${lid}Permission`] },
+        ),
+      );
+      return;
+    }
     default:
       ctx.errors.event(
         fnId,
         eventId,
-        `Event type '${type}' is not supported by Nimbus. Supported: Api, HttpApi, S3, SQS, SNS, DynamoDB, Kinesis, Schedule, ScheduleV2, EventBridgeRule, CloudWatchEvent.`,
+        `Event type '${type}' is not supported by Nimbus. Supported: Api, HttpApi, S3, SQS, SNS, DynamoDB, Kinesis, Schedule, ScheduleV2, EventBridgeRule, CloudWatchEvent, CloudWatchLogs.`,
       );
       return;
   }
