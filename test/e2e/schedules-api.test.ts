@@ -854,10 +854,28 @@ test('an event bus as a rule target: the event goes on to that bus and its rules
       Targets: [{ Id: 'q', Arn: 'arn:aws:sqs:us-east-1:000000000000:audited' }],
     }),
   );
+  // And back: the audit bus forwards to the default bus, whose rule forwards to audit again.
+  await eb.send(
+    new PutRuleCommand({
+      Name: 'back',
+      EventBusName: 'audit',
+      EventPattern: JSON.stringify({ source: ['shop'] }),
+    }),
+  );
+  await eb.send(
+    new PutTargetsCommand({
+      Rule: 'back',
+      EventBusName: 'audit',
+      Targets: [{ Id: 'home', Arn: 'arn:aws:events:us-east-1:000000000000:event-bus/default' }],
+    }),
+  );
   const put = await eb.send(
     new PutEventsCommand({ Entries: [{ Source: 'shop', DetailType: 'Order', Detail: '{"id":7}' }] }),
   );
   const [body] = await receiveBodies(sqs, QueueUrl, 1);
+  await new Promise((r) => setTimeout(r, 1500));
+  const more = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+  assert.equal(more.Messages?.length ?? 0, 0, 'each bus takes the event once: no loop, no second copy');
   const event = JSON.parse(body) as Record<string, unknown>;
   assert.equal(event.id, put.Entries![0].EventId, 'the same event, not a copy with a new id');
   assert.equal(event.source, 'shop');

@@ -122,6 +122,8 @@ export interface FireJob {
   deadLetterArn?: string;
   /** When the event happened (epoch ms): MaximumEventAgeInSeconds counts from it. */
   firedAt?: number;
+  /** Event bus targets: the buses (`{account}:{region}:{name}`) the event was already put on. */
+  via?: string[];
 }
 
 export interface LambdaInvoker {
@@ -369,7 +371,12 @@ export class SchedulesEngine {
    * Events on their buses: every enabled rule whose pattern matches gets one fire job per target
    * on the durable fire queue, committed before this resolves.
    */
-  private async route(scope: Scope, events: { bus: string; event: Record<string, unknown> }[], now: number) {
+  private async route(
+    scope: Scope,
+    events: { bus: string; event: Record<string, unknown> }[],
+    now: number,
+    via: string[] = [],
+  ) {
     // Each bus's enabled pattern rules with targets, read once.
     const rulesOf = new Map<string, KvEntry<RuleDoc>[]>();
     for (const bus of new Set(events.map((e) => e.bus)))
@@ -397,6 +404,7 @@ export class SchedulesEngine {
               source: rule.arn,
               messageGroupId: messageGroupOf(target),
               ...deliveryOf(target, now),
+              via: [...via, `${scope.accountId}:${scope.region}:${bus}`],
             },
           });
         }
@@ -841,7 +849,9 @@ export class SchedulesEngine {
       if (!(await this.busExists(scope, bus[3]))) throw new Error(`Event bus ${bus[3]} does not exist.`);
       const event = jsonObject(p.payload);
       if (!event) throw new Error('The event for an event bus target is not a JSON object.');
-      await this.route(scope, [{ bus: bus[3], event }], d.clock.now());
+      // An event is put on each bus once: buses that forward to each other do not loop.
+      if (p.via?.includes(`${scope.accountId}:${scope.region}:${bus[3]}`)) return;
+      await this.route(scope, [{ bus: bus[3], event }], d.clock.now(), p.via);
       return;
     }
     if (service === 'sqs' || service === 'sns') {
