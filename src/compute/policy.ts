@@ -189,3 +189,53 @@ export function functionPolicyKey(scope: Scope, name: string, qualifier?: string
 export function functionPolicyResource(scope: Scope, name: string, qualifier?: string): string {
   return functionArn(scope, name, qualifier);
 }
+
+/** `*` and `?` wildcards of an ArnLike / StringLike condition. */
+function like(pattern: string, value: string): boolean {
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${re}$`).test(value);
+}
+
+function asList(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : v === undefined ? [] : [v];
+}
+
+/**
+ * True when one Allow statement of a function's resource policy lets an AWS service
+ * (`s3.amazonaws.com`, `logs.amazonaws.com`, ...) invoke it on behalf of a source (its account
+ * and ARN, checked against `AWS:SourceAccount` / `AWS:SourceArn` conditions, `*Like` with wildcards).
+ */
+export function policyAllowsService(
+  statements: Record<string, unknown>[],
+  service: string,
+  source: { account: string; arn: string },
+): boolean {
+  return statements.some((st) => {
+    if (st.Effect !== 'Allow') return false;
+    const p = st.Principal as { Service?: unknown; AWS?: unknown } | string | undefined;
+    const principalOk =
+      p === '*' ||
+      (typeof p === 'object' &&
+        p !== null &&
+        (asList(p.Service).includes(service) || asList(p.AWS).includes('*')));
+    if (!principalOk) return false;
+    const actions = asList(st.Action).map(String);
+    if (!actions.some((a) => a === '*' || a === 'lambda:*' || a === 'lambda:InvokeFunction')) return false;
+    const cond = (st.Condition ?? {}) as Record<string, Record<string, unknown>>;
+    for (const [op, entries] of Object.entries(cond)) {
+      for (const [k, v] of Object.entries(entries)) {
+        const key = k.toLowerCase();
+        const actual =
+          key === 'aws:sourceaccount' ? source.account : key === 'aws:sourcearn' ? source.arn : undefined;
+        if (actual === undefined) continue;
+        const wanted = asList(v).map(String);
+        const ok = /like/i.test(op) ? wanted.some((w) => like(w, actual)) : wanted.some((w) => w === actual);
+        if (!ok) return false;
+      }
+    }
+    return true;
+  });
+}

@@ -32,6 +32,7 @@ import {
 } from './log-filters.js';
 import { OtlpExporter } from './otlp.js';
 import { parseDuration, usageReport } from './usage.js';
+import { policyAllowsService } from '../compute/policy.js';
 
 export { MetricsEngine } from './metrics.js';
 export { AlarmsEngine } from './alarms.js';
@@ -42,6 +43,8 @@ export interface MonitoringOptions {
   logger: Logger;
   logs: LogsEngine;
   lambda: LambdaEngine;
+  /** A function's resource policy document (JSON), undefined when it has none. */
+  lambdaPolicy?: (scope: Scope, functionArn: string) => Promise<string | undefined>;
   frontDoor: FrontDoor;
   /** Region the usage endpoint reports when none is asked for. */
   region: string;
@@ -360,19 +363,30 @@ export function createMonitoring(o: MonitoringOptions): Monitoring {
       metrics.add(scope, p.metric, [{ value: p.value, unit: p.unit, timestamp: p.timestamp }]);
     }
   });
-  o.logs.setDestinationCheck(async (scope, arn) => {
+  o.logs.setDestinationCheck(async (scope, arn, logGroupName) => {
+    const refused = () =>
+      new AwsError(
+        'InvalidParameterException',
+        'Could not execute the lambda function. Make sure you have given CloudWatch Logs permission to execute your function.',
+        400,
+      );
     try {
       await o.lambda.getFunctionConfiguration(scope, arn);
     } catch (e) {
-      if (e instanceof AwsError && e.code === 'ResourceNotFoundException') {
-        throw new AwsError(
-          'InvalidParameterException',
-          'Could not execute the lambda function. Make sure you have given CloudWatch Logs permission to execute your function.',
-          400,
-        );
-      }
+      if (e instanceof AwsError && e.code === 'ResourceNotFoundException') throw refused();
       throw e;
     }
+    // As on AWS, the function's resource policy must let CloudWatch Logs invoke it for this group.
+    if (!o.lambdaPolicy) return;
+    const policy = await o.lambdaPolicy(scope, arn);
+    const statements = policy
+      ? ((JSON.parse(policy) as { Statement?: Record<string, unknown>[] }).Statement ?? [])
+      : [];
+    const source = {
+      account: scope.accountId,
+      arn: `arn:aws:logs:${scope.region}:${scope.accountId}:log-group:${logGroupName}:*`,
+    };
+    if (!policyAllowsService(statements, 'logs.amazonaws.com', source)) throw refused();
   });
   // Each delivery is one asynchronous invoke; its request id comes from the job id, so a
   // delivery retried after a crash is the same invocation (the async queue runs it once).

@@ -150,7 +150,7 @@ export interface LogsEngineOptions {
 export type MetricFilterSink = (scope: Scope, points: MetricPoint[]) => void;
 
 /** Checks a subscription destination when a filter is put (the function must exist). */
-export type DestinationCheck = (scope: Scope, destinationArn: string) => Promise<void>;
+export type DestinationCheck = (scope: Scope, destinationArn: string, logGroupName: string) => Promise<void>;
 
 interface PendingEvent {
   ref: LogStreamRef;
@@ -657,7 +657,7 @@ export class LogsEngine implements LogSink {
     }
     const gk = groupKey(scope, input.logGroupName);
     if (!(await this.store.get(GROUPS, gk))) throw notFoundGroup();
-    await this.destinationCheck?.(scope, destinationArn);
+    await this.destinationCheck?.(scope, destinationArn, input.logGroupName);
     await this.store.transaction(async (tx) => {
       if (!(await tx.get(GROUPS, gk))) throw notFoundGroup();
       const key = `${gk}:${filterName}`;

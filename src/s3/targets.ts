@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FunctionPolicies } from '../compute/extras-api.js';
+import { policyAllowsService } from '../compute/policy.js';
 import type { LambdaEngine } from '../compute/engine.js';
 import type { SqsEngine } from '../messaging/sqs/engine.js';
 import type { SnsEngine } from '../messaging/sns/engine.js';
@@ -32,46 +33,11 @@ function scopeOfArn(arn: string): { accountId: string; region: string } {
   return { accountId: accountId ?? '', region: region ?? '' };
 }
 
-/** `*` and `?` wildcards of an ArnLike / StringLike condition. */
-function like(pattern: string, value: string): boolean {
-  const re = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${re}$`).test(value);
-}
-
-function asList(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : v === undefined ? [] : [v];
-}
-
 /** True when one Allow statement of the policy lets S3 invoke the function for this bucket. */
 export function policyAllowsS3(statements: Record<string, unknown>[], bucket: BucketRecord): boolean {
-  const bucketArn = `arn:aws:s3:::${bucket.name}`;
-  return statements.some((st) => {
-    if (st.Effect !== 'Allow') return false;
-    const p = st.Principal as { Service?: unknown; AWS?: unknown } | string | undefined;
-    const principalOk =
-      p === '*' ||
-      (typeof p === 'object' &&
-        p !== null &&
-        (asList(p.Service).includes('s3.amazonaws.com') || asList(p.AWS).includes('*')));
-    if (!principalOk) return false;
-    const actions = asList(st.Action).map(String);
-    if (!actions.some((a) => a === '*' || a === 'lambda:*' || a === 'lambda:InvokeFunction')) return false;
-    const cond = (st.Condition ?? {}) as Record<string, Record<string, unknown>>;
-    for (const [op, entries] of Object.entries(cond)) {
-      for (const [k, v] of Object.entries(entries)) {
-        const key = k.toLowerCase();
-        const actual =
-          key === 'aws:sourceaccount' ? bucket.owner : key === 'aws:sourcearn' ? bucketArn : undefined;
-        if (actual === undefined) continue;
-        const wanted = asList(v).map(String);
-        const ok = /like/i.test(op) ? wanted.some((w) => like(w, actual)) : wanted.some((w) => w === actual);
-        if (!ok) return false;
-      }
-    }
-    return true;
+  return policyAllowsService(statements, 's3.amazonaws.com', {
+    account: bucket.owner,
+    arn: `arn:aws:s3:::${bucket.name}`,
   });
 }
 

@@ -205,6 +205,13 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     logger,
     logs,
     lambda: lambda.engine,
+    lambdaPolicy: async (scope, functionArn) => {
+      try {
+        return (await lambda.policies.get(scope, functionArn, undefined)).Policy;
+      } catch {
+        return undefined; // no policy (or no function: the check says so)
+      }
+    },
     frontDoor,
     region: config.region,
     authMode: config.auth.mode,

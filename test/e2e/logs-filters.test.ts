@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import { AddPermissionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CloudWatchLogsClient,
@@ -67,6 +67,19 @@ async function waitFor<T>(what: () => Promise<T>, done: (v: T) => boolean, ms = 
 }
 
 const SINK = `exports.handler = async (event) => { console.log('AWSLOGS ' + event.awslogs.data); return {}; };`;
+
+/** Lets CloudWatch Logs invoke a function, as a subscription filter needs (what SAM generates). */
+async function allowLogs(lambda: LambdaClient, fn: string, group?: string): Promise<void> {
+  await lambda.send(
+    new AddPermissionCommand({
+      FunctionName: fn,
+      StatementId: 'cloudwatch-logs',
+      Action: 'lambda:InvokeFunction',
+      Principal: 'logs.amazonaws.com',
+      SourceArn: group ? `arn:aws:logs:us-east-1:000000000000:log-group:${group}:*` : undefined,
+    }),
+  );
+}
 
 test('metric filters: PutLogEvents values reach GetMetricStatistics ($.field values, dimensions, default)', async () => {
   await using srv = await startTestServer();
@@ -359,10 +372,12 @@ test('subscription filters deliver matching events to a Lambda function (awslogs
   const logs = new CloudWatchLogsClient(srv.clientConfig);
   const lambda = new LambdaClient(srv.clientConfig);
   try {
-    await createNodeFunctions(lambda, { sink: SINK, other: SINK });
+    await createNodeFunctions(lambda, { sink: SINK, other: SINK, closed: SINK });
     const group = 'orders';
     await logs.send(new CreateLogGroupCommand({ logGroupName: group }));
     await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: 's1' }));
+    await allowLogs(lambda, 'sink', group);
+    await allowLogs(lambda, 'other');
     await logs.send(
       new PutSubscriptionFilterCommand({
         logGroupName: group,
@@ -433,6 +448,8 @@ test('subscription filters deliver matching events to a Lambda function (awslogs
       );
     await rejectsWith(put({ logGroupName: 'nope' }), 'ResourceNotFoundException', /log group/);
     await rejectsWith(put({ destinationArn: `${FN}ghost` }), 'InvalidParameterException', /lambda function/);
+    // A function whose resource policy does not let CloudWatch Logs invoke it: refused, as on AWS.
+    await rejectsWith(put({ destinationArn: `${FN}closed` }), 'InvalidParameterException', /permission/);
     await rejectsWith(
       put({ destinationArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/s' }),
       'InvalidParameterException',
@@ -470,6 +487,7 @@ test('a function subscribed to its own log group is not re-triggered by its own 
   try {
     await createNodeFunctions(lambda, { selfie: SINK });
     const group = '/aws/lambda/selfie';
+    await allowLogs(lambda, 'selfie', group);
     await logs.send(new CreateLogGroupCommand({ logGroupName: group }));
     await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: 'manual' }));
     await logs.send(
