@@ -214,13 +214,22 @@ function v1HeaderMaps(req: GatewayRequest): {
 function v1Query(req: GatewayRequest) {
   const pairs = queryPairs(req.rawQueryString);
   if (!pairs.length) return { queryStringParameters: null, multiValueQueryStringParameters: null };
-  const q: Record<string, string> = {};
-  const mq: Record<string, string[]> = {};
+  const { last, all } = lastAndAll(pairs);
+  return { queryStringParameters: last, multiValueQueryStringParameters: all };
+}
+
+/** API Gateway's single- and multi-value maps of name/value pairs: the last value of each name, and all of them. */
+export function lastAndAll(pairs: Iterable<readonly [string, string]>): {
+  last: Record<string, string>;
+  all: Record<string, string[]>;
+} {
+  const last: Record<string, string> = {};
+  const all: Record<string, string[]> = {};
   for (const [k, v] of pairs) {
-    q[k] = v;
-    (mq[k] ??= []).push(v);
+    last[k] = v;
+    (all[k] ??= []).push(v);
   }
-  return { queryStringParameters: q, multiValueQueryStringParameters: mq };
+  return { last, all };
 }
 
 /** Payload format 1.0. `resource` is the route's path (`/items/{id}`, or `$default`). */

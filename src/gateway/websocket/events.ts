@@ -2,7 +2,7 @@
  * The Lambda proxy events of WebSocket APIs: CONNECT (with the handshake's headers and query
  * string), MESSAGE (the frame's body) and DISCONNECT, each with API Gateway's requestContext.
  */
-import { requestTime } from '../events.js';
+import { lastAndAll, requestTime } from '../events.js';
 
 /** What a connection keeps of its handshake for the events that follow it. */
 export interface ConnectionInfo {
@@ -73,14 +73,10 @@ function requestContext(
 
 /** Headers as API Gateway passes them: the last value of each name, and every value by name. */
 function headerMaps(rawHeaders: string[]) {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i];
-    headers[name] = rawHeaders[i + 1];
-    (multiValueHeaders[name] ??= []).push(rawHeaders[i + 1]);
-  }
-  return { headers, multiValueHeaders };
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) pairs.push([rawHeaders[i], rawHeaders[i + 1]]);
+  const { last, all } = lastAndAll(pairs);
+  return { headers: last, multiValueHeaders: all };
 }
 
 export function buildConnectEvent(
@@ -91,15 +87,9 @@ export function buildConnectEvent(
 ): Record<string, unknown> {
   const event: Record<string, unknown> = headerMaps(rawHeaders);
   if (rawQueryString) {
-    const q = new URLSearchParams(rawQueryString);
-    const single: Record<string, string> = {};
-    const multi: Record<string, string[]> = {};
-    for (const [k, v] of q) {
-      single[k] = v;
-      (multi[k] ??= []).push(v);
-    }
-    event.queryStringParameters = single;
-    event.multiValueQueryStringParameters = multi;
+    const { last, all } = lastAndAll(new URLSearchParams(rawQueryString));
+    event.queryStringParameters = last;
+    event.multiValueQueryStringParameters = all;
   }
   event.requestContext = requestContext(c, t, '$connect', 'CONNECT', {
     disconnectStatusCode: null,
