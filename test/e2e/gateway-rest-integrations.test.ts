@@ -133,6 +133,14 @@ test('REST APIs: Lambda and HTTP integrations with mapping templates, HTTP_PROXY
   const bin = await resource(api.rootResourceId!, 'bin');
   const base = `${srv.endpoint}/_api/${restApiId}/prod`;
   const deploy = () => gw.send(new CreateDeploymentCommand({ restApiId, stageName: 'prod' }));
+  const setStageVariable = (name: string, value: string) =>
+    gw.send(
+      new UpdateStageCommand({
+        restApiId,
+        stageName: 'prod',
+        patchOperations: [{ op: 'replace', path: `/variables/${name}`, value }],
+      }),
+    );
 
   await t.test('Lambda (AWS) integration: request template, error selection, response template', async () => {
     const where = { restApiId, resourceId: order, httpMethod: 'POST' };
@@ -195,13 +203,7 @@ test('REST APIs: Lambda and HTTP integrations with mapping templates, HTTP_PROXY
       }),
     );
     await deploy();
-    await gw.send(
-      new UpdateStageCommand({
-        restApiId,
-        stageName: 'prod',
-        patchOperations: [{ op: 'replace', path: '/variables/flavour', value: 'mint' }],
-      }),
-    );
+    await setStageVariable('flavour', 'mint');
 
     const body = { qty: 3, lines: [{ sku: 'a-1' }, { sku: 'b/2' }] };
     const ok = await fetch(`${base}/orders/o-7`, {
@@ -330,13 +332,7 @@ test('REST APIs: Lambda and HTTP integrations with mapping templates, HTTP_PROXY
       }),
     );
     await deploy();
-    await gw.send(
-      new UpdateStageCommand({
-        restApiId,
-        stageName: 'prod',
-        patchOperations: [{ op: 'replace', path: '/variables/area', value: 'eu' }],
-      }),
-    );
+    await setStageVariable('area', 'eu');
 
     seen.length = 0;
     const r = await fetch(`${base}/things?kind=big&other=dropped`, {
@@ -357,26 +353,14 @@ test('REST APIs: Lambda and HTTP integrations with mapping templates, HTTP_PROXY
     assert.ok(sent.ctx.length > 0);
 
     // The backend's 404 selects the 404 response, whose template overrides status and a header.
-    await gw.send(
-      new UpdateStageCommand({
-        restApiId,
-        stageName: 'prod',
-        patchOperations: [{ op: 'replace', path: '/variables/area', value: 'missing' }],
-      }),
-    );
+    await setStageVariable('area', 'missing');
     const gone = await fetch(`${base}/things`);
     assert.equal(gone.status, 410);
     assert.equal(gone.headers.get('x-why'), 'gone');
     assert.deepEqual(await gone.json(), { why: 'no such thing' });
 
     // Past the integration timeout: 504.
-    await gw.send(
-      new UpdateStageCommand({
-        restApiId,
-        stageName: 'prod',
-        patchOperations: [{ op: 'replace', path: '/variables/area', value: 'slow' }],
-      }),
-    );
+    await setStageVariable('area', 'slow');
     const slow = await fetch(`${base}/things`);
     assert.equal(slow.status, 504);
     assert.deepEqual(await slow.json(), { message: 'Endpoint request timed out' });
