@@ -31,13 +31,9 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  CloudFormationClient,
-  CreateStackCommand,
-  DescribeStacksCommand,
-  waitUntilStackCreateComplete,
-} from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { startTestServer } from '../helpers/server.js';
+import { deployStack } from '../helpers/stack.js';
 import { FN, createNodeFunctions } from './gateway-helpers.js';
 
 /** Saves the events it gets in table `wsevents`, keyed `{kind}:{tag or connection id}`. */
@@ -638,13 +634,7 @@ test('WebSocket APIs from a CloudFormation template', async (t) => {
   await using srv = await startTestServer();
   const cfn = new CloudFormationClient(srv.clientConfig);
   t.after(() => cfn.destroy());
-  await cfn.send(new CreateStackCommand({ StackName: 'ws-chat', TemplateBody: TEMPLATE }));
-  await waitUntilStackCreateComplete(
-    { client: cfn, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
-    { StackName: 'ws-chat' },
-  );
-  const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'ws-chat' }))).Stacks![0];
-  const url = stack.Outputs!.find((o) => o.OutputKey === 'Url')!.OutputValue!;
+  const url = (await deployStack(cfn, 'ws-chat', TEMPLATE)).output('Url');
   assert.match(
     url,
     new RegExp(`^ws://127\\.0\\.0\\.1:${new URL(srv.endpoint).port}/_api/[a-z0-9]{10}/prod$`),

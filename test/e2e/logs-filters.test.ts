@@ -24,13 +24,11 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CloudFormationClient,
-  CreateStackCommand,
   DeleteStackCommand,
-  DescribeStackResourcesCommand,
-  waitUntilStackCreateComplete,
   waitUntilStackDeleteComplete,
 } from '@aws-sdk/client-cloudformation';
 import { startTestServer } from '../helpers/server.js';
+import { deployStack } from '../helpers/stack.js';
 import { createNodeFunctions, FN } from './gateway-helpers.js';
 
 const rejectsWith = (p: Promise<unknown>, name: string, message?: RegExp) =>
@@ -564,27 +562,15 @@ Resources:
             - Key: Service
               Value: $.service
 `;
-    await cfn.send(
-      new CreateStackCommand({
-        StackName: 'alerts',
-        TemplateBody: template,
-        Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_AUTO_EXPAND'],
-      }),
-    );
-    await waitUntilStackCreateComplete(
-      { client: cfn, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
-      { StackName: 'alerts' },
-    );
-    const res = await cfn.send(new DescribeStackResourcesCommand({ StackName: 'alerts' }));
-    const phys = (id: string) => res.StackResources!.find((r) => r.LogicalResourceId === id)!;
-    assert.equal(phys('AlertsErrors').ResourceType, 'AWS::Logs::SubscriptionFilter');
-    assert.equal(phys('AlertsErrorsPermission').ResourceType, 'AWS::Lambda::Permission');
-    const fn = phys('Alerts').PhysicalResourceId!;
+    const { phys, type } = await deployStack(cfn, 'alerts', template);
+    assert.equal(type('AlertsErrors'), 'AWS::Logs::SubscriptionFilter');
+    assert.equal(type('AlertsErrorsPermission'), 'AWS::Lambda::Permission');
+    const fn = phys('Alerts');
     const subs = await logs.send(new DescribeSubscriptionFiltersCommand({ logGroupName: 'app-logs' }));
-    assert.equal(subs.subscriptionFilters?.[0].filterName, phys('AlertsErrors').PhysicalResourceId);
+    assert.equal(subs.subscriptionFilters?.[0].filterName, phys('AlertsErrors'));
     assert.equal(subs.subscriptionFilters?.[0].destinationArn, `${FN}${fn}`);
     const mf = await logs.send(new DescribeMetricFiltersCommand({ logGroupName: 'app-logs' }));
-    assert.equal(mf.metricFilters?.[0].filterName, phys('ErrorCount').PhysicalResourceId);
+    assert.equal(mf.metricFilters?.[0].filterName, phys('ErrorCount'));
 
     await logs.send(new CreateLogStreamCommand({ logGroupName: 'app-logs', logStreamName: 'web' }));
     const t = Date.now() - 5000;
@@ -605,7 +591,7 @@ Resources:
     assert.equal(got.length, 1);
     assert.equal(got[0].logGroup, 'app-logs');
     assert.equal(got[0].logStream, 'web');
-    assert.deepEqual(got[0].subscriptionFilters, [phys('AlertsErrors').PhysicalResourceId]);
+    assert.deepEqual(got[0].subscriptionFilters, [phys('AlertsErrors')]);
     assert.deepEqual(
       got[0].logEvents.map((e: any) => JSON.parse(e.message).level),
       ['ERROR'],

@@ -24,12 +24,7 @@ import { AddPermissionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import {
-  CloudFormationClient,
-  CreateStackCommand,
-  DescribeStackResourcesCommand,
-  waitUntilStackCreateComplete,
-} from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
   EventBridgeClient,
   PutEventsCommand,
@@ -37,6 +32,7 @@ import {
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { deployStack } from '../helpers/stack.js';
 import { createNodeFunctions, FN } from './gateway-helpers.js';
 
 const ACCOUNT = '000000000000';
@@ -62,24 +58,6 @@ interface S3Record {
 
 function s3Client(srv: TestServer): S3Client {
   return new S3Client({ ...srv.clientConfig, forcePathStyle: true });
-}
-
-/** Creates a stack from a SAM template and answers its resources (physical id and type by logical id). */
-async function deployStack(cfn: CloudFormationClient, name: string, template: string) {
-  await cfn.send(
-    new CreateStackCommand({
-      StackName: name,
-      TemplateBody: template,
-      Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_AUTO_EXPAND'],
-    }),
-  );
-  await waitUntilStackCreateComplete(
-    { client: cfn, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
-    { StackName: name },
-  );
-  const res = await cfn.send(new DescribeStackResourcesCommand({ StackName: name }));
-  const find = (id: string) => res.StackResources!.find((r) => r.LogicalResourceId === id)!;
-  return { phys: (id: string) => find(id).PhysicalResourceId!, type: (id: string) => find(id).ResourceType };
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
