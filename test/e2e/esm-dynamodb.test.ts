@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { SQSClient, CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { startTestServer } from '../helpers/server.js';
+import { until as waitUntil } from '../helpers/until.js';
 
 const SAMPLE = JSON.parse(
   readFileSync(new URL('../../../test/fixtures/aws-events/dynamodb-event.json', import.meta.url), 'utf8'),
@@ -100,15 +101,8 @@ async function loggedBatches(logs: CloudWatchLogsClient, fn: string): Promise<Re
   });
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** `until` with this file's default wait. */
+const until = <T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000) => waitUntil(what, fn, ms);
 
 test('DynamoDB stream mapping: stream events in order, retries, OnFailure record', async () => {
   await using srv = await startTestServer();

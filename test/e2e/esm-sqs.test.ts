@@ -26,6 +26,7 @@ import {
   GetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { until as waitUntil } from '../helpers/until.js';
 
 const SAMPLE = JSON.parse(
   readFileSync(new URL('../../../test/fixtures/aws-events/sqs-event.json', import.meta.url), 'utf8'),
@@ -62,15 +63,8 @@ async function advance(srv: TestServer, seconds: number): Promise<void> {
   assert.equal(r.status, 200);
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** `until` with this file's default wait. */
+const until = <T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000) => waitUntil(what, fn, ms);
 
 test('event source mappings: API, states and validation', async () => {
   await using srv = await startTestServer();

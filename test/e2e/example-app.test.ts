@@ -9,16 +9,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deployExample } from '../../src/cli/example.js';
 import { startTestServer } from '../helpers/server.js';
+import { until as waitUntil } from '../helpers/until.js';
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** `until` with this file's default wait. */
+const until = <T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000) => waitUntil(what, fn, ms);
 
 interface Stats {
   stage: string;

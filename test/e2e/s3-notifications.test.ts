@@ -32,6 +32,7 @@ import {
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { until as waitUntil } from '../helpers/until.js';
 import { deployStack } from '../helpers/stack.js';
 import { createNodeFunctions, FN } from './gateway-helpers.js';
 
@@ -60,15 +61,8 @@ function s3Client(srv: TestServer): S3Client {
   return new S3Client({ ...srv.clientConfig, forcePathStyle: true });
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** `until` with this file's default wait. */
+const until = <T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000) => waitUntil(what, fn, ms);
 
 /** The S3 records a function logged (handler LOG_HANDLER). */
 async function loggedRecords(logs: CloudWatchLogsClient, fn: string): Promise<S3Record[]> {
