@@ -319,7 +319,9 @@ export class SandboxInstance {
 
   private pushLine(line: string): void {
     const l = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (this.collector) {
+    // Output after the marker comes after the invocation, even while its result (on the IPC
+    // channel, which may lag the pipe) is still on its way.
+    if (this.collector && !this.collector.flushed) {
       this.collector.logs.push({ time: this.opts.clock.now(), message: l });
       return;
     }
