@@ -42,6 +42,7 @@ import { evaluate, mapRequest, mapResponse, type MappingSources } from './mappin
 import { subtypeRequest } from './subtypes.js';
 import { AwsError } from '../protocols/errors.js';
 import type { ServiceCaller } from '../server/self-call.js';
+import { replied, writeReply } from '../server/reply-batch.js';
 import { actualHeaders, isPreflight, preflightHeaders } from './cors.js';
 import { Throttler } from './throttle.js';
 import {
@@ -631,12 +632,11 @@ function decodeSafe(s: string): string {
 
 /** Writes a gateway response (HTTP and REST APIs). */
 export function send(res: ServerResponse, r: HttpResult): void {
-  if (res.headersSent) return;
+  if (replied(res)) return;
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(r.headers)) headers[k] = k === 'set-cookie' || v.length > 1 ? v : v[0];
   headers['content-length'] = String(r.body.length);
-  res.writeHead(r.status, headers);
-  res.end(r.body);
+  writeReply(res, r.status, headers, r.body);
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/logger.js';
 import { AwsError, toAwsError } from '../protocols/errors.js';
 import { parseSigV4, type Auth } from '../server/auth.js';
+import { replied, writeReply } from '../server/reply-batch.js';
 import {
   algorithmOfHeader,
   checksumHeader,
@@ -184,13 +185,12 @@ export function s3Handler(deps: S3ApiDeps) {
               `<HostId>${hostId}</HostId></Error>`,
       };
     }
-    if (res.headersSent) return;
+    if (replied(res)) return;
     const headers = { ...base, ...out.headers };
     const body = out.body ?? '';
     if (headers['content-length'] === undefined)
       headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-    res.writeHead(out.status ?? 200, headers);
-    res.end(method === 'HEAD' ? undefined : body);
+    writeReply(res, out.status ?? 200, headers, method === 'HEAD' ? undefined : body);
   };
 
   function route(c: Ctx): Promise<Out> {

@@ -36,6 +36,7 @@ import type {
   RestRoute,
   Service,
 } from './service.js';
+import { replied, writeReply } from './reply-batch.js';
 import { parseSigV4, type Auth, type AuthFlavor, type Principal, type SigV4Info } from './auth.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 70 * 1024 * 1024;
@@ -269,13 +270,13 @@ export class FrontDoor {
 
   private failed(res: ServerResponse, entry: Inflight, e: unknown): void {
     this.logger.error('request failed outside the protocol layer', { requestId: entry.requestId, err: e });
-    if (!res.headersSent) this.send(res, entry, encodeRestJsonError(commonErrors.internal()));
-    else res.destroy();
+    if (!replied(res)) this.send(res, entry, encodeRestJsonError(commonErrors.internal()));
+    else if (res.headersSent) res.destroy();
   }
 
   /** Writes a reply with the request id headers (and `connection: close` while shutting down). */
   private send(res: ServerResponse, entry: Inflight, reply: Reply): void {
-    if (res.headersSent) return;
+    if (replied(res)) return;
     const body = reply.body;
     // Copied key by key into a fresh literal: `{ ...reply.headers }` followed by added keys
     // costs ~3 µs per request in Node 20 (V8 11.3), this a few dozen ns.
@@ -286,8 +287,7 @@ export class FrontDoor {
     headers['x-amz-request-id'] = entry.requestId;
     if (this.closing) headers.connection = 'close';
     headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-    res.writeHead(reply.status, headers);
-    res.end(body);
+    writeReply(res, reply.status, headers, body);
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, entry: Inflight) {
@@ -365,7 +365,7 @@ export class FrontDoor {
     }
 
     await this.readBody(req, res, entry, encodeRestJsonError);
-    if (res.headersSent) return;
+    if (replied(res)) return;
     if (this.rest.hasPath(path)) {
       return this.send(
         res,
