@@ -86,11 +86,24 @@ export function dynamoDbSource(
     event(_m, batch) {
       return { Records: batch.records };
     },
-    async settle(m, batch, failed) {
+    recordTime(r) {
+      return (r as StreamRecord).dynamodb.ApproximateCreationDateTime * 1000;
+    },
+    async cut(m, batch, n) {
+      const it = (await engines.dynamodb.streams.getShardIterator(scopeOf(m), {
+        StreamArn: m.eventSourceArn,
+        ShardId: m.streamShardId,
+        ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+        SequenceNumber: batch.ids[n - 1],
+      })) as { ShardIterator: string };
+      return { records: batch.records.slice(0, n), ids: batch.ids.slice(0, n), next: it.ShardIterator };
+    },
+    async settle(m, batch, failed, patch) {
       // Records dropped by the filters never fail: the checkpoint moves past them with the rest.
       const sent = batch.delivered ?? batch.ids;
       if (failed.size === 0) {
         await save(m.uuid, {
+          ...patch,
           streamIterator: batch.next ?? m.streamIterator,
           streamRetries: 0,
           streamBatchLimit: undefined,

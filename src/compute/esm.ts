@@ -64,6 +64,10 @@ export interface EsmRecord {
   streamRetries?: number;
   /** BisectBatchOnFunctionError: the size of the half being retried after a failed batch. */
   streamBatchLimit?: number;
+  /** Streams: TumblingWindowInSeconds (0 or absent: no windows). */
+  tumblingWindowInSeconds?: number;
+  /** The open tumbling window: its start (ms) and the state the function returned last. */
+  window?: { start: number; state: unknown; early?: boolean };
 }
 
 export interface EsmInput {
@@ -116,7 +120,11 @@ export interface BatchSource {
    * After the invoke: `failed` holds the ids that must come back (all the delivered ones on a
    * function error); records dropped by the filters are settled as done.
    */
-  settle(m: EsmRecord, batch: Batch, failed: Set<string>): Promise<void>;
+  settle(m: EsmRecord, batch: Batch, failed: Set<string>, patch?: Partial<EsmRecord>): Promise<void>;
+  /** Streams: the first `n` records of a batch, with the iterator after the last of them. */
+  cut?(m: EsmRecord, batch: Batch, n: number): Promise<Batch>;
+  /** Streams: when a record was written (ms), which places it in a tumbling window. */
+  recordTime?(record: unknown): number;
 }
 
 export interface EsmDeps {
@@ -126,6 +134,21 @@ export interface EsmDeps {
 }
 
 const POLL_WAIT_MS = 2000;
+/** A tumbling window's state above this ends the window early (Lambda: 1 MB per shard). */
+const WINDOW_STATE_MAX_BYTES = 1024 * 1024;
+
+/** The `state` of a tumbling-window invoke's response; undefined when it has none (a failure). */
+function windowState(response: string): { value: unknown; bytes: number } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(response);
+  } catch {
+    return undefined;
+  }
+  if (!parsed || typeof parsed !== 'object' || !('state' in parsed)) return undefined;
+  const value = (parsed as { state: unknown }).state;
+  return { value, bytes: Buffer.byteLength(JSON.stringify(value) ?? '') };
+}
 const TICK_MS = 500;
 
 function sourceKind(arn: string): 'sqs' | 'dynamodb' | 'kinesis' | 'kafka' | 'mq' | undefined {
@@ -179,6 +202,7 @@ export class EventSourceMappings {
       out.DestinationConfig = { OnFailure: m.onFailure ? { Destination: m.onFailure } : {} };
       out.MaximumRecordAgeInSeconds = m.maximumRecordAgeInSeconds ?? -1;
       out.ParallelizationFactor = m.parallelizationFactor ?? 1;
+      out.TumblingWindowInSeconds = m.tumblingWindowInSeconds ?? 0;
     }
     return out;
   }
@@ -276,7 +300,6 @@ export class EventSourceMappings {
     if (problems.length) throw errors.validation(problems);
     if (age !== undefined && age !== null && age >= 0 && age < 60)
       throw errors.invalidParameter('MaximumRecordAgeInSeconds must be -1 or between 60 and 604800.');
-    if (tw) throw errors.invalidParameter('TumblingWindowInSeconds is not supported by Nimbus yet (0 only).');
   }
 
   /** The filters to store: undefined when FilterCriteria is not given, [] when it clears them. */
@@ -317,7 +340,12 @@ export class EventSourceMappings {
     }
     if (input.StartingPosition !== undefined)
       throw errors.invalidParameter('StartingPosition is not valid for SQS event sources.');
-    for (const k of ['MaximumRecordAgeInSeconds', 'ParallelizationFactor', 'MaximumRetryAttempts'] as const)
+    for (const k of [
+      'MaximumRecordAgeInSeconds',
+      'ParallelizationFactor',
+      'MaximumRetryAttempts',
+      'TumblingWindowInSeconds',
+    ] as const)
       if (input[k] !== undefined && input[k] !== null)
         throw errors.invalidParameter(`${k} is not supported for SQS event sources.`);
     const engines = this.requireEngines();
@@ -416,6 +444,7 @@ export class EventSourceMappings {
       onFailure,
       maximumRecordAgeInSeconds: input.MaximumRecordAgeInSeconds ?? -1,
       parallelizationFactor: input.ParallelizationFactor ?? 1,
+      tumblingWindowInSeconds: input.TumblingWindowInSeconds ?? 0,
     };
     try {
       const p = await startPosition(engines, m, input.StartingPosition);
@@ -486,6 +515,14 @@ export class EventSourceMappings {
           next.maximumRecordAgeInSeconds = input.MaximumRecordAgeInSeconds;
         if (input.ParallelizationFactor !== undefined && input.ParallelizationFactor !== null)
           next.parallelizationFactor = input.ParallelizationFactor;
+        if (
+          input.TumblingWindowInSeconds !== undefined &&
+          input.TumblingWindowInSeconds !== null &&
+          input.TumblingWindowInSeconds !== cur.tumblingWindowInSeconds
+        ) {
+          next.tumblingWindowInSeconds = input.TumblingWindowInSeconds;
+          next.window = undefined;
+        }
       } else await this.checkSqs(next);
       await tx.put(ESM_COLLECTION, uuid, next);
       return next;
@@ -619,14 +656,18 @@ export class EventSourceMappings {
         m = (await this.deps.store.get<EsmRecord>(ESM_COLLECTION, uuid)) ?? undefined;
         if (!m || !m.enabled) return;
         try {
-          const batch = await source.poll(m, signal, POLL_WAIT_MS);
-          if (!batch || batch.ids.length === 0) continue;
+          const tw = source.recordTime ? (m.tumblingWindowInSeconds ?? 0) * 1000 : 0;
+          const open = tw ? m.window : undefined;
+          // An open window's final invoke is due at its end, records or not: poll no longer.
+          const wait = open
+            ? Math.max(0, Math.min(POLL_WAIT_MS, open.start + tw - this.deps.clock.now()))
+            : POLL_WAIT_MS;
+          const batch = await source.poll(m, signal, wait);
+          if (!tw && (!batch || batch.ids.length === 0)) continue;
           // Settings changed during the poll (filters, function) apply to this batch already.
-          await this.process(
-            (await this.deps.store.get<EsmRecord>(ESM_COLLECTION, uuid)) ?? m,
-            source,
-            batch,
-          );
+          const now = (await this.deps.store.get<EsmRecord>(ESM_COLLECTION, uuid)) ?? m;
+          if (tw) await this.windowed(now, source, batch, tw);
+          else await this.process(now, source, batch!);
         } catch (err) {
           if (signal.aborted || this.stopped) return;
           this.deps.logger.warn('event source poll failed', { uuid, err });
@@ -701,7 +742,85 @@ export class EventSourceMappings {
     return keep;
   }
 
-  private async process(m: EsmRecord, source: BatchSource, polled: Batch): Promise<void> {
+  /**
+   * TumblingWindowInSeconds: windows aligned on multiples of their length, a record in the one
+   * its stream timestamp falls in. A batch holds one window's records; each invoke gets the
+   * state the previous one returned (`{}` at first) and must return `{state}` (else it failed).
+   * When a later window's records arrive or the window's end passes, the function gets a final
+   * invoke (no records, `isFinalInvokeForWindow: true`), retried until it succeeds, before
+   * anything else of the shard. A state over 1 MB ends the window early: a final invoke with
+   * `isWindowTerminatedEarly: true`, then the same window goes on with a fresh state.
+   */
+  private async windowed(m: EsmRecord, source: BatchSource, batch: Batch | undefined, tw: number) {
+    const open = m.window;
+    const windowOf = (r: unknown) => Math.max(open?.start ?? 0, Math.floor(source.recordTime!(r) / tw) * tw);
+    const first = batch && batch.ids.length ? windowOf(batch.records[0]) : undefined;
+    if (
+      open &&
+      (open.early || (first !== undefined ? first > open.start : this.deps.clock.now() >= open.start + tw))
+    ) {
+      // The records read (a later window's) are read again after the final invoke.
+      await this.finalInvoke(m, open, tw);
+      return;
+    }
+    if (!batch || first === undefined) return;
+    let n = 1;
+    while (n < batch.ids.length && windowOf(batch.records[n]) === first) n++;
+    const part = n < batch.ids.length && source.cut ? await source.cut(m, batch, n) : batch;
+    await this.process(m, source, part, { start: first, tw, state: open ? open.state : {} });
+  }
+
+  private windowFields(m: EsmRecord, start: number, tw: number, state: unknown) {
+    const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return {
+      window: { start: iso(start), end: iso(start + tw) },
+      state,
+      shardId: m.streamShardId,
+      eventSourceARN: m.eventSourceArn,
+    };
+  }
+
+  private async finalInvoke(m: EsmRecord, open: NonNullable<EsmRecord['window']>, tw: number) {
+    const scope = { accountId: m.accountId, region: m.region };
+    const event = {
+      Records: [],
+      ...this.windowFields(m, open.start, tw, open.state),
+      isFinalInvokeForWindow: true,
+      isWindowTerminatedEarly: open.early === true,
+    };
+    let ok = false;
+    try {
+      const out = await this.requireEngines().lambda.invoke(scope, {
+        FunctionName: functionArn(scope, m.functionName, m.qualifier),
+        InvocationType: 'RequestResponse',
+        Payload: Buffer.from(JSON.stringify(event)),
+      });
+      ok = !out.FunctionError;
+    } catch (err) {
+      this.deps.logger.warn('event source invoke failed', { uuid: m.uuid, err });
+    }
+    if (!ok) {
+      // As on Lambda, the shard waits until the final invoke succeeds.
+      await new Promise((r) => setTimeout(r, 1000).unref());
+      return;
+    }
+    await this.deps.store.transaction(async (tx) => {
+      const cur = await tx.get<EsmRecord>(ESM_COLLECTION, m.uuid);
+      if (!cur) return;
+      // An early end goes on with the same window and a fresh state.
+      await tx.put(ESM_COLLECTION, m.uuid, {
+        ...cur,
+        window: open.early ? { start: open.start, state: {} } : undefined,
+      });
+    });
+  }
+
+  private async process(
+    m: EsmRecord,
+    source: BatchSource,
+    polled: Batch,
+    win?: { start: number; tw: number; state: unknown },
+  ): Promise<void> {
     const scope = { accountId: m.accountId, region: m.region };
     const young = await this.fresh(m, source, polled);
     const batch = this.filtered(m, young);
@@ -712,23 +831,39 @@ export class EventSourceMappings {
       await source.settle(m, polled, new Set());
       return;
     }
-    const payload = Buffer.from(JSON.stringify(source.event(m, batch)));
+    const event = win
+      ? {
+          ...(source.event(m, batch) as object),
+          ...this.windowFields(m, win.start, win.tw, win.state),
+          isFinalInvokeForWindow: false,
+          isWindowTerminatedEarly: false,
+        }
+      : source.event(m, batch);
+    const payload = Buffer.from(JSON.stringify(event));
     let failed: Set<string>;
+    let patch: Partial<EsmRecord> | undefined;
     try {
       const out = await this.requireEngines().lambda.invoke(scope, {
         FunctionName: functionArn(scope, m.functionName, m.qualifier),
         InvocationType: 'RequestResponse',
         Payload: payload,
       });
-      failed = out.FunctionError
-        ? new Set(batch.ids)
-        : this.partialFailures(m, batch, out.Payload?.toString('utf8') ?? '');
+      const response = out.Payload?.toString('utf8') ?? '';
+      failed = out.FunctionError ? new Set(batch.ids) : this.partialFailures(m, batch, response);
+      if (win && failed.size === 0) {
+        const state = windowState(response);
+        if (state === undefined) failed = new Set(batch.ids);
+        else
+          patch = {
+            window: { start: win.start, state: state.value, early: state.bytes > WINDOW_STATE_MAX_BYTES },
+          };
+      }
     } catch (err) {
       // Throttled or the function is gone: the whole batch comes back.
       this.deps.logger.warn('event source invoke failed', { uuid: m.uuid, err });
       failed = new Set(batch.ids);
     }
-    await source.settle(m, polled, failed);
+    await source.settle(m, polled, failed, patch);
     const result = failed.size === 0 ? 'OK' : 'PROBLEM: Function call failed';
     if (result !== m.lastProcessingResult) {
       await this.deps.store.transaction(async (tx) => {

@@ -301,7 +301,7 @@ test('DynamoDB stream mapping: MaximumRecordAgeInSeconds discards old records to
     /-1 or between 60 and 604800/,
   );
   await fails({ ParallelizationFactor: 11 }, 'ValidationException', /less than or equal to 10/);
-  await fails({ TumblingWindowInSeconds: 60 }, 'InvalidParameterValueException', /not supported by Nimbus/);
+  await fails({ TumblingWindowInSeconds: 901 }, 'ValidationException', /less than or equal to 900/);
 
   // Two items written, then the clock moves two minutes on before the mapping starts reading.
   await ddb.send(new PutItemCommand({ TableName: 'aged', Item: { id: { S: 'old-1' } } }));
@@ -358,4 +358,123 @@ test('DynamoDB stream mapping: MaximumRecordAgeInSeconds discards old records to
   logs.destroy();
   ddb.destroy();
   sqs.destroy();
+});
+
+const WINDOW_CODE = `exports.handler = async (event) => {
+  console.log('WINEVENT ' + JSON.stringify({
+    ids: event.Records.map((r) => r.dynamodb.Keys.id.S),
+    window: event.window, state: event.state, shardId: event.shardId, arn: event.eventSourceARN,
+    final: event.isFinalInvokeForWindow, early: event.isWindowTerminatedEarly,
+  }));
+  if (event.isFinalInvokeForWindow) return {};
+  if (event.Records.some((r) => r.dynamodb.NewImage.nostate)) return { batchItemFailures: [] };
+  return { state: { count: (event.state.count || 0) + event.Records.length } };
+};`;
+
+test('DynamoDB stream mapping with TumblingWindowInSeconds: state carried within a window, a final invoke at its end', async () => {
+  await using srv = await startTestServer();
+  const lambda = new LambdaClient(srv.clientConfig);
+  const logs = new CloudWatchLogsClient(srv.clientConfig);
+  const ddb = new DynamoDBClient(srv.clientConfig);
+  const clock = async (advanceSeconds?: number) => {
+    const r = await fetch(`${srv.endpoint}/_nimbus/clock`, {
+      method: advanceSeconds === undefined ? 'GET' : 'POST',
+      body: advanceSeconds === undefined ? undefined : JSON.stringify({ advanceSeconds }),
+    });
+    assert.equal(r.status, 200);
+    return ((await r.json()) as { epochMillis: number }).epochMillis;
+  };
+  // Start one second into a minute, so that the first window holds everything written below.
+  const now = await clock();
+  const w0 = (Math.floor(now / 60_000) + 1) * 60_000;
+  await clock((w0 + 1000 - now) / 1000);
+  const streamArn = await streamTable(ddb, 'windowed', 'NEW_IMAGE');
+  const z = new AdmZip();
+  z.addFile('index.js', Buffer.from(WINDOW_CODE), '', 0o644 << 16);
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'win-fn',
+      Runtime: 'nodejs20.x',
+      Role: ROLE,
+      Handler: 'index.handler',
+      Code: { ZipFile: z.toBuffer() },
+    }),
+  );
+  for (const id of ['a', 'b', 'c'])
+    await ddb.send(new PutItemCommand({ TableName: 'windowed', Item: { id: { S: id } } }));
+  const m = await lambda.send(
+    new CreateEventSourceMappingCommand({
+      FunctionName: 'win-fn',
+      EventSourceArn: streamArn,
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 2,
+      TumblingWindowInSeconds: 60,
+    }),
+  );
+  assert.equal(m.TumblingWindowInSeconds, 60);
+  type Win = {
+    ids: string[];
+    window: { start: string; end: string };
+    state: { count?: number };
+    shardId: string;
+    arn: string;
+    final: boolean;
+    early: boolean;
+  };
+  const invokes = async () => {
+    const ev = await logs
+      .send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/win-fn', filterPattern: 'WINEVENT' }))
+      .catch(() => ({ events: [] as { message?: string }[] }));
+    return (ev.events ?? []).map((e) => {
+      const line = e.message ?? '';
+      return JSON.parse(line.slice(line.indexOf('WINEVENT ') + 9)) as Win;
+    });
+  };
+  const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
+  const first = await until('two batches of the first window', async () => {
+    const l = await invokes();
+    return l.length >= 2 ? l : undefined;
+  });
+  assert.deepEqual(
+    first.map((w) => [w.ids, w.state, w.final, w.early]),
+    [
+      [['a', 'b'], {}, false, false],
+      [['c'], { count: 2 }, false, false],
+    ],
+  );
+  assert.deepEqual(first[0].window, { start: iso(w0), end: iso(w0 + 60_000) });
+  assert.equal(first[0].arn, streamArn);
+  assert.match(first[0].shardId, /^shardId-/);
+
+  // The window's end passes: one final invoke with the state, no records; then a fresh window.
+  await clock(60);
+  const closed = await until('the final invoke', async () => {
+    const l = await invokes();
+    return l.length >= 3 ? l : undefined;
+  });
+  assert.deepEqual(
+    [closed[2].ids, closed[2].state, closed[2].final, closed[2].window.start],
+    [[], { count: 3 }, true, iso(w0)],
+  );
+  await ddb.send(new PutItemCommand({ TableName: 'windowed', Item: { id: { S: 'd' } } }));
+  const next = await until('the next window', async () => {
+    const l = await invokes();
+    return l.length >= 4 ? l : undefined;
+  });
+  assert.deepEqual([next[3].ids, next[3].state, next[3].final], [['d'], {}, false]);
+  assert.equal(next[3].window.start, iso(w0 + 60_000));
+
+  // A response without `state` fails the batch (retried); the checkpoint stays.
+  await ddb.send(
+    new PutItemCommand({ TableName: 'windowed', Item: { id: { S: 'e' }, nostate: { BOOL: true } } }),
+  );
+  const retried = await until('a retried batch', async () => {
+    const l = await invokes();
+    return l.filter((w) => w.ids.includes('e')).length >= 2 ? l : undefined;
+  });
+  const withE = retried.filter((w) => w.ids.includes('e'));
+  assert.deepEqual(withE[0].state, { count: 1 });
+  assert.deepEqual(withE[1].state, { count: 1 }, 'the failed batch did not change the state');
+  const got = await lambda.send(new GetEventSourceMappingCommand({ UUID: m.UUID }));
+  assert.equal(got.TumblingWindowInSeconds, 60);
 });

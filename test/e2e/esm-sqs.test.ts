@@ -115,6 +115,20 @@ test('event source mappings: API, states and validation', async () => {
     ),
     { name: 'ValidationException', message: /batchSize.*less than or equal to 10000/ },
   );
+  // Stream-only settings on a queue.
+  await assert.rejects(
+    lambda.send(
+      new CreateEventSourceMappingCommand({
+        FunctionName: 'esm-api',
+        EventSourceArn: qarn('src'),
+        TumblingWindowInSeconds: 60,
+      }),
+    ),
+    {
+      name: 'InvalidParameterValueException',
+      message: 'TumblingWindowInSeconds is not supported for SQS event sources.',
+    },
+  );
   await assert.rejects(
     lambda.send(
       new CreateEventSourceMappingCommand({ FunctionName: 'esm-api', EventSourceArn: qarn('nope') }),

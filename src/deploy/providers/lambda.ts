@@ -289,6 +289,7 @@ function esmInput(props: Props) {
     MaximumRecordAgeInSeconds: num(props.MaximumRecordAgeInSeconds),
     BisectBatchOnFunctionError: bool(props.BisectBatchOnFunctionError),
     ParallelizationFactor: num(props.ParallelizationFactor),
+    TumblingWindowInSeconds: num(props.TumblingWindowInSeconds),
     FunctionResponseTypes: props.FunctionResponseTypes as any,
     DestinationConfig: dest as any,
     ScalingConfig: scaling ? { MaximumConcurrency: num(scaling.MaximumConcurrency) } : undefined,
