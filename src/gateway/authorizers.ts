@@ -13,7 +13,7 @@
  * (`execute-api:Invoke` on the route ARN); results cached per stage, authorizer and identity
  * values for AuthorizerResultTtlInSeconds. Denied: 403 `Forbidden`; failures: 500.
  */
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../core/clock.js';
 import type { AuthorizerRecord } from './model.js';
 
@@ -171,6 +171,103 @@ export class JwtVerifier {
     const claims: Record<string, string> = {};
     for (const [k, v] of Object.entries(payload)) claims[k] = claimString(v);
     return { claims, scopes: tokenScopes.length ? tokenScopes : null };
+  }
+}
+
+const COGNITO_POOL_ARN = /^arn:aws[a-z-]*:cognito-idp:([a-z0-9-]+):\d{12}:userpool\/(\S+)$/;
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** A time claim as REST API Cognito authorizers pass it on: `Wed Jul 24 17:53:53 UTC 2019`. */
+function javaDate(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${p(d.getUTCDate())} ` +
+    `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`
+  );
+}
+
+/**
+ * Where a user pool's signing keys are read: `NIMBUS_COGNITO_JWKS` (`poolId=url,...`) names a
+ * local JWKS for a pool (tests, or tokens minted by a local identity provider); otherwise the
+ * pool's own `https://cognito-idp.{region}.amazonaws.com/{poolId}/.well-known/jwks.json`.
+ */
+function cognitoJwksUrl(issuer: string, poolId: string): string {
+  for (const pair of (process.env.NIMBUS_COGNITO_JWKS ?? '').split(',')) {
+    const i = pair.indexOf('=');
+    if (i > 0 && pair.slice(0, i).trim() === poolId) return pair.slice(i + 1).trim();
+  }
+  return `${issuer}/.well-known/jwks.json`;
+}
+
+/**
+ * REST API COGNITO_USER_POOLS authorizers: the token (a `Bearer ` prefix is tolerated) must be
+ * signed by one of the authorizer's user pools (its `iss`), unexpired; without the method's
+ * AuthorizationScopes it must be an ID token, with them an access token holding one of the
+ * scopes; the identity validation expression, when set, must match its `aud`. Every failure
+ * is a 401. Answers the claims as the integration sees them (all strings; `exp`, `iat` as dates).
+ */
+export class CognitoVerifier {
+  private readonly jwks = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+  constructor(private readonly clock: Clock) {}
+
+  async verify(
+    providerArns: string[],
+    rawToken: string | undefined,
+    scopes: string[] | undefined,
+    audExpression: string | undefined,
+  ): Promise<Record<string, string>> {
+    if (!rawToken) throw unauthorized('no token');
+    const token = rawToken.replace(/^Bearer\s+/i, '').trim();
+    let iss: unknown;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch {
+      throw unauthorized('the token is not a JWT');
+    }
+    const pool = providerArns
+      .map((a) => COGNITO_POOL_ARN.exec(a))
+      .find((m) => m && iss === `https://cognito-idp.${m[1]}.amazonaws.com/${m[2]}`);
+    if (!pool) throw unauthorized('the token was not issued by a user pool of this authorizer');
+    const issuer = iss as string;
+    let keys = this.jwks.get(issuer);
+    if (!keys) {
+      keys = createRemoteJWKSet(new URL(cognitoJwksUrl(issuer, pool[2])), {
+        cacheMaxAge: 600_000,
+        cooldownDuration: 30_000,
+        timeoutDuration: 5000,
+      });
+      this.jwks.set(issuer, keys);
+    }
+    let payload: JWTPayload;
+    try {
+      payload = (
+        await jwtVerify(token, keys, {
+          issuer,
+          algorithms: ALGORITHMS,
+          currentDate: new Date(this.clock.now()),
+        })
+      ).payload;
+    } catch (e) {
+      if (e instanceof joseErrors.JWTExpired) throw unauthorized('the token has expired');
+      throw unauthorized(`the token is invalid: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (scopes?.length) {
+      const granted = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
+      if (payload.token_use !== 'access' || !scopes.some((x) => granted.includes(x)))
+        throw unauthorized('the method needs an access token with one of its scopes');
+    } else if (payload.token_use !== 'id') throw unauthorized('the method needs an ID token');
+    if (audExpression) {
+      const aud = typeof payload.aud === 'string' ? payload.aud : String(payload.client_id ?? '');
+      if (!new RegExp(`^(?:${audExpression})$`).test(aud))
+        throw unauthorized('the token audience does not match the validation expression');
+    }
+    const claims: Record<string, string> = {};
+    for (const [k, v] of Object.entries(payload))
+      claims[k] = (k === 'exp' || k === 'iat') && typeof v === 'number' ? javaDate(v) : claimString(v);
+    return claims;
   }
 }
 

@@ -93,7 +93,9 @@ async function importBody(c: APIGatewayClient, apiId: string, body: Props): Prom
         authorizerResultTtlInSeconds: num(a.authorizerResultTtlInSeconds),
         identitySource:
           str(a.identitySource) ??
-          (type === 'TOKEN' ? `method.request.header.${scheme.name ?? 'Authorization'}` : undefined),
+          (type === 'TOKEN' || type === 'COGNITO_USER_POOLS'
+            ? `method.request.header.${scheme.name ?? 'Authorization'}`
+            : undefined),
         identityValidationExpression: str(a.identityValidationExpression),
         providerARNs: a.providerARNs as string[] | undefined,
       }),
@@ -152,11 +154,17 @@ async function importBody(c: APIGatewayClient, apiId: string, body: Props): Prom
       const o = op as Props;
       const verb = method.toLowerCase() === 'x-amazon-apigateway-any-method' ? 'ANY' : method.toUpperCase();
       const security = o.security !== undefined ? list<Props>(o.security) : globalSecurity;
-      let auth: { authorizationType: string; authorizerId?: string } = { authorizationType: 'NONE' };
+      let auth: { authorizationType: string; authorizerId?: string; authorizationScopes?: string[] } = {
+        authorizationType: 'NONE',
+      };
       for (const req of security) {
-        const a = authorizers.get(Object.keys(req)[0] ?? '');
+        const name = Object.keys(req)[0] ?? '';
+        const a = authorizers.get(name);
         if (a) {
+          // A Cognito requirement's list is the method's OAuth scopes.
+          const scopes = a.type === 'COGNITO_USER_POOLS' ? list<string>(req[name]).map(String) : [];
           auth = { authorizationType: a.type, authorizerId: a.id };
+          if (scopes.length) auth.authorizationScopes = scopes;
           break;
         }
       }
@@ -374,6 +382,8 @@ async function putMethod(props: Props, ctx: ResourceContext) {
       ...base,
       authorizationType: str(props.AuthorizationType) ?? 'NONE',
       authorizerId: str(props.AuthorizerId),
+      authorizationScopes:
+        props.AuthorizationScopes === undefined ? undefined : list<string>(props.AuthorizationScopes),
       apiKeyRequired: bool(props.ApiKeyRequired),
       operationName: str(props.OperationName),
       requestParameters: props.RequestParameters as Record<string, boolean> | undefined,

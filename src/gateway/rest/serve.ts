@@ -21,7 +21,7 @@ import {
   mapV1Response,
   type HttpResult,
 } from '../response.js';
-import { AuthFailure, identityValues, policyAllows } from '../authorizers.js';
+import { AuthFailure, CognitoVerifier, identityValues, policyAllows } from '../authorizers.js';
 import { IntegrationTimeout, type InvokeResult, type Invoker } from '../invoke.js';
 import { Throttler } from '../throttle.js';
 import { functionArnOf } from '../model.js';
@@ -225,9 +225,11 @@ export class RestServer {
   );
   private readonly throttler: Throttler;
   private readonly authCache = new Map<string, { outcome: AuthOutcome; expires: number }>();
+  private readonly cognito: CognitoVerifier;
 
   constructor(private readonly deps: RestServerDeps) {
     this.throttler = new Throttler(deps.clock);
+    this.cognito = new CognitoVerifier(deps.clock);
     deps.engine.onChange((apiId) => this.cache.delete(apiId));
   }
 
@@ -426,6 +428,29 @@ export class RestServer {
             'x-amzn-errortype': ['UnauthorizedException'],
           });
         return gatewayError('AUTHORIZER_FAILURE', 500, null, {}, '{"message": null}');
+      }
+    } else if (method.authorizationType === 'COGNITO_USER_POOLS') {
+      const auth = method.authorizerId ? st.authorizers.get(method.authorizerId) : undefined;
+      if (!auth) return gatewayError('AUTHORIZER_CONFIGURATION_ERROR', 500, null, {}, '{"message": null}');
+      const name = (auth.identitySource ?? 'method.request.header.Authorization').replace(
+        /^method\.request\.header\./,
+        '',
+      );
+      try {
+        const claims = await this.cognito.verify(
+          (auth.providerARNs ?? []).map((a) => withStageVariables(a, st.stage.variables) ?? a),
+          header(name.toLowerCase()),
+          method.authorizationScopes,
+          auth.identityValidationExpression,
+        );
+        authorizer = { claims };
+        for (const [k, v] of Object.entries(claims)) values.context[`authorizer.claims.${k}`] = v;
+      } catch (e) {
+        if (!(e instanceof AuthFailure)) throw e;
+        this.deps.logger.info('REST API authorizer refused', { requestId: greq.requestId, why: e.message });
+        return gatewayError('UNAUTHORIZED', 401, 'Unauthorized', {
+          'x-amzn-errortype': ['UnauthorizedException'],
+        });
       }
     }
 
