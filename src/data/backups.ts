@@ -118,7 +118,8 @@ export class Backups {
     checkTableName(input.TableName);
     const name = input.BackupName;
     const list: string[] = [];
-    if (name === undefined || name === null) list.push(constraint(null, 'backupName', 'Member must not be null'));
+    if (name === undefined || name === null)
+      list.push(constraint(null, 'backupName', 'Member must not be null'));
     else if (typeof name !== 'string') throw errors.validation('Unexpected value type for backupName');
     else {
       if (!/^[a-zA-Z0-9_.-]+$/.test(name))
@@ -302,7 +303,8 @@ export class Backups {
     const provisioned =
       billing === 'PAY_PER_REQUEST'
         ? undefined
-        : (input.ProvisionedThroughputOverride ?? (src.billingMode === 'PROVISIONED' ? src.provisioned : undefined));
+        : (input.ProvisionedThroughputOverride ??
+          (src.billingMode === 'PROVISIONED' ? src.provisioned : undefined));
     const spec = (ix: IndexMeta) => ({
       IndexName: ix.name,
       KeySchema: ix.keySchema,
