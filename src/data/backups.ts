@@ -99,7 +99,7 @@ const backupNotFound = (arn: unknown) => err('BackupNotFoundException', `Backup 
 /** Epoch seconds (the SDK's timestamp encoding) or an ISO string, to ms. */
 function timeInput(v: unknown, member: string): number | undefined {
   if (v === undefined || v === null) return undefined;
-  const ms = typeof v === 'number' ? v * 1000 : typeof v === 'string' ? Date.parse(v) : NaN;
+  const ms = typeof v === 'number' ? Math.round(v * 1000) : typeof v === 'string' ? Date.parse(v) : NaN;
   if (!Number.isFinite(ms)) throw errors.validation(`Invalid value for ${member}`);
   return ms;
 }
