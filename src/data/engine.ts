@@ -51,6 +51,7 @@ import {
   type Scope,
   type TableMeta,
 } from './model.js';
+import { appendPitrRecord, Backups, dropPitr } from './backups.js';
 import { appendStreamRecord, Streams } from './streams.js';
 import { Tables, type TableStats } from './tables.js';
 
@@ -85,6 +86,7 @@ const TOKEN_TTL_MS = 10 * 60_000;
 export class DynamoEngine {
   readonly tables: Tables;
   readonly streams: Streams;
+  readonly backups: Backups;
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly statsCache = new Map<string, { at: number; stats: TableStats }>();
@@ -98,6 +100,7 @@ export class DynamoEngine {
     this.clock = deps.clock;
     this.tables = new Tables(deps.store, deps.clock, deps.activationMs ?? 0);
     this.streams = new Streams(deps.store, deps.clock, this.tables);
+    this.backups = new Backups(deps.store, deps.clock, this.tables, deps.activationMs ?? 0);
   }
 
   // ------------------------------------------------------------------ control plane
@@ -158,6 +161,7 @@ export class DynamoEngine {
       for (const ix of meta.indexes) await tx.deleteRange(ix.collection, {});
       for (const s of [meta.stream, ...(meta.oldStreams ?? [])])
         if (s) await tx.deleteRange(s.collection, {});
+      if (meta.pitr) await dropPitr(tx, meta.pitr);
     });
     this.tables.invalidate(scope, meta.name);
     return { TableDescription: desc };
@@ -474,6 +478,7 @@ export class DynamoEngine {
     }
     if (meta.stream?.enabled && !(old && next && sameItem(old, next)))
       await appendStreamRecord(tx, this.clock, meta, old, next, byTtl);
+    if (meta.pitr) await appendPitrRecord(tx, this.clock, meta, storeKey, next);
   }
 
   /** The item's size; ValidationException above 400 KB. */
@@ -1181,6 +1186,7 @@ export class DynamoEngine {
     let deleted = 0;
     for (const meta of await this.tables.all()) {
       await this.streams.trim(meta).catch(() => undefined);
+      if (meta.pitr) await this.backups.fold(meta).catch(() => undefined);
       if (!meta.ttl?.enabled) continue;
       const attr = meta.ttl.attribute;
       let after: string | undefined;

@@ -86,10 +86,32 @@ export interface TableMeta {
   sse?: Record<string, unknown>;
   tableClass?: string;
   deletionProtection?: boolean;
+  /** Point-in-time recovery, present while enabled (see backups.ts). */
+  pitr?: PitrMeta;
+  /** Set on a table made by RestoreTableFromBackup / RestoreTableToPointInTime. */
+  restore?: {
+    SourceBackupArn?: string;
+    SourceTableArn?: string;
+    RestoreDateTime: number;
+    RestoreInProgress: boolean;
+  };
+}
+
+export interface PitrMeta {
+  enabledAt: number;
+  periodDays: number;
+  /** Collection holding the items as they were at the base time (see PITR_STATE). */
+  base: string;
+  /** Collection of change records: key `<15-digit ms><SEP><item store key>`, value {k, i?}. */
+  log: string;
 }
 
 export const TABLES = 'ddb-tables';
 export const TOKENS = 'ddb-tx-tokens';
+/** Backup documents, keyed `<account>/<region>/<backup id>` (the id starts with its creation time). */
+export const BACKUPS = 'ddb-backups';
+/** Per PITR log collection: `{ baseAt }`, the time the base collection's items stand for. */
+export const PITR_STATE = 'ddb-pitr';
 export const SEP = '\u0000';
 export const MAX_ITEM_BYTES = 400 * 1024;
 export const PAGE_BYTES = 1024 * 1024;

@@ -291,6 +291,7 @@ export class Tables {
         KMSMasterKeyArn: arn('kms', meta.region, meta.accountId, 'key/nimbus-default'),
       };
     if (meta.tableClass) out.TableClassSummary = { TableClass: meta.tableClass };
+    if (meta.restore) out.RestoreSummary = { ...meta.restore };
     return out;
   }
 }

@@ -1,12 +1,14 @@
 /**
  * AWS::DynamoDB::Table through the DynamoDB API: CreateTable, then UpdateTable one change at a
- * time (GSIs, billing, streams), UpdateTimeToLive and tags, as CloudFormation does.
+ * time (GSIs, billing, streams), UpdateTimeToLive, UpdateContinuousBackups (point-in-time
+ * recovery) and tags, as CloudFormation does.
  */
 import {
   DynamoDBClient,
   CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
+  UpdateContinuousBackupsCommand,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
   TagResourceCommand,
@@ -91,6 +93,26 @@ async function ttl(c: DynamoDBClient, name: string, spec: unknown) {
   );
 }
 
+/** PointInTimeRecoverySpecification -> UpdateContinuousBackups (only when enabling or turning off). */
+async function pitr(c: DynamoDBClient, name: string, spec: unknown, wasEnabled: boolean) {
+  const s = spec as Props | undefined;
+  const enabled = bool(s?.PointInTimeRecoveryEnabled) ?? false;
+  if (!enabled && !wasEnabled) return;
+  const days = enabled ? num(s?.RecoveryPeriodInDays) : undefined;
+  await c.send(
+    new UpdateContinuousBackupsCommand({
+      TableName: name,
+      PointInTimeRecoverySpecification: {
+        PointInTimeRecoveryEnabled: enabled,
+        ...(days ? { RecoveryPeriodInDays: days } : {}),
+      },
+    }),
+  );
+}
+
+const pitrEnabled = (props: Props) =>
+  bool((props.PointInTimeRecoverySpecification as Props | undefined)?.PointInTimeRecoveryEnabled) ?? false;
+
 export const dynamodbTable: ResourceProvider = {
   replaceOn: ['TableName', 'KeySchema', 'LocalSecondaryIndexes', 'ImportSourceSpecification'],
   async create(props, ctx) {
@@ -122,7 +144,7 @@ export const dynamodbTable: ResourceProvider = {
     );
     await waitActive(c, name);
     await ttl(c, name, props.TimeToLiveSpecification);
-    // PointInTimeRecoverySpecification is accepted: Nimbus keeps no backups.
+    await pitr(c, name, props.PointInTimeRecoverySpecification, false);
     return result(await waitActive(c, name));
   },
   async update(physicalId, props, previous, ctx) {
@@ -214,6 +236,8 @@ export const dynamodbTable: ResourceProvider = {
       const prev = previous.props.TimeToLiveSpecification as Props | undefined;
       await ttl(c, physicalId, next ?? (prev ? { ...prev, Enabled: false } : undefined));
     }
+    if (diff.has('PointInTimeRecoverySpecification'))
+      await pitr(c, physicalId, props.PointInTimeRecoverySpecification, pitrEnabled(previous.props));
     const t = await waitActive(c, physicalId);
     if (diff.has('Tags')) {
       const { set, remove } = tagDiff(previous.props.Tags, props.Tags);
