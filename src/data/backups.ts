@@ -32,6 +32,7 @@ import {
   type AttributeDefinition,
   type IndexMeta,
   type KeySchemaElement,
+  type PitrMeta,
   type Scope,
   type TableMeta,
 } from './model.js';
@@ -396,7 +397,7 @@ export class Backups {
   }
 
   /** The restorable window in ms: from the base (or the recovery period) to now. */
-  private async window(meta: TableMeta): Promise<{ earliest: number; latest: number; baseAt: number }> {
+  async window(meta: TableMeta): Promise<{ earliest: number; latest: number; baseAt: number }> {
     const baseAt = await this.ensureBase(meta);
     const now = this.clock.now();
     return { earliest: Math.max(baseAt, now - meta.pitr!.periodDays * DAY_MS), latest: now, baseAt };
@@ -520,17 +521,7 @@ export class Backups {
         'InvalidRestoreTimeException',
         'An invalid restore time was specified. RestoreDateTime must be between EarliestRestorableDateTime and LatestRestorableDateTime.',
       );
-    const p = src.pitr;
-    // One read transaction: the base and the log are never seen half folded.
-    const state = await this.store.transaction(async (tx) => {
-      const items = new Map<string, Item>();
-      for (const r of await tx.scan<Item>(p.base)) items.set(r.key, r.value);
-      for (const r of await tx.scan<LogRecord>(p.log, { end: pad(at + 1) })) {
-        if (r.value.i) items.set(r.value.k, r.value.i);
-        else items.delete(r.value.k);
-      }
-      return items;
-    });
+    const state = await this.itemsAt(src.pitr, at);
     const meta = this.targetMeta(
       scope,
       input,
@@ -543,6 +534,20 @@ export class Backups {
     const rows = [...state].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     return this.fill(scope, meta, async (write) => {
       for (let i = 0; i < rows.length; i += PAGE) await write(rows.slice(i, i + PAGE));
+    });
+  }
+
+  /** The items of a PITR table as they were at `at` (ms), by store key: base + log up to it. */
+  async itemsAt(p: PitrMeta, at: number): Promise<Map<string, Item>> {
+    // One read transaction: the base and the log are never seen half folded.
+    return this.store.transaction(async (tx) => {
+      const items = new Map<string, Item>();
+      for (const r of await tx.scan<Item>(p.base)) items.set(r.key, r.value);
+      for (const r of await tx.scan<LogRecord>(p.log, { end: pad(at + 1) })) {
+        if (r.value.i) items.set(r.value.k, r.value.i);
+        else items.delete(r.value.k);
+      }
+      return items;
     });
   }
 

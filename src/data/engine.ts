@@ -52,6 +52,7 @@ import {
   type TableMeta,
 } from './model.js';
 import { appendPitrRecord, Backups, dropPitr } from './backups.js';
+import { Exports } from './exports.js';
 import { appendStreamRecord, Streams } from './streams.js';
 import { Tables, type TableStats } from './tables.js';
 
@@ -87,6 +88,7 @@ export class DynamoEngine {
   readonly tables: Tables;
   readonly streams: Streams;
   readonly backups: Backups;
+  readonly exports: Exports;
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly statsCache = new Map<string, { at: number; stats: TableStats }>();
@@ -101,6 +103,7 @@ export class DynamoEngine {
     this.tables = new Tables(deps.store, deps.clock, deps.activationMs ?? 0);
     this.streams = new Streams(deps.store, deps.clock, this.tables);
     this.backups = new Backups(deps.store, deps.clock, this.tables, deps.activationMs ?? 0);
+    this.exports = new Exports(deps.store, deps.clock, this.tables, this.backups);
   }
 
   // ------------------------------------------------------------------ control plane

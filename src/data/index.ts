@@ -8,6 +8,7 @@ import type { Logger } from '../core/logger.js';
 import type { MetricsSink } from '../core/metrics-sink.js';
 import type { JsonService } from '../server/service.js';
 import type { Store } from '../storage/store.js';
+import type { S3Engine } from '../s3/engine.js';
 import { dynamoDbService, dynamoDbStreamsService } from './api.js';
 import { DynamoEngine } from './engine.js';
 
@@ -30,6 +31,8 @@ export interface DynamoDb {
   service: JsonService;
   streamsService: JsonService;
   start(): Promise<void>;
+  /** Starts the export worker (exports write to S3, which starts after DynamoDB). */
+  startExports(s3: S3Engine): void;
   stop(): Promise<void>;
 }
 
@@ -59,7 +62,11 @@ export function createDynamoDb(deps: DynamoDbDeps): DynamoDb {
       timer ??= setInterval(sweep, deps.ttlSweepMs ?? 5000);
       timer.unref();
     },
+    startExports(s3) {
+      engine.exports.start(s3, deps.logger);
+    },
     async stop() {
+      await engine.exports.stop();
       if (timer) clearInterval(timer);
       timer = undefined;
       await running;

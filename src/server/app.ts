@@ -383,7 +383,9 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   };
   lambda.attach(engines, cluster.leader);
   lambda.engine.engines = engines;
+  dynamodb.startExports(s3.engine);
   const stopLambda = async () => {
+    await dynamodb.engine.exports.stop(); // it writes to S3
     await s3.close();
     await stacks.close();
     await schedules.stop();
