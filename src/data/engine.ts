@@ -53,6 +53,7 @@ import {
 } from './model.js';
 import { appendPitrRecord, Backups, dropPitr } from './backups.js';
 import { Exports } from './exports.js';
+import { Imports } from './imports.js';
 import { appendStreamRecord, Streams } from './streams.js';
 import { Tables, type TableStats } from './tables.js';
 
@@ -89,6 +90,7 @@ export class DynamoEngine {
   readonly streams: Streams;
   readonly backups: Backups;
   readonly exports: Exports;
+  readonly imports: Imports;
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly statsCache = new Map<string, { at: number; stats: TableStats }>();
@@ -104,6 +106,7 @@ export class DynamoEngine {
     this.streams = new Streams(deps.store, deps.clock, this.tables);
     this.backups = new Backups(deps.store, deps.clock, this.tables, deps.activationMs ?? 0);
     this.exports = new Exports(deps.store, deps.clock, this.tables, this.backups);
+    this.imports = new Imports(deps.store, deps.clock, this);
   }
 
   // ------------------------------------------------------------------ control plane

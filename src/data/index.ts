@@ -64,9 +64,11 @@ export function createDynamoDb(deps: DynamoDbDeps): DynamoDb {
     },
     startExports(s3) {
       engine.exports.start(s3, deps.logger);
+      engine.imports.start(s3, deps.logger);
     },
     async stop() {
       await engine.exports.stop();
+      await engine.imports.stop();
       if (timer) clearInterval(timer);
       timer = undefined;
       await running;

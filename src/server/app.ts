@@ -385,7 +385,9 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   lambda.engine.engines = engines;
   dynamodb.startExports(s3.engine);
   const stopLambda = async () => {
-    await dynamodb.engine.exports.stop(); // it writes to S3
+    // Exports and imports use S3.
+    await dynamodb.engine.exports.stop();
+    await dynamodb.engine.imports.stop();
     await s3.close();
     await stacks.close();
     await schedules.stop();

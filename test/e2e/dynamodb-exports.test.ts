@@ -1,7 +1,8 @@
 /**
- * DynamoDB exports to S3 with the real SDK: ExportTableToPointInTime writes the table as it
- * was at ExportTime into Nimbus's S3 in DynamoDB's layout (data files of `{"Item": ...}` lines,
- * the two manifests); DescribeExport / ListExports follow it to COMPLETED; errors as AWS's.
+ * DynamoDB exports to S3 and imports from it with the real SDK: ExportTableToPointInTime
+ * writes the table as it was at ExportTime into Nimbus's S3 in DynamoDB's layout (data files of
+ * `{"Item": ...}` lines, the two manifests); DescribeExport / ListExports follow it to
+ * COMPLETED; ImportTable reads those files (or CSV) into a new table; errors as AWS's.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,13 +17,24 @@ import {
   ExportTableToPointInTimeCommand,
   DescribeExportCommand,
   ListExportsCommand,
+  ImportTableCommand,
+  DescribeImportCommand,
+  ListImportsCommand,
+  ScanCommand,
+  type ImportTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { S3Client, CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  S3Client,
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { OffsetClock } from '../../src/core/clock.js';
 import { startTestServer } from '../helpers/server.js';
 import { until } from '../helpers/until.js';
 
-test('ExportTableToPointInTime: the table at ExportTime in S3, manifests, Describe/ListExports, errors', async () => {
+test('ExportTableToPointInTime and ImportTable: the table at ExportTime in S3, manifests, imports of JSON and CSV, errors', async () => {
   const clock = new OffsetClock();
   await using srv = await startTestServer({ start: { clock } });
   const ddb = new DynamoDBClient(srv.clientConfig);
