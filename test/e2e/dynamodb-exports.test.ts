@@ -183,4 +183,86 @@ test('ExportTableToPointInTime and ImportTable: the table at ExportTime in S3, m
       name: 'ExportNotFoundException',
     },
   );
+
+  // ImportTable reads the export's data files back into a new table.
+  const importOf = async (input: Partial<ImportTableCommandInput>, name: string) => {
+    const r = await ddb.send(
+      new ImportTableCommand({
+        S3BucketSource: { S3Bucket: 'exports', S3KeyPrefix: `${base}/data/` },
+        InputFormat: 'DYNAMODB_JSON',
+        InputCompressionType: 'GZIP',
+        TableCreationParameters: {
+          TableName: name,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        },
+        ...input,
+      }),
+    );
+    const arn = r.ImportTableDescription!.ImportArn!;
+    assert.equal(r.ImportTableDescription!.ImportStatus, 'IN_PROGRESS');
+    return until(
+      `import ${name}`,
+      async () => {
+        const d = (await ddb.send(new DescribeImportCommand({ ImportArn: arn }))).ImportTableDescription!;
+        return d.ImportStatus !== 'IN_PROGRESS' ? d : undefined;
+      },
+      10_000,
+    );
+  };
+  const back = await importOf({}, 'orders-copy');
+  assert.equal(back.ImportStatus, 'COMPLETED');
+  assert.equal(back.ImportedItemCount, 3);
+  assert.equal(back.ErrorCount, 0);
+  const copied = await ddb.send(new ScanCommand({ TableName: 'orders-copy' }));
+  assert.deepEqual(copied.Items!.map((i) => i.id.S).sort(), ['a', 'b', 'c']);
+  await assert.rejects(importOf({}, 'orders-copy'), { name: 'ResourceInUseException' });
+
+  // CSV with a header line: keys typed by the AttributeDefinitions, other values strings; a row
+  // without the key counts as an error.
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: 'exports',
+      Key: 'csv/people.csv',
+      Body: 'id,name,age\n1,"Smith, Ann",40\n2,Bob,\n,NoKey,3\n',
+    }),
+  );
+  const people = await importOf(
+    {
+      S3BucketSource: { S3Bucket: 'exports', S3KeyPrefix: 'csv/' },
+      InputFormat: 'CSV',
+      InputCompressionType: 'NONE',
+      TableCreationParameters: {
+        TableName: 'people',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'N' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      },
+    },
+    'people',
+  );
+  assert.deepEqual([people.ImportedItemCount, people.ErrorCount, people.ProcessedItemCount], [2, 1, 3]);
+  const rows = (await ddb.send(new ScanCommand({ TableName: 'people' }))).Items!;
+  assert.deepEqual(
+    rows.sort((x, y) => Number(x.id.N) - Number(y.id.N)),
+    [
+      { id: { N: '1' }, name: { S: 'Smith, Ann' }, age: { S: '40' } },
+      { id: { N: '2' }, name: { S: 'Bob' } },
+    ],
+  );
+  const empty = await importOf(
+    { S3BucketSource: { S3Bucket: 'exports', S3KeyPrefix: 'nothing-here/' } },
+    'empty',
+  );
+  assert.equal(empty.ImportStatus, 'FAILED');
+  const imports = await ddb.send(new ListImportsCommand({}));
+  assert.deepEqual(
+    imports.ImportSummaryList!.map((i) => i.ImportStatus),
+    ['COMPLETED', 'COMPLETED', 'FAILED'],
+  );
+  await assert.rejects(
+    ddb.send(new DescribeImportCommand({ ImportArn: `${tableArn}/import/01234567890123-abcdef01` })),
+    { name: 'ImportNotFoundException' },
+  );
 });
