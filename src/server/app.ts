@@ -254,6 +254,9 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   frontDoor.mountUpgrade(gateway.upgrade);
   frontDoor.mount(API_PATH_PREFIX, gateway.server.pathHandler);
   frontDoor.mountHost(API_HOST_PATTERN, gateway.server.hostHandler);
+  // Custom domain names: an in-memory lookup of the Host header (polled from the Store every second).
+  frontDoor.mountHost({ test: gateway.isDomainHost }, gateway.domainHandler);
+  await gateway.domains.start();
   const dynamodb = createDynamoDb({
     store,
     clock,
@@ -384,6 +387,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   lambda.attach(engines, cluster.leader);
   lambda.engine.engines = engines;
   const stopLambda = async () => {
+    gateway.domains.stop();
     await s3.close();
     await stacks.close();
     await schedules.stop();
@@ -443,6 +447,8 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
           serve: (req, res, id, apiId, url) => gateway.server.serveApi(req, res, id, apiId, url),
           hostHandler: gateway.server.hostHandler,
           hostPattern: API_HOST_PATTERN,
+          isDomainHost: gateway.isDomainHost,
+          domainHandler: gateway.domainHandler,
         },
         config.api,
       );
