@@ -98,8 +98,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logs: deps.logs,
     callService: deps.callService,
   });
-  server.fallback = (req, res, requestId, apiId, url) =>
-    restServer.tryHandle(req, res, requestId, apiId, url);
+  server.fallback = (req, res, requestId, apiId, url, via) =>
+    restServer.tryHandle(req, res, requestId, apiId, url, via);
   const domains = new DomainEngine({
     store: deps.store,
     clock: deps.clock,
