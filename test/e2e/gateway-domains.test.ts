@@ -40,7 +40,9 @@ import {
   UpdateBasePathMappingCommand,
   UpdateDomainNameCommand as UpdateRestDomainNameCommand,
 } from '@aws-sdk/client-api-gateway';
+import { CloudFormationClient, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { startTestServer } from '../helpers/server.js';
+import { deployStack } from '../helpers/stack.js';
 import { FN, createNodeFunctions, putProxyMethod } from './gateway-helpers.js';
 
 const ECHO = `exports.handler = async (event) => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });`;
@@ -442,4 +444,135 @@ test('custom domain names: both management APIs, serving HTTP and REST APIs by H
     );
     assert.deepEqual((await v2.send(new GetDomainNamesCommand({}))).Items, []);
   });
+});
+
+const HTTP_TEMPLATE = `
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Cert:
+    Type: AWS::CertificateManager::Certificate
+    Properties:
+      DomainName: shop.example.net
+      ValidationMethod: DNS
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      StageName: live
+      Domain:
+        DomainName: shop.example.net
+        CertificateArn: !Ref Cert
+        BasePath: ['/', 'v1/shop']
+        Route53:
+          HostedZoneId: Z0123456789ABCDEFGHIJ
+  Echo:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: index.handler
+      InlineCode: |
+        ${ECHO}
+      Events:
+        Get:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref Api
+            Path: /things/{id}
+            Method: GET
+`;
+
+test('templates: SAM HttpApi with Domain (and Route53 / ACM recorded) deploys and serves', async (t) => {
+  await using srv = await startTestServer();
+  const cfn = new CloudFormationClient(srv.clientConfig);
+  t.after(() => cfn.destroy());
+  const stack = await deployStack(cfn, 'http-domain', HTTP_TEMPLATE);
+  const res = await cfn.send(new DescribeStackResourcesCommand({ StackName: 'http-domain' }));
+  const types = Object.fromEntries(res.StackResources!.map((r) => [r.LogicalResourceId!, r.ResourceType!]));
+  // The generated domain's id is SAM's hash of the name.
+  const domainId = Object.keys(types).find((k) => types[k] === 'AWS::ApiGatewayV2::DomainName')!;
+  assert.match(domainId, /^ApiGatewayDomainNameV2[0-9a-f]{10}$/);
+  assert.equal(types.ApiApiMapping, 'AWS::ApiGatewayV2::ApiMapping');
+  assert.equal(types.Apiv1shopApiMapping, 'AWS::ApiGatewayV2::ApiMapping');
+  assert.ok(
+    Object.keys(types).some(
+      (k) => /^RecordSetGroup[0-9a-f]{10}$/.test(k) && types[k] === 'AWS::Route53::RecordSetGroup',
+    ),
+  );
+  assert.equal(stack.phys(domainId), 'shop.example.net');
+  assert.match(stack.phys('Cert'), /^arn:aws:acm:us-east-1:000000000000:certificate\//);
+
+  let ev = await echo(srv.endpoint, 'shop.example.net', '/things/1');
+  assert.equal(ev.routeKey, 'GET /things/{id}');
+  assert.equal(ev.requestContext.stage, 'live');
+  assert.equal(ev.rawPath, '/things/1');
+  ev = await echo(srv.endpoint, 'shop.example.net', '/v1/shop/things/2');
+  assert.equal(ev.rawPath, '/v1/shop/things/2');
+  assert.deepEqual(ev.pathParameters, { id: '2' });
+  assert.equal(ev.requestContext.domainName, 'shop.example.net');
+  assert.equal(ev.requestContext.domainPrefix, 'shop');
+
+  const v2 = new ApiGatewayV2Client(srv.clientConfig);
+  t.after(() => v2.destroy());
+  const d = await v2.send(new GetDomainNameCommand({ DomainName: 'shop.example.net' }));
+  assert.equal(d.DomainNameConfigurations![0].CertificateArn, stack.phys('Cert'));
+});
+
+const REST_TEMPLATE = `
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Echo:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: index.handler
+      InlineCode: |
+        ${ECHO}
+      Events:
+        Get:
+          Type: Api
+          Properties:
+            Path: /pets/{id}
+            Method: GET
+  Domain:
+    Type: AWS::ApiGateway::DomainName
+    Properties:
+      DomainName: pets.example.net
+      RegionalCertificateArn: arn:aws:acm:us-east-1:000000000000:certificate/1234
+      EndpointConfiguration:
+        Types: [REGIONAL]
+  Mapping:
+    Type: AWS::ApiGateway::BasePathMapping
+    Properties:
+      DomainName: !Ref Domain
+      RestApiId: !Ref ServerlessRestApi
+      Stage: !Ref ServerlessRestApiProdStage
+      BasePath: store
+Outputs:
+  Regional:
+    Value: !GetAtt Domain.RegionalDomainName
+  Zone:
+    Value: !GetAtt Domain.RegionalHostedZoneId
+  Name:
+    Value: !Ref Domain
+`;
+
+test('templates: a REST API with AWS::ApiGateway::DomainName and BasePathMapping deploys and serves', async (t) => {
+  await using srv = await startTestServer();
+  const cfn = new CloudFormationClient(srv.clientConfig);
+  t.after(() => cfn.destroy());
+  const stack = await deployStack(cfn, 'rest-domain', REST_TEMPLATE);
+  assert.match(stack.output('Regional'), /^d-[a-z0-9]{10}\.execute-api\.us-east-1\.amazonaws\.com$/);
+  assert.equal(stack.output('Zone'), 'Z1UJRXOUMOOFQ8');
+  assert.equal(stack.output('Name'), 'pets.example.net');
+  const ev = await echo(srv.endpoint, 'pets.example.net', '/store/pets/7');
+  assert.equal(ev.resource, '/pets/{id}');
+  assert.equal(ev.path, '/store/pets/7');
+  assert.equal(ev.requestContext.path, '/store/pets/7');
+  assert.equal(ev.requestContext.stage, 'Prod');
+  assert.equal(ev.requestContext.domainName, 'pets.example.net');
+  const port = new URL(srv.endpoint).port;
+  const miss = await http(`${srv.endpoint}/pets/7`, `pets.example.net:${port}`);
+  assert.equal(miss.status, 404);
+  assert.deepEqual(JSON.parse(miss.body), { message: 'Not Found' });
 });
