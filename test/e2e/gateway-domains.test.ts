@@ -43,6 +43,7 @@ import {
 import { CloudFormationClient, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { startTestServer } from '../helpers/server.js';
 import { deployStack } from '../helpers/stack.js';
+import { apisCommand } from '../../src/gateway/cli.js';
 import { FN, createNodeFunctions, putProxyMethod } from './gateway-helpers.js';
 
 const ECHO = `exports.handler = async (event) => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });`;
@@ -575,4 +576,16 @@ test('templates: a REST API with AWS::ApiGateway::DomainName and BasePathMapping
   const miss = await http(`${srv.endpoint}/pets/7`, `pets.example.net:${port}`);
   assert.equal(miss.status, 404);
   assert.deepEqual(JSON.parse(miss.body), { message: 'Not Found' });
+  // `nimbus apis` lists the custom domain URL beside the stage URL.
+  let out = '';
+  const io = { out: (t: string) => void (out += t), err: (t: string) => void (out += t), env: {} };
+  assert.equal(await apisCommand.run(['--json', '--endpoint', srv.endpoint], io), 0);
+  const rows = JSON.parse(out) as { protocol: string; stage: string; url: string }[];
+  assert.ok(
+    rows.some(
+      (r) =>
+        r.protocol === 'REST' && r.stage === 'Prod' && r.url === `http://pets.example.net:${port}/store/`,
+    ),
+    out,
+  );
 });
