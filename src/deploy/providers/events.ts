@@ -385,7 +385,7 @@ export const recordedProviders: Record<string, ResourceProvider> = {
   ),
   'AWS::Route53::HostedZone': recorded(
     (props, ctx, id) => {
-      const zoneId = id ?? `Z${iamId('', `${ctx.stackId}/${ctx.logicalId}`).slice(0, 20)}`;
+      const zoneId = id ?? `Z${iamId('', `${ctx.stackId}/${ctx.logicalId}`)}`;
       return {
         physicalId: zoneId,
         attributes: {
