@@ -2,7 +2,8 @@
  * The optional app port (`nimbus up --api-port 3000 [--api NAME|ID[/STAGE]]`): one API served
  * at the root of a port of its own, as `sam local start-api` serves a template's API, so a
  * front end can call `http://127.0.0.1:3000/items` instead of `/_api/{apiId}/...` or a Host
- * header. Requests whose Host names an API (`{apiId}.execute-api.*`) still go to that API.
+ * header. Requests whose Host names an API (`{apiId}.execute-api.*`) still go to that API, and
+ * those whose Host is a custom domain name to its API mappings.
  *
  * Which API: the one `--api` names (its id or its name; HTTP APIs and REST APIs alike), else
  * the only API there is. Which stage: the one `--api` names after a slash, else `$default`,
@@ -45,6 +46,9 @@ export interface AppPortDeps {
   /** For requests whose Host names an API. */
   hostHandler: RawHandler;
   hostPattern: RegExp;
+  /** Custom domain names: requests whose Host is one go to its mappings. */
+  isDomainHost?: (host: string) => boolean;
+  domainHandler?: RawHandler;
 }
 
 /** `NAME|ID[/STAGE]` as given to `--api`. */
@@ -128,6 +132,8 @@ export function appPortHandler(deps: AppPortDeps, target: string | undefined): R
   return async (req, res, requestId) => {
     const host = req.headers.host;
     if (host && deps.hostPattern.test(host)) return deps.hostHandler(req, res, requestId);
+    if (host && deps.domainHandler && deps.isDomainHost?.(host))
+      return deps.domainHandler(req, res, requestId);
     const choice = await choose();
     if ('error' in choice) {
       req.resume();

@@ -1,10 +1,18 @@
 /**
- * `nimbus apis`: lists the HTTP APIs and the REST APIs with the URL of each stage, through the
+ * `nimbus apis`: lists the HTTP APIs and the REST APIs with the URL of each stage (and of each
+ * custom domain name's API mappings), through the
  * real @aws-sdk/client-apigatewayv2 and @aws-sdk/client-api-gateway against a running Nimbus
  * (`--endpoint`, default NIMBUS_ENDPOINT or http://127.0.0.1:4566).
  */
 import { parseArgs } from 'node:util';
-import { ApiGatewayV2Client, GetApisCommand, GetStagesCommand, type Api } from '@aws-sdk/client-apigatewayv2';
+import {
+  ApiGatewayV2Client,
+  GetApiMappingsCommand,
+  GetApisCommand,
+  GetDomainNamesCommand,
+  GetStagesCommand,
+  type Api,
+} from '@aws-sdk/client-apigatewayv2';
 import {
   APIGatewayClient,
   GetRestApisCommand,
@@ -99,6 +107,30 @@ export const apisCommand: CliCommand = {
             url: stageUrl(apiEndpoint(String(config?.endpoint), a.id!), s.stageName!),
           });
       }
+      // Custom domain names: one row per API mapping, at `http://{domain}:{port}/{key}/`.
+      const names = new Map<string, { name: string; protocol: string }>();
+      for (const a of apis) names.set(a.ApiId!, { name: a.Name!, protocol: a.ProtocolType! });
+      for (const a of restApis) names.set(a.id!, { name: a.name!, protocol: 'REST' });
+      const port = new URL(String(config?.endpoint)).port;
+      let dtoken: string | undefined;
+      do {
+        const page = await gw.send(new GetDomainNamesCommand({ NextToken: dtoken }));
+        for (const d of page.Items ?? []) {
+          const maps = (await gw.send(new GetApiMappingsCommand({ DomainName: d.DomainName }))).Items ?? [];
+          for (const m of maps) {
+            const api = names.get(m.ApiId!);
+            const key = m.ApiMappingKey ? `${m.ApiMappingKey}/` : '';
+            rows.push({
+              id: m.ApiId!,
+              name: api?.name ?? '-',
+              protocol: api?.protocol ?? '-',
+              stage: m.Stage ?? '-',
+              url: `http://${d.DomainName}${port ? `:${port}` : ''}/${key}`,
+            });
+          }
+        }
+        dtoken = page.NextToken;
+      } while (dtoken);
       if (args.values.json) {
         io.out(JSON.stringify(rows, null, 2) + '\n');
         return 0;

@@ -17,6 +17,8 @@ export interface GatewayRequest {
   protocol: string;
   /** Host the client addressed (the API's domain name). */
   domainName: string;
+  /** Reached through a custom domain name: `rawPath` is the path as sent, mapping key included, no stage. */
+  viaDomain?: boolean;
   requestId: string;
   timeEpoch: number;
 }

@@ -22,11 +22,17 @@ import type { UpgradeMount } from '../server/http-server.js';
 import { Connections, type ClusterView } from './websocket/connections.js';
 import { WebSocketGateway, type Authenticate, type WebSocketLimits } from './websocket/serve.js';
 import { connectionsService } from './websocket/api.js';
+import { DomainEngine } from './domains.js';
+import { domainRoutes } from './domain-api.js';
+import type { RawHandler } from '../server/http-server.js';
+import { jsonMessage } from './response.js';
+import { send } from './serve.js';
 
 export { GatewayEngine } from './engine.js';
 export { GatewayServer } from './serve.js';
 export { RestEngine } from './rest/engine.js';
 export { WebSocketGateway } from './websocket/serve.js';
+export { DomainEngine } from './domains.js';
 
 export const API_PATH_PREFIX = '/_api/';
 /** Hosts that address an API by id: `{apiId}.execute-api.{anything}`. */
@@ -62,6 +68,12 @@ export interface Gateway {
   upgrade: UpgradeMount;
   /** The `@connections` management API at the root of the port (`/@connections/{id}`). */
   connectionsService: RestJsonService;
+  /** Custom domain names (both APIs' management operations; `start()` before serving). */
+  domains: DomainEngine;
+  /** Is this Host header a custom domain name? (synchronous, in memory) */
+  isDomainHost: (host: string) => boolean;
+  /** Serves a request whose Host is a custom domain name, by its longest matching mapping. */
+  domainHandler: RawHandler;
 }
 
 export function createGateway(deps: GatewayDeps): Gateway {
@@ -86,10 +98,48 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logs: deps.logs,
     callService: deps.callService,
   });
-  server.fallback = (req, res, requestId, apiId, url) =>
-    restServer.tryHandle(req, res, requestId, apiId, url);
+  server.fallback = (req, res, requestId, apiId, url, via) =>
+    restServer.tryHandle(req, res, requestId, apiId, url, via);
+  const domains = new DomainEngine({
+    store: deps.store,
+    clock: deps.clock,
+    logger: deps.logger.child({ component: 'gateway-domains' }),
+    findApi: async (apiId) => {
+      const scope = await engine.findApiScope(apiId);
+      const api = scope ? await engine.findApi(apiId) : undefined;
+      if (scope && api)
+        return {
+          scope,
+          kind: api.protocolType === 'WEBSOCKET' ? 'WEBSOCKET' : 'HTTP',
+          stages: api.stages.map((s) => s.stageName),
+        };
+      const r = await rest.findApi(apiId);
+      return r ? { scope: r.scope, kind: 'REST', stages: r.api.stages.map((s) => s.stageName) } : undefined;
+    },
+  });
   const v2 = gatewayV2Service(engine);
-  const service: RestJsonService = { ...v2, routes: [...v2.routes, ...restApiRoutes(rest)] };
+  const service: RestJsonService = {
+    ...v2,
+    routes: [...v2.routes, ...restApiRoutes(rest), ...domainRoutes(domains)],
+  };
+  const domainHandler: RawHandler = (req, res, requestId) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const domain = domains.lookup(req.headers.host);
+    const m = domain ? DomainEngine.route(domain, path) : undefined;
+    res.setHeader('x-amzn-RequestId', requestId);
+    if (!domain || !m) {
+      req.resume();
+      return send(res, jsonMessage(404, 'Not Found'));
+    }
+    const below = m.apiMappingKey === '' ? url : url.slice(m.apiMappingKey.length + 1);
+    return server.serveApi(req, res, requestId, m.apiId, below.startsWith('?') ? '/' + below : below, {
+      domainName: domain.domainName,
+      stage: m.stage,
+      rawPath: path,
+    });
+  };
   const connections = new Connections({
     store: deps.store,
     clock: deps.clock,
@@ -120,5 +170,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     websocket,
     upgrade,
     connectionsService: connectionsService(connections),
+    domains,
+    isDomainHost: (host) => domains.lookup(host) !== undefined,
+    domainHandler,
   };
 }

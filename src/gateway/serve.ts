@@ -106,6 +106,19 @@ function compileApi(
   return c;
 }
 
+/**
+ * A request that came through a custom domain name: the mapping chose the API and stage (a v1
+ * base path mapping without a stage leaves it to the first path segment), and the URL the
+ * gateway gets is the one below the mapping key.
+ */
+export interface DomainVia {
+  /** The custom domain name (requestContext.domainName). */
+  domainName: string;
+  stage?: string;
+  /** The path as the client sent it, mapping key included (rawPath, REST `path`). */
+  rawPath: string;
+}
+
 export interface GatewayServerDeps {
   engine: GatewayEngine;
   invoke: Invoker;
@@ -152,6 +165,7 @@ export class GatewayServer {
     requestId: string,
     apiId: string,
     urlBelowApi: string,
+    via?: DomainVia,
   ) => Promise<boolean>;
   /** Serves plain HTTP to WebSocket APIs (their `@connections` management API). */
   websocketHttp?: (
@@ -190,13 +204,18 @@ export class GatewayServer {
     return this.cache.get(apiId, this.deps.clock.now());
   }
 
-  /** Serves a request below API `apiId`: `/{stage}/...`, or a `$default` stage's path (REST APIs through `fallback`). */
+  /**
+   * Serves a request below API `apiId`: `/{stage}/...`, or a `$default` stage's path (REST APIs
+   * through `fallback`); through a custom domain (`via`), the mapping's stage and the path below
+   * its key.
+   */
   async serveApi(
     req: IncomingMessage,
     res: ServerResponse,
     requestId: string,
     apiId: string,
     urlBelowApi: string,
+    via?: DomainVia,
   ): Promise<void> {
     const started = this.deps.clock.now();
     res.removeHeader('x-amzn-RequestId');
@@ -209,28 +228,35 @@ export class GatewayServer {
 
     const c = apiId ? await this.loadApi(apiId) : undefined;
     if (!c) {
-      if (this.fallback && (await this.fallback(req, res, requestId, apiId, urlBelowApi))) return;
+      if (this.fallback && (await this.fallback(req, res, requestId, apiId, urlBelowApi, via))) return;
       req.resume();
       return send(res, jsonMessage(404, 'Not Found'));
     }
     if (c.api.protocolType === 'WEBSOCKET') {
-      if (this.websocketHttp) return this.websocketHttp(req, res, requestId, apiId, urlBelowApi);
+      if (this.websocketHttp && !via) return this.websocketHttp(req, res, requestId, apiId, urlBelowApi);
       req.resume();
       return send(res, jsonMessage(403, 'Forbidden'));
     }
-    if (c.api.disableExecuteApiEndpoint) {
+    // disableExecuteApiEndpoint closes the execute-api endpoint, not custom domains.
+    if (c.api.disableExecuteApiEndpoint && !via) {
       req.resume();
       return send(res, jsonMessage(403, 'Forbidden'));
     }
-    // Stage: a named stage as first segment, else $default.
-    const segEnd = pathBelowApi.indexOf('/', 1);
-    const first = pathBelowApi.slice(1, segEnd < 0 ? undefined : segEnd);
-    let st = first && first !== '$default' ? c.stages.get(decodeSafe(first)) : undefined;
+    let st: CompiledStage | undefined;
     let path: string;
-    if (st) path = segEnd < 0 ? '/' : pathBelowApi.slice(segEnd);
-    else {
-      st = c.stages.get('$default');
+    if (via) {
+      st = via.stage === undefined ? undefined : c.stages.get(via.stage);
       path = pathBelowApi || '/';
+    } else {
+      // Stage: a named stage as first segment, else $default.
+      const segEnd = pathBelowApi.indexOf('/', 1);
+      const first = pathBelowApi.slice(1, segEnd < 0 ? undefined : segEnd);
+      st = first && first !== '$default' ? c.stages.get(decodeSafe(first)) : undefined;
+      if (st) path = segEnd < 0 ? '/' : pathBelowApi.slice(segEnd);
+      else {
+        st = c.stages.get('$default');
+        path = pathBelowApi || '/';
+      }
     }
     if (!st) {
       req.resume();
@@ -243,16 +269,17 @@ export class GatewayServer {
     const host = String(req.headers.host ?? `${apiId}.execute-api.${c.region}.amazonaws.com`);
     const greq: GatewayRequest = {
       method,
-      rawPath: stageName === '$default' ? path : `/${stageName}${path}`,
+      rawPath: via ? via.rawPath : stageName === '$default' ? path : `/${stageName}${path}`,
       rawQueryString,
       rawHeaders: req.rawHeaders,
       body,
       sourceIp: sourceIpOf(req),
       protocol: `HTTP/${req.httpVersion}`,
-      domainName: host,
+      domainName: via ? via.domainName : host,
       requestId,
       timeEpoch: started,
     };
+    if (via) greq.viaDomain = true;
     const info: AccessInfo = { routeKey: '-', status: 0, responseLength: 0 };
     const result = await this.process(c, st, greq, path, req, info).catch((e: unknown) => {
       this.deps.logger.error('gateway request failed', { requestId, apiId, err: e });

@@ -254,6 +254,9 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   frontDoor.mountUpgrade(gateway.upgrade);
   frontDoor.mount(API_PATH_PREFIX, gateway.server.pathHandler);
   frontDoor.mountHost(API_HOST_PATTERN, gateway.server.hostHandler);
+  // Custom domain names: an in-memory lookup of the Host header (polled from the Store every second).
+  frontDoor.mountHost({ test: gateway.isDomainHost }, gateway.domainHandler);
+  await gateway.domains.start();
   const dynamodb = createDynamoDb({
     store,
     clock,
@@ -385,6 +388,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   lambda.engine.engines = engines;
   dynamodb.startExports(s3.engine);
   const stopLambda = async () => {
+    gateway.domains.stop();
     // Exports and imports use S3.
     await dynamodb.engine.exports.stop();
     await dynamodb.engine.imports.stop();
@@ -447,6 +451,8 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
           serve: (req, res, id, apiId, url) => gateway.server.serveApi(req, res, id, apiId, url),
           hostHandler: gateway.server.hostHandler,
           hostPattern: API_HOST_PATTERN,
+          isDomainHost: gateway.isDomainHost,
+          domainHandler: gateway.domainHandler,
         },
         config.api,
       );

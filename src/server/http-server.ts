@@ -68,6 +68,11 @@ export interface UpgradeMount {
   close?: () => Promise<void>;
 }
 
+/** Decides from the Host header whether a `mountHost` handler owns the request (a RegExp is one). */
+export interface HostTest {
+  test(host: string): boolean;
+}
+
 /** Decides from the request head (headers, query) whether a `mountWhen` handler owns it. */
 export type RequestTest = (req: IncomingMessage, query: URLSearchParams) => boolean;
 
@@ -151,7 +156,7 @@ export class FrontDoor {
   private readonly internal = new Map<string, InternalHandler>();
   private readonly exactMounts = new Map<string, RawHandler>();
   private readonly mounts: { prefix: string; handler: RawHandler }[] = [];
-  private readonly hostMounts: { test: RegExp; handler: RawHandler }[] = [];
+  private readonly hostMounts: { test: HostTest; handler: RawHandler }[] = [];
   private readonly requestMounts: { test: RequestTest; handler: RawHandler }[] = [];
   private readonly upgradeMounts: UpgradeMount[] = [];
   private readonly registered: Service[] = [];
@@ -201,8 +206,12 @@ export class FrontDoor {
     this.mounts.push({ prefix, handler });
   }
 
-  /** Hands every request whose Host header matches `test` (e.g. `{apiId}.execute-api.*`) to `handler`, before AWS API dispatch. */
-  mountHost(test: RegExp, handler: RawHandler): void {
+  /**
+   * Hands every request whose Host header matches `test` (a pattern such as `{apiId}.execute-api.*`,
+   * or a synchronous lookup such as the gateway's custom domain names) to `handler`, before AWS
+   * API dispatch. Tests run in mount order on every request: keep them cheap.
+   */
+  mountHost(test: HostTest, handler: RawHandler): void {
     this.hostMounts.push({ test, handler });
   }
 

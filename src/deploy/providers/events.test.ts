@@ -117,10 +117,14 @@ test('recorded types give AWS-shaped ids without a service', async () => {
   );
   assert.deepEqual(RECORDED_TYPES.sort(), [
     'AWS::CDK::Metadata',
+    'AWS::CertificateManager::Certificate',
     'AWS::CloudFormation::WaitConditionHandle',
     'AWS::IAM::ManagedPolicy',
     'AWS::IAM::Policy',
     'AWS::IAM::Role',
+    'AWS::Route53::HostedZone',
+    'AWS::Route53::RecordSet',
+    'AWS::Route53::RecordSetGroup',
   ]);
   const role = await providers['AWS::IAM::Role'].create({ RoleName: 'app-role' }, ctx);
   assert.equal(role.physicalId, 'app-role');
@@ -131,4 +135,14 @@ test('recorded types give AWS-shaped ids without a service', async () => {
   await providers['AWS::IAM::Role'].delete(gen.physicalId, {}, ctx);
   const mp = await providers['AWS::IAM::ManagedPolicy'].create({ ManagedPolicyName: 'p' }, ctx);
   assert.equal(mp.physicalId, 'arn:aws:iam::000000000000:policy/p');
+  const cert = await providers['AWS::CertificateManager::Certificate'].create(
+    { DomainName: 'a.example.com' },
+    ctx,
+  );
+  assert.match(
+    cert.physicalId,
+    /^arn:aws:acm:us-east-1:000000000000:certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  );
+  const zone = await providers['AWS::Route53::HostedZone'].create({ Name: 'example.com' }, ctx);
+  assert.match(zone.physicalId, /^Z[A-Z2-7]{17}$/);
 });

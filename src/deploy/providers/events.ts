@@ -307,6 +307,12 @@ function iamId(prefix: string, seed: string): string {
   return prefix + [...digest.subarray(0, 17)].map((b) => A[b % A.length]).join('');
 }
 
+/** A stable UUID-shaped id from a seed (recorded certificate ARNs). */
+function uuidFrom(seed: string): string {
+  const h = createHash('sha256').update(seed).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
 const recorded = (
   make: (
     props: Props,
@@ -365,6 +371,42 @@ export const recordedProviders: Record<string, ResourceProvider> = {
     physicalId:
       id ??
       `https://cloudformation-waitcondition-${ctx.region}.s3.amazonaws.com/${encodeURIComponent(ctx.stackId)}/${ctx.logicalId}`,
+    attributes: {},
+  })),
+  // Custom domain names' companions: DNS and certificates have no service in Nimbus.
+  'AWS::CertificateManager::Certificate': recorded(
+    (_props, ctx, id) => ({
+      physicalId:
+        id ??
+        `arn:aws:acm:${ctx.region}:${ctx.accountId}:certificate/${uuidFrom(`${ctx.stackId}/${ctx.logicalId}`)}`,
+      attributes: {},
+    }),
+    ['DomainName', 'SubjectAlternativeNames', 'ValidationMethod', 'KeyAlgorithm'],
+  ),
+  'AWS::Route53::HostedZone': recorded(
+    (props, ctx, id) => {
+      const zoneId = id ?? `Z${iamId('', `${ctx.stackId}/${ctx.logicalId}`)}`;
+      return {
+        physicalId: zoneId,
+        attributes: {
+          Id: zoneId,
+          NameServers: [
+            'ns-1.awsdns-00.com',
+            'ns-2.awsdns-00.net',
+            'ns-3.awsdns-00.org',
+            'ns-4.awsdns-00.co.uk',
+          ],
+        },
+      };
+    },
+    ['Name'],
+  ),
+  'AWS::Route53::RecordSet': recorded(
+    (props, _ctx, id) => ({ physicalId: id ?? String(props.Name ?? ''), attributes: {} }),
+    ['Name', 'Type', 'HostedZoneId', 'HostedZoneName'],
+  ),
+  'AWS::Route53::RecordSetGroup': recorded((_props, ctx, id) => ({
+    physicalId: id ?? ctx.physicalName(),
     attributes: {},
   })),
   'AWS::CDK::Metadata': recorded((_props, ctx, id) => ({

@@ -45,6 +45,12 @@ import {
   schedulerSchedule,
 } from './events.js';
 import { dynamodbTable } from './dynamodb.js';
+import {
+  apiGatewayV2ApiMapping,
+  apiGatewayV2DomainName,
+  restBasePathMapping,
+  restDomainName,
+} from './domains.js';
 import { snsSubscription, snsTopic, snsTopicPolicy, sqsQueue, sqsQueuePolicy } from './messaging.js';
 import { s3Bucket } from './s3.js';
 
@@ -71,6 +77,10 @@ export const providers: ProviderRegistry = {
   'AWS::ApiGatewayV2::Authorizer': apiGatewayV2Authorizer,
   'AWS::ApiGatewayV2::Stage': apiGatewayV2Stage,
   'AWS::ApiGatewayV2::Deployment': apiGatewayV2Deployment,
+  'AWS::ApiGatewayV2::DomainName': apiGatewayV2DomainName,
+  'AWS::ApiGatewayV2::ApiMapping': apiGatewayV2ApiMapping,
+  'AWS::ApiGateway::DomainName': restDomainName,
+  'AWS::ApiGateway::BasePathMapping': restBasePathMapping,
   'AWS::ApiGateway::RestApi': restApi,
   'AWS::ApiGateway::Resource': restResource,
   'AWS::ApiGateway::Method': restMethod,

@@ -8,6 +8,7 @@ import type { SamContext } from './context.js';
 import type { ApiRoute } from './function.js';
 import { s3Location } from './function.js';
 import { alnum, executeApiArn, lambdaUri, sourceArnPath } from './rest-api.js';
+import { buildDomain } from './domain.js';
 import { clone, compact, isObject, ref, resource, type Props } from './util.js';
 
 const ANY = 'x-amazon-apigateway-any-method';
@@ -266,6 +267,7 @@ export function buildHttpApi(
     }),
   );
   ctx.specialRefs[`${apiId}.Stage`] = stageId;
+  buildDomain(ctx, apiId, props.Domain, stageId, 'HTTP', add);
 
   for (const r of routes) {
     const perm = resource('AWS::Lambda::Permission', {

@@ -3,6 +3,7 @@
  * AWS::ApiGateway::RestApi (Swagger 2.0 or OpenAPI 3 `Body`), a Deployment whose logical id hashes
  * the definition, a Stage, Lambda permissions, authorizers, CORS preflight methods and usage plans.
  */
+import { buildDomain } from './domain.js';
 import type { TemplateResource } from '../types.js';
 import type { SamContext } from './context.js';
 import type { ApiRoute } from './function.js';
@@ -473,6 +474,7 @@ export function buildRestApi(
   );
   ctx.specialRefs[`${apiId}.Stage`] = stageId;
   ctx.specialRefs[`${apiId}.Deployment`] = deploymentId;
+  buildDomain(ctx, apiId, props.Domain, stageId, 'REST', add);
 
   for (const r of routes) {
     const perm = resource('AWS::Lambda::Permission', {

@@ -25,7 +25,7 @@ import { AuthFailure, CognitoVerifier, identityValues, policyAllows } from '../a
 import { IntegrationTimeout, type InvokeResult, type Invoker } from '../invoke.js';
 import { Throttler } from '../throttle.js';
 import { functionArnOf } from '../model.js';
-import { headerOf, readBody, send } from '../serve.js';
+import { headerOf, readBody, send, type DomainVia } from '../serve.js';
 import { writeAccessLog } from '../access-log.js';
 import { applyGatewayResponse, gatewayError, type RequestValues } from './responses.js';
 import {
@@ -244,6 +244,7 @@ export class RestServer {
     requestId: string,
     apiId: string,
     urlBelowApi: string,
+    via?: DomainVia,
   ): Promise<boolean> {
     const c = apiId ? await this.load(apiId) : undefined;
     if (!c) return false;
@@ -253,20 +254,31 @@ export class RestServer {
     const qi = urlBelowApi.indexOf('?');
     const pathBelowApi = qi < 0 ? urlBelowApi : urlBelowApi.slice(0, qi);
     const rawQueryString = qi < 0 ? '' : urlBelowApi.slice(qi + 1);
-    const segEnd = pathBelowApi.indexOf('/', 1);
-    const stageName = decode(pathBelowApi.slice(1, segEnd < 0 ? undefined : segEnd));
-    const path = segEnd < 0 ? '/' : pathBelowApi.slice(segEnd);
+    let stageName: string;
+    let path: string;
+    if (via?.stage !== undefined) {
+      stageName = via.stage;
+      path = pathBelowApi || '/';
+    } else {
+      // The first segment names the stage (execute-api URLs, base path mappings without a stage).
+      const segEnd = pathBelowApi.indexOf('/', 1);
+      stageName = decode(pathBelowApi.slice(1, segEnd < 0 ? undefined : segEnd));
+      path = segEnd < 0 ? '/' : pathBelowApi.slice(segEnd);
+    }
     const st = c.stages.get(stageName);
-    if (c.api.disableExecuteApiEndpoint || !st) {
+    // disableExecuteApiEndpoint closes the execute-api endpoint, not custom domains.
+    if ((c.api.disableExecuteApiEndpoint && !via) || !st) {
       req.resume();
       send(res, jsonMessage(403, 'Forbidden'));
       return true;
     }
+    const rawPath = via ? via.rawPath : `/${stageName}${path}`;
     const body = await readBody(req, MAX_REQUEST_BYTES);
     const values = requestValues(req, rawQueryString, st, c, requestId, stageName);
+    if (via) values.context.domainName = via.domainName;
     values.context.requestTimeEpoch = started;
     values.context.requestTime = requestTime(started);
-    values.context.path = `/${stageName}${path}`;
+    values.context.path = rawPath;
     if (!body) {
       send(
         res,
@@ -281,16 +293,17 @@ export class RestServer {
     const host = String(req.headers.host ?? `${apiId}.execute-api.${c.scope.region}.amazonaws.com`);
     const greq: GatewayRequest = {
       method: (req.method ?? 'GET').toUpperCase(),
-      rawPath: `/${stageName}${path}`,
+      rawPath,
       rawQueryString,
       rawHeaders: req.rawHeaders,
       body,
       sourceIp: sourceIpOf(req),
       protocol: `HTTP/${req.httpVersion}`,
-      domainName: host,
+      domainName: via ? via.domainName : host,
       requestId,
       timeEpoch: started,
     };
+    if (via) greq.viaDomain = true;
     const info: RestAccessInfo = {};
     const answer = await this.process(c, st, greq, path, info, values).catch((e: unknown) => {
       this.deps.logger.error('REST API request failed', { requestId, apiId, err: e });
@@ -514,7 +527,8 @@ export class RestServer {
       stage: st.stage.stageName,
       resourceId: m.res.id,
       resourcePath,
-      path,
+      // Through a custom domain, `path` keeps the base path (as AWS sends it).
+      path: greq.viaDomain ? greq.rawPath : path,
       pathParameters: m.params,
       stageVariables: st.stage.variables,
       authorizer,
@@ -776,7 +790,7 @@ export class RestServer {
         stage: st.stage.stageName,
         resourceId: '',
         resourcePath,
-        path: greq.rawPath.slice(st.stage.stageName.length + 1) || '/',
+        path: greq.viaDomain ? greq.rawPath : greq.rawPath.slice(st.stage.stageName.length + 1) || '/',
         pathParameters: params,
         stageVariables: st.stage.variables,
       });
