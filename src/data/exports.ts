@@ -22,16 +22,14 @@ import type { Logger } from '../core/logger.js';
 import type { S3Engine } from '../s3/engine.js';
 import { AwsError } from '../protocols/errors.js';
 import type { Store } from '../storage/store.js';
-import { startWorker, type Worker } from '../storage/worker.js';
 import { itemSize, type Item } from './bridge.js';
 import type { Backups } from './backups.js';
 import { constraint, err, errors, type Scope } from './model.js';
+import { S3Jobs } from './s3-jobs.js';
 import type { Tables } from './tables.js';
 
 type Input = Record<string, any>;
 
-const EXPORTS = 'ddb-exports';
-const EXPORT_QUEUE = 'ddb-export';
 /** A ClientToken names the same export for 8 hours (as on AWS). */
 const TOKEN_MS = 8 * 3600_000;
 const ITEMS_PER_FILE = 10_000;
@@ -62,7 +60,6 @@ interface ExportRecord {
   failureMessage?: string;
 }
 
-const recordKey = (accountId: string, region: string, id: string) => `${accountId}/${region}/${id}`;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Seconds since the epoch from the SDK's timestamp (a number of seconds, or an ISO string). */
@@ -98,14 +95,16 @@ function describe(r: ExportRecord) {
 }
 
 export class Exports {
-  private worker: Worker | undefined;
+  private readonly jobs: S3Jobs<ExportRecord>;
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly tables: Tables,
     private readonly backups: Backups,
-  ) {}
+  ) {
+    this.jobs = new S3Jobs(store, clock, 'ddb-exports', 'export');
+  }
 
   async exportTableToPointInTime(scope: Scope, input: Input) {
     const missing: string[] = [];
@@ -168,10 +167,7 @@ export class Exports {
       (input.ExportTime === undefined || r.exportTime === rec.exportTime);
     const out = await this.store.transaction(async (tx) => {
       // The same ClientToken within 8 hours names the same export (a retried request).
-      for (const r of await tx.scan<ExportRecord>(EXPORTS, {
-        prefix: `${scope.accountId}/${scope.region}/`,
-      })) {
-        const e = r.value;
+      for (const e of await this.jobs.all(scope, tx)) {
         if (e.clientToken !== clientToken || now - e.startTime > TOKEN_MS) continue;
         if (!same(e))
           throw err(
@@ -180,85 +176,48 @@ export class Exports {
           );
         return e;
       }
-      await tx.put(EXPORTS, recordKey(scope.accountId, scope.region, id), rec);
-      await tx.enqueue(
-        EXPORT_QUEUE,
-        { key: recordKey(scope.accountId, scope.region, id) },
-        { maxAttempts: 5 },
-      );
+      await this.jobs.add(tx, scope, rec);
       return rec;
     });
     return { ExportDescription: describe(out) };
   }
 
   async describeExport(scope: Scope, input: Input) {
-    const m = /^arn:aws[\w-]*:dynamodb:([^:]+):(\d{12}):table\/[^/]+\/export\/(\d{14}-[0-9a-f]{8})$/.exec(
-      String(input.ExportArn ?? ''),
-    );
-    if (input.ExportArn === undefined || input.ExportArn === null)
-      throw errors.constraints([constraint(null, 'exportArn', 'Member must not be null')]);
-    const rec = m
-      ? await this.store.get<ExportRecord>(EXPORTS, recordKey(scope.accountId, scope.region, m[3]))
-      : undefined;
-    if (!rec || rec.arn !== input.ExportArn)
-      throw err('ExportNotFoundException', `Export not found: ${String(input.ExportArn)}`);
-    return { ExportDescription: describe(rec) };
+    return { ExportDescription: describe(await this.jobs.byArn(scope, input.ExportArn, 'exportArn')) };
   }
 
   async listExports(scope: Scope, input: Input) {
-    const max = input.MaxResults ?? 25;
-    if (!Number.isInteger(max) || max < 1 || max > 25)
-      throw errors.constraints([
-        constraint(
-          max,
-          'maxResults',
-          max < 1
-            ? 'Member must have value greater than or equal to 1'
-            : 'Member must have value less than or equal to 25',
-        ),
-      ]);
-    const rows = await this.store.scan<ExportRecord>(EXPORTS, {
-      prefix: `${scope.accountId}/${scope.region}/`,
-      ...(input.NextToken ? { after: String(input.NextToken) } : {}),
+    const { records, next } = await this.jobs.page(scope, {
+      size: input.MaxResults,
+      sizeMember: 'maxResults',
+      nextToken: input.NextToken,
+      tableArn: input.TableArn,
     });
-    const wanted = rows.filter((r) => input.TableArn === undefined || r.value.tableArn === input.TableArn);
-    const page = wanted.slice(0, max);
     return {
-      ExportSummaries: page.map((r) => ({
-        ExportArn: r.value.arn,
-        ExportStatus: r.value.status,
+      ExportSummaries: records.map((r) => ({
+        ExportArn: r.arn,
+        ExportStatus: r.status,
         ExportType: 'FULL_EXPORT',
       })),
-      ...(wanted.length > max ? { NextToken: page[page.length - 1].key } : {}),
+      ...(next ? { NextToken: next } : {}),
     };
   }
 
   /** Runs the export jobs (any node), writing to `s3`. */
   start(s3: S3Engine, logger: Logger): void {
-    this.worker ??= startWorker<{ key: string }>({
-      store: this.store,
-      queue: EXPORT_QUEUE,
-      clock: this.clock,
-      logger,
-      leaseMs: 60_000,
-      handle: (job) => this.run(job.payload.key, s3),
-    });
+    this.jobs.start(logger, (key) => this.run(key, s3));
   }
 
-  async stop(): Promise<void> {
-    await this.worker?.stop();
-    this.worker = undefined;
+  stop(): Promise<void> {
+    return this.jobs.stop();
   }
 
-  private async finish(key: string, patch: Partial<ExportRecord>): Promise<void> {
-    await this.store.transaction(async (tx) => {
-      const cur = await tx.get<ExportRecord>(EXPORTS, key);
-      if (cur) await tx.put(EXPORTS, key, { ...cur, ...patch, endTime: this.clock.now() });
-    });
+  private finish(key: string, patch: Partial<ExportRecord>): Promise<void> {
+    return this.jobs.save(key, { ...patch, endTime: this.clock.now() });
   }
 
   private async run(key: string, s3: S3Engine): Promise<void> {
-    const rec = await this.store.get<ExportRecord>(EXPORTS, key);
+    const rec = await this.jobs.get(key);
     if (!rec || rec.status !== 'IN_PROGRESS') return;
     const scope = { accountId: rec.accountId, region: rec.region };
     const meta = await this.tables.get(scope, rec.tableName).catch(() => undefined);

@@ -16,14 +16,12 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { S3Engine } from '../s3/engine.js';
 import type { Store } from '../storage/store.js';
-import { startWorker, type Worker } from '../storage/worker.js';
 import type { DynamoEngine } from './engine.js';
+import { S3Jobs } from './s3-jobs.js';
 import { constraint, err, errors, type Scope } from './model.js';
 
 type Input = Record<string, any>;
 
-const IMPORTS = 'ddb-imports';
-const IMPORT_QUEUE = 'ddb-import';
 const TOKEN_MS = 8 * 3600_000;
 const BATCH = 25;
 
@@ -53,8 +51,6 @@ interface ImportRecord {
   failureCode?: string;
   failureMessage?: string;
 }
-
-const recordKey = (accountId: string, region: string, id: string) => `${accountId}/${region}/${id}`;
 
 function describe(r: ImportRecord) {
   return {
@@ -112,13 +108,15 @@ export function parseCsv(text: string, delimiter: string): string[][] {
 }
 
 export class Imports {
-  private worker: Worker | undefined;
+  private readonly jobs: S3Jobs<ImportRecord>;
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly engine: DynamoEngine,
-  ) {}
+  ) {
+    this.jobs = new S3Jobs(store, clock, 'ddb-imports', 'import');
+  }
 
   async importTable(scope: Scope, input: Input) {
     const problems: string[] = [];
@@ -195,58 +193,27 @@ export class Imports {
       creation,
       startTime: now,
     };
-    await this.store.transaction(async (tx) => {
-      await tx.put(IMPORTS, recordKey(scope.accountId, scope.region, id), rec);
-      await tx.enqueue(
-        IMPORT_QUEUE,
-        { key: recordKey(scope.accountId, scope.region, id) },
-        { maxAttempts: 5 },
-      );
-    });
+    await this.store.transaction((tx) => this.jobs.add(tx, scope, rec));
     return { ImportTableDescription: describe(rec) };
   }
 
   private async byToken(scope: Scope, token: string, now: number): Promise<ImportRecord | undefined> {
-    const rows = await this.store.scan<ImportRecord>(IMPORTS, {
-      prefix: `${scope.accountId}/${scope.region}/`,
-    });
-    return rows.map((r) => r.value).find((r) => r.clientToken === token && now - r.startTime <= TOKEN_MS);
+    return (await this.jobs.all(scope)).find((r) => r.clientToken === token && now - r.startTime <= TOKEN_MS);
   }
 
   async describeImport(scope: Scope, input: Input) {
-    if (input.ImportArn === undefined || input.ImportArn === null)
-      throw errors.constraints([constraint(null, 'importArn', 'Member must not be null')]);
-    const m = /^arn:aws[\w-]*:dynamodb:[^:]+:\d{12}:table\/[^/]+\/import\/(\d{14}-[0-9a-f]{8})$/.exec(
-      String(input.ImportArn),
-    );
-    const rec = m
-      ? await this.store.get<ImportRecord>(IMPORTS, recordKey(scope.accountId, scope.region, m[1]))
-      : undefined;
-    if (!rec || rec.arn !== input.ImportArn)
-      throw err('ImportNotFoundException', `Import not found: ${String(input.ImportArn)}`);
-    return { ImportTableDescription: describe(rec) };
+    return { ImportTableDescription: describe(await this.jobs.byArn(scope, input.ImportArn, 'importArn')) };
   }
 
   async listImports(scope: Scope, input: Input) {
-    const size = input.PageSize ?? 25;
-    if (!Number.isInteger(size) || size < 1 || size > 25)
-      throw errors.constraints([
-        constraint(
-          size,
-          'pageSize',
-          size < 1
-            ? 'Member must have value greater than or equal to 1'
-            : 'Member must have value less than or equal to 25',
-        ),
-      ]);
-    const rows = await this.store.scan<ImportRecord>(IMPORTS, {
-      prefix: `${scope.accountId}/${scope.region}/`,
-      ...(input.NextToken ? { after: String(input.NextToken) } : {}),
+    const { records, next } = await this.jobs.page(scope, {
+      size: input.PageSize,
+      sizeMember: 'pageSize',
+      nextToken: input.NextToken,
+      tableArn: input.TableArn,
     });
-    const wanted = rows.filter((r) => input.TableArn === undefined || r.value.tableArn === input.TableArn);
-    const page = wanted.slice(0, size);
     return {
-      ImportSummaryList: page.map(({ value: r }) => ({
+      ImportSummaryList: records.map((r) => ({
         ImportArn: r.arn,
         ImportStatus: r.status,
         TableArn: r.tableArn,
@@ -255,32 +222,17 @@ export class Imports {
         StartTime: r.startTime / 1000,
         ...(r.endTime !== undefined ? { EndTime: r.endTime / 1000 } : {}),
       })),
-      ...(wanted.length > size ? { NextToken: page[page.length - 1].key } : {}),
+      ...(next ? { NextToken: next } : {}),
     };
   }
 
   /** Runs the import jobs (any node), reading from `s3`. */
   start(s3: S3Engine, logger: Logger): void {
-    this.worker ??= startWorker<{ key: string }>({
-      store: this.store,
-      queue: IMPORT_QUEUE,
-      clock: this.clock,
-      logger,
-      leaseMs: 60_000,
-      handle: (job) => this.run(job.payload.key, s3),
-    });
+    this.jobs.start(logger, (key) => this.run(key, s3));
   }
 
-  async stop(): Promise<void> {
-    await this.worker?.stop();
-    this.worker = undefined;
-  }
-
-  private async save(key: string, patch: Partial<ImportRecord>): Promise<void> {
-    await this.store.transaction(async (tx) => {
-      const cur = await tx.get<ImportRecord>(IMPORTS, key);
-      if (cur) await tx.put(IMPORTS, key, { ...cur, ...patch });
-    });
+  stop(): Promise<void> {
+    return this.jobs.stop();
   }
 
   /** The items of one object: [items, lines that could not be read]. */
@@ -321,11 +273,11 @@ export class Imports {
   }
 
   private async run(key: string, s3: S3Engine): Promise<void> {
-    const rec = await this.store.get<ImportRecord>(IMPORTS, key);
+    const rec = await this.jobs.get(key);
     if (!rec || rec.status !== 'IN_PROGRESS') return;
     const scope = { accountId: rec.accountId, region: rec.region };
     const fail = (code: string, message: string) =>
-      this.save(key, {
+      this.jobs.save(key, {
         status: 'FAILED',
         failureCode: code,
         failureMessage: message,
@@ -393,7 +345,7 @@ export class Imports {
         }
       }
     }
-    await this.save(key, {
+    await this.jobs.save(key, {
       status: 'COMPLETED',
       endTime: this.clock.now(),
       processedSizeBytes: processedBytes,
