@@ -154,7 +154,12 @@ export class DomainEngine {
     if (this.table.size === 0 || !host) return undefined;
     const colon = host.lastIndexOf(':');
     const name = colon > 0 && host.charCodeAt(0) !== 91 /* [ */ ? host.slice(0, colon) : host;
-    return this.table.get(name) ?? this.table.get(name.toLowerCase());
+    const lower = name.toLowerCase();
+    const exact = this.table.get(name) ?? this.table.get(lower);
+    if (exact) return exact;
+    // A wildcard name (`*.example.com`) serves the names one label below it that have none of their own.
+    const dot = lower.indexOf('.');
+    return dot > 0 ? this.table.get('*' + lower.slice(dot)) : undefined;
   }
 
   /** The mapping with the longest key that matches `path`, if any. */

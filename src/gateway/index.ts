@@ -134,8 +134,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       return send(res, jsonMessage(404, 'Not Found'));
     }
     const below = m.apiMappingKey === '' ? url : url.slice(m.apiMappingKey.length + 1);
+    // A wildcard domain's requests name the host they were sent to.
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
     return server.serveApi(req, res, requestId, m.apiId, below.startsWith('?') ? '/' + below : below, {
-      domainName: domain.domainName,
+      domainName: domain.domainName.startsWith('*.') ? host : domain.domainName,
       stage: m.stage,
       rawPath: path,
     });

@@ -331,6 +331,18 @@ test('custom domain names: both management APIs, serving HTTP and REST APIs by H
       ev = await echo(srv.endpoint, 'api.example.com', '/orders/1');
       assert.equal(ev.routeKey, 'GET /orders/{id}');
       await v2.send(new UpdateApiCommand({ ApiId: api.ApiId, DisableExecuteApiEndpoint: false }));
+
+      // A wildcard domain serves the names one label below it that have no domain of their own.
+      await v2.send(new CreateDomainNameCommand({ DomainName: '*.wild.example.com' }));
+      await v2.send(
+        new CreateApiMappingCommand({ DomainName: '*.wild.example.com', ApiId: api.ApiId, Stage: 'live' }),
+      );
+      ev = await echo(srv.endpoint, 'tenant-1.wild.example.com', '/orders/9');
+      assert.equal(ev.requestContext.stage, 'live');
+      assert.equal(ev.requestContext.domainName, 'tenant-1.wild.example.com');
+      assert.equal(ev.requestContext.domainPrefix, 'tenant-1');
+      assert.equal((await http(`${srv.endpoint}/orders/9`, `a.b.wild.example.com:${port}`)).status, 404);
+      await v2.send(new DeleteDomainNameCommand({ DomainName: '*.wild.example.com' }));
     },
   );
 
