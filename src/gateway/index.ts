@@ -160,8 +160,29 @@ export function createGateway(deps: GatewayDeps): Gateway {
   server.websocketHttp = (req, res, requestId, apiId, url) =>
     websocket.serveHttp(req, res, requestId, apiId, url);
   const upgrade: UpgradeMount = {
-    test: (req) => WebSocketGateway.addresses(req, API_HOST_PATTERN),
-    handle: (req, socket, head) => websocket.handleUpgrade(req, socket, head, API_HOST_PATTERN),
+    test: (req) =>
+      WebSocketGateway.addresses(req, API_HOST_PATTERN) || domains.lookup(req.headers.host) !== undefined,
+    handle: (req, socket, head) => {
+      const domain = domains.lookup(req.headers.host);
+      if (!domain) return websocket.handleUpgrade(req, socket, head, API_HOST_PATTERN);
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const m = DomainEngine.route(domain, q < 0 ? url : url.slice(0, q));
+      if (!m || !m.stage) {
+        socket.on('error', () => socket.destroy());
+        const body = '{"message":"Not Found"}';
+        socket.end(
+          `HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        );
+        return;
+      }
+      const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+      websocket.handleDomainUpgrade(req, socket, head, m.apiId, {
+        stage: m.stage,
+        domainName: domain.domainName.startsWith('*.') ? host : domain.domainName,
+        below: m.apiMappingKey === '' ? url : url.slice(m.apiMappingKey.length + 1) || '/',
+      });
+    },
     close: () => websocket.close(),
   };
   return {

@@ -23,6 +23,8 @@ import {
   GetApisCommand,
   GetRouteResponsesCommand,
   UpdateApiCommand,
+  CreateDomainNameCommand,
+  CreateApiMappingCommand,
 } from '@aws-sdk/client-apigatewayv2';
 import {
   ApiGatewayManagementApiClient,
@@ -559,6 +561,27 @@ test('WebSocket APIs: routes, $connect/$disconnect, two-way routes and @connecti
     await new Promise((r) => setTimeout(r, 1100));
     c.send({ kind: 'echo', data: 'by kind' });
     assert.equal(await c.next(), 'echo:by kind');
+
+    // Through a custom domain name: its mapping names the API and stage.
+    await gw.send(new CreateDomainNameCommand({ DomainName: 'ws.example.com' }));
+    await gw.send(
+      new CreateApiMappingCommand({
+        DomainName: 'ws.example.com',
+        ApiId: bare.ApiId,
+        Stage: 'dev',
+        ApiMappingKey: 'chat',
+      }),
+    );
+    const viaDomain = open(`ws://127.0.0.1:${port}/chat`, {
+      headers: { Host: `ws.example.com:${port}`, 'User-Agent': 'ws-e2e' },
+    });
+    await viaDomain.opened;
+    viaDomain.send({ kind: 'echo', data: 'by domain' });
+    assert.equal(await viaDomain.next(), 'echo:by domain');
+    const elsewhere = open(`ws://127.0.0.1:${port}/other`, {
+      headers: { Host: `ws.example.com:${port}`, 'User-Agent': 'ws-e2e' },
+    });
+    await assert.rejects(elsewhere.opened, { status: 404 });
 
     // Deleting the API closes its connections.
     await gw.send(new DeleteApiCommand({ ApiId: bare.ApiId }));

@@ -202,6 +202,25 @@ export class WebSocketGateway {
     this.track(task);
   }
 
+  /**
+   * A handshake sent to a custom domain name whose mapping names this WebSocket API: the
+   * mapping gives the stage (the connection is the mapping's root), the Host the domain name.
+   */
+  handleDomainUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    apiId: string,
+    via: { stage: string; domainName: string; below: string },
+  ): void {
+    socket.on('error', () => socket.destroy());
+    const task = this.upgrade(req, socket, head, apiId, via.below, via).catch((e: unknown) => {
+      this.deps.logger.error('websocket upgrade failed', { apiId, err: e });
+      reject(socket, 500, { message: 'Internal server error' });
+    });
+    this.track(task);
+  }
+
   private track(p: Promise<unknown>): void {
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
@@ -219,6 +238,7 @@ export class WebSocketGateway {
     head: Buffer,
     apiId: string,
     below: string,
+    via?: { stage: string; domainName: string },
   ): Promise<void> {
     const requestId = newRequestId();
     const started = this.now();
@@ -227,8 +247,15 @@ export class WebSocketGateway {
     const rawQuery = q < 0 ? '' : below.slice(q + 1);
     const c = this.closing ? undefined : await this.loadApi(apiId);
     if (!c) return reject(socket, 404, { message: 'Not Found' }, requestId);
-    const stageName = decodeSafe(path.replace(/^\/+|\/+$/g, ''));
-    const st = c.api.disableExecuteApiEndpoint ? undefined : c.stages.get(stageName);
+    // Through a custom domain the mapping names the stage and the path below its key is the root.
+    const stageName = via ? via.stage : decodeSafe(path.replace(/^\/+|\/+$/g, ''));
+    const st = via
+      ? path.replace(/\/+/g, '') === ''
+        ? c.stages.get(stageName)
+        : undefined
+      : c.api.disableExecuteApiEndpoint
+        ? undefined
+        : c.stages.get(stageName);
     if (!st || stageName.includes('/')) return reject(socket, 403, { message: 'Forbidden' }, requestId);
     const key = req.headers['sec-websocket-key'];
     if (
@@ -247,7 +274,8 @@ export class WebSocketGateway {
       accountId: c.accountId,
       region: c.region,
       stage: stageName,
-      domainName: String(req.headers.host ?? `${apiId}.execute-api.${c.region}.amazonaws.com`),
+      domainName:
+        via?.domainName ?? String(req.headers.host ?? `${apiId}.execute-api.${c.region}.amazonaws.com`),
       connectedAt: started,
       sourceIp: sourceIpOf(req),
       stageVariables: st.stage.stageVariables,
