@@ -54,6 +54,7 @@ import {
 import { appendPitrRecord, Backups, dropPitr } from './backups.js';
 import { Exports } from './exports.js';
 import { Imports } from './imports.js';
+import { Replicas } from './replicas.js';
 import { appendStreamRecord, Streams } from './streams.js';
 import { Tables, type TableStats } from './tables.js';
 
@@ -91,6 +92,7 @@ export class DynamoEngine {
   readonly backups: Backups;
   readonly exports: Exports;
   readonly imports: Imports;
+  private readonly replicas: Replicas;
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly statsCache = new Map<string, { at: number; stats: TableStats }>();
@@ -107,6 +109,7 @@ export class DynamoEngine {
     this.backups = new Backups(deps.store, deps.clock, this.tables, deps.activationMs ?? 0);
     this.exports = new Exports(deps.store, deps.clock, this.tables, this.backups);
     this.imports = new Imports(deps.store, deps.clock, this);
+    this.replicas = new Replicas(this.tables);
   }
 
   // ------------------------------------------------------------------ control plane
@@ -168,8 +171,10 @@ export class DynamoEngine {
       for (const s of [meta.stream, ...(meta.oldStreams ?? [])])
         if (s) await tx.deleteRange(s.collection, {});
       if (meta.pitr) await dropPitr(tx, meta.pitr);
+      if (meta.replicas) await this.replicas.forget(tx, meta);
     });
     this.tables.invalidate(scope, meta.name);
+    for (const region of meta.replicas ?? []) this.tables.invalidate({ ...scope, region }, meta.name);
     return { TableDescription: desc };
   }
 
@@ -269,6 +274,16 @@ export class DynamoEngine {
     if (input.DeletionProtectionEnabled !== undefined) {
       meta.deletionProtection = input.DeletionProtectionEnabled;
       changed = true;
+    }
+    if (Array.isArray(input.ReplicaUpdates) && input.ReplicaUpdates.length) {
+      changed = true;
+      const before = meta.replicas ?? [];
+      await this.store.transaction(async (tx) => {
+        await this.replicas.update(tx, scope, meta, input.ReplicaUpdates);
+        await tx.put('ddb-tables', `${scope.accountId}/${scope.region}/${meta.name}`, meta);
+      });
+      for (const region of new Set([...before, ...(meta.replicas ?? [])]))
+        this.tables.invalidate({ ...scope, region }, meta.name);
     }
     if (input.TableClass) {
       meta.tableClass = input.TableClass;
@@ -472,7 +487,24 @@ export class DynamoEngine {
     old: Item | undefined,
     next: Item | undefined,
     byTtl = false,
+    replicated = false,
   ): Promise<void> {
+    if (meta.replicas && !replicated)
+      for (const region of meta.replicas) {
+        if (region === meta.region) continue;
+        // A global table's replicas take the same write in the same transaction.
+        const other = await this.tables.getTx(tx, { accountId: meta.accountId, region }, meta.name);
+        if (other?.replicas)
+          await this.applyWrite(
+            tx,
+            other,
+            storeKey,
+            await tx.get<Item>(other.collection, storeKey),
+            next,
+            byTtl,
+            true,
+          );
+      }
     if (next) await tx.put(meta.collection, storeKey, next);
     else if (old) await tx.delete(meta.collection, storeKey);
     else return;

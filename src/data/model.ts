@@ -88,6 +88,8 @@ export interface TableMeta {
   deletionProtection?: boolean;
   /** Point-in-time recovery, present while enabled (see backups.ts). */
   pitr?: PitrMeta;
+  /** Global table: the regions of all its replicas, this one included (see replicas.ts). */
+  replicas?: string[];
   /** Set on a table made by RestoreTableFromBackup / RestoreTableToPointInTime. */
   restore?: {
     SourceBackupArn?: string;

@@ -3,6 +3,7 @@
  * TTL settings. Table metadata is one Store document per table (collection `ddb-tables`),
  * cached in memory for the hot path (revalidated after a second, for cluster nodes).
  */
+import { replicaFields } from './replicas.js';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Store, KvWriter } from '../storage/store.js';
@@ -292,6 +293,7 @@ export class Tables {
       };
     if (meta.tableClass) out.TableClassSummary = { TableClass: meta.tableClass };
     if (meta.restore) out.RestoreSummary = { ...meta.restore };
+    if (meta.replicas) Object.assign(out, replicaFields(meta));
     return out;
   }
 }

@@ -251,3 +251,155 @@ export const dynamodbTable: ResourceProvider = {
     await ignoreMissing(() => client(ctx).send(new DeleteTableCommand({ TableName: physicalId })));
   },
 };
+
+/**
+ * AWS::DynamoDB::GlobalTable: the table in the stack's region (its replica entry must be
+ * there, as CloudFormation requires) with the replica's own settings (PITR, tags, deletion
+ * protection, table class), then one UpdateTable `ReplicaUpdates` Create per other region; an
+ * update adds and removes replicas; a delete removes the other replicas, then the table.
+ */
+function replicaOf(props: Props, region: string): Props | undefined {
+  return list<Props>(props.Replicas).find((r) => r.Region === region);
+}
+
+/** The AWS::DynamoDB::Table properties of a global table's replica in `region`. */
+function tablePropsOf(props: Props, region: string): Props {
+  const replica = replicaOf(props, region) ?? {};
+  const billing = billingOf(props);
+  const write = (props.WriteProvisionedThroughputSettings as Props | undefined) ?? {};
+  const read = (replica.ReadProvisionedThroughputSettings as Props | undefined) ?? {};
+  const provisioned =
+    billing === 'PAY_PER_REQUEST'
+      ? undefined
+      : {
+          ReadCapacityUnits: num(read.ReadCapacityUnits) ?? 5,
+          WriteCapacityUnits:
+            num((write.WriteCapacityAutoScalingSettings as Props | undefined)?.MinCapacity) ?? 5,
+        };
+  return clean({
+    TableName: props.TableName,
+    AttributeDefinitions: props.AttributeDefinitions,
+    KeySchema: props.KeySchema,
+    BillingMode: billing,
+    ProvisionedThroughput: provisioned,
+    GlobalSecondaryIndexes: list<Props>(props.GlobalSecondaryIndexes).map((g) =>
+      clean({
+        IndexName: g.IndexName,
+        KeySchema: g.KeySchema,
+        Projection: g.Projection,
+        ProvisionedThroughput: provisioned,
+      }),
+    ),
+    LocalSecondaryIndexes: props.LocalSecondaryIndexes,
+    StreamSpecification: props.StreamSpecification,
+    TimeToLiveSpecification: props.TimeToLiveSpecification,
+    PointInTimeRecoverySpecification: replica.PointInTimeRecoverySpecification,
+    DeletionProtectionEnabled: replica.DeletionProtectionEnabled,
+    TableClass: replica.TableClass,
+    Tags: replica.Tags,
+  }) as Props;
+}
+
+const regionClient = (ctx: ResourceContext, region: string) =>
+  new DynamoDBClient({ ...ctx.clientConfig, region });
+
+/** A replica's own settings in its region (its table was made by ReplicaUpdates). */
+async function replicaSettings(ctx: ResourceContext, name: string, replica: Props): Promise<void> {
+  const c = regionClient(ctx, String(replica.Region));
+  await pitr(c, name, replica.PointInTimeRecoverySpecification, false);
+  if (replica.DeletionProtectionEnabled !== undefined)
+    await c.send(
+      new UpdateTableCommand({
+        TableName: name,
+        DeletionProtectionEnabled: bool(replica.DeletionProtectionEnabled),
+      }),
+    );
+  const tags = tagList(replica.Tags);
+  if (tags.length) {
+    const t = (await c.send(new DescribeTableCommand({ TableName: name }))).Table!;
+    await c.send(new TagResourceCommand({ ResourceArn: t.TableArn, Tags: tags }));
+  }
+}
+
+async function globalResult(c: DynamoDBClient, name: string) {
+  const t = await waitActive(c, name);
+  return {
+    physicalId: name,
+    attributes: clean({ Arn: t.TableArn, StreamArn: t.LatestStreamArn, TableId: t.TableId }),
+  };
+}
+
+export const dynamodbGlobalTable: ResourceProvider = {
+  replaceOn: ['TableName', 'KeySchema', 'LocalSecondaryIndexes'],
+  async create(props, ctx) {
+    if (!replicaOf(props, ctx.region))
+      throw new Error(`Replicas must include the stack's region ${ctx.region}`);
+    const name = nameOf(props, 'TableName', ctx, 255);
+    const table = { ...tablePropsOf(props, ctx.region), TableName: name };
+    await dynamodbTable.create(table, ctx);
+    const c = client(ctx);
+    for (const replica of list<Props>(props.Replicas)) {
+      if (replica.Region === ctx.region) continue;
+      await c.send(
+        new UpdateTableCommand({
+          TableName: name,
+          ReplicaUpdates: [{ Create: { RegionName: String(replica.Region) } }],
+        }),
+      );
+      await waitActive(c, name);
+      await replicaSettings(ctx, name, replica);
+    }
+    return globalResult(c, name);
+  },
+  async update(physicalId, props, previous, ctx) {
+    if (!replicaOf(props, ctx.region))
+      throw new Error(`Replicas must include the stack's region ${ctx.region}`);
+    const c = client(ctx);
+    await dynamodbTable.update(
+      physicalId,
+      { ...tablePropsOf(props, ctx.region), TableName: physicalId },
+      { ...previous, props: { ...tablePropsOf(previous.props, ctx.region), TableName: physicalId } },
+      ctx,
+    );
+    const before = new Set(list<Props>(previous.props.Replicas).map((r) => String(r.Region)));
+    const after = list<Props>(props.Replicas).filter((r) => r.Region !== ctx.region);
+    for (const region of before)
+      if (region !== ctx.region && !after.some((r) => r.Region === region)) {
+        await c.send(
+          new UpdateTableCommand({
+            TableName: physicalId,
+            ReplicaUpdates: [{ Delete: { RegionName: region } }],
+          }),
+        );
+        await waitActive(c, physicalId);
+      }
+    for (const replica of after)
+      if (!before.has(String(replica.Region))) {
+        await c.send(
+          new UpdateTableCommand({
+            TableName: physicalId,
+            ReplicaUpdates: [{ Create: { RegionName: String(replica.Region) } }],
+          }),
+        );
+        await waitActive(c, physicalId);
+        await replicaSettings(ctx, physicalId, replica);
+      }
+    return globalResult(c, physicalId);
+  },
+  async delete(physicalId, props, ctx) {
+    const c = client(ctx);
+    for (const replica of list<Props>(props.Replicas)) {
+      if (replica.Region === ctx.region) continue;
+      // A replica already gone (or a table already deleted) is what this delete wants.
+      await c
+        .send(
+          new UpdateTableCommand({
+            TableName: physicalId,
+            ReplicaUpdates: [{ Delete: { RegionName: String(replica.Region) } }],
+          }),
+        )
+        .catch(() => undefined);
+    }
+    await ignoreMissing(() => c.send(new DeleteTableCommand({ TableName: physicalId })));
+  },
+};

@@ -44,7 +44,7 @@ import {
   recordedProviders,
   schedulerSchedule,
 } from './events.js';
-import { dynamodbTable } from './dynamodb.js';
+import { dynamodbGlobalTable, dynamodbTable } from './dynamodb.js';
 import {
   apiGatewayV2ApiMapping,
   apiGatewayV2DomainName,
@@ -64,6 +64,7 @@ export const providers: ProviderRegistry = {
   'AWS::Lambda::Url': lambdaUrl,
   'AWS::Lambda::LayerVersion': lambdaLayerVersion,
   'AWS::DynamoDB::Table': dynamodbTable,
+  'AWS::DynamoDB::GlobalTable': dynamodbGlobalTable,
   'AWS::S3::Bucket': s3Bucket,
   'AWS::SQS::Queue': sqsQueue,
   'AWS::SQS::QueuePolicy': sqsQueuePolicy,
