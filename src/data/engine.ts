@@ -109,7 +109,7 @@ export class DynamoEngine {
     this.backups = new Backups(deps.store, deps.clock, this.tables, deps.activationMs ?? 0);
     this.exports = new Exports(deps.store, deps.clock, this.tables, this.backups);
     this.imports = new Imports(deps.store, deps.clock, this);
-    this.replicas = new Replicas(this.tables);
+    this.replicas = new Replicas(deps.store, this.tables);
   }
 
   // ------------------------------------------------------------------ control plane
@@ -284,6 +284,10 @@ export class DynamoEngine {
       });
       for (const region of new Set([...before, ...(meta.replicas ?? [])]))
         this.tables.invalidate({ ...scope, region }, meta.name);
+      if (this.store.kind === 'postgres')
+        for (const region of meta.replicas ?? [])
+          if (!before.includes(region) && region !== scope.region)
+            await this.replicas.resync(scope, meta.name, region);
     }
     if (input.TableClass) {
       meta.tableClass = input.TableClass;

@@ -9,7 +9,7 @@
  * the same Store transaction (engine applyWrite), with their indexes, streams and PITR logs: the
  * replicas never diverge, where DynamoDB replicates within about a second, last writer wins.
  */
-import type { Transaction } from '../storage/store.js';
+import type { Store, Transaction } from '../storage/store.js';
 import type { Item } from './bridge.js';
 import { indexKey, projectForIndex } from './keys.js';
 import { errors, TABLES, tableKey, type IndexMeta, type Scope, type TableMeta } from './model.js';
@@ -19,6 +19,8 @@ type Input = Record<string, any>;
 
 const VERSION = '2019.11.21';
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+/** How long a node may keep using table metadata it cached (the Tables cache). */
+const META_CACHE_MS = 1100;
 
 /** DescribeTable's fields of a table with replicas. */
 export function replicaFields(meta: TableMeta): Input {
@@ -30,7 +32,49 @@ export function replicaFields(meta: TableMeta): Input {
 }
 
 export class Replicas {
-  constructor(private readonly tables: Tables) {}
+  constructor(
+    private readonly store: Store,
+    private readonly tables: Tables,
+  ) {}
+
+  /**
+   * Cluster mode: other nodes may write with table metadata cached before the replica existed
+   * (for up to the cache period, ~1 s), reaching the source only. After that period this makes
+   * the new replica exactly the source again, in one transaction.
+   */
+  async resync(scope: Scope, name: string, region: string): Promise<void> {
+    await new Promise((r) => setTimeout(r, META_CACHE_MS));
+    await this.store.transaction(async (tx) => {
+      const src = await this.tables.getTx(tx, scope, name);
+      const replica = await this.tables.getTx(tx, { accountId: scope.accountId, region }, name);
+      if (!src || !replica) return;
+      const want = new Map((await tx.scan<Item>(src.collection)).map((r) => [r.key, r.value]));
+      for (const r of await tx.scan<Item>(replica.collection))
+        if (!want.has(r.key)) await this.write(tx, replica, r.key, r.value, undefined);
+      for (const [key, item] of want) {
+        const have = await tx.get<Item>(replica.collection, key);
+        if (JSON.stringify(have) !== JSON.stringify(item)) await this.write(tx, replica, key, have, item);
+      }
+    });
+  }
+
+  /** An item write to one replica's table and indexes (no stream record: a repair, not a change). */
+  private async write(
+    tx: Transaction,
+    t: TableMeta,
+    key: string,
+    old: Item | undefined,
+    next: Item | undefined,
+  ) {
+    for (const ix of t.indexes) {
+      const ok = old ? indexKey(ix, t.keys, old) : undefined;
+      if (ok) await tx.delete(ix.collection, ok);
+      const nk = next ? indexKey(ix, t.keys, next) : undefined;
+      if (nk) await tx.put(ix.collection, nk, projectForIndex(ix, t.keys, next!));
+    }
+    if (next) await tx.put(t.collection, key, next);
+    else await tx.delete(t.collection, key);
+  }
 
   /**
    * Applies `updates` (UpdateTable's ReplicaUpdates) to `meta` (the caller's copy, saved by it)
