@@ -156,6 +156,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     connections,
     authenticate: deps.authenticate,
     limits: deps.websocketLimits,
+    logs: deps.logs,
+    metrics: deps.metrics,
   });
   server.websocketHttp = (req, res, requestId, apiId, url) =>
     websocket.serveHttp(req, res, requestId, apiId, url);

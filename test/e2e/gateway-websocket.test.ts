@@ -34,6 +34,9 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import { until } from '../helpers/until.js';
 import { startTestServer } from '../helpers/server.js';
 import { deployStack } from '../helpers/stack.js';
 import { FN, createNodeFunctions } from './gateway-helpers.js';
@@ -507,6 +510,116 @@ test('WebSocket APIs: routes, $connect/$disconnect, two-way routes and @connecti
     assert.deepEqual(JSON.parse(await c.next()).authorizer, { principalId: 'user-1', team: 'blue' });
     c.ws.close();
     await c.closed;
+  });
+
+  await t.test('access logs, route throttling and AWS/ApiGateway metrics of a WebSocket stage', async () => {
+    const api = await gw.send(
+      new CreateApiCommand({
+        Name: 'observed',
+        ProtocolType: 'WEBSOCKET',
+        RouteSelectionExpression: '$request.body.action',
+      }),
+    );
+    const i = (
+      await gw.send(
+        new CreateIntegrationCommand({
+          ApiId: api.ApiId,
+          IntegrationType: 'AWS_PROXY',
+          IntegrationUri: `${FN}wsmessage`,
+        }),
+      )
+    ).IntegrationId;
+    for (const key of ['echo', 'boom'])
+      await gw.send(
+        new CreateRouteCommand({
+          ApiId: api.ApiId,
+          RouteKey: key,
+          Target: `integrations/${i}`,
+          RouteResponseSelectionExpression: '$default',
+        }),
+      );
+    await gw.send(
+      new CreateStageCommand({
+        ApiId: api.ApiId,
+        StageName: 'obs',
+        AccessLogSettings: {
+          DestinationArn: 'arn:aws:logs:us-east-1:000000000000:log-group:ws-access',
+          Format:
+            '$context.eventType $context.routeKey $context.status $context.connectionId $context.error.message',
+        },
+        RouteSettings: { echo: { ThrottlingBurstLimit: 2, ThrottlingRateLimit: 0.01 } },
+      }),
+    );
+    await gw.send(new CreateDeploymentCommand({ ApiId: api.ApiId, StageName: 'obs' }));
+    const c = open(`ws://127.0.0.1:${port}/_api/${api.ApiId}/obs`);
+    await c.opened;
+    c.send({ action: 'echo', data: 1 });
+    assert.equal(await c.next(), 'echo:1');
+    c.send({ action: 'echo', data: 2 });
+    assert.equal(await c.next(), 'echo:2');
+    // The route's burst of 2 is spent: the third answers as API Gateway throttles.
+    c.send({ action: 'echo', data: 3 });
+    assert.equal(JSON.parse(await c.next()).message, 'Too Many Requests');
+    c.send({ action: 'nope' });
+    assert.equal(JSON.parse(await c.next()).message, 'Forbidden');
+    c.send({ action: 'boom' });
+    assert.equal(JSON.parse(await c.next()).message, 'Internal server error');
+    c.ws.close(1000, 'bye');
+    await c.closed;
+
+    const logs = new CloudWatchLogsClient(srv.clientConfig);
+    const lines = await until(
+      'access log lines',
+      async () => {
+        const ev = await logs
+          .send(new FilterLogEventsCommand({ logGroupName: 'ws-access' }))
+          .catch(() => ({ events: [] as { message?: string }[] }));
+        const l = (ev.events ?? []).map((e) => e.message!);
+        return l.length >= 6 ? l : undefined;
+      },
+      10_000,
+    );
+    const connectionId = lines[0].split(' ')[3];
+    assert.deepEqual(
+      lines.map((l) => l.replace(connectionId, 'ID')),
+      [
+        'CONNECT $connect 200 ID -',
+        'MESSAGE echo 200 ID -',
+        'MESSAGE echo 200 ID -',
+        'MESSAGE echo 429 ID Too Many Requests',
+        'MESSAGE nope 403 ID Forbidden',
+        'MESSAGE boom 502 ID Internal server error',
+      ],
+    );
+    const cw = new CloudWatchClient(srv.clientConfig);
+    const sum = async (name: string, dims: { Name: string; Value: string }[]) => {
+      const r = await cw.send(
+        new GetMetricStatisticsCommand({
+          Namespace: 'AWS/ApiGateway',
+          MetricName: name,
+          Dimensions: dims,
+          StartTime: new Date(Date.now() - 600_000),
+          EndTime: new Date(Date.now() + 600_000),
+          Period: 3600,
+          Statistics: ['Sum'],
+        }),
+      );
+      return (r.Datapoints ?? []).reduce((a, d) => a + (d.Sum ?? 0), 0);
+    };
+    const byApi = [{ Name: 'ApiId', Value: api.ApiId! }];
+    assert.equal(await sum('ConnectCount', byApi), 1);
+    assert.equal(await sum('MessageCount', byApi), 5);
+    assert.equal(await sum('ClientError', byApi), 2);
+    assert.equal(await sum('IntegrationError', byApi), 1);
+    assert.equal(
+      await sum('MessageCount', [
+        ...byApi,
+        { Name: 'Stage', Value: 'obs' },
+        { Name: 'Route', Value: 'echo' },
+      ]),
+      3,
+    );
+    await gw.send(new DeleteApiCommand({ ApiId: api.ApiId }));
   });
 
   await t.test('Host addressing, no $default route, and a changed RouteSelectionExpression', async () => {

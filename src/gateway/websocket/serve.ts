@@ -31,7 +31,7 @@ import {
   type RouteRecord,
   type StageRecord,
 } from '../model.js';
-import { headerValues, sourceIpOf } from '../events.js';
+import { headerValues, requestTime, sourceIpOf } from '../events.js';
 import { AuthFailure, AuthorizerCache, identityValues, lambdaAuthResult } from '../authorizers.js';
 import { IntegrationTimeout, type Invoker } from '../invoke.js';
 import { readBody, withStageVariables } from '../serve.js';
@@ -46,6 +46,10 @@ import {
   type Operation,
 } from './connections.js';
 import { ApiCache } from '../api-cache.js';
+import type { LogSink } from '../../core/log-sink.js';
+import type { MetricDimension, MetricsSink } from '../../core/metrics-sink.js';
+import { writeAccessLog, type AccessLogVars } from '../access-log.js';
+import { Throttler } from '../throttle.js';
 
 /** AWS's WebSocket limits; the timeouts can be changed (tests, long-lived development sessions). */
 export interface WebSocketLimits {
@@ -102,12 +106,34 @@ export interface WebSocketServerDeps {
   connections: Connections;
   authenticate?: Authenticate;
   limits?: Partial<WebSocketLimits>;
+  /** Stage access logs (AccessLogSettings) go here. */
+  logs?: LogSink;
+  /** Built-in AWS/ApiGateway metrics (absent: none recorded). */
+  metrics?: MetricsSink;
+}
+
+/** What one CONNECT / MESSAGE / DISCONNECT came to, for the access log and the metrics. */
+interface Outcome {
+  eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT';
+  routeKey: string;
+  requestId: string;
+  started: number;
+  status: number;
+  messageId?: string;
+  integrationLatency?: number;
+  /** Who failed: the gateway before the integration, the integration's answer, or calling it. */
+  error?: { kind: 'client' | 'integration' | 'execution'; message: string };
 }
 
 interface Held extends LiveConnection {
   ws: WebSocket;
   /** Set when this side closes: the code and reason the $disconnect event reports. */
   closedBy?: { code: number; reason: string };
+}
+
+/** A failed integration call as the metrics count it: the function's error, or calling it. */
+function failureOf(out: { refuse: number; message: string }): NonNullable<Outcome['error']> {
+  return { kind: out.refuse === 502 ? 'integration' : 'execution', message: out.message };
 }
 
 /** A WebSocket API's deployed stages, compiled for serving. */
@@ -152,11 +178,13 @@ export class WebSocketGateway {
   private readonly protocols = new WeakMap<IncomingMessage, string>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly authCache: AuthorizerCache;
+  private readonly throttler: Throttler;
   private closing = false;
 
   constructor(private readonly deps: WebSocketServerDeps) {
     this.limits = { ...DEFAULT_WEBSOCKET_LIMITS, ...deps.limits };
     this.authCache = new AuthorizerCache(deps.clock);
+    this.throttler = new Throttler(deps.clock);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.limits.maxMessageBytes,
@@ -283,6 +311,19 @@ export class WebSocketGateway {
     if (typeof ua === 'string') info.userAgent = ua;
 
     const route = st.routes.get('$connect');
+    const outcome = (status: number, more: Partial<Outcome> = {}) =>
+      this.observe(c, st, info, {
+        eventType: 'CONNECT',
+        routeKey: '$connect',
+        requestId,
+        started,
+        status,
+        ...more,
+      });
+    if (!this.allowed(c, st, '$connect')) {
+      outcome(429, { error: { kind: 'client', message: 'Too Many Requests' } });
+      return reject(socket, 429, { message: 'Too Many Requests' }, requestId);
+    }
     if (route && route.authorizationType !== 'NONE') {
       try {
         await this.authorize(c, st, route, info, req, rawQuery, requestId, started);
@@ -290,23 +331,37 @@ export class WebSocketGateway {
         if (!(e instanceof AuthFailure)) throw e;
         this.deps.logger.debug('websocket $connect not authorized', { requestId, why: e.message });
         const message = e.status === 500 ? 'Internal server error' : e.publicMessage;
+        outcome(e.status, { error: { kind: e.status === 500 ? 'execution' : 'client', message } });
         return reject(socket, e.status, { message }, requestId);
       }
     }
     if (route) {
       const integ = integrationOf(st, route);
-      if (!integ) return reject(socket, 500, { message: 'Internal server error' }, requestId);
+      if (!integ) {
+        outcome(500, { error: { kind: 'execution', message: 'Internal server error' } });
+        return reject(socket, 500, { message: 'Internal server error' }, requestId);
+      }
       const event = buildConnectEvent(info, { requestId, timeEpoch: started }, req.rawHeaders, rawQuery);
+      const t0 = this.now();
       const out = await this.call(c, st, integ, event, requestId);
-      if ('refuse' in out) return reject(socket, out.refuse, { message: out.message }, requestId);
+      const integrationLatency = this.now() - t0;
+      if ('refuse' in out) {
+        outcome(out.refuse, { integrationLatency, error: failureOf(out) });
+        return reject(socket, out.refuse, { message: out.message }, requestId);
+      }
       const answer = parseProxyAnswer(out.payload);
       if (answer.statusCode !== undefined && (answer.statusCode < 200 || answer.statusCode > 299)) {
         const body = answer.body ?? JSON.stringify({ message: STATUS_CODES[answer.statusCode] ?? 'Error' });
+        outcome(answer.statusCode, {
+          integrationLatency,
+          error: { kind: 'integration', message: STATUS_CODES[answer.statusCode] ?? 'Error' },
+        });
         return reject(socket, answer.statusCode, body, requestId);
       }
+      outcome(200, { integrationLatency });
       const proto = answer.headers?.['sec-websocket-protocol'];
       if (proto) this.protocols.set(req, proto.split(',')[0].trim());
-    }
+    } else outcome(200);
     if (socket.destroyed || this.closing) {
       // The client left while $connect ran: it was accepted, so it is disconnected as well.
       if (route) this.track(this.disconnect(info, 1006, 'Client left during $connect'));
@@ -457,8 +512,18 @@ export class WebSocketGateway {
     const integ = integrationOf(st, route);
     if (!integ) return;
     const requestId = newRequestId();
-    const event = buildDisconnectEvent(info, { requestId, timeEpoch: this.now() }, code, reason);
-    await this.call(c, st, integ, event, requestId);
+    const started = this.now();
+    const event = buildDisconnectEvent(info, { requestId, timeEpoch: started }, code, reason);
+    const out = await this.call(c, st, integ, event, requestId);
+    this.observe(c, st, info, {
+      eventType: 'DISCONNECT',
+      routeKey: '$disconnect',
+      requestId,
+      started,
+      status: 'refuse' in out ? out.refuse : 200,
+      integrationLatency: this.now() - started,
+      ...('refuse' in out ? { error: failureOf(out) } : {}),
+    });
   }
 
   // ------------------------------------------------------------------ messages
@@ -475,26 +540,121 @@ export class WebSocketGateway {
         ? st.routes.get(selected)
         : undefined;
     const route = chosen ?? st.routes.get('$default');
+    const started = this.now();
+    const messageId = shortId(12);
+    const outcome = (routeKey: string, status: number, more: Partial<Outcome> = {}) =>
+      this.observe(c, st, info, {
+        eventType: 'MESSAGE',
+        routeKey,
+        requestId,
+        started,
+        status,
+        messageId,
+        ...more,
+      });
     const fail = (message: string) =>
       held.send(Buffer.from(JSON.stringify({ message, connectionId: info.connectionId, requestId })));
-    if (!route) return void fail('Forbidden');
+    if (!route) {
+      outcome(selected ?? '$default', 403, { error: { kind: 'client', message: 'Forbidden' } });
+      return void fail('Forbidden');
+    }
+    if (!this.allowed(c, st, route.routeKey)) {
+      outcome(route.routeKey, 429, { error: { kind: 'client', message: 'Too Many Requests' } });
+      return void fail('Too Many Requests');
+    }
     const integ = integrationOf(st, route);
-    if (!integ) return void fail('Internal server error');
+    if (!integ) {
+      outcome(route.routeKey, 500, { error: { kind: 'execution', message: 'Internal server error' } });
+      return void fail('Internal server error');
+    }
     const event = buildMessageEvent(
       info,
-      { requestId, timeEpoch: this.now() },
+      { requestId, timeEpoch: started },
       route.routeKey,
-      shortId(12),
+      messageId,
       data,
       binary,
     );
     const out = await this.call(c, st, integ, event, requestId);
-    if ('refuse' in out) return void fail(out.message);
+    const integrationLatency = this.now() - started;
+    if ('refuse' in out) {
+      outcome(route.routeKey, out.refuse, { integrationLatency, error: failureOf(out) });
+      return void fail(out.message);
+    }
+    outcome(route.routeKey, 200, { integrationLatency });
     if (!route.routeResponseSelectionExpression) return;
     // A two-way route: the function's body goes back to the sender.
     const answer = parseProxyAnswer(out.payload);
     if (answer.body === undefined) return;
     held.send(answer.isBase64Encoded ? Buffer.from(answer.body, 'base64') : Buffer.from(answer.body));
+  }
+
+  /** The route's throttle (RouteSettings, else DefaultRouteSettings): false when it is empty. */
+  private allowed(c: CachedApi, st: CompiledStage, routeKey: string): boolean {
+    const rs = st.stage.routeSettings[routeKey];
+    const d = st.stage.defaultRouteSettings;
+    return this.throttler.allow(c.accountId, `${c.api.apiId}|${st.stage.stageName}|${routeKey}`, {
+      rate: rs?.throttlingRateLimit ?? d.throttlingRateLimit,
+      burst: rs?.throttlingBurstLimit ?? d.throttlingBurstLimit,
+    });
+  }
+
+  /**
+   * The stage's access log line (AccessLogSettings) and the AWS/ApiGateway metrics of one
+   * CONNECT, MESSAGE or DISCONNECT: ConnectCount, MessageCount, ClientError, IntegrationError,
+   * ExecutionError, IntegrationLatency, per ApiId, ApiId+Stage and ApiId+Stage+Route.
+   */
+  private observe(c: CachedApi, st: CompiledStage, info: ConnectionInfo, o: Outcome): void {
+    const now = this.now();
+    const stage = st.stage;
+    const als = stage.accessLogSettings;
+    if (this.deps.logs && als?.destinationArn && als.format) {
+      const vars: AccessLogVars = {
+        requestId: o.requestId,
+        extendedRequestId: o.requestId,
+        apiId: c.api.apiId,
+        stage: stage.stageName,
+        routeKey: o.routeKey,
+        eventType: o.eventType,
+        connectionId: info.connectionId,
+        messageId: o.messageId,
+        connectedAt: info.connectedAt,
+        status: o.status,
+        requestTime: requestTime(o.started),
+        requestTimeEpoch: Math.floor(o.started / 1000),
+        'identity.sourceIp': info.sourceIp,
+        'identity.userAgent': info.userAgent,
+        domainName: info.domainName,
+        accountId: c.accountId,
+        integrationLatency: o.integrationLatency,
+        'integration.latency': o.integrationLatency,
+        'error.message': o.error?.message,
+        'error.messageString': o.error ? JSON.stringify(o.error.message) : undefined,
+      };
+      writeAccessLog(
+        this.deps.logs,
+        { accountId: c.accountId, region: c.region, stream: `${c.api.apiId}_${stage.stageName}` },
+        als,
+        vars,
+        now,
+      );
+    }
+    const sink = this.deps.metrics;
+    if (!sink) return;
+    const scope = { accountId: c.accountId, region: c.region };
+    const api = { Name: 'ApiId', Value: c.api.apiId };
+    const stg = { Name: 'Stage', Value: stage.stageName };
+    const route = { Name: 'Route', Value: o.routeKey };
+    for (const dims of [[api], [api, stg], [api, stg, route]] as MetricDimension[][]) {
+      const put = (name: string, value: number, unit: string) =>
+        sink.record(scope, 'AWS/ApiGateway', name, dims, value, unit);
+      if (o.eventType === 'CONNECT') put('ConnectCount', 1, 'Count');
+      if (o.eventType === 'MESSAGE') put('MessageCount', 1, 'Count');
+      put('ClientError', o.error?.kind === 'client' ? 1 : 0, 'Count');
+      put('IntegrationError', o.error?.kind === 'integration' ? 1 : 0, 'Count');
+      put('ExecutionError', o.error?.kind === 'execution' ? 1 : 0, 'Count');
+      if (o.integrationLatency !== undefined) put('IntegrationLatency', o.integrationLatency, 'Milliseconds');
+    }
   }
 
   /** Invokes a route's function; a failure answers what the client is told. */
