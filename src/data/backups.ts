@@ -18,13 +18,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../core/clock.js';
 import type { KvWriter, Store } from '../storage/store.js';
 import { itemSize, type Item } from './bridge.js';
-import { indexKey, projectForIndex } from './keys.js';
+import { writeItemRows } from './keys.js';
 import {
   BACKUPS,
   checkTableName,
   constraint,
   err,
   errors,
+  indexSpec,
   PITR_STATE,
   SEP,
   TABLES,
@@ -306,14 +307,7 @@ export class Backups {
         ? undefined
         : (input.ProvisionedThroughputOverride ??
           (src.billingMode === 'PROVISIONED' ? src.provisioned : undefined));
-    const spec = (ix: IndexMeta) => ({
-      IndexName: ix.name,
-      KeySchema: ix.keySchema,
-      Projection: ix.projection,
-      ...(ix.kind === 'GSI' && billing === 'PROVISIONED'
-        ? { ProvisionedThroughput: ix.provisioned ?? provisioned }
-        : {}),
-    });
+    const spec = (ix: IndexMeta) => indexSpec(ix, billing, provisioned);
     const gsis: Input[] =
       input.GlobalSecondaryIndexOverride ?? src.indexes.filter((i) => i.kind === 'GSI').map(spec);
     const lsis: Input[] =
@@ -351,13 +345,7 @@ export class Backups {
     await produce(async (rows) => {
       if (!rows.length) return;
       await this.store.transaction(async (tx) => {
-        for (const [k, item] of rows) {
-          await tx.put(meta.collection, k, item);
-          for (const ix of meta.indexes) {
-            const ik = indexKey(ix, meta.keys, item);
-            if (ik) await tx.put(ix.collection, ik, projectForIndex(ix, meta.keys, item));
-          }
-        }
+        for (const [k, item] of rows) await writeItemRows(tx, meta, k, undefined, item);
       });
     });
     await this.store.transaction(async (tx) => {

@@ -37,7 +37,15 @@ import {
   type Update,
   type UpdateResult,
 } from './bridge.js';
-import { checkKey, indexKey, itemKey, keyFromItem, pickKeys, projectForIndex } from './keys.js';
+import {
+  checkKey,
+  indexKey,
+  itemKey,
+  keyFromItem,
+  pickKeys,
+  projectForIndex,
+  writeItemRows,
+} from './keys.js';
 import {
   constraint,
   errors,
@@ -509,15 +517,8 @@ export class DynamoEngine {
             true,
           );
       }
-    if (next) await tx.put(meta.collection, storeKey, next);
-    else if (old) await tx.delete(meta.collection, storeKey);
-    else return;
-    for (const ix of meta.indexes) {
-      const ok = old ? indexKey(ix, meta.keys, old) : undefined;
-      const nk = next ? indexKey(ix, meta.keys, next) : undefined;
-      if (ok && ok !== nk) await tx.delete(ix.collection, ok);
-      if (nk) await tx.put(ix.collection, nk, projectForIndex(ix, meta.keys, next!));
-    }
+    if (!next && !old) return;
+    await writeItemRows(tx, meta, storeKey, old, next);
     if (meta.stream?.enabled && !(old && next && sameItem(old, next)))
       await appendStreamRecord(tx, this.clock, meta, old, next, byTtl);
     if (meta.pitr) await appendPitrRecord(tx, this.clock, meta, storeKey, next);

@@ -3,6 +3,7 @@
  * DynamoDB messages).
  */
 import { checkItem, encodeKeyValue, isCanonicalInteger, type AttributeValue, type Item } from './bridge.js';
+import type { KvWriter } from '../storage/store.js';
 import { errors, SEP, type IndexMeta, type Keys, type ScalarType, type TableMeta } from './model.js';
 
 /** The type of a (validated) value: its one member. */
@@ -158,6 +159,28 @@ export function projectForIndex(ix: IndexMeta, base: Keys, item: Item): Item {
   if (type === 'INCLUDE') for (const n of ix.projection.NonKeyAttributes ?? []) keep.add(n);
   for (const n of keep) if (item[n] !== undefined) out[n] = item[n];
   return out;
+}
+
+/**
+ * An item's row in its table (`next`, or its deletion when only `old` is given) and the table's
+ * index entries kept in step with it: every item write of the engine, a restore, a replica.
+ */
+export async function writeItemRows(
+  tx: KvWriter,
+  table: Pick<TableMeta, 'collection' | 'indexes' | 'keys'>,
+  storeKey: string,
+  old: Item | undefined,
+  next: Item | undefined,
+): Promise<void> {
+  if (next) await tx.put(table.collection, storeKey, next);
+  else if (old) await tx.delete(table.collection, storeKey);
+  else return;
+  for (const ix of table.indexes) {
+    const ok = old ? indexKey(ix, table.keys, old) : undefined;
+    const nk = next ? indexKey(ix, table.keys, next) : undefined;
+    if (ok && ok !== nk) await tx.delete(ix.collection, ok);
+    if (nk) await tx.put(ix.collection, nk, projectForIndex(ix, table.keys, next!));
+  }
 }
 
 /** Just the key attributes named by the schemas given. */

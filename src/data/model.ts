@@ -189,3 +189,22 @@ export function keysOf(schema: KeySchemaElement[], defs: AttributeDefinition[]):
     rangeType: r ? typeOf(r.AttributeName) : undefined,
   };
 }
+
+/**
+ * An index as CreateTable takes it (a table made from another: a restore, a replica): a GSI of
+ * a PROVISIONED table keeps its own throughput, else the table's.
+ */
+export function indexSpec(
+  ix: IndexMeta,
+  billing: TableMeta['billingMode'],
+  provisioned: TableMeta['provisioned'],
+): Record<string, unknown> {
+  return {
+    IndexName: ix.name,
+    KeySchema: ix.keySchema,
+    Projection: ix.projection,
+    ...(ix.kind === 'GSI' && billing === 'PROVISIONED'
+      ? { ProvisionedThroughput: ix.provisioned ?? provisioned }
+      : {}),
+  };
+}

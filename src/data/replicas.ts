@@ -11,8 +11,8 @@
  */
 import type { Store, Transaction } from '../storage/store.js';
 import type { Item } from './bridge.js';
-import { indexKey, projectForIndex } from './keys.js';
-import { errors, TABLES, tableKey, type IndexMeta, type Scope, type TableMeta } from './model.js';
+import { writeItemRows } from './keys.js';
+import { errors, indexSpec, TABLES, tableKey, type IndexMeta, type Scope, type TableMeta } from './model.js';
 import type { Tables } from './tables.js';
 
 type Input = Record<string, any>;
@@ -50,30 +50,12 @@ export class Replicas {
       if (!src || !replica) return;
       const want = new Map((await tx.scan<Item>(src.collection)).map((r) => [r.key, r.value]));
       for (const r of await tx.scan<Item>(replica.collection))
-        if (!want.has(r.key)) await this.write(tx, replica, r.key, r.value, undefined);
+        if (!want.has(r.key)) await writeItemRows(tx, replica, r.key, r.value, undefined);
       for (const [key, item] of want) {
         const have = await tx.get<Item>(replica.collection, key);
-        if (JSON.stringify(have) !== JSON.stringify(item)) await this.write(tx, replica, key, have, item);
+        if (JSON.stringify(have) !== JSON.stringify(item)) await writeItemRows(tx, replica, key, have, item);
       }
     });
-  }
-
-  /** An item write to one replica's table and indexes (no stream record: a repair, not a change). */
-  private async write(
-    tx: Transaction,
-    t: TableMeta,
-    key: string,
-    old: Item | undefined,
-    next: Item | undefined,
-  ) {
-    for (const ix of t.indexes) {
-      const ok = old ? indexKey(ix, t.keys, old) : undefined;
-      if (ok) await tx.delete(ix.collection, ok);
-      const nk = next ? indexKey(ix, t.keys, next) : undefined;
-      if (nk) await tx.put(ix.collection, nk, projectForIndex(ix, t.keys, next!));
-    }
-    if (next) await tx.put(t.collection, key, next);
-    else await tx.delete(t.collection, key);
   }
 
   /**
@@ -111,14 +93,7 @@ export class Replicas {
       if (meta.stream) (meta.oldStreams ??= []).push(meta.stream);
       meta.stream = this.tables.newStream(meta, 'NEW_AND_OLD_IMAGES');
     }
-    const spec = (ix: IndexMeta) => ({
-      IndexName: ix.name,
-      KeySchema: ix.keySchema,
-      Projection: ix.projection,
-      ...(ix.kind === 'GSI' && meta.billingMode === 'PROVISIONED'
-        ? { ProvisionedThroughput: ix.provisioned ?? meta.provisioned }
-        : {}),
-    });
+    const spec = (ix: IndexMeta) => indexSpec(ix, meta.billingMode, meta.provisioned);
     const gsis = meta.indexes.filter((i) => i.kind === 'GSI').map(spec);
     const lsis = meta.indexes.filter((i) => i.kind === 'LSI').map(spec);
     const replica = this.tables.build(target, {
@@ -133,13 +108,8 @@ export class Replicas {
       SSESpecification: meta.sse,
       TableClass: meta.tableClass,
     });
-    for (const r of await tx.scan<Item>(meta.collection)) {
-      await tx.put(replica.collection, r.key, r.value);
-      for (const ix of replica.indexes) {
-        const k = indexKey(ix, replica.keys, r.value);
-        if (k) await tx.put(ix.collection, k, projectForIndex(ix, replica.keys, r.value));
-      }
-    }
+    for (const r of await tx.scan<Item>(meta.collection))
+      await writeItemRows(tx, replica, r.key, undefined, r.value);
     const all = [...regions, region];
     replica.replicas = all;
     meta.replicas = all;
