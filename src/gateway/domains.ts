@@ -162,6 +162,29 @@ export class DomainEngine {
     return dot > 0 ? this.table.get('*' + lower.slice(dot)) : undefined;
   }
 
+  /**
+   * Where a request to a custom domain goes: the mapping for its path, the domain name its
+   * events carry (for a wildcard name, the host the request was sent to), its path and what
+   * follows the mapping key (path below the key and query string). Undefined when the Host is
+   * no custom domain or no mapping matches.
+   */
+  resolve(
+    hostHeader: string | undefined,
+    url: string,
+  ): { mapping: MappingRecord; domainName: string; path: string; rest: string } | undefined {
+    const domain = this.lookup(hostHeader);
+    if (!domain) return undefined;
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const mapping = DomainEngine.route(domain, path);
+    if (!mapping) return undefined;
+    const domainName = domain.domainName.startsWith('*.')
+      ? (hostHeader ?? '').replace(/:\d+$/, '').toLowerCase()
+      : domain.domainName;
+    const rest = mapping.apiMappingKey === '' ? url : url.slice(mapping.apiMappingKey.length + 1);
+    return { mapping, domainName, path, rest };
+  }
+
   /** The mapping with the longest key that matches `path`, if any. */
   static route(domain: ServedDomain, path: string): MappingRecord | undefined {
     for (const m of domain.mappings) if (keyMatches(m.apiMappingKey, path)) return m;

@@ -18,6 +18,7 @@ import { RestEngine } from './rest/engine.js';
 import { restApiRoutes } from './rest/api.js';
 import { RestServer } from './rest/serve.js';
 import type { ServiceCaller } from '../server/self-call.js';
+import type { IncomingMessage } from 'node:http';
 import type { UpgradeMount } from '../server/http-server.js';
 import { Connections, type ClusterView } from './websocket/connections.js';
 import { WebSocketGateway, type Authenticate, type WebSocketLimits } from './websocket/serve.js';
@@ -123,23 +124,17 @@ export function createGateway(deps: GatewayDeps): Gateway {
     routes: [...v2.routes, ...restApiRoutes(rest), ...domainRoutes(domains)],
   };
   const domainHandler: RawHandler = (req, res, requestId) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    const domain = domains.lookup(req.headers.host);
-    const m = domain ? DomainEngine.route(domain, path) : undefined;
+    const to = domains.resolve(req.headers.host, req.url ?? '/');
     res.setHeader('x-amzn-RequestId', requestId);
-    if (!domain || !m) {
+    if (!to) {
       req.resume();
       return send(res, jsonMessage(404, 'Not Found'));
     }
-    const below = m.apiMappingKey === '' ? url : url.slice(m.apiMappingKey.length + 1);
-    // A wildcard domain's requests name the host they were sent to.
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-    return server.serveApi(req, res, requestId, m.apiId, below.startsWith('?') ? '/' + below : below, {
-      domainName: domain.domainName.startsWith('*.') ? host : domain.domainName,
-      stage: m.stage,
-      rawPath: path,
+    const below = to.rest.startsWith('?') ? '/' + to.rest : to.rest;
+    return server.serveApi(req, res, requestId, to.mapping.apiId, below, {
+      domainName: to.domainName,
+      stage: to.mapping.stage,
+      rawPath: to.path,
     });
   };
   const connections = new Connections({
@@ -161,28 +156,24 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
   server.websocketHttp = (req, res, requestId, apiId, url) =>
     websocket.serveHttp(req, res, requestId, apiId, url);
+  // A handshake to a custom domain without a mapping (with a stage) for its path is not ours:
+  // the front door answers it 404 as it answers every upgrade nobody takes.
+  const viaDomain = (req: IncomingMessage) => {
+    const to = domains.resolve(req.headers.host, req.url ?? '/');
+    return to?.mapping.stage ? { ...to, stage: to.mapping.stage } : undefined;
+  };
   const upgrade: UpgradeMount = {
     test: (req) =>
-      WebSocketGateway.addresses(req, API_HOST_PATTERN) || domains.lookup(req.headers.host) !== undefined,
+      domains.lookup(req.headers.host)
+        ? viaDomain(req) !== undefined
+        : WebSocketGateway.addresses(req, API_HOST_PATTERN),
     handle: (req, socket, head) => {
-      const domain = domains.lookup(req.headers.host);
-      if (!domain) return websocket.handleUpgrade(req, socket, head, API_HOST_PATTERN);
-      const url = req.url ?? '/';
-      const q = url.indexOf('?');
-      const m = DomainEngine.route(domain, q < 0 ? url : url.slice(0, q));
-      if (!m || !m.stage) {
-        socket.on('error', () => socket.destroy());
-        const body = '{"message":"Not Found"}';
-        socket.end(
-          `HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-        );
-        return;
-      }
-      const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-      websocket.handleDomainUpgrade(req, socket, head, m.apiId, {
-        stage: m.stage,
-        domainName: domain.domainName.startsWith('*.') ? host : domain.domainName,
-        below: m.apiMappingKey === '' ? url : url.slice(m.apiMappingKey.length + 1) || '/',
+      const to = viaDomain(req);
+      if (!to) return websocket.handleUpgrade(req, socket, head, API_HOST_PATTERN);
+      websocket.handleDomainUpgrade(req, socket, head, to.mapping.apiId, {
+        stage: to.stage,
+        domainName: to.domainName,
+        below: to.rest || '/',
       });
     },
     close: () => websocket.close(),
