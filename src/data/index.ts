@@ -31,8 +31,8 @@ export interface DynamoDb {
   service: JsonService;
   streamsService: JsonService;
   start(): Promise<void>;
-  /** Starts the export worker (exports write to S3, which starts after DynamoDB). */
-  startExports(s3: S3Engine): void;
+  /** Starts the export and import workers (they use S3, which starts after DynamoDB). */
+  startS3Jobs(s3: S3Engine): void;
   stop(): Promise<void>;
 }
 
@@ -62,7 +62,7 @@ export function createDynamoDb(deps: DynamoDbDeps): DynamoDb {
       timer ??= setInterval(sweep, deps.ttlSweepMs ?? 5000);
       timer.unref();
     },
-    startExports(s3) {
+    startS3Jobs(s3) {
       engine.exports.start(s3, deps.logger);
       engine.imports.start(s3, deps.logger);
     },

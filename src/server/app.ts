@@ -386,18 +386,16 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   };
   lambda.attach(engines, cluster.leader);
   lambda.engine.engines = engines;
-  dynamodb.startExports(s3.engine);
+  dynamodb.startS3Jobs(s3.engine);
   const stopLambda = async () => {
     gateway.domains.stop();
-    // Exports and imports use S3.
-    await dynamodb.engine.exports.stop();
-    await dynamodb.engine.imports.stop();
+    // Before S3: DynamoDB's export and import jobs use it.
+    await dynamodb.stop();
     await s3.close();
     await stacks.close();
     await schedules.stop();
     await lambda.stopPollers();
     await sqs.close();
-    await dynamodb.stop();
     await lambda.stop();
     await monitoring.close();
     await instances.close();
