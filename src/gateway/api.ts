@@ -9,7 +9,9 @@ import type {
   RestRoute,
 } from '../server/service.js';
 import type { GatewayEngine } from './engine.js';
-import type { Scope } from './model.js';
+import { errors, type Scope } from './model.js';
+import { apiSettingsOf, importHttpDefinition } from './import.js';
+import { parseDefinition } from './openapi.js';
 
 const scopeOf = (ctx: RequestContext): Scope => ({ accountId: ctx.accountId, region: ctx.region });
 
@@ -22,6 +24,13 @@ function listQuery(req: RestRequest): Record<string, unknown> {
 
 function list(p: { items: unknown[]; nextToken?: string }): RestResponse {
   return { body: p.nextToken ? { items: p.items, nextToken: p.nextToken } : { items: p.items } };
+}
+
+/** ImportApi / ReimportApi: the definition is the `body` member, a JSON or YAML string. */
+function definitionOf(req: RestRequest) {
+  const input = req.json();
+  if (typeof input.body !== 'string' || input.body === '') throw errors.badRequest('Body is required');
+  return parseDefinition(input.body);
 }
 
 export function gatewayV2Service(engine: GatewayEngine): RestJsonService {
@@ -58,6 +67,24 @@ export function gatewayV2Service(engine: GatewayEngine): RestJsonService {
     body(await engine.updateApi(s, p.ApiId, req.json(), ctx.endpoint)),
   );
   route('DELETE', A, 'DeleteApi', async (s, p) => (await engine.deleteApi(s, p.ApiId), none));
+  route('PUT', '/v2/apis', 'ImportApi', async (s, _p, req, ctx) => {
+    const doc = definitionOf(req);
+    const api = await engine.createApi(s, { ...apiSettingsOf(doc), protocolType: 'HTTP' }, ctx.endpoint);
+    const apiId = String(api.apiId);
+    try {
+      await importHttpDefinition(engine, s, apiId, doc, req.query.get('basepath') ?? undefined, ctx.endpoint);
+    } catch (err) {
+      await engine.deleteApi(s, apiId);
+      throw err;
+    }
+    return body(await engine.getApi(s, apiId, ctx.endpoint), 201);
+  });
+  route('PUT', A, 'ReimportApi', async (s, p, req, ctx) => {
+    await engine.getApiRecord(s, p.ApiId);
+    const doc = definitionOf(req);
+    await importHttpDefinition(engine, s, p.ApiId, doc, req.query.get('basepath') ?? undefined, ctx.endpoint);
+    return body(await engine.getApi(s, p.ApiId, ctx.endpoint), 201);
+  });
   route('DELETE', `${A}/cors`, 'DeleteCorsConfiguration', async (s, p) => {
     await engine.deleteCorsConfiguration(s, p.ApiId);
     return none;

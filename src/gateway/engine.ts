@@ -161,6 +161,15 @@ export class GatewayEngine {
     return this.deps.store.get<Scope>(COLLECTION_API_IDS, apiId);
   }
 
+  /** Puts a snapshot from getApiRecord back in place (a failed import leaves the API as it was). */
+  async restoreApiRecord(scope: Scope, snapshot: ApiRecord): Promise<void> {
+    await this.mutate(scope, snapshot.apiId, (api) => {
+      const generation = api.generation;
+      for (const k of Object.keys(api)) delete (api as unknown as Record<string, unknown>)[k];
+      Object.assign(api, structuredClone(snapshot), { generation });
+    });
+  }
+
   private async mutate<T>(scope: Scope, apiId: string, fn: (api: ApiRecord) => T): Promise<T> {
     const out = await this.deps.store.transaction(async (tx) => {
       const api = await tx.get<ApiRecord>(COLLECTION_APIS, apiKey(scope, apiId));

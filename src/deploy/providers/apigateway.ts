@@ -1,13 +1,12 @@
 /**
- * AWS::ApiGateway::* (REST APIs) through the apigateway API. A RestApi with a `Body` (Swagger 2.0
- * or OpenAPI 3 with the x-amazon-apigateway-* extensions) is imported: resources by path,
- * methods with their AWS_PROXY integrations, and TOKEN / REQUEST authorizers.
+ * AWS::ApiGateway::* (REST APIs) through the apigateway API. A RestApi's `Body` (Swagger 2.0 or
+ * OpenAPI 3 with the x-amazon-apigateway-* extensions) goes to PutRestApi, which imports it on
+ * the server (src/gateway/rest/import.ts), as CloudFormation does.
  */
 import {
   APIGatewayClient,
   CreateRestApiCommand,
   DeleteRestApiCommand,
-  GetResourcesCommand,
   CreateResourceCommand,
   DeleteResourceCommand,
   PutMethodCommand,
@@ -17,20 +16,18 @@ import {
   PutMethodResponseCommand,
   PutGatewayResponseCommand,
   CreateModelCommand,
-  GetModelsCommand,
   DeleteModelCommand,
   UpdateModelCommand,
   UpdateRequestValidatorCommand,
   CreateRequestValidatorCommand,
-  GetRequestValidatorsCommand,
   DeleteRequestValidatorCommand,
-  GetGatewayResponsesCommand,
   DeleteGatewayResponseCommand,
   CreateAuthorizerCommand,
   DeleteAuthorizerCommand,
   CreateDeploymentCommand,
   CreateStageCommand,
   UpdateRestApiCommand,
+  PutRestApiCommand,
   UpdateStageCommand,
   DeleteStageCommand,
   CreateApiKeyCommand,
@@ -39,227 +36,27 @@ import {
   DeleteUsagePlanCommand,
   CreateUsagePlanKeyCommand,
   DeleteUsagePlanKeyCommand,
-  type Resource,
 } from '@aws-sdk/client-api-gateway';
 import type { ResourceContext, ResourceProvider } from '../types.js';
-import { bodyOf, METHODS } from './openapi.js';
+import { bodyOf } from './openapi.js';
 import { bool, clean, ignoreMissing, list, num, str, type Props, keepAsIs } from './util.js';
 
 const client = (ctx: ResourceContext) => new APIGatewayClient(ctx.clientConfig);
 
-async function allResources(c: APIGatewayClient, apiId: string): Promise<Resource[]> {
-  const out: Resource[] = [];
-  let position: string | undefined;
-  do {
-    const page = await c.send(new GetResourcesCommand({ restApiId: apiId, limit: 500, position }));
-    out.push(...(page.items ?? []));
-    position = page.position;
-  } while (position);
-  return out;
-}
-
-/** The resource for a path, creating the missing parts. */
-async function ensurePath(c: APIGatewayClient, apiId: string, byPath: Map<string, string>, path: string) {
-  const parts = path.split('/').filter(Boolean);
-  let current = '/';
-  for (const part of parts) {
-    const next = current === '/' ? `/${part}` : `${current}/${part}`;
-    if (!byPath.has(next)) {
-      const r = await c.send(
-        new CreateResourceCommand({ restApiId: apiId, parentId: byPath.get(current)!, pathPart: part }),
-      );
-      byPath.set(next, r.id!);
-    }
-    current = next;
-  }
-  return byPath.get(current)!;
-}
-
-async function importBody(c: APIGatewayClient, apiId: string, body: Props): Promise<void> {
-  const schemes = (body.securityDefinitions ??
-    (body.components as Props | undefined)?.securitySchemes ??
-    {}) as Record<string, Props>;
-  const authorizers = new Map<string, { id: string; type: string }>();
-  for (const [name, scheme] of Object.entries(schemes)) {
-    const a = scheme['x-amazon-apigateway-authorizer'] as Props | undefined;
-    if (!a) continue;
-    const type = String(a.type ?? 'token').toUpperCase();
-    const auth = await c.send(
-      new CreateAuthorizerCommand({
-        restApiId: apiId,
-        name,
-        type: (type === 'COGNITO_USER_POOLS' ? type : type === 'REQUEST' ? 'REQUEST' : 'TOKEN') as any,
-        authorizerUri: str(a.authorizerUri),
-        authorizerResultTtlInSeconds: num(a.authorizerResultTtlInSeconds),
-        identitySource:
-          str(a.identitySource) ??
-          (type === 'TOKEN' || type === 'COGNITO_USER_POOLS'
-            ? `method.request.header.${scheme.name ?? 'Authorization'}`
-            : undefined),
-        identityValidationExpression: str(a.identityValidationExpression),
-        providerARNs: a.providerARNs as string[] | undefined,
-      }),
-    );
-    authorizers.set(name, { id: auth.id!, type: type === 'COGNITO_USER_POOLS' ? type : 'CUSTOM' });
-  }
-  // Models (Swagger `definitions`, OpenAPI `components.schemas`), their local $refs made model URLs.
-  const openApi3 = body.components !== undefined || typeof body.openapi === 'string';
-  const defs = ((openApi3 ? (body.components as Props | undefined)?.schemas : body.definitions) ??
-    {}) as Record<string, Props>;
-  const localRef = openApi3 ? '#/components/schemas/' : '#/definitions/';
-  const modelOfRef = (ref: unknown) =>
-    typeof ref === 'string' && ref.startsWith(localRef) ? ref.slice(localRef.length) : undefined;
-  const toModelUrls = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(toModelUrls);
-    if (v === null || typeof v !== 'object') return v;
-    const out: Props = {};
-    for (const [k, x] of Object.entries(v as Props)) {
-      const model = k === '$ref' ? modelOfRef(x) : undefined;
-      out[k] = model ? `https://apigateway.amazonaws.com/restapis/${apiId}/models/${model}` : toModelUrls(x);
-    }
-    return out;
-  };
-  for (const [name, schema] of Object.entries(defs)) {
-    await c.send(
-      new CreateModelCommand({
-        restApiId: apiId,
-        name,
-        contentType: 'application/json',
-        schema: JSON.stringify({
-          $schema: 'http://json-schema.org/draft-04/schema#',
-          ...(toModelUrls(schema) as Props),
-        }),
-      }),
-    );
-  }
-  const validators = new Map<string, string>();
-  const validatorDefs = (body['x-amazon-apigateway-request-validators'] ?? {}) as Record<string, Props>;
-  for (const [name, v] of Object.entries(validatorDefs)) {
-    const out = await c.send(
-      new CreateRequestValidatorCommand({
-        restApiId: apiId,
-        name,
-        validateRequestBody: v.validateRequestBody === true,
-        validateRequestParameters: v.validateRequestParameters === true,
-      }),
-    );
-    validators.set(name, out.id!);
-  }
-  const byPath = new Map((await allResources(c, apiId)).map((r) => [r.path!, r.id!]));
-  const globalSecurity = list<Props>(body.security);
-  for (const [path, item] of Object.entries((body.paths ?? {}) as Record<string, Props>)) {
-    const resourceId = await ensurePath(c, apiId, byPath, path);
-    for (const [method, op] of Object.entries(item)) {
-      if (!METHODS.includes(method.toLowerCase())) continue;
-      const o = op as Props;
-      const verb = method.toLowerCase() === 'x-amazon-apigateway-any-method' ? 'ANY' : method.toUpperCase();
-      const security = o.security !== undefined ? list<Props>(o.security) : globalSecurity;
-      let auth: { authorizationType: string; authorizerId?: string; authorizationScopes?: string[] } = {
-        authorizationType: 'NONE',
-      };
-      for (const req of security) {
-        const name = Object.keys(req)[0] ?? '';
-        const a = authorizers.get(name);
-        if (a) {
-          // A Cognito requirement's list is the method's OAuth scopes.
-          const scopes = a.type === 'COGNITO_USER_POOLS' ? list<string>(req[name]).map(String) : [];
-          auth = { authorizationType: a.type, authorizerId: a.id };
-          if (scopes.length) auth.authorizationScopes = scopes;
-          break;
-        }
-      }
-      // Parameters of the path item and of the operation: required ones are validated; a body
-      // parameter (Swagger) or the request body (OpenAPI 3) names the request model.
-      const requestParameters: Record<string, boolean> = {};
-      const requestModels: Record<string, string> = {};
-      for (const p of [...list<Props>(item.parameters), ...list<Props>(o.parameters)]) {
-        const where =
-          p.in === 'query' ? 'querystring' : p.in === 'header' || p.in === 'path' ? p.in : undefined;
-        if (where) requestParameters[`method.request.${where}.${String(p.name)}`] = p.required === true;
-        const model = p.in === 'body' ? modelOfRef((p.schema as Props | undefined)?.$ref) : undefined;
-        if (model) requestModels[str(list<string>(o.consumes)[0]) ?? 'application/json'] = model;
-      }
-      const content = ((o.requestBody as Props | undefined)?.content ?? {}) as Record<string, Props>;
-      for (const [type, media] of Object.entries(content)) {
-        const model = modelOfRef((media?.schema as Props | undefined)?.$ref);
-        if (model) requestModels[type] = model;
-      }
-      const validator = str(
-        o['x-amazon-apigateway-request-validator'] ?? body['x-amazon-apigateway-request-validator'],
-      );
-      await c.send(
-        new PutMethodCommand({
-          restApiId: apiId,
-          resourceId,
-          httpMethod: verb,
-          ...auth,
-          apiKeyRequired: list<Props>(security).some((s) => Object.keys(s).includes('api_key')),
-          requestParameters: Object.keys(requestParameters).length ? requestParameters : undefined,
-          requestModels: Object.keys(requestModels).length ? requestModels : undefined,
-          requestValidatorId: validator ? validators.get(validator) : undefined,
-        }),
-      );
-      const integ = o['x-amazon-apigateway-integration'] as Props | undefined;
-      if (integ) {
-        const type = String(integ.type ?? 'aws_proxy').toUpperCase();
-        const where = { restApiId: apiId, resourceId, httpMethod: verb };
-        await c.send(
-          new PutIntegrationCommand({
-            ...where,
-            type: type as any,
-            integrationHttpMethod: type === 'MOCK' ? undefined : (str(integ.httpMethod) ?? 'POST'),
-            uri: str(integ.uri),
-            timeoutInMillis: num(integ.timeoutInMillis),
-            requestTemplates: integ.requestTemplates as Record<string, string> | undefined,
-            requestParameters: integ.requestParameters as Record<string, string> | undefined,
-            passthroughBehavior: str(integ.passthroughBehavior)?.toUpperCase(),
-            contentHandling: str(integ.contentHandling) as any,
-            credentials: str(integ.credentials),
-          }),
-        );
-        if (type !== 'AWS_PROXY') {
-          // The OpenAPI method responses (status -> headers), then the integration's responses
-          // (selection pattern or `default` -> status, header mappings, templates).
-          for (const [code, r] of Object.entries((o.responses ?? {}) as Record<string, Props>)) {
-            if (!/^\d{3}$/.test(code)) continue;
-            const headers = Object.keys((r?.headers ?? {}) as Props);
-            await c.send(
-              new PutMethodResponseCommand({
-                ...where,
-                statusCode: code,
-                responseParameters: Object.fromEntries(
-                  headers.map((h) => [`method.response.header.${h}`, false]),
-                ),
-              }),
-            );
-          }
-          for (const [pattern, r] of Object.entries((integ.responses ?? {}) as Record<string, Props>)) {
-            await c.send(
-              new PutIntegrationResponseCommand({
-                ...where,
-                statusCode: String(r.statusCode ?? '200'),
-                selectionPattern: pattern === 'default' ? undefined : pattern,
-                responseParameters: r.responseParameters as Record<string, string> | undefined,
-                responseTemplates: r.responseTemplates as Record<string, string> | undefined,
-              }),
-            );
-          }
-        }
-      }
-    }
-  }
-  const responses = (body['x-amazon-apigateway-gateway-responses'] ?? {}) as Record<string, Props>;
-  for (const [type, r] of Object.entries(responses)) {
-    await c.send(
-      new PutGatewayResponseCommand({
-        restApiId: apiId,
-        responseType: type as any,
-        statusCode: r.statusCode === undefined ? undefined : String(r.statusCode),
-        responseParameters: r.responseParameters as Record<string, string> | undefined,
-        responseTemplates: r.responseTemplates as Record<string, string> | undefined,
-      }),
-    );
-  }
+/**
+ * The template's Body through PutRestApi (mode overwrite), as CloudFormation does: it replaces
+ * the API's resources, methods, authorizers, models and validators, and names the API after the
+ * document's title, so the template's own Name and Description are put back after it.
+ */
+async function putBody(c: APIGatewayClient, apiId: string, body: Props, props: Props): Promise<void> {
+  await c.send(
+    new PutRestApiCommand({ restApiId: apiId, mode: 'overwrite', body: Buffer.from(JSON.stringify(body)) }),
+  );
+  const ops: { op: 'replace'; path: string; value: string }[] = [];
+  if (str(props.Name) !== undefined) ops.push({ op: 'replace', path: '/name', value: str(props.Name)! });
+  if (str(props.Description) !== undefined)
+    ops.push({ op: 'replace', path: '/description', value: str(props.Description)! });
+  if (ops.length) await c.send(new UpdateRestApiCommand({ restApiId: apiId, patchOperations: ops }));
 }
 
 /** UpdateRestApi operations for the API's own properties that changed (the Body is re-imported apart). */
@@ -308,37 +105,14 @@ export const restApi: ResourceProvider = {
         disableExecuteApiEndpoint: bool(props.DisableExecuteApiEndpoint),
       }),
     );
-    if (body) await importBody(c, out.id!, body);
+    if (body) await putBody(c, out.id!, body, props);
     return { physicalId: out.id!, attributes: { RestApiId: out.id, RootResourceId: out.rootResourceId } };
   },
   async update(physicalId, props, previous, ctx) {
     const c = client(ctx);
     const body = bodyOf(props);
-    if (body && JSON.stringify(body) !== JSON.stringify(bodyOf(previous.props))) {
-      // Put the new document in place of the old: drop every resource below the root and the root's methods.
-      const resources = await allResources(c, physicalId);
-      const root = resources.find((r) => r.path === '/');
-      for (const m of Object.keys(root?.resourceMethods ?? {})) {
-        await c.send(new DeleteMethodCommand({ restApiId: physicalId, resourceId: root!.id, httpMethod: m }));
-      }
-      for (const r of resources.filter((x) => x.parentId === root?.id)) {
-        await ignoreMissing(() =>
-          c.send(new DeleteResourceCommand({ restApiId: physicalId, resourceId: r.id })),
-        );
-      }
-      // The previous document's models and validators go too (no method refers to them now).
-      for (const m of (await c.send(new GetModelsCommand({ restApiId: physicalId }))).items ?? [])
-        if (m.name !== 'Empty' && m.name !== 'Error')
-          await c.send(new DeleteModelCommand({ restApiId: physicalId, modelName: m.name }));
-      for (const v of (await c.send(new GetRequestValidatorsCommand({ restApiId: physicalId }))).items ?? [])
-        await c.send(new DeleteRequestValidatorCommand({ restApiId: physicalId, requestValidatorId: v.id }));
-      for (const r of (await c.send(new GetGatewayResponsesCommand({ restApiId: physicalId }))).items ?? [])
-        if (r.defaultResponse === false)
-          await c.send(
-            new DeleteGatewayResponseCommand({ restApiId: physicalId, responseType: r.responseType }),
-          );
-      await importBody(c, physicalId, body);
-    }
+    if (body && JSON.stringify(body) !== JSON.stringify(bodyOf(previous.props)))
+      await putBody(c, physicalId, body, props);
     const ops = restApiPatch(props, previous.props);
     if (ops.length) await c.send(new UpdateRestApiCommand({ restApiId: physicalId, patchOperations: ops }));
     return { physicalId, attributes: previous.attributes };

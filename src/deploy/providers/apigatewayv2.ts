@@ -1,28 +1,27 @@
 /**
  * AWS::ApiGatewayV2::* (HTTP and WebSocket APIs) through the apigatewayv2 API. An Api with a `Body` (an
- * OpenAPI 3 document with the x-amazon-apigateway-* extensions) is imported as CloudFormation
- * does: integrations, authorizers and routes created one by one; a new Body replaces them.
+ * OpenAPI 3 document with the x-amazon-apigateway-* extensions) goes to ReimportApi, which imports
+ * it on the server (src/gateway/import.ts); a new Body replaces the routes, integrations and
+ * authorizers of the old one.
  */
 import {
   ApiGatewayV2Client,
   CreateApiCommand,
   UpdateApiCommand,
+  ReimportApiCommand,
   DeleteApiCommand,
   CreateIntegrationCommand,
   UpdateIntegrationCommand,
   DeleteIntegrationCommand,
-  GetIntegrationsCommand,
   CreateRouteCommand,
   UpdateRouteCommand,
   CreateRouteResponseCommand,
   UpdateRouteResponseCommand,
   DeleteRouteResponseCommand,
   DeleteRouteCommand,
-  GetRoutesCommand,
   CreateAuthorizerCommand,
   UpdateAuthorizerCommand,
   DeleteAuthorizerCommand,
-  GetAuthorizersCommand,
   CreateStageCommand,
   UpdateStageCommand,
   DeleteStageCommand,
@@ -30,7 +29,7 @@ import {
   DeleteDeploymentCommand,
 } from '@aws-sdk/client-apigatewayv2';
 import type { ResourceContext, ResourceProvider } from '../types.js';
-import { bodyOf, METHODS } from './openapi.js';
+import { bodyOf } from './openapi.js';
 import { bool, clean, ignoreMissing, list, num, str, tagMap, type Props } from './util.js';
 
 const client = (ctx: ResourceContext) => new ApiGatewayV2Client(ctx.clientConfig);
@@ -47,115 +46,6 @@ function cors(v: unknown) {
     ExposeHeaders: pick('ExposeHeaders', 'exposeHeaders'),
     MaxAge: num(c.MaxAge ?? c.maxAge),
   });
-}
-
-/** Creates the authorizers, integrations and routes an OpenAPI document describes. */
-async function importBody(c: ApiGatewayV2Client, apiId: string, body: Props): Promise<void> {
-  const schemes = ((body.components as Props | undefined)?.securitySchemes ?? {}) as Record<string, Props>;
-  const authorizers = new Map<string, { id: string; type: 'JWT' | 'CUSTOM' }>();
-  for (const [name, scheme] of Object.entries(schemes)) {
-    const a = scheme['x-amazon-apigateway-authorizer'] as Props | undefined;
-    if (!a) continue;
-    const type = String(a.type).toLowerCase();
-    if (type === 'jwt') {
-      const jwt = (a.jwtConfiguration ?? {}) as Props;
-      const out = await c.send(
-        new CreateAuthorizerCommand({
-          ApiId: apiId,
-          Name: name,
-          AuthorizerType: 'JWT',
-          IdentitySource: list<string>(a.identitySource ?? '$request.header.Authorization'),
-          JwtConfiguration: { Issuer: str(jwt.issuer), Audience: list<string>(jwt.audience) },
-        }),
-      );
-      authorizers.set(name, { id: out.AuthorizerId!, type: 'JWT' });
-    } else {
-      const out = await c.send(
-        new CreateAuthorizerCommand({
-          ApiId: apiId,
-          Name: name,
-          AuthorizerType: 'REQUEST',
-          AuthorizerUri: str(a.authorizerUri),
-          AuthorizerPayloadFormatVersion: str(a.authorizerPayloadFormatVersion) ?? '2.0',
-          EnableSimpleResponses: bool(a.enableSimpleResponses),
-          AuthorizerResultTtlInSeconds: num(a.authorizerResultTtlInSeconds),
-          IdentitySource:
-            a.identitySource === undefined
-              ? undefined
-              : String(a.identitySource)
-                  .split(',')
-                  .map((s) => s.trim()),
-        }),
-      );
-      authorizers.set(name, { id: out.AuthorizerId!, type: 'CUSTOM' });
-    }
-  }
-  const integrations = new Map<string, string>();
-  const globalSecurity = list<Props>(body.security);
-  for (const [path, item] of Object.entries((body.paths ?? {}) as Record<string, Props>)) {
-    for (const [method, op] of Object.entries(item)) {
-      if (!METHODS.includes(method.toLowerCase())) continue;
-      const o = op as Props;
-      const integ = o['x-amazon-apigateway-integration'] as Props | undefined;
-      let target: string | undefined;
-      if (integ) {
-        const key = JSON.stringify(integ);
-        let id = integrations.get(key);
-        if (!id) {
-          const out = await c.send(
-            new CreateIntegrationCommand({
-              ApiId: apiId,
-              IntegrationType: String(integ.type ?? 'aws_proxy').toUpperCase() as any,
-              IntegrationUri: str(integ.uri),
-              IntegrationSubtype: str(integ.integrationSubtype),
-              CredentialsArn: str(integ.credentials),
-              IntegrationMethod: str(integ.httpMethod),
-              PayloadFormatVersion:
-                str(integ.payloadFormatVersion) ?? (integ.integrationSubtype ? '1.0' : '2.0'),
-              TimeoutInMillis: num(integ.timeoutInMillis),
-              RequestParameters: integ.requestParameters as Record<string, string> | undefined,
-              ResponseParameters: integ.responseParameters as
-                Record<string, Record<string, string>> | undefined,
-            }),
-          );
-          id = out.IntegrationId!;
-          integrations.set(key, id);
-        }
-        target = `integrations/${id}`;
-      }
-      const verb = method.toLowerCase() === 'x-amazon-apigateway-any-method' ? 'ANY' : method.toUpperCase();
-      const routeKey = path === '/$default' ? '$default' : `${verb} ${path}`;
-      const security = o.security !== undefined ? list<Props>(o.security) : globalSecurity;
-      let auth: { AuthorizationType: any; AuthorizerId?: string; AuthorizationScopes?: string[] } = {
-        AuthorizationType: 'NONE',
-      };
-      for (const req of security) {
-        const [name] = Object.keys(req);
-        const a = name ? authorizers.get(name) : undefined;
-        if (!a) continue;
-        const scopes = list<string>(req[name]);
-        auth = {
-          AuthorizationType: a.type,
-          AuthorizerId: a.id,
-          AuthorizationScopes: a.type === 'JWT' && scopes.length ? scopes : undefined,
-        };
-        break;
-      }
-      await c.send(new CreateRouteCommand({ ApiId: apiId, RouteKey: routeKey, Target: target, ...auth }));
-    }
-  }
-}
-
-/** Removes what a previous Body created (routes first: they point at the rest). */
-async function clearApi(c: ApiGatewayV2Client, apiId: string): Promise<void> {
-  const routes = (await c.send(new GetRoutesCommand({ ApiId: apiId, MaxResults: '500' }))).Items ?? [];
-  for (const r of routes) await c.send(new DeleteRouteCommand({ ApiId: apiId, RouteId: r.RouteId }));
-  const integs = (await c.send(new GetIntegrationsCommand({ ApiId: apiId, MaxResults: '500' }))).Items ?? [];
-  for (const i of integs)
-    await c.send(new DeleteIntegrationCommand({ ApiId: apiId, IntegrationId: i.IntegrationId }));
-  const auths = (await c.send(new GetAuthorizersCommand({ ApiId: apiId, MaxResults: '500' }))).Items ?? [];
-  for (const a of auths)
-    await c.send(new DeleteAuthorizerCommand({ ApiId: apiId, AuthorizerId: a.AuthorizerId }));
 }
 
 function apiSettings(props: Props, body: Props | undefined, ctx?: ResourceContext) {
@@ -186,12 +76,18 @@ export const apiGatewayV2Api: ResourceProvider = {
         Tags: Object.keys(tagMap(props.Tags)).length ? tagMap(props.Tags) : (props.Tags as any),
       } as any),
     );
-    if (body) await importBody(c, out.ApiId!, body);
+    if (body) {
+      // ReimportApi names the API after the document: the template's settings are put back after it.
+      await c.send(new ReimportApiCommand({ ApiId: out.ApiId!, Body: JSON.stringify(body) }));
+      await c.send(new UpdateApiCommand({ ApiId: out.ApiId!, ...apiSettings(props, body, ctx) } as any));
+    }
     return { physicalId: out.ApiId!, attributes: { ApiId: out.ApiId, ApiEndpoint: out.ApiEndpoint } };
   },
   async update(physicalId, props, previous, ctx) {
     const c = client(ctx);
     const body = bodyOf(props);
+    if (body && JSON.stringify(body) !== JSON.stringify(bodyOf(previous.props)))
+      await c.send(new ReimportApiCommand({ ApiId: physicalId, Body: JSON.stringify(body) }));
     const out = await c.send(
       new UpdateApiCommand({
         ApiId: physicalId,
@@ -201,10 +97,6 @@ export const apiGatewayV2Api: ResourceProvider = {
         Target: body ? undefined : str(props.Target),
       } as any),
     );
-    if (body && JSON.stringify(body) !== JSON.stringify(bodyOf(previous.props))) {
-      await clearApi(c, physicalId);
-      await importBody(c, physicalId, body);
-    }
     return { physicalId, attributes: { ApiId: physicalId, ApiEndpoint: out.ApiEndpoint } };
   },
   async delete(physicalId, _props, ctx) {

@@ -4,7 +4,9 @@
  */
 import type { RequestContext, RestRequest, RestResponse, RestRoute } from '../../server/service.js';
 import type { RestEngine } from './engine.js';
-import type { Scope } from './model.js';
+import { restErrors, type Scope } from './model.js';
+import { importDefinition } from './import.js';
+import { parseDefinition } from '../openapi.js';
 
 const scopeOf = (ctx: RequestContext): Scope => ({ accountId: ctx.accountId, region: ctx.region });
 
@@ -13,6 +15,37 @@ function list(p: { items: unknown[]; position?: string }): RestResponse {
 }
 
 const q = (req: RestRequest) => Object.fromEntries(req.query.entries());
+
+/** ImportRestApi: a new API from the definition (none when the import fails). */
+async function importRestApi(engine: RestEngine, s: Scope, req: RestRequest) {
+  const doc = parseDefinition(req.body.toString('utf8'));
+  const types = req.query.get('endpointConfigurationTypes');
+  const api = await engine.createRestApi(s, {
+    name: typeof doc.info?.title === 'string' ? doc.info.title : '',
+    ...(types ? { endpointConfiguration: { types: types.split(',') } } : {}),
+  });
+  try {
+    await importDefinition(engine, s, api.id, doc, {
+      mode: 'overwrite',
+      basepath: req.query.get('basepath') ?? undefined,
+    });
+  } catch (err) {
+    await engine.deleteRestApi(s, api.id);
+    throw err;
+  }
+  return engine.getRestApi(s, api.id);
+}
+
+/** PutRestApi: the definition merged into (`mode=merge`, the default) or put in place of (`overwrite`) the API's. */
+async function putRestApi(engine: RestEngine, s: Scope, apiId: string, req: RestRequest) {
+  const mode = req.query.get('mode') ?? 'merge';
+  if (mode !== 'merge' && mode !== 'overwrite')
+    throw restErrors.badRequest(`Invalid mode specified: ${mode}. Valid options are merge,overwrite`);
+  await engine.getRestApi(s, apiId);
+  const doc = parseDefinition(req.body.toString('utf8'));
+  await importDefinition(engine, s, apiId, doc, { mode, basepath: req.query.get('basepath') ?? undefined });
+  return engine.getRestApi(s, apiId);
+}
 
 export function restApiRoutes(engine: RestEngine): RestRoute[] {
   const routes: RestRoute[] = [];
@@ -28,9 +61,13 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
   const M = `${A}/resources/{resource_id}/methods/{http_method}`;
   const where = (p: Record<string, string>) => [p.restapi_id, p.resource_id, p.http_method] as const;
 
+  // ImportRestApi is `POST /restapis?mode=import`: the body is the definition, not JSON input.
   route('POST', '/restapis', 'CreateRestApi', async (s, _p, req) =>
-    ok(await engine.createRestApi(s, req.json()), 201),
+    req.query.get('mode') === 'import'
+      ? ok(await importRestApi(engine, s, req), 201)
+      : ok(await engine.createRestApi(s, req.json()), 201),
   );
+  route('PUT', A, 'PutRestApi', async (s, p, req) => ok(await putRestApi(engine, s, p.restapi_id, req)));
   route('GET', '/restapis', 'GetRestApis', async (s, _p, req) => list(await engine.getRestApis(s, q(req))));
   route('GET', A, 'GetRestApi', async (s, p) => ok(await engine.getRestApi(s, p.restapi_id)));
   route('PATCH', A, 'UpdateRestApi', async (s, p, req) =>

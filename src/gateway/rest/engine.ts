@@ -326,6 +326,20 @@ export class RestEngine {
     return api;
   }
 
+  /** The API's whole stored record (an import's snapshot to put back when it fails). */
+  readRecord(scope: Scope, apiId: string): Promise<RestApiRecord> {
+    return this.record(scope, apiId);
+  }
+
+  /** Puts a snapshot from readRecord back in place (a failed import leaves the API as it was). */
+  async restoreRecord(scope: Scope, snapshot: RestApiRecord): Promise<void> {
+    await this.mutate(scope, snapshot.id, (api) => {
+      const generation = api.generation;
+      for (const k of Object.keys(api)) delete (api as unknown as Record<string, unknown>)[k];
+      Object.assign(api, structuredClone(snapshot), { generation });
+    });
+  }
+
   private async mutate<T>(scope: Scope, apiId: string, fn: (api: RestApiRecord) => T): Promise<T> {
     const out = await this.deps.store.transaction(async (tx) => {
       const api = await tx.get<RestApiRecord>(COLLECTION_REST_APIS, scopedKey(scope, apiId));
