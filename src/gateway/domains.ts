@@ -376,6 +376,12 @@ export class DomainEngine {
     }) as Partial<DomainRecord>;
   }
 
+  /** Reads (or, with `write`, changes) a custom domain name's tags. */
+  async withTags<T>(scope: Scope, name: string, fn: (tags: Record<string, string>) => T, write: boolean) {
+    if (!write) return fn((await this.load(scope, name)).tags);
+    return this.mutate(scope, name, (d) => fn(d.tags));
+  }
+
   async createDomainName(scope: Scope, input: Input) {
     const d = this.newDomain(scope, input.domainName, {
       ...this.v2Config(input),

@@ -161,6 +161,20 @@ export class GatewayEngine {
     return this.deps.store.get<Scope>(COLLECTION_API_IDS, apiId);
   }
 
+  /** Reads (or, with `write`, changes) the tags of an API or of one of its stages. */
+  async withTags<T>(
+    scope: Scope,
+    apiId: string,
+    stage: string | undefined,
+    fn: (tags: Record<string, string>) => T,
+    write: boolean,
+  ): Promise<T> {
+    const tagsOf = (api: ApiRecord) =>
+      stage === undefined ? (api.tags ??= {}) : (findStage(api, stage).tags ??= {});
+    if (!write) return fn(tagsOf(await this.getApiRecord(scope, apiId)));
+    return this.mutate(scope, apiId, (api) => fn(tagsOf(api)));
+  }
+
   /** Puts a snapshot from getApiRecord back in place (a failed import leaves the API as it was). */
   async restoreApiRecord(scope: Scope, snapshot: ApiRecord): Promise<void> {
     await this.mutate(scope, snapshot.apiId, (api) => {

@@ -24,6 +24,7 @@ import { Connections, type ClusterView } from './websocket/connections.js';
 import { WebSocketGateway, type Authenticate, type WebSocketLimits } from './websocket/serve.js';
 import { connectionsService } from './websocket/api.js';
 import { DomainEngine } from './domains.js';
+import { tagRoutesV2 } from './tags.js';
 import { domainRoutes } from './domain-api.js';
 import type { RawHandler } from '../server/http-server.js';
 import { jsonMessage } from './response.js';
@@ -121,7 +122,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const v2 = gatewayV2Service(engine);
   const service: RestJsonService = {
     ...v2,
-    routes: [...v2.routes, ...restApiRoutes(rest), ...domainRoutes(domains)],
+    routes: [...v2.routes, ...tagRoutesV2(engine, domains), ...restApiRoutes(rest), ...domainRoutes(domains)],
   };
   const domainHandler: RawHandler = (req, res, requestId) => {
     const to = domains.resolve(req.headers.host, req.url ?? '/');

@@ -28,6 +28,7 @@ import {
   CreateStageCommand,
   UpdateRestApiCommand,
   PutRestApiCommand,
+  UpdateAccountCommand,
   UpdateStageCommand,
   DeleteStageCommand,
   CreateApiKeyCommand,
@@ -299,6 +300,33 @@ export const restRequestValidator: ResourceProvider = {
     );
   },
 };
+
+/**
+ * AWS::ApiGateway::Account: the region's CloudWatch Logs role for API Gateway (UpdateAccount).
+ * Deleting the resource leaves the setting as it is, as CloudFormation does.
+ */
+export const restAccount: ResourceProvider = {
+  replaceOn: [],
+  async create(props, ctx) {
+    await setCloudWatchRole(props, ctx);
+    return { physicalId: ctx.physicalName(), attributes: {} };
+  },
+  async update(physicalId, props, _previous, ctx) {
+    await setCloudWatchRole(props, ctx);
+    return { physicalId, attributes: {} };
+  },
+  async delete() {},
+};
+
+async function setCloudWatchRole(props: Props, ctx: ResourceContext) {
+  const role = str(props.CloudWatchRoleArn);
+  if (role === undefined) return;
+  await client(ctx).send(
+    new UpdateAccountCommand({
+      patchOperations: [{ op: 'replace', path: '/cloudwatchRoleArn', value: role }],
+    }),
+  );
+}
 
 /** AWS::ApiGateway::GatewayResponse: one customised response type of a REST API. */
 export const restGatewayResponse: ResourceProvider = {

@@ -297,6 +297,11 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
     ok(await engine.updateUsage(s, p.usageplanId, p.keyId, req.json())),
   );
 
+  route('GET', '/account', 'GetAccount', async (s) => ok(await engine.getAccount(s)));
+  route('PATCH', '/account', 'UpdateAccount', async (s, _p, req) =>
+    ok(await engine.updateAccount(s, req.json())),
+  );
+
   route('GET', '/tags/{resource_arn}', 'GetTags', async (s, p) =>
     ok({ tags: await engine.getTags(s, p.resource_arn) }),
   );

@@ -113,6 +113,17 @@ function builtInModel(name: string): ModelRecord {
 }
 
 /** The model named `name`; unknown: NotFoundException, or BadRequestException when a method refers to it. */
+const COLLECTION_ACCOUNT = 'apigw.account';
+
+function accountView(cloudwatchRoleArn: string | undefined): Input {
+  return {
+    ...(cloudwatchRoleArn ? { cloudwatchRoleArn } : {}),
+    throttleSettings: { burstLimit: 5000, rateLimit: 10000 },
+    features: ['UsagePlans'],
+    apiKeyVersion: '4',
+  };
+}
+
 function modelOf(api: RestApiRecord, name: string, referenced = false): ModelRecord {
   if (BUILT_IN_MODELS.includes(name)) return builtInModel(name);
   const m = api.models?.find((x) => x.name === name);
@@ -1825,6 +1836,42 @@ export class RestEngine {
       p.keyIds = p.keyIds.filter((k) => k !== keyId);
       await tx.put(COLLECTION_USAGE_PLANS, scopedKey(scope, planId), p);
     });
+  }
+
+  // ------------------------------------------------------------------ account
+
+  /**
+   * GetAccount: the region's API Gateway settings: the CloudWatch Logs role (stored; Nimbus
+   * writes access and execution logs without one), the account-level throttle Nimbus applies,
+   * the features and the API key version.
+   */
+  async getAccount(scope: Scope): Promise<Input> {
+    const rec = await this.deps.store.get<{ cloudwatchRoleArn?: string }>(
+      COLLECTION_ACCOUNT,
+      `${scope.accountId}/${scope.region}`,
+    );
+    return accountView(rec?.cloudwatchRoleArn);
+  }
+
+  /** UpdateAccount: `replace /cloudwatchRoleArn` (an empty value removes it). */
+  async updateAccount(scope: Scope, input: Input): Promise<Input> {
+    const key = `${scope.accountId}/${scope.region}`;
+    const role = await this.deps.store.transaction(async (tx) => {
+      const rec = (await tx.get<{ cloudwatchRoleArn?: string }>(COLLECTION_ACCOUNT, key)) ?? {};
+      applyPatch(input, ['/cloudwatchRoleArn'], (op) => {
+        if (op.op !== 'replace' || op.segments.length !== 1 || op.segments[0] !== 'cloudwatchRoleArn')
+          return false;
+        const v = op.value ?? '';
+        if (v === '') delete rec.cloudwatchRoleArn;
+        else if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(v))
+          throw errors.badRequest(`The role ARN is not well formed: ${v}`);
+        else rec.cloudwatchRoleArn = v;
+        return true;
+      });
+      await tx.put(COLLECTION_ACCOUNT, key, rec);
+      return rec.cloudwatchRoleArn;
+    });
+    return accountView(role);
   }
 
   // ------------------------------------------------------------------ tags
