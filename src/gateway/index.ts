@@ -9,7 +9,7 @@ import type { LogSink } from '../core/log-sink.js';
 import type { MetricsSink } from '../core/metrics-sink.js';
 import type { Store } from '../storage/store.js';
 import type { LambdaEngine } from '../compute/engine.js';
-import type { RestJsonService } from '../server/service.js';
+import type { RequestContext, RestJsonService, RestRoute } from '../server/service.js';
 import { GatewayEngine } from './engine.js';
 import { gatewayV2Service } from './api.js';
 import { GatewayServer } from './serve.js';
@@ -78,6 +78,50 @@ export interface Gateway {
   domainHandler: RawHandler;
 }
 
+/**
+ * Flushing a stage's caches: ResetAuthorizersCache (HTTP APIs), FlushStageAuthorizersCache and
+ * FlushStageCache (REST APIs). Authorizer results are cached per node, so a flush applies to the
+ * node that answers it; REST APIs have no response cache here, so FlushStageCache only checks
+ * the stage.
+ */
+function cacheRoutes(engine: GatewayEngine, server: GatewayServer, rest: RestEngine, restServer: RestServer) {
+  const scopeOf = (ctx: RequestContext) => ({ accountId: ctx.accountId, region: ctx.region });
+  const routes: RestRoute[] = [
+    {
+      method: 'DELETE',
+      path: '/v2/apis/{ApiId}/stages/{StageName}/cache/authorizers',
+      operation: 'ResetAuthorizersCache',
+      handler: async (ctx, req) => {
+        const { ApiId, StageName } = req.pathParams;
+        await engine.getStage(scopeOf(ctx), ApiId, StageName);
+        server.flushAuthorizers(ApiId, StageName);
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/restapis/{restapi_id}/stages/{stage_name}/cache/authorizers',
+      operation: 'FlushStageAuthorizersCache',
+      handler: async (ctx, req) => {
+        const { restapi_id, stage_name } = req.pathParams;
+        await rest.getStage(scopeOf(ctx), restapi_id, stage_name);
+        restServer.flushAuthorizers(restapi_id, stage_name);
+        return { status: 202 };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/restapis/{restapi_id}/stages/{stage_name}/cache/data',
+      operation: 'FlushStageCache',
+      handler: async (ctx, req) => {
+        await rest.getStage(scopeOf(ctx), req.pathParams.restapi_id, req.pathParams.stage_name);
+        return { status: 202 };
+      },
+    },
+  ];
+  return routes;
+}
+
 export function createGateway(deps: GatewayDeps): Gateway {
   const engine = new GatewayEngine({ store: deps.store, clock: deps.clock });
   const server = new GatewayServer({
@@ -122,7 +166,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const v2 = gatewayV2Service(engine);
   const service: RestJsonService = {
     ...v2,
-    routes: [...v2.routes, ...tagRoutesV2(engine, domains), ...restApiRoutes(rest), ...domainRoutes(domains)],
+    routes: [
+      ...cacheRoutes(engine, server, rest, restServer),
+      ...v2.routes,
+      ...tagRoutesV2(engine, domains),
+      ...restApiRoutes(rest),
+      ...domainRoutes(domains),
+    ],
   };
   const domainHandler: RawHandler = (req, res, requestId) => {
     const to = domains.resolve(req.headers.host, req.url ?? '/');

@@ -158,6 +158,11 @@ export class GatewayServer {
   private readonly throttler: Throttler;
   private readonly jwt: JwtVerifier;
   private readonly authCache: AuthorizerCache;
+
+  /** ResetAuthorizersCache: forgets this node's cached Lambda authorizer results for the stage. */
+  flushAuthorizers(apiId: string, stage: string): void {
+    this.authCache.clearPrefix(`${apiId}|${stage}|`);
+  }
   /** Serves ids that are not HTTP APIs (REST APIs); resolves false when the id is not one either. */
   fallback?: (
     req: IncomingMessage,

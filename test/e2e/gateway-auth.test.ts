@@ -16,6 +16,7 @@ import {
   CreateIntegrationCommand,
   CreateRouteCommand,
   CreateStageCommand,
+  ResetAuthorizersCacheCommand,
 } from '@aws-sdk/client-apigatewayv2';
 import { startTestServer } from '../helpers/server.js';
 import { FN, createNodeFunctions } from './gateway-helpers.js';
@@ -211,6 +212,14 @@ test('HTTP API authorizers: JWT and Lambda REQUEST', async (t) => {
     const first = r.body.lambda.calls;
     r = await call('/simple', { 'x-token': 'allow' });
     assert.equal(r.body.lambda.calls, first, 'second call answered from the authorizer cache');
+    // ResetAuthorizersCache: the next call asks the authorizer again.
+    await gw.send(new ResetAuthorizersCacheCommand({ ApiId: id, StageName: '$default' }));
+    r = await call('/simple', { 'x-token': 'allow' });
+    assert.notEqual(r.body.lambda.calls, first, 'called again after ResetAuthorizersCache');
+    await assert.rejects(
+      gw.send(new ResetAuthorizersCacheCommand({ ApiId: id, StageName: 'nostage' })),
+      (e: Error) => e.name === 'NotFoundException',
+    );
     r = await call('/simple', { 'x-token': 'deny' });
     assert.equal(r.status, 403);
     assert.deepEqual(r.body, { message: 'Forbidden' });

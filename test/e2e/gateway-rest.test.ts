@@ -14,6 +14,8 @@ import {
   CreateResourceCommand,
   CreateRestApiCommand,
   CreateStageCommand,
+  FlushStageAuthorizersCacheCommand,
+  FlushStageCacheCommand,
   CreateUsagePlanCommand,
   CreateUsagePlanKeyCommand,
   DeleteResourceCommand,
@@ -420,9 +422,21 @@ test('REST APIs: management through the SDK, serving, keys, usage plans and auth
     assert.equal(auth.arn, `arn:aws:execute-api:us-east-1:000000000000:${apiId}/prod/GET/tok`);
     const b = json((await http(`${base}/tok`, { headers: { authorization: 'allow' } })).body);
     assert.equal(b.requestContext.authorizer.stamp, auth.stamp, 'cached for the TTL');
+    await gw.send(new FlushStageAuthorizersCacheCommand({ restApiId: apiId, stageName: 'prod' }));
+    const flushed = json((await http(`${base}/tok`, { headers: { authorization: 'allow' } })).body);
+    assert.notEqual(flushed.requestContext.authorizer.stamp, auth.stamp, 'called again after the flush');
+    await gw.send(new FlushStageCacheCommand({ restApiId: apiId, stageName: 'prod' }));
+    await assert.rejects(
+      gw.send(new FlushStageAuthorizersCacheCommand({ restApiId: apiId, stageName: 'nostage' })),
+      (e: Error) => e.name === 'NotFoundException',
+    );
     clock.advance(301_000);
     const c = json((await http(`${base}/tok`, { headers: { authorization: 'allow' } })).body);
-    assert.notEqual(c.requestContext.authorizer.stamp, auth.stamp, 'called again after the TTL');
+    assert.notEqual(
+      c.requestContext.authorizer.stamp,
+      flushed.requestContext.authorizer.stamp,
+      'called again after the TTL',
+    );
   });
 
   await t.test('REQUEST authorizer: identity sources, event and no caching at TTL 0', async () => {

@@ -225,6 +225,12 @@ export class RestServer {
   );
   private readonly throttler: Throttler;
   private readonly authCache = new Map<string, { outcome: AuthOutcome; expires: number }>();
+
+  /** FlushStageAuthorizersCache: forgets this node's cached authorizer results for the stage. */
+  flushAuthorizers(apiId: string, stage: string): void {
+    const prefix = `${apiId}|${stage}|`;
+    for (const k of this.authCache.keys()) if (k.startsWith(prefix)) this.authCache.delete(k);
+  }
   private readonly cognito: CognitoVerifier;
 
   constructor(private readonly deps: RestServerDeps) {
