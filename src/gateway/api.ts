@@ -9,7 +9,9 @@ import type {
   RestRoute,
 } from '../server/service.js';
 import type { GatewayEngine } from './engine.js';
-import { errors, type Scope } from './model.js';
+import { errors, type Scope, type Snapshot } from './model.js';
+import { exportHttpApi } from './export.js';
+import { stringify as stringifyYaml } from 'yaml';
 import { apiSettingsOf, importHttpDefinition } from './import.js';
 import { parseDefinition } from './openapi.js';
 
@@ -67,6 +69,28 @@ export function gatewayV2Service(engine: GatewayEngine): RestJsonService {
     body(await engine.updateApi(s, p.ApiId, req.json(), ctx.endpoint)),
   );
   route('DELETE', A, 'DeleteApi', async (s, p) => (await engine.deleteApi(s, p.ApiId), none));
+  route('GET', `${A}/exports/{Specification}`, 'ExportApi', async (s, p, req) => {
+    if (p.Specification !== 'OAS30')
+      throw errors.badRequest(`Invalid specification: ${p.Specification}. Valid options are OAS30`);
+    const outputType = req.query.get('outputType');
+    if (outputType !== 'JSON' && outputType !== 'YAML')
+      throw errors.badRequest('OutputType is required and must be one of JSON, YAML');
+    const api = await engine.getApiRecord(s, p.ApiId);
+    if (api.protocolType !== 'HTTP') throw errors.badRequest('Export is only supported for HTTP APIs');
+    const stageName = req.query.get('stageName') ?? undefined;
+    let what: Snapshot = api;
+    if (stageName !== undefined) {
+      const stage = await engine.getStage(s, p.ApiId, stageName);
+      const d = api.deployments.find((x) => x.deploymentId === stage.deploymentId);
+      if (!d) throw errors.badRequest(`Stage ${stageName} has no deployment to export`);
+      what = d.snapshot;
+    }
+    const doc = exportHttpApi(s, api, what, stageName, req.query.get('includeExtensions') !== 'false');
+    return {
+      headers: { 'content-type': outputType === 'YAML' ? 'application/yaml' : 'application/json' },
+      body: outputType === 'YAML' ? stringifyYaml(doc) : JSON.stringify(doc, null, 2),
+    };
+  });
   route('PUT', '/v2/apis', 'ImportApi', async (s, _p, req, ctx) => {
     const doc = definitionOf(req);
     const api = await engine.createApi(s, { ...apiSettingsOf(doc), protocolType: 'HTTP' }, ctx.endpoint);

@@ -11,6 +11,7 @@ import {
   CreateDeploymentCommand,
   CreateUsagePlanCommand,
   CreateUsagePlanKeyCommand,
+  GetExportCommand,
   GetModelsCommand,
   GetRequestValidatorsCommand,
   GetResourcesCommand,
@@ -22,6 +23,7 @@ import {
 import {
   ApiGatewayV2Client,
   CreateStageCommand,
+  ExportApiCommand,
   GetApisCommand,
   GetAuthorizersCommand,
   GetIntegrationsCommand,
@@ -29,6 +31,7 @@ import {
   ImportApiCommand,
   ReimportApiCommand,
 } from '@aws-sdk/client-apigatewayv2';
+import { parse as parseYaml } from 'yaml';
 import { startTestServer } from '../helpers/server.js';
 
 async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp) {
@@ -166,6 +169,66 @@ test('REST APIs: ImportRestApi and PutRestApi', async (t) => {
       body: '{"id":"7"}',
     });
   });
+
+  await t.test(
+    'GetExport: OpenAPI 3 and Swagger 2.0, JSON and YAML, and the export imports back',
+    async () => {
+      const exported = await gw.send(
+        new GetExportCommand({
+          restApiId,
+          stageName: 'prod',
+          exportType: 'oas30',
+          parameters: { extensions: 'apigateway' },
+        }),
+      );
+      assert.equal(exported.contentType, 'application/json');
+      assert.match(exported.contentDisposition ?? '', /^attachment; filename="oas30_.*\.json"$/);
+      const doc = JSON.parse(Buffer.from(exported.body!).toString('utf8'));
+      assert.equal(doc.openapi, '3.0.1');
+      assert.equal(doc.info.title, 'petstore');
+      assert.deepEqual(Object.keys(doc.paths).sort(), ['/v1/pets', '/v1/pets/{id}']);
+      assert.equal(doc.paths['/v1/pets'].get.operationId, 'listPets');
+      assert.equal(doc.paths['/v1/pets'].get['x-amazon-apigateway-integration'].type, 'mock');
+      assert.deepEqual(doc.paths['/v1/pets'].post.requestBody.content['application/json'].schema, {
+        $ref: '#/components/schemas/Pet',
+      });
+      assert.equal(doc.paths['/v1/pets'].post['x-amazon-apigateway-request-validator'], 'all');
+      assert.deepEqual(doc.paths['/v1/pets/{id}'].get.security, [{ api_key: [] }]);
+      assert.deepEqual(doc.components.schemas.Pet.required, ['name']);
+      assert.deepEqual(doc['x-amazon-apigateway-binary-media-types'], ['image/png']);
+      // The export imports into a new API that serves the same.
+      const copy = await gw.send(new ImportRestApiCommand({ body: exported.body! }));
+      assert.deepEqual(await paths(copy.id!), await paths(restApiId));
+      await gw.send(new CreateDeploymentCommand({ restApiId: copy.id, stageName: 'prod' }));
+      assert.deepEqual(await call(`${srv.endpoint}/_api/${copy.id}/prod/v1/pets`), {
+        status: 200,
+        body: '[{"name":"rex"}]',
+      });
+      // Swagger 2.0 as YAML, without extensions: no integrations.
+      const yaml = await gw.send(
+        new GetExportCommand({
+          restApiId,
+          stageName: 'prod',
+          exportType: 'swagger',
+          accepts: 'application/yaml',
+        }),
+      );
+      assert.equal(yaml.contentType, 'application/yaml');
+      const sw = parseYaml(Buffer.from(yaml.body!).toString('utf8'));
+      assert.equal(sw.swagger, '2.0');
+      assert.equal(sw.basePath, '/prod');
+      assert.equal(sw.paths['/v1/pets'].get['x-amazon-apigateway-integration'], undefined);
+      assert.deepEqual(sw.definitions.Pet.required, ['name']);
+      await rejects(
+        gw.send(new GetExportCommand({ restApiId, stageName: 'nostage', exportType: 'oas30' })),
+        'NotFoundException',
+      );
+      await rejects(
+        gw.send(new GetExportCommand({ restApiId, stageName: 'prod', exportType: 'raml' })),
+        'BadRequestException',
+      );
+    },
+  );
 
   await t.test('PutRestApi merge adds to the API; a method of the same path takes the new form', async () => {
     const doc = {
@@ -355,6 +418,41 @@ test('HTTP APIs: ImportApi and ReimportApi', async (t) => {
     assert.equal(r.status, 200);
     assert.equal(JSON.parse(r.body).status, 'ok');
     assert.equal((await call(`${srv.endpoint}/_api/${ApiId}/private`)).status, 401);
+  });
+
+  await t.test('ExportApi: OpenAPI 3 as JSON and YAML, and the export imports back', async () => {
+    const out = await v2.send(new ExportApiCommand({ ApiId, Specification: 'OAS30', OutputType: 'JSON' }));
+    const exported = JSON.parse(Buffer.from(out.body!).toString('utf8'));
+    assert.equal(exported.openapi, '3.0.1');
+    assert.equal(exported.info.title, 'health-api');
+    assert.deepEqual(Object.keys(exported.paths).sort(), ['/health', '/private']);
+    assert.equal(exported.paths['/health'].get['x-amazon-apigateway-integration'].uri, health);
+    assert.deepEqual(exported.paths['/private'].get.security, [{ jwt: ['read'] }]);
+    assert.equal(exported.components.securitySchemes.jwt['x-amazon-apigateway-authorizer'].type, 'jwt');
+    assert.deepEqual(exported['x-amazon-apigateway-cors'].allowOrigins, ['https://app.example.com']);
+    const copy = await v2.send(new ImportApiCommand({ Body: JSON.stringify(exported) }));
+    const keys = async (id: string) =>
+      ((await v2.send(new GetRoutesCommand({ ApiId: id }))).Items ?? [])
+        .map((r) => `${r.RouteKey} ${r.AuthorizationType} ${(r.AuthorizationScopes ?? []).join(',')}`)
+        .sort();
+    assert.deepEqual(await keys(copy.ApiId!), await keys(ApiId));
+    const yaml = await v2.send(
+      new ExportApiCommand({
+        ApiId,
+        Specification: 'OAS30',
+        OutputType: 'YAML',
+        StageName: '$default',
+        IncludeExtensions: false,
+      }),
+    );
+    const plain = parseYaml(Buffer.from(yaml.body!).toString('utf8'));
+    assert.equal(plain.paths['/health'].get['x-amazon-apigateway-integration'], undefined);
+    await rejects(
+      v2.send(
+        new ExportApiCommand({ ApiId, Specification: 'OAS30', OutputType: 'JSON', StageName: 'nostage' }),
+      ),
+      'NotFoundException',
+    );
   });
 
   await t.test('ReimportApi (YAML) replaces routes, integrations, authorizers and CORS', async () => {

@@ -6,6 +6,8 @@ import type { RequestContext, RestRequest, RestResponse, RestRoute } from '../..
 import type { RestEngine } from './engine.js';
 import { restErrors, type Scope } from './model.js';
 import { importDefinition } from './import.js';
+import { exportStage } from './export.js';
+import { stringify as stringifyYaml } from 'yaml';
 import { parseDefinition } from '../openapi.js';
 
 const scopeOf = (ctx: RequestContext): Scope => ({ accountId: ctx.accountId, region: ctx.region });
@@ -34,6 +36,32 @@ async function importRestApi(engine: RestEngine, s: Scope, req: RestRequest) {
     throw err;
   }
   return engine.getRestApi(s, api.id);
+}
+
+/** GetExport: the stage's deployment as an OpenAPI 3 / Swagger 2.0 document (JSON, or YAML by `Accept`). */
+async function getExport(engine: RestEngine, s: Scope, p: Record<string, string>, req: RestRequest) {
+  const type = p.export_type;
+  if (type !== 'oas30' && type !== 'swagger')
+    throw restErrors.badRequest(`Invalid export type specified: ${type}. Valid options are oas30,swagger`);
+  const api = await engine.readRecord(s, p.restapi_id);
+  const stage = api.stages.find((x) => x.stageName === p.stage_name);
+  if (!stage) throw restErrors.notFound('Invalid stage identifier specified');
+  const deployment = api.deployments.find((d) => d.id === stage.deploymentId);
+  if (!deployment) throw restErrors.notFound('Invalid deployment identifier specified');
+  const extensions = (req.query.get('extensions') ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const doc = exportStage(s, api, stage, deployment, { type, extensions });
+  const yaml = /yaml/i.test(String(req.headers.accept ?? ''));
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
+  return {
+    headers: {
+      'content-type': yaml ? 'application/yaml' : 'application/json',
+      'content-disposition': `attachment; filename="${type}_${stamp}.${yaml ? 'yaml' : 'json'}"`,
+    },
+    body: yaml ? stringifyYaml(doc) : JSON.stringify(doc, null, 2),
+  };
 }
 
 /** PutRestApi: the definition merged into (`mode=merge`, the default) or put in place of (`overwrite`) the API's. */
@@ -66,6 +94,9 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
     req.query.get('mode') === 'import'
       ? ok(await importRestApi(engine, s, req), 201)
       : ok(await engine.createRestApi(s, req.json()), 201),
+  );
+  route('GET', `${A}/stages/{stage_name}/exports/{export_type}`, 'GetExport', (s, p, req) =>
+    getExport(engine, s, p, req),
   );
   route('PUT', A, 'PutRestApi', async (s, p, req) => ok(await putRestApi(engine, s, p.restapi_id, req)));
   route('GET', '/restapis', 'GetRestApis', async (s, _p, req) => list(await engine.getRestApis(s, q(req))));
