@@ -464,7 +464,56 @@ test('REST APIs: management through the SDK, serving, keys, usage plans and auth
         ],
       }),
     );
-    assert.deepEqual(st.methodSettings?.['*/*'], { throttlingRateLimit: 0.001, throttlingBurstLimit: 1 });
+    const all = st.methodSettings?.['*/*'];
+    assert.deepEqual([all?.throttlingRateLimit, all?.throttlingBurstLimit], [0.001, 1]);
+    // The rest of the entry shows AWS's defaults.
+    assert.deepEqual([all?.loggingLevel, all?.metricsEnabled, all?.cacheTtlInSeconds], ['OFF', false, 300]);
+    // Logging, metrics and caching settings are kept and shown (Terraform's aws_api_gateway_method_settings).
+    const set = await gw.send(
+      new UpdateStageCommand({
+        restApiId: apiId,
+        stageName: 'beta',
+        patchOperations: [
+          { op: 'replace', path: '/*/*/logging/loglevel', value: 'ERROR' },
+          { op: 'replace', path: '/*/*/metrics/enabled', value: 'true' },
+          {
+            op: 'replace',
+            path: '/*/*/caching/unauthorizedCacheControlHeaderStrategy',
+            value: 'FAIL_WITH_403',
+          },
+        ],
+      }),
+    );
+    const kept = set.methodSettings?.['*/*'];
+    assert.deepEqual(
+      [
+        kept?.loggingLevel,
+        kept?.metricsEnabled,
+        kept?.unauthorizedCacheControlHeaderStrategy,
+        kept?.throttlingBurstLimit,
+      ],
+      ['ERROR', true, 'FAIL_WITH_403', 1],
+    );
+    await assert.rejects(
+      gw.send(
+        new UpdateStageCommand({
+          restApiId: apiId,
+          stageName: 'beta',
+          patchOperations: [{ op: 'replace', path: '/*/*/logging/loglevel', value: 'LOUD' }],
+        }),
+      ),
+      /Invalid logging level: LOUD/,
+    );
+    await assert.rejects(
+      gw.send(
+        new UpdateStageCommand({
+          restApiId: apiId,
+          stageName: 'beta',
+          patchOperations: [{ op: 'replace', path: '/cacheClusterSize', value: '2' }],
+        }),
+      ),
+      /Invalid cache cluster size specified: 2/,
+    );
     const beta = `${srv.endpoint}/_api/${apiId}/beta/items/1`;
     assert.equal((await http(beta)).status, 200);
     const r = await http(beta);

@@ -162,7 +162,18 @@ test('ApiGateway RestApi from a Body, Deployment, Stage, Resource, Method, ApiKe
     },
     MethodSettings: [
       { HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 10 },
+      {
+        HttpMethod: 'GET',
+        ResourcePath: '/items/{id}',
+        LoggingLevel: 'INFO',
+        MetricsEnabled: true,
+        DataTraceEnabled: true,
+        CachingEnabled: true,
+        CacheTtlInSeconds: 60,
+      },
     ],
+    CacheClusterEnabled: true,
+    CacheClusterSize: '1.6',
   };
   await stageP.update(
     'beta',
@@ -178,7 +189,23 @@ test('ApiGateway RestApi from a Body, Deployment, Stage, Resource, Method, ApiKe
       format: logged.AccessLogSetting.Format,
     },
   );
-  assert.deepEqual(gs.methodSettings?.['*/*'], { throttlingRateLimit: 50, throttlingBurstLimit: 10 });
+  const all = gs.methodSettings?.['*/*'];
+  assert.deepEqual([all?.throttlingRateLimit, all?.throttlingBurstLimit], [50, 10]);
+  const one = gs.methodSettings?.['~1items~1{id}/GET'];
+  assert.deepEqual(
+    [
+      one?.loggingLevel,
+      one?.metricsEnabled,
+      one?.dataTraceEnabled,
+      one?.cachingEnabled,
+      one?.cacheTtlInSeconds,
+    ],
+    ['INFO', true, true, true, 60],
+  );
+  assert.deepEqual(
+    [gs.cacheClusterEnabled, gs.cacheClusterSize, gs.cacheClusterStatus],
+    [true, '1.6', 'AVAILABLE'],
+  );
   await stageP.update(
     'beta',
     { ...sProps, DeploymentId: dep.physicalId },
@@ -187,6 +214,32 @@ test('ApiGateway RestApi from a Body, Deployment, Stage, Resource, Method, ApiKe
   );
   const cleared = await gw.send(new GetStageCommand({ restApiId: api.physicalId, stageName: 'beta' }));
   assert.equal(cleared.accessLogSettings, undefined);
+
+  // A Deployment's StageDescription configures the stage it creates, as CloudFormation does.
+  await depP.create(
+    {
+      RestApiId: api.physicalId,
+      StageName: 'gamma',
+      StageDescription: {
+        LoggingLevel: 'INFO',
+        MetricsEnabled: true,
+        ThrottlingBurstLimit: 7,
+        TracingEnabled: true,
+        MethodSettings: [{ HttpMethod: 'GET', ResourcePath: '/other', CachingEnabled: true }],
+        AccessLogSetting: {
+          DestinationArn: 'arn:aws:logs:us-east-1:000000000000:log-group:g',
+          Format: '$context.status',
+        },
+      },
+    },
+    ctx,
+  );
+  const gamma = await gw.send(new GetStageCommand({ restApiId: api.physicalId, stageName: 'gamma' }));
+  assert.equal(gamma.tracingEnabled, true);
+  assert.equal(gamma.accessLogSettings?.format, '$context.status');
+  const gAll = gamma.methodSettings?.['*/*'];
+  assert.deepEqual([gAll?.loggingLevel, gAll?.metricsEnabled, gAll?.throttlingBurstLimit], ['INFO', true, 7]);
+  assert.equal(gamma.methodSettings?.['~1other/GET']?.cachingEnabled, true);
 
   // The API's own properties change in place.
   await apiP.update(

@@ -402,8 +402,29 @@ export const restDeployment: ResourceProvider = {
         description: str(props.Description),
         stageDescription: str(sd?.Description),
         variables: sd?.Variables as Record<string, string> | undefined,
+        cacheClusterEnabled: bool(sd?.CacheClusterEnabled),
+        cacheClusterSize: str(sd?.CacheClusterSize) as any,
+        tracingEnabled: bool(sd?.TracingEnabled),
       }),
     );
+    // The stage it creates takes the StageDescription's other settings.
+    const settings =
+      sd && str(props.StageName)
+        ? stageSettingsPatch(stageOfDescription(sd), {
+            // Set by CreateDeployment already.
+            TracingEnabled: sd.TracingEnabled,
+            CacheClusterEnabled: sd.CacheClusterEnabled,
+            CacheClusterSize: sd.CacheClusterSize,
+          })
+        : [];
+    if (settings.length)
+      await client(ctx).send(
+        new UpdateStageCommand({
+          restApiId: String(props.RestApiId),
+          stageName: str(props.StageName),
+          patchOperations: settings,
+        }),
+      );
     return { physicalId: out.id!, attributes: { DeploymentId: out.id } };
   },
   // Description / StageDescription only: the deployment itself is a snapshot.
@@ -449,16 +470,52 @@ function stageSettingsPatch(props: Props, before: Props = {}) {
   const now = byKey(props.MethodSettings);
   const prev = byKey(before.MethodSettings);
   for (const [key, m] of now)
-    for (const [prop, field] of [
-      ['ThrottlingRateLimit', 'rateLimit'],
-      ['ThrottlingBurstLimit', 'burstLimit'],
-    ] as const)
+    for (const [prop, field] of METHOD_SETTING_PATHS)
       if (m[prop] !== undefined && String(m[prop]) !== String(prev.get(key)?.[prop]))
-        ops.push({ op: 'replace', path: `/${key}/throttling/${field}`, value: String(m[prop]) });
+        ops.push({ op: 'replace', path: `/${key}/${field}`, value: String(m[prop]) });
   for (const key of prev.keys()) if (!now.has(key)) ops.push({ op: 'remove', path: `/${key}` });
   if ((bool(props.TracingEnabled) ?? false) !== (bool(before.TracingEnabled) ?? false))
     ops.push({ op: 'replace', path: '/tracingEnabled', value: String(bool(props.TracingEnabled) ?? false) });
+  if ((bool(props.CacheClusterEnabled) ?? false) !== (bool(before.CacheClusterEnabled) ?? false))
+    ops.push({
+      op: 'replace',
+      path: '/cacheClusterEnabled',
+      value: String(bool(props.CacheClusterEnabled) ?? false),
+    });
+  if (
+    str(props.CacheClusterSize) !== undefined &&
+    str(props.CacheClusterSize) !== str(before.CacheClusterSize)
+  )
+    ops.push({ op: 'replace', path: '/cacheClusterSize', value: str(props.CacheClusterSize) });
+  if (str(props.ClientCertificateId) !== str(before.ClientCertificateId))
+    ops.push({ op: 'replace', path: '/clientCertificateId', value: str(props.ClientCertificateId) ?? '' });
   return ops;
+}
+
+/** A MethodSettings entry's properties and their UpdateStage patch paths below `/{resource}/{method}`. */
+const METHOD_SETTING_PATHS = [
+  ['ThrottlingRateLimit', 'throttling/rateLimit'],
+  ['ThrottlingBurstLimit', 'throttling/burstLimit'],
+  ['LoggingLevel', 'logging/loglevel'],
+  ['MetricsEnabled', 'metrics/enabled'],
+  ['DataTraceEnabled', 'logging/dataTrace'],
+  ['CachingEnabled', 'caching/enabled'],
+  ['CacheTtlInSeconds', 'caching/ttlInSeconds'],
+  ['CacheDataEncrypted', 'caching/dataEncrypted'],
+] as const;
+
+/**
+ * A Deployment's StageDescription as the properties of a Stage: its stage-wide logging, metrics,
+ * caching and throttling properties make the `*` `/*` method setting, as CloudFormation applies them.
+ */
+function stageOfDescription(sd: Props): Props {
+  const all: Props = { ResourcePath: '/*', HttpMethod: '*' };
+  for (const [prop] of METHOD_SETTING_PATHS) if (sd[prop] !== undefined) all[prop] = sd[prop];
+  const settings = list<Props>(sd.MethodSettings);
+  return {
+    ...sd,
+    MethodSettings: Object.keys(all).length > 2 ? [all, ...settings] : settings,
+  };
 }
 
 export const restStage: ResourceProvider = {

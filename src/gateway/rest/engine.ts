@@ -74,6 +74,81 @@ function validResponseType(type: string): string {
 }
 
 const METHOD_THROTTLING = /^\/([^/]+)\/([^/]+)\/throttling\/(rateLimit|burstLimit)$/;
+/** The other method settings' patch paths (`/{resourcePath}/{httpMethod}/metrics/enabled`, ...), by their field. */
+const METHOD_OPTION =
+  /^\/([^/]+)\/([^/]+)\/(metrics\/enabled|logging\/loglevel|logging\/dataTrace|caching\/enabled|caching\/ttlInSeconds|caching\/dataEncrypted|caching\/requireAuthorizationForCacheControl|caching\/unauthorizedCacheControlHeaderStrategy)$/;
+const CACHE_CLUSTER_SIZES = ['0.5', '1.6', '6.1', '13.5', '28.4', '58.2', '118', '237'];
+const CACHE_CONTROL_STRATEGIES = [
+  'FAIL_WITH_403',
+  'SUCCEED_WITH_RESPONSE_HEADER',
+  'SUCCEED_WITHOUT_RESPONSE_HEADER',
+];
+
+/** A method setting's value from its patch path and value (stored; only throttling is enforced). */
+function methodOption(setting: string, value: string | undefined, path: string): [string, unknown] {
+  const v = String(value ?? '');
+  const bool = () => {
+    if (v !== 'true' && v !== 'false')
+      throw errors.badRequest(`Invalid value for ${path}: ${v}. Must be true or false`);
+    return v === 'true';
+  };
+  switch (setting) {
+    case 'metrics/enabled':
+      return ['metricsEnabled', bool()];
+    case 'logging/dataTrace':
+      return ['dataTraceEnabled', bool()];
+    case 'caching/enabled':
+      return ['cachingEnabled', bool()];
+    case 'caching/dataEncrypted':
+      return ['cacheDataEncrypted', bool()];
+    case 'caching/requireAuthorizationForCacheControl':
+      return ['requireAuthorizationForCacheControl', bool()];
+    case 'logging/loglevel': {
+      const level = v.toUpperCase();
+      if (!['OFF', 'ERROR', 'INFO'].includes(level))
+        throw errors.badRequest(`Invalid logging level: ${v}. Must be one of OFF, ERROR, INFO`);
+      return ['loggingLevel', level];
+    }
+    case 'caching/ttlInSeconds': {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 3600)
+        throw errors.badRequest('Cache TTL must be between 0 and 3600 seconds');
+      return ['cacheTtlInSeconds', n];
+    }
+    default:
+      if (!CACHE_CONTROL_STRATEGIES.includes(v))
+        throw errors.badRequest(
+          `Invalid unauthorized cache control header strategy: ${v}. Must be one of ${CACHE_CONTROL_STRATEGIES.join(', ')}`,
+        );
+      return ['unauthorizedCacheControlHeaderStrategy', v];
+  }
+}
+
+function cacheClusterSize(v: unknown): string {
+  const size = String(v ?? '');
+  if (!CACHE_CLUSTER_SIZES.includes(size))
+    throw errors.badRequest(
+      `Invalid cache cluster size specified: ${size}. Valid options are ${CACHE_CLUSTER_SIZES.join(',')}`,
+    );
+  return size;
+}
+
+/** A method settings entry as GetStage shows it: AWS's defaults under what was set. */
+function methodSettingsView(settings: Record<string, unknown>): Record<string, unknown> {
+  return {
+    metricsEnabled: false,
+    loggingLevel: 'OFF',
+    dataTraceEnabled: false,
+    throttlingBurstLimit: 5000,
+    throttlingRateLimit: 10000,
+    cachingEnabled: false,
+    cacheTtlInSeconds: 300,
+    cacheDataEncrypted: false,
+    requireAuthorizationForCacheControl: true,
+    unauthorizedCacheControlHeaderStrategy: 'SUCCEED_WITH_RESPONSE_HEADER',
+    ...settings,
+  };
+}
 const METHOD_SETTING = /^\/([^/]+)\/([^/]+)$/;
 
 /** The methodSettings key of a patch path's resource and method segments (`*` and `*`: the whole stage). */
@@ -1379,13 +1454,14 @@ export class RestEngine {
       variables: strMap(input.variables, 'variables'),
       createdDate: now,
       lastUpdatedDate: now,
-      cacheClusterEnabled: false,
+      cacheClusterEnabled: Boolean(input.cacheClusterEnabled ?? false),
       tracingEnabled: Boolean(input.tracingEnabled ?? false),
       methodSettings: {},
       tags: strMap(input.tags, 'tags'),
     };
     for (const v of Object.keys(st.variables))
       if (!/^[A-Za-z0-9_]+$/.test(v)) throw errors.badRequest('Stage variable name only allows a-zA-Z0-9_');
+    if (input.cacheClusterSize !== undefined) st.cacheClusterSize = cacheClusterSize(input.cacheClusterSize);
     if (input.stageDescription ?? input.description)
       st.description = String(input.stageDescription ?? input.description);
     return st;
@@ -1396,8 +1472,14 @@ export class RestEngine {
       stageName: st.stageName,
       deploymentId: st.deploymentId,
       cacheClusterEnabled: st.cacheClusterEnabled,
-      cacheClusterStatus: 'NOT_AVAILABLE',
-      methodSettings: st.methodSettings,
+      // No cache is run: an enabled cache cluster reports AVAILABLE, as AWS once it is built.
+      cacheClusterStatus: st.cacheClusterEnabled ? 'AVAILABLE' : 'NOT_AVAILABLE',
+      methodSettings: Object.fromEntries(
+        Object.entries(st.methodSettings).map(([k, v]) => [
+          k,
+          methodSettingsView(v as Record<string, unknown>),
+        ]),
+      ),
       tracingEnabled: st.tracingEnabled,
       createdDate: st.createdDate,
       lastUpdatedDate: st.lastUpdatedDate,
@@ -1405,6 +1487,8 @@ export class RestEngine {
     if (Object.keys(st.variables).length) out.variables = st.variables;
     if (st.description !== undefined) out.description = st.description;
     if (st.accessLogSettings) out.accessLogSettings = st.accessLogSettings;
+    if (st.cacheClusterEnabled) out.cacheClusterSize = st.cacheClusterSize ?? '0.5';
+    if (st.clientCertificateId) out.clientCertificateId = st.clientCertificateId;
     if (Object.keys(st.tags).length) out.tags = st.tags;
     return out;
   }
@@ -1467,6 +1551,20 @@ export class RestEngine {
           const settings = ((st.methodSettings[key] as Record<string, number> | undefined) ??= {});
           settings[ms[3] === 'rateLimit' ? 'throttlingRateLimit' : 'throttlingBurstLimit'] = n;
           st.methodSettings[key] = settings;
+        } else if ((ms = METHOD_OPTION.exec(path)) && kind === 'replace') {
+          const key = methodSettingsKey(ms[1], ms[2], path);
+          const [field, value] = methodOption(ms[3], op.value, path);
+          st.methodSettings[key] = {
+            ...((st.methodSettings[key] as object | undefined) ?? {}),
+            [field]: value,
+          };
+        } else if (path === '/cacheClusterEnabled' && kind === 'replace') {
+          st.cacheClusterEnabled = op.value === 'true';
+        } else if (path === '/cacheClusterSize' && kind === 'replace') {
+          st.cacheClusterSize = cacheClusterSize(op.value);
+        } else if (path === '/clientCertificateId' && kind === 'replace') {
+          if (op.value) st.clientCertificateId = String(op.value);
+          else delete st.clientCertificateId;
         } else if (
           (ms = METHOD_SETTING.exec(path)) &&
           kind === 'remove' &&
@@ -1486,7 +1584,7 @@ export class RestEngine {
         else if (path === '/tracingEnabled' && kind === 'replace') st.tracingEnabled = op.value === 'true';
         else
           throw errors.badRequest(
-            `Invalid patch path  '${path}' specified for op '${kind}'. Must be one of: [/variables/*, /deploymentId, /description, /tracingEnabled, /{resourcePath}/{httpMethod}/throttling/rateLimit, /{resourcePath}/{httpMethod}/throttling/burstLimit, /accessLogSettings/destinationArn, /accessLogSettings/format, /accessLogSettings]`,
+            `Invalid patch path  '${path}' specified for op '${kind}'. Must be one of: [/variables/*, /deploymentId, /description, /tracingEnabled, /cacheClusterEnabled, /cacheClusterSize, /clientCertificateId, /{resourcePath}/{httpMethod}/throttling/rateLimit, /{resourcePath}/{httpMethod}/throttling/burstLimit, /{resourcePath}/{httpMethod}/metrics/enabled, /{resourcePath}/{httpMethod}/logging/loglevel, /{resourcePath}/{httpMethod}/logging/dataTrace, /{resourcePath}/{httpMethod}/caching/enabled, /{resourcePath}/{httpMethod}/caching/ttlInSeconds, /{resourcePath}/{httpMethod}/caching/dataEncrypted, /{resourcePath}/{httpMethod}/caching/requireAuthorizationForCacheControl, /{resourcePath}/{httpMethod}/caching/unauthorizedCacheControlHeaderStrategy, /accessLogSettings/destinationArn, /accessLogSettings/format, /accessLogSettings]`,
           );
       }
       st.lastUpdatedDate = this.nowSec();

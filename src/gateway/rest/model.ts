@@ -134,6 +134,9 @@ export interface RestStageRecord {
   createdDate: number;
   lastUpdatedDate: number;
   cacheClusterEnabled: boolean;
+  /** Stored (no cache is run). */
+  cacheClusterSize?: string;
+  clientCertificateId?: string;
   tracingEnabled: boolean;
   methodSettings: Record<string, unknown>;
   /** `$context` access log lines to a CloudWatch Logs group. */
