@@ -50,6 +50,22 @@ export interface IndexMeta {
   /** GSIs being built: backfilled before ACTIVE. */
   backfilling?: boolean;
   provisioned?: { ReadCapacityUnits: number; WriteCapacityUnits: number };
+  /** GSIs of a PAY_PER_REQUEST table: the maximum request units set (see throughput.ts). */
+  onDemand?: OnDemandThroughput;
+  /** GSIs: the highest warm throughput this index had (see throughput.ts). */
+  warm?: Warm;
+}
+
+/** OnDemandThroughput: recorded and described, never enforced. */
+export interface OnDemandThroughput {
+  MaxReadRequestUnits?: number;
+  MaxWriteRequestUnits?: number;
+}
+
+/** WarmThroughput: recorded and described, never enforced. */
+export interface Warm {
+  ReadUnitsPerSecond: number;
+  WriteUnitsPerSecond: number;
 }
 
 export interface StreamMeta {
@@ -86,6 +102,10 @@ export interface TableMeta {
   sse?: Record<string, unknown>;
   tableClass?: string;
   deletionProtection?: boolean;
+  /** PAY_PER_REQUEST tables: the maximum request units set (see throughput.ts). */
+  onDemand?: OnDemandThroughput;
+  /** The highest warm throughput this table had (see throughput.ts). */
+  warm?: Warm;
   /** Point-in-time recovery, present while enabled (see backups.ts). */
   pitr?: PitrMeta;
   /** Global table: the regions of all its replicas, this one included (see replicas.ts). */
