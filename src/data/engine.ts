@@ -62,6 +62,7 @@ import {
 import { appendPitrRecord, Backups, dropPitr } from './backups.js';
 import { Exports } from './exports.js';
 import { Imports } from './imports.js';
+import { attachPolicy, checkPolicy, dropPolicies, ResourcePolicies } from './policies.js';
 import { Replicas } from './replicas.js';
 import { appendStreamRecord, Streams } from './streams.js';
 import { Tables, type TableStats } from './tables.js';
@@ -101,6 +102,7 @@ export class DynamoEngine {
   readonly backups: Backups;
   readonly exports: Exports;
   readonly imports: Imports;
+  readonly policies: ResourcePolicies;
   private readonly replicas: Replicas;
   private readonly store: Store;
   private readonly clock: Clock;
@@ -119,17 +121,21 @@ export class DynamoEngine {
     this.exports = new Exports(deps.store, deps.clock, this.tables, this.backups);
     this.imports = new Imports(deps.store, deps.clock, this);
     this.replicas = new Replicas(deps.store, this.tables);
+    this.policies = new ResourcePolicies(deps.store, deps.clock);
   }
 
   // ------------------------------------------------------------------ control plane
 
   async createTable(scope: Scope, input: Input) {
     const meta = this.tables.build(scope, input);
-    const created = await this.store.insert(
-      'ddb-tables',
-      `${scope.accountId}/${scope.region}/${meta.name}`,
-      meta,
-    );
+    const policy =
+      input.ResourcePolicy === undefined ? undefined : checkPolicy(input.ResourcePolicy, 'resourcePolicy');
+    const created = await this.store.transaction(async (tx) => {
+      if (!(await tx.insert('ddb-tables', `${scope.accountId}/${scope.region}/${meta.name}`, meta)))
+        return false;
+      if (policy !== undefined) await attachPolicy(tx, this.clock, meta, policy);
+      return true;
+    });
     if (!created) throw errors.inUse(`Table already exists: ${meta.name}`);
     this.tables.invalidate(scope, meta.name);
     const desc: Record<string, unknown> = { ...this.tables.describe(meta), TableStatus: 'CREATING' };
@@ -183,6 +189,7 @@ export class DynamoEngine {
       for (const s of [meta.stream, ...(meta.oldStreams ?? [])])
         if (s) await tx.deleteRange(s.collection, {});
       if (meta.pitr) await dropPitr(tx, meta.pitr);
+      await dropPolicies(tx, scope, meta.name);
       if (meta.replicas) await this.replicas.forget(tx, meta);
     });
     this.tables.invalidate(scope, meta.name);

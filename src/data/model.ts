@@ -132,6 +132,11 @@ export const TABLES = 'ddb-tables';
 export const TOKENS = 'ddb-tx-tokens';
 /** Backup documents, keyed `<account>/<region>/<backup id>` (the id starts with its creation time). */
 export const BACKUPS = 'ddb-backups';
+/**
+ * Resource-based policies, keyed `<account>/<region>/<table>/` (the table's) and
+ * `<account>/<region>/<table>/stream/<label>` (a stream's): see policies.ts.
+ */
+export const POLICIES = 'ddb-policies';
 /** Per PITR log collection: `{ baseAt }`, the time the base collection's items stand for. */
 export const PITR_STATE = 'ddb-pitr';
 export const SEP = '\u0000';
@@ -140,6 +145,14 @@ export const PAGE_BYTES = 1024 * 1024;
 
 export function tableKey(scope: Scope, name: string): string {
   return `${scope.accountId}/${scope.region}/${name}`;
+}
+
+/**
+ * The prefix of every key a table owns in POLICIES (`/` cannot occur in a table
+ * name, so `t` never matches `t2`).
+ */
+export function tablePrefix(scope: Scope, name: string): string {
+  return `${scope.accountId}/${scope.region}/${name}/`;
 }
 
 export function err(code: string, message: string, extra?: Record<string, unknown>): AwsError {
