@@ -62,6 +62,7 @@ import {
 import { appendPitrRecord, Backups, dropPitr } from './backups.js';
 import { Exports } from './exports.js';
 import { Imports } from './imports.js';
+import { ContributorInsights, dropIndexInsights, dropInsights } from './insights.js';
 import { attachPolicy, checkPolicy, dropPolicies, ResourcePolicies } from './policies.js';
 import { Replicas } from './replicas.js';
 import { appendStreamRecord, Streams } from './streams.js';
@@ -103,6 +104,7 @@ export class DynamoEngine {
   readonly exports: Exports;
   readonly imports: Imports;
   readonly policies: ResourcePolicies;
+  readonly insights: ContributorInsights;
   private readonly replicas: Replicas;
   private readonly store: Store;
   private readonly clock: Clock;
@@ -122,6 +124,7 @@ export class DynamoEngine {
     this.imports = new Imports(deps.store, deps.clock, this);
     this.replicas = new Replicas(deps.store, this.tables);
     this.policies = new ResourcePolicies(deps.store, deps.clock);
+    this.insights = new ContributorInsights(deps.store, deps.clock, deps.activationMs ?? 0);
   }
 
   // ------------------------------------------------------------------ control plane
@@ -190,6 +193,7 @@ export class DynamoEngine {
         if (s) await tx.deleteRange(s.collection, {});
       if (meta.pitr) await dropPitr(tx, meta.pitr);
       await dropPolicies(tx, scope, meta.name);
+      await dropInsights(tx, scope, meta.name);
       if (meta.replicas) await this.replicas.forget(tx, meta);
     });
     this.tables.invalidate(scope, meta.name);
@@ -299,6 +303,7 @@ export class DynamoEngine {
           throw errors.notFound(`Requested resource not found: Index: ${u.Delete.IndexName} not found`);
         meta.indexes = meta.indexes.filter((i) => i !== ix);
         await this.store.deleteRange(ix.collection, {});
+        await dropIndexInsights(this.store, scope, meta.name, ix.name);
       } else if (u.Update) {
         const ix = meta.indexes.find((i) => i.name === u.Update.IndexName && i.kind === 'GSI');
         if (!ix)

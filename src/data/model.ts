@@ -137,6 +137,11 @@ export const BACKUPS = 'ddb-backups';
  * `<account>/<region>/<table>/stream/<label>` (a stream's): see policies.ts.
  */
 export const POLICIES = 'ddb-policies';
+/**
+ * Contributor Insights settings, keyed `<account>/<region>/<table>/` (the table's) and
+ * `<account>/<region>/<table>/<index>` (a GSI's): see insights.ts.
+ */
+export const INSIGHTS = 'ddb-insights';
 /** Per PITR log collection: `{ baseAt }`, the time the base collection's items stand for. */
 export const PITR_STATE = 'ddb-pitr';
 export const SEP = '\u0000';
@@ -148,7 +153,7 @@ export function tableKey(scope: Scope, name: string): string {
 }
 
 /**
- * The prefix of every key a table owns in POLICIES (`/` cannot occur in a table
+ * The prefix of every key a table owns in POLICIES and INSIGHTS (`/` cannot occur in a table
  * name, so `t` never matches `t2`).
  */
 export function tablePrefix(scope: Scope, name: string): string {

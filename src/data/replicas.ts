@@ -11,6 +11,7 @@
  */
 import type { Store, Transaction } from '../storage/store.js';
 import type { Item } from './bridge.js';
+import { dropInsights } from './insights.js';
 import { writeItemRows } from './keys.js';
 import { dropPolicies } from './policies.js';
 import { errors, indexSpec, TABLES, tableKey, type IndexMeta, type Scope, type TableMeta } from './model.js';
@@ -133,6 +134,7 @@ export class Replicas {
       for (const s of [replica.stream, ...(replica.oldStreams ?? [])])
         if (s) await tx.deleteRange(s.collection, {});
       await dropPolicies(tx, target, meta.name);
+      await dropInsights(tx, target, meta.name);
     }
     const rest = regions.filter((r) => r !== region);
     meta.replicas = rest.length > 1 ? rest : undefined;
