@@ -62,9 +62,12 @@ import {
 import { appendPitrRecord, Backups, dropPitr } from './backups.js';
 import { Exports } from './exports.js';
 import { Imports } from './imports.js';
+import { ContributorInsights, dropIndexInsights, dropInsights } from './insights.js';
+import { attachPolicy, checkPolicy, dropPolicies, ResourcePolicies } from './policies.js';
 import { Replicas } from './replicas.js';
 import { appendStreamRecord, Streams } from './streams.js';
 import { Tables, type TableStats } from './tables.js';
+import { indexWarm, onDemandOf, tableWarm, warmOf } from './throughput.js';
 
 export interface DynamoDeps {
   store: Store;
@@ -100,6 +103,8 @@ export class DynamoEngine {
   readonly backups: Backups;
   readonly exports: Exports;
   readonly imports: Imports;
+  readonly policies: ResourcePolicies;
+  readonly insights: ContributorInsights;
   private readonly replicas: Replicas;
   private readonly store: Store;
   private readonly clock: Clock;
@@ -118,20 +123,28 @@ export class DynamoEngine {
     this.exports = new Exports(deps.store, deps.clock, this.tables, this.backups);
     this.imports = new Imports(deps.store, deps.clock, this);
     this.replicas = new Replicas(deps.store, this.tables);
+    this.policies = new ResourcePolicies(deps.store, deps.clock);
+    this.insights = new ContributorInsights(deps.store, deps.clock, deps.activationMs ?? 0);
   }
 
   // ------------------------------------------------------------------ control plane
 
   async createTable(scope: Scope, input: Input) {
     const meta = this.tables.build(scope, input);
-    const created = await this.store.insert(
-      'ddb-tables',
-      `${scope.accountId}/${scope.region}/${meta.name}`,
-      meta,
-    );
+    const policy =
+      input.ResourcePolicy === undefined ? undefined : checkPolicy(input.ResourcePolicy, 'resourcePolicy');
+    const created = await this.store.transaction(async (tx) => {
+      if (!(await tx.insert('ddb-tables', `${scope.accountId}/${scope.region}/${meta.name}`, meta)))
+        return false;
+      if (policy !== undefined) await attachPolicy(tx, this.clock, meta, policy);
+      return true;
+    });
     if (!created) throw errors.inUse(`Table already exists: ${meta.name}`);
     this.tables.invalidate(scope, meta.name);
-    return { TableDescription: { ...this.tables.describe(meta), TableStatus: 'CREATING' } };
+    const desc: Record<string, unknown> = { ...this.tables.describe(meta), TableStatus: 'CREATING' };
+    // As DynamoDB: the CreateTable answer has a WarmThroughput only when the request set one.
+    if (input.WarmThroughput === undefined) delete desc.WarmThroughput;
+    return { TableDescription: desc };
   }
 
   async describeTable(scope: Scope, input: Input) {
@@ -179,6 +192,8 @@ export class DynamoEngine {
       for (const s of [meta.stream, ...(meta.oldStreams ?? [])])
         if (s) await tx.deleteRange(s.collection, {});
       if (meta.pitr) await dropPitr(tx, meta.pitr);
+      await dropPolicies(tx, scope, meta.name);
+      await dropInsights(tx, scope, meta.name);
       if (meta.replicas) await this.replicas.forget(tx, meta);
     });
     this.tables.invalidate(scope, meta.name);
@@ -209,6 +224,11 @@ export class DynamoEngine {
   async updateTable(scope: Scope, input: Input) {
     const meta = structuredClone(await this.tables.get(scope, input.TableName));
     let changed = false;
+    if (input.BillingMode || input.ProvisionedThroughput) {
+      // Warm throughput never decreases: keep what the capacity gave so far.
+      meta.warm = tableWarm(meta);
+      for (const ix of meta.indexes) if (ix.kind === 'GSI') ix.warm = indexWarm(meta, ix);
+    }
     if (input.BillingMode && input.BillingMode !== meta.billingMode) {
       meta.billingMode = input.BillingMode;
       changed = true;
@@ -217,6 +237,11 @@ export class DynamoEngine {
         throw errors.invalidParams(
           'ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED',
         );
+      else {
+        // Maximum request units apply to on-demand tables only.
+        delete meta.onDemand;
+        for (const ix of meta.indexes) delete ix.onDemand;
+      }
     }
     if (input.ProvisionedThroughput) {
       if (meta.billingMode === 'PAY_PER_REQUEST')
@@ -227,6 +252,18 @@ export class DynamoEngine {
         ReadCapacityUnits: input.ProvisionedThroughput.ReadCapacityUnits,
         WriteCapacityUnits: input.ProvisionedThroughput.WriteCapacityUnits,
       };
+      changed = true;
+    }
+    if (input.OnDemandThroughput !== undefined && input.OnDemandThroughput !== null) {
+      const onDemand = onDemandOf(input.OnDemandThroughput, meta.billingMode, meta.onDemand, {
+        update: true,
+      });
+      if (onDemand) meta.onDemand = onDemand;
+      else delete meta.onDemand;
+      changed = true;
+    }
+    if (input.WarmThroughput !== undefined && input.WarmThroughput !== null) {
+      meta.warm = warmOf(input.WarmThroughput, meta.billingMode, meta.provisioned, tableWarm(meta));
       changed = true;
     }
     if (input.AttributeDefinitions) {
@@ -250,6 +287,14 @@ export class DynamoEngine {
         const ix = this.tables.indexMeta(meta.id, 'GSI', u.Create, meta.attributeDefinitions, 'CREATING');
         ix.backfilling = true;
         if (meta.billingMode === 'PROVISIONED') ix.provisioned = u.Create.ProvisionedThroughput;
+        const index = ix.name;
+        const onDemand = onDemandOf(u.Create.OnDemandThroughput, meta.billingMode, undefined, {
+          update: false,
+          index,
+        });
+        if (onDemand) ix.onDemand = onDemand;
+        const warm = warmOf(u.Create.WarmThroughput, meta.billingMode, ix.provisioned, undefined, index);
+        if (warm) ix.warm = warm;
         meta.indexes.push(ix);
         backfill.push(ix);
       } else if (u.Delete) {
@@ -258,11 +303,32 @@ export class DynamoEngine {
           throw errors.notFound(`Requested resource not found: Index: ${u.Delete.IndexName} not found`);
         meta.indexes = meta.indexes.filter((i) => i !== ix);
         await this.store.deleteRange(ix.collection, {});
+        await dropIndexInsights(this.store, scope, meta.name, ix.name);
       } else if (u.Update) {
         const ix = meta.indexes.find((i) => i.name === u.Update.IndexName && i.kind === 'GSI');
         if (!ix)
           throw errors.notFound(`Requested resource not found: Index: ${u.Update.IndexName} not found`);
-        ix.provisioned = u.Update.ProvisionedThroughput;
+        const index = ix.name;
+        if (u.Update.ProvisionedThroughput) {
+          ix.warm = indexWarm(meta, ix);
+          ix.provisioned = u.Update.ProvisionedThroughput;
+        }
+        if (u.Update.OnDemandThroughput !== undefined && u.Update.OnDemandThroughput !== null) {
+          const onDemand = onDemandOf(u.Update.OnDemandThroughput, meta.billingMode, ix.onDemand, {
+            update: true,
+            index,
+          });
+          if (onDemand) ix.onDemand = onDemand;
+          else delete ix.onDemand;
+        }
+        if (u.Update.WarmThroughput !== undefined && u.Update.WarmThroughput !== null)
+          ix.warm = warmOf(
+            u.Update.WarmThroughput,
+            meta.billingMode,
+            ix.provisioned,
+            indexWarm(meta, ix),
+            index,
+          );
       }
     }
     if (input.StreamSpecification) {
@@ -279,8 +345,12 @@ export class DynamoEngine {
         meta.stream = { ...meta.stream, enabled: false };
       }
     }
-    if (input.DeletionProtectionEnabled !== undefined) {
+    if (input.DeletionProtectionEnabled !== undefined && input.DeletionProtectionEnabled !== null) {
       meta.deletionProtection = input.DeletionProtectionEnabled;
+      changed = true;
+    }
+    if (input.SSESpecification) {
+      meta.sse = { ...meta.sse, ...input.SSESpecification };
       changed = true;
     }
     if (Array.isArray(input.ReplicaUpdates) && input.ReplicaUpdates.length) {
@@ -303,7 +373,7 @@ export class DynamoEngine {
     }
     if (!changed)
       throw errors.validation(
-        'At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required',
+        'At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates, SSESpecification, ReplicaUpdates, MultiAccountReplicaReady, ReplicaTransitRoleArn, MultiRegionConsistency, DeletionProtectionEnabled, OnDemandThroughput, WarmThroughput or TableClass is required',
       );
     meta.updating = true;
     meta.readyAt = this.clock.now() + (this.deps.activationMs ?? 0);

@@ -50,6 +50,22 @@ export interface IndexMeta {
   /** GSIs being built: backfilled before ACTIVE. */
   backfilling?: boolean;
   provisioned?: { ReadCapacityUnits: number; WriteCapacityUnits: number };
+  /** GSIs of a PAY_PER_REQUEST table: the maximum request units set (see throughput.ts). */
+  onDemand?: OnDemandThroughput;
+  /** GSIs: the highest warm throughput this index had (see throughput.ts). */
+  warm?: Warm;
+}
+
+/** OnDemandThroughput: recorded and described, never enforced. */
+export interface OnDemandThroughput {
+  MaxReadRequestUnits?: number;
+  MaxWriteRequestUnits?: number;
+}
+
+/** WarmThroughput: recorded and described, never enforced. */
+export interface Warm {
+  ReadUnitsPerSecond: number;
+  WriteUnitsPerSecond: number;
 }
 
 export interface StreamMeta {
@@ -86,6 +102,10 @@ export interface TableMeta {
   sse?: Record<string, unknown>;
   tableClass?: string;
   deletionProtection?: boolean;
+  /** PAY_PER_REQUEST tables: the maximum request units set (see throughput.ts). */
+  onDemand?: OnDemandThroughput;
+  /** The highest warm throughput this table had (see throughput.ts). */
+  warm?: Warm;
   /** Point-in-time recovery, present while enabled (see backups.ts). */
   pitr?: PitrMeta;
   /** Global table: the regions of all its replicas, this one included (see replicas.ts). */
@@ -112,6 +132,16 @@ export const TABLES = 'ddb-tables';
 export const TOKENS = 'ddb-tx-tokens';
 /** Backup documents, keyed `<account>/<region>/<backup id>` (the id starts with its creation time). */
 export const BACKUPS = 'ddb-backups';
+/**
+ * Resource-based policies, keyed `<account>/<region>/<table>/` (the table's) and
+ * `<account>/<region>/<table>/stream/<label>` (a stream's): see policies.ts.
+ */
+export const POLICIES = 'ddb-policies';
+/**
+ * Contributor Insights settings, keyed `<account>/<region>/<table>/` (the table's) and
+ * `<account>/<region>/<table>/<index>` (a GSI's): see insights.ts.
+ */
+export const INSIGHTS = 'ddb-insights';
 /** Per PITR log collection: `{ baseAt }`, the time the base collection's items stand for. */
 export const PITR_STATE = 'ddb-pitr';
 export const SEP = '\u0000';
@@ -120,6 +150,14 @@ export const PAGE_BYTES = 1024 * 1024;
 
 export function tableKey(scope: Scope, name: string): string {
   return `${scope.accountId}/${scope.region}/${name}`;
+}
+
+/**
+ * The prefix of every key a table owns in POLICIES and INSIGHTS (`/` cannot occur in a table
+ * name, so `t` never matches `t2`).
+ */
+export function tablePrefix(scope: Scope, name: string): string {
+  return `${scope.accountId}/${scope.region}/${name}/`;
 }
 
 export function err(code: string, message: string, extra?: Record<string, unknown>): AwsError {

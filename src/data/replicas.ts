@@ -11,7 +11,9 @@
  */
 import type { Store, Transaction } from '../storage/store.js';
 import type { Item } from './bridge.js';
+import { dropInsights } from './insights.js';
 import { writeItemRows } from './keys.js';
+import { dropPolicies } from './policies.js';
 import { errors, indexSpec, TABLES, tableKey, type IndexMeta, type Scope, type TableMeta } from './model.js';
 import type { Tables } from './tables.js';
 
@@ -131,6 +133,8 @@ export class Replicas {
       for (const ix of replica.indexes) await tx.deleteRange(ix.collection, {});
       for (const s of [replica.stream, ...(replica.oldStreams ?? [])])
         if (s) await tx.deleteRange(s.collection, {});
+      await dropPolicies(tx, target, meta.name);
+      await dropInsights(tx, target, meta.name);
     }
     const rest = regions.filter((r) => r !== region);
     meta.replicas = rest.length > 1 ? rest : undefined;

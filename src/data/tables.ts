@@ -4,6 +4,7 @@
  * cached in memory for the hot path (revalidated after a second, for cluster nodes).
  */
 import { replicaFields } from './replicas.js';
+import { describeIndexWarm, describeTableWarm, onDemandOf, warmOf } from './throughput.js';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Store, KvWriter } from '../storage/store.js';
@@ -130,6 +131,8 @@ export class Tables {
     checkDefined(keySchema);
     const billingMode = input.BillingMode ?? 'PROVISIONED';
     const provisioned = checkThroughput(billingMode, input.ProvisionedThroughput);
+    const onDemand = onDemandOf(input.OnDemandThroughput, billingMode, undefined, { update: false });
+    const warm = warmOf(input.WarmThroughput, billingMode, provisioned, undefined);
     const id = randomUUIDish();
     const tableArn = arn('dynamodb', scope.region, scope.accountId, `table/${input.TableName}`);
     const keys = keysOf(keySchema, defs);
@@ -165,6 +168,9 @@ export class Tables {
       names.add(g.IndexName);
       const ix = this.indexMeta(id, 'GSI', g, defs, 'ACTIVE');
       ix.provisioned = checkThroughput(billingMode, g.ProvisionedThroughput, g.IndexName);
+      const index = g.IndexName as string;
+      ix.onDemand = onDemandOf(g.OnDemandThroughput, billingMode, undefined, { update: false, index });
+      ix.warm = warmOf(g.WarmThroughput, billingMode, ix.provisioned, undefined, index);
       indexes.push(ix);
     }
     if (used.size !== defined.size)
@@ -193,6 +199,8 @@ export class Tables {
       sse: input.SSESpecification,
       tableClass: input.TableClass,
       deletionProtection: input.DeletionProtectionEnabled === true,
+      ...(onDemand ? { onDemand } : {}),
+      ...(warm ? { warm } : {}),
     };
     if (input.StreamSpecification?.StreamEnabled)
       meta.stream = this.newStream(meta, input.StreamSpecification.StreamViewType);
@@ -256,6 +264,9 @@ export class Tables {
       TableStatus: status,
       DeletionProtectionEnabled: meta.deletionProtection ?? false,
     };
+    if (meta.onDemand && meta.billingMode === 'PAY_PER_REQUEST')
+      out.OnDemandThroughput = { ...meta.onDemand };
+    out.WarmThroughput = describeTableWarm(meta);
     if (meta.billingMode === 'PAY_PER_REQUEST')
       out.BillingModeSummary = {
         BillingMode: 'PAY_PER_REQUEST',
@@ -272,6 +283,8 @@ export class Tables {
         ? {
             IndexStatus: ix.status === 'ACTIVE' && status === 'CREATING' ? 'CREATING' : ix.status,
             ProvisionedThroughput: throughput(ix.provisioned),
+            ...(ix.onDemand ? { OnDemandThroughput: { ...ix.onDemand } } : {}),
+            WarmThroughput: describeIndexWarm(meta, ix),
             ...(ix.backfilling ? { Backfilling: true } : {}),
           }
         : {}),

@@ -1,14 +1,19 @@
 /**
- * AWS::DynamoDB::Table through the DynamoDB API: CreateTable, then UpdateTable one change at a
- * time (GSIs, billing, streams), UpdateTimeToLive, UpdateContinuousBackups (point-in-time
- * recovery) and tags, as CloudFormation does.
+ * AWS::DynamoDB::Table through the DynamoDB API: CreateTable (with its resource policy,
+ * on-demand and warm throughput), then UpdateTable one change at a time (GSIs, billing,
+ * throughput, streams), UpdateTimeToLive, UpdateContinuousBackups (point-in-time recovery),
+ * UpdateContributorInsights (table and GSIs), Put/DeleteResourcePolicy (table and stream) and
+ * tags, as CloudFormation does.
  */
 import {
   DynamoDBClient,
   CreateTableCommand,
+  DeleteResourcePolicyCommand,
   DeleteTableCommand,
   DescribeTableCommand,
+  PutResourcePolicyCommand,
   UpdateContinuousBackupsCommand,
+  UpdateContributorInsightsCommand,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
   TagResourceCommand,
@@ -21,6 +26,7 @@ import {
   changed,
   clean,
   ignoreMissing,
+  json,
   list,
   nameOf,
   num,
@@ -49,14 +55,74 @@ function projection(v: unknown) {
   });
 }
 
+/** OnDemandThroughput (on-demand tables only); undefined when it sets nothing. */
+function onDemand(v: unknown, billing: string) {
+  const t = v as Props | undefined;
+  if (!t || billing !== 'PAY_PER_REQUEST') return undefined;
+  const out = clean({
+    MaxReadRequestUnits: num(t.MaxReadRequestUnits),
+    MaxWriteRequestUnits: num(t.MaxWriteRequestUnits),
+  });
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** The UpdateTable OnDemandThroughput from `prev` to `next`: -1 removes a member. */
+function onDemandChange(prev: unknown, next: unknown, billing: string) {
+  const was = onDemand(prev, 'PAY_PER_REQUEST') ?? {};
+  const now: Record<string, number> = { ...onDemand(next, billing) };
+  for (const k of Object.keys(was)) now[k] ??= -1;
+  return Object.keys(now).length ? now : undefined;
+}
+
+function warm(v: unknown) {
+  const t = v as Props | undefined;
+  if (!t) return undefined;
+  const out = clean({
+    ReadUnitsPerSecond: num(t.ReadUnitsPerSecond),
+    WriteUnitsPerSecond: num(t.WriteUnitsPerSecond),
+  });
+  return Object.keys(out).length ? out : undefined;
+}
+
 function gsi(g: Props, billing: string) {
   return clean({
     IndexName: String(g.IndexName),
     KeySchema: g.KeySchema as any,
     Projection: projection(g.Projection),
     ProvisionedThroughput: billing === 'PAY_PER_REQUEST' ? undefined : throughput(g.ProvisionedThroughput),
+    OnDemandThroughput: onDemand(g.OnDemandThroughput, billing),
+    WarmThroughput: warm(g.WarmThroughput),
   });
 }
+
+/** `ResourcePolicy: {PolicyDocument}` (an object or a JSON string) as the API's string. */
+const policyOf = (v: unknown) => json((v as Props | undefined)?.PolicyDocument);
+
+/** Attaches `policy` to a table or stream ARN, or removes the one there when undefined. */
+async function resourcePolicy(c: DynamoDBClient, arn: string, policy: string | undefined) {
+  if (policy !== undefined) await c.send(new PutResourcePolicyCommand({ ResourceArn: arn, Policy: policy }));
+  else await ignoreMissing(() => c.send(new DeleteResourcePolicyCommand({ ResourceArn: arn })));
+}
+
+const insightsOn = (spec: unknown) => bool((spec as Props | undefined)?.Enabled) ?? false;
+
+/** ContributorInsightsSpecification -> UpdateContributorInsights (only when enabling or turning off). */
+async function insights(c: DynamoDBClient, name: string, spec: unknown, wasEnabled: boolean, index?: string) {
+  const enabled = insightsOn(spec);
+  if (!enabled && !wasEnabled) return;
+  await c.send(
+    new UpdateContributorInsightsCommand({
+      TableName: name,
+      IndexName: index,
+      ContributorInsightsAction: enabled ? 'ENABLE' : 'DISABLE',
+      ContributorInsightsMode: enabled ? (str((spec as Props).Mode) as any) : undefined,
+    }),
+  );
+}
+
+/** The stream's `StreamSpecification.ResourcePolicy`, as the API's string. */
+const streamPolicyOf = (props: Props) =>
+  policyOf((props.StreamSpecification as Props | undefined)?.ResourcePolicy);
 
 const billingOf = (props: Props) => str(props.BillingMode) ?? 'PROVISIONED';
 
@@ -140,11 +206,20 @@ export const dynamodbTable: ResourceProvider = {
         TableClass: str(props.TableClass) as any,
         DeletionProtectionEnabled: bool(props.DeletionProtectionEnabled),
         Tags: tags.length ? tags : undefined,
+        ResourcePolicy: policyOf(props.ResourcePolicy),
+        OnDemandThroughput: onDemand(props.OnDemandThroughput, billing),
+        WarmThroughput: warm(props.WarmThroughput),
       }),
     );
-    await waitActive(c, name);
+    const t = await waitActive(c, name);
     await ttl(c, name, props.TimeToLiveSpecification);
     await pitr(c, name, props.PointInTimeRecoverySpecification, false);
+    await insights(c, name, props.ContributorInsightsSpecification, false);
+    for (const g of list<Props>(props.GlobalSecondaryIndexes))
+      await insights(c, name, g.ContributorInsightsSpecification, false, String(g.IndexName));
+    const streamPolicy = streamPolicyOf(props);
+    if (streamPolicy !== undefined && t.LatestStreamArn)
+      await resourcePolicy(c, t.LatestStreamArn, streamPolicy);
     return result(await waitActive(c, name));
   },
   async update(physicalId, props, previous, ctx) {
@@ -162,6 +237,23 @@ export const dynamodbTable: ResourceProvider = {
         }),
       );
       await waitActive(c, physicalId);
+    }
+    if (diff.has('OnDemandThroughput') || diff.has('WarmThroughput')) {
+      const onDemandUpdate = diff.has('OnDemandThroughput')
+        ? onDemandChange(previous.props.OnDemandThroughput, props.OnDemandThroughput, billing)
+        : undefined;
+      // Warm throughput cannot decrease: a removed WarmThroughput leaves the table's as it is.
+      const warmUpdate = diff.has('WarmThroughput') ? warm(props.WarmThroughput) : undefined;
+      if (onDemandUpdate || warmUpdate) {
+        await c.send(
+          new UpdateTableCommand({
+            TableName: physicalId,
+            OnDemandThroughput: onDemandUpdate,
+            WarmThroughput: warmUpdate,
+          }),
+        );
+        await waitActive(c, physicalId);
+      }
     }
     if (diff.has('GlobalSecondaryIndexes')) {
       const before = new Map(
@@ -193,25 +285,41 @@ export const dynamodbTable: ResourceProvider = {
             }),
           );
           await waitActive(c, physicalId);
-        } else if (
-          billing !== 'PAY_PER_REQUEST' &&
-          !same(old.ProvisionedThroughput, g.ProvisionedThroughput)
-        ) {
+          await insights(c, physicalId, g.ContributorInsightsSpecification, false, n);
+          continue;
+        }
+        const update = clean({
+          ProvisionedThroughput:
+            billing !== 'PAY_PER_REQUEST' && !same(old.ProvisionedThroughput, g.ProvisionedThroughput)
+              ? throughput(g.ProvisionedThroughput)
+              : undefined,
+          OnDemandThroughput: !same(old.OnDemandThroughput, g.OnDemandThroughput)
+            ? onDemandChange(old.OnDemandThroughput, g.OnDemandThroughput, billing)
+            : undefined,
+          WarmThroughput: !same(old.WarmThroughput, g.WarmThroughput) ? warm(g.WarmThroughput) : undefined,
+        });
+        if (Object.keys(update).length) {
           await c.send(
             new UpdateTableCommand({
               TableName: physicalId,
-              GlobalSecondaryIndexUpdates: [
-                {
-                  Update: { IndexName: n, ProvisionedThroughput: throughput(g.ProvisionedThroughput) as any },
-                },
-              ],
+              GlobalSecondaryIndexUpdates: [{ Update: { IndexName: n, ...update } as any }],
             }),
           );
           await waitActive(c, physicalId);
         }
+        if (
+          insightsOn(old.ContributorInsightsSpecification) !== insightsOn(g.ContributorInsightsSpecification)
+        )
+          await insights(
+            c,
+            physicalId,
+            g.ContributorInsightsSpecification,
+            insightsOn(old.ContributorInsightsSpecification),
+            n,
+          );
       }
     }
-    if (diff.has('StreamSpecification')) {
+    if (!same(streamSpec(previous.props), streamSpec(props))) {
       if (streamSpec(previous.props)) {
         await c.send(
           new UpdateTableCommand({ TableName: physicalId, StreamSpecification: { StreamEnabled: false } }),
@@ -238,7 +346,22 @@ export const dynamodbTable: ResourceProvider = {
     }
     if (diff.has('PointInTimeRecoverySpecification'))
       await pitr(c, physicalId, props.PointInTimeRecoverySpecification, pitrEnabled(previous.props));
+    if (diff.has('ContributorInsightsSpecification'))
+      await insights(
+        c,
+        physicalId,
+        props.ContributorInsightsSpecification,
+        insightsOn(previous.props.ContributorInsightsSpecification),
+      );
     const t = await waitActive(c, physicalId);
+    if (diff.has('ResourcePolicy')) await resourcePolicy(c, t.TableArn!, policyOf(props.ResourcePolicy));
+    const streamPolicy = streamPolicyOf(props);
+    if (t.LatestStreamArn && (streamPolicy !== undefined || streamPolicyOf(previous.props) !== undefined))
+      if (
+        streamPolicy !== streamPolicyOf(previous.props) ||
+        !same(streamSpec(previous.props), streamSpec(props))
+      )
+        await resourcePolicy(c, t.LatestStreamArn, streamPolicy);
     if (diff.has('Tags')) {
       const { set, remove } = tagDiff(previous.props.Tags, props.Tags);
       if (remove.length) await c.send(new UntagResourceCommand({ ResourceArn: t.TableArn, TagKeys: remove }));
@@ -255,8 +378,11 @@ export const dynamodbTable: ResourceProvider = {
 /**
  * AWS::DynamoDB::GlobalTable: the table in the stack's region (its replica entry must be
  * there, as CloudFormation requires) with the replica's own settings (PITR, tags, deletion
- * protection, table class), then one UpdateTable `ReplicaUpdates` Create per other region; an
- * update adds and removes replicas; a delete removes the other replicas, then the table.
+ * protection, table class, resource policies, contributor insights, read on-demand throughput)
+ * and the table's warm and write on-demand throughput, then one UpdateTable `ReplicaUpdates`
+ * Create per other region with that replica's settings applied in its region; an update adds
+ * and removes replicas and applies the changed settings of the others; a delete removes the
+ * other replicas, then the table.
  */
 function replicaOf(props: Props, region: string): Props | undefined {
   return list<Props>(props.Replicas).find((r) => r.Region === region);
@@ -276,24 +402,48 @@ function tablePropsOf(props: Props, region: string): Props {
           WriteCapacityUnits:
             num((write.WriteCapacityAutoScalingSettings as Props | undefined)?.MinCapacity) ?? 5,
         };
+  const replicaIndex = (name: unknown) =>
+    list<Props>(replica.GlobalSecondaryIndexes).find((r) => r.IndexName === name) ?? {};
+  const onDemandOf = (write: unknown, read: unknown) =>
+    clean({
+      MaxWriteRequestUnits: (write as Props | undefined)?.MaxWriteRequestUnits,
+      MaxReadRequestUnits: (read as Props | undefined)?.MaxReadRequestUnits,
+    });
+  const streamPolicy = (replica.ReplicaStreamSpecification as Props | undefined)?.ResourcePolicy;
   return clean({
     TableName: props.TableName,
     AttributeDefinitions: props.AttributeDefinitions,
     KeySchema: props.KeySchema,
     BillingMode: billing,
     ProvisionedThroughput: provisioned,
+    OnDemandThroughput: onDemandOf(
+      props.WriteOnDemandThroughputSettings,
+      replica.ReadOnDemandThroughputSettings,
+    ),
+    WarmThroughput: props.WarmThroughput,
     GlobalSecondaryIndexes: list<Props>(props.GlobalSecondaryIndexes).map((g) =>
       clean({
         IndexName: g.IndexName,
         KeySchema: g.KeySchema,
         Projection: g.Projection,
         ProvisionedThroughput: provisioned,
+        OnDemandThroughput: onDemandOf(
+          g.WriteOnDemandThroughputSettings,
+          replicaIndex(g.IndexName).ReadOnDemandThroughputSettings,
+        ),
+        WarmThroughput: g.WarmThroughput,
+        ContributorInsightsSpecification: replicaIndex(g.IndexName).ContributorInsightsSpecification,
       }),
     ),
     LocalSecondaryIndexes: props.LocalSecondaryIndexes,
-    StreamSpecification: props.StreamSpecification,
+    StreamSpecification:
+      props.StreamSpecification && streamPolicy
+        ? { ...(props.StreamSpecification as Props), ResourcePolicy: streamPolicy }
+        : props.StreamSpecification,
     TimeToLiveSpecification: props.TimeToLiveSpecification,
     PointInTimeRecoverySpecification: replica.PointInTimeRecoverySpecification,
+    ContributorInsightsSpecification: replica.ContributorInsightsSpecification,
+    ResourcePolicy: replica.ResourcePolicy,
     DeletionProtectionEnabled: replica.DeletionProtectionEnabled,
     TableClass: replica.TableClass,
     Tags: replica.Tags,
@@ -303,21 +453,52 @@ function tablePropsOf(props: Props, region: string): Props {
 const regionClient = (ctx: ResourceContext, region: string) =>
   new DynamoDBClient({ ...ctx.clientConfig, region });
 
-/** A replica's own settings in its region (its table was made by ReplicaUpdates). */
-async function replicaSettings(ctx: ResourceContext, name: string, replica: Props): Promise<void> {
+/**
+ * A replica's own settings in its region (its table was made by ReplicaUpdates): all of them
+ * for a new replica, the changed ones when `prev` (the replica's previous properties) is given.
+ */
+async function replicaSettings(ctx: ResourceContext, name: string, replica: Props, prev?: Props) {
   const c = regionClient(ctx, String(replica.Region));
-  await pitr(c, name, replica.PointInTimeRecoverySpecification, false);
-  if (replica.DeletionProtectionEnabled !== undefined)
+  const was: Props = prev ?? {};
+  const changes = changed(was, replica);
+  if (changes.has('PointInTimeRecoverySpecification'))
+    await pitr(
+      c,
+      name,
+      replica.PointInTimeRecoverySpecification,
+      bool((was.PointInTimeRecoverySpecification as Props | undefined)?.PointInTimeRecoveryEnabled) ?? false,
+    );
+  if (changes.has('DeletionProtectionEnabled') && replica.DeletionProtectionEnabled !== undefined)
     await c.send(
       new UpdateTableCommand({
         TableName: name,
         DeletionProtectionEnabled: bool(replica.DeletionProtectionEnabled),
       }),
     );
-  const tags = tagList(replica.Tags);
-  if (tags.length) {
-    const t = (await c.send(new DescribeTableCommand({ TableName: name }))).Table!;
-    await c.send(new TagResourceCommand({ ResourceArn: t.TableArn, Tags: tags }));
+  if (changes.has('ContributorInsightsSpecification'))
+    await insights(
+      c,
+      name,
+      replica.ContributorInsightsSpecification,
+      insightsOn(was.ContributorInsightsSpecification),
+    );
+  const before = new Map(list<Props>(was.GlobalSecondaryIndexes).map((g) => [String(g.IndexName), g]));
+  for (const g of list<Props>(replica.GlobalSecondaryIndexes)) {
+    const old = before.get(String(g.IndexName))?.ContributorInsightsSpecification;
+    if (insightsOn(old) !== insightsOn(g.ContributorInsightsSpecification))
+      await insights(c, name, g.ContributorInsightsSpecification, insightsOn(old), String(g.IndexName));
+  }
+  const t = (await c.send(new DescribeTableCommand({ TableName: name }))).Table!;
+  if (changes.has('ResourcePolicy')) await resourcePolicy(c, t.TableArn!, policyOf(replica.ResourcePolicy));
+  const streamPolicy = (r: Props) =>
+    policyOf((r.ReplicaStreamSpecification as Props | undefined)?.ResourcePolicy);
+  if (t.LatestStreamArn && streamPolicy(replica) !== streamPolicy(was))
+    await resourcePolicy(c, t.LatestStreamArn, streamPolicy(replica));
+  if (changes.has('Tags')) {
+    const { set, remove } = tagDiff(was.Tags, replica.Tags);
+    if (remove.length) await c.send(new UntagResourceCommand({ ResourceArn: t.TableArn, TagKeys: remove }));
+    const add = Object.entries(set).map(([Key, Value]) => ({ Key, Value }));
+    if (add.length) await c.send(new TagResourceCommand({ ResourceArn: t.TableArn, Tags: add }));
   }
 }
 
@@ -363,6 +544,10 @@ export const dynamodbGlobalTable: ResourceProvider = {
     );
     const before = new Set(list<Props>(previous.props.Replicas).map((r) => String(r.Region)));
     const after = list<Props>(props.Replicas).filter((r) => r.Region !== ctx.region);
+    for (const replica of after) {
+      const prev = replicaOf(previous.props, String(replica.Region));
+      if (prev && !same(prev, replica)) await replicaSettings(ctx, physicalId, replica, prev);
+    }
     for (const region of before)
       if (region !== ctx.region && !after.some((r) => r.Region === region)) {
         await c.send(
