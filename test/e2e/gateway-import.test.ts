@@ -75,7 +75,7 @@ components:
       properties:
         name: { type: string }
   securitySchemes:
-    api_key: { type: apiKey, name: x-api-key, in: header }
+    ApiKeyAuth: { type: apiKey, name: x-api-key, in: header }
 paths:
   /pets:
     get:
@@ -99,7 +99,7 @@ paths:
   /pets/{id}:
     get:
       parameters: [{ name: id, in: path, required: true, schema: { type: string } }]
-      security: [{ api_key: [] }]
+      security: [{ ApiKeyAuth: [] }]
       responses: { '200': { description: ok } }
       x-amazon-apigateway-integration:
         type: mock
@@ -157,7 +157,7 @@ test('REST APIs: ImportRestApi and PutRestApi', async (t) => {
     const bad = await post('{"age":3}');
     assert.equal(bad.status, 400);
     assert.equal(JSON.parse(bad.body).message, 'Invalid request body');
-    // The security requirement `api_key` makes the key required.
+    // A security requirement naming an `x-api-key` header scheme makes the key required.
     assert.equal((await call(`${base}/pets/7`)).status, 403);
     const key = await gw.send(new CreateApiKeyCommand({ name: 'k', enabled: true }));
     const plan = await gw.send(

@@ -5,7 +5,8 @@
  * `body`) and CloudFormation (`AWS::ApiGateway::RestApi`'s `Body`) send it.
  *
  * What a definition makes: resources by path; methods with their authorization (security
- * requirements naming `x-amazon-apigateway-authorizer` schemes, `api_key`), required request
+ * requirements naming `x-amazon-apigateway-authorizer` schemes, `api_key` or another `x-api-key`
+ * header scheme), required request
  * parameters, request models and validator; integrations (`x-amazon-apigateway-integration`)
  * with their method and integration responses; authorizers; models (Swagger `definitions`,
  * OpenAPI `components.schemas`, local `$ref`s made model URLs); request validators; gateway
@@ -200,6 +201,26 @@ class Importer {
     }
   }
 
+  /**
+   * Does a security requirement of this name ask for the API key? `api_key`, or any scheme that
+   * is the `x-api-key` header (`type: apiKey, in: header, name: x-api-key`) and no authorizer.
+   */
+  private isApiKeyScheme(name: string): boolean {
+    if (name === 'api_key') return true;
+    const schemes = (this.doc.securityDefinitions ?? this.doc.components?.securitySchemes ?? {}) as Record<
+      string,
+      Doc
+    >;
+    const s = schemes[name];
+    return (
+      isObject(s) &&
+      s.type === 'apiKey' &&
+      s.in === 'header' &&
+      String(s.name ?? '').toLowerCase() === 'x-api-key' &&
+      s['x-amazon-apigateway-authorizer'] === undefined
+    );
+  }
+
   private modelOfRef(ref: unknown): string | undefined {
     return typeof ref === 'string' && ref.startsWith(this.localRef)
       ? ref.slice(this.localRef.length)
@@ -351,7 +372,7 @@ class Importer {
       defined({
         ...auth,
         operationName: str(o.operationId),
-        apiKeyRequired: security.some((s) => Object.keys(s ?? {}).includes('api_key')),
+        apiKeyRequired: security.some((s) => Object.keys(s ?? {}).some((name) => this.isApiKeyScheme(name))),
         requestParameters: Object.keys(requestParameters).length ? requestParameters : undefined,
         requestModels: Object.keys(requestModels).length ? requestModels : undefined,
         requestValidatorId: validator ? this.validators.get(validator) : undefined,
