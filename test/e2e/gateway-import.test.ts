@@ -31,6 +31,8 @@ import {
   ImportApiCommand,
   ReimportApiCommand,
 } from '@aws-sdk/client-apigatewayv2';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { startTestServer } from '../helpers/server.js';
 
@@ -349,6 +351,55 @@ test('REST APIs: ImportRestApi and PutRestApi', async (t) => {
       'Invalid mode specified: replace. Valid options are merge,overwrite',
     );
   });
+});
+
+test("REST APIs: AWS's PetStore sample imports, serves its mock methods, exports and imports back", async (t) => {
+  await using srv = await startTestServer();
+  const gw = new APIGatewayClient(srv.clientConfig);
+  t.after(() => gw.destroy());
+  const body = readFileSync(
+    fileURLToPath(new URL('../../../test/fixtures/petstore-swagger.json', import.meta.url)),
+  );
+  const api = await gw.send(new ImportRestApiCommand({ body }));
+  assert.equal(api.name, 'PetStore');
+  const methods = async (restApiId: string) =>
+    ((await gw.send(new GetResourcesCommand({ restApiId }))).items ?? [])
+      .map((r) =>
+        `${r.path} ${Object.keys(r.resourceMethods ?? {})
+          .sort()
+          .join(',')}`.trim(),
+      )
+      .sort();
+  assert.deepEqual(await methods(api.id!), ['/ GET', '/pets GET,OPTIONS,POST', '/pets/{petId} GET']);
+  // Its definitions become models, `Empty` being every API's own.
+  const models = ((await gw.send(new GetModelsCommand({ restApiId: api.id }))).items ?? []).map(
+    (m) => m.name,
+  );
+  assert.deepEqual(models.sort(), ['Empty', 'Error', 'NewPet', 'NewPetResponse', 'Pet', 'PetType', 'Pets']);
+  await gw.send(new CreateDeploymentCommand({ restApiId: api.id, stageName: 'prod' }));
+  const home = await fetch(`${srv.endpoint}/_api/${api.id}/prod/`);
+  assert.equal(home.status, 200);
+  assert.equal(home.headers.get('content-type'), 'text/html');
+  assert.equal(await home.text(), '<html><body>Welcome to your Pet Store API</body></html>');
+  const options = await fetch(`${srv.endpoint}/_api/${api.id}/prod/pets`, { method: 'OPTIONS' });
+  assert.equal(options.status, 200);
+  assert.equal(options.headers.get('access-control-allow-methods'), 'POST,GET,OPTIONS');
+  assert.equal(options.headers.get('access-control-allow-origin'), '*');
+  // The export (Swagger, all extensions) defines every model it refers to, and imports back.
+  const exported = await gw.send(
+    new GetExportCommand({
+      restApiId: api.id,
+      stageName: 'prod',
+      exportType: 'swagger',
+      parameters: { extensions: 'apigateway' },
+    }),
+  );
+  const doc = JSON.parse(Buffer.from(exported.body!).toString('utf8'));
+  const refs = [...JSON.stringify(doc).matchAll(/"#\/definitions\/([A-Za-z0-9]+)"/g)].map((m) => m[1]);
+  for (const r of refs) assert.ok(doc.definitions[r], `definition ${r} exported`);
+  assert.deepEqual(doc.definitions.Pets, { type: 'array', items: { $ref: '#/definitions/Pet' } });
+  const copy = await gw.send(new ImportRestApiCommand({ body: exported.body! }));
+  assert.deepEqual(await methods(copy.id!), await methods(api.id!));
 });
 
 test('HTTP APIs: ImportApi and ReimportApi', async (t) => {

@@ -165,9 +165,10 @@ function methodSettingsKey(resource: string, method: string, path: string): stri
 export type ResponseKind = 'method' | 'integration';
 
 /** The models every REST API has (AWS creates them with the API). */
-const BUILT_IN_MODELS = ['Empty', 'Error'];
+/** The models every REST API has (GetModels lists them; they cannot be created or deleted). */
+export const BUILT_IN_MODELS = ['Empty', 'Error'];
 
-function builtInModel(name: string): ModelRecord {
+export function builtInModel(name: string): ModelRecord {
   return name === 'Empty'
     ? {
         id: 'empty0',

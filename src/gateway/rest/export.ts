@@ -15,6 +15,8 @@ import type {
   Scope,
 } from './model.js';
 
+import { BUILT_IN_MODELS, builtInModel } from './engine.js';
+
 type Doc = Record<string, any>;
 
 export interface ExportOptions {
@@ -40,7 +42,11 @@ export function exportStage(
   const snap = deployment.snapshot;
   const refBase = oas3 ? '#/components/schemas/' : '#/definitions/';
   const modelUrl = `https://apigateway.amazonaws.com/restapis/${api.id}/models/`;
-  const ref = (name: string) => ({ $ref: refBase + name });
+  const referenced = new Set<string>();
+  const ref = (name: string) => {
+    referenced.add(name);
+    return { $ref: refBase + name };
+  };
   const host = `${api.id}.execute-api.${scope.region}.amazonaws.com`;
   const validators = new Map((snap.requestValidators ?? []).map((v) => [v.id, v]));
   const authorizers = new Map(snap.authorizers.map((a) => [a.id, a]));
@@ -200,6 +206,9 @@ export function exportStage(
     return walk(schema) as Doc;
   };
   const schemas = Object.fromEntries((snap.models ?? []).map((m) => [m.name, schemaOf(m.schema)]));
+  // The built-in models a method names are defined too, so every reference resolves.
+  for (const name of BUILT_IN_MODELS)
+    if (referenced.has(name) && !(name in schemas)) schemas[name] = schemaOf(builtInModel(name).schema);
   const securitySchemes = Object.fromEntries(usedSchemes);
 
   const info = defined({

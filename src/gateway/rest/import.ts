@@ -17,7 +17,7 @@
  * form. A definition that fails part way leaves the API as it was (an import leaves no API).
  */
 import { restErrors as errors, type RestApiRecord, type Scope } from './model.js';
-import type { RestEngine } from './engine.js';
+import { BUILT_IN_MODELS, type RestEngine } from './engine.js';
 import { OPENAPI_METHODS, importedPaths, type Doc } from '../openapi.js';
 
 type Input = Record<string, any>;
@@ -250,6 +250,8 @@ class Importer {
       ((await this.engine.readRecord(this.scope, this.apiId)).models ?? []).map((m) => m.name),
     );
     for (const [name, schema] of Object.entries(defs)) {
+      // `Empty` and `Error` are every API's own models (AWS's PetStore sample defines Empty too).
+      if (BUILT_IN_MODELS.includes(name)) continue;
       const text = JSON.stringify({
         $schema: 'http://json-schema.org/draft-04/schema#',
         ...(this.toModelUrls(schema) as Doc),
