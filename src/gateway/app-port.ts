@@ -9,9 +9,11 @@
  * the only API there is. Which stage: the one `--api` names after a slash, else `$default`,
  * else the API's only stage, else `Prod` (what SAM creates). The choice is made again as APIs
  * are created and deleted (re-read at most once a second), so the port can be opened before
- * the app is deployed.
+ * the app is deployed. WebSocket handshakes to the port connect to the chosen API when it is a
+ * WebSocket API (`ws://127.0.0.1:3000/`), with the stage and path as through a custom domain.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Clock } from '../core/clock.js';
 import type { Store } from '../storage/store.js';
 import type { RawHandler } from '../server/http-server.js';
@@ -49,6 +51,18 @@ export interface AppPortDeps {
   /** Custom domain names: requests whose Host is one go to its mappings. */
   isDomainHost?: (host: string) => boolean;
   domainHandler?: RawHandler;
+  upgrade: {
+    /** A handshake to a WebSocket API's stage, with the path below it. */
+    connect: (
+      req: IncomingMessage,
+      socket: Duplex,
+      head: Buffer,
+      apiId: string,
+      via: { stage: string; domainName: string; below: string },
+    ) => void;
+    /** The main port's upgrade handling (handshakes that name their API by Host). */
+    fallback: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  };
 }
 
 /** `NAME|ID[/STAGE]` as given to `--api`. */
@@ -102,8 +116,15 @@ export function chooseTarget(
   return { apiId: api.id, stage };
 }
 
-/** The request handler of the app port. */
-export function appPortHandler(deps: AppPortDeps, target: string | undefined): RawHandler {
+/** What the app port's server needs: its request handler and its WebSocket handshake handler. */
+export interface AppPort {
+  handler: RawHandler;
+  /** An HTTP upgrade on the app port: a WebSocket handshake to the chosen API (or by Host). */
+  upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+}
+
+/** The app port's handlers (one choice of API and stage, shared by requests and handshakes). */
+export function appPort(deps: AppPortDeps, target: string | undefined): AppPort {
   const wanted = parseApiTarget(target);
   let cached: { at: number; choice: ReturnType<typeof chooseTarget> } | undefined;
 
@@ -129,7 +150,7 @@ export function appPortHandler(deps: AppPortDeps, target: string | undefined): R
     return cached.choice;
   };
 
-  return async (req, res, requestId) => {
+  const handler: RawHandler = async (req, res, requestId) => {
     const host = req.headers.host;
     if (host && deps.hostPattern.test(host)) return deps.hostHandler(req, res, requestId);
     if (host && deps.domainHandler && deps.isDomainHost?.(host))
@@ -144,4 +165,33 @@ export function appPortHandler(deps: AppPortDeps, target: string | undefined): R
     const below = choice.stage === '$default' ? url : `/${encodeURIComponent(choice.stage)}${url}`;
     return deps.serve(req, res, requestId, choice.apiId, below);
   };
+
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const host = req.headers.host;
+    // Handshakes that name their API by Host (or a custom domain) go where they would on the main port.
+    if (host && (deps.hostPattern.test(host) || deps.isDomainHost?.(host)))
+      return deps.upgrade.fallback(req, socket, head);
+    socket.on('error', () => socket.destroy());
+    choose().then(
+      (choice) => {
+        if ('error' in choice) return refuse(socket, 404, choice.error);
+        deps.upgrade.connect(req, socket, head, choice.apiId, {
+          stage: choice.stage,
+          domainName: host ?? '',
+          below: req.url ?? '/',
+        });
+      },
+      () => refuse(socket, 500, 'Internal server error'),
+    );
+  };
+  return { handler, upgrade };
+}
+
+/** Answers a handshake that cannot be taken, as API Gateway does (a JSON message), and closes. */
+function refuse(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ message });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : 'Internal Server Error'}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

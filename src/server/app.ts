@@ -34,7 +34,7 @@ import { createSns, CERT_PATH_PREFIX as SNS_PUBLIC_PREFIX } from '../messaging/s
 import { createSchedules, type MessageTargets } from '../messaging/schedules/index.js';
 import { serviceCaller } from './self-call.js';
 import { createGateway, API_HOST_PATTERN, API_PATH_PREFIX } from '../gateway/index.js';
-import { appPortHandler } from '../gateway/app-port.js';
+import { appPort } from '../gateway/app-port.js';
 import { createMonitoring } from '../monitor/index.js';
 import { createStacks } from '../deploy/stacks/index.js';
 import { providers as deployProviders, RECORDED_TYPES } from '../deploy/providers/index.js';
@@ -440,7 +440,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
   try {
     port = boundPort = await frontDoor.listen(config.port, config.host);
     if (config.apiPort !== undefined) {
-      const handler = appPortHandler(
+      const app = appPort(
         {
           store,
           clock,
@@ -451,10 +451,18 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
           hostPattern: API_HOST_PATTERN,
           isDomainHost: gateway.isDomainHost,
           domainHandler: gateway.domainHandler,
+          upgrade: {
+            connect: (req, socket, head, apiId, via) =>
+              gateway.websocket.handleDomainUpgrade(req, socket, head, apiId, via),
+            fallback: frontDoor.handleUpgrade,
+          },
         },
         config.api,
       );
-      apiPortUrl = endpointFor(config.host, await frontDoor.listenApp(config.apiPort, config.host, handler));
+      apiPortUrl = endpointFor(
+        config.host,
+        await frontDoor.listenApp(config.apiPort, config.host, app.handler, app.upgrade),
+      );
     }
     await cluster.start(endpointFor(config.host, port));
   } catch (e) {

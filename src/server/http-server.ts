@@ -606,18 +606,31 @@ export class FrontDoor {
    * Serves every request on `port` with `handler` alone (the gateway's app port), with the
    * same request ids, shutdown and draining as the main port. Returns the bound port.
    */
-  async listenApp(port: number, host: string, handler: RawHandler): Promise<number> {
+  /** A second port served by `handler` (the gateway's app port), its upgrades by `upgrade`. */
+  async listenApp(
+    port: number,
+    host: string,
+    handler: RawHandler,
+    upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void,
+  ): Promise<number> {
     const server = this.newServer((req, res) => {
       const entry = this.track(res);
       (async () => handler(req, res, entry.requestId))().catch((e) => this.failed(res, entry, e));
-    });
+    }, upgrade);
     return this.bind(server, port, host);
   }
 
-  private newServer(handler: (req: IncomingMessage, res: ServerResponse) => void = this.handler): Server {
+  /** The main port's upgrade handling, for other servers to fall back on. */
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void =>
+    this.upgrade(req, socket, head);
+
+  private newServer(
+    handler: (req: IncomingMessage, res: ServerResponse) => void = this.handler,
+    upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void = this.upgrade,
+  ): Server {
     const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler);
     server.headersTimeout = 60_000;
-    server.on('upgrade', this.upgrade);
+    server.on('upgrade', upgrade);
     this.servers.push(server);
     return server;
   }

@@ -7,7 +7,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { ApiGatewayV2Client, CreateApiCommand, DeleteApiCommand } from '@aws-sdk/client-apigatewayv2';
+import WebSocket from 'ws';
+import {
+  ApiGatewayV2Client,
+  CreateApiCommand,
+  CreateIntegrationCommand,
+  CreateRouteCommand,
+  CreateStageCommand,
+  DeleteApiCommand,
+} from '@aws-sdk/client-apigatewayv2';
 import {
   APIGatewayClient,
   CreateDeploymentCommand,
@@ -114,6 +122,59 @@ test('app port with --api NAME/STAGE serves a REST API stage at the root (SAM Pr
   assert.equal(r.status, 200, r.body);
   assert.deepEqual(JSON.parse(r.body), { path: '/hello', stage: 'Prod', q: null });
   assert.equal((await get(`${app}/nope`)).status, 403); // REST APIs answer unknown paths 403
+});
+
+test('app port: WebSocket handshakes connect to the chosen WebSocket API', async () => {
+  await using srv = await startTestServer({ apiPort: 0, api: 'chat/live' });
+  const app = srv.nimbus.apiPortUrl!.replace(/^http/, 'ws');
+  const lambda = new LambdaClient(srv.clientConfig);
+  await createNodeFunctions(lambda, {
+    wsecho: `exports.handler = async (event) => ({
+      statusCode: 200,
+      body: JSON.stringify({ route: event.requestContext.routeKey, stage: event.requestContext.stage, body: event.body }),
+    });`,
+  });
+  const gw = new ApiGatewayV2Client(srv.clientConfig);
+  // Before the API exists a handshake is refused with the reason.
+  const refused = await new Promise<number>((resolve) => {
+    const ws = new WebSocket(app);
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('error', () => undefined);
+  });
+  assert.equal(refused, 404);
+  const api = await gw.send(
+    new CreateApiCommand({
+      Name: 'chat',
+      ProtocolType: 'WEBSOCKET',
+      RouteSelectionExpression: '$request.body.action',
+    }),
+  );
+  const integ = await gw.send(
+    new CreateIntegrationCommand({
+      ApiId: api.ApiId,
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: `${FN}wsecho`,
+    }),
+  );
+  await gw.send(
+    new CreateRouteCommand({
+      ApiId: api.ApiId,
+      RouteKey: '$default',
+      Target: `integrations/${integ.IntegrationId}`,
+      RouteResponseSelectionExpression: '$default',
+    }),
+  );
+  await gw.send(new CreateStageCommand({ ApiId: api.ApiId, StageName: 'live', AutoDeploy: true }));
+  await sleep(1100);
+  const ws = new WebSocket(app);
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const reply = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));
+  ws.send('{"action":"hi"}');
+  assert.deepEqual(JSON.parse(await reply), { route: '$default', stage: 'live', body: '{"action":"hi"}' });
+  ws.close();
 });
 
 test('the choice of API and stage', () => {
