@@ -131,6 +131,32 @@ export function gatewayV2Service(engine: GatewayEngine): RestJsonService {
     return none;
   });
 
+  const IR = `${A}/integrations/{IntegrationId}/integrationresponses`;
+  route('POST', IR, 'CreateIntegrationResponse', async (s, p, req) =>
+    body(await engine.createIntegrationResponse(s, p.ApiId, p.IntegrationId, req.json()), 201),
+  );
+  route('GET', IR, 'GetIntegrationResponses', async (s, p, req) =>
+    list(await engine.getIntegrationResponses(s, p.ApiId, p.IntegrationId, listQuery(req))),
+  );
+  route('GET', `${IR}/{IntegrationResponseId}`, 'GetIntegrationResponse', async (s, p) =>
+    body(await engine.getIntegrationResponse(s, p.ApiId, p.IntegrationId, p.IntegrationResponseId)),
+  );
+  route('PATCH', `${IR}/{IntegrationResponseId}`, 'UpdateIntegrationResponse', async (s, p, req) =>
+    body(
+      await engine.updateIntegrationResponse(
+        s,
+        p.ApiId,
+        p.IntegrationId,
+        p.IntegrationResponseId,
+        req.json(),
+      ),
+    ),
+  );
+  route('DELETE', `${IR}/{IntegrationResponseId}`, 'DeleteIntegrationResponse', async (s, p) => {
+    await engine.deleteIntegrationResponse(s, p.ApiId, p.IntegrationId, p.IntegrationResponseId);
+    return none;
+  });
+
   route('POST', `${A}/routes`, 'CreateRoute', async (s, p, req) =>
     body(await engine.createRoute(s, p.ApiId, req.json()), 201),
   );

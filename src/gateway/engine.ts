@@ -21,6 +21,7 @@ import {
   type Cors,
   type DeploymentRecord,
   type IntegrationRecord,
+  type IntegrationResponseRecord,
   type RouteRecord,
   type RouteResponseRecord,
   type RouteSettings,
@@ -372,8 +373,7 @@ export class GatewayEngine {
   private buildIntegration(input: Input, prev?: IntegrationRecord, protocolType = 'HTTP'): IntegrationRecord {
     const type = input.integrationType ?? prev?.integrationType;
     const websocket = protocolType === 'WEBSOCKET';
-    if (websocket && type === 'HTTP_PROXY')
-      throw errors.badRequest('Nimbus serves WebSocket APIs with AWS_PROXY (Lambda) integrations only');
+    if (websocket && type !== 'AWS_PROXY') return buildWsIntegration(input, prev, type);
     if (websocket && (input.integrationSubtype ?? prev?.integrationSubtype))
       throw errors.badRequest('IntegrationSubtype is only supported for HTTP APIs');
     if (type !== 'AWS_PROXY' && type !== 'HTTP_PROXY') {
@@ -456,6 +456,7 @@ export class GatewayEngine {
         : prev?.responseParameters;
     if (rs && Object.keys(rs).length) out.responseParameters = rs;
     if (prev?.apiGatewayManaged) out.apiGatewayManaged = true;
+    if (prev?.integrationResponses) out.integrationResponses = prev.integrationResponses;
     return out;
   }
 
@@ -530,6 +531,70 @@ export class GatewayEngine {
       throw errors.badRequest('AuthorizationScopes are only supported with JWT authorizers');
     if (api.routes.some((x) => x.routeKey === r.routeKey && x.routeId !== r.routeId))
       throw errors.conflict(`Route with key ${r.routeKey} already exists for this API`);
+  }
+
+  // ------------------------------------------------------------------ integration responses (WebSocket)
+
+  private integrationOfWs(api: ApiRecord, id: string): IntegrationRecord {
+    const i = findIntegration(api, id);
+    if (api.protocolType !== 'WEBSOCKET')
+      throw errors.badRequest('Integration responses are only supported for WebSocket APIs');
+    return i;
+  }
+
+  async createIntegrationResponse(scope: Scope, apiId: string, integrationId: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const i = this.integrationOfWs(api, integrationId);
+      const key = checkIntegrationResponseKey(input.integrationResponseKey);
+      if ((i.integrationResponses ?? []).some((r) => r.integrationResponseKey === key))
+        throw errors.conflict(`An integration response with key ${key} already exists`);
+      const r = integrationResponseOf(input, {
+        integrationResponseId: shortId(6),
+        integrationResponseKey: key,
+      });
+      i.integrationResponses = [...(i.integrationResponses ?? []), r];
+      return r;
+    });
+  }
+
+  async getIntegrationResponses(scope: Scope, apiId: string, integrationId: string, input: Input) {
+    const api = await this.getApiRecord(scope, apiId);
+    return page(this.integrationOfWs(api, integrationId).integrationResponses ?? [], input);
+  }
+
+  async getIntegrationResponse(scope: Scope, apiId: string, integrationId: string, id: string) {
+    const api = await this.getApiRecord(scope, apiId);
+    return findIntegrationResponse(this.integrationOfWs(api, integrationId), id);
+  }
+
+  async updateIntegrationResponse(
+    scope: Scope,
+    apiId: string,
+    integrationId: string,
+    id: string,
+    input: Input,
+  ) {
+    return this.mutate(scope, apiId, (api) => {
+      const i = this.integrationOfWs(api, integrationId);
+      const prev = findIntegrationResponse(i, id);
+      const key =
+        input.integrationResponseKey === undefined
+          ? prev.integrationResponseKey
+          : checkIntegrationResponseKey(input.integrationResponseKey);
+      if (i.integrationResponses!.some((r) => r !== prev && r.integrationResponseKey === key))
+        throw errors.conflict(`An integration response with key ${key} already exists`);
+      const next = integrationResponseOf(input, { ...prev, integrationResponseKey: key });
+      i.integrationResponses = i.integrationResponses!.map((r) => (r === prev ? next : r));
+      return next;
+    });
+  }
+
+  async deleteIntegrationResponse(scope: Scope, apiId: string, integrationId: string, id: string) {
+    await this.mutate(scope, apiId, (api) => {
+      const i = this.integrationOfWs(api, integrationId);
+      const prev = findIntegrationResponse(i, id);
+      i.integrationResponses = i.integrationResponses!.filter((r) => r !== prev);
+    });
   }
 
   async createRoute(scope: Scope, apiId: string, input: Input) {
@@ -960,4 +1025,122 @@ function findDeployment(api: ApiRecord, id: string): DeploymentRecord {
   const d = api.deployments.find((x) => x.deploymentId === id);
   if (!d) throw errors.notFound(`Invalid Deployment identifier specified`, 'Deployment');
   return d;
+}
+
+const WS_INTEGRATION_TYPES = ['AWS', 'MOCK', 'HTTP', 'HTTP_PROXY'];
+const PASSTHROUGH_BEHAVIORS = ['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER'];
+const CONTENT_HANDLING = ['CONVERT_TO_BINARY', 'CONVERT_TO_TEXT'];
+/** `arn:aws:apigateway:{region}:{service}:action/{Action}` or `...:path/{path}` (Lambda's invocations path included). */
+export const AWS_INTEGRATION_URI = /^arn:aws[a-z-]*:apigateway:([^:]*):([^:]+):(action|path)\/(.+)$/;
+
+/**
+ * A WebSocket API's non-proxy integration (AWS: Lambda or another service; HTTP; MOCK) or its
+ * HTTP_PROXY: request templates chosen by the template selection expression, and integration
+ * responses for two-way routes (see websocket/non-proxy.ts).
+ */
+function buildWsIntegration(
+  input: Input,
+  prev: IntegrationRecord | undefined,
+  type: string,
+): IntegrationRecord {
+  if (!WS_INTEGRATION_TYPES.includes(type))
+    throw errors.badRequest(
+      'IntegrationType is required and must be one of AWS, AWS_PROXY, HTTP, HTTP_PROXY, MOCK',
+    );
+  if (input.integrationSubtype ?? prev?.integrationSubtype)
+    throw errors.badRequest('IntegrationSubtype is only supported for HTTP APIs');
+  const uri: unknown = input.integrationUri ?? prev?.integrationUri;
+  if (
+    (type === 'HTTP' || type === 'HTTP_PROXY') &&
+    (typeof uri !== 'string' || !/^https?:\/\/[^/\s]+/i.test(uri))
+  )
+    throw errors.badRequest(`For ${type} integrations, IntegrationUri must be an http(s) URL`);
+  if (type === 'AWS' && (typeof uri !== 'string' || !AWS_INTEGRATION_URI.test(uri)))
+    throw errors.badRequest(
+      'For AWS integrations, IntegrationUri must be arn:aws:apigateway:{region}:{service}:action/{Action} or :path/{path}',
+    );
+  if ((input.connectionType ?? prev?.connectionType) === 'VPC_LINK')
+    throw errors.badRequest('Private integrations (VPC_LINK) are not supported by Nimbus');
+  const timeout = Number(input.timeoutInMillis ?? prev?.timeoutInMillis ?? 29000);
+  if (!Number.isInteger(timeout) || timeout < 50 || timeout > 29000)
+    throw errors.badRequest('TimeoutInMillis must be between 50 and 29000');
+  const passthrough = String(input.passthroughBehavior ?? prev?.passthroughBehavior ?? 'WHEN_NO_MATCH');
+  if (!PASSTHROUGH_BEHAVIORS.includes(passthrough))
+    throw errors.badRequest(
+      `Invalid PassthroughBehavior: ${passthrough}. Must be one of ${PASSTHROUGH_BEHAVIORS.join(', ')}`,
+    );
+  const handling = input.contentHandlingStrategy ?? prev?.contentHandlingStrategy;
+  if (handling !== undefined && handling !== null && !CONTENT_HANDLING.includes(String(handling)))
+    throw errors.badRequest(`Invalid ContentHandlingStrategy: ${String(handling)}`);
+  const out: IntegrationRecord = {
+    integrationId: prev?.integrationId ?? shortId(7),
+    integrationType: type,
+    integrationMethod: String(input.integrationMethod ?? prev?.integrationMethod ?? 'POST'),
+    payloadFormatVersion: '1.0',
+    timeoutInMillis: timeout,
+    connectionType: 'INTERNET',
+    passthroughBehavior: passthrough,
+  };
+  if (typeof uri === 'string' && type !== 'MOCK') out.integrationUri = uri;
+  if (handling) out.contentHandlingStrategy = String(handling);
+  const tse = input.templateSelectionExpression ?? prev?.templateSelectionExpression;
+  if (tse !== undefined && tse !== null) out.templateSelectionExpression = String(tse);
+  const templates = input.requestTemplates ?? prev?.requestTemplates;
+  if (templates && typeof templates === 'object')
+    out.requestTemplates = stringMap(templates, 'RequestTemplates');
+  const rq = input.requestParameters ?? prev?.requestParameters;
+  if (rq && typeof rq === 'object' && Object.keys(rq).length)
+    out.requestParameters = stringMap(rq, 'RequestParameters');
+  const description = input.description ?? prev?.description;
+  if (description !== undefined) out.description = description;
+  const creds = input.credentialsArn ?? prev?.credentialsArn;
+  if (creds !== undefined) out.credentialsArn = creds;
+  if (prev?.integrationResponses) out.integrationResponses = prev.integrationResponses;
+  return out;
+}
+
+function stringMap(v: object, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x !== 'string') throw errors.badRequest(`Invalid ${what}: the value of ${k} must be a string`);
+    out[k] = x;
+  }
+  return out;
+}
+
+/** `$default`, or a regular expression between slashes (`/4\\d\\d/`). */
+function checkIntegrationResponseKey(key: unknown): string {
+  if (typeof key !== 'string' || !key) throw errors.badRequest('IntegrationResponseKey is required');
+  if (key === '$default') return key;
+  const m = /^\/(.+)\/$/.exec(key);
+  if (!m)
+    throw errors.badRequest(`Invalid IntegrationResponseKey: ${key}. Use $default or a /regular expression/`);
+  try {
+    new RegExp(m[1]);
+  } catch {
+    throw errors.badRequest(`Invalid IntegrationResponseKey: ${key} is not a valid regular expression`);
+  }
+  return key;
+}
+
+function integrationResponseOf(input: Input, base: IntegrationResponseRecord): IntegrationResponseRecord {
+  const out: IntegrationResponseRecord = { ...base };
+  if (input.responseTemplates !== undefined)
+    out.responseTemplates = stringMap(input.responseTemplates ?? {}, 'ResponseTemplates');
+  if (input.templateSelectionExpression !== undefined)
+    out.templateSelectionExpression = String(input.templateSelectionExpression);
+  if (input.contentHandlingStrategy !== undefined) {
+    if (!CONTENT_HANDLING.includes(String(input.contentHandlingStrategy)))
+      throw errors.badRequest(`Invalid ContentHandlingStrategy: ${String(input.contentHandlingStrategy)}`);
+    out.contentHandlingStrategy = String(input.contentHandlingStrategy);
+  }
+  if (input.responseParameters !== undefined)
+    out.responseParameters = stringMap(input.responseParameters ?? {}, 'ResponseParameters');
+  return out;
+}
+
+function findIntegrationResponse(i: IntegrationRecord, id: string): IntegrationResponseRecord {
+  const r = (i.integrationResponses ?? []).find((x) => x.integrationResponseId === id);
+  if (!r) throw errors.notFound(`Unable to find IntegrationResponse with id ${id}`);
+  return r;
 }

@@ -204,6 +204,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     limits: deps.websocketLimits,
     logs: deps.logs,
     metrics: deps.metrics,
+    callService: deps.callService,
   });
   server.websocketHttp = (req, res, requestId, apiId, url) =>
     websocket.serveHttp(req, res, requestId, apiId, url);

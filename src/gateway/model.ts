@@ -82,6 +82,18 @@ export interface IntegrationRecord {
   passthroughBehavior?: string;
   templateSelectionExpression?: string;
   requestTemplates?: Record<string, string>;
+  /** WebSocket APIs, non-proxy integrations: what the backend's answer becomes (see websocket/non-proxy.ts). */
+  integrationResponses?: IntegrationResponseRecord[];
+}
+
+/** A WebSocket integration response: `$default` or a `/regex/` of the backend's status (or Lambda error). */
+export interface IntegrationResponseRecord {
+  integrationResponseId: string;
+  integrationResponseKey: string;
+  responseTemplates?: Record<string, string>;
+  templateSelectionExpression?: string;
+  contentHandlingStrategy?: string;
+  responseParameters?: Record<string, string>;
 }
 
 export interface AuthorizerRecord {

@@ -1,5 +1,7 @@
 /** Shared bits of the gateway end-to-end tests. */
+import assert from 'node:assert/strict';
 import AdmZip from 'adm-zip';
+import WebSocket from 'ws';
 import { CreateFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateApiKeyCommand,
@@ -89,4 +91,58 @@ export async function keyedApiWithQuota(
   const key = await gw.send(new CreateApiKeyCommand({ name: 'metered-key', enabled: true }));
   await gw.send(new CreateUsagePlanKeyCommand({ usagePlanId: plan.id, keyId: key.id, keyType: 'API_KEY' }));
   return { apiId: api.id!, planId: plan.id!, keyId: key.id!, keyValue: key.value! };
+}
+
+/** A `ws` client that queues what it receives. */
+export class Client {
+  readonly ws: WebSocket;
+  readonly opened: Promise<void>;
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private readonly inbox: string[] = [];
+  private waiter: (() => void) | undefined;
+
+  constructor(url: string, opts: WebSocket.ClientOptions = {}, protocols?: string[]) {
+    this.ws = new WebSocket(url, protocols, { headers: { 'User-Agent': 'ws-e2e' }, ...opts });
+    this.ws.on('message', (d: Buffer) => {
+      this.inbox.push(d.toString('utf8'));
+      this.waiter?.();
+    });
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('unexpected-response', (_req, res) =>
+        reject(Object.assign(new Error(`handshake answered ${res.statusCode}`), { status: res.statusCode })),
+      );
+      this.ws.once('error', reject);
+    });
+    this.closed = new Promise((resolve) =>
+      this.ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })),
+    );
+    this.opened.catch(() => {});
+  }
+
+  async next(timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.inbox.length) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('no message');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+    return this.inbox.shift()!;
+  }
+
+  /** Nothing arrives within `ms`. */
+  async silent(ms: number): Promise<void> {
+    await new Promise((r) => setTimeout(r, ms));
+    assert.deepEqual(this.inbox, []);
+  }
+
+  send(o: unknown): void {
+    this.ws.send(typeof o === 'string' ? o : JSON.stringify(o));
+  }
 }

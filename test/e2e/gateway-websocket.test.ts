@@ -39,7 +39,7 @@ import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cl
 import { until } from '../helpers/until.js';
 import { startTestServer } from '../helpers/server.js';
 import { deployStack } from '../helpers/stack.js';
-import { FN, createNodeFunctions } from './gateway-helpers.js';
+import { Client, FN, createNodeFunctions } from './gateway-helpers.js';
 
 /** Saves the events it gets in table `wsevents`, keyed `{kind}:{tag or connection id}`. */
 const SAVE = `const { DynamoDBClient, PutItemCommand } = require('@aws-sdk/client-dynamodb');
@@ -110,60 +110,6 @@ exports.handler = async (event) => {
   return { statusCode: 200 };
 };`,
 };
-
-/** A `ws` client that queues what it receives. */
-class Client {
-  readonly ws: WebSocket;
-  readonly opened: Promise<void>;
-  readonly closed: Promise<{ code: number; reason: string }>;
-  private readonly inbox: string[] = [];
-  private waiter: (() => void) | undefined;
-
-  constructor(url: string, opts: WebSocket.ClientOptions = {}, protocols?: string[]) {
-    this.ws = new WebSocket(url, protocols, { headers: { 'User-Agent': 'ws-e2e' }, ...opts });
-    this.ws.on('message', (d: Buffer) => {
-      this.inbox.push(d.toString('utf8'));
-      this.waiter?.();
-    });
-    this.opened = new Promise((resolve, reject) => {
-      this.ws.once('open', () => resolve());
-      this.ws.once('unexpected-response', (_req, res) =>
-        reject(Object.assign(new Error(`handshake answered ${res.statusCode}`), { status: res.statusCode })),
-      );
-      this.ws.once('error', reject);
-    });
-    this.closed = new Promise((resolve) =>
-      this.ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })),
-    );
-    this.opened.catch(() => {});
-  }
-
-  async next(timeoutMs = 15_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.inbox.length) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('no message');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiter = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
-    return this.inbox.shift()!;
-  }
-
-  /** Nothing arrives within `ms`. */
-  async silent(ms: number): Promise<void> {
-    await new Promise((r) => setTimeout(r, ms));
-    assert.deepEqual(this.inbox, []);
-  }
-
-  send(o: unknown): void {
-    this.ws.send(typeof o === 'string' ? o : JSON.stringify(o));
-  }
-}
 
 test('WebSocket APIs: routes, $connect/$disconnect, two-way routes and @connections', async (t) => {
   await using srv = await startTestServer();

@@ -92,7 +92,7 @@ interface CachedApi {
 const SERVICE_URI = /^arn:aws:apigateway:([^:]*):([^:]+):(action|path)\/(.+)$/;
 
 /** Services of the JSON protocols, addressed by `X-Amz-Target`; the others take `Action` (query protocol). */
-const JSON_SERVICES: Record<string, { target: string; version: string } | undefined> = {
+export const JSON_SERVICES: Record<string, { target: string; version: string } | undefined> = {
   dynamodb: { target: 'DynamoDB_20120810', version: '1.0' },
   events: { target: 'AWSEvents', version: '1.1' },
   logs: { target: 'Logs_20140328', version: '1.1' },

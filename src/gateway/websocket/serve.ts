@@ -18,6 +18,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
+import type { ServiceCaller } from '../../server/self-call.js';
+import { callNonProxy } from './non-proxy.js';
 import { requestId as newRequestId, shortId } from '../../core/ids.js';
 import { AwsError, toAwsError } from '../../protocols/errors.js';
 import { encodeRestJsonError } from '../../protocols/rest-json.js';
@@ -110,6 +112,8 @@ export interface WebSocketServerDeps {
   logs?: LogSink;
   /** Built-in AWS/ApiGateway metrics (absent: none recorded). */
   metrics?: MetricsSink;
+  /** AWS service integrations (non-proxy routes calling another Nimbus service as the API's account). */
+  callService?: ServiceCaller;
 }
 
 /** What one CONNECT / MESSAGE / DISCONNECT came to, for the access log and the metrics. */
@@ -349,7 +353,7 @@ export class WebSocketGateway {
         outcome(out.refuse, { integrationLatency, error: failureOf(out) });
         return reject(socket, out.refuse, { message: out.message }, requestId);
       }
-      const answer = parseProxyAnswer(out.payload);
+      const answer = out.nonProxy ? { statusCode: out.nonProxy.status } : parseProxyAnswer(out.payload);
       if (answer.statusCode !== undefined && (answer.statusCode < 200 || answer.statusCode > 299)) {
         const body = answer.body ?? JSON.stringify({ message: STATUS_CODES[answer.statusCode] ?? 'Error' });
         outcome(answer.statusCode, {
@@ -583,7 +587,11 @@ export class WebSocketGateway {
     }
     outcome(route.routeKey, 200, { integrationLatency });
     if (!route.routeResponseSelectionExpression) return;
-    // A two-way route: the function's body goes back to the sender.
+    // A two-way route: the integration response (non-proxy), or the function's body, goes back to the sender.
+    if (out.nonProxy) {
+      if (out.nonProxy.reply?.length) held.send(out.nonProxy.reply);
+      return;
+    }
     const answer = parseProxyAnswer(out.payload);
     if (answer.body === undefined) return;
     held.send(answer.isBase64Encoded ? Buffer.from(answer.body, 'base64') : Buffer.from(answer.body));
@@ -657,14 +665,34 @@ export class WebSocketGateway {
     }
   }
 
-  /** Invokes a route's function; a failure answers what the client is told. */
+  /**
+   * Invokes a route's function (AWS_PROXY), or runs its non-proxy integration (`nonProxy`: the
+   * backend's status and what goes back to a two-way route's client); a failure answers what
+   * the client is told.
+   */
   private async call(
     c: CachedApi,
     st: CompiledStage,
     integ: IntegrationRecord,
     event: Record<string, unknown>,
     requestId: string,
-  ): Promise<{ payload: Buffer } | { refuse: number; message: string }> {
+  ): Promise<
+    { payload: Buffer; nonProxy?: { status: number; reply?: Buffer } } | { refuse: number; message: string }
+  > {
+    if (integ.integrationType !== 'AWS_PROXY') {
+      const out = await callNonProxy(
+        { invoke: this.deps.invoke, callService: this.deps.callService, logger: this.deps.logger },
+        integ,
+        {
+          accountId: c.accountId,
+          region: c.region,
+          stageVariables: st.stage.stageVariables,
+          event,
+          requestId,
+        },
+      );
+      return 'refuse' in out ? out : { payload: out.reply ?? Buffer.alloc(0), nonProxy: out };
+    }
     const fn = functionArnOf(withStageVariables(integ.integrationUri, st.stage.stageVariables));
     if (!fn) return { refuse: 500, message: 'Internal server error' };
     try {

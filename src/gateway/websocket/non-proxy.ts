@@ -1,0 +1,242 @@
+/**
+ * WebSocket routes with non-proxy integrations (AWS: a Lambda function or another service's
+ * action; HTTP; MOCK) and HTTP_PROXY, as API Gateway runs them:
+ *
+ * - The request: the integration's template selection expression (`\$default` when absent;
+ *   `$request.body.action` and the like read the message) picks one of its request templates,
+ *   else the `$default` one; without a template the passthrough behaviour decides (WHEN_NO_MATCH
+ *   sends the message as it is, NEVER and WHEN_NO_TEMPLATES with templates refuse it). Templates
+ *   are VTL with `$input` (the message), `$context` (the event's requestContext: connectionId,
+ *   routeKey, eventType, messageId, ...) and `$stageVariables`.
+ * - The backend: MOCK answers the status code its request template names (`{"statusCode": 200}`);
+ *   AWS Lambda (`...:lambda:path/2015-03-31/functions/{arn}/invocations`) gets the template's
+ *   output as its event; other AWS services get it as the action's request, signed as the API's
+ *   account; HTTP posts it to the URL; HTTP_PROXY posts the message itself.
+ * - The answer, for two-way routes: the integration response whose key (`/regex/`) matches the
+ *   backend's status code (a Lambda function's error message), else `$default`; its response
+ *   template (by its template selection expression, else `$default`, else the only one) renders
+ *   the backend's body; without a template the body goes back as it is. No matching integration
+ *   response: nothing goes back. HTTP_PROXY sends the backend's body back as it is.
+ * - `$connect`: a status outside 2xx refuses the handshake with it.
+ */
+import type { Logger } from '../../core/logger.js';
+import type { ServiceCaller } from '../../server/self-call.js';
+import { callBackend } from '../backend.js';
+import { IntegrationTimeout, type Invoker } from '../invoke.js';
+import { AWS_INTEGRATION_URI } from '../engine.js';
+import { functionArnOf, type IntegrationRecord, type IntegrationResponseRecord } from '../model.js';
+import { JSON_SERVICES } from '../rest/serve.js';
+import { TemplateJsonError, renderTemplate } from '../rest/vtl.js';
+import { withStageVariables } from '../serve.js';
+import { evaluateSelection, parseSelectionExpression } from './selection.js';
+
+export interface NonProxyDeps {
+  invoke: Invoker;
+  callService?: ServiceCaller;
+  logger: Logger;
+}
+
+export interface NonProxyCall {
+  accountId: string;
+  region: string;
+  stageVariables: Record<string, string>;
+  /** The proxy event the route would get (its body, headers, query string and requestContext). */
+  event: Record<string, any>;
+  requestId: string;
+}
+
+/** The backend's status code and, for two-way routes, what goes back to the client. */
+export type NonProxyOutcome = { status: number; reply?: Buffer } | { refuse: number; message: string };
+
+const INTERNAL = { refuse: 500, message: 'Internal server error' };
+
+export async function callNonProxy(
+  deps: NonProxyDeps,
+  integ: IntegrationRecord,
+  call: NonProxyCall,
+): Promise<NonProxyOutcome> {
+  const ev = call.event;
+  const message: string =
+    typeof ev.body === 'string'
+      ? ev.isBase64Encoded
+        ? Buffer.from(ev.body, 'base64').toString()
+        : ev.body
+      : '';
+  const input = (body: string) => ({
+    body,
+    request: {
+      path: {},
+      querystring: (ev.queryStringParameters ?? {}) as Record<string, string>,
+      header: (ev.headers ?? {}) as Record<string, string>,
+    },
+    context: (ev.requestContext ?? {}) as Record<string, unknown>,
+    stageVariables: call.stageVariables,
+  });
+  let payload = message;
+  if (integ.integrationType !== 'HTTP_PROXY') {
+    const templates = integ.requestTemplates ?? {};
+    const key = selectionKey(integ.templateSelectionExpression, message);
+    const template = templates[key] ?? templates.$default;
+    if (template === undefined) {
+      const any = Object.keys(templates).length > 0;
+      if (integ.passthroughBehavior === 'NEVER' || (integ.passthroughBehavior === 'WHEN_NO_TEMPLATES' && any))
+        return { refuse: 415, message: 'Unsupported Media Type' };
+    } else {
+      try {
+        payload = renderTemplate(template, input(message));
+      } catch (e) {
+        if (e instanceof TemplateJsonError)
+          return { refuse: 400, message: 'Could not parse request body into json' };
+        deps.logger.warn('websocket request template failed', { requestId: call.requestId, err: e });
+        return INTERNAL;
+      }
+    }
+  }
+  let backend: { status: number; body: Buffer; subject?: string };
+  try {
+    const b = await backendCall(deps, integ, call, payload);
+    if ('refuse' in b) return b;
+    backend = b;
+  } catch (e) {
+    if (e instanceof IntegrationTimeout || (e as Error)?.name === 'TimeoutError')
+      return { refuse: 504, message: 'Endpoint request timed out' };
+    deps.logger.warn('websocket integration failed', { requestId: call.requestId, err: e });
+    return INTERNAL;
+  }
+  if (integ.integrationType === 'HTTP_PROXY') return { status: backend.status, reply: backend.body };
+  const response = selectResponse(
+    integ.integrationResponses ?? [],
+    backend.subject ?? String(backend.status),
+  );
+  if (!response) return { status: backend.status };
+  const templates = response.responseTemplates ?? {};
+  const names = Object.keys(templates);
+  const template =
+    templates[selectionKey(response.templateSelectionExpression, backend.body.toString())] ??
+    templates.$default ??
+    (names.length === 1 ? templates[names[0]] : undefined);
+  if (template === undefined) return { status: backend.status, reply: backend.body };
+  try {
+    return {
+      status: backend.status,
+      reply: Buffer.from(renderTemplate(template, input(backend.body.toString()))),
+    };
+  } catch (e) {
+    deps.logger.warn('websocket response template failed', { requestId: call.requestId, err: e });
+    return INTERNAL;
+  }
+}
+
+/** A template selection expression's value for the message (`\$default` when there is none). */
+function selectionKey(expression: string | undefined, body: string): string {
+  if (!expression) return '$default';
+  try {
+    const parts = parseSelectionExpression(expression);
+    // A literal (`\$default`, `json`) is its own key.
+    if (!parts) return expression.replace(/\\\$/g, '$');
+    return evaluateSelection(parts, body) ?? '$default';
+  } catch {
+    return '$default';
+  }
+}
+
+/** The integration response whose `/regex/` key matches all of the subject, else `$default`. */
+function selectResponse(
+  responses: IntegrationResponseRecord[],
+  subject: string,
+): IntegrationResponseRecord | undefined {
+  for (const r of responses) {
+    const m = /^\/(.+)\/$/.exec(r.integrationResponseKey);
+    if (!m) continue;
+    try {
+      if (new RegExp(`^(?:${m[1]})$`).test(subject)) return r;
+    } catch {
+      /* an invalid expression matches nothing */
+    }
+  }
+  return responses.find((r) => r.integrationResponseKey === '$default');
+}
+
+async function backendCall(
+  deps: NonProxyDeps,
+  integ: IntegrationRecord,
+  call: NonProxyCall,
+  payload: string,
+): Promise<{ status: number; body: Buffer; subject?: string } | { refuse: number; message: string }> {
+  const uri = withStageVariables(integ.integrationUri, call.stageVariables) ?? '';
+  switch (integ.integrationType) {
+    case 'MOCK': {
+      // The request template names the status: {"statusCode": 200}.
+      let status = 200;
+      try {
+        const v = JSON.parse(payload || '{}') as { statusCode?: unknown };
+        if (v && typeof v === 'object' && v.statusCode !== undefined) status = Number(v.statusCode);
+      } catch {
+        return INTERNAL;
+      }
+      return Number.isInteger(status) ? { status, body: Buffer.alloc(0) } : INTERNAL;
+    }
+    case 'HTTP':
+    case 'HTTP_PROXY': {
+      const res = await callBackend(
+        uri,
+        integ.integrationMethod ?? 'POST',
+        new Headers({ 'content-type': 'application/json' }),
+        payload,
+        integ.timeoutInMillis,
+      );
+      return { status: res.status, body: res.body };
+    }
+    default: {
+      const m = AWS_INTEGRATION_URI.exec(uri);
+      if (!m) return INTERNAL;
+      const fn = /^path\/2015-03-31\/functions\/(.+)\/invocations$/.exec(`${m[3]}/${m[4]}`);
+      if (m[2] === 'lambda' && fn) {
+        const arn = functionArnOf(fn[1]);
+        if (!arn) return INTERNAL;
+        const out = await deps.invoke(call.accountId, arn, Buffer.from(payload), integ.timeoutInMillis);
+        if (!out.functionError) return { status: 200, body: out.payload };
+        // A function's error: its message selects the integration response, as on REST APIs.
+        let subject = '';
+        try {
+          subject = String(
+            (JSON.parse(out.payload.toString()) as { errorMessage?: unknown }).errorMessage ?? '',
+          );
+        } catch {
+          /* no message */
+        }
+        return { status: 200, body: out.payload, subject };
+      }
+      if (!deps.callService) return INTERNAL;
+      const service = m[2].split('.').pop()!;
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        accept: 'application/json',
+      };
+      const query = new URLSearchParams();
+      let path = '/';
+      if (m[3] === 'action') {
+        const json = JSON_SERVICES[service];
+        if (json) {
+          headers['x-amz-target'] = `${json.target}.${m[4]}`;
+          headers['content-type'] = `application/x-amz-json-${json.version}`;
+        } else {
+          // Query services take the action and the template's output as form parameters.
+          headers['content-type'] = 'application/x-www-form-urlencoded';
+          query.set('Action', m[4]);
+        }
+      } else path = '/' + m[4];
+      const res = await deps.callService(call.accountId, {
+        region: m[1] || call.region,
+        service,
+        method: integ.integrationMethod ?? 'POST',
+        path,
+        query,
+        headers,
+        body: Buffer.from(payload),
+        timeoutMs: integ.timeoutInMillis,
+      });
+      return { status: res.status, body: res.body };
+    }
+  }
+}

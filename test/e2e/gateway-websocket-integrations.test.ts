@@ -1,0 +1,300 @@
+/**
+ * WebSocket APIs with non-proxy integrations (MOCK, AWS service actions, Lambda without the
+ * proxy), request templates chosen by template selection expressions, and integration responses
+ * on two-way routes, through the real @aws-sdk/client-apigatewayv2 and a `ws` client.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  ApiGatewayV2Client,
+  CreateApiCommand,
+  CreateIntegrationCommand,
+  CreateIntegrationResponseCommand,
+  CreateRouteCommand,
+  CreateRouteResponseCommand,
+  CreateStageCommand,
+  DeleteIntegrationResponseCommand,
+  GetIntegrationResponseCommand,
+  GetIntegrationResponsesCommand,
+  UpdateIntegrationResponseCommand,
+} from '@aws-sdk/client-apigatewayv2';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { startTestServer } from '../helpers/server.js';
+import { Client, FN, createNodeFunctions } from './gateway-helpers.js';
+
+async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp) {
+  await assert.rejects(p, (e: Error) => {
+    assert.equal(e.name, name, e.message);
+    if (typeof message === 'string') assert.equal(e.message, message);
+    else if (message) assert.match(e.message, message);
+    return true;
+  });
+}
+
+test('WebSocket APIs: non-proxy integrations and integration responses', async (t) => {
+  await using srv = await startTestServer();
+  const gw = new ApiGatewayV2Client(srv.clientConfig);
+  const db = new DynamoDBClient(srv.clientConfig);
+  const lambda = new LambdaClient(srv.clientConfig);
+  const clients: Client[] = [];
+  t.after(() => {
+    for (const c of clients) c.ws.terminate();
+    gw.destroy();
+    db.destroy();
+    lambda.destroy();
+  });
+  await createNodeFunctions(lambda, {
+    doubler: `exports.handler = async (event) => {
+      if (event.n === 0) throw new Error('zero is not allowed');
+      return { doubled: event.n * 2, route: event.route };
+    };`,
+  });
+  await db.send(
+    new CreateTableCommand({
+      TableName: 'ws-notes',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  const api = await gw.send(
+    new CreateApiCommand({
+      Name: 'ws-np',
+      ProtocolType: 'WEBSOCKET',
+      RouteSelectionExpression: '$request.body.action',
+    }),
+  );
+  const ApiId = api.ApiId!;
+  /** A two-way route to a new integration with these integration responses. */
+  const route = async (
+    RouteKey: string,
+    integration: Record<string, unknown>,
+    responses: { IntegrationResponseKey: string; ResponseTemplates?: Record<string, string> }[],
+  ) => {
+    const integ = await gw.send(new CreateIntegrationCommand({ ApiId, ...(integration as any) }));
+    for (const r of responses)
+      await gw.send(
+        new CreateIntegrationResponseCommand({ ApiId, IntegrationId: integ.IntegrationId, ...r }),
+      );
+    const rt = await gw.send(
+      new CreateRouteCommand({
+        ApiId,
+        RouteKey,
+        Target: `integrations/${integ.IntegrationId}`,
+        RouteResponseSelectionExpression: '$default',
+      }),
+    );
+    await gw.send(
+      new CreateRouteResponseCommand({ ApiId, RouteId: rt.RouteId, RouteResponseKey: '$default' }),
+    );
+    return integ.IntegrationId!;
+  };
+
+  // $connect: a MOCK whose template accepts unless the query string says no.
+  await route(
+    '$connect',
+    {
+      IntegrationType: 'MOCK',
+      RequestTemplates: {
+        $default: `#if($input.params('deny') == "yes"){"statusCode": 403}#else{"statusCode": 200}#end`,
+      },
+      TemplateSelectionExpression: '\\$default',
+    },
+    [{ IntegrationResponseKey: '$default' }],
+  );
+  // A MOCK two-way route answering from $context.
+  await route('whoami', { IntegrationType: 'MOCK', RequestTemplates: { $default: '{"statusCode": 200}' } }, [
+    {
+      IntegrationResponseKey: '$default',
+      ResponseTemplates: {
+        $default: '{"route": "$context.routeKey", "connection": "$context.connectionId"}',
+      },
+    },
+  ]);
+  // DynamoDB PutItem straight from the message, templates chosen by the message's kind.
+  await route(
+    'save',
+    {
+      IntegrationType: 'AWS',
+      IntegrationMethod: 'POST',
+      IntegrationUri: 'arn:aws:apigateway:us-east-1:dynamodb:action/PutItem',
+      CredentialsArn: 'arn:aws:iam::000000000000:role/ws-dynamodb',
+      TemplateSelectionExpression: '$request.body.kind',
+      RequestTemplates: {
+        note: `{"TableName": "ws-notes", "Item": {"id": {"S": $input.json('$.id')}, "text": {"S": $input.json('$.text')}, "by": {"S": "$context.connectionId"}}}`,
+        $default: `{"TableName": "no-such-table", "Item": {"id": {"S": $input.json('$.id')}}}`,
+      },
+    },
+    [
+      { IntegrationResponseKey: '/2\\d\\d/', ResponseTemplates: { $default: '{"saved": true}' } },
+      { IntegrationResponseKey: '/4\\d\\d/', ResponseTemplates: { $default: '{"saved": false}' } },
+    ],
+  );
+  // A Lambda function without the proxy: the template's output is its event.
+  await route(
+    'double',
+    {
+      IntegrationType: 'AWS',
+      IntegrationMethod: 'POST',
+      IntegrationUri: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${FN}doubler/invocations`,
+      RequestTemplates: { $default: `{"n": $input.json('$.n'), "route": "$context.routeKey"}` },
+    },
+    [
+      { IntegrationResponseKey: '$default' },
+      {
+        IntegrationResponseKey: '/.*not allowed.*/',
+        ResponseTemplates: { $default: '{"error": "refused"}' },
+      },
+    ],
+  );
+  await gw.send(new CreateStageCommand({ ApiId, StageName: 'live', AutoDeploy: true }));
+  const url = `${srv.endpoint.replace(/^http/, 'ws')}/_api/${ApiId}/live`;
+  const connect = async (query = '') => {
+    const c = new Client(url + query);
+    clients.push(c);
+    await c.opened;
+    return c;
+  };
+
+  await t.test(
+    'a MOCK $connect integration accepts or refuses by the status its template names',
+    async () => {
+      await assert.rejects(connect('?deny=yes'), (e: Error & { status?: number }) => e.status === 403);
+      await connect();
+    },
+  );
+
+  await t.test('a MOCK two-way route answers its integration response template', async () => {
+    const c = await connect();
+    c.send({ action: 'whoami' });
+    const reply = JSON.parse(await c.next());
+    assert.equal(reply.route, 'whoami');
+    assert.match(reply.connection, /^[A-Za-z0-9_=-]+$/);
+  });
+
+  await t.test('an AWS integration puts the item; integration responses by status code', async () => {
+    const c = await connect();
+    c.send({ action: 'save', kind: 'note', id: 'n1', text: 'hello' });
+    assert.deepEqual(JSON.parse(await c.next()), { saved: true });
+    const item = await db.send(new GetItemCommand({ TableName: 'ws-notes', Key: { id: { S: 'n1' } } }));
+    assert.equal(item.Item?.text.S, 'hello');
+    assert.ok(item.Item?.by.S);
+    // Another kind takes the $default template, whose table does not exist: DynamoDB answers 400.
+    c.send({ action: 'save', kind: 'other', id: 'n2' });
+    assert.deepEqual(JSON.parse(await c.next()), { saved: false });
+  });
+
+  await t.test(
+    'a Lambda integration without the proxy: raw result, or the error selects a response',
+    async () => {
+      const c = await connect();
+      c.send({ action: 'double', n: 21 });
+      assert.deepEqual(JSON.parse(await c.next()), { doubled: 42, route: 'double' });
+      c.send({ action: 'double', n: 0 });
+      assert.deepEqual(JSON.parse(await c.next()), { error: 'refused' });
+    },
+  );
+
+  await t.test('integration responses through the API, and their errors', async () => {
+    const integ = await gw.send(
+      new CreateIntegrationCommand({
+        ApiId,
+        IntegrationType: 'MOCK',
+        RequestTemplates: { $default: '{"statusCode": 200}' },
+      }),
+    );
+    const IntegrationId = integ.IntegrationId!;
+    const made = await gw.send(
+      new CreateIntegrationResponseCommand({
+        ApiId,
+        IntegrationId,
+        IntegrationResponseKey: '/2\\d\\d/',
+        ResponseTemplates: { $default: '{}' },
+        TemplateSelectionExpression: '\\$default',
+      }),
+    );
+    assert.equal(made.IntegrationResponseKey, '/2\\d\\d/');
+    const got = await gw.send(
+      new GetIntegrationResponseCommand({
+        ApiId,
+        IntegrationId,
+        IntegrationResponseId: made.IntegrationResponseId,
+      }),
+    );
+    assert.deepEqual(got.ResponseTemplates, { $default: '{}' });
+    const updated = await gw.send(
+      new UpdateIntegrationResponseCommand({
+        ApiId,
+        IntegrationId,
+        IntegrationResponseId: made.IntegrationResponseId,
+        IntegrationResponseKey: '$default',
+      }),
+    );
+    assert.equal(updated.IntegrationResponseKey, '$default');
+    assert.equal(
+      (await gw.send(new GetIntegrationResponsesCommand({ ApiId, IntegrationId }))).Items?.length,
+      1,
+    );
+    await rejects(
+      gw.send(
+        new CreateIntegrationResponseCommand({ ApiId, IntegrationId, IntegrationResponseKey: '$default' }),
+      ),
+      'ConflictException',
+    );
+    await rejects(
+      gw.send(new CreateIntegrationResponseCommand({ ApiId, IntegrationId, IntegrationResponseKey: '2xx' })),
+      'BadRequestException',
+      'Invalid IntegrationResponseKey: 2xx. Use $default or a /regular expression/',
+    );
+    await gw.send(
+      new DeleteIntegrationResponseCommand({
+        ApiId,
+        IntegrationId,
+        IntegrationResponseId: made.IntegrationResponseId,
+      }),
+    );
+    await rejects(
+      gw.send(
+        new GetIntegrationResponseCommand({
+          ApiId,
+          IntegrationId,
+          IntegrationResponseId: made.IntegrationResponseId,
+        }),
+      ),
+      'NotFoundException',
+    );
+    await rejects(
+      gw.send(new CreateIntegrationCommand({ ApiId, IntegrationType: 'HTTP', IntegrationUri: 'not-a-url' })),
+      'BadRequestException',
+      'For HTTP integrations, IntegrationUri must be an http(s) URL',
+    );
+    await rejects(
+      gw.send(
+        new CreateIntegrationCommand({ ApiId, IntegrationType: 'AWS', IntegrationUri: 'arn:aws:sqs:x' }),
+      ),
+      'BadRequestException',
+    );
+    // HTTP APIs have no integration responses.
+    const http = await gw.send(new CreateApiCommand({ Name: 'plain', ProtocolType: 'HTTP' }));
+    const hi = await gw.send(
+      new CreateIntegrationCommand({
+        ApiId: http.ApiId,
+        IntegrationType: 'HTTP_PROXY',
+        IntegrationMethod: 'GET',
+        IntegrationUri: 'http://127.0.0.1:1/',
+      }),
+    );
+    await rejects(
+      gw.send(
+        new CreateIntegrationResponseCommand({
+          ApiId: http.ApiId,
+          IntegrationId: hi.IntegrationId,
+          IntegrationResponseKey: '$default',
+        }),
+      ),
+      'BadRequestException',
+      'Integration responses are only supported for WebSocket APIs',
+    );
+  });
+});
