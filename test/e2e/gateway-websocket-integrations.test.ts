@@ -20,7 +20,9 @@ import {
   UpdateIntegrationResponseCommand,
 } from '@aws-sdk/client-apigatewayv2';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { startTestServer } from '../helpers/server.js';
+import { deployStack } from '../helpers/stack.js';
 import { Client, FN, createNodeFunctions } from './gateway-helpers.js';
 
 async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp) {
@@ -193,6 +195,65 @@ test('WebSocket APIs: non-proxy integrations and integration responses', async (
       assert.deepEqual(JSON.parse(await c.next()), { doubled: 42, route: 'double' });
       c.send({ action: 'double', n: 0 });
       assert.deepEqual(JSON.parse(await c.next()), { error: 'refused' });
+    },
+  );
+
+  await t.test(
+    'CloudFormation: a MOCK integration with its IntegrationResponse on a two-way route',
+    async () => {
+      const template = JSON.stringify({
+        Resources: {
+          Api: {
+            Type: 'AWS::ApiGatewayV2::Api',
+            Properties: {
+              Name: 'ws-cfn',
+              ProtocolType: 'WEBSOCKET',
+              RouteSelectionExpression: '$request.body.action',
+            },
+          },
+          Mock: {
+            Type: 'AWS::ApiGatewayV2::Integration',
+            Properties: {
+              ApiId: { Ref: 'Api' },
+              IntegrationType: 'MOCK',
+              TemplateSelectionExpression: '\\$default',
+              RequestTemplates: { $default: '{"statusCode": 200}' },
+            },
+          },
+          MockResponse: {
+            Type: 'AWS::ApiGatewayV2::IntegrationResponse',
+            Properties: {
+              ApiId: { Ref: 'Api' },
+              IntegrationId: { Ref: 'Mock' },
+              IntegrationResponseKey: '$default',
+              ResponseTemplates: { $default: '{"pong": "$context.routeKey"}' },
+            },
+          },
+          Route: {
+            Type: 'AWS::ApiGatewayV2::Route',
+            Properties: {
+              ApiId: { Ref: 'Api' },
+              RouteKey: 'ping',
+              Target: { 'Fn::Sub': 'integrations/${Mock}' },
+              RouteResponseSelectionExpression: '$default',
+            },
+          },
+          Stage: {
+            Type: 'AWS::ApiGatewayV2::Stage',
+            DependsOn: ['Route', 'MockResponse'],
+            Properties: { ApiId: { Ref: 'Api' }, StageName: 'prod', AutoDeploy: true },
+          },
+        },
+        Outputs: { ApiId: { Value: { Ref: 'Api' } } },
+      });
+      const cfn = new CloudFormationClient(srv.clientConfig);
+      const stack = await deployStack(cfn, 'ws-mock', template);
+      cfn.destroy();
+      const c = new Client(`${srv.endpoint.replace(/^http/, 'ws')}/_api/${stack.output('ApiId')}/prod`);
+      clients.push(c);
+      await c.opened;
+      c.send({ action: 'ping' });
+      assert.deepEqual(JSON.parse(await c.next()), { pong: 'ping' });
     },
   );
 

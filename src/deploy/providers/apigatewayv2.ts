@@ -8,6 +8,9 @@ import {
   ApiGatewayV2Client,
   CreateApiCommand,
   UpdateApiCommand,
+  CreateIntegrationResponseCommand,
+  UpdateIntegrationResponseCommand,
+  DeleteIntegrationResponseCommand,
   ReimportApiCommand,
   DeleteApiCommand,
   CreateIntegrationCommand,
@@ -182,6 +185,56 @@ export const apiGatewayV2RouteResponse: ResourceProvider = {
           ApiId: String(props.ApiId),
           RouteId: String(props.RouteId),
           RouteResponseId: physicalId,
+        }),
+      ),
+    );
+  },
+};
+
+function integrationResponseInput(props: Props) {
+  return clean({
+    IntegrationResponseKey: String(props.IntegrationResponseKey),
+    ResponseTemplates: props.ResponseTemplates as Record<string, string> | undefined,
+    TemplateSelectionExpression: str(props.TemplateSelectionExpression),
+    ContentHandlingStrategy: str(props.ContentHandlingStrategy) as any,
+    ResponseParameters: props.ResponseParameters as Record<string, string> | undefined,
+  });
+}
+
+/** AWS::ApiGatewayV2::IntegrationResponse (WebSocket APIs: a non-proxy integration's answer to two-way routes). */
+export const apiGatewayV2IntegrationResponse: ResourceProvider = {
+  replaceOn: ['ApiId', 'IntegrationId'],
+  async create(props, ctx) {
+    const out = await client(ctx).send(
+      new CreateIntegrationResponseCommand({
+        ApiId: String(props.ApiId),
+        IntegrationId: String(props.IntegrationId),
+        ...integrationResponseInput(props),
+      }),
+    );
+    return {
+      physicalId: out.IntegrationResponseId!,
+      attributes: { IntegrationResponseId: out.IntegrationResponseId },
+    };
+  },
+  async update(physicalId, props, _previous, ctx) {
+    await client(ctx).send(
+      new UpdateIntegrationResponseCommand({
+        ApiId: String(props.ApiId),
+        IntegrationId: String(props.IntegrationId),
+        IntegrationResponseId: physicalId,
+        ...integrationResponseInput(props),
+      }),
+    );
+    return { physicalId, attributes: { IntegrationResponseId: physicalId } };
+  },
+  async delete(physicalId, props, ctx) {
+    await ignoreMissing(() =>
+      client(ctx).send(
+        new DeleteIntegrationResponseCommand({
+          ApiId: String(props.ApiId),
+          IntegrationId: String(props.IntegrationId),
+          IntegrationResponseId: physicalId,
         }),
       ),
     );
