@@ -146,6 +146,8 @@ export class GatewayEngine {
   }
 
   async getApiRecord(scope: Scope, apiId: string): Promise<ApiRecord> {
+    const staged = (scope as StagedScope)[STAGED];
+    if (staged?.apiId === apiId) return staged.api;
     const api = await this.deps.store.get<ApiRecord>(COLLECTION_APIS, apiKey(scope, apiId));
     if (!api) throw errors.apiNotFound(scope, apiId);
     return api;
@@ -176,16 +178,25 @@ export class GatewayEngine {
     return this.mutate(scope, apiId, (api) => fn(tagsOf(api)));
   }
 
-  /** Puts a snapshot from getApiRecord back in place (a failed import leaves the API as it was). */
-  async restoreApiRecord(scope: Scope, snapshot: ApiRecord): Promise<void> {
-    await this.mutate(scope, snapshot.apiId, (api) => {
-      const generation = api.generation;
-      for (const k of Object.keys(api)) delete (api as unknown as Record<string, unknown>)[k];
-      Object.assign(api, structuredClone(snapshot), { generation });
+  /**
+   * Runs `fn` with a scope whose changes to the API go to a copy of its record, then stores the
+   * copy in one transaction (auto-deploy stages deploy it once); when `fn` throws nothing is
+   * stored. An import makes many changes: one write of the record instead of one per change.
+   */
+  async staged<T>(scope: Scope, apiId: string, fn: (staged: Scope) => Promise<T>): Promise<T> {
+    const api = structuredClone(await this.getApiRecord(scope, apiId));
+    const out = await fn({ ...scope, [STAGED]: { apiId, api } } as StagedScope);
+    await this.mutate(scope, apiId, (cur) => {
+      const generation = cur.generation;
+      for (const k of Object.keys(cur)) delete (cur as unknown as Record<string, unknown>)[k];
+      Object.assign(cur, api, { generation });
     });
+    return out;
   }
 
   private async mutate<T>(scope: Scope, apiId: string, fn: (api: ApiRecord) => T): Promise<T> {
+    const staged = (scope as StagedScope)[STAGED];
+    if (staged?.apiId === apiId) return fn(staged.api);
     const out = await this.deps.store.transaction(async (tx) => {
       const api = await tx.get<ApiRecord>(COLLECTION_APIS, apiKey(scope, apiId));
       if (!api) throw errors.apiNotFound(scope, apiId);
@@ -1026,6 +1037,10 @@ function findDeployment(api: ApiRecord, id: string): DeploymentRecord {
   if (!d) throw errors.notFound(`Invalid Deployment identifier specified`, 'Deployment');
   return d;
 }
+
+/** A scope carrying `staged`'s working copy of one API's record. */
+const STAGED = Symbol('nimbus.stagedApi');
+type StagedScope = Scope & { [STAGED]?: { apiId: string; api: ApiRecord } };
 
 const WS_INTEGRATION_TYPES = ['AWS', 'MOCK', 'HTTP', 'HTTP_PROXY'];
 const PASSTHROUGH_BEHAVIORS = ['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER'];

@@ -59,22 +59,20 @@ export async function importHttpDefinition(
   endpoint: string,
 ): Promise<void> {
   const paths = importedPaths(doc, basepath);
-  const snapshot = await engine.getApiRecord(scope, apiId);
-  if (snapshot.protocolType !== 'HTTP')
-    throw errors.badRequest('Importing an OpenAPI definition is only supported for HTTP APIs');
-  try {
-    for (const r of snapshot.routes) await engine.deleteRoute(scope, apiId, r.routeId);
-    for (const i of snapshot.integrations) await engine.deleteIntegration(scope, apiId, i.integrationId);
-    for (const a of snapshot.authorizers) await engine.deleteAuthorizer(scope, apiId, a.authorizerId);
+  // One write of the API's record at the end (auto-deploy stages deploy it once), none when a step fails.
+  await engine.staged(scope, apiId, async (staged) => {
+    const before = structuredClone(await engine.getApiRecord(staged, apiId));
+    if (before.protocolType !== 'HTTP')
+      throw errors.badRequest('Importing an OpenAPI definition is only supported for HTTP APIs');
+    for (const r of before.routes) await engine.deleteRoute(staged, apiId, r.routeId);
+    for (const i of before.integrations) await engine.deleteIntegration(staged, apiId, i.integrationId);
+    for (const a of before.authorizers) await engine.deleteAuthorizer(staged, apiId, a.authorizerId);
     const settings = apiSettingsOf(doc);
-    await engine.updateApi(scope, apiId, settings, endpoint);
-    if (!settings.corsConfiguration && snapshot.corsConfiguration)
-      await engine.deleteCorsConfiguration(scope, apiId);
-    await importPaths(engine, scope, apiId, doc, paths);
-  } catch (err) {
-    await engine.restoreApiRecord(scope, snapshot);
-    throw err;
-  }
+    await engine.updateApi(staged, apiId, settings, endpoint);
+    if (!settings.corsConfiguration && before.corsConfiguration)
+      await engine.deleteCorsConfiguration(staged, apiId);
+    await importPaths(engine, staged, apiId, doc, paths);
+  });
 }
 
 async function importPaths(

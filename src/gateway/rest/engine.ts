@@ -200,6 +200,10 @@ function accountView(cloudwatchRoleArn: string | undefined): Input {
   };
 }
 
+/** A scope carrying `staged`'s working copy of one API's record. */
+const STAGED = Symbol('nimbus.stagedApi');
+type StagedScope = Scope & { [STAGED]?: { apiId: string; api: RestApiRecord } };
+
 function modelOf(api: RestApiRecord, name: string, referenced = false): ModelRecord {
   if (BUILT_IN_MODELS.includes(name)) return builtInModel(name);
   const m = api.models?.find((x) => x.name === name);
@@ -408,26 +412,37 @@ export class RestEngine {
   }
 
   private async record(scope: Scope, apiId: string): Promise<RestApiRecord> {
+    const staged = (scope as StagedScope)[STAGED];
+    if (staged?.apiId === apiId) return staged.api;
     const api = await this.deps.store.get<RestApiRecord>(COLLECTION_REST_APIS, scopedKey(scope, apiId));
     if (!api) throw errors.apiNotFound(scope, apiId);
     return api;
   }
 
-  /** The API's whole stored record (an import's snapshot to put back when it fails). */
+  /** The API's whole record (within `staged`, the working copy). */
   readRecord(scope: Scope, apiId: string): Promise<RestApiRecord> {
     return this.record(scope, apiId);
   }
 
-  /** Puts a snapshot from readRecord back in place (a failed import leaves the API as it was). */
-  async restoreRecord(scope: Scope, snapshot: RestApiRecord): Promise<void> {
-    await this.mutate(scope, snapshot.id, (api) => {
-      const generation = api.generation;
-      for (const k of Object.keys(api)) delete (api as unknown as Record<string, unknown>)[k];
-      Object.assign(api, structuredClone(snapshot), { generation });
+  /**
+   * Runs `fn` with a scope whose changes to the API go to a copy of its record, then stores the
+   * copy in one transaction; when `fn` throws nothing is stored. An import makes hundreds of
+   * changes: one write of the record instead of one per change (each rewrote the whole record).
+   */
+  async staged<T>(scope: Scope, apiId: string, fn: (staged: Scope) => Promise<T>): Promise<T> {
+    const api = structuredClone(await this.record(scope, apiId));
+    const out = await fn({ ...scope, [STAGED]: { apiId, api } } as StagedScope);
+    await this.mutate(scope, apiId, (cur) => {
+      const generation = cur.generation;
+      for (const k of Object.keys(cur)) delete (cur as unknown as Record<string, unknown>)[k];
+      Object.assign(cur, api, { generation });
     });
+    return out;
   }
 
   private async mutate<T>(scope: Scope, apiId: string, fn: (api: RestApiRecord) => T): Promise<T> {
+    const staged = (scope as StagedScope)[STAGED];
+    if (staged?.apiId === apiId) return fn(staged.api);
     const out = await this.deps.store.transaction(async (tx) => {
       const api = await tx.get<RestApiRecord>(COLLECTION_REST_APIS, scopedKey(scope, apiId));
       if (!api) throw errors.apiNotFound(scope, apiId);

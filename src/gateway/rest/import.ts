@@ -45,13 +45,11 @@ export async function importDefinition(
   params: ImportParams,
 ): Promise<void> {
   const paths = importedPaths(doc, params.basepath);
-  const snapshot = await engine.readRecord(scope, apiId);
-  try {
-    await new Importer(engine, scope, apiId, doc, params.mode, snapshot).run(paths);
-  } catch (err) {
-    await engine.restoreRecord(scope, snapshot);
-    throw err;
-  }
+  // One write of the API's record at the end, none when a step fails.
+  await engine.staged(scope, apiId, async (staged) => {
+    const before = structuredClone(await engine.readRecord(staged, apiId));
+    await new Importer(engine, staged, apiId, doc, params.mode, before).run(paths);
+  });
 }
 
 class Importer {
