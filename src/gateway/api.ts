@@ -131,6 +131,23 @@ export function gatewayV2Service(engine: GatewayEngine): RestJsonService {
     return none;
   });
 
+  route('POST', `${A}/models`, 'CreateModel', async (s, p, req) =>
+    body(await engine.createModel(s, p.ApiId, req.json()), 201),
+  );
+  route('GET', `${A}/models`, 'GetModels', async (s, p, req) =>
+    list(await engine.getModels(s, p.ApiId, listQuery(req))),
+  );
+  route('GET', `${A}/models/{ModelId}`, 'GetModel', async (s, p) =>
+    body(await engine.getModel(s, p.ApiId, p.ModelId)),
+  );
+  route('PATCH', `${A}/models/{ModelId}`, 'UpdateModel', async (s, p, req) =>
+    body(await engine.updateModel(s, p.ApiId, p.ModelId, req.json())),
+  );
+  route('DELETE', `${A}/models/{ModelId}`, 'DeleteModel', async (s, p) => {
+    await engine.deleteModel(s, p.ApiId, p.ModelId);
+    return none;
+  });
+
   const IR = `${A}/integrations/{IntegrationId}/integrationresponses`;
   route('POST', IR, 'CreateIntegrationResponse', async (s, p, req) =>
     body(await engine.createIntegrationResponse(s, p.ApiId, p.IntegrationId, req.json()), 201),

@@ -22,6 +22,7 @@ import {
   type DeploymentRecord,
   type IntegrationRecord,
   type IntegrationResponseRecord,
+  type V2ModelRecord,
   type RouteRecord,
   type RouteResponseRecord,
   type RouteSettings,
@@ -542,6 +543,64 @@ export class GatewayEngine {
       throw errors.badRequest('AuthorizationScopes are only supported with JWT authorizers');
     if (api.routes.some((x) => x.routeKey === r.routeKey && x.routeId !== r.routeId))
       throw errors.conflict(`Route with key ${r.routeKey} already exists for this API`);
+  }
+
+  // ------------------------------------------------------------------ models (WebSocket)
+
+  private wsApi(api: ApiRecord): ApiRecord {
+    if (api.protocolType !== 'WEBSOCKET')
+      throw errors.badRequest('Models are only supported for WebSocket APIs');
+    return api;
+  }
+
+  async createModel(scope: Scope, apiId: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      this.wsApi(api);
+      const name = input.name;
+      if (typeof name !== 'string' || !/^[A-Za-z0-9]{1,128}$/.test(name))
+        throw errors.badRequest('Model name must be 1 to 128 alphanumeric characters');
+      if ((api.models ?? []).some((m) => m.name === name))
+        throw errors.conflict(`Model name ${name} already exists for this API`);
+      const m: V2ModelRecord = { modelId: shortId(6), name, schema: checkModelSchema(input.schema) };
+      if (input.contentType !== undefined) m.contentType = String(input.contentType);
+      if (input.description !== undefined) m.description = String(input.description);
+      api.models = [...(api.models ?? []), m];
+      return m;
+    });
+  }
+
+  async getModels(scope: Scope, apiId: string, input: Input) {
+    return page(this.wsApi(await this.getApiRecord(scope, apiId)).models ?? [], input);
+  }
+
+  async getModel(scope: Scope, apiId: string, id: string) {
+    return findModel(this.wsApi(await this.getApiRecord(scope, apiId)), id);
+  }
+
+  async updateModel(scope: Scope, apiId: string, id: string, input: Input) {
+    return this.mutate(scope, apiId, (api) => {
+      const m = findModel(this.wsApi(api), id);
+      if (input.name !== undefined && input.name !== m.name) {
+        if (typeof input.name !== 'string' || !/^[A-Za-z0-9]{1,128}$/.test(input.name))
+          throw errors.badRequest('Model name must be 1 to 128 alphanumeric characters');
+        if (api.models!.some((x) => x.name === input.name))
+          throw errors.conflict(`Model name ${input.name} already exists for this API`);
+        m.name = input.name;
+      }
+      if (input.schema !== undefined) m.schema = checkModelSchema(input.schema);
+      if (input.contentType !== undefined) m.contentType = String(input.contentType);
+      if (input.description !== undefined) m.description = String(input.description);
+      return m;
+    });
+  }
+
+  async deleteModel(scope: Scope, apiId: string, id: string) {
+    await this.mutate(scope, apiId, (api) => {
+      const m = findModel(this.wsApi(api), id);
+      const user = api.routes.find((r) => Object.values(r.requestModels ?? {}).includes(m.name));
+      if (user) throw errors.conflict(`Model ${m.name} is in use by route ${user.routeKey}`);
+      api.models = api.models!.filter((x) => x !== m);
+    });
   }
 
   // ------------------------------------------------------------------ integration responses (WebSocket)
@@ -1152,6 +1211,26 @@ function integrationResponseOf(input: Input, base: IntegrationResponseRecord): I
   if (input.responseParameters !== undefined)
     out.responseParameters = stringMap(input.responseParameters ?? {}, 'ResponseParameters');
   return out;
+}
+
+/** A model's schema: a JSON object (as text). */
+function checkModelSchema(schema: unknown): string {
+  if (typeof schema !== 'string' || !schema) throw errors.badRequest('Schema is required');
+  let doc: unknown;
+  try {
+    doc = JSON.parse(schema);
+  } catch {
+    throw errors.badRequest('Invalid model schema specified: the schema must be valid JSON');
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+    throw errors.badRequest('Invalid model schema specified: the schema must be a JSON object');
+  return schema;
+}
+
+function findModel(api: ApiRecord, id: string): V2ModelRecord {
+  const m = (api.models ?? []).find((x) => x.modelId === id);
+  if (!m) throw errors.notFound(`Unable to find Model with id ${id}`);
+  return m;
 }
 
 function findIntegrationResponse(i: IntegrationRecord, id: string): IntegrationResponseRecord {

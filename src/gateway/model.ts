@@ -86,6 +86,14 @@ export interface IntegrationRecord {
   integrationResponses?: IntegrationResponseRecord[];
 }
 
+export interface V2ModelRecord {
+  modelId: string;
+  name: string;
+  schema: string;
+  contentType?: string;
+  description?: string;
+}
+
 /** A WebSocket integration response: `$default` or a `/regex/` of the backend's status (or Lambda error). */
 export interface IntegrationResponseRecord {
   integrationResponseId: string;
@@ -166,6 +174,8 @@ export interface ApiRecord {
   authorizers: AuthorizerRecord[];
   stages: StageRecord[];
   deployments: DeploymentRecord[];
+  /** WebSocket APIs: JSON schemas (draft 4) that validate the messages of routes naming them in RequestModels. */
+  models?: V2ModelRecord[];
   /** Bumped by every change: serving caches compare it. */
   generation: number;
 }

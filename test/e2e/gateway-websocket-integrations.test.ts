@@ -11,6 +11,13 @@ import {
   CreateApiCommand,
   CreateIntegrationCommand,
   CreateIntegrationResponseCommand,
+  CreateModelCommand,
+  DeleteModelCommand,
+  GetModelCommand,
+  GetModelsCommand,
+  GetRoutesCommand,
+  UpdateModelCommand,
+  UpdateRouteCommand,
   CreateRouteCommand,
   CreateRouteResponseCommand,
   CreateStageCommand,
@@ -150,6 +157,34 @@ test('WebSocket APIs: non-proxy integrations and integration responses', async (
       },
     ],
   );
+  // A route whose messages are validated against a model first.
+  const note = await gw.send(
+    new CreateModelCommand({
+      ApiId,
+      Name: 'Note',
+      ContentType: 'application/json',
+      Schema: JSON.stringify({
+        $schema: 'http://json-schema.org/draft-04/schema#',
+        type: 'object',
+        required: ['action', 'text'],
+        properties: { text: { type: 'string', minLength: 1 } },
+      }),
+    }),
+  );
+  await route('checked', { IntegrationType: 'MOCK', RequestTemplates: { $default: '{"statusCode": 200}' } }, [
+    { IntegrationResponseKey: '$default', ResponseTemplates: { $default: '{"accepted": true}' } },
+  ]);
+  const checkedRoute = (await gw.send(new GetRoutesCommand({ ApiId }))).Items!.find(
+    (r) => r.RouteKey === 'checked',
+  )!;
+  await gw.send(
+    new UpdateRouteCommand({
+      ApiId,
+      RouteId: checkedRoute.RouteId,
+      ModelSelectionExpression: '\\$default',
+      RequestModels: { $default: 'Note' },
+    }),
+  );
   await gw.send(new CreateStageCommand({ ApiId, StageName: 'live', AutoDeploy: true }));
   const url = `${srv.endpoint.replace(/^http/, 'ws')}/_api/${ApiId}/live`;
   const connect = async (query = '') => {
@@ -256,6 +291,41 @@ test('WebSocket APIs: non-proxy integrations and integration responses', async (
       assert.deepEqual(JSON.parse(await c.next()), { pong: 'ping' });
     },
   );
+
+  await t.test('request validation: a message that does not fit the route model is refused', async () => {
+    const c = await connect();
+    c.send({ action: 'checked', text: 'ok' });
+    assert.deepEqual(JSON.parse(await c.next()), { accepted: true });
+    c.send({ action: 'checked', text: '' });
+    const refused = JSON.parse(await c.next());
+    assert.equal(refused.message, 'Invalid request body');
+    assert.ok(refused.connectionId);
+    assert.ok(refused.requestId);
+    // Models through the API: a model a route uses cannot be deleted; HTTP APIs have none.
+    const got = await gw.send(new GetModelCommand({ ApiId, ModelId: note.ModelId }));
+    assert.equal(got.Name, 'Note');
+    assert.equal((await gw.send(new GetModelsCommand({ ApiId }))).Items?.length, 1);
+    const renamed = await gw.send(
+      new UpdateModelCommand({ ApiId, ModelId: note.ModelId, Description: 'a note' }),
+    );
+    assert.equal(renamed.Description, 'a note');
+    await rejects(gw.send(new DeleteModelCommand({ ApiId, ModelId: note.ModelId })), 'ConflictException');
+    await rejects(
+      gw.send(new CreateModelCommand({ ApiId, Name: 'Bad', Schema: 'not json' })),
+      'BadRequestException',
+      'Invalid model schema specified: the schema must be valid JSON',
+    );
+    await rejects(
+      gw.send(new CreateModelCommand({ ApiId, Name: 'Note', Schema: '{}' })),
+      'ConflictException',
+    );
+    const http = await gw.send(new CreateApiCommand({ Name: 'no-models', ProtocolType: 'HTTP' }));
+    await rejects(
+      gw.send(new CreateModelCommand({ ApiId: http.ApiId, Name: 'M', Schema: '{}' })),
+      'BadRequestException',
+      'Models are only supported for WebSocket APIs',
+    );
+  });
 
   await t.test('integration responses through the API, and their errors', async () => {
     const integ = await gw.send(

@@ -21,19 +21,57 @@ export function modelUrl(apiId: string, name: string): string {
   return `https://apigateway.amazonaws.com/restapis/${apiId}/models/${name}`;
 }
 
-export class RequestValidation {
+/**
+ * An API's models as JSON schemas (draft 4), each compiled when first used; every model is
+ * registered under its model URL, so `$ref`s between them resolve. WebSocket APIs use it too.
+ */
+export class SchemaSet {
   private ajv: Ajv | undefined;
   private readonly compiled = new Map<string, ValidateFunction | Error>();
-  private readonly validators: Map<string, RequestValidatorRecord>;
-  private readonly models: Map<string, ModelRecord>;
 
   constructor(
     private readonly apiId: string,
-    validators: RequestValidatorRecord[],
-    models: ModelRecord[],
-  ) {
+    private readonly models: readonly Pick<ModelRecord, 'name' | 'schema'>[],
+  ) {}
+
+  /** The model's compiled schema, or an Error when there is none or Ajv refuses it. */
+  validator(name: string): ValidateFunction | Error {
+    let v: ValidateFunction | Error | undefined = this.compiled.get(name);
+    if (v) return v;
+    try {
+      const ajv = (this.ajv ??= this.newAjv());
+      v = ajv.getSchema(modelUrl(this.apiId, name)) ?? new Error(`no model ${name}`);
+    } catch (e) {
+      v = e instanceof Error ? e : new Error(String(e));
+    }
+    this.compiled.set(name, v);
+    return v;
+  }
+
+  private newAjv(): Ajv {
+    const ajv = new Ajv({ strict: false, validateFormats: false, logger: false, allErrors: false });
+    for (const m of this.models) {
+      if (!m.schema) continue;
+      try {
+        const schema = JSON.parse(m.schema) as Record<string, unknown>;
+        delete schema.id;
+        delete schema.$id;
+        ajv.addSchema(schema, modelUrl(this.apiId, m.name));
+      } catch {
+        // A schema Ajv refuses: requests validated against it answer 500 (getSchema finds nothing).
+      }
+    }
+    return ajv;
+  }
+}
+
+export class RequestValidation {
+  private readonly validators: Map<string, RequestValidatorRecord>;
+  private readonly schemas: SchemaSet;
+
+  constructor(apiId: string, validators: RequestValidatorRecord[], models: ModelRecord[]) {
     this.validators = new Map(validators.map((v) => [v.id, v]));
-    this.models = new Map(models.map((m) => [m.name, m]));
+    this.schemas = new SchemaSet(apiId, models);
   }
 
   /** The failure to answer instead of the integration, or undefined when the request passes. */
@@ -60,7 +98,7 @@ export class RequestValidation {
       const models = method.requestModels ?? {};
       const name = models[type] ?? models.$default ?? (type ? undefined : models['application/json']);
       if (!name || name === 'Empty') return undefined;
-      const validate = this.validator(name);
+      const validate = this.schemas.validator(name);
       if (validate instanceof Error)
         return gatewayError('API_CONFIGURATION_ERROR', 500, 'Internal server error');
       let doc: unknown;
@@ -72,34 +110,5 @@ export class RequestValidation {
       if (!validate(doc)) return gatewayError('BAD_REQUEST_BODY', 400, 'Invalid request body');
     }
     return undefined;
-  }
-
-  private validator(name: string): ValidateFunction | Error {
-    let v: ValidateFunction | Error | undefined = this.compiled.get(name);
-    if (v) return v;
-    try {
-      const ajv = (this.ajv ??= this.newAjv());
-      v = ajv.getSchema(modelUrl(this.apiId, name)) ?? new Error(`no model ${name}`);
-    } catch (e) {
-      v = e instanceof Error ? e : new Error(String(e));
-    }
-    this.compiled.set(name, v);
-    return v;
-  }
-
-  private newAjv(): Ajv {
-    const ajv = new Ajv({ strict: false, validateFormats: false, logger: false, allErrors: false });
-    for (const m of this.models.values()) {
-      if (!m.schema) continue;
-      try {
-        const schema = JSON.parse(m.schema) as Record<string, unknown>;
-        delete schema.id;
-        delete schema.$id;
-        ajv.addSchema(schema, modelUrl(this.apiId, m.name));
-      } catch {
-        // A schema Ajv refuses: requests validated against it answer 500 (getSchema finds nothing).
-      }
-    }
-    return ajv;
   }
 }

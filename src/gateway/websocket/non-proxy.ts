@@ -127,8 +127,8 @@ export async function callNonProxy(
   }
 }
 
-/** A template selection expression's value for the message (`\$default` when there is none). */
-function selectionKey(expression: string | undefined, body: string): string {
+/** A (template or model) selection expression's value for the message (`\$default` when there is none). */
+export function selectionKey(expression: string | undefined, body: string): string {
   if (!expression) return '$default';
   try {
     const parts = parseSelectionExpression(expression);

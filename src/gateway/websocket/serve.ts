@@ -19,7 +19,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { ServiceCaller } from '../../server/self-call.js';
-import { callNonProxy } from './non-proxy.js';
+import { callNonProxy, selectionKey } from './non-proxy.js';
+import { SchemaSet } from '../rest/validation.js';
 import { requestId as newRequestId, shortId } from '../../core/ids.js';
 import { AwsError, toAwsError } from '../../protocols/errors.js';
 import { encodeRestJsonError } from '../../protocols/rest-json.js';
@@ -180,6 +181,8 @@ export class WebSocketGateway {
   private readonly wss: WebSocketServer;
   /** The subprotocol each accepted handshake answers with (from the $connect answer's headers). */
   private readonly protocols = new WeakMap<IncomingMessage, string>();
+  /** Each loaded API's models, compiled as messages need them (a new load of the API starts afresh). */
+  private readonly schemas = new WeakMap<CachedApi, SchemaSet>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly authCache: AuthorizerCache;
   private readonly throttler: Throttler;
@@ -566,6 +569,13 @@ export class WebSocketGateway {
       outcome(route.routeKey, 429, { error: { kind: 'client', message: 'Too Many Requests' } });
       return void fail('Too Many Requests');
     }
+    const invalid = this.invalidMessage(c, route, data, binary);
+    if (invalid) {
+      outcome(route.routeKey, invalid.status, {
+        error: { kind: invalid.status === 400 ? 'client' : 'execution', message: invalid.message },
+      });
+      return void fail(invalid.message);
+    }
     const integ = integrationOf(st, route);
     if (!integ) {
       outcome(route.routeKey, 500, { error: { kind: 'execution', message: 'Internal server error' } });
@@ -595,6 +605,34 @@ export class WebSocketGateway {
     const answer = parseProxyAnswer(out.payload);
     if (answer.body === undefined) return;
     held.send(answer.isBase64Encoded ? Buffer.from(answer.body, 'base64') : Buffer.from(answer.body));
+  }
+
+  /**
+   * Request validation: a route with RequestModels checks the message against the model its
+   * ModelSelectionExpression picks (else the `$default` one), before the integration runs.
+   */
+  private invalidMessage(
+    c: CachedApi,
+    route: RouteRecord,
+    data: Buffer,
+    binary: boolean,
+  ): { status: number; message: string } | undefined {
+    const models = route.requestModels;
+    if (!models || !Object.keys(models).length) return undefined;
+    const text = binary ? '' : data.toString('utf8');
+    const name = models[selectionKey(route.modelSelectionExpression, text)] ?? models.$default;
+    if (!name) return undefined;
+    let schemas = this.schemas.get(c);
+    if (!schemas) this.schemas.set(c, (schemas = new SchemaSet(c.api.apiId, c.api.models ?? [])));
+    const validate = schemas.validator(name);
+    if (validate instanceof Error) return { status: 500, message: 'Internal server error' };
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      return { status: 400, message: 'Invalid request body' };
+    }
+    return validate(doc) ? undefined : { status: 400, message: 'Invalid request body' };
   }
 
   /** The route's throttle (RouteSettings, else DefaultRouteSettings): false when it is empty. */
