@@ -25,6 +25,7 @@ import { WebSocketGateway, type Authenticate, type WebSocketLimits } from './web
 import { connectionsService } from './websocket/api.js';
 import { DomainEngine } from './domains.js';
 import { tagRoutesV2 } from './tags.js';
+import { checkApiKey } from './api-keys.js';
 import { domainRoutes } from './domain-api.js';
 import type { RawHandler } from '../server/http-server.js';
 import { jsonMessage } from './response.js';
@@ -134,7 +135,17 @@ export function createGateway(deps: GatewayDeps): Gateway {
     metrics: deps.metrics,
     callService: deps.callService,
   });
-  const rest = new RestEngine({ store: deps.store, clock: deps.clock });
+  const rest = new RestEngine({
+    store: deps.store,
+    clock: deps.clock,
+    webSocketStages: async (apiId) => {
+      const scope = await engine.findApiScope(apiId);
+      const api = scope ? await engine.findApi(apiId) : undefined;
+      return scope && api?.protocolType === 'WEBSOCKET'
+        ? { scope, stages: api.stages.map((s) => s.stageName) }
+        : undefined;
+    },
+  });
   const restServer = new RestServer({
     engine: rest,
     invoke: lambdaInvoker(deps.lambda, deps.region),
@@ -205,6 +216,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logs: deps.logs,
     metrics: deps.metrics,
     callService: deps.callService,
+    checkApiKey: (scope, apiId, stage, value, throttler) =>
+      checkApiKey(rest, throttler, scope, apiId, stage, value),
   });
   server.websocketHttp = (req, res, requestId, apiId, url) =>
     websocket.serveHttp(req, res, requestId, apiId, url);

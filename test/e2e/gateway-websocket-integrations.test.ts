@@ -28,6 +28,12 @@ import {
 } from '@aws-sdk/client-apigatewayv2';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import {
+  APIGatewayClient,
+  CreateApiKeyCommand,
+  CreateUsagePlanCommand,
+  CreateUsagePlanKeyCommand,
+} from '@aws-sdk/client-api-gateway';
 import { startTestServer } from '../helpers/server.js';
 import { deployStack } from '../helpers/stack.js';
 import { Client, FN, createNodeFunctions } from './gateway-helpers.js';
@@ -325,6 +331,81 @@ test('WebSocket APIs: non-proxy integrations and integration responses', async (
       'BadRequestException',
       'Models are only supported for WebSocket APIs',
     );
+  });
+
+  await t.test('API keys on $connect: usage plans, their quota, identity.apiKeyId', async () => {
+    const keyed = await gw.send(
+      new CreateApiCommand({
+        Name: 'ws-keyed',
+        ProtocolType: 'WEBSOCKET',
+        RouteSelectionExpression: '$request.body.action',
+      }),
+    );
+    const mock = await gw.send(
+      new CreateIntegrationCommand({
+        ApiId: keyed.ApiId,
+        IntegrationType: 'MOCK',
+        RequestTemplates: { $default: '{"statusCode": 200}' },
+      }),
+    );
+    await gw.send(
+      new CreateIntegrationResponseCommand({
+        ApiId: keyed.ApiId,
+        IntegrationId: mock.IntegrationId,
+        IntegrationResponseKey: '$default',
+        ResponseTemplates: { $default: '{"key": "$context.identity.apiKeyId"}' },
+      }),
+    );
+    await gw.send(
+      new CreateRouteCommand({
+        ApiId: keyed.ApiId,
+        RouteKey: '$connect',
+        ApiKeyRequired: true,
+        Target: `integrations/${mock.IntegrationId}`,
+      }),
+    );
+    await gw.send(
+      new CreateRouteCommand({
+        ApiId: keyed.ApiId,
+        RouteKey: '$default',
+        Target: `integrations/${mock.IntegrationId}`,
+        RouteResponseSelectionExpression: '$default',
+      }),
+    );
+    await gw.send(new CreateStageCommand({ ApiId: keyed.ApiId, StageName: 'prod', AutoDeploy: true }));
+    const rest = new APIGatewayClient(srv.clientConfig);
+    const key = await rest.send(new CreateApiKeyCommand({ name: 'ws-key', enabled: true }));
+    const plan = await rest.send(
+      new CreateUsagePlanCommand({
+        name: 'ws-plan',
+        apiStages: [{ apiId: keyed.ApiId, stage: 'prod' }],
+        quota: { limit: 2, period: 'DAY' },
+      }),
+    );
+    await rest.send(
+      new CreateUsagePlanKeyCommand({ usagePlanId: plan.id, keyId: key.id, keyType: 'API_KEY' }),
+    );
+    rest.destroy();
+    const keyedUrl = `${srv.endpoint.replace(/^http/, 'ws')}/_api/${keyed.ApiId}/prod`;
+    const open = async (headers: Record<string, string>) => {
+      const c = new Client(keyedUrl, { headers });
+      clients.push(c);
+      await c.opened;
+      return c;
+    };
+    const status = (p: Promise<unknown>) =>
+      p.then(
+        () => 101,
+        (e: Error & { status?: number }) => e.status ?? 0,
+      );
+    assert.equal(await status(open({})), 403);
+    assert.equal(await status(open({ 'x-api-key': 'not-a-key-of-this-account-00000000' })), 403);
+    const c = await open({ 'x-api-key': key.value! });
+    c.send({ action: 'anything' });
+    assert.deepEqual(JSON.parse(await c.next()), { key: key.id });
+    await open({ 'x-api-key': key.value! });
+    // The quota (2 a day) counts handshakes.
+    assert.equal(await status(open({ 'x-api-key': key.value! })), 429);
   });
 
   await t.test('integration responses through the API, and their errors', async () => {

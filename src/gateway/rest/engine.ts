@@ -392,7 +392,14 @@ export class RestEngine {
   private readonly listeners = new Set<(apiId: string) => void>();
   private readonly usage: UsageMeter;
 
-  constructor(private readonly deps: { store: Store; clock: Clock }) {
+  constructor(
+    private readonly deps: {
+      store: Store;
+      clock: Clock;
+      /** WebSocket APIs (apigatewayv2), whose stages usage plans may name too. */
+      webSocketStages?: (apiId: string) => Promise<{ scope: Scope; stages: string[] } | undefined>;
+    },
+  ) {
     this.usage = new UsageMeter(deps);
   }
 
@@ -402,6 +409,13 @@ export class RestEngine {
 
   private nowSec(): number {
     return Math.floor(this.deps.clock.now() / 1000);
+  }
+
+  /** The account and stages of a REST API or a WebSocket API, as usage plans name them. */
+  private async plannableStages(apiId: string): Promise<{ scope: Scope; stages: string[] } | undefined> {
+    const found = await this.findApi(apiId);
+    if (found) return { scope: found.scope, stages: found.api.stages.map((x) => x.stageName) };
+    return this.deps.webSocketStages?.(apiId);
   }
 
   async findApi(apiId: string): Promise<{ scope: Scope; api: RestApiRecord } | undefined> {
@@ -1754,12 +1768,8 @@ export class RestEngine {
       tags: strMap(input.tags, 'tags'),
     };
     for (const s of (input.apiStages ?? []) as Input[]) {
-      const found = await this.findApi(String(s.apiId));
-      if (
-        !found ||
-        found.scope.accountId !== scope.accountId ||
-        !found.api.stages.some((x) => x.stageName === s.stage)
-      )
+      const found = await this.plannableStages(String(s.apiId));
+      if (!found || found.scope.accountId !== scope.accountId || !found.stages.includes(String(s.stage)))
         throw errors.notFound(`Invalid stage identifier specified`);
       p.apiStages.push({ apiId: String(s.apiId), stage: String(s.stage) });
     }
@@ -1803,12 +1813,10 @@ export class RestEngine {
     for (const o of (Array.isArray(input.patchOperations) ? input.patchOperations : []) as Input[])
       if (o?.path === '/apiStages' && o.op === 'add' && typeof o.value === 'string') {
         const [apiId, stage] = o.value.split(':');
-        const found = apiId ? await this.findApi(apiId) : undefined;
+        const found = apiId ? await this.plannableStages(apiId) : undefined;
         wanted.set(
           o.value,
-          !!found &&
-            found.scope.accountId === scope.accountId &&
-            found.api.stages.some((x) => x.stageName === stage),
+          !!found && found.scope.accountId === scope.accountId && found.stages.includes(stage),
         );
       }
     const now = this.deps.clock.now();

@@ -8,6 +8,7 @@
  *   (TOKEN/REQUEST, cached for the TTL; 401 Unauthorized / 403 explicit deny / 500) ->
  *   AWS_PROXY integration with the payload 1.0 event -> response mapping (502 when malformed).
  */
+import { checkApiKey, type KeyDecision } from '../api-keys.js';
 import type { MetricsSink } from '../../core/metrics-sink.js';
 import { requestRecorder, type RequestOutcome } from '../metrics.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -714,26 +715,8 @@ export class RestServer {
   }
 
   /** The key when it may call this stage (and is within its plan's limits); else why not. */
-  private async checkApiKey(
-    c: CachedApi,
-    stage: string,
-    value: string,
-  ): Promise<ApiKeyRecord | 'throttled' | 'quota' | undefined> {
-    const key = await this.deps.engine.findApiKeyByValue(c.scope, value);
-    if (!key || !key.enabled) return undefined;
-    const plans = await this.deps.engine.usagePlansOf(c.scope);
-    const plan = plans.find(
-      (p) => p.keyIds.includes(key.id) && p.apiStages.some((s) => s.apiId === c.api.id && s.stage === stage),
-    );
-    if (!plan) return undefined;
-    if (plan.throttle && (plan.throttle.rateLimit !== undefined || plan.throttle.burstLimit !== undefined)) {
-      const rate = plan.throttle.rateLimit ?? 10_000;
-      const burst = plan.throttle.burstLimit ?? Math.max(1, Math.ceil(rate));
-      if (!this.throttler.take(`plan|${plan.id}|${key.id}`, rate, Math.max(burst, 1))) return 'throttled';
-    }
-    // The quota counter is in the Store (shared by the nodes, kept across restarts).
-    if (plan.quota && !(await this.deps.engine.countQuota(c.scope, plan, key.id))) return 'quota';
-    return key;
+  private checkApiKey(c: CachedApi, stage: string, value: string): Promise<KeyDecision> {
+    return checkApiKey(this.deps.engine, this.throttler, c.scope, c.api.id, stage, value);
   }
 
   private async authorize(

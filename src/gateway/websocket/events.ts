@@ -18,6 +18,8 @@ export interface ConnectionInfo {
   stageVariables: Record<string, string>;
   /** What a $connect authorizer answered (its principalId and context), passed on to every event. */
   authorizer?: Record<string, unknown>;
+  /** The API key `$connect` was given, when its route requires one (events' identity.apiKey / apiKeyId). */
+  apiKey?: { value: string; id: string };
 }
 
 export interface EventTiming {
@@ -28,8 +30,8 @@ export interface EventTiming {
 function identity(c: ConnectionInfo): Record<string, unknown> {
   return {
     accountId: null,
-    apiKey: null,
-    apiKeyId: null,
+    apiKey: c.apiKey?.value ?? null,
+    apiKeyId: c.apiKey?.id ?? null,
     caller: null,
     cognitoAuthenticationProvider: null,
     cognitoAuthenticationType: null,

@@ -21,6 +21,7 @@ import type { Logger } from '../../core/logger.js';
 import type { ServiceCaller } from '../../server/self-call.js';
 import { callNonProxy, selectionKey } from './non-proxy.js';
 import { SchemaSet } from '../rest/validation.js';
+import type { KeyDecision } from '../api-keys.js';
 import { requestId as newRequestId, shortId } from '../../core/ids.js';
 import { AwsError, toAwsError } from '../../protocols/errors.js';
 import { encodeRestJsonError } from '../../protocols/rest-json.js';
@@ -115,6 +116,14 @@ export interface WebSocketServerDeps {
   metrics?: MetricsSink;
   /** AWS service integrations (non-proxy routes calling another Nimbus service as the API's account). */
   callService?: ServiceCaller;
+  /** API keys of `$connect` routes with ApiKeyRequired (usage plans naming the stage; see api-keys.ts). */
+  checkApiKey?: (
+    scope: { accountId: string; region: string },
+    apiId: string,
+    stage: string,
+    value: string,
+    throttler: Throttler,
+  ) => Promise<KeyDecision>;
 }
 
 /** What one CONNECT / MESSAGE / DISCONNECT came to, for the access log and the metrics. */
@@ -341,6 +350,41 @@ export class WebSocketGateway {
         outcome(e.status, { error: { kind: e.status === 500 ? 'execution' : 'client', message } });
         return reject(socket, e.status, { message }, requestId);
       }
+    }
+    if (route?.apiKeyRequired) {
+      // The key the API's ApiKeySelectionExpression names: the header, or the authorizer's usageIdentifierKey.
+      const expr = c.api.apiKeySelectionExpression;
+      const value =
+        expr === '$context.authorizer.usageIdentifierKey'
+          ? info.authorizer?.usageIdentifierKey
+          : headerValues(
+              req.rawHeaders,
+              (/^\$request\.header\.(.+)$/.exec(expr)?.[1] ?? 'x-api-key').toLowerCase(),
+            );
+      const decision =
+        typeof value === 'string' && value && this.deps.checkApiKey
+          ? await this.deps.checkApiKey(
+              { accountId: c.accountId, region: c.region },
+              apiId,
+              stageName,
+              value,
+              this.throttler,
+            )
+          : undefined;
+      const refusal =
+        decision === undefined
+          ? { status: 403, message: 'Forbidden' }
+          : decision === 'throttled'
+            ? { status: 429, message: 'Too Many Requests' }
+            : decision === 'quota'
+              ? { status: 429, message: 'Limit Exceeded' }
+              : undefined;
+      if (refusal) {
+        outcome(refusal.status, { error: { kind: 'client', message: refusal.message } });
+        return reject(socket, refusal.status, { message: refusal.message }, requestId);
+      }
+      if (decision !== undefined && typeof decision === 'object')
+        info.apiKey = { value: String(value), id: decision.id };
     }
     if (route) {
       const integ = integrationOf(st, route);
