@@ -351,40 +351,10 @@ export class WebSocketGateway {
         return reject(socket, e.status, { message }, requestId);
       }
     }
-    if (route?.apiKeyRequired) {
-      // The key the API's ApiKeySelectionExpression names: the header, or the authorizer's usageIdentifierKey.
-      const expr = c.api.apiKeySelectionExpression;
-      const value =
-        expr === '$context.authorizer.usageIdentifierKey'
-          ? info.authorizer?.usageIdentifierKey
-          : headerValues(
-              req.rawHeaders,
-              (/^\$request\.header\.(.+)$/.exec(expr)?.[1] ?? 'x-api-key').toLowerCase(),
-            );
-      const decision =
-        typeof value === 'string' && value && this.deps.checkApiKey
-          ? await this.deps.checkApiKey(
-              { accountId: c.accountId, region: c.region },
-              apiId,
-              stageName,
-              value,
-              this.throttler,
-            )
-          : undefined;
-      const refusal =
-        decision === undefined
-          ? { status: 403, message: 'Forbidden' }
-          : decision === 'throttled'
-            ? { status: 429, message: 'Too Many Requests' }
-            : decision === 'quota'
-              ? { status: 429, message: 'Limit Exceeded' }
-              : undefined;
-      if (refusal) {
-        outcome(refusal.status, { error: { kind: 'client', message: refusal.message } });
-        return reject(socket, refusal.status, { message: refusal.message }, requestId);
-      }
-      if (decision !== undefined && typeof decision === 'object')
-        info.apiKey = { value: String(value), id: decision.id };
+    const keyRefused = route?.apiKeyRequired ? await this.checkConnectKey(c, req, info) : undefined;
+    if (keyRefused) {
+      outcome(keyRefused.status, { error: { kind: 'client', message: keyRefused.message } });
+      return reject(socket, keyRefused.status, { message: keyRefused.message }, requestId);
     }
     if (route) {
       const integ = integrationOf(st, route);
@@ -649,6 +619,41 @@ export class WebSocketGateway {
     const answer = parseProxyAnswer(out.payload);
     if (answer.body === undefined) return;
     held.send(answer.isBase64Encoded ? Buffer.from(answer.body, 'base64') : Buffer.from(answer.body));
+  }
+
+  /**
+   * `$connect` with ApiKeyRequired: the key the API's ApiKeySelectionExpression names (a header,
+   * or the authorizer's usageIdentifierKey) must pass its usage plan; undefined when it does
+   * (the connection then carries it), else the refusal.
+   */
+  private async checkConnectKey(
+    c: CachedApi,
+    req: IncomingMessage,
+    info: ConnectionInfo,
+  ): Promise<{ status: number; message: string } | undefined> {
+    const expr = c.api.apiKeySelectionExpression;
+    const value =
+      expr === '$context.authorizer.usageIdentifierKey'
+        ? info.authorizer?.usageIdentifierKey
+        : headerValues(
+            req.rawHeaders,
+            (/^\$request\.header\.(.+)$/.exec(expr)?.[1] ?? 'x-api-key').toLowerCase(),
+          );
+    const decision =
+      typeof value === 'string' && value && this.deps.checkApiKey
+        ? await this.deps.checkApiKey(
+            { accountId: c.accountId, region: c.region },
+            info.apiId,
+            info.stage,
+            value,
+            this.throttler,
+          )
+        : undefined;
+    if (decision === undefined) return { status: 403, message: 'Forbidden' };
+    if (decision === 'throttled') return { status: 429, message: 'Too Many Requests' };
+    if (decision === 'quota') return { status: 429, message: 'Limit Exceeded' };
+    info.apiKey = { value: String(value), id: decision.id };
+    return undefined;
   }
 
   /**
