@@ -3,6 +3,7 @@
  * stages and deployments. Inputs and outputs use the wire's camelCase member names; the wire
  * adapter (api.ts) only maps paths onto these methods.
  */
+import { replaceRecord, stage, stagedRecord } from './staging.js';
 import { checkSubtype } from './subtypes.js';
 import { checkRequestParameters, checkResponseParameters } from './mapping.js';
 import { parseSelectionExpression } from './websocket/selection.js';
@@ -147,8 +148,8 @@ export class GatewayEngine {
   }
 
   async getApiRecord(scope: Scope, apiId: string): Promise<ApiRecord> {
-    const staged = (scope as StagedScope)[STAGED];
-    if (staged?.apiId === apiId) return staged.api;
+    const staged = stagedRecord<ApiRecord>(scope, apiId);
+    if (staged) return staged;
     const api = await this.deps.store.get<ApiRecord>(COLLECTION_APIS, apiKey(scope, apiId));
     if (!api) throw errors.apiNotFound(scope, apiId);
     return api;
@@ -186,18 +187,14 @@ export class GatewayEngine {
    */
   async staged<T>(scope: Scope, apiId: string, fn: (staged: Scope) => Promise<T>): Promise<T> {
     const api = structuredClone(await this.getApiRecord(scope, apiId));
-    const out = await fn({ ...scope, [STAGED]: { apiId, api } } as StagedScope);
-    await this.mutate(scope, apiId, (cur) => {
-      const generation = cur.generation;
-      for (const k of Object.keys(cur)) delete (cur as unknown as Record<string, unknown>)[k];
-      Object.assign(cur, api, { generation });
-    });
+    const out = await fn(stage(scope, apiId, api));
+    await this.mutate(scope, apiId, (cur) => replaceRecord(cur, api));
     return out;
   }
 
   private async mutate<T>(scope: Scope, apiId: string, fn: (api: ApiRecord) => T): Promise<T> {
-    const staged = (scope as StagedScope)[STAGED];
-    if (staged?.apiId === apiId) return fn(staged.api);
+    const staged = stagedRecord<ApiRecord>(scope, apiId);
+    if (staged) return fn(staged);
     const out = await this.deps.store.transaction(async (tx) => {
       const api = await tx.get<ApiRecord>(COLLECTION_APIS, apiKey(scope, apiId));
       if (!api) throw errors.apiNotFound(scope, apiId);
@@ -1096,10 +1093,6 @@ function findDeployment(api: ApiRecord, id: string): DeploymentRecord {
   if (!d) throw errors.notFound(`Invalid Deployment identifier specified`, 'Deployment');
   return d;
 }
-
-/** A scope carrying `staged`'s working copy of one API's record. */
-const STAGED = Symbol('nimbus.stagedApi');
-type StagedScope = Scope & { [STAGED]?: { apiId: string; api: ApiRecord } };
 
 const WS_INTEGRATION_TYPES = ['AWS', 'MOCK', 'HTTP', 'HTTP_PROXY'];
 const PASSTHROUGH_BEHAVIORS = ['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER'];

@@ -34,6 +34,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { OffsetClock } from '../../src/core/clock.js';
 import { killTestScaffold, startNimbusProcess } from '../helpers/nimbus-process.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { rejects } from '../helpers/rejects.js';
 import { deployStack } from '../helpers/stack.js';
 
 let srv: TestServer;
@@ -93,15 +94,6 @@ async function dump(c: DynamoDBClient, table: string): Promise<Record<string, st
     start = page.LastEvaluatedKey;
   } while (start);
   return Object.fromEntries(Object.entries(out).sort());
-}
-
-async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp) {
-  await assert.rejects(p, (e: any) => {
-    assert.equal(e.name, name, e.message);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    return true;
-  });
 }
 
 async function advance(seconds: number) {

@@ -30,6 +30,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { killTestScaffold, startNimbusProcess } from '../helpers/nimbus-process.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { rejects } from '../helpers/rejects.js';
 import { deployStack } from '../helpers/stack.js';
 
 let srv: TestServer;
@@ -46,15 +47,6 @@ after(async () => {
 
 const ACCOUNT = '000000000000';
 const arnOf = (table: string, region = 'us-east-1') => `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${table}`;
-
-async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp) {
-  await assert.rejects(p, (e: any) => {
-    assert.equal(e.name, name, e.message);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 /** A table keyed pk (+ sk), with a hash-only GSI `byStatus` and an LSI when it has a sort key. */
 function tableInput(name: string, extra: Partial<CreateTableCommandInput> = {}): CreateTableCommandInput {

@@ -20,6 +20,7 @@ import {
   ExecuteTransactionCommand as DocTransaction,
 } from '@aws-sdk/lib-dynamodb';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { rejects } from '../helpers/rejects.js';
 
 let srv: TestServer;
 let ddb: DynamoDBClient;
@@ -59,15 +60,6 @@ after(async () => {
 
 const exec = (Statement: string, Parameters?: any[], extra: Record<string, unknown> = {}) =>
   ddb.send(new ExecuteStatementCommand({ Statement, Parameters, ...extra }));
-
-async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp) {
-  await assert.rejects(p, (e: Error) => {
-    assert.equal(e.name, name, e.message);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 test('INSERT with literals and ? parameters, duplicate key', async () => {
   await exec(

@@ -25,15 +25,7 @@ import {
   waitUntilStackUpdateComplete,
 } from '@aws-sdk/client-cloudformation';
 import { startTestServer } from '../helpers/server.js';
-
-async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp) {
-  await assert.rejects(p, (e: Error) => {
-    assert.equal(e.name, name, e.message);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    return true;
-  });
-}
+import { rejects } from '../helpers/rejects.js';
 
 test('API Gateway account settings and v2 tags', async (t) => {
   await using srv = await startTestServer();

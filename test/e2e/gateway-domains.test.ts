@@ -42,6 +42,7 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { startTestServer } from '../helpers/server.js';
+import { rejects } from '../helpers/rejects.js';
 import { deployStack } from '../helpers/stack.js';
 import { apisCommand } from '../../src/gateway/cli.js';
 import { FN, createNodeFunctions, putProxyMethod } from './gateway-helpers.js';
@@ -72,15 +73,6 @@ async function echo(endpoint: string, host: string, path: string) {
   const r = await http(endpoint + path, `${host}:${port}`);
   assert.equal(r.status, 200, `${host}${path}: ${r.body}`);
   return JSON.parse(r.body) as Record<string, any>;
-}
-
-async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp) {
-  await assert.rejects(p, (e: Error) => {
-    assert.equal(e.name, name);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    return true;
-  });
 }
 
 test('custom domain names: both management APIs, serving HTTP and REST APIs by Host and mapping key', async (t) => {

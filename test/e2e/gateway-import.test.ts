@@ -35,14 +35,17 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { startTestServer } from '../helpers/server.js';
+import { rejects } from '../helpers/rejects.js';
 
-async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp) {
-  await assert.rejects(p, (e: Error) => {
-    assert.equal(e.name, name, e.message);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    return true;
-  });
+/** Each resource's path and its methods (`/pets GET,POST`), sorted. */
+async function resourceMethods(gw: APIGatewayClient, restApiId: string): Promise<string[]> {
+  return ((await gw.send(new GetResourcesCommand({ restApiId }))).items ?? [])
+    .map((r) =>
+      `${r.path} ${Object.keys(r.resourceMethods ?? {})
+        .sort()
+        .join(',')}`.trim(),
+    )
+    .sort();
 }
 
 async function call(url: string, init: RequestInit = {}) {
@@ -114,14 +117,6 @@ test('REST APIs: ImportRestApi and PutRestApi', async (t) => {
   const gw = new APIGatewayClient(srv.clientConfig);
   t.after(() => gw.destroy());
   const apiCount = async () => (await gw.send(new GetRestApisCommand({}))).items?.length ?? 0;
-  const paths = async (restApiId: string) =>
-    ((await gw.send(new GetResourcesCommand({ restApiId }))).items ?? [])
-      .map((r) =>
-        `${r.path} ${Object.keys(r.resourceMethods ?? {})
-          .sort()
-          .join(',')}`.trim(),
-      )
-      .sort();
 
   const api = await gw.send(
     new ImportRestApiCommand({ body: Buffer.from(PETS_YAML), parameters: { basepath: 'prepend' } }),
@@ -135,7 +130,12 @@ test('REST APIs: ImportRestApi and PutRestApi', async (t) => {
       assert.equal(api.description, 'pets from YAML');
       assert.deepEqual(api.binaryMediaTypes, ['image/png']);
       // basepath=prepend: the server URL's path comes before every path.
-      assert.deepEqual(await paths(restApiId), ['/', '/v1', '/v1/pets GET,POST', '/v1/pets/{id} GET']);
+      assert.deepEqual(await resourceMethods(gw, restApiId), [
+        '/',
+        '/v1',
+        '/v1/pets GET,POST',
+        '/v1/pets/{id} GET',
+      ]);
       const models = (await gw.send(new GetModelsCommand({ restApiId }))).items ?? [];
       assert.deepEqual(
         models.map((m) => m.name),
@@ -200,7 +200,7 @@ test('REST APIs: ImportRestApi and PutRestApi', async (t) => {
       assert.deepEqual(doc['x-amazon-apigateway-binary-media-types'], ['image/png']);
       // The export imports into a new API that serves the same.
       const copy = await gw.send(new ImportRestApiCommand({ body: exported.body! }));
-      assert.deepEqual(await paths(copy.id!), await paths(restApiId));
+      assert.deepEqual(await resourceMethods(gw, copy.id!), await resourceMethods(gw, restApiId));
       await gw.send(new CreateDeploymentCommand({ restApiId: copy.id, stageName: 'prod' }));
       assert.deepEqual(await call(`${srv.endpoint}/_api/${copy.id}/prod/v1/pets`), {
         status: 200,
@@ -242,7 +242,7 @@ test('REST APIs: ImportRestApi and PutRestApi', async (t) => {
       },
     };
     await gw.send(new PutRestApiCommand({ restApiId, body: Buffer.from(JSON.stringify(doc)) }));
-    assert.deepEqual(await paths(restApiId), [
+    assert.deepEqual(await resourceMethods(gw, restApiId), [
       '/',
       '/v1',
       '/v1/owners GET',
@@ -256,7 +256,7 @@ test('REST APIs: ImportRestApi and PutRestApi', async (t) => {
   });
 
   await t.test('a definition that fails part way leaves the API as it was', async () => {
-    const before = await paths(restApiId);
+    const before = await resourceMethods(gw, restApiId);
     const doc = {
       swagger: '2.0',
       info: { title: 'broken' },
@@ -271,7 +271,7 @@ test('REST APIs: ImportRestApi and PutRestApi', async (t) => {
         'BadRequestException',
         'Unable to parse API definition because of a malformed integration at path /broken.',
       );
-    assert.deepEqual(await paths(restApiId), before);
+    assert.deepEqual(await resourceMethods(gw, restApiId), before);
     assert.equal((await gw.send(new GetRestApiCommand({ restApiId }))).name, 'petstore');
   });
 
@@ -301,7 +301,7 @@ test('REST APIs: ImportRestApi and PutRestApi', async (t) => {
         new PutRestApiCommand({ restApiId, mode: 'overwrite', body: Buffer.from(JSON.stringify(doc)) }),
       );
       assert.equal(out.name, 'orders');
-      assert.deepEqual(await paths(restApiId), ['/', '/orders POST']);
+      assert.deepEqual(await resourceMethods(gw, restApiId), ['/', '/orders POST']);
       assert.deepEqual(
         ((await gw.send(new GetModelsCommand({ restApiId }))).items ?? []).map((m) => m.name),
         ['Empty', 'Error', 'Order'],
@@ -362,15 +362,11 @@ test("REST APIs: AWS's PetStore sample imports, serves its mock methods, exports
   );
   const api = await gw.send(new ImportRestApiCommand({ body }));
   assert.equal(api.name, 'PetStore');
-  const methods = async (restApiId: string) =>
-    ((await gw.send(new GetResourcesCommand({ restApiId }))).items ?? [])
-      .map((r) =>
-        `${r.path} ${Object.keys(r.resourceMethods ?? {})
-          .sort()
-          .join(',')}`.trim(),
-      )
-      .sort();
-  assert.deepEqual(await methods(api.id!), ['/ GET', '/pets GET,OPTIONS,POST', '/pets/{petId} GET']);
+  assert.deepEqual(await resourceMethods(gw, api.id!), [
+    '/ GET',
+    '/pets GET,OPTIONS,POST',
+    '/pets/{petId} GET',
+  ]);
   // Its definitions become models, `Empty` being every API's own.
   const models = ((await gw.send(new GetModelsCommand({ restApiId: api.id }))).items ?? []).map(
     (m) => m.name,
@@ -399,7 +395,7 @@ test("REST APIs: AWS's PetStore sample imports, serves its mock methods, exports
   for (const r of refs) assert.ok(doc.definitions[r], `definition ${r} exported`);
   assert.deepEqual(doc.definitions.Pets, { type: 'array', items: { $ref: '#/definitions/Pet' } });
   const copy = await gw.send(new ImportRestApiCommand({ body: exported.body! }));
-  assert.deepEqual(await methods(copy.id!), await methods(api.id!));
+  assert.deepEqual(await resourceMethods(gw, copy.id!), await resourceMethods(gw, api.id!));
 });
 
 test('HTTP APIs: ImportApi and ReimportApi', async (t) => {

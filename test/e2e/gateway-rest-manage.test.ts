@@ -42,6 +42,7 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { startTestServer } from '../helpers/server.js';
+import { rejects } from '../helpers/rejects.js';
 import { FN, createNodeFunctions } from './gateway-helpers.js';
 
 const ECHO = `exports.handler = async (event) => ({ statusCode: 200, body: event.resource + ' ' + event.path });`;
@@ -52,16 +53,6 @@ const lambdaUri = (name: string) =>
 async function get(url: string, headers: Record<string, string> = {}) {
   const r = await fetch(url, { headers });
   return { status: r.status, body: await r.text() };
-}
-
-/** The AWS error name and message a rejected SDK call carries. */
-async function rejects(p: Promise<unknown>, name: string, message?: RegExp | string) {
-  await assert.rejects(p, (e: Error & { $metadata?: { httpStatusCode?: number } }) => {
-    assert.equal(e.name, name, e.message);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    return true;
-  });
 }
 
 test('REST APIs: updating and deleting what was created', async (t) => {

@@ -35,17 +35,9 @@ import {
   CreateUsagePlanKeyCommand,
 } from '@aws-sdk/client-api-gateway';
 import { startTestServer } from '../helpers/server.js';
+import { rejects } from '../helpers/rejects.js';
 import { deployStack } from '../helpers/stack.js';
 import { Client, FN, createNodeFunctions } from './gateway-helpers.js';
-
-async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp) {
-  await assert.rejects(p, (e: Error) => {
-    assert.equal(e.name, name, e.message);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 test('WebSocket APIs: non-proxy integrations and integration responses', async (t) => {
   await using srv = await startTestServer();

@@ -43,6 +43,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { SNSClient, CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { startTestServer } from '../helpers/server.js';
+import { rejects } from '../helpers/rejects.js';
 
 /** The bodies of up to `n` messages of a queue, polling for up to ~5 s. */
 async function receiveBodies(sqs: SQSClient, QueueUrl: string, n: number): Promise<string[]> {
@@ -53,15 +54,6 @@ async function receiveBodies(sqs: SQSClient, QueueUrl: string, n: number): Promi
     if (!got.Messages?.length) await new Promise((res) => setTimeout(res, 50));
   }
   return bodies;
-}
-
-async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp): Promise<void> {
-  await assert.rejects(p, (e: Error & { $metadata?: unknown }) => {
-    assert.equal(e.name, name);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    return true;
-  });
 }
 
 test('EventBridge rules and targets: CRUD and AWS errors', async () => {

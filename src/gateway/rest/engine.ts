@@ -3,6 +3,7 @@
  * integrations, Lambda authorizers, deployments, stages, API keys and usage plans.
  * Inputs and outputs use the wire's member names; timestamps are epoch seconds.
  */
+import { replaceRecord, stage, stagedRecord } from '../staging.js';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import { shortId } from '../../core/ids.js';
@@ -199,10 +200,6 @@ function accountView(cloudwatchRoleArn: string | undefined): Input {
     apiKeyVersion: '4',
   };
 }
-
-/** A scope carrying `staged`'s working copy of one API's record. */
-const STAGED = Symbol('nimbus.stagedApi');
-type StagedScope = Scope & { [STAGED]?: { apiId: string; api: RestApiRecord } };
 
 function modelOf(api: RestApiRecord, name: string, referenced = false): ModelRecord {
   if (BUILT_IN_MODELS.includes(name)) return builtInModel(name);
@@ -426,8 +423,8 @@ export class RestEngine {
   }
 
   private async record(scope: Scope, apiId: string): Promise<RestApiRecord> {
-    const staged = (scope as StagedScope)[STAGED];
-    if (staged?.apiId === apiId) return staged.api;
+    const staged = stagedRecord<RestApiRecord>(scope, apiId);
+    if (staged) return staged;
     const api = await this.deps.store.get<RestApiRecord>(COLLECTION_REST_APIS, scopedKey(scope, apiId));
     if (!api) throw errors.apiNotFound(scope, apiId);
     return api;
@@ -445,18 +442,14 @@ export class RestEngine {
    */
   async staged<T>(scope: Scope, apiId: string, fn: (staged: Scope) => Promise<T>): Promise<T> {
     const api = structuredClone(await this.record(scope, apiId));
-    const out = await fn({ ...scope, [STAGED]: { apiId, api } } as StagedScope);
-    await this.mutate(scope, apiId, (cur) => {
-      const generation = cur.generation;
-      for (const k of Object.keys(cur)) delete (cur as unknown as Record<string, unknown>)[k];
-      Object.assign(cur, api, { generation });
-    });
+    const out = await fn(stage(scope, apiId, api));
+    await this.mutate(scope, apiId, (cur) => replaceRecord(cur, api));
     return out;
   }
 
   private async mutate<T>(scope: Scope, apiId: string, fn: (api: RestApiRecord) => T): Promise<T> {
-    const staged = (scope as StagedScope)[STAGED];
-    if (staged?.apiId === apiId) return fn(staged.api);
+    const staged = stagedRecord<RestApiRecord>(scope, apiId);
+    if (staged) return fn(staged);
     const out = await this.deps.store.transaction(async (tx) => {
       const api = await tx.get<RestApiRecord>(COLLECTION_REST_APIS, scopedKey(scope, apiId));
       if (!api) throw errors.apiNotFound(scope, apiId);

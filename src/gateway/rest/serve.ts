@@ -93,13 +93,33 @@ interface CachedApi {
 const SERVICE_URI = /^arn:aws:apigateway:([^:]*):([^:]+):(action|path)\/(.+)$/;
 
 /** Services of the JSON protocols, addressed by `X-Amz-Target`; the others take `Action` (query protocol). */
-export const JSON_SERVICES: Record<string, { target: string; version: string } | undefined> = {
+const JSON_SERVICES: Record<string, { target: string; version: string } | undefined> = {
   dynamodb: { target: 'DynamoDB_20120810', version: '1.0' },
   events: { target: 'AWSEvents', version: '1.1' },
   logs: { target: 'Logs_20140328', version: '1.1' },
   kinesis: { target: 'Kinesis_20131202', version: '1.1' },
   states: { target: 'AWSStepFunctions', version: '1.0' },
 };
+
+/**
+ * An AWS service action's request as API Gateway sends it: JSON services get `X-Amz-Target` and
+ * their JSON content type, query services the `Action` parameter. True for a JSON service.
+ */
+export function actionRequest(
+  service: string,
+  action: string,
+  headers: Record<string, string>,
+  query: URLSearchParams,
+): boolean {
+  const json = JSON_SERVICES[service];
+  if (!json) {
+    query.set('Action', action);
+    return false;
+  }
+  headers['x-amz-target'] = `${json.target}.${action}`;
+  headers['content-type'] = `application/x-amz-json-${json.version}`;
+  return true;
+}
 
 /** A REST API's deployed stages, compiled for serving. */
 function compileApi(found: { api: RestApiRecord; scope: Scope }, now: number): CachedApi {
@@ -611,13 +631,8 @@ export class RestServer {
     const headers: Record<string, string> = { 'content-type': req.contentType, accept: 'application/json' };
     const query = new URLSearchParams();
     let path = '/';
-    if (m[3] === 'action') {
-      const json = JSON_SERVICES[service];
-      if (json) {
-        headers['x-amz-target'] = `${json.target}.${m[4]}`;
-        headers['content-type'] = `application/x-amz-json-${json.version}`;
-      } else query.set('Action', m[4]);
-    } else {
+    if (m[3] === 'action') actionRequest(service, m[4], headers, query);
+    else {
       path = '/' + m[4].replace(/\{([^}]+)\}/g, (_, n: string) => params.path[n] ?? '');
     }
     for (const [k, v] of Object.entries(params.querystring)) query.set(k, v);

@@ -25,7 +25,7 @@ import { callBackend } from '../backend.js';
 import { IntegrationTimeout, type Invoker } from '../invoke.js';
 import { AWS_INTEGRATION_URI } from '../engine.js';
 import { functionArnOf, type IntegrationRecord, type IntegrationResponseRecord } from '../model.js';
-import { JSON_SERVICES } from '../rest/serve.js';
+import { actionRequest } from '../rest/serve.js';
 import { TemplateJsonError, renderTemplate } from '../rest/vtl.js';
 import { withStageVariables } from '../serve.js';
 import { evaluateSelection, parseSelectionExpression } from './selection.js';
@@ -215,16 +215,10 @@ async function backendCall(
       };
       const query = new URLSearchParams();
       let path = '/';
+      // Query services take the action and the template's output as form parameters.
       if (m[3] === 'action') {
-        const json = JSON_SERVICES[service];
-        if (json) {
-          headers['x-amz-target'] = `${json.target}.${m[4]}`;
-          headers['content-type'] = `application/x-amz-json-${json.version}`;
-        } else {
-          // Query services take the action and the template's output as form parameters.
+        if (!actionRequest(service, m[4], headers, query))
           headers['content-type'] = 'application/x-www-form-urlencoded';
-          query.set('Action', m[4]);
-        }
       } else path = '/' + m[4];
       const res = await deps.callService(call.accountId, {
         region: m[1] || call.region,
