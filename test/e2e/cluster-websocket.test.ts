@@ -7,13 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import {
-  ApiGatewayV2Client,
-  CreateApiCommand,
-  CreateIntegrationCommand,
-  CreateRouteCommand,
-  CreateStageCommand,
-} from '@aws-sdk/client-apigatewayv2';
+import { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
 import {
   ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
@@ -22,7 +16,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { postgresForFile, nodeClientConfig } from '../helpers/cluster.js';
 import { startTestCluster } from '../../src/cluster/test-cluster.js';
-import { FN, createNodeFunctions } from './gateway-helpers.js';
+import { createNodeFunctions, twoWayWebSocketApi } from './gateway-helpers.js';
 
 const { skip, pg } = postgresForFile();
 
@@ -62,29 +56,7 @@ test(
       await createNodeFunctions(lambda, {
         whoami: `exports.handler = async (e) => ({ statusCode: 200, body: JSON.stringify({ connectionId: e.requestContext.connectionId }) });`,
       });
-      const api = await gw.send(
-        new CreateApiCommand({
-          Name: 'c',
-          ProtocolType: 'WEBSOCKET',
-          RouteSelectionExpression: '$request.body.action',
-        }),
-      );
-      const integ = await gw.send(
-        new CreateIntegrationCommand({
-          ApiId: api.ApiId,
-          IntegrationType: 'AWS_PROXY',
-          IntegrationUri: `${FN}whoami`,
-        }),
-      );
-      await gw.send(
-        new CreateRouteCommand({
-          ApiId: api.ApiId,
-          RouteKey: '$default',
-          Target: `integrations/${integ.IntegrationId}`,
-          RouteResponseSelectionExpression: '$default',
-        }),
-      );
-      await gw.send(new CreateStageCommand({ ApiId: api.ApiId, StageName: 'prod', AutoDeploy: true }));
+      const api = { ApiId: await twoWayWebSocketApi(gw, 'c', 'whoami', 'prod') };
       const mgmt = (endpoint: string, stageUrl: boolean) => {
         const m = new ApiGatewayManagementApiClient(
           nodeClientConfig(stageUrl ? `${endpoint}/_api/${api.ApiId}/prod` : endpoint),

@@ -8,14 +8,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import WebSocket from 'ws';
-import {
-  ApiGatewayV2Client,
-  CreateApiCommand,
-  CreateIntegrationCommand,
-  CreateRouteCommand,
-  CreateStageCommand,
-  DeleteApiCommand,
-} from '@aws-sdk/client-apigatewayv2';
+import { ApiGatewayV2Client, CreateApiCommand, DeleteApiCommand } from '@aws-sdk/client-apigatewayv2';
 import {
   APIGatewayClient,
   CreateDeploymentCommand,
@@ -26,7 +19,7 @@ import {
 import { startTestServer } from '../helpers/server.js';
 import { chooseTarget, parseApiTarget } from '../../src/gateway/app-port.js';
 import { buildConfig } from '../../src/cli/up.js';
-import { FN, createNodeFunctions, putProxyMethod } from './gateway-helpers.js';
+import { FN, createNodeFunctions, putProxyMethod, twoWayWebSocketApi } from './gateway-helpers.js';
 
 const ECHO = `exports.handler = async (event) => ({
   statusCode: 200,
@@ -142,29 +135,7 @@ test('app port: WebSocket handshakes connect to the chosen WebSocket API', async
     ws.on('error', () => undefined);
   });
   assert.equal(refused, 404);
-  const api = await gw.send(
-    new CreateApiCommand({
-      Name: 'chat',
-      ProtocolType: 'WEBSOCKET',
-      RouteSelectionExpression: '$request.body.action',
-    }),
-  );
-  const integ = await gw.send(
-    new CreateIntegrationCommand({
-      ApiId: api.ApiId,
-      IntegrationType: 'AWS_PROXY',
-      IntegrationUri: `${FN}wsecho`,
-    }),
-  );
-  await gw.send(
-    new CreateRouteCommand({
-      ApiId: api.ApiId,
-      RouteKey: '$default',
-      Target: `integrations/${integ.IntegrationId}`,
-      RouteResponseSelectionExpression: '$default',
-    }),
-  );
-  await gw.send(new CreateStageCommand({ ApiId: api.ApiId, StageName: 'live', AutoDeploy: true }));
+  await twoWayWebSocketApi(gw, 'chat', 'wsecho', 'live');
   await sleep(1100);
   const ws = new WebSocket(app);
   await new Promise((resolve, reject) => {

@@ -2,6 +2,13 @@
 import assert from 'node:assert/strict';
 import AdmZip from 'adm-zip';
 import WebSocket from 'ws';
+import {
+  ApiGatewayV2Client,
+  CreateApiCommand as CreateV2ApiCommand,
+  CreateIntegrationCommand,
+  CreateRouteCommand,
+  CreateStageCommand as CreateV2StageCommand,
+} from '@aws-sdk/client-apigatewayv2';
 import { CreateFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateApiKeyCommand,
@@ -145,4 +152,37 @@ export class Client {
   send(o: unknown): void {
     this.ws.send(typeof o === 'string' ? o : JSON.stringify(o));
   }
+}
+
+/** A WebSocket API whose two-way `$default` route is AWS_PROXY to function `fn`, on an auto-deploy stage. */
+export async function twoWayWebSocketApi(
+  gw: ApiGatewayV2Client,
+  name: string,
+  fn: string,
+  stage: string,
+): Promise<string> {
+  const api = await gw.send(
+    new CreateV2ApiCommand({
+      Name: name,
+      ProtocolType: 'WEBSOCKET',
+      RouteSelectionExpression: '$request.body.action',
+    }),
+  );
+  const integ = await gw.send(
+    new CreateIntegrationCommand({
+      ApiId: api.ApiId,
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: `${FN}${fn}`,
+    }),
+  );
+  await gw.send(
+    new CreateRouteCommand({
+      ApiId: api.ApiId,
+      RouteKey: '$default',
+      Target: `integrations/${integ.IntegrationId}`,
+      RouteResponseSelectionExpression: '$default',
+    }),
+  );
+  await gw.send(new CreateV2StageCommand({ ApiId: api.ApiId, StageName: stage, AutoDeploy: true }));
+  return api.ApiId!;
 }
