@@ -107,6 +107,9 @@ type SetValue =
   | { k: 'arith'; op: '+' | '-'; l: Operand; r: Operand }
   | { k: 'call'; name: string; args: Operand[] };
 
+/** `RETURNING {ALL | MODIFIED} {NEW | OLD} *` as the ReturnValues it asks for. */
+type Returning = 'ALL_NEW' | 'ALL_OLD' | 'UPDATED_NEW' | 'UPDATED_OLD';
+
 export type Statement =
   | { kind: 'select'; table: string; index?: string; projection?: Path[]; where?: Cond }
   | { kind: 'insert'; table: string; item: AV }
@@ -116,8 +119,9 @@ export type Statement =
       sets: { path: Path; value: SetValue }[];
       removes: Path[];
       where?: Cond;
+      returning?: Returning;
     }
-  | { kind: 'delete'; table: string; where?: Cond }
+  | { kind: 'delete'; table: string; where?: Cond; returning?: Returning }
   /** EXISTS(SELECT ...): a transaction's condition check. */
   | { kind: 'exists'; table: string; index?: string; where?: Cond };
 
@@ -261,14 +265,33 @@ class Parser {
     }
     if (!sets.length && !removes.length) throw this.unexpected();
     const where = this.optionalWhere();
-    return { kind: 'update', table, sets, removes, where };
+    const returning = this.optionalReturning();
+    return { kind: 'update', table, sets, removes, where, ...(returning ? { returning } : {}) };
   }
 
   private delete(): Statement {
     this.kw('DELETE');
     this.kw('FROM');
     const table = this.name();
-    return { kind: 'delete', table, where: this.optionalWhere() };
+    const where = this.optionalWhere();
+    const returning = this.optionalReturning();
+    if (returning && returning !== 'ALL_OLD')
+      throw validation('DELETE statements support only RETURNING ALL OLD *');
+    return { kind: 'delete', table, where, ...(returning ? { returning } : {}) };
+  }
+
+  /** `RETURNING {ALL | MODIFIED} {NEW | OLD} *`. */
+  private optionalReturning(): Returning | undefined {
+    if (!this.isKw('RETURNING')) return undefined;
+    this.i++;
+    const which = this.isKw('ALL') ? 'ALL' : this.isKw('MODIFIED') ? 'UPDATED' : undefined;
+    if (!which) throw this.unexpected();
+    this.i++;
+    const when = this.isKw('NEW') ? 'NEW' : this.isKw('OLD') ? 'OLD' : undefined;
+    if (!when) throw this.unexpected();
+    this.i++;
+    this.p('*');
+    return `${which}_${when}` as Returning;
   }
 
   private optionalWhere(): Cond | undefined {
@@ -633,16 +656,21 @@ export class PartiQl {
       case 'insert':
       case 'update':
       case 'delete': {
+        if (batch && st.kind !== 'insert' && st.returning)
+          throw validation('RETURNING is not supported in BatchExecuteStatement');
         const { op, req } = this.writeRequest(meta, st, input);
+        let out: { Attributes?: unknown };
         try {
-          if (op === 'Put') await this.engine.putItem(scope, req);
-          else if (op === 'Delete') await this.engine.deleteItem(scope, req);
-          else await this.engine.updateItem(scope, req);
+          if (op === 'Put') out = (await this.engine.putItem(scope, req)) as typeof out;
+          else if (op === 'Delete') out = (await this.engine.deleteItem(scope, req)) as typeof out;
+          else out = (await this.engine.updateItem(scope, req)) as typeof out;
         } catch (e) {
           if (st.kind === 'insert' && e instanceof AwsError && e.code === 'ConditionalCheckFailedException')
             throw duplicateItem();
           throw e;
         }
+        // RETURNING: the item as ReturnValues gave it (none when there was nothing to return).
+        if (st.kind !== 'insert' && st.returning) return { Items: out?.Attributes ? [out.Attributes] : [] };
         return {};
       }
       case 'exists':
@@ -765,10 +793,31 @@ export class PartiQl {
     if (conds.length) req.ConditionExpression = conds.join(' AND ');
     if (input.ReturnValuesOnConditionCheckFailure)
       req.ReturnValuesOnConditionCheckFailure = input.ReturnValuesOnConditionCheckFailure;
+    if (st.returning) req.ReturnValues = st.returning;
     if (st.kind === 'delete') return { op: 'Delete', req: r.attach(req) };
     const parts: string[] = [];
-    if (st.sets.length)
-      parts.push(`SET ${st.sets.map((x) => `${r.path(x.path)} = ${r.setValue(x.value)}`).join(', ')}`);
+    // `SET s = set_add(s, <<...>>)` / `set_delete(s, <<...>>)` are the ADD and DELETE actions on a set.
+    const setCalls = (name: string) =>
+      st.sets.filter((x) => x.value.k === 'call' && x.value.name === name) as {
+        path: Path;
+        value: Extract<SetValue, { k: 'call' }>;
+      }[];
+    const setAction = (x: { path: Path; value: Extract<SetValue, { k: 'call' }> }) => {
+      const [target, elements] = x.value.args;
+      if (x.value.args.length !== 2 || target?.k !== 'path' || elements?.k !== 'value')
+        throw validation(`${x.value.name} takes the attribute it sets and a set of elements`);
+      if (JSON.stringify(target.path) !== JSON.stringify(x.path))
+        throw validation(`${x.value.name} must take the attribute it sets as its first argument`);
+      return `${r.path(x.path)} ${r.operand(elements)}`;
+    };
+    const plain = st.sets.filter(
+      (x) => !(x.value.k === 'call' && (x.value.name === 'set_add' || x.value.name === 'set_delete')),
+    );
+    if (plain.length)
+      parts.push(`SET ${plain.map((x) => `${r.path(x.path)} = ${r.setValue(x.value)}`).join(', ')}`);
+    if (setCalls('set_add').length) parts.push(`ADD ${setCalls('set_add').map(setAction).join(', ')}`);
+    if (setCalls('set_delete').length)
+      parts.push(`DELETE ${setCalls('set_delete').map(setAction).join(', ')}`);
     if (st.removes.length) parts.push(`REMOVE ${st.removes.map((x) => r.path(x)).join(', ')}`);
     req.UpdateExpression = parts.join(' ');
     return { op: 'Update', req: r.attach(req) };
@@ -817,6 +866,8 @@ export class PartiQl {
     }
     const TransactItems = parsed.map((st, i) => {
       if (st.kind === 'exists') return { ConditionCheck: this.checkRequest(metas[i], st, list[i]) };
+      if ((st.kind === 'update' || st.kind === 'delete') && st.returning)
+        throw validation('RETURNING is not supported in ExecuteTransaction');
       const { op, req } = this.writeRequest(metas[i], st as Exclude<typeof st, { kind: 'select' }>, list[i]);
       return { [op]: req };
     });

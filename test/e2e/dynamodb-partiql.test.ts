@@ -329,3 +329,65 @@ test('ExecuteTransaction: writes all or nothing with EXISTS checks, reads by ful
   await rejects(tx([{ Statement: `INSERT INTO nope VALUE {'a': 1}` }]), 'ResourceNotFoundException');
   assert.equal((await get('Tx', 'b'))?.n.N, '13');
 });
+
+test('RETURNING on UPDATE and DELETE, set_add / set_delete in SET', async () => {
+  await exec(`INSERT INTO "music" VALUE {'artist': 'R', 'song': 'one', 'plays': 1, 'tags': <<'rock'>>}`);
+  const updated = await exec(
+    `UPDATE "music" SET plays = plays + 1 WHERE artist = 'R' AND song = 'one' RETURNING ALL NEW *`,
+  );
+  assert.deepEqual(updated.Items, [
+    { artist: { S: 'R' }, song: { S: 'one' }, plays: { N: '2' }, tags: { SS: ['rock'] } },
+  ]);
+  const modified = await exec(
+    `UPDATE "music" SET plays = 10 WHERE artist = 'R' AND song = 'one' RETURNING MODIFIED OLD *`,
+  );
+  assert.deepEqual(modified.Items, [{ plays: { N: '2' } }]);
+  // set_add / set_delete: the ADD and DELETE actions on a set attribute.
+  const tagged = await exec(
+    `UPDATE "music" SET tags = set_add(tags, <<'live', 'indie'>>) WHERE artist = 'R' AND song = 'one' RETURNING MODIFIED NEW *`,
+  );
+  assert.deepEqual([...(tagged.Items?.[0].tags.SS ?? [])].sort(), ['indie', 'live', 'rock']);
+  await exec(`UPDATE "music" SET tags = set_delete(tags, <<'rock'>>) WHERE artist = 'R' AND song = 'one'`);
+  const item = await ddb.send(
+    new GetItemCommand({ TableName: 'music', Key: { artist: { S: 'R' }, song: { S: 'one' } } }),
+  );
+  assert.deepEqual([...(item.Item?.tags.SS ?? [])].sort(), ['indie', 'live']);
+  const deleted = await exec(`DELETE FROM "music" WHERE artist = 'R' AND song = 'one' RETURNING ALL OLD *`);
+  assert.equal(deleted.Items?.[0].plays.N, '10');
+  // Deleting what is not there returns no item.
+  assert.deepEqual(
+    (await exec(`DELETE FROM "music" WHERE artist = 'R' AND song = 'one' RETURNING ALL OLD *`)).Items,
+    [],
+  );
+  await rejects(
+    exec(`DELETE FROM "music" WHERE artist = 'R' AND song = 'one' RETURNING ALL NEW *`),
+    'ValidationException',
+    'DELETE statements support only RETURNING ALL OLD *',
+  );
+  await rejects(
+    ddb.send(
+      new ExecuteTransactionCommand({
+        TransactStatements: [
+          {
+            Statement: `UPDATE "music" SET plays = 1 WHERE artist = 'R' AND song = 'two' RETURNING ALL NEW *`,
+          },
+        ],
+      }),
+    ),
+    'ValidationException',
+    'RETURNING is not supported in ExecuteTransaction',
+  );
+  const batch = await ddb.send(
+    new BatchExecuteStatementCommand({
+      Statements: [
+        { Statement: `UPDATE "music" SET plays = 1 WHERE artist = 'R' AND song = 'two' RETURNING ALL NEW *` },
+      ],
+    }),
+  );
+  assert.equal(batch.Responses?.[0].Error?.Code, 'ValidationError');
+  await rejects(
+    exec(`UPDATE "music" SET tags = set_add(other, <<'x'>>) WHERE artist = 'R' AND song = 'one'`),
+    'ValidationException',
+    'set_add must take the attribute it sets as its first argument',
+  );
+});
