@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../core/clock.js';
-import type { KvWriter, Store } from '../storage/store.js';
+import type { KvWriter, Store, Transaction } from '../storage/store.js';
 import { itemSize, type Item } from './bridge.js';
 import { writeItemRows } from './keys.js';
 import {
@@ -46,6 +46,9 @@ const PAGE = 500;
 /** How long another node may keep using table metadata it cached (Tables' cache). */
 const META_CACHE_MS = 1000;
 
+/** How long DynamoDB keeps the SYSTEM backup of a deleted table with point-in-time recovery. */
+const SYSTEM_BACKUP_DAYS = 35;
+
 export interface BackupMeta {
   arn: string;
   /** `<14-digit ms>-<8 hex>`, as in the ARN. */
@@ -54,7 +57,9 @@ export interface BackupMeta {
   accountId: string;
   region: string;
   createdAt: number;
-  type: 'USER';
+  type: 'USER' | 'SYSTEM';
+  /** SYSTEM backups (of a deleted PITR table): gone after this time. */
+  expiresAt?: number;
   sizeBytes: number;
   itemCount: number;
   /** Store collection holding the items. */
@@ -137,54 +142,86 @@ export class Backups {
     const meta = await this.tables.get(scope, input.TableName, () => tableNotFound(input.TableName));
     if (this.tables.status(meta) === 'CREATING')
       throw err('TableInUseException', `Table is being created: ${meta.name}`);
-    const createdAt = this.clock.now();
-    const id = `${String(createdAt).padStart(14, '0')}-${randomBytes(4).toString('hex')}`;
     const backup = await this.store.transaction(async (tx) => {
       const cur = await this.tables.getTx(tx, scope, meta.name);
       if (!cur) throw tableNotFound(meta.name);
-      const b: BackupMeta = {
-        arn: `${cur.arn}/backup/${id}`,
-        id,
-        name,
-        accountId: scope.accountId,
-        region: scope.region,
-        createdAt,
-        type: 'USER',
-        sizeBytes: 0,
-        itemCount: 0,
-        collection: `ddbb:${cur.id}:${id}`,
-        table: {
-          name: cur.name,
-          id: cur.id,
-          arn: cur.arn,
-          createdAt: cur.createdAt,
-          keySchema: cur.keySchema,
-          attributeDefinitions: cur.attributeDefinitions,
-          billingMode: cur.billingMode,
-          provisioned: cur.provisioned,
-          indexes: cur.indexes.filter((i) => i.status === 'ACTIVE' && !i.backfilling),
-          stream: cur.stream?.enabled ? { enabled: true, viewType: cur.stream.viewType } : undefined,
-          ttl: cur.ttl,
-          sse: cur.sse,
-          tableClass: cur.tableClass,
-        },
-      };
-      let after: string | undefined;
-      for (;;) {
-        const rows = await tx.scan<Item>(cur.collection, { after, limit: PAGE });
-        for (const r of rows) {
-          await tx.put(b.collection, r.key, r.value);
-          b.itemCount++;
-          b.sizeBytes += itemSize(r.value);
-        }
-        if (rows.length < PAGE) break;
-        after = rows[rows.length - 1].key;
-      }
-      await tx.put(BACKUPS, `${scope.accountId}/${scope.region}/${id}`, b);
-      return b;
+      return this.snapshot(tx, scope, cur, name, 'USER');
     });
     // Like CreateTable answering CREATING: the backup is complete already (DescribeBackup: AVAILABLE).
     return { BackupDetails: { ...details(backup), BackupStatus: 'CREATING' } };
+  }
+
+  /**
+   * DeleteTable of a table with point-in-time recovery: a SYSTEM backup of it (`{table}$DeletedTableBackup`),
+   * kept 35 days, in the deleting transaction, as DynamoDB keeps one.
+   */
+  async systemBackupOnDelete(tx: Transaction, scope: Scope, meta: TableMeta): Promise<void> {
+    await this.snapshot(tx, scope, meta, `${meta.name}$DeletedTableBackup`, 'SYSTEM');
+  }
+
+  /** The table's definition and items copied into a new backup, in `tx` (one consistent view). */
+  private async snapshot(
+    tx: Transaction,
+    scope: Scope,
+    cur: TableMeta,
+    name: string,
+    type: 'USER' | 'SYSTEM',
+  ): Promise<BackupMeta> {
+    const createdAt = this.clock.now();
+    const id = `${String(createdAt).padStart(14, '0')}-${randomBytes(4).toString('hex')}`;
+    const b: BackupMeta = {
+      arn: `${cur.arn}/backup/${id}`,
+      id,
+      name,
+      accountId: scope.accountId,
+      region: scope.region,
+      createdAt,
+      type,
+      sizeBytes: 0,
+      itemCount: 0,
+      collection: `ddbb:${cur.id}:${id}`,
+      table: {
+        name: cur.name,
+        id: cur.id,
+        arn: cur.arn,
+        createdAt: cur.createdAt,
+        keySchema: cur.keySchema,
+        attributeDefinitions: cur.attributeDefinitions,
+        billingMode: cur.billingMode,
+        provisioned: cur.provisioned,
+        indexes: cur.indexes.filter((i) => i.status === 'ACTIVE' && !i.backfilling),
+        stream: cur.stream?.enabled ? { enabled: true, viewType: cur.stream.viewType } : undefined,
+        ttl: cur.ttl,
+        sse: cur.sse,
+        tableClass: cur.tableClass,
+      },
+    };
+    if (type === 'SYSTEM') b.expiresAt = createdAt + SYSTEM_BACKUP_DAYS * 86_400_000;
+    let after: string | undefined;
+    for (;;) {
+      const rows = await tx.scan<Item>(cur.collection, { after, limit: PAGE });
+      for (const r of rows) {
+        await tx.put(b.collection, r.key, r.value);
+        b.itemCount++;
+        b.sizeBytes += itemSize(r.value);
+      }
+      if (rows.length < PAGE) break;
+      after = rows[rows.length - 1].key;
+    }
+    await tx.put(BACKUPS, `${scope.accountId}/${scope.region}/${id}`, b);
+    return b;
+  }
+
+  /** A SYSTEM backup past its 35 days: it is dropped when a call next meets it. */
+  private expired(b: BackupMeta): boolean {
+    return b.expiresAt !== undefined && b.expiresAt <= this.clock.now();
+  }
+
+  private async drop(b: BackupMeta): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      await tx.delete(BACKUPS, `${b.accountId}/${b.region}/${b.id}`);
+      await tx.deleteRange(b.collection, {});
+    });
   }
 
   private async find(scope: Scope, backupArn: unknown): Promise<BackupMeta> {
@@ -197,7 +234,8 @@ export class Backups {
     if (!m) throw errors.validation(`Invalid BackupArn provided as input: ${String(backupArn)}`);
     if (m[1] !== scope.region || m[2] !== scope.accountId) throw backupNotFound(backupArn);
     const b = await this.store.get<BackupMeta>(BACKUPS, `${scope.accountId}/${scope.region}/${m[3]}`);
-    if (!b || b.arn !== backupArn) throw backupNotFound(backupArn);
+    if (b && this.expired(b)) await this.drop(b);
+    if (!b || b.arn !== backupArn || this.expired(b)) throw backupNotFound(backupArn);
     return b;
   }
 
@@ -207,10 +245,7 @@ export class Backups {
 
   async deleteBackup(scope: Scope, input: Input) {
     const b = await this.find(scope, input.BackupArn);
-    await this.store.transaction(async (tx) => {
-      await tx.delete(BACKUPS, `${scope.accountId}/${scope.region}/${b.id}`);
-      await tx.deleteRange(b.collection, {});
-    });
+    await this.drop(b);
     const desc = description(b);
     desc.BackupDetails.BackupStatus = 'DELETED';
     return { BackupDescription: desc };
@@ -244,8 +279,10 @@ export class Backups {
       after = prefix + m[1];
     }
     const rows = (await this.store.scan<BackupMeta>(BACKUPS, { prefix, after })).map((r) => r.value);
+    for (const b of rows) if (this.expired(b)) await this.drop(b);
     const match = rows.filter(
       (b) =>
+        !this.expired(b) &&
         (input.TableName === undefined || b.table.name === input.TableName) &&
         (type === 'ALL' || type === b.type) &&
         (lower === undefined || b.createdAt >= lower) &&
@@ -579,6 +616,7 @@ function details(b: BackupMeta) {
     BackupStatus: 'AVAILABLE',
     BackupType: b.type,
     BackupCreationDateTime: b.createdAt / 1000,
+    ...(b.expiresAt ? { BackupExpiryDateTime: b.expiresAt / 1000 } : {}),
   };
 }
 

@@ -186,6 +186,8 @@ export class DynamoEngine {
     const desc = this.tables.describe(meta, await this.stats(meta));
     desc.TableStatus = 'DELETING';
     await this.store.transaction(async (tx) => {
+      // With point-in-time recovery on, the table's items outlive it in a SYSTEM backup (35 days).
+      if (meta.pitr) await this.backups.systemBackupOnDelete(tx, scope, meta);
       await tx.delete('ddb-tables', `${scope.accountId}/${scope.region}/${meta.name}`);
       await tx.deleteRange(meta.collection, {});
       for (const ix of meta.indexes) await tx.deleteRange(ix.collection, {});

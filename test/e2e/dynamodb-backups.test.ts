@@ -482,6 +482,50 @@ test('point-in-time recovery: exact state at a time in between, latest time, err
   );
 });
 
+test('DeleteTable with PITR on keeps a SYSTEM backup for 35 days, which restores the table', async () => {
+  await createTable(ddb, 'pitr-gone');
+  for (let i = 0; i < 5; i++) await put(ddb, 'pitr-gone', 'p', i, 'live', i);
+  await ddb.send(
+    new UpdateContinuousBackupsCommand({
+      TableName: 'pitr-gone',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    }),
+  );
+  const before = await dump(ddb, 'pitr-gone');
+  await ddb.send(new DeleteTableCommand({ TableName: 'pitr-gone' }));
+  const listed = await ddb.send(new ListBackupsCommand({ TableName: 'pitr-gone', BackupType: 'SYSTEM' }));
+  assert.equal(listed.BackupSummaries?.length, 1);
+  const sys = listed.BackupSummaries![0];
+  assert.equal(sys.BackupName, 'pitr-gone$DeletedTableBackup');
+  assert.equal(sys.BackupType, 'SYSTEM');
+  assert.equal(sys.BackupExpiryDateTime!.getTime() - sys.BackupCreationDateTime!.getTime(), 35 * 86_400_000);
+  // USER listings (the default) leave it out; it restores like any backup.
+  assert.equal(
+    (await ddb.send(new ListBackupsCommand({ TableName: 'pitr-gone' }))).BackupSummaries?.length,
+    0,
+  );
+  await ddb.send(
+    new RestoreTableFromBackupCommand({ TargetTableName: 'pitr-back', BackupArn: sys.BackupArn }),
+  );
+  assert.deepEqual(await dump(ddb, 'pitr-back'), before);
+  // A table deleted without PITR keeps nothing.
+  await createTable(ddb, 'plain-gone');
+  await ddb.send(new DeleteTableCommand({ TableName: 'plain-gone' }));
+  assert.equal(
+    (await ddb.send(new ListBackupsCommand({ TableName: 'plain-gone', BackupType: 'ALL' }))).BackupSummaries
+      ?.length,
+    0,
+  );
+  // After 35 days it is gone.
+  await advance(35 * 86_400 + 1);
+  assert.equal(
+    (await ddb.send(new ListBackupsCommand({ TableName: 'pitr-gone', BackupType: 'SYSTEM' }))).BackupSummaries
+      ?.length,
+    0,
+  );
+  await rejects(ddb.send(new DescribeBackupCommand({ BackupArn: sys.BackupArn })), 'BackupNotFoundException');
+});
+
 test('CloudFormation and SAM tables with PointInTimeRecoverySpecification have PITR on', async () => {
   const cfn = new CloudFormationClient(srv.clientConfig);
   try {
