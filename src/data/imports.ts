@@ -9,6 +9,7 @@
  * other value a string, empty values left out), and puts the items. An item that does not
  * parse or fit the table counts in ErrorCount and is skipped, as on AWS. ION is refused.
  */
+import type { LogSink } from '../core/log-sink.js';
 import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import * as zlib from 'node:zlib';
@@ -23,6 +24,8 @@ import { constraint, err, errors, type Scope } from './model.js';
 type Input = Record<string, any>;
 
 const TOKEN_MS = 8 * 3600_000;
+/** DynamoDB's log group for the items an import could not import (one stream per import). */
+const IMPORT_LOG_GROUP = '/aws-dynamodb/imports';
 const BATCH = 25;
 
 const zstd = (zlib as unknown as { zstdDecompressSync?: (b: Buffer) => Buffer }).zstdDecompressSync;
@@ -61,6 +64,7 @@ function describe(r: ImportRecord) {
     ClientToken: r.clientToken,
     S3BucketSource: r.source,
     ErrorCount: r.errorCount ?? 0,
+    CloudWatchLogGroupArn: `arn:aws:logs:${r.region}:${r.accountId}:log-group:${IMPORT_LOG_GROUP}:*`,
     InputFormat: r.inputFormat,
     ...(r.formatOptions ? { InputFormatOptions: r.formatOptions } : {}),
     InputCompressionType: r.compression,
@@ -109,6 +113,8 @@ export function parseCsv(text: string, delimiter: string): string[][] {
 
 export class Imports {
   private readonly jobs: S3Jobs<ImportRecord>;
+
+  private logs: LogSink | undefined;
 
   constructor(
     private readonly store: Store,
@@ -227,7 +233,9 @@ export class Imports {
   }
 
   /** Runs the import jobs (any node), reading from `s3`. */
-  start(s3: S3Engine, logger: Logger): void {
+  /** `logs`: where the items that could not be imported are reported (group /aws-dynamodb/imports). */
+  start(s3: S3Engine, logger: Logger, logs?: LogSink): void {
+    this.logs = logs;
     this.jobs.start(logger, (key) => this.run(key, s3));
   }
 
@@ -235,30 +243,37 @@ export class Imports {
     return this.jobs.stop();
   }
 
-  /** The items of one object: [items, lines that could not be read]. */
-  private parse(rec: ImportRecord, text: string, keyTypes: Map<string, string>): [Input[], number] {
-    const items: Input[] = [];
-    let bad = 0;
+  /** The items of one object, each with its index in it, and the items that could not be read. */
+  private parse(
+    rec: ImportRecord,
+    text: string,
+    keyTypes: Map<string, string>,
+  ): { items: { item: Input; index: number }[]; bad: { index: number; message: string }[] } {
+    const items: { item: Input; index: number }[] = [];
+    const bad: { index: number; message: string }[] = [];
     if (rec.inputFormat === 'DYNAMODB_JSON') {
+      let index = 0;
       for (const line of text.split('\n')) {
         if (!line.trim()) continue;
         try {
           const v = JSON.parse(line) as { Item?: unknown };
-          if (v && typeof v.Item === 'object' && v.Item !== null) items.push(v.Item as Input);
-          else bad++;
-        } catch {
-          bad++;
+          if (v && typeof v.Item === 'object' && v.Item !== null)
+            items.push({ item: v.Item as Input, index });
+          else bad.push({ index, message: 'The line has no Item' });
+        } catch (e) {
+          bad.push({ index, message: `Unable to parse the line as JSON: ${(e as Error).message}` });
         }
+        index++;
       }
-      return [items, bad];
+      return { items, bad };
     }
     const csv = rec.formatOptions?.Csv;
     const rows = parseCsv(text, csv?.Delimiter ?? ',');
     const header = csv?.HeaderList ?? rows.shift() ?? [];
-    for (const row of rows) {
+    rows.forEach((row, index) => {
       if (row.length > header.length) {
-        bad++;
-        continue;
+        bad.push({ index, message: `The row has ${row.length} values for ${header.length} columns` });
+        return;
       }
       const item: Input = {};
       header.forEach((name, i) => {
@@ -267,9 +282,9 @@ export class Imports {
         const t = keyTypes.get(name);
         item[name] = t === 'N' ? { N: v } : t === 'B' ? { B: v } : { S: v };
       });
-      items.push(item);
-    }
-    return [items, bad];
+      items.push({ item, index });
+    });
+    return { items, bad };
   }
 
   private async run(key: string, s3: S3Engine): Promise<void> {
@@ -312,39 +327,57 @@ export class Imports {
     let processed = 0;
     let imported = 0;
     let errorCount = 0;
+    // Each item that is not imported is reported in CloudWatch Logs, as DynamoDB reports it.
+    const report = (objKey: string, itemIndex: number, message: string) => {
+      errorCount++;
+      this.logs?.append(
+        { accountId: rec.accountId, region: rec.region, group: IMPORT_LOG_GROUP, stream: rec.id },
+        [
+          {
+            timestamp: this.clock.now(),
+            message: JSON.stringify({
+              itemS3Pointer: { bucket: rec.source.S3Bucket, key: objKey, itemIndex },
+              importArn: rec.arn,
+              errorMessages: [message],
+            }),
+          },
+        ],
+      );
+    };
     for (const objKey of objects) {
       let body = (await s3.getObject(scope, rec.source.S3Bucket, objKey)).data;
       processedBytes += body.length;
       try {
         if (rec.compression === 'GZIP') body = gunzipSync(body);
         else if (rec.compression === 'ZSTD') body = zstd!(body);
-      } catch {
-        errorCount++;
+      } catch (e) {
+        report(objKey, 0, `Unable to decompress the object: ${(e as Error).message}`);
         continue;
       }
-      const [items, bad] = this.parse(rec, body.toString('utf8'), keyTypes);
-      errorCount += bad;
-      processed += items.length + bad;
+      const { items, bad } = this.parse(rec, body.toString('utf8'), keyTypes);
+      for (const b of bad) report(objKey, b.index, b.message);
+      processed += items.length + bad.length;
       for (let i = 0; i < items.length; i += BATCH) {
         const chunk = items.slice(i, i + BATCH);
         try {
           await this.engine.batchWriteItem(scope, {
-            RequestItems: { [rec.tableName]: chunk.map((Item) => ({ PutRequest: { Item } })) },
+            RequestItems: { [rec.tableName]: chunk.map(({ item }) => ({ PutRequest: { Item: item } })) },
           });
           imported += chunk.length;
         } catch {
           // One bad item fails its batch: put them one by one to count it alone.
-          for (const Item of chunk) {
+          for (const { item, index } of chunk) {
             try {
-              await this.engine.putItem(scope, { TableName: rec.tableName, Item });
+              await this.engine.putItem(scope, { TableName: rec.tableName, Item: item });
               imported++;
-            } catch {
-              errorCount++;
+            } catch (e) {
+              report(objKey, index, e instanceof Error ? e.message : String(e));
             }
           }
         }
       }
     }
+    await this.logs?.flush();
     await this.jobs.save(key, {
       status: 'COMPLETED',
       endTime: this.clock.now(),

@@ -2,6 +2,7 @@
  * DynamoDB + DynamoDB Streams: `createDynamoDb(deps)` gives the engine, both JSON services
  * and the TTL sweeper (start/stop).
  */
+import type { LogSink } from '../core/log-sink.js';
 import type { Clock } from '../core/clock.js';
 import type { NimbusConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -24,6 +25,8 @@ export interface DynamoDbDeps {
   activationMs?: number;
   /** Built-in AWS/DynamoDB metrics. */
   metrics?: MetricsSink;
+  /** CloudWatch Logs (an import reports the items it could not import there). */
+  logs?: LogSink;
 }
 
 export interface DynamoDb {
@@ -64,7 +67,7 @@ export function createDynamoDb(deps: DynamoDbDeps): DynamoDb {
     },
     startS3Jobs(s3) {
       engine.exports.start(s3, deps.logger);
-      engine.imports.start(s3, deps.logger);
+      engine.imports.start(s3, deps.logger, deps.logs);
     },
     async stop() {
       await engine.exports.stop();

@@ -263,6 +263,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     logger: logger.child({ component: 'dynamodb' }),
     config,
     metrics: builtinMetrics,
+    logs,
   });
   await dynamodb.start();
   frontDoor.register(dynamodb.service);

@@ -30,6 +30,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { OffsetClock } from '../../src/core/clock.js';
 import { startTestServer } from '../helpers/server.js';
 import { until } from '../helpers/until.js';
@@ -243,6 +244,24 @@ test('ExportTableToPointInTime and ImportTable: the table at ExportTime in S3, m
     'people',
   );
   assert.deepEqual([people.ImportedItemCount, people.ErrorCount, people.ProcessedItemCount], [2, 1, 3]);
+  // The item that was not imported is reported in CloudWatch Logs, as DynamoDB reports it.
+  assert.equal(
+    people.CloudWatchLogGroupArn,
+    'arn:aws:logs:us-east-1:000000000000:log-group:/aws-dynamodb/imports:*',
+  );
+  const logsClient = new CloudWatchLogsClient(srv.clientConfig);
+  const logged = await logsClient.send(
+    new FilterLogEventsCommand({
+      logGroupName: '/aws-dynamodb/imports',
+      filterPattern: `"${people.ImportArn}"`,
+    }),
+  );
+  logsClient.destroy();
+  assert.equal(logged.events?.length, 1);
+  const entry = JSON.parse(logged.events![0].message!);
+  assert.deepEqual(entry.itemS3Pointer, { bucket: 'exports', key: 'csv/people.csv', itemIndex: 2 });
+  assert.equal(entry.importArn, people.ImportArn);
+  assert.equal(entry.errorMessages.length, 1);
   const rows = (await ddb.send(new ScanCommand({ TableName: 'people' }))).Items!;
   assert.deepEqual(
     rows.sort((x, y) => Number(x.id.N) - Number(y.id.N)),
