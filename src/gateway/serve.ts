@@ -69,6 +69,8 @@ interface CompiledStage {
   authorizers: Map<string, AuthorizerRecord>;
   /** Records the stage's AWS/ApiGateway metrics of one request (built on first use). */
   recordMetrics?: (o: RequestOutcome) => void;
+  /** Detailed metrics' recorders, by route key. */
+  routeMetrics?: Map<string, (o: RequestOutcome) => void>;
 }
 
 interface CachedApi {
@@ -310,12 +312,30 @@ export class GatewayServer {
           [api, { Name: 'Stage', Value: stageName }],
         ]);
       }
-      record({
+      const outcome = {
         status: result.status,
         latencyMs: this.deps.clock.now() - started,
         integrationLatencyMs: info.integrationLatency,
         bytes: body.length + result.body.length,
-      });
+      };
+      record(outcome);
+      // Detailed metrics (the route's RouteSettings, else DefaultRouteSettings): per ApiId+Stage+Route too.
+      const settings = st.stage.routeSettings[info.routeKey] ?? st.stage.defaultRouteSettings;
+      if (info.routeKey !== '-' && settings.detailedMetricsEnabled) {
+        const routes = (st.routeMetrics ??= new Map());
+        let perRoute = routes.get(info.routeKey);
+        if (!perRoute) {
+          perRoute = requestRecorder(this.deps.metrics, c, 'http', [
+            [
+              { Name: 'ApiId', Value: c.api.apiId },
+              { Name: 'Stage', Value: stageName },
+              { Name: 'Route', Value: info.routeKey },
+            ],
+          ]);
+          routes.set(info.routeKey, perRoute);
+        }
+        perRoute(outcome);
+      }
     }
   }
 

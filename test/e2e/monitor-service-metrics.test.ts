@@ -8,7 +8,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import AdmZip from 'adm-zip';
 import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { ApiGatewayV2Client, CreateApiCommand } from '@aws-sdk/client-apigatewayv2';
+import { ApiGatewayV2Client, CreateApiCommand, UpdateStageCommand } from '@aws-sdk/client-apigatewayv2';
+import {
+  APIGatewayClient,
+  CreateDeploymentCommand,
+  CreateResourceCommand,
+  CreateRestApiCommand,
+  PutIntegrationCommand,
+  PutMethodCommand,
+  UpdateStageCommand as UpdateRestStageCommand,
+} from '@aws-sdk/client-api-gateway';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CloudWatchClient, GetMetricStatisticsCommand, type Dimension } from '@aws-sdk/client-cloudwatch';
 import {
   SQSClient,
@@ -138,4 +148,62 @@ test('built-in AWS/SQS, AWS/SNS, AWS/DynamoDB and AWS/ApiGateway metrics', async
   assert.equal(await sum('AWS/ApiGateway', 'Count', [...a, { Name: 'Stage', Value: '$default' }]), 3);
   assert.ok((await sum('AWS/ApiGateway', 'Latency', a, 'SampleCount')) === 3);
   assert.ok((await sum('AWS/ApiGateway', 'IntegrationLatency', a, 'SampleCount')) === 2);
+  // No per-route metrics until detailed metrics are on; then ApiId+Stage+Route too.
+  const route = [...a, { Name: 'Stage', Value: '$default' }, { Name: 'Route', Value: 'GET /hi' }];
+  assert.equal(await sum('AWS/ApiGateway', 'Count', route), 0);
+  const v2 = new ApiGatewayV2Client(srv.clientConfig);
+  await v2.send(
+    new UpdateStageCommand({
+      ApiId: api.ApiId,
+      StageName: '$default',
+      DefaultRouteSettings: { DetailedMetricsEnabled: true },
+    }),
+  );
+  await sleep(1100);
+  for (const p of ['hi', 'hi']) await (await fetch(`${api.ApiEndpoint}/${p}`)).arrayBuffer();
+  assert.equal(await sum('AWS/ApiGateway', 'Count', route), 2);
+  v2.destroy();
+
+  // REST APIs: the stage's `*/*` metrics/enabled adds ApiName+Method+Resource+Stage.
+  const rest = new APIGatewayClient(srv.clientConfig);
+  const r = await rest.send(new CreateRestApiCommand({ name: 'metered' }));
+  const res = await rest.send(
+    new CreateResourceCommand({ restApiId: r.id, parentId: r.rootResourceId, pathPart: 'ping' }),
+  );
+  await rest.send(
+    new PutMethodCommand({
+      restApiId: r.id,
+      resourceId: res.id,
+      httpMethod: 'GET',
+      authorizationType: 'NONE',
+    }),
+  );
+  await rest.send(
+    new PutIntegrationCommand({
+      restApiId: r.id,
+      resourceId: res.id,
+      httpMethod: 'GET',
+      type: 'MOCK',
+      requestTemplates: { 'application/json': '{"statusCode": 200}' },
+    }),
+  );
+  await rest.send(new CreateDeploymentCommand({ restApiId: r.id, stageName: 'prod' }));
+  await rest.send(
+    new UpdateRestStageCommand({
+      restApiId: r.id,
+      stageName: 'prod',
+      patchOperations: [{ op: 'replace', path: '/*/*/metrics/enabled', value: 'true' }],
+    }),
+  );
+  await sleep(1100);
+  for (let i = 0; i < 3; i++) await (await fetch(`${srv.endpoint}/_api/${r.id}/prod/ping`)).arrayBuffer();
+  const method = [
+    { Name: 'ApiName', Value: 'metered' },
+    { Name: 'Method', Value: 'GET' },
+    { Name: 'Resource', Value: '/ping' },
+    { Name: 'Stage', Value: 'prod' },
+  ];
+  assert.equal(await sum('AWS/ApiGateway', 'Count', method), 3);
+  assert.equal(await sum('AWS/ApiGateway', 'Count', [{ Name: 'ApiName', Value: 'metered' }]), 3);
+  rest.destroy();
 });

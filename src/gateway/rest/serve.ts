@@ -75,6 +75,8 @@ interface CompiledStage {
   validation: RequestValidation;
   /** Records the stage's AWS/ApiGateway metrics of one request (built on first use). */
   recordMetrics?: (o: RequestOutcome) => void;
+  /** Detailed metrics' recorders, by `METHOD /resource/path`. */
+  methodMetrics?: Map<string, (o: RequestOutcome) => void>;
 }
 
 interface ThrottleSettings {
@@ -100,6 +102,14 @@ const JSON_SERVICES: Record<string, { target: string; version: string } | undefi
   kinesis: { target: 'Kinesis_20131202', version: '1.1' },
   states: { target: 'AWSStepFunctions', version: '1.0' },
 };
+
+/** Is `metrics/enabled` on for this method (its own method setting, else the stage's `*` `/*`)? */
+function detailedMetrics(stage: RestStageRecord, resourcePath: string, method: string): boolean {
+  const own = stage.methodSettings[`${resourcePath.replace(/\//g, '~1')}/${method}`] as
+    { metricsEnabled?: boolean } | undefined;
+  const all = stage.methodSettings['*/*'] as { metricsEnabled?: boolean } | undefined;
+  return own?.metricsEnabled ?? all?.metricsEnabled ?? false;
+}
 
 /**
  * An AWS service action's request as API Gateway sends it: JSON services get `X-Amz-Target` and
@@ -349,7 +359,27 @@ export class RestServer {
           [api, { Name: 'Stage', Value: stageName }],
         ]);
       }
-      record({ status: result.status, latencyMs: this.deps.clock.now() - started });
+      const outcome = { status: result.status, latencyMs: this.deps.clock.now() - started };
+      record(outcome);
+      // Detailed CloudWatch metrics (the method's `metrics/enabled`, else the stage's `*/*`): per method too.
+      const method = greq.method.toUpperCase();
+      if (info.resourcePath !== undefined && detailedMetrics(st.stage, info.resourcePath, method)) {
+        const key = `${method} ${info.resourcePath}`;
+        const methods = (st.methodMetrics ??= new Map());
+        let perMethod = methods.get(key);
+        if (!perMethod) {
+          perMethod = requestRecorder(this.deps.metrics, c.scope, 'rest', [
+            [
+              { Name: 'ApiName', Value: c.api.name },
+              { Name: 'Method', Value: method },
+              { Name: 'Resource', Value: info.resourcePath },
+              { Name: 'Stage', Value: stageName },
+            ],
+          ]);
+          methods.set(key, perMethod);
+        }
+        perMethod(outcome);
+      }
     }
     return true;
   }
