@@ -15,10 +15,13 @@ import {
   CreateResourceCommand,
   CreateRestApiCommand,
   PutIntegrationCommand,
+  PutIntegrationResponseCommand,
   PutMethodCommand,
+  PutMethodResponseCommand,
   UpdateStageCommand as UpdateRestStageCommand,
 } from '@aws-sdk/client-api-gateway';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CloudWatchClient, GetMetricStatisticsCommand, type Dimension } from '@aws-sdk/client-cloudwatch';
 import {
   SQSClient,
@@ -187,12 +190,31 @@ test('built-in AWS/SQS, AWS/SNS, AWS/DynamoDB and AWS/ApiGateway metrics', async
       requestTemplates: { 'application/json': '{"statusCode": 200}' },
     }),
   );
+  await rest.send(
+    new PutMethodResponseCommand({
+      restApiId: r.id,
+      resourceId: res.id,
+      httpMethod: 'GET',
+      statusCode: '200',
+    }),
+  );
+  await rest.send(
+    new PutIntegrationResponseCommand({
+      restApiId: r.id,
+      resourceId: res.id,
+      httpMethod: 'GET',
+      statusCode: '200',
+    }),
+  );
   await rest.send(new CreateDeploymentCommand({ restApiId: r.id, stageName: 'prod' }));
   await rest.send(
     new UpdateRestStageCommand({
       restApiId: r.id,
       stageName: 'prod',
-      patchOperations: [{ op: 'replace', path: '/*/*/metrics/enabled', value: 'true' }],
+      patchOperations: [
+        { op: 'replace', path: '/*/*/metrics/enabled', value: 'true' },
+        { op: 'replace', path: '/*/*/logging/loglevel', value: 'INFO' },
+      ],
     }),
   );
   await sleep(1100);
@@ -205,5 +227,16 @@ test('built-in AWS/SQS, AWS/SNS, AWS/DynamoDB and AWS/ApiGateway metrics', async
   ];
   assert.equal(await sum('AWS/ApiGateway', 'Count', method), 3);
   assert.equal(await sum('AWS/ApiGateway', 'Count', [{ Name: 'ApiName', Value: 'metered' }]), 3);
+  // logging/loglevel INFO: the execution log of every request.
+  const cwl = new CloudWatchLogsClient(srv.clientConfig);
+  const exec = await cwl.send(
+    new FilterLogEventsCommand({
+      logGroupName: `API-Gateway-Execution-Logs_${r.id}/prod`,
+      filterPattern: '"Method completed with status: 200"',
+    }),
+  );
+  assert.equal(exec.events?.length, 3);
+  assert.match(exec.events![0].message!, /^\([0-9a-f-]+\) Method completed with status: 200$/);
+  cwl.destroy();
   rest.destroy();
 });

@@ -8,6 +8,7 @@
  *   (TOKEN/REQUEST, cached for the TTL; 401 Unauthorized / 403 explicit deny / 500) ->
  *   AWS_PROXY integration with the payload 1.0 event -> response mapping (502 when malformed).
  */
+import { randomBytes } from 'node:crypto';
 import { checkApiKey, type KeyDecision } from '../api-keys.js';
 import type { MetricsSink } from '../../core/metrics-sink.js';
 import { requestRecorder, type RequestOutcome } from '../metrics.js';
@@ -350,6 +351,8 @@ export class RestServer {
     send(res, result);
     if (this.deps.logs && st.stage.accessLogSettings?.format)
       this.accessLog(c, st.stage, greq, info, result, started);
+    if (this.deps.logs && Object.keys(st.stage.methodSettings).length)
+      this.executionLog(c, st.stage, greq, info, result);
     if (this.deps.metrics) {
       let record = st.recordMetrics;
       if (!record) {
@@ -383,6 +386,59 @@ export class RestServer {
     }
     return true;
   }
+
+  /**
+   * Execution logs, as API Gateway writes them to `API-Gateway-Execution-Logs_{apiId}/{stage}`
+   * when a method's `logging/loglevel` (its own, else the stage's `*` `/*`) is INFO (every request:
+   * its steps) or ERROR (the requests that failed); `logging/dataTrace` adds the request and
+   * response bodies.
+   */
+  private executionLog(
+    c: CachedApi,
+    stage: RestStageRecord,
+    greq: GatewayRequest,
+    info: RestAccessInfo,
+    result: HttpResult,
+  ): void {
+    const method = greq.method.toUpperCase();
+    const settings = (key: string) =>
+      stage.methodSettings[key] as { loggingLevel?: string; dataTraceEnabled?: boolean } | undefined;
+    const own = info.resourcePath
+      ? settings(`${info.resourcePath.replace(/\//g, '~1')}/${method}`)
+      : undefined;
+    const all = settings('*/*');
+    const level = own?.loggingLevel ?? all?.loggingLevel ?? 'OFF';
+    if (level === 'OFF' || (level === 'ERROR' && result.status < 400)) return;
+    const trace = own?.dataTraceEnabled ?? all?.dataTraceEnabled ?? false;
+    const id = greq.requestId;
+    const lines: string[] = [];
+    if (level === 'INFO') {
+      lines.push(`Extended Request Id: ${id}`, `Starting execution for request: ${id}`);
+      lines.push(`HTTP Method: ${method}, Resource Path: ${info.resourcePath ?? greq.rawPath}`);
+      if (trace) lines.push(`Method request body before transformations: ${greq.body.toString('utf8')}`);
+      if (info.integrationStatus !== undefined)
+        lines.push(
+          `Received response. Status: ${info.integrationStatus}, Integration latency: ${info.integrationLatency ?? 0} ms`,
+        );
+      if (trace) lines.push(`Method response body after transformations: ${result.body.toString('utf8')}`);
+    }
+    if (result.status >= 500) lines.push(`Execution failed due to an internal error or configuration error`);
+    if (level === 'INFO' && result.status < 400) lines.push('Successfully completed execution');
+    lines.push(`Method completed with status: ${result.status}`);
+    const now = this.deps.clock.now();
+    this.deps.logs!.append(
+      {
+        accountId: c.scope.accountId,
+        region: c.scope.region,
+        group: `API-Gateway-Execution-Logs_${c.api.id}/${stage.stageName}`,
+        stream: this.executionStream,
+      },
+      lines.map((l) => ({ timestamp: now, message: `(${id}) ${l}` })),
+    );
+  }
+
+  /** This node's execution log stream (API Gateway names its streams with 32 hex digits). */
+  private readonly executionStream = randomBytes(16).toString('hex');
 
   private accessLog(
     c: CachedApi,
