@@ -80,12 +80,18 @@ export interface Gateway {
 }
 
 /**
- * Flushing a stage's caches: ResetAuthorizersCache (HTTP APIs), FlushStageAuthorizersCache and
- * FlushStageCache (REST APIs). Authorizer results are cached per node, so a flush applies to the
- * node that answers it; REST APIs have no response cache here, so FlushStageCache only checks
- * the stage.
+ * The management operations the serving side answers: flushing a stage's caches
+ * (ResetAuthorizersCache for HTTP APIs, FlushStageAuthorizersCache and FlushStageCache for REST
+ * APIs; authorizer results are cached per node, so a flush applies to the node that answers it,
+ * and REST APIs have no response cache here, so FlushStageCache only checks the stage), and
+ * TestInvokeMethod (a REST method run through the serving pipeline).
  */
-function cacheRoutes(engine: GatewayEngine, server: GatewayServer, rest: RestEngine, restServer: RestServer) {
+function servingRoutes(
+  engine: GatewayEngine,
+  server: GatewayServer,
+  rest: RestEngine,
+  restServer: RestServer,
+) {
   const scopeOf = (ctx: RequestContext) => ({ accountId: ctx.accountId, region: ctx.region });
   const routes: RestRoute[] = [
     {
@@ -108,6 +114,18 @@ function cacheRoutes(engine: GatewayEngine, server: GatewayServer, rest: RestEng
         await rest.getStage(scopeOf(ctx), restapi_id, stage_name);
         restServer.flushAuthorizers(restapi_id, stage_name);
         return { status: 202 };
+      },
+    },
+    {
+      // TestInvokeMethod: the REST API's serving pipeline, on the method as it is now.
+      method: 'POST',
+      path: '/restapis/{restapi_id}/resources/{resource_id}/methods/{http_method}',
+      operation: 'TestInvokeMethod',
+      handler: async (ctx, req) => {
+        const { restapi_id, resource_id, http_method } = req.pathParams;
+        return {
+          body: await restServer.testInvoke(scopeOf(ctx), restapi_id, resource_id, http_method, req.json()),
+        };
       },
     },
     {
@@ -178,7 +196,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const service: RestJsonService = {
     ...v2,
     routes: [
-      ...cacheRoutes(engine, server, rest, restServer),
+      ...servingRoutes(engine, server, rest, restServer),
       ...v2.routes,
       ...tagRoutesV2(engine, domains),
       ...restApiRoutes(rest),

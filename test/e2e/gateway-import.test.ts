@@ -19,6 +19,7 @@ import {
   GetRestApisCommand,
   ImportRestApiCommand,
   PutRestApiCommand,
+  TestInvokeMethodCommand,
 } from '@aws-sdk/client-api-gateway';
 import {
   ApiGatewayV2Client,
@@ -148,6 +149,39 @@ test('REST APIs: ImportRestApi and PutRestApi', async (t) => {
       );
     },
   );
+
+  await t.test('TestInvokeMethod runs a method as it is, before any deployment', async () => {
+    const resources = (await gw.send(new GetResourcesCommand({ restApiId }))).items ?? [];
+    const pets = resources.find((r) => r.path === '/v1/pets')!;
+    const out = await gw.send(
+      new TestInvokeMethodCommand({
+        restApiId,
+        resourceId: pets.id,
+        httpMethod: 'GET',
+        pathWithQueryString: '/v1/pets?x=1',
+      }),
+    );
+    assert.equal(out.status, 200);
+    assert.equal(out.body, '[{"name":"rex"}]');
+    assert.match(out.log ?? '', /Method completed with status: 200/);
+    assert.equal(typeof out.latency, 'number');
+    const bad = await gw.send(
+      new TestInvokeMethodCommand({
+        restApiId,
+        resourceId: pets.id,
+        httpMethod: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"age":3}',
+      }),
+    );
+    assert.equal(bad.status, 400);
+    assert.equal(JSON.parse(bad.body!).message, 'Invalid request body');
+    await rejects(
+      gw.send(new TestInvokeMethodCommand({ restApiId, resourceId: pets.id, httpMethod: 'DELETE' })),
+      'NotFoundException',
+      'Invalid Method identifier specified',
+    );
+  });
 
   await t.test('the imported methods serve: integrations, validation, API keys', async () => {
     await gw.send(new CreateDeploymentCommand({ restApiId, stageName: 'prod' }));

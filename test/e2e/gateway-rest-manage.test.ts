@@ -29,6 +29,7 @@ import {
   PutIntegrationCommand,
   PutMethodCommand,
   TagResourceCommand,
+  TestInvokeMethodCommand,
   UntagResourceCommand,
   UpdateApiKeyCommand,
   UpdateAuthorizerCommand,
@@ -88,6 +89,24 @@ test('REST APIs: updating and deleting what was created', async (t) => {
   const first = await gw.send(new CreateDeploymentCommand({ restApiId, stageName: 'prod' }));
   const base = `${srv.endpoint}/_api/${restApiId}/prod`;
   const redeploy = () => gw.send(new CreateDeploymentCommand({ restApiId, stageName: 'prod' }));
+
+  await t.test(
+    'TestInvokeMethod: a Lambda proxy method with path parameters and stage variables',
+    async () => {
+      const out = await gw.send(
+        new TestInvokeMethodCommand({
+          restApiId,
+          resourceId: one.id,
+          httpMethod: 'GET',
+          pathWithQueryString: '/items/42?full=1',
+          stageVariables: { color: 'red' },
+        }),
+      );
+      assert.equal(out.status, 200);
+      assert.equal(out.body, '/items/{id} /items/42');
+      assert.match(out.log ?? '', /Received response\. Status: 200/);
+    },
+  );
 
   await t.test('UpdateRestApi: replace, binary media types with ~1 escapes, unknown paths', async () => {
     const out = await gw.send(

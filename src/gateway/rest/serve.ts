@@ -8,7 +8,7 @@
  *   (TOKEN/REQUEST, cached for the TTL; 401 Unauthorized / 403 explicit deny / 500) ->
  *   AWS_PROXY integration with the payload 1.0 event -> response mapping (502 when malformed).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { checkApiKey, type KeyDecision } from '../api-keys.js';
 import type { MetricsSink } from '../../core/metrics-sink.js';
 import { requestRecorder, type RequestOutcome } from '../metrics.js';
@@ -55,6 +55,7 @@ import type {
   RestStageRecord,
   Scope,
 } from './model.js';
+import { restErrors as errors } from './model.js';
 
 const REVALIDATE_MS = 1000;
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -385,6 +386,112 @@ export class RestServer {
       }
     }
     return true;
+  }
+
+  /**
+   * TestInvokeMethod: the method as it is now (not as a stage deployed it) answers a request made
+   * of `pathWithQueryString`, headers, body and stage variables, through the whole pipeline
+   * (authorizer, API key, validation, integration, gateway responses); the answer comes back with
+   * its status, headers, body, latency and an execution log.
+   */
+  async testInvoke(
+    scope: Scope,
+    apiId: string,
+    resourceId: string,
+    httpMethod: string,
+    input: Record<string, any>,
+  ): Promise<Record<string, unknown>> {
+    const api = await this.deps.engine.readRecord(scope, apiId);
+    const resource = api.resources.find((r) => r.id === resourceId);
+    if (!resource) throw errors.notFound('Invalid Resource identifier specified');
+    const verb = httpMethod.toUpperCase();
+    if (!resource.resourceMethods?.[verb]) throw errors.notFound('Invalid Method identifier specified');
+    const now = this.deps.clock.now();
+    const stageName = 'test-invoke-stage';
+    const st: CompiledStage = {
+      stage: {
+        stageName,
+        deploymentId: 'test-invoke-deployment-id',
+        variables: (input.stageVariables ?? {}) as Record<string, string>,
+        createdDate: Math.floor(now / 1000),
+        lastUpdatedDate: Math.floor(now / 1000),
+        cacheClusterEnabled: false,
+        tracingEnabled: false,
+        methodSettings: {},
+        tags: {},
+      },
+      root: buildTree(api.resources),
+      authorizers: new Map(api.authorizers.map((a) => [a.id, a])),
+      gatewayResponses: api.gatewayResponses ?? {},
+      validation: new RequestValidation(api.id, api.requestValidators ?? [], api.models ?? []),
+    };
+    const c: CachedApi = { api, scope, stages: new Map([[stageName, st]]), checkedAt: now };
+    const target = String(input.pathWithQueryString ?? resource.path);
+    const qi = target.indexOf('?');
+    const path = (qi < 0 ? target : target.slice(0, qi)) || '/';
+    const rawQueryString = qi < 0 ? '' : target.slice(qi + 1);
+    const rawHeaders: string[] = [];
+    for (const [k, v] of Object.entries((input.headers ?? {}) as Record<string, string>))
+      rawHeaders.push(k, String(v));
+    for (const [k, vs] of Object.entries((input.multiValueHeaders ?? {}) as Record<string, string[]>))
+      for (const v of vs ?? []) rawHeaders.push(k, String(v));
+    const headers: Record<string, string> = {};
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const k = rawHeaders[i].toLowerCase();
+      headers[k] = headers[k] === undefined ? rawHeaders[i + 1] : `${headers[k]},${rawHeaders[i + 1]}`;
+    }
+    const req = {
+      method: verb,
+      headers,
+      rawHeaders,
+      httpVersion: '1.1',
+      socket: { remoteAddress: 'test-invoke-source-ip' },
+    } as unknown as IncomingMessage;
+    const requestId = randomUUID();
+    const values = requestValues(req, rawQueryString, st, c, requestId, stageName);
+    values.context.requestTimeEpoch = now;
+    values.context.requestTime = requestTime(now);
+    values.context.path = path;
+    const greq: GatewayRequest = {
+      method: verb,
+      rawPath: path,
+      rawQueryString,
+      rawHeaders,
+      body: Buffer.from(String(input.body ?? '')),
+      sourceIp: 'test-invoke-source-ip',
+      protocol: 'HTTP/1.1',
+      domainName: 'testPrefix.testDomainName',
+      requestId,
+      timeEpoch: now,
+    };
+    const info: RestAccessInfo = {};
+    const answer = await this.process(c, st, greq, path, info, values).catch((e: unknown) => {
+      this.deps.logger.error('REST API test invoke failed', { requestId, apiId, err: e });
+      return gatewayError('DEFAULT_5XX', 500, 'Internal Server Error');
+    });
+    const result = applyGatewayResponse(answer, st.gatewayResponses, values);
+    const latency = this.deps.clock.now() - now;
+    const at = new Date(now).toUTCString();
+    const body = result.body.toString('utf8');
+    const log = [
+      `Execution log for request ${requestId}`,
+      `${at} : Starting execution for request: ${requestId}`,
+      `${at} : HTTP Method: ${verb}, Resource Path: ${path}`,
+      `${at} : Method request path: ${JSON.stringify(values.pathParameters)}`,
+      `${at} : Method request query string: ${JSON.stringify(Object.fromEntries(new URLSearchParams(rawQueryString)))}`,
+      `${at} : Method request body before transformations: ${greq.body.toString('utf8')}`,
+      ...(info.integrationStatus !== undefined
+        ? [
+            `${at} : Received response. Status: ${info.integrationStatus}, Integration latency: ${info.integrationLatency ?? 0} ms`,
+          ]
+        : []),
+      `${at} : Method response body after transformations: ${body}`,
+      `${at} : Method completed with status: ${result.status}`,
+      '',
+    ].join('\n');
+    const single: Record<string, string> = {};
+    for (const [k, vs] of Object.entries(result.headers)) if (vs.length) single[k] = vs[vs.length - 1];
+    return { status: result.status, body, headers: single, multiValueHeaders: result.headers, log, latency };
   }
 
   /**
