@@ -216,3 +216,64 @@ test('nimbus deploy / stacks / delete: a SAM function built with esbuild from Ty
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('nimbus deploy: a SAM Api whose DefinitionUri is a local OpenAPI file is uploaded and imported', async () => {
+  await using srv = await startTestServer();
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-deploy-def-'));
+  const definition = (greeting: string) => `openapi: 3.0.1
+info: { title: defs, version: '1' }
+paths:
+  /greet:
+    get:
+      responses: { '200': { description: ok } }
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: { application/json: '{"statusCode": 200}' }
+        responses: { default: { statusCode: '200', responseTemplates: { application/json: '"${greeting}"' } } }
+`;
+  try {
+    writeFileSync(
+      join(dir, 'template.yaml'),
+      `Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      DefinitionUri: api.yaml
+Outputs:
+  ApiId:
+    Value: !Ref Api
+`,
+    );
+    writeFileSync(join(dir, 'api.yaml'), definition('hello'));
+    const args = [
+      'deploy',
+      '--template-file',
+      join(dir, 'template.yaml'),
+      '--stack-name',
+      'defs',
+      '--endpoint',
+      srv.endpoint,
+    ];
+    const first = await cli(args, dir);
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.match(
+      first.stdout,
+      /Uploaded Api's definition to s3:\/\/nimbus-deploy-artifacts\/[0-9a-f]{64}\.yaml/,
+    );
+    const apiId = /ApiId\s+(\S+)/.exec(first.stdout)?.[1];
+    const get = async () => {
+      const r = await fetch(`${srv.endpoint}/_api/${apiId}/prod/greet`);
+      return `${r.status} ${await r.text()}`;
+    };
+    assert.equal(await get(), '200 "hello"');
+    // A changed file is a new object: the API is re-imported from it.
+    writeFileSync(join(dir, 'api.yaml'), definition('bonjour'));
+    const second = await cli(args, dir);
+    assert.equal(second.code, 0, second.stdout + second.stderr);
+    assert.equal(await get(), '200 "bonjour"');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

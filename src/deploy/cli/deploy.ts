@@ -25,7 +25,7 @@ import {
 import { S3Client } from '@aws-sdk/client-s3';
 import { ARTIFACT_BUCKET, type ClientConfig } from '../types.js';
 import { buildTemplate } from './build.js';
-import { packageTemplate, uploadOnce, ensureBucket } from './package.js';
+import { packageDefinitions, packageTemplate, uploadOnce, ensureBucket } from './package.js';
 import { loadTemplateFile } from './template-file.js';
 import { createHash } from 'node:crypto';
 
@@ -259,7 +259,13 @@ async function prepareChangeSet(opts: DeployOptions, cfn: CloudFormationClient):
   });
   const s3 = new S3Client({ ...config, forcePathStyle: true });
   try {
-    const packaged = await packageTemplate(template, artifacts, s3, config.region, print);
+    const packaged = await packageDefinitions(
+      await packageTemplate(template, artifacts, s3, config.region, print),
+      dirname(templatePath),
+      s3,
+      config.region,
+      print,
+    );
     const body = JSON.stringify(packaged, null, 1);
     let templateSource: { TemplateBody?: string; TemplateURL?: string } = { TemplateBody: body };
     if (Buffer.byteLength(body) > MAX_TEMPLATE_BODY) {

@@ -3,7 +3,7 @@
  * `<sha256>.zip` (skipped when it is already there) and points the template at it.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import AdmZip from 'adm-zip';
 import {
@@ -121,6 +121,44 @@ export async function packageTemplate(
     if (a.property === 'CodeUri' || a.property === 'ContentUri')
       props[a.property] = `s3://${ARTIFACT_BUCKET}/${key}`;
     else props[a.property] = { S3Bucket: ARTIFACT_BUCKET, S3Key: key };
+  }
+  return out;
+}
+
+/**
+ * `sam package` for API definitions: a SAM Api or HttpApi whose `DefinitionUri` is a local file
+ * (an OpenAPI document beside the template) gets it uploaded as it is (`<sha256>.<ext>`) and its
+ * `DefinitionUri` pointed at S3, as `sam deploy` does; the API then imports it from there.
+ */
+export async function packageDefinitions(
+  template: Template,
+  templateDir: string,
+  s3: S3Client,
+  region: string,
+  log: (line: string) => void = () => undefined,
+): Promise<Template> {
+  const out = structuredClone(template);
+  for (const [logicalId, res] of Object.entries(out.Resources ?? {})) {
+    if (res.Type !== 'AWS::Serverless::Api' && res.Type !== 'AWS::Serverless::HttpApi') continue;
+    const uri = res.Properties?.DefinitionUri;
+    if (typeof uri !== 'string' || !uri || /^s3:\/\//i.test(uri) || /^https?:\/\//i.test(uri)) continue;
+    const path = resolve(templateDir, uri);
+    let body: Buffer;
+    try {
+      body = readFileSync(path);
+    } catch {
+      throw new Error(`${logicalId}: DefinitionUri ${uri} is not a readable file`);
+    }
+    await ensureBucket(s3, region);
+    const ext = extname(path) || '.json';
+    const key = `${createHash('sha256').update(body).digest('hex')}${ext}`;
+    const uploaded = await uploadOnce(s3, key, body);
+    log(
+      uploaded
+        ? `Uploaded ${logicalId}'s definition to s3://${ARTIFACT_BUCKET}/${key} (${body.length} bytes)`
+        : `${logicalId}: s3://${ARTIFACT_BUCKET}/${key} is already uploaded`,
+    );
+    res.Properties!.DefinitionUri = `s3://${ARTIFACT_BUCKET}/${key}`;
   }
   return out;
 }

@@ -39,7 +39,7 @@ import {
   DeleteUsagePlanKeyCommand,
 } from '@aws-sdk/client-api-gateway';
 import type { ResourceContext, ResourceProvider } from '../types.js';
-import { bodyOf } from './openapi.js';
+import { bodyOf, definitionChanged, definitionOf } from './openapi.js';
 import { bool, clean, ignoreMissing, list, num, str, type Props, keepAsIs } from './util.js';
 
 const client = (ctx: ResourceContext) => new APIGatewayClient(ctx.clientConfig);
@@ -93,7 +93,7 @@ export const restApi: ResourceProvider = {
   replaceOn: [],
   async create(props, ctx) {
     const c = client(ctx);
-    const body = bodyOf(props);
+    const body = await definitionOf(props, ctx);
     const info = (body?.info ?? {}) as Props;
     const endpoint = props.EndpointConfiguration as Props | undefined;
     const out = await c.send(
@@ -111,9 +111,8 @@ export const restApi: ResourceProvider = {
   },
   async update(physicalId, props, previous, ctx) {
     const c = client(ctx);
-    const body = bodyOf(props);
-    if (body && JSON.stringify(body) !== JSON.stringify(bodyOf(previous.props)))
-      await putBody(c, physicalId, body, props);
+    const body = definitionChanged(props, previous.props) ? await definitionOf(props, ctx) : undefined;
+    if (body) await putBody(c, physicalId, body, props);
     const ops = restApiPatch(props, previous.props);
     if (ops.length) await c.send(new UpdateRestApiCommand({ restApiId: physicalId, patchOperations: ops }));
     return { physicalId, attributes: previous.attributes };

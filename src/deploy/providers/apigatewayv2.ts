@@ -32,7 +32,7 @@ import {
   DeleteDeploymentCommand,
 } from '@aws-sdk/client-apigatewayv2';
 import type { ResourceContext, ResourceProvider } from '../types.js';
-import { bodyOf } from './openapi.js';
+import { definitionChanged, definitionOf } from './openapi.js';
 import { bool, clean, ignoreMissing, list, num, str, tagMap, type Props } from './util.js';
 
 const client = (ctx: ResourceContext) => new ApiGatewayV2Client(ctx.clientConfig);
@@ -68,7 +68,7 @@ export const apiGatewayV2Api: ResourceProvider = {
   replaceOn: ['ProtocolType'],
   async create(props, ctx) {
     const c = client(ctx);
-    const body = bodyOf(props);
+    const body = await definitionOf(props, ctx);
     const out = await c.send(
       new CreateApiCommand({
         ...apiSettings(props, body, ctx),
@@ -88,8 +88,8 @@ export const apiGatewayV2Api: ResourceProvider = {
   },
   async update(physicalId, props, previous, ctx) {
     const c = client(ctx);
-    const body = bodyOf(props);
-    if (body && JSON.stringify(body) !== JSON.stringify(bodyOf(previous.props)))
+    const body = await definitionOf(props, ctx);
+    if (body && definitionChanged(props, previous.props))
       await c.send(new ReimportApiCommand({ ApiId: physicalId, Body: JSON.stringify(body) }));
     const out = await c.send(
       new UpdateApiCommand({
