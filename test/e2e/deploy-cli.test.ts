@@ -241,12 +241,37 @@ Resources:
     Properties:
       StageName: prod
       DefinitionUri: api.yaml
+  Http:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      DefinitionUri: http.json
 Outputs:
   ApiId:
     Value: !Ref Api
+  HttpApiId:
+    Value: !Ref Http
 `,
     );
     writeFileSync(join(dir, 'api.yaml'), definition('hello'));
+    writeFileSync(
+      join(dir, 'http.json'),
+      JSON.stringify({
+        openapi: '3.0.1',
+        info: { title: 'http-defs', version: '1' },
+        paths: {
+          '/health': {
+            get: {
+              'x-amazon-apigateway-integration': {
+                type: 'http_proxy',
+                httpMethod: 'GET',
+                uri: `${srv.endpoint}/_nimbus/health`,
+                payloadFormatVersion: '1.0',
+              },
+            },
+          },
+        },
+      }),
+    );
     const args = [
       'deploy',
       '--template-file',
@@ -268,6 +293,14 @@ Outputs:
       return `${r.status} ${await r.text()}`;
     };
     assert.equal(await get(), '200 "hello"');
+    assert.match(
+      first.stdout,
+      /Uploaded Http's definition to s3:\/\/nimbus-deploy-artifacts\/[0-9a-f]{64}\.json/,
+    );
+    const httpId = /HttpApiId\s+(\S+)/.exec(first.stdout)?.[1];
+    const health = await fetch(`${srv.endpoint}/_api/${httpId}/health`);
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { status?: string }).status, 'ok');
     // A changed file is a new object: the API is re-imported from it.
     writeFileSync(join(dir, 'api.yaml'), definition('bonjour'));
     const second = await cli(args, dir);
