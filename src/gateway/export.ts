@@ -15,9 +15,7 @@ import type {
   Snapshot,
 } from './model.js';
 
-type Doc = Record<string, any>;
-
-const defined = (d: Doc): Doc => Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined));
+import { defined, type Doc } from './openapi.js';
 
 export function exportHttpApi(
   scope: Scope,

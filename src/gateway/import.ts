@@ -16,15 +16,9 @@
  */
 import { errors, type Scope } from './model.js';
 import type { GatewayEngine } from './engine.js';
-import { OPENAPI_METHODS, importedPaths, type Doc } from './openapi.js';
+import { OPENAPI_METHODS, defined, importedPaths, isObject, list, str, type Doc } from './openapi.js';
 
 type Input = Record<string, any>;
-
-const list = <T = Doc>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
-const str = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
-const isObject = (v: unknown): v is Doc => v !== null && typeof v === 'object' && !Array.isArray(v);
-const defined = (input: Input): Input =>
-  Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
 
 /** The API-level settings a definition names (ImportApi creates with them, ReimportApi updates). */
 export function apiSettingsOf(doc: Doc): Input {

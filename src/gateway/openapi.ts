@@ -7,6 +7,17 @@ import { AwsError } from '../protocols/errors.js';
 
 export type Doc = Record<string, any>;
 
+/** Reading a definition's loosely typed members (the imports and exports of both API kinds). */
+export const list = <T = Doc>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
+export const str = (v: unknown): string | undefined =>
+  v === undefined || v === null ? undefined : String(v);
+export const num = (v: unknown): number | undefined =>
+  v === undefined || v === null ? undefined : Number(v);
+export const isObject = (v: unknown): v is Doc => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** An object without its undefined members (as an SDK client would send it, or a document shows it). */
+export const defined = (d: Doc): Doc =>
+  Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined));
+
 /** The operation keys of an OpenAPI path item (API Gateway's ANY is its extension). */
 export const OPENAPI_METHODS = [
   'get',

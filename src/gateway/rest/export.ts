@@ -17,7 +17,7 @@ import type {
 
 import { BUILT_IN_MODELS, builtInModel } from './engine.js';
 
-type Doc = Record<string, any>;
+import { defined, type Doc } from '../openapi.js';
 
 export interface ExportOptions {
   type: 'oas30' | 'swagger';
@@ -26,7 +26,6 @@ export interface ExportOptions {
 }
 
 const lower = (s: string | undefined) => (s === undefined ? undefined : s.toLowerCase());
-const defined = (d: Doc): Doc => Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined));
 
 export function exportStage(
   scope: Scope,

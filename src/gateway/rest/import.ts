@@ -18,7 +18,7 @@
  */
 import { restErrors as errors, type RestApiRecord, type Scope } from './model.js';
 import { BUILT_IN_MODELS, type RestEngine } from './engine.js';
-import { OPENAPI_METHODS, importedPaths, type Doc } from '../openapi.js';
+import { OPENAPI_METHODS, defined, importedPaths, isObject, list, num, str, type Doc } from '../openapi.js';
 
 type Input = Record<string, any>;
 
@@ -27,14 +27,6 @@ export interface ImportParams {
   /** The `basepath` parameter: ignore (default), prepend or split. */
   basepath?: string;
 }
-
-const list = <T = Doc>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
-const str = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
-const num = (v: unknown): number | undefined => (v === undefined || v === null ? undefined : Number(v));
-const isObject = (v: unknown): v is Doc => v !== null && typeof v === 'object' && !Array.isArray(v);
-/** An engine input without its undefined members (as an SDK client would send it). */
-const defined = (input: Input): Input =>
-  Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
 
 /** Applies `doc` to the API (see the module comment); undoes everything when a step fails. */
 export async function importDefinition(
