@@ -1,21 +1,14 @@
 /**
  * The apigatewayv2 REST-JSON wire adapter (HTTP and WebSocket APIs): maps each route onto the engine.
  */
-import type {
-  RequestContext,
-  RestJsonService,
-  RestRequest,
-  RestResponse,
-  RestRoute,
-} from '../server/service.js';
+import type { RestJsonService, RestRequest, RestResponse } from '../server/service.js';
 import type { GatewayEngine } from './engine.js';
-import { errors, type Scope, type Snapshot } from './model.js';
+import { errors, type Snapshot } from './model.js';
+import { routeTable } from './route-table.js';
 import { exportHttpApi } from './export.js';
 import { stringify as stringifyYaml } from 'yaml';
 import { apiSettingsOf, importHttpDefinition } from './import.js';
 import { parseDefinition } from './openapi.js';
-
-const scopeOf = (ctx: RequestContext): Scope => ({ accountId: ctx.accountId, region: ctx.region });
 
 function listQuery(req: RestRequest): Record<string, unknown> {
   return {
@@ -36,24 +29,7 @@ function definitionOf(req: RestRequest) {
 }
 
 export function gatewayV2Service(engine: GatewayEngine): RestJsonService {
-  const routes: RestRoute[] = [];
-  const route = (
-    method: string,
-    path: string,
-    operation: string,
-    fn: (
-      scope: Scope,
-      p: Record<string, string>,
-      req: RestRequest,
-      ctx: RequestContext,
-    ) => Promise<RestResponse>,
-  ) =>
-    routes.push({
-      method,
-      path,
-      operation,
-      handler: (ctx, req) => fn(scopeOf(ctx), req.pathParams, req, ctx),
-    });
+  const { routes, route } = routeTable();
   const A = '/v2/apis/{ApiId}';
   const body = (x: unknown, status = 200): RestResponse => ({ status, body: x });
   const none: RestResponse = { status: 204 };

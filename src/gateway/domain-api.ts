@@ -3,20 +3,13 @@
  * ApiMapping) and apigateway v1 (`/domainnames...`: DomainName, BasePathMapping), both onto
  * the one DomainEngine.
  */
-import type { RequestContext, RestRequest, RestResponse, RestRoute } from '../server/service.js';
-import type { DomainEngine, Scope } from './domains.js';
+import type { RestRequest, RestResponse, RestRoute } from '../server/service.js';
+import type { DomainEngine } from './domains.js';
 import { patchOperations } from './rest/patch.js';
-
-const scopeOf = (ctx: RequestContext): Scope => ({ accountId: ctx.accountId, region: ctx.region });
+import { routeTable } from './route-table.js';
 
 export function domainRoutes(engine: DomainEngine): RestRoute[] {
-  const routes: RestRoute[] = [];
-  const route = (
-    method: string,
-    path: string,
-    operation: string,
-    fn: (s: Scope, p: Record<string, string>, req: RestRequest) => Promise<RestResponse>,
-  ) => routes.push({ method, path, operation, handler: (ctx, req) => fn(scopeOf(ctx), req.pathParams, req) });
+  const { routes, route } = routeTable();
   const ok = (x: unknown, status = 200): RestResponse => ({ status, body: x });
   const v2List = (p: { items: unknown[]; nextToken?: string }): RestResponse =>
     ok(p.nextToken ? { items: p.items, nextToken: p.nextToken } : { items: p.items });

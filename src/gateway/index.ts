@@ -9,7 +9,7 @@ import type { LogSink } from '../core/log-sink.js';
 import type { MetricsSink } from '../core/metrics-sink.js';
 import type { Store } from '../storage/store.js';
 import type { LambdaEngine } from '../compute/engine.js';
-import type { RequestContext, RestJsonService, RestRoute } from '../server/service.js';
+import type { RestJsonService } from '../server/service.js';
 import { GatewayEngine } from './engine.js';
 import { gatewayV2Service } from './api.js';
 import { GatewayServer } from './serve.js';
@@ -25,6 +25,7 @@ import { WebSocketGateway, type Authenticate, type WebSocketLimits } from './web
 import { connectionsService } from './websocket/api.js';
 import { DomainEngine } from './domains.js';
 import { tagRoutesV2 } from './tags.js';
+import { routeTable } from './route-table.js';
 import { checkApiKey } from './api-keys.js';
 import { domainRoutes } from './domain-api.js';
 import type { RawHandler } from '../server/http-server.js';
@@ -92,52 +93,45 @@ function servingRoutes(
   rest: RestEngine,
   restServer: RestServer,
 ) {
-  const scopeOf = (ctx: RequestContext) => ({ accountId: ctx.accountId, region: ctx.region });
-  const routes: RestRoute[] = [
-    {
-      method: 'DELETE',
-      path: '/v2/apis/{ApiId}/stages/{StageName}/cache/authorizers',
-      operation: 'ResetAuthorizersCache',
-      handler: async (ctx, req) => {
-        const { ApiId, StageName } = req.pathParams;
-        await engine.getStage(scopeOf(ctx), ApiId, StageName);
-        server.flushAuthorizers(ApiId, StageName);
-        return { status: 204 };
-      },
+  const { routes, route } = routeTable();
+  route(
+    'DELETE',
+    '/v2/apis/{ApiId}/stages/{StageName}/cache/authorizers',
+    'ResetAuthorizersCache',
+    async (scope, { ApiId, StageName }) => {
+      await engine.getStage(scope, ApiId, StageName);
+      server.flushAuthorizers(ApiId, StageName);
+      return { status: 204 };
     },
-    {
-      method: 'DELETE',
-      path: '/restapis/{restapi_id}/stages/{stage_name}/cache/authorizers',
-      operation: 'FlushStageAuthorizersCache',
-      handler: async (ctx, req) => {
-        const { restapi_id, stage_name } = req.pathParams;
-        await rest.getStage(scopeOf(ctx), restapi_id, stage_name);
-        restServer.flushAuthorizers(restapi_id, stage_name);
-        return { status: 202 };
-      },
+  );
+  route(
+    'DELETE',
+    '/restapis/{restapi_id}/stages/{stage_name}/cache/authorizers',
+    'FlushStageAuthorizersCache',
+    async (scope, { restapi_id, stage_name }) => {
+      await rest.getStage(scope, restapi_id, stage_name);
+      restServer.flushAuthorizers(restapi_id, stage_name);
+      return { status: 202 };
     },
-    {
-      // TestInvokeMethod: the REST API's serving pipeline, on the method as it is now.
-      method: 'POST',
-      path: '/restapis/{restapi_id}/resources/{resource_id}/methods/{http_method}',
-      operation: 'TestInvokeMethod',
-      handler: async (ctx, req) => {
-        const { restapi_id, resource_id, http_method } = req.pathParams;
-        return {
-          body: await restServer.testInvoke(scopeOf(ctx), restapi_id, resource_id, http_method, req.json()),
-        };
-      },
+  );
+  // TestInvokeMethod: the REST API's serving pipeline, on the method as it is now.
+  route(
+    'POST',
+    '/restapis/{restapi_id}/resources/{resource_id}/methods/{http_method}',
+    'TestInvokeMethod',
+    async (scope, { restapi_id, resource_id, http_method }, req) => ({
+      body: await restServer.testInvoke(scope, restapi_id, resource_id, http_method, req.json()),
+    }),
+  );
+  route(
+    'DELETE',
+    '/restapis/{restapi_id}/stages/{stage_name}/cache/data',
+    'FlushStageCache',
+    async (scope, { restapi_id, stage_name }) => {
+      await rest.getStage(scope, restapi_id, stage_name);
+      return { status: 202 };
     },
-    {
-      method: 'DELETE',
-      path: '/restapis/{restapi_id}/stages/{stage_name}/cache/data',
-      operation: 'FlushStageCache',
-      handler: async (ctx, req) => {
-        await rest.getStage(scopeOf(ctx), req.pathParams.restapi_id, req.pathParams.stage_name);
-        return { status: 202 };
-      },
-    },
-  ];
+  );
   return routes;
 }
 

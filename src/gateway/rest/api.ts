@@ -2,15 +2,14 @@
  * The apigateway (v1) REST-JSON wire adapter: maps each path onto the RestEngine. List
  * answers use AWS's `item` member and `position` token.
  */
-import type { RequestContext, RestRequest, RestResponse, RestRoute } from '../../server/service.js';
+import type { RestRequest, RestResponse, RestRoute } from '../../server/service.js';
 import type { RestEngine } from './engine.js';
 import { restErrors, type Scope } from './model.js';
 import { importDefinition } from './import.js';
+import { routeTable } from '../route-table.js';
 import { exportStage } from './export.js';
 import { stringify as stringifyYaml } from 'yaml';
 import { parseDefinition } from '../openapi.js';
-
-const scopeOf = (ctx: RequestContext): Scope => ({ accountId: ctx.accountId, region: ctx.region });
 
 function list(p: { items: unknown[]; position?: string }): RestResponse {
   return { body: p.position ? { item: p.items, position: p.position } : { item: p.items } };
@@ -76,13 +75,7 @@ async function putRestApi(engine: RestEngine, s: Scope, apiId: string, req: Rest
 }
 
 export function restApiRoutes(engine: RestEngine): RestRoute[] {
-  const routes: RestRoute[] = [];
-  const route = (
-    method: string,
-    path: string,
-    operation: string,
-    fn: (s: Scope, p: Record<string, string>, req: RestRequest) => Promise<RestResponse>,
-  ) => routes.push({ method, path, operation, handler: (ctx, req) => fn(scopeOf(ctx), req.pathParams, req) });
+  const { routes, route } = routeTable();
   const ok = (x: unknown, status = 200): RestResponse => ({ status, body: x });
   const none: RestResponse = { status: 202 };
   const A = '/restapis/{restapi_id}';
