@@ -81,9 +81,30 @@ interface CompiledStage {
   methodMetrics?: Map<string, (o: RequestOutcome) => void>;
 }
 
-interface ThrottleSettings {
+/** The method settings serving reads (UpdateStage keeps the rest for GetStage). */
+interface MethodSetting {
   throttlingRateLimit?: number;
   throttlingBurstLimit?: number;
+  metricsEnabled?: boolean;
+  loggingLevel?: string;
+  dataTraceEnabled?: boolean;
+}
+
+/**
+ * A method's own settings (the stage's methodSettings under `~1items~1{id}/GET`, the resource
+ * path with `/` as `~1`) and the whole stage's (`*` `/*`), the first winning field by field.
+ */
+function methodSettingsOf(
+  stage: RestStageRecord,
+  resourcePath: string | undefined,
+  method: string,
+): { key?: string; own?: MethodSetting; all?: MethodSetting } {
+  const key = resourcePath === undefined ? undefined : `${resourcePath.replace(/\//g, '~1')}/${method}`;
+  return {
+    key,
+    own: key === undefined ? undefined : (stage.methodSettings[key] as MethodSetting | undefined),
+    all: stage.methodSettings['*/*'] as MethodSetting | undefined,
+  };
 }
 
 interface CachedApi {
@@ -107,9 +128,7 @@ const JSON_SERVICES: Record<string, { target: string; version: string } | undefi
 
 /** Is `metrics/enabled` on for this method (its own method setting, else the stage's `*` `/*`)? */
 function detailedMetrics(stage: RestStageRecord, resourcePath: string, method: string): boolean {
-  const own = stage.methodSettings[`${resourcePath.replace(/\//g, '~1')}/${method}`] as
-    { metricsEnabled?: boolean } | undefined;
-  const all = stage.methodSettings['*/*'] as { metricsEnabled?: boolean } | undefined;
+  const { own, all } = methodSettingsOf(stage, resourcePath, method);
   return own?.metricsEnabled ?? all?.metricsEnabled ?? false;
 }
 
@@ -508,12 +527,7 @@ export class RestServer {
     result: HttpResult,
   ): void {
     const method = greq.method.toUpperCase();
-    const settings = (key: string) =>
-      stage.methodSettings[key] as { loggingLevel?: string; dataTraceEnabled?: boolean } | undefined;
-    const own = info.resourcePath
-      ? settings(`${info.resourcePath.replace(/\//g, '~1')}/${method}`)
-      : undefined;
-    const all = settings('*/*');
+    const { own, all } = methodSettingsOf(stage, info.resourcePath, method);
     const level = own?.loggingLevel ?? all?.loggingLevel ?? 'OFF';
     if (level === 'OFF' || (level === 'ERROR' && result.status < 400)) return;
     const trace = own?.dataTraceEnabled ?? all?.dataTraceEnabled ?? false;
@@ -619,9 +633,7 @@ export class RestServer {
     values.context.resourceId = m.res.id;
     values.context.resourcePath = m.res.path;
     // The method's own throttling settings, else the stage-wide ones (`*/*`), then the account's limits.
-    const methodKey = `${m.res.path.replace(/\//g, '~1')}/${method.httpMethod}`;
-    const own = st.stage.methodSettings[methodKey] as ThrottleSettings | undefined;
-    const all = st.stage.methodSettings['*/*'] as ThrottleSettings | undefined;
+    const { key: methodKey, own, all } = methodSettingsOf(st.stage, m.res.path, method.httpMethod);
     const limits = {
       rate: own?.throttlingRateLimit ?? all?.throttlingRateLimit,
       burst: own?.throttlingBurstLimit ?? all?.throttlingBurstLimit,
