@@ -36,6 +36,10 @@ test('buildConfig: flags over environment over defaults, validated', () => {
   assert.equal(c.compute.isolation, 'none');
   assert.equal(c.compute.warmSpares, 0);
   assert.equal(c.logLevel, 'debug');
+  assert.deepEqual(d.apiThrottle, { rate: 10_000, burst: 5_000 });
+  const t = buildConfig({ 'api-rate-limit': '50000' }, { NIMBUS_API_BURST_LIMIT: '20000' });
+  assert.deepEqual(t.apiThrottle, { rate: 50_000, burst: 20_000 });
+  assert.throws(() => buildConfig({ 'api-rate-limit': '0' }, {}), /whole number from 1/);
 
   assert.throws(() => buildConfig({ port: '70000' }, {}), UsageError);
   assert.throws(() => buildConfig({ isolation: 'maybe' }, {}), /auto, strict, none/);

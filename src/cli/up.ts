@@ -65,6 +65,17 @@ export const UP_FLAGS: Record<string, FlagSpec> = {
     placeholder: 'NAME|ID[/STAGE]',
     description: 'the API --api-port serves (default: the only one; $NIMBUS_API)',
   },
+  'api-rate-limit': {
+    type: 'string',
+    placeholder: 'RPS',
+    description:
+      "API Gateway's account throttle, requests/s (default 10000, AWS's quota; $NIMBUS_API_RATE_LIMIT)",
+  },
+  'api-burst-limit': {
+    type: 'string',
+    placeholder: 'N',
+    description: "API Gateway's account burst (default 5000; $NIMBUS_API_BURST_LIMIT)",
+  },
   example: { type: 'boolean', description: 'also deploy the bundled example app' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
@@ -172,6 +183,10 @@ export function buildConfig(
   if (isolation !== undefined) {
     c.compute.isolation = oneOf<IsolationMode>('isolation', isolation, ['auto', 'strict', 'none']);
   }
+  const rate = str('api-rate-limit', 'NIMBUS_API_RATE_LIMIT');
+  if (rate !== undefined) c.apiThrottle.rate = int('api-rate-limit', rate, 1, 1_000_000_000);
+  const burst = str('api-burst-limit', 'NIMBUS_API_BURST_LIMIT');
+  if (burst !== undefined) c.apiThrottle.burst = int('api-burst-limit', burst, 1, 1_000_000_000);
   const spares = str('warm-spares', 'NIMBUS_WARM_SPARES');
   if (spares !== undefined) c.compute.warmSpares = int('warm-spares', spares, 0, 1000);
   const auth = str('auth', 'NIMBUS_AUTH');

@@ -68,6 +68,12 @@ export interface NimbusConfig {
   apiPort?: number;
   /** Which API the app port serves: `NAME|ID[/STAGE]` (default: the only API). */
   api?: string;
+  /**
+   * API Gateway's account-level throttle (steady requests/s and burst), shared by every API of an
+   * account on this node. AWS's default quota is 10,000 rps with a 5,000 burst; on AWS it is
+   * raised through Service Quotas, here with --api-rate-limit / --api-burst-limit.
+   */
+  apiThrottle: { rate: number; burst: number };
 }
 
 export function defaultConfig(overrides: Partial<NimbusConfig> = {}): NimbusConfig {
@@ -87,6 +93,7 @@ export function defaultConfig(overrides: Partial<NimbusConfig> = {}): NimbusConf
       pidsMax: 64,
       limits: { ...DEFAULT_LAMBDA_LIMITS },
     },
+    apiThrottle: { rate: 10_000, burst: 5_000 },
     ...overrides,
   };
 }

@@ -10,6 +10,7 @@ import type { MetricsSink } from '../core/metrics-sink.js';
 import type { Store } from '../storage/store.js';
 import type { LambdaEngine } from '../compute/engine.js';
 import type { RestJsonService } from '../server/service.js';
+import type { AccountLimits } from './throttle.js';
 import { GatewayEngine } from './engine.js';
 import { gatewayV2Service } from './api.js';
 import { GatewayServer } from './serve.js';
@@ -49,7 +50,8 @@ export interface GatewayDeps {
   logs: LogSink;
   lambda: LambdaEngine;
   region: string;
-  accountLimits?: { rate: number; burst: number };
+  /** API Gateway's account-level throttle (default AWS's 10,000 rps, 5,000 burst). */
+  accountLimits?: AccountLimits;
   /** Built-in AWS/ApiGateway metrics. */
   metrics?: MetricsSink;
   /** AWS service integrations (REST AWS integrations, HTTP API subtypes) call the services through this. */
@@ -150,6 +152,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const rest = new RestEngine({
     store: deps.store,
     clock: deps.clock,
+    accountLimits: deps.accountLimits,
     webSocketStages: async (apiId) => {
       const scope = await engine.findApiScope(apiId);
       const api = scope ? await engine.findApi(apiId) : undefined;
@@ -162,6 +165,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     engine: rest,
     invoke: lambdaInvoker(deps.lambda, deps.region),
     clock: deps.clock,
+    accountLimits: deps.accountLimits,
     logger: deps.logger.child({ component: 'gateway-rest' }),
     metrics: deps.metrics,
     logs: deps.logs,
@@ -222,6 +226,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     invoke: lambdaInvoker(deps.lambda, deps.region),
     clock: deps.clock,
     logger: deps.logger.child({ component: 'gateway-websocket' }),
+    accountLimits: deps.accountLimits,
     connections,
     authenticate: deps.authenticate,
     limits: deps.websocketLimits,

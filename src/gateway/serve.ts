@@ -44,7 +44,7 @@ import { AwsError } from '../protocols/errors.js';
 import type { ServiceCaller } from '../server/self-call.js';
 import { replied, writeReply } from '../server/reply-batch.js';
 import { actualHeaders, isPreflight, preflightHeaders } from './cors.js';
-import { Throttler } from './throttle.js';
+import { Throttler, type AccountLimits } from './throttle.js';
 import {
   AuthFailure,
   AuthorizerCache,
@@ -128,7 +128,7 @@ export interface GatewayServerDeps {
   logger: Logger;
   logs: LogSink;
   /** Account-level throttling (default 10,000 rps, 5,000 burst). */
-  accountLimits?: { rate: number; burst: number };
+  accountLimits?: AccountLimits;
   /** Built-in AWS/ApiGateway metrics (absent: none recorded). */
   metrics?: MetricsSink;
   /** AWS service integrations (IntegrationSubtype) call the services through this. */

@@ -8,6 +8,12 @@ import type { Clock } from '../core/clock.js';
 export const ACCOUNT_RATE_LIMIT = 10_000;
 export const ACCOUNT_BURST_LIMIT = 5_000;
 
+/** An account's throttle: steady requests/s and burst capacity. */
+export interface AccountLimits {
+  rate: number;
+  burst: number;
+}
+
 interface Bucket {
   tokens: number;
   last: number;
@@ -20,7 +26,7 @@ export class Throttler {
 
   constructor(
     private readonly clock: Clock,
-    private readonly account = { rate: ACCOUNT_RATE_LIMIT, burst: ACCOUNT_BURST_LIMIT },
+    private readonly account: AccountLimits = { rate: ACCOUNT_RATE_LIMIT, burst: ACCOUNT_BURST_LIMIT },
   ) {}
 
   /** Takes one token from `key`'s bucket (rate tokens/s, burst capacity); false when empty. */

@@ -232,6 +232,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     logs,
     lambda: lambda.engine,
     region: config.region,
+    accountLimits: config.apiThrottle,
     metrics: builtinMetrics,
     // REST API AWS integrations (SQS, DynamoDB, SNS, ...) call this Nimbus as the API's account.
     callService: serviceCaller(() => endpointUrl, auth, 'nimbus-apigateway'),

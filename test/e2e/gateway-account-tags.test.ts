@@ -1,11 +1,23 @@
 /**
  * API Gateway account settings (GetAccount / UpdateAccount, AWS::ApiGateway::Account) and the
  * apigatewayv2 tagging API (GetTags / TagResource / UntagResource on APIs, stages and custom
- * domain names), through the real SDK clients and CloudFormation.
+ * domain names), through the real SDK clients and CloudFormation; the account-level throttle
+ * Nimbus lets a user raise (AWS's Service Quotas increase).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { APIGatewayClient, GetAccountCommand, UpdateAccountCommand } from '@aws-sdk/client-api-gateway';
+import {
+  APIGatewayClient,
+  CreateDeploymentCommand,
+  CreateRestApiCommand,
+  GetAccountCommand,
+  PutIntegrationCommand,
+  PutIntegrationResponseCommand,
+  PutMethodCommand,
+  PutMethodResponseCommand,
+  UpdateAccountCommand,
+  UpdateStageCommand,
+} from '@aws-sdk/client-api-gateway';
 import {
   ApiGatewayV2Client,
   CreateApiCommand,
@@ -158,4 +170,53 @@ test('API Gateway account settings and v2 tags', async (t) => {
     );
     assert.deepEqual((await v2.send(new GetTagsCommand({ ResourceArn }))).Tags, {});
   });
+});
+
+test('the account throttle is configurable (--api-rate-limit / --api-burst-limit) and enforced', async (t) => {
+  await using srv = await startTestServer({ apiThrottle: { rate: 1, burst: 3 } });
+  const gw = new APIGatewayClient(srv.clientConfig);
+  t.after(() => gw.destroy());
+  assert.deepEqual((await gw.send(new GetAccountCommand({}))).throttleSettings, {
+    burstLimit: 3,
+    rateLimit: 1,
+  });
+
+  const api = await gw.send(new CreateRestApiCommand({ name: 'throttled' }));
+  const where = { restApiId: api.id!, resourceId: api.rootResourceId!, httpMethod: 'GET' };
+  await gw.send(new PutMethodCommand({ ...where, authorizationType: 'NONE' }));
+  await gw.send(
+    new PutIntegrationCommand({
+      ...where,
+      type: 'MOCK',
+      requestTemplates: { 'application/json': '{"statusCode": 200}' },
+    }),
+  );
+  await gw.send(new PutMethodResponseCommand({ ...where, statusCode: '200' }));
+  await gw.send(
+    new PutIntegrationResponseCommand({
+      ...where,
+      statusCode: '200',
+      responseTemplates: { 'application/json': '{}' },
+    }),
+  );
+  await gw.send(new CreateDeploymentCommand({ restApiId: api.id!, stageName: 'prod' }));
+  const stage = await gw.send(
+    new UpdateStageCommand({
+      restApiId: api.id!,
+      stageName: 'prod',
+      patchOperations: [{ op: 'replace', path: '/*/*/metrics/enabled', value: 'true' }],
+    }),
+  );
+  // Method settings report the account's limits as their defaults, as on AWS.
+  assert.equal(stage.methodSettings?.['*/*']?.throttlingRateLimit, 1);
+  assert.equal(stage.methodSettings?.['*/*']?.throttlingBurstLimit, 3);
+
+  // The burst of 3 is spent, then the account's bucket answers 429 (1 token/s refills too slowly).
+  const codes: number[] = [];
+  for (let i = 0; i < 5; i++) codes.push((await fetch(`${srv.endpoint}/_api/${api.id}/prod/`)).status);
+  assert.deepEqual(codes.slice(0, 3), [200, 200, 200]);
+  assert.ok(
+    codes.slice(3).every((c) => c === 429),
+    String(codes),
+  );
 });

@@ -3,6 +3,7 @@
  * integrations, Lambda authorizers, deployments, stages, API keys and usage plans.
  * Inputs and outputs use the wire's member names; timestamps are epoch seconds.
  */
+import { ACCOUNT_BURST_LIMIT, ACCOUNT_RATE_LIMIT, type AccountLimits } from '../throttle.js';
 import { replaceRecord, stage, stagedRecord } from '../staging.js';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
@@ -135,13 +136,16 @@ function cacheClusterSize(v: unknown): string {
 }
 
 /** A method settings entry as GetStage shows it: AWS's defaults under what was set. */
-function methodSettingsView(settings: Record<string, unknown>): Record<string, unknown> {
+function methodSettingsView(
+  settings: Record<string, unknown>,
+  account: AccountLimits,
+): Record<string, unknown> {
   return {
     metricsEnabled: false,
     loggingLevel: 'OFF',
     dataTraceEnabled: false,
-    throttlingBurstLimit: 5000,
-    throttlingRateLimit: 10000,
+    throttlingBurstLimit: account.burst,
+    throttlingRateLimit: account.rate,
     cachingEnabled: false,
     cacheTtlInSeconds: 300,
     cacheDataEncrypted: false,
@@ -192,10 +196,10 @@ export function builtInModel(name: string): ModelRecord {
 /** The model named `name`; unknown: NotFoundException, or BadRequestException when a method refers to it. */
 const COLLECTION_ACCOUNT = 'apigw.account';
 
-function accountView(cloudwatchRoleArn: string | undefined): Input {
+function accountView(cloudwatchRoleArn: string | undefined, account: AccountLimits): Input {
   return {
     ...(cloudwatchRoleArn ? { cloudwatchRoleArn } : {}),
-    throttleSettings: { burstLimit: 5000, rateLimit: 10000 },
+    throttleSettings: { burstLimit: account.burst, rateLimit: account.rate },
     features: ['UsagePlans'],
     apiKeyVersion: '4',
   };
@@ -388,16 +392,21 @@ const PATH_PART = /^(\{[A-Za-z0-9_.-]+\+?\}|[A-Za-z0-9._~:@!$&'()*,;=-]+)$/;
 export class RestEngine {
   private readonly listeners = new Set<(apiId: string) => void>();
   private readonly usage: UsageMeter;
+  /** The account-level throttle GetAccount and method settings report. */
+  private readonly account: AccountLimits;
 
   constructor(
     private readonly deps: {
       store: Store;
       clock: Clock;
+      /** The account-level throttle GetAccount and stage method settings report (default AWS's). */
+      accountLimits?: AccountLimits;
       /** WebSocket APIs (apigatewayv2), whose stages usage plans may name too. */
       webSocketStages?: (apiId: string) => Promise<{ scope: Scope; stages: string[] } | undefined>;
     },
   ) {
     this.usage = new UsageMeter(deps);
+    this.account = deps.accountLimits ?? { rate: ACCOUNT_RATE_LIMIT, burst: ACCOUNT_BURST_LIMIT };
   }
 
   onChange(listener: (apiId: string) => void): void {
@@ -1500,7 +1509,7 @@ export class RestEngine {
       methodSettings: Object.fromEntries(
         Object.entries(st.methodSettings).map(([k, v]) => [
           k,
-          methodSettingsView(v as Record<string, unknown>),
+          methodSettingsView(v as Record<string, unknown>, this.account),
         ]),
       ),
       tracingEnabled: st.tracingEnabled,
@@ -1965,7 +1974,7 @@ export class RestEngine {
       COLLECTION_ACCOUNT,
       `${scope.accountId}/${scope.region}`,
     );
-    return accountView(rec?.cloudwatchRoleArn);
+    return accountView(rec?.cloudwatchRoleArn, this.account);
   }
 
   /** UpdateAccount: `replace /cloudwatchRoleArn` (an empty value removes it). */
@@ -1986,7 +1995,7 @@ export class RestEngine {
       await tx.put(COLLECTION_ACCOUNT, key, rec);
       return rec.cloudwatchRoleArn;
     });
-    return accountView(role);
+    return accountView(role, this.account);
   }
 
   // ------------------------------------------------------------------ tags

@@ -25,7 +25,7 @@ import {
 } from '../response.js';
 import { AuthFailure, CognitoVerifier, identityValues, policyAllows } from '../authorizers.js';
 import { IntegrationTimeout, type InvokeResult, type Invoker } from '../invoke.js';
-import { Throttler } from '../throttle.js';
+import { Throttler, type AccountLimits } from '../throttle.js';
 import { functionArnOf } from '../model.js';
 import { headerOf, readBody, send, type DomainVia } from '../serve.js';
 import { writeAccessLog } from '../access-log.js';
@@ -245,6 +245,8 @@ export interface RestServerDeps {
   invoke: Invoker;
   clock: Clock;
   logger: Logger;
+  /** The account-level throttle (default AWS's 10,000 rps, 5,000 burst). */
+  accountLimits?: AccountLimits;
   /** Built-in AWS/ApiGateway metrics (absent: none recorded). */
   metrics?: MetricsSink;
   /** Where stage access logs go (absent: none written). */
@@ -286,7 +288,7 @@ export class RestServer {
   private readonly cognito: CognitoVerifier;
 
   constructor(private readonly deps: RestServerDeps) {
-    this.throttler = new Throttler(deps.clock);
+    this.throttler = new Throttler(deps.clock, deps.accountLimits);
     this.cognito = new CognitoVerifier(deps.clock);
     deps.engine.onChange((apiId) => this.cache.delete(apiId));
   }

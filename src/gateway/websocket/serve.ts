@@ -53,7 +53,7 @@ import { ApiCache } from '../api-cache.js';
 import type { LogSink } from '../../core/log-sink.js';
 import type { MetricDimension, MetricsSink } from '../../core/metrics-sink.js';
 import { writeAccessLog, type AccessLogVars } from '../access-log.js';
-import { Throttler } from '../throttle.js';
+import { Throttler, type AccountLimits } from '../throttle.js';
 
 /** AWS's WebSocket limits; the timeouts can be changed (tests, long-lived development sessions). */
 export interface WebSocketLimits {
@@ -110,6 +110,8 @@ export interface WebSocketServerDeps {
   connections: Connections;
   authenticate?: Authenticate;
   limits?: Partial<WebSocketLimits>;
+  /** The account-level throttle (default AWS's 10,000 rps, 5,000 burst). */
+  accountLimits?: AccountLimits;
   /** Stage access logs (AccessLogSettings) go here. */
   logs?: LogSink;
   /** Built-in AWS/ApiGateway metrics (absent: none recorded). */
@@ -200,7 +202,7 @@ export class WebSocketGateway {
   constructor(private readonly deps: WebSocketServerDeps) {
     this.limits = { ...DEFAULT_WEBSOCKET_LIMITS, ...deps.limits };
     this.authCache = new AuthorizerCache(deps.clock);
-    this.throttler = new Throttler(deps.clock);
+    this.throttler = new Throttler(deps.clock, deps.accountLimits);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.limits.maxMessageBytes,
