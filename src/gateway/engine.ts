@@ -5,7 +5,11 @@
  */
 import { replaceRecord, stage, stagedRecord } from './staging.js';
 import { checkSubtype } from './subtypes.js';
-import { checkRequestParameters, checkResponseParameters } from './mapping.js';
+import {
+  checkRequestParameters,
+  checkResponseParameters,
+  checkWebSocketRequestParameters,
+} from './mapping.js';
 import { parseSelectionExpression } from './websocket/selection.js';
 import type { Clock } from '../core/clock.js';
 import { shortId } from '../core/ids.js';
@@ -1155,9 +1159,11 @@ function buildWsIntegration(
   const templates = input.requestTemplates ?? prev?.requestTemplates;
   if (templates && typeof templates === 'object')
     out.requestTemplates = stringMap(templates, 'RequestTemplates');
-  const rq = input.requestParameters ?? prev?.requestParameters;
-  if (rq && typeof rq === 'object' && Object.keys(rq).length)
-    out.requestParameters = stringMap(rq, 'RequestParameters');
+  const rq =
+    input.requestParameters !== undefined
+      ? checkWebSocketRequestParameters(input.requestParameters)
+      : prev?.requestParameters;
+  if (rq && Object.keys(rq).length) out.requestParameters = rq;
   const description = input.description ?? prev?.description;
   if (description !== undefined) out.description = description;
   const creds = input.credentialsArn ?? prev?.credentialsArn;

@@ -36,6 +36,26 @@ export function checkRequestParameters(v: unknown): Record<string, string> | und
   return out;
 }
 
+const WEBSOCKET_KEY = /^integration\.request\.(?:header|querystring|path)\.[a-zA-Z0-9._$-]+$/;
+const WEBSOCKET_SOURCE =
+  /^(?:'[^']*'|route\.request\.(?:header|querystring|multivalueheader|multivaluequerystring)\.[a-zA-Z0-9._$-]+|route\.request\.body\.\S+|context\.[A-Za-z0-9_.-]+|stageVariables\.[A-Za-z0-9_.-]+)$/;
+
+/**
+ * Checks a WebSocket API non-proxy integration's RequestParameters
+ * (`integration.request.{header,querystring,path}.X` -> a WebSocket data mapping expression).
+ */
+export function checkWebSocketRequestParameters(v: unknown): Record<string, string> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalid('RequestParameters must be a map');
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (!WEBSOCKET_KEY.test(k)) throw invalid(k);
+    if (typeof x !== 'string' || !WEBSOCKET_SOURCE.test(x.trim())) throw invalid(String(x));
+    out[k] = x;
+  }
+  return out;
+}
+
 /** Checks an integration's responseParameters (status code 200-599 -> mappings). */
 export function checkResponseParameters(v: unknown): Record<string, Record<string, string>> | undefined {
   if (v === undefined || v === null) return undefined;

@@ -1,7 +1,8 @@
 /**
  * WebSocket APIs with non-proxy integrations (MOCK, AWS service actions, Lambda without the
  * proxy), request templates chosen by template selection expressions, and integration responses
- * on two-way routes, through the real @aws-sdk/client-apigatewayv2 and a `ws` client.
+ * on two-way routes, and RequestParameters data mapping, through the real
+ * @aws-sdk/client-apigatewayv2 and a `ws` client.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,6 +35,9 @@ import {
   CreateUsagePlanCommand,
   CreateUsagePlanKeyCommand,
 } from '@aws-sdk/client-api-gateway';
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startTestServer } from '../helpers/server.js';
 import { rejects } from '../helpers/rejects.js';
 import { deployStack } from '../helpers/stack.js';
@@ -499,6 +503,157 @@ test('WebSocket APIs: non-proxy integrations and integration responses', async (
       ),
       'BadRequestException',
       'Integration responses are only supported for WebSocket APIs',
+    );
+  });
+});
+
+test('WebSocket APIs: RequestParameters map handshake, message, context and stage data into integration calls', async (t) => {
+  await using srv = await startTestServer();
+  const gw = new ApiGatewayV2Client(srv.clientConfig);
+  const sqs = new SQSClient(srv.clientConfig);
+  // A backend that records what reaches it.
+  const seen: { method: string; url: string; headers: Record<string, unknown>; body: string }[] = [];
+  const backend = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+  const port = (backend.address() as AddressInfo).port;
+  const clients: Client[] = [];
+  t.after(() => {
+    for (const c of clients) c.ws.terminate();
+    backend.close();
+    gw.destroy();
+    sqs.destroy();
+  });
+  const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'ws-inbox' }))).QueueUrl!;
+  const api = await gw.send(
+    new CreateApiCommand({
+      Name: 'ws-map',
+      ProtocolType: 'WEBSOCKET',
+      RouteSelectionExpression: '$request.body.action',
+    }),
+  );
+  const ApiId = api.ApiId!;
+  const route = async (RouteKey: string, integration: Record<string, unknown>) => {
+    const integ = await gw.send(new CreateIntegrationCommand({ ApiId, ...(integration as any) }));
+    await gw.send(new CreateRouteCommand({ ApiId, RouteKey, Target: `integrations/${integ.IntegrationId}` }));
+    return integ;
+  };
+  // $connect: an HTTP backend told the handshake's token, user agent and source IP.
+  await route('$connect', {
+    IntegrationType: 'HTTP',
+    IntegrationMethod: 'POST',
+    IntegrationUri: `http://127.0.0.1:${port}/connect`,
+    RequestParameters: {
+      'integration.request.querystring.token': 'route.request.querystring.token',
+      'integration.request.header.x-agent': 'route.request.header.User-Agent',
+      'integration.request.header.x-source': 'context.identity.sourceIp',
+    },
+  });
+  // A message route: path, query string and headers from the message, the context and the stage.
+  await route('notify', {
+    IntegrationType: 'HTTP',
+    IntegrationMethod: 'PUT',
+    IntegrationUri: `http://127.0.0.1:${port}/items/{id}`,
+    RequestParameters: {
+      'integration.request.path.id': 'route.request.body.item.id',
+      'integration.request.querystring.kind': 'route.request.body.kind',
+      'integration.request.header.x-connection': 'context.connectionId',
+      'integration.request.header.x-env': 'stageVariables.env',
+      'integration.request.header.x-fixed': "'constant'",
+    },
+  });
+  // The common WebSocket -> SQS pattern: a path-style SQS call whose form body needs its Content-Type mapped.
+  const path = new URL(queueUrl).pathname.slice(1);
+  await route('enqueue', {
+    IntegrationType: 'AWS',
+    IntegrationMethod: 'POST',
+    IntegrationUri: `arn:aws:apigateway:us-east-1:sqs:path/${path}`,
+    CredentialsArn: 'arn:aws:iam::000000000000:role/ws-sqs',
+    RequestParameters: { 'integration.request.header.Content-Type': "'application/x-www-form-urlencoded'" },
+    RequestTemplates: { $default: 'Action=SendMessage&MessageBody=$util.urlEncode($input.body)' },
+  });
+  await gw.send(
+    new CreateStageCommand({ ApiId, StageName: 'live', AutoDeploy: true, StageVariables: { env: 'test' } }),
+  );
+  const url = `${srv.endpoint.replace(/^http/, 'ws')}/_api/${ApiId}/live`;
+  const connect = async (query = '') => {
+    const c = new Client(url + query);
+    clients.push(c);
+    await c.opened;
+    return c;
+  };
+
+  await t.test('$connect: handshake query string and headers, context', async () => {
+    await connect('?token=abc');
+    const call = seen.find((s) => s.url.startsWith('/connect'))!;
+    assert.equal(call.method, 'POST');
+    assert.equal(new URL(call.url, 'http://x').searchParams.get('token'), 'abc');
+    assert.equal(call.headers['x-agent'], 'ws-e2e');
+    assert.equal(call.headers['x-source'], '127.0.0.1');
+  });
+
+  await t.test(
+    'a message route: path, query string and headers from the body, context and stage',
+    async () => {
+      const c = await connect();
+      c.send({ action: 'notify', kind: 'alert', item: { id: 'a b' } });
+      const deadline = Date.now() + 10_000;
+      while (!seen.some((s) => s.url.startsWith('/items/')) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      const call = seen.find((s) => s.url.startsWith('/items/'))!;
+      assert.equal(call.method, 'PUT');
+      assert.equal(call.url, '/items/a%20b?kind=alert');
+      assert.match(String(call.headers['x-connection']), /^[A-Za-z0-9_=-]+$/);
+      assert.equal(call.headers['x-env'], 'test');
+      assert.equal(call.headers['x-fixed'], 'constant');
+      assert.equal(JSON.parse(call.body).kind, 'alert');
+    },
+  );
+
+  await t.test('WebSocket -> SQS: the mapped Content-Type lets the form body through', async () => {
+    const c = await connect();
+    c.send({ action: 'enqueue', text: 'hello & goodbye = 100%' });
+    let body: string | undefined;
+    const deadline = Date.now() + 10_000;
+    while (body === undefined && Date.now() < deadline) {
+      const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
+      body = r.Messages?.[0]?.Body;
+    }
+    assert.deepEqual(JSON.parse(body!), { action: 'enqueue', text: 'hello & goodbye = 100%' });
+  });
+
+  await t.test('invalid RequestParameters: BadRequestException', async () => {
+    await rejects(
+      gw.send(
+        new CreateIntegrationCommand({
+          ApiId,
+          IntegrationType: 'HTTP',
+          IntegrationMethod: 'POST',
+          IntegrationUri: `http://127.0.0.1:${port}/x`,
+          RequestParameters: { 'integration.request.body.x': "'v'" },
+        }),
+      ),
+      'BadRequestException',
+      'Invalid mapping expression specified: integration.request.body.x',
+    );
+    await rejects(
+      gw.send(
+        new CreateIntegrationCommand({
+          ApiId,
+          IntegrationType: 'HTTP',
+          IntegrationMethod: 'POST',
+          IntegrationUri: `http://127.0.0.1:${port}/x`,
+          RequestParameters: { 'integration.request.header.x': 'method.request.header.y' },
+        }),
+      ),
+      'BadRequestException',
+      'Invalid mapping expression specified: method.request.header.y',
     );
   });
 });

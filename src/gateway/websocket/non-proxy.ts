@@ -17,6 +17,11 @@
  *   template (by its template selection expression, else `$default`, else the only one) renders
  *   the backend's body; without a template the body goes back as it is. No matching integration
  *   response: nothing goes back. HTTP_PROXY sends the backend's body back as it is.
+ * - `RequestParameters` (`integration.request.{header,querystring,path}.X`) add headers and query
+ *   string parameters to HTTP and AWS service calls, and fill `{X}` in their URI, from the
+ *   handshake's headers and query string (`route.request.header.X`, `...querystring.X`, and
+ *   their multi-value forms: `$connect` only, as on AWS), the message (`route.request.body.a.b`),
+ *   `context.X`, `stageVariables.X` or a `'literal'`. A Lambda function's call takes none.
  * - `$connect`: a status outside 2xx refuses the handshake with it.
  */
 import type { Logger } from '../../core/logger.js';
@@ -26,7 +31,7 @@ import { IntegrationTimeout, type Invoker } from '../invoke.js';
 import { AWS_INTEGRATION_URI } from '../engine.js';
 import { functionArnOf, type IntegrationRecord, type IntegrationResponseRecord } from '../model.js';
 import { actionRequest } from '../rest/serve.js';
-import { TemplateJsonError, renderTemplate } from '../rest/vtl.js';
+import { TemplateJsonError, jsonPath, renderTemplate } from '../rest/vtl.js';
 import { withStageVariables } from '../serve.js';
 import { evaluateSelection, parseSelectionExpression } from './selection.js';
 
@@ -94,7 +99,8 @@ export async function callNonProxy(
   }
   let backend: { status: number; body: Buffer; subject?: string };
   try {
-    const b = await backendCall(deps, integ, call, payload);
+    const params = webSocketParameters(integ, ev, message, call.stageVariables);
+    const b = await backendCall(deps, integ, call, payload, params);
     if ('refuse' in b) return b;
     backend = b;
   } catch (e) {
@@ -140,6 +146,89 @@ export function selectionKey(expression: string | undefined, body: string): stri
   }
 }
 
+/** `integration.request.{header,querystring,path}.X` values of a WebSocket integration's RequestParameters. */
+export interface WebSocketParameters {
+  header: Record<string, string>;
+  querystring: Record<string, string>;
+  path: Record<string, string>;
+}
+
+/** A WebSocket data mapping expression's value for this message (undefined: nothing to map). */
+export function webSocketMapValue(
+  expr: string,
+  ev: Record<string, any>,
+  message: string,
+  stageVariables: Record<string, string>,
+): string | undefined {
+  const e = expr.trim();
+  if (e.length >= 2 && e.startsWith("'") && e.endsWith("'")) return e.slice(1, -1);
+  const m =
+    /^(route\.request\.(?:header|querystring|multivalueheader|multivaluequerystring|body)|context|stageVariables)\.(.+)$/.exec(
+      e,
+    );
+  if (!m) return undefined;
+  const [, source, name] = m;
+  const str = (v: unknown) =>
+    v === undefined || v === null ? undefined : typeof v === 'string' ? v : JSON.stringify(v);
+  switch (source) {
+    case 'route.request.header': {
+      const lower = name.toLowerCase();
+      for (const [k, v] of Object.entries((ev.headers ?? {}) as Record<string, string>))
+        if (k.toLowerCase() === lower) return v;
+      return undefined;
+    }
+    case 'route.request.multivalueheader': {
+      const lower = name.toLowerCase();
+      for (const [k, v] of Object.entries((ev.multiValueHeaders ?? {}) as Record<string, string[]>))
+        if (k.toLowerCase() === lower) return v.join(',');
+      return undefined;
+    }
+    case 'route.request.querystring':
+      return str((ev.queryStringParameters as Record<string, string> | undefined)?.[name]);
+    case 'route.request.multivaluequerystring':
+      return (ev.multiValueQueryStringParameters as Record<string, string[]> | undefined)?.[name]?.join(',');
+    case 'route.request.body': {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(message);
+      } catch {
+        return undefined;
+      }
+      return str(jsonPath(doc, name.startsWith('$') ? name : `$.${name}`));
+    }
+    case 'context': {
+      let v: unknown = ev.requestContext;
+      for (const part of name.split('.'))
+        v = v && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
+      return str(v);
+    }
+    default:
+      return stageVariables[name];
+  }
+}
+
+function webSocketParameters(
+  integ: IntegrationRecord,
+  ev: Record<string, any>,
+  message: string,
+  stageVariables: Record<string, string>,
+): WebSocketParameters {
+  const out: WebSocketParameters = { header: {}, querystring: {}, path: {} };
+  for (const [key, expr] of Object.entries(integ.requestParameters ?? {})) {
+    const m = /^integration\.request\.(header|querystring|path)\.(.+)$/.exec(key);
+    if (!m) continue;
+    const v = webSocketMapValue(expr, ev, message, stageVariables);
+    if (v !== undefined) out[m[1] as keyof WebSocketParameters][m[2]] = v;
+  }
+  return out;
+}
+
+/** `{name}` in an integration URI filled from the mapped path parameters. */
+const fillPath = (uri: string, path: Record<string, string>) =>
+  uri.replace(/\{([^}]+?)\}/g, (whole, name: string) =>
+    path[name] === undefined ? whole : encodeURIComponent(path[name]),
+  );
+
 /** The integration response whose `/regex/` key matches all of the subject, else `$default`. */
 function selectResponse(
   responses: IntegrationResponseRecord[],
@@ -162,6 +251,7 @@ async function backendCall(
   integ: IntegrationRecord,
   call: NonProxyCall,
   payload: string,
+  params: WebSocketParameters,
 ): Promise<{ status: number; body: Buffer; subject?: string } | { refuse: number; message: string }> {
   const uri = withStageVariables(integ.integrationUri, call.stageVariables) ?? '';
   switch (integ.integrationType) {
@@ -178,10 +268,15 @@ async function backendCall(
     }
     case 'HTTP':
     case 'HTTP_PROXY': {
+      let url = fillPath(uri, params.path);
+      const query = new URLSearchParams(params.querystring).toString();
+      if (query) url += (url.includes('?') ? '&' : '?') + query;
+      const headers = new Headers({ 'content-type': 'application/json' });
+      for (const [k, v] of Object.entries(params.header)) headers.set(k, v);
       const res = await callBackend(
-        uri,
+        url,
         integ.integrationMethod ?? 'POST',
-        new Headers({ 'content-type': 'application/json' }),
+        headers,
         payload,
         integ.timeoutInMillis,
       );
@@ -219,7 +314,10 @@ async function backendCall(
       if (m[3] === 'action') {
         if (!actionRequest(service, m[4], headers, query))
           headers['content-type'] = 'application/x-www-form-urlencoded';
-      } else path = '/' + m[4];
+      } else path = '/' + fillPath(m[4], params.path);
+      // Mapped headers (e.g. the Content-Type a path-style SQS call's form body needs) win.
+      for (const [k, v] of Object.entries(params.querystring)) query.set(k, v);
+      for (const [k, v] of Object.entries(params.header)) headers[k.toLowerCase()] = v;
       const res = await deps.callService(call.accountId, {
         region: m[1] || call.region,
         service,
