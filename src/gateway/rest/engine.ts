@@ -86,7 +86,7 @@ const CACHE_CONTROL_STRATEGIES = [
   'SUCCEED_WITHOUT_RESPONSE_HEADER',
 ];
 
-/** A method setting's value from its patch path and value (stored; only throttling is enforced). */
+/** A method setting's value from its patch path and value. */
 function methodOption(setting: string, value: string | undefined, path: string): [string, unknown] {
   const v = String(value ?? '');
   const bool = () => {
@@ -1504,7 +1504,7 @@ export class RestEngine {
       stageName: st.stageName,
       deploymentId: st.deploymentId,
       cacheClusterEnabled: st.cacheClusterEnabled,
-      // No cache is run: an enabled cache cluster reports AVAILABLE, as AWS once it is built.
+      // The API cache is ready at once: an enabled cache cluster reports AVAILABLE, as AWS once it is built.
       cacheClusterStatus: st.cacheClusterEnabled ? 'AVAILABLE' : 'NOT_AVAILABLE',
       methodSettings: Object.fromEntries(
         Object.entries(st.methodSettings).map(([k, v]) => [
