@@ -1426,6 +1426,11 @@ export class RestEngine {
           st.deploymentId = d.id;
           st.lastUpdatedDate = this.nowSec();
           if (input.variables) st.variables = { ...st.variables, ...strMap(input.variables, 'variables') };
+          // The deployment's cache settings apply to the stage it names, new or not.
+          if (input.cacheClusterEnabled !== undefined)
+            st.cacheClusterEnabled = Boolean(input.cacheClusterEnabled);
+          if (input.cacheClusterSize !== undefined)
+            st.cacheClusterSize = cacheClusterSize(input.cacheClusterSize);
         } else api.stages.push(this.newStage(name, d.id, input));
       }
       return this.deploymentView(d);
