@@ -85,8 +85,8 @@ export interface Gateway {
 /**
  * The management operations the serving side answers: flushing a stage's caches
  * (ResetAuthorizersCache for HTTP APIs, FlushStageAuthorizersCache and FlushStageCache for REST
- * APIs; authorizer results are cached per node, so a flush applies to the node that answers it,
- * and REST APIs have no response cache here, so FlushStageCache only checks the stage), and
+ * APIs; authorizer results and REST API caches are kept per node, so a flush applies to the
+ * node that answers it), and
  * TestInvokeMethod (a REST method run through the serving pipeline).
  */
 function servingRoutes(
@@ -131,6 +131,7 @@ function servingRoutes(
     'FlushStageCache',
     async (scope, { restapi_id, stage_name }) => {
       await rest.getStage(scope, restapi_id, stage_name);
+      restServer.flushCache(restapi_id, stage_name);
       return { status: 202 };
     },
   );

@@ -22,6 +22,10 @@ test('requestRecorder records what recordRequestMetrics records (HTTP and REST A
     { status: 200, latencyMs: 3, integrationLatencyMs: 2, bytes: 40 },
     { status: 404, latencyMs: 1, bytes: 20 },
     { status: 502, latencyMs: 9, integrationLatencyMs: 8 },
+    // A stage with an API cache: a hit, a miss, and a request that used neither.
+    { status: 200, latencyMs: 1, cache: 'hit' },
+    { status: 200, latencyMs: 4, integrationLatencyMs: 3, cache: 'miss' },
+    { status: 403, latencyMs: 1, cache: 'none' },
   ];
   for (const kind of ['http', 'rest'] as const) {
     const api = { Name: kind === 'http' ? 'ApiId' : 'ApiName', Value: 'a1' };

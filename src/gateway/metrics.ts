@@ -2,7 +2,8 @@
  * Built-in AWS/ApiGateway metrics of one request, as API Gateway publishes them: HTTP APIs
  * per `ApiId` and per `ApiId`+`Stage` with `Count`, `4xx`, `5xx`, `Latency`,
  * `IntegrationLatency`, `DataProcessed`; REST APIs per `ApiName` and `ApiName`+`Stage` with
- * `Count`, `4XXError`, `5XXError`, `Latency`.
+ * `Count`, `4XXError`, `5XXError`, `Latency`, and on stages with an API cache `CacheHitCount`
+ * and `CacheMissCount`.
  */
 import type { MetricDimension, MetricsSink } from '../core/metrics-sink.js';
 
@@ -12,6 +13,11 @@ export interface RequestOutcome {
   integrationLatencyMs?: number;
   /** Request plus response bytes (HTTP APIs' DataProcessed). */
   bytes?: number;
+  /**
+   * On a REST API stage with an API cache: served from the cache (`hit`), a cached method served
+   * by the integration (`miss`), or neither (`none`: CacheHitCount and CacheMissCount record 0).
+   */
+  cache?: 'hit' | 'miss' | 'none';
 }
 
 export function recordRequestMetrics(
@@ -35,6 +41,10 @@ export function recordRequestMetrics(
     if (o.integrationLatencyMs !== undefined)
       put('IntegrationLatency', o.integrationLatencyMs, 'Milliseconds');
     if (kind === 'http' && o.bytes !== undefined) put('DataProcessed', o.bytes, 'Bytes');
+    if (o.cache !== undefined) {
+      put('CacheHitCount', o.cache === 'hit' ? 1 : 0, 'Count');
+      put('CacheMissCount', o.cache === 'miss' ? 1 : 0, 'Count');
+    }
   }
 }
 
@@ -59,7 +69,14 @@ export function requestRecorder(
   const latency = series('Latency', 'Milliseconds');
   const integration = series('IntegrationLatency', 'Milliseconds');
   const data = kind === 'http' ? series('DataProcessed', 'Bytes') : [];
+  // Only stages with an API cache record these: their series are made on first use.
+  let hits: ((value: number) => void)[] | undefined;
+  let misses: ((value: number) => void)[] | undefined;
   return (o) => {
+    if (o.cache !== undefined) {
+      hits ??= series('CacheHitCount', 'Count');
+      misses ??= series('CacheMissCount', 'Count');
+    }
     const is4 = o.status >= 400 && o.status < 500 ? 1 : 0;
     const is5 = o.status >= 500 ? 1 : 0;
     // The same order as recordRequestMetrics: every metric of a dimension set, set by set.
@@ -70,6 +87,10 @@ export function requestRecorder(
       latency[i](o.latencyMs);
       if (o.integrationLatencyMs !== undefined) integration[i](o.integrationLatencyMs);
       if (kind === 'http' && o.bytes !== undefined) data[i](o.bytes);
+      if (o.cache !== undefined) {
+        hits![i](o.cache === 'hit' ? 1 : 0);
+        misses![i](o.cache === 'miss' ? 1 : 0);
+      }
     }
   };
 }

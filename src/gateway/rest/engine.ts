@@ -86,7 +86,7 @@ const CACHE_CONTROL_STRATEGIES = [
   'SUCCEED_WITHOUT_RESPONSE_HEADER',
 ];
 
-/** A method setting's value from its patch path and value (stored; only throttling is enforced). */
+/** A method setting's value from its patch path and value. */
 function methodOption(setting: string, value: string | undefined, path: string): [string, unknown] {
   const v = String(value ?? '');
   const bool = () => {
@@ -1426,6 +1426,11 @@ export class RestEngine {
           st.deploymentId = d.id;
           st.lastUpdatedDate = this.nowSec();
           if (input.variables) st.variables = { ...st.variables, ...strMap(input.variables, 'variables') };
+          // The deployment's cache settings apply to the stage it names, new or not.
+          if (input.cacheClusterEnabled !== undefined)
+            st.cacheClusterEnabled = Boolean(input.cacheClusterEnabled);
+          if (input.cacheClusterSize !== undefined)
+            st.cacheClusterSize = cacheClusterSize(input.cacheClusterSize);
         } else api.stages.push(this.newStage(name, d.id, input));
       }
       return this.deploymentView(d);
@@ -1504,7 +1509,7 @@ export class RestEngine {
       stageName: st.stageName,
       deploymentId: st.deploymentId,
       cacheClusterEnabled: st.cacheClusterEnabled,
-      // No cache is run: an enabled cache cluster reports AVAILABLE, as AWS once it is built.
+      // The API cache is ready at once: an enabled cache cluster reports AVAILABLE, as AWS once it is built.
       cacheClusterStatus: st.cacheClusterEnabled ? 'AVAILABLE' : 'NOT_AVAILABLE',
       methodSettings: Object.fromEntries(
         Object.entries(st.methodSettings).map(([k, v]) => [

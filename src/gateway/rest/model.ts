@@ -134,7 +134,7 @@ export interface RestStageRecord {
   createdDate: number;
   lastUpdatedDate: number;
   cacheClusterEnabled: boolean;
-  /** Stored (no cache is run). */
+  /** Shown; a change empties the stage's API cache (its capacity is Nimbus's, per node). */
   cacheClusterSize?: string;
   clientCertificateId?: string;
   tracingEnabled: boolean;

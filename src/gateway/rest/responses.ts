@@ -143,7 +143,7 @@ export function gatewayError(
   };
 }
 
-function isGatewayError(r: HttpResult): r is GatewayErrorResult {
+export function isGatewayError(r: HttpResult): r is GatewayErrorResult {
   return typeof (r as GatewayErrorResult).responseType === 'string';
 }
 

@@ -5,8 +5,10 @@
  *   Forbidden) -> resource + method (literal, then {param}, then {proxy+}; method, then ANY;
  *   none: 403 "Missing Authentication Token") -> API key (x-api-key, 403 Forbidden) -> usage
  *   plan throttle (429 Too Many Requests) and quota (429 Limit Exceeded) -> Lambda authorizer
- *   (TOKEN/REQUEST, cached for the TTL; 401 Unauthorized / 403 explicit deny / 500) ->
- *   AWS_PROXY integration with the payload 1.0 event -> response mapping (502 when malformed).
+ *   (TOKEN/REQUEST, cached for the TTL; 401 Unauthorized / 403 explicit deny / 500) -> request
+ *   validation -> the stage's API cache for cached methods (a fresh answer is served without the
+ *   integration) -> the integration (AWS_PROXY with the payload 1.0 event, AWS, HTTP, MOCK) ->
+ *   response mapping (502 when malformed).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { checkApiKey, type KeyDecision } from '../api-keys.js';
@@ -29,7 +31,14 @@ import { Throttler, type AccountLimits } from '../throttle.js';
 import { functionArnOf } from '../model.js';
 import { headerOf, readBody, send, type DomainVia } from '../serve.js';
 import { writeAccessLog } from '../access-log.js';
-import { applyGatewayResponse, gatewayError, type RequestValues } from './responses.js';
+import {
+  applyGatewayResponse,
+  gatewayError,
+  isGatewayError,
+  mapValue,
+  type RequestValues,
+} from './responses.js';
+import { ResponseCache } from './response-cache.js';
 import {
   integrationParameters,
   integrationRequest,
@@ -88,6 +97,78 @@ interface MethodSetting {
   metricsEnabled?: boolean;
   loggingLevel?: string;
   dataTraceEnabled?: boolean;
+  cachingEnabled?: boolean;
+  cacheTtlInSeconds?: number;
+  requireAuthorizationForCacheControl?: boolean;
+  unauthorizedCacheControlHeaderStrategy?: string;
+}
+
+/** How a cached method caches (its own caching settings, else the stage's). */
+interface Caching {
+  ttlSeconds: number;
+  requireAuthorization: boolean;
+  unauthorizedStrategy: string;
+}
+
+/** The `Warning` API Gateway adds when it ignores an unauthorized caller's `Cache-Control: max-age=0`. */
+const UNAUTHORIZED_CACHE_CONTROL =
+  '199 Cache-control headers were ignored because the caller was unauthorized.';
+
+/**
+ * Whether the stage caches this method's answers, and how: the stage's cache must be on and the
+ * method's `caching/enabled` true with a TTL above 0. The stage-wide setting (`*` `/*`) applies
+ * to GET requests only (AWS caches only GET methods by default); another method is cached when
+ * its own setting says so.
+ */
+function cachingOf(
+  stage: RestStageRecord,
+  resourcePath: string,
+  methodName: string,
+  verb: string,
+): Caching | undefined {
+  if (!stage.cacheClusterEnabled) return undefined;
+  const { own, all } = methodSettingsOf(stage, resourcePath, methodName);
+  const enabled = own?.cachingEnabled ?? (verb === 'GET' ? all?.cachingEnabled : undefined) ?? false;
+  const ttlSeconds = own?.cacheTtlInSeconds ?? all?.cacheTtlInSeconds ?? 300;
+  if (!enabled || ttlSeconds <= 0) return undefined;
+  return {
+    ttlSeconds,
+    requireAuthorization:
+      own?.requireAuthorizationForCacheControl ?? all?.requireAuthorizationForCacheControl ?? true,
+    unauthorizedStrategy:
+      own?.unauthorizedCacheControlHeaderStrategy ??
+      all?.unauthorizedCacheControlHeaderStrategy ??
+      'SUCCEED_WITH_RESPONSE_HEADER',
+  };
+}
+
+/**
+ * A cached answer's key within its stage: the request's method and the method's resource path
+ * (not the request path: path parameters count only when named), then the values of the
+ * integration's cacheKeyParameters (`method.request.querystring.x`, `method.request.header.y`,
+ * `method.request.path.id`, or an `integration.request.*` parameter by its mapping).
+ */
+function cacheKey(
+  verb: string,
+  resourcePath: string,
+  integ: IntegrationRecord | undefined,
+  values: RequestValues,
+): string {
+  const names = integ?.cacheKeyParameters ?? [];
+  if (!names.length) return `${verb} ${resourcePath}`;
+  const parts = names.map((name) => {
+    const expr = name.startsWith('integration.request.') ? integ?.requestParameters?.[name] : name;
+    const multi = /^method\.request\.multivalue(querystring|header)\.(.+)$/.exec(expr ?? '');
+    return expr === undefined
+      ? null
+      : (mapValue(multi ? `method.request.${multi[1]}.${multi[2]}` : expr, values) ?? null);
+  });
+  return `${verb} ${resourcePath} ${JSON.stringify(parts)}`;
+}
+
+/** Does the request's Cache-Control ask for a fresh answer (`max-age=0`)? */
+function wantsInvalidation(cacheControl: string | undefined): boolean {
+  return cacheControl !== undefined && /(?:^|,)\s*max-age\s*=\s*"?0"?\s*(?:,|$)/i.test(cacheControl);
 }
 
 /**
@@ -264,6 +345,8 @@ interface RestAccessInfo {
   integrationStatus?: number;
   integrationLatency?: number;
   integrationError?: string;
+  /** A cached method's lookup: served from the cache, or from the integration. */
+  cache?: 'hit' | 'miss';
 }
 
 interface AuthOutcome {
@@ -279,6 +362,13 @@ export class RestServer {
   );
   private readonly throttler: Throttler;
   private readonly authCache = new Map<string, { outcome: AuthOutcome; expires: number }>();
+  /** The stages' API caches (this node's). */
+  private readonly responses = new ResponseCache();
+
+  /** FlushStageCache: empties this node's API cache of the stage. */
+  flushCache(apiId: string, stage: string): void {
+    this.responses.flush(`${apiId}|${stage}`);
+  }
 
   /** FlushStageAuthorizersCache: forgets this node's cached authorizer results for the stage. */
   flushAuthorizers(apiId: string, stage: string): void {
@@ -384,7 +474,8 @@ export class RestServer {
           [api, { Name: 'Stage', Value: stageName }],
         ]);
       }
-      const outcome = { status: result.status, latencyMs: this.deps.clock.now() - started };
+      const outcome: RequestOutcome = { status: result.status, latencyMs: this.deps.clock.now() - started };
+      if (st.stage.cacheClusterEnabled) outcome.cache = info.cache ?? 'none';
       record(outcome);
       // Detailed CloudWatch metrics (the method's `metrics/enabled`, else the stage's `*/*`): per method too.
       const method = greq.method.toUpperCase();
@@ -720,6 +811,74 @@ export class RestServer {
       return missingToken();
     const invalid = st.validation.check(method, values, greq.body);
     if (invalid) return invalid;
+    // A stage whose cache was turned off keeps nothing (AWS deletes the cache instance).
+    if (!st.stage.cacheClusterEnabled) this.responses.flush(`${c.api.id}|${st.stage.stageName}`);
+    const integrate = () => this.integrate(c, st, m, greq, path, info, values, authorizer, apiKey);
+    const caching = cachingOf(st.stage, resourcePath, method.httpMethod, greq.method);
+    if (!caching) return integrate();
+    return this.cached(c, st, caching, m, greq, info, values, integrate);
+  }
+
+  /**
+   * A cached method (the stage's cache on and the method's `caching/enabled`): a fresh stored
+   * answer for the same method and cache key parameters is served without calling the
+   * integration; otherwise the integration's answer is served and kept for the TTL (gateway
+   * errors are not kept). `Cache-Control: max-age=0` refreshes the entry when the caller may
+   * invalidate it; otherwise the method's unauthorizedCacheControlHeaderStrategy decides.
+   */
+  private async cached(
+    c: CachedApi,
+    st: CompiledStage,
+    caching: Caching,
+    m: { res: ResourceRecord; method: MethodRecord },
+    greq: GatewayRequest,
+    info: RestAccessInfo,
+    values: RequestValues,
+    integrate: () => Promise<HttpResult>,
+  ): Promise<HttpResult> {
+    const stageId = `${c.api.id}|${st.stage.stageName}`;
+    // A new deployment, another cache size, any UpdateStage or the stage made again: a new cache.
+    const { deploymentId, cacheClusterSize, createdDate, lastUpdatedDate } = st.stage;
+    const generation = `${deploymentId}|${cacheClusterSize ?? '0.5'}|${createdDate}|${lastUpdatedDate}`;
+    const key = cacheKey(greq.method, m.res.path, m.method.methodIntegration, values);
+    let refresh = false;
+    let warn = false;
+    if (wantsInvalidation(headerValues(greq.rawHeaders, 'cache-control'))) {
+      // IAM policies are not evaluated: a SigV4-signed caller holds execute-api:InvalidateCache.
+      const signed = headerValues(greq.rawHeaders, 'authorization')?.startsWith('AWS4-HMAC-SHA256') ?? false;
+      if (!caching.requireAuthorization || signed) refresh = true;
+      else if (caching.unauthorizedStrategy === 'FAIL_WITH_403')
+        return gatewayError('DEFAULT_4XX', 403, 'Unauthorized');
+      else warn = caching.unauthorizedStrategy === 'SUCCEED_WITH_RESPONSE_HEADER';
+    }
+    const now = this.deps.clock.now();
+    let out = refresh ? undefined : this.responses.get(stageId, generation, key, now);
+    if (out) info.cache = 'hit';
+    else {
+      info.cache = 'miss';
+      out = await integrate();
+      if (!isGatewayError(out))
+        this.responses.set(stageId, generation, key, out, caching.ttlSeconds * 1000, this.deps.clock.now());
+    }
+    if (warn) out = { ...out, headers: { ...out.headers, warning: [UNAUTHORIZED_CACHE_CONTROL] } };
+    return out;
+  }
+
+  /** The method's integration: MOCK, HTTP(_PROXY), AWS (Lambda or another service) or AWS_PROXY. */
+  private async integrate(
+    c: CachedApi,
+    st: CompiledStage,
+    m: { res: ResourceRecord; method: MethodRecord; params: Record<string, string> },
+    greq: GatewayRequest,
+    path: string,
+    info: RestAccessInfo,
+    values: RequestValues,
+    authorizer: Record<string, unknown> | undefined,
+    apiKey: ApiKeyRecord | undefined,
+  ): Promise<HttpResult> {
+    const method = m.method;
+    const resourcePath = m.res.path;
+    const header = (n: string) => headerValues(greq.rawHeaders, n);
     const integ = method.methodIntegration;
     if (!integ) return gatewayError('API_CONFIGURATION_ERROR', 500, 'Internal server error');
     const mr: MethodRequest = { values, body: greq.body };
