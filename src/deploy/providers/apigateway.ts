@@ -86,6 +86,13 @@ function restApiPatch(props: Props, before: Props) {
       path: '/disableExecuteApiEndpoint',
       value: String(bool(props.DisableExecuteApiEndpoint) ?? false),
     });
+  const compression = num(props.MinimumCompressionSize);
+  if (compression !== num(before.MinimumCompressionSize))
+    ops.push({
+      op: 'replace',
+      path: '/minimumCompressionSize',
+      value: compression === undefined ? '' : String(compression),
+    });
   return ops;
 }
 
@@ -104,6 +111,7 @@ export const restApi: ResourceProvider = {
         apiKeySource: str(props.ApiKeySourceType) as any,
         endpointConfiguration: endpoint ? { types: list<string>(endpoint.Types) as any } : undefined,
         disableExecuteApiEndpoint: bool(props.DisableExecuteApiEndpoint),
+        minimumCompressionSize: num(props.MinimumCompressionSize),
       }),
     );
     if (body) await putBody(c, out.id!, body, props);

@@ -261,6 +261,8 @@ export function exportStage(
       );
     if (api.binaryMediaTypes?.length) doc['x-amazon-apigateway-binary-media-types'] = api.binaryMediaTypes;
     if (api.apiKeySource !== 'HEADER') doc['x-amazon-apigateway-api-key-source'] = api.apiKeySource;
+    if (api.minimumCompressionSize !== undefined)
+      doc['x-amazon-apigateway-minimum-compression-size'] = api.minimumCompressionSize;
   }
   return doc;
 }

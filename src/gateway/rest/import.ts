@@ -137,6 +137,9 @@ class Importer {
       for (const t of this.before.binaryMediaTypes ?? [])
         if (!types.includes(t)) ops.push({ op: 'remove', path: `/binaryMediaTypes/${escape(t)}` });
     for (const t of types) ops.push({ op: 'add', path: `/binaryMediaTypes/${escape(t)}` });
+    const compression = this.doc['x-amazon-apigateway-minimum-compression-size'];
+    if (compression !== undefined)
+      ops.push({ op: 'replace', path: '/minimumCompressionSize', value: String(compression) });
     const keySource = str(this.doc['x-amazon-apigateway-api-key-source']);
     if (keySource) ops.push({ op: 'replace', path: '/apiKeySource', value: keySource.toUpperCase() });
     const endpoint = this.doc['x-amazon-apigateway-endpoint-configuration'];

@@ -39,6 +39,7 @@ import {
   type RequestValues,
 } from './responses.js';
 import { ResponseCache } from './response-cache.js';
+import { compressResponse, decodeRequestBody } from './compression.js';
 import {
   integrationParameters,
   integrationRequest,
@@ -423,7 +424,7 @@ export class RestServer {
       return true;
     }
     const rawPath = via ? via.rawPath : `/${stageName}${path}`;
-    const body = await readBody(req, MAX_REQUEST_BYTES);
+    let body = await readBody(req, MAX_REQUEST_BYTES);
     const values = requestValues(req, rawQueryString, st, c, requestId, stageName);
     if (via) values.context.domainName = via.domainName;
     values.context.requestTimeEpoch = started;
@@ -439,6 +440,24 @@ export class RestServer {
         ),
       );
       return true;
+    }
+    // Payload compression (minimumCompressionSize): a compressed body is decoded first.
+    const decoded = decodeRequestBody(
+      body,
+      headerOf(req.rawHeaders, 'content-encoding'),
+      c.api.minimumCompressionSize,
+    );
+    if (!decoded) {
+      const refused = gatewayError('UNSUPPORTED_MEDIA_TYPE', 415, 'Unsupported Media Type');
+      send(res, applyGatewayResponse(refused, st.gatewayResponses, values));
+      return true;
+    }
+    if (decoded.decoded) {
+      body = decoded.body;
+      delete req.headers['content-encoding'];
+      req.rawHeaders = req.rawHeaders.filter(
+        (_, i, all) => all[i - (i % 2)].toLowerCase() !== 'content-encoding',
+      );
     }
     const host = String(req.headers.host ?? `${apiId}.execute-api.${c.scope.region}.amazonaws.com`);
     const greq: GatewayRequest = {
@@ -459,7 +478,11 @@ export class RestServer {
       this.deps.logger.error('REST API request failed', { requestId, apiId, err: e });
       return gatewayError('DEFAULT_5XX', 500, 'Internal Server Error');
     });
-    const result = applyGatewayResponse(answer, st.gatewayResponses, values);
+    const result = compressResponse(
+      applyGatewayResponse(answer, st.gatewayResponses, values),
+      headerOf(greq.rawHeaders, 'accept-encoding'),
+      c.api.minimumCompressionSize,
+    );
     send(res, result);
     if (this.deps.logs && st.stage.accessLogSettings?.format)
       this.accessLog(c, st.stage, greq, info, result, started);
