@@ -20,12 +20,18 @@ const pet = JSON.stringify({
     tags: { type: 'array', items: { type: 'string' } },
     visits: {
       type: 'array',
-      items: { type: 'object', properties: { when: { type: 'string' }, scores: { type: 'array', items: { type: 'number' } } } },
+      items: {
+        type: 'object',
+        properties: { when: { type: 'string' }, scores: { type: 'array', items: { type: 'number' } } },
+      },
     },
     'x-rating': { type: 'number' },
   },
 });
-const owner = JSON.stringify({ type: 'object', properties: { name: { type: 'string' }, vip: { type: 'boolean' } } });
+const owner = JSON.stringify({
+  type: 'object',
+  properties: { name: { type: 'string' }, vip: { type: 'boolean' } },
+});
 
 test('a model template lays out the schema with $inputRoot, quoted strings and #foreach over arrays', () => {
   const t = modelTemplate(pet, (n) => (n === 'Owner' ? owner : undefined));
@@ -66,17 +72,29 @@ test('a model template lays out the schema with $inputRoot, quoted strings and #
     name: 'Rex',
     owner: { name: 'Ann', vip: true },
     tags: ['a', 'b'],
-    visits: [{ when: 'mon', scores: [1, 2.5] }, { when: 'tue', scores: [] }],
+    visits: [
+      { when: 'mon', scores: [1, 2.5] },
+      { when: 'tue', scores: [] },
+    ],
     'x-rating': 4.5,
   };
   assert.deepEqual(JSON.parse(render(t, input)), input);
 });
 
 test('an array model, and a model that refers to itself', () => {
-  const list = JSON.stringify({ type: 'array', items: { type: 'object', properties: { id: { type: 'string' } } } });
+  const list = JSON.stringify({
+    type: 'array',
+    items: { type: 'object', properties: { id: { type: 'string' } } },
+  });
   const t = modelTemplate(list, () => undefined);
   assert.deepEqual(JSON.parse(render(t, [{ id: 'a' }, { id: 'b' }])), [{ id: 'a' }, { id: 'b' }]);
-  const node = JSON.stringify({ type: 'object', properties: { next: { $ref: '#/definitions/Node' }, v: { type: 'integer' } }, definitions: { Node: { type: 'object', properties: { v: { type: 'integer' }, next: { $ref: '#/definitions/Node' } } } } });
+  const node = JSON.stringify({
+    type: 'object',
+    properties: { next: { $ref: '#/definitions/Node' }, v: { type: 'integer' } },
+    definitions: {
+      Node: { type: 'object', properties: { v: { type: 'integer' }, next: { $ref: '#/definitions/Node' } } },
+    },
+  });
   const nt = modelTemplate(node, () => undefined);
   assert.deepEqual(JSON.parse(render(nt, { v: 1, next: { v: 2 } })), { v: 1, next: { v: 2, next: {} } });
 });

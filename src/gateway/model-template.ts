@@ -66,7 +66,13 @@ export function modelTemplate(schemaText: string, models: (name: string) => stri
       const props = Object.entries((s.properties ?? {}) as Record<string, Schema>);
       lines.push(`${indent}${lead}{`);
       props.forEach(([key, sub], i) =>
-        value(sub, member(ref, key), indent + '  ', `${JSON.stringify(key)} : `, i < props.length - 1 ? ',' : ''),
+        value(
+          sub,
+          member(ref, key),
+          indent + '  ',
+          `${JSON.stringify(key)} : `,
+          i < props.length - 1 ? ',' : '',
+        ),
       );
       lines.push(`${indent}}${tail}`);
     } else if (t === 'array') {

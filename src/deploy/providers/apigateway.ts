@@ -420,12 +420,15 @@ export const restDeployment: ResourceProvider = {
     // The stage it creates takes the StageDescription's other settings.
     const settings =
       sd && str(props.StageName)
-        ? stageSettingsPatch(stageOfDescription(sd), {
-            // Set by CreateDeployment already.
-            TracingEnabled: sd.TracingEnabled,
-            CacheClusterEnabled: sd.CacheClusterEnabled,
-            CacheClusterSize: sd.CacheClusterSize,
-          })
+        ? [
+            ...stageSettingsPatch(stageOfDescription(sd), {
+              // Set by CreateDeployment already.
+              TracingEnabled: sd.TracingEnabled,
+              CacheClusterEnabled: sd.CacheClusterEnabled,
+              CacheClusterSize: sd.CacheClusterSize,
+            }),
+            ...documentationVersionPatch(sd, {}),
+          ]
         : [];
     if (settings.length)
       await client(ctx).send(
@@ -506,7 +509,13 @@ function stageSettingsPatch(props: Props, before: Props = {}) {
 function documentationVersionPatch(props: Props, before: Props) {
   return str(props.DocumentationVersion) === str(before.DocumentationVersion)
     ? []
-    : [{ op: 'replace' as const, path: '/documentationVersion', value: str(props.DocumentationVersion) ?? '' }];
+    : [
+        {
+          op: 'replace' as const,
+          path: '/documentationVersion',
+          value: str(props.DocumentationVersion) ?? '',
+        },
+      ];
 }
 
 /** A MethodSettings entry's properties and their UpdateStage patch paths below `/{resource}/{method}`. */
@@ -724,7 +733,10 @@ export const restDocumentationPart: ResourceProvider = {
   async delete(physicalId, props, ctx) {
     await ignoreMissing(() =>
       client(ctx).send(
-        new DeleteDocumentationPartCommand({ restApiId: String(props.RestApiId), documentationPartId: physicalId }),
+        new DeleteDocumentationPartCommand({
+          restApiId: String(props.RestApiId),
+          documentationPartId: physicalId,
+        }),
       ),
     );
   },
@@ -782,7 +794,10 @@ export const restClientCertificate: ResourceProvider = {
         tags: Object.keys(tags).length ? tags : undefined,
       }),
     );
-    return { physicalId: out.clientCertificateId!, attributes: { ClientCertificateId: out.clientCertificateId } };
+    return {
+      physicalId: out.clientCertificateId!,
+      attributes: { ClientCertificateId: out.clientCertificateId },
+    };
   },
   async update(physicalId, props, previous, ctx) {
     const c = client(ctx);

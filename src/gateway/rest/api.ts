@@ -94,7 +94,13 @@ async function importDocumentation(
 }
 
 /** PutRestApi: the definition merged into (`mode=merge`, the default) or put in place of (`overwrite`) the API's. */
-async function putRestApi(engine: RestEngine, docs: Documentation, s: Scope, apiId: string, req: RestRequest) {
+async function putRestApi(
+  engine: RestEngine,
+  docs: Documentation,
+  s: Scope,
+  apiId: string,
+  req: RestRequest,
+) {
   const mode = req.query.get('mode') ?? 'merge';
   if (mode !== 'merge' && mode !== 'overwrite')
     throw restErrors.badRequest(`Invalid mode specified: ${mode}. Valid options are merge,overwrite`);

@@ -8,7 +8,13 @@ import type { Clock } from '../../core/clock.js';
 import { shortId } from '../../core/ids.js';
 import type { Store } from '../../storage/store.js';
 import { page } from './engine.js';
-import { CLIENT_CERT_NOT_FOUND, COLLECTION_CLIENT_CERTS, restErrors as errors, scopedKey, type Scope } from './model.js';
+import {
+  CLIENT_CERT_NOT_FOUND,
+  COLLECTION_CLIENT_CERTS,
+  restErrors as errors,
+  scopedKey,
+  type Scope,
+} from './model.js';
 import { applyPatch } from './patch.js';
 import { selfSignedCertificate } from './x509.js';
 

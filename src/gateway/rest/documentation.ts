@@ -115,12 +115,16 @@ export function validLocation(raw: unknown): DocumentationPartLocation {
   if (fields.method) {
     out.method = present(loc.method) ? String(loc.method).toUpperCase() : '*';
     if (out.method !== '*' && !HTTP_METHODS.includes(out.method))
-      throw errors.badRequest(`Invalid location: method '${String(loc.method)}' is not an HTTP method or '*'`);
+      throw errors.badRequest(
+        `Invalid location: method '${String(loc.method)}' is not an HTTP method or '*'`,
+      );
   }
   if (fields.statusCode) {
     out.statusCode = present(loc.statusCode) ? String(loc.statusCode) : '*';
     if (!/^([1-5]\d\d|\*)$/.test(out.statusCode))
-      throw errors.badRequest(`Invalid location: statusCode '${out.statusCode}' must be a status code or '*'`);
+      throw errors.badRequest(
+        `Invalid location: statusCode '${out.statusCode}' must be a status code or '*'`,
+      );
   }
   if (present(loc.name)) out.name = String(loc.name);
   else if (fields.name === 'required')
@@ -176,7 +180,10 @@ export class Documentation {
     await this.deps.rest.readRecord(scope, apiId);
     return this.deps.store.transaction(async (tx) => {
       const key = scopedKey(scope, apiId);
-      const doc = (await tx.get<DocumentationRecord>(COLLECTION_REST_DOCS, key)) ?? { parts: [], versions: [] };
+      const doc = (await tx.get<DocumentationRecord>(COLLECTION_REST_DOCS, key)) ?? {
+        parts: [],
+        versions: [],
+      };
       const out = fn(doc);
       await tx.put(COLLECTION_REST_DOCS, key, doc);
       return out;
@@ -216,17 +223,18 @@ export class Documentation {
     return partView(part);
   }
 
-  /** Filters: `type`, `nameQuery` (names starting with it), `path`, `locationStatus`; `position` / `limit` paging. */
+  /** Filters: `type`, `nameQuery` (query parameter `name`: names starting with it), `path`, `locationStatus`; `position` / `limit` paging. */
   async getParts(scope: Scope, apiId: string, input: Input): Promise<{ items: Input[]; position?: string }> {
     const status = input.locationStatus;
     if (status !== undefined && status !== 'DOCUMENTED' && status !== 'UNDOCUMENTED')
       throw errors.badRequest(
         `1 validation error detected: Value '${status}' at 'locationStatus' failed to satisfy constraint: Member must satisfy enum value set: [DOCUMENTED, UNDOCUMENTED]`,
       );
+    const nameQuery = input.name ?? input.nameQuery; // the wire's query parameter is `name`
     const parts = (await this.read(scope, apiId)).parts.filter(
       (p) =>
         (!input.type || p.location.type === input.type) &&
-        (!input.nameQuery || (p.location.name ?? '').startsWith(String(input.nameQuery))) &&
+        (!nameQuery || (p.location.name ?? '').startsWith(String(nameQuery))) &&
         (!input.path || p.location.path === input.path) &&
         (!status || documented(p) === (status === 'DOCUMENTED')),
     );
@@ -276,7 +284,10 @@ export class Documentation {
     given.forEach((raw, i) => {
       try {
         const p = (raw ?? {}) as Input;
-        incoming.push({ location: validLocation(p.location), properties: validProperties(p.properties ?? {}) });
+        incoming.push({
+          location: validLocation(p.location),
+          properties: validProperties(p.properties ?? {}),
+        });
       } catch (err) {
         if (!(err instanceof AwsError)) throw err;
         warnings.push(`Documentation part ${i}: ${err.message}`);
@@ -305,8 +316,7 @@ export class Documentation {
   async createVersion(scope: Scope, apiId: string, input: Input): Promise<Input> {
     const version = String(input.documentationVersion ?? '');
     if (!version) throw errors.badRequest('Documentation version must be specified');
-    if (input.stageName !== undefined)
-      await this.deps.rest.getStage(scope, apiId, String(input.stageName));
+    if (input.stageName !== undefined) await this.deps.rest.getStage(scope, apiId, String(input.stageName));
     const out = await this.change(scope, apiId, (doc) => {
       if (doc.versions.some((v) => v.version === version))
         throw errors.conflict(`Documentation version ${version} already exists`);
@@ -336,7 +346,11 @@ export class Documentation {
     return versionView(await this.version(scope, apiId, version));
   }
 
-  async getVersions(scope: Scope, apiId: string, input: Input): Promise<{ items: Input[]; position?: string }> {
+  async getVersions(
+    scope: Scope,
+    apiId: string,
+    input: Input,
+  ): Promise<{ items: Input[]; position?: string }> {
     return page((await this.read(scope, apiId)).versions.map(versionView), input);
   }
 
@@ -378,7 +392,10 @@ export class Documentation {
     return {
       version: v.version,
       createdDate: new Date(v.createdDate * 1000).toISOString(),
-      documentationParts: v.parts.map((p) => ({ location: { ...p.location }, properties: JSON.parse(p.properties) })),
+      documentationParts: v.parts.map((p) => ({
+        location: { ...p.location },
+        properties: JSON.parse(p.properties),
+      })),
     };
   }
 }

@@ -51,7 +51,10 @@ function oid(dotted: string): Buffer {
 
 /** UTCTime before 2050, GeneralizedTime from then on (RFC 5280 4.1.2.5). */
 function time(d: Date): Buffer {
-  const iso = d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z'); // YYYYMMDDHHMMSSZ
+  const iso = d
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d+Z$/, 'Z'); // YYYYMMDDHHMMSSZ
   return d.getUTCFullYear() < 2050
     ? tlv(0x17, Buffer.from(iso.slice(2), 'ascii'))
     : tlv(0x18, Buffer.from(iso, 'ascii'));
