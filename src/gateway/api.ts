@@ -1,6 +1,7 @@
 /**
  * The apigatewayv2 REST-JSON wire adapter (HTTP and WebSocket APIs): maps each route onto the engine.
  */
+import { modelTemplate } from './model-template.js';
 import type { RestJsonService, RestRequest, RestResponse } from '../server/service.js';
 import type { GatewayEngine } from './engine.js';
 import { errors, type Snapshot } from './model.js';
@@ -116,6 +117,12 @@ export function gatewayV2Service(engine: GatewayEngine): RestJsonService {
   route('GET', `${A}/models/{ModelId}`, 'GetModel', async (s, p) =>
     body(await engine.getModel(s, p.ApiId, p.ModelId)),
   );
+  route('GET', `${A}/models/{ModelId}/template`, 'GetModelTemplate', async (s, p) => {
+    const model = await engine.getModel(s, p.ApiId, p.ModelId);
+    const { items } = await engine.getModels(s, p.ApiId, { maxResults: 500 });
+    const schemaOf = (name: string) => items.find((m) => m.name === name)?.schema;
+    return body({ value: modelTemplate(model.schema, schemaOf) });
+  });
   route('PATCH', `${A}/models/{ModelId}`, 'UpdateModel', async (s, p, req) =>
     body(await engine.updateModel(s, p.ApiId, p.ModelId, req.json())),
   );

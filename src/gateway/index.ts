@@ -198,7 +198,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ...servingRoutes(engine, server, rest, restServer),
       ...v2.routes,
       ...tagRoutesV2(engine, domains),
-      ...restApiRoutes(rest),
+      ...restApiRoutes(rest, { store: deps.store, clock: deps.clock }),
       ...domainRoutes(domains),
     ],
   };

@@ -37,10 +37,21 @@ import {
   DeleteUsagePlanCommand,
   CreateUsagePlanKeyCommand,
   DeleteUsagePlanKeyCommand,
+  CreateDocumentationPartCommand,
+  UpdateDocumentationPartCommand,
+  DeleteDocumentationPartCommand,
+  CreateDocumentationVersionCommand,
+  UpdateDocumentationVersionCommand,
+  DeleteDocumentationVersionCommand,
+  GenerateClientCertificateCommand,
+  UpdateClientCertificateCommand,
+  DeleteClientCertificateCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
 } from '@aws-sdk/client-api-gateway';
 import type { ResourceContext, ResourceProvider } from '../types.js';
 import { bodyOf, definitionChanged, definitionOf } from './openapi.js';
-import { bool, clean, ignoreMissing, list, num, str, type Props, keepAsIs } from './util.js';
+import { bool, clean, ignoreMissing, list, num, str, tagDiff, tagMap, type Props, keepAsIs } from './util.js';
 
 const client = (ctx: ResourceContext) => new APIGatewayClient(ctx.clientConfig);
 
@@ -417,12 +428,15 @@ export const restDeployment: ResourceProvider = {
     // The stage it creates takes the StageDescription's other settings.
     const settings =
       sd && str(props.StageName)
-        ? stageSettingsPatch(stageOfDescription(sd), {
-            // Set by CreateDeployment already.
-            TracingEnabled: sd.TracingEnabled,
-            CacheClusterEnabled: sd.CacheClusterEnabled,
-            CacheClusterSize: sd.CacheClusterSize,
-          })
+        ? [
+            ...stageSettingsPatch(stageOfDescription(sd), {
+              // Set by CreateDeployment already.
+              TracingEnabled: sd.TracingEnabled,
+              CacheClusterEnabled: sd.CacheClusterEnabled,
+              CacheClusterSize: sd.CacheClusterSize,
+            }),
+            ...documentationVersionPatch(sd, {}),
+          ]
         : [];
     if (settings.length)
       await client(ctx).send(
@@ -499,6 +513,19 @@ function stageSettingsPatch(props: Props, before: Props = {}) {
   return ops;
 }
 
+/** A Stage's DocumentationVersion change (CreateStage takes it; an update patches it). */
+function documentationVersionPatch(props: Props, before: Props) {
+  return str(props.DocumentationVersion) === str(before.DocumentationVersion)
+    ? []
+    : [
+        {
+          op: 'replace' as const,
+          path: '/documentationVersion',
+          value: str(props.DocumentationVersion) ?? '',
+        },
+      ];
+}
+
 /** A MethodSettings entry's properties and their UpdateStage patch paths below `/{resource}/{method}`. */
 const METHOD_SETTING_PATHS = [
   ['ThrottlingRateLimit', 'throttling/rateLimit'],
@@ -536,6 +563,7 @@ export const restStage: ResourceProvider = {
         deploymentId: String(props.DeploymentId),
         description: str(props.Description),
         variables: props.Variables as Record<string, string> | undefined,
+        documentationVersion: str(props.DocumentationVersion),
       }),
     );
     const settings = stageSettingsPatch(props);
@@ -565,6 +593,7 @@ export const restStage: ResourceProvider = {
     for (const k of Object.keys(before))
       if (!(k in vars)) ops.push({ op: 'remove' as const, path: `/variables/${k}` });
     ops.push(...stageSettingsPatch(props, previous.props));
+    ops.push(...documentationVersionPatch(props, previous.props));
     if (ops.length) {
       await client(ctx).send(
         new UpdateStageCommand({
@@ -675,6 +704,127 @@ export const restAuthorizer: ResourceProvider = {
       client(ctx).send(
         new DeleteAuthorizerCommand({ restApiId: String(props.RestApiId), authorizerId: physicalId }),
       ),
+    );
+  },
+};
+
+/** AWS::ApiGateway::DocumentationPart (Ref: its id); a new Properties is an in-place update. */
+export const restDocumentationPart: ResourceProvider = {
+  replaceOn: ['RestApiId', 'Location'],
+  async create(props, ctx) {
+    const loc = (props.Location ?? {}) as Props;
+    const out = await client(ctx).send(
+      new CreateDocumentationPartCommand({
+        restApiId: String(props.RestApiId),
+        location: clean({
+          type: str(loc.Type) as any,
+          path: str(loc.Path),
+          method: str(loc.Method),
+          statusCode: str(loc.StatusCode),
+          name: str(loc.Name),
+        }),
+        properties: propertiesText(props.Properties),
+      }),
+    );
+    return { physicalId: out.id!, attributes: { DocumentationPartId: out.id } };
+  },
+  async update(physicalId, props, previous, ctx) {
+    await client(ctx).send(
+      new UpdateDocumentationPartCommand({
+        restApiId: String(props.RestApiId),
+        documentationPartId: physicalId,
+        patchOperations: [{ op: 'replace', path: '/properties', value: propertiesText(props.Properties) }],
+      }),
+    );
+    return { physicalId, attributes: previous.attributes };
+  },
+  async delete(physicalId, props, ctx) {
+    await ignoreMissing(() =>
+      client(ctx).send(
+        new DeleteDocumentationPartCommand({
+          restApiId: String(props.RestApiId),
+          documentationPartId: physicalId,
+        }),
+      ),
+    );
+  },
+};
+
+/** A DocumentationPart's Properties: the JSON text (an object in a YAML template is written as JSON). */
+function propertiesText(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v ?? {});
+}
+
+/** AWS::ApiGateway::DocumentationVersion (Ref: the version); a new Description is an in-place update. */
+export const restDocumentationVersion: ResourceProvider = {
+  replaceOn: ['RestApiId', 'DocumentationVersion'],
+  async create(props, ctx) {
+    const version = String(props.DocumentationVersion);
+    await client(ctx).send(
+      new CreateDocumentationVersionCommand({
+        restApiId: String(props.RestApiId),
+        documentationVersion: version,
+        description: str(props.Description),
+      }),
+    );
+    return { physicalId: version, attributes: {} };
+  },
+  async update(physicalId, props, _previous, ctx) {
+    await client(ctx).send(
+      new UpdateDocumentationVersionCommand({
+        restApiId: String(props.RestApiId),
+        documentationVersion: physicalId,
+        patchOperations: [{ op: 'replace', path: '/description', value: str(props.Description) ?? '' }],
+      }),
+    );
+    return { physicalId, attributes: {} };
+  },
+  async delete(physicalId, props, ctx) {
+    await ignoreMissing(() =>
+      client(ctx).send(
+        new DeleteDocumentationVersionCommand({
+          restApiId: String(props.RestApiId),
+          documentationVersion: physicalId,
+        }),
+      ),
+    );
+  },
+};
+
+/** AWS::ApiGateway::ClientCertificate (Ref: its id); Description and Tags change in place. */
+export const restClientCertificate: ResourceProvider = {
+  replaceOn: [],
+  async create(props, ctx) {
+    const tags = tagMap(props.Tags);
+    const out = await client(ctx).send(
+      new GenerateClientCertificateCommand({
+        description: str(props.Description),
+        tags: Object.keys(tags).length ? tags : undefined,
+      }),
+    );
+    return {
+      physicalId: out.clientCertificateId!,
+      attributes: { ClientCertificateId: out.clientCertificateId },
+    };
+  },
+  async update(physicalId, props, previous, ctx) {
+    const c = client(ctx);
+    if (str(props.Description) !== str(previous.props.Description))
+      await c.send(
+        new UpdateClientCertificateCommand({
+          clientCertificateId: physicalId,
+          patchOperations: [{ op: 'replace', path: '/description', value: str(props.Description) ?? '' }],
+        }),
+      );
+    const arn = `arn:aws:apigateway:${ctx.region}::/clientcertificates/${physicalId}`;
+    const { set, remove } = tagDiff(previous.props.Tags, props.Tags);
+    if (Object.keys(set).length) await c.send(new TagResourceCommand({ resourceArn: arn, tags: set }));
+    if (remove.length) await c.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: remove }));
+    return { physicalId, attributes: previous.attributes };
+  },
+  async delete(physicalId, _props, ctx) {
+    await ignoreMissing(() =>
+      client(ctx).send(new DeleteClientCertificateCommand({ clientCertificateId: physicalId })),
     );
   },
 };

@@ -3,8 +3,13 @@
  * answers use AWS's `item` member and `position` token.
  */
 import type { RestRequest, RestResponse, RestRoute } from '../../server/service.js';
+import type { Clock } from '../../core/clock.js';
+import type { Store } from '../../storage/store.js';
 import type { RestEngine } from './engine.js';
 import { restErrors, type Scope } from './model.js';
+import { Documentation } from './documentation.js';
+import { ClientCertificates } from './client-certs.js';
+import { modelTemplate } from '../model-template.js';
 import { importDefinition } from './import.js';
 import { routeTable } from '../route-table.js';
 import { exportStage } from './export.js';
@@ -18,7 +23,7 @@ function list(p: { items: unknown[]; position?: string }): RestResponse {
 const q = (req: RestRequest) => Object.fromEntries(req.query.entries());
 
 /** ImportRestApi: a new API from the definition (none when the import fails). */
-async function importRestApi(engine: RestEngine, s: Scope, req: RestRequest) {
+async function importRestApi(engine: RestEngine, docs: Documentation, s: Scope, req: RestRequest) {
   const doc = parseDefinition(req.body.toString('utf8'));
   const types = req.query.get('endpointConfigurationTypes');
   const api = await engine.createRestApi(s, {
@@ -30,6 +35,7 @@ async function importRestApi(engine: RestEngine, s: Scope, req: RestRequest) {
       mode: 'overwrite',
       basepath: req.query.get('basepath') ?? undefined,
     });
+    await importDocumentation(docs, s, api.id, doc, 'overwrite', req);
   } catch (err) {
     await engine.deleteRestApi(s, api.id);
     throw err;
@@ -38,7 +44,13 @@ async function importRestApi(engine: RestEngine, s: Scope, req: RestRequest) {
 }
 
 /** GetExport: the stage's deployment as an OpenAPI 3 / Swagger 2.0 document (JSON, or YAML by `Accept`). */
-async function getExport(engine: RestEngine, s: Scope, p: Record<string, string>, req: RestRequest) {
+async function getExport(
+  engine: RestEngine,
+  docs: Documentation,
+  s: Scope,
+  p: Record<string, string>,
+  req: RestRequest,
+) {
   const type = p.export_type;
   if (type !== 'oas30' && type !== 'swagger')
     throw restErrors.badRequest(`Invalid export type specified: ${type}. Valid options are oas30,swagger`);
@@ -52,6 +64,11 @@ async function getExport(engine: RestEngine, s: Scope, p: Record<string, string>
     .map((x) => x.trim())
     .filter(Boolean);
   const doc = exportStage(s, api, stage, deployment, { type, extensions });
+  // `documentation`: the parts of the documentation version the stage publishes.
+  if (extensions.includes('documentation') && stage.documentationVersion) {
+    const ext = await docs.exportExtension(s, api.id, stage.documentationVersion);
+    if (ext) (doc as Record<string, unknown>)['x-amazon-apigateway-documentation'] = ext;
+  }
   const yaml = /yaml/i.test(String(req.headers.accept ?? ''));
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
   return {
@@ -63,19 +80,57 @@ async function getExport(engine: RestEngine, s: Scope, p: Record<string, string>
   };
 }
 
+/** The definition's `x-amazon-apigateway-documentation` parts, when it has them. */
+async function importDocumentation(
+  docs: Documentation,
+  s: Scope,
+  apiId: string,
+  doc: Record<string, any>,
+  mode: string,
+  req: RestRequest,
+) {
+  if (!doc['x-amazon-apigateway-documentation']) return;
+  await docs.importParts(s, apiId, doc, { mode, failOnWarnings: req.query.get('failonwarnings') === 'true' });
+}
+
 /** PutRestApi: the definition merged into (`mode=merge`, the default) or put in place of (`overwrite`) the API's. */
-async function putRestApi(engine: RestEngine, s: Scope, apiId: string, req: RestRequest) {
+async function putRestApi(
+  engine: RestEngine,
+  docs: Documentation,
+  s: Scope,
+  apiId: string,
+  req: RestRequest,
+) {
   const mode = req.query.get('mode') ?? 'merge';
   if (mode !== 'merge' && mode !== 'overwrite')
     throw restErrors.badRequest(`Invalid mode specified: ${mode}. Valid options are merge,overwrite`);
   await engine.getRestApi(s, apiId);
   const doc = parseDefinition(req.body.toString('utf8'));
   await importDefinition(engine, s, apiId, doc, { mode, basepath: req.query.get('basepath') ?? undefined });
+  await importDocumentation(docs, s, apiId, doc, mode, req);
   return engine.getRestApi(s, apiId);
 }
 
-export function restApiRoutes(engine: RestEngine): RestRoute[] {
+/** A stage's references (CreateStage, UpdateStage): its documentation version and client certificate must exist. */
+async function checkStageReferences(
+  docs: Documentation,
+  certs: ClientCertificates,
+  s: Scope,
+  apiId: string,
+  input: Record<string, any>,
+) {
+  if (input.documentationVersion) await docs.checkReference(s, apiId, String(input.documentationVersion));
+  for (const op of Array.isArray(input.patchOperations) ? input.patchOperations : []) {
+    if (op?.op !== 'replace' || !op.value) continue;
+    if (op.path === '/documentationVersion') await docs.checkReference(s, apiId, String(op.value));
+    if (op.path === '/clientCertificateId') await certs.checkReference(s, String(op.value));
+  }
+}
+
+export function restApiRoutes(engine: RestEngine, deps: { store: Store; clock: Clock }): RestRoute[] {
   const { routes, route } = routeTable();
+  const docs = new Documentation({ ...deps, rest: engine });
+  const certs = new ClientCertificates(deps);
   const ok = (x: unknown, status = 200): RestResponse => ({ status, body: x });
   const none: RestResponse = { status: 202 };
   const A = '/restapis/{restapi_id}';
@@ -85,13 +140,15 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
   // ImportRestApi is `POST /restapis?mode=import`: the body is the definition, not JSON input.
   route('POST', '/restapis', 'CreateRestApi', async (s, _p, req) =>
     req.query.get('mode') === 'import'
-      ? ok(await importRestApi(engine, s, req), 201)
+      ? ok(await importRestApi(engine, docs, s, req), 201)
       : ok(await engine.createRestApi(s, req.json()), 201),
   );
   route('GET', `${A}/stages/{stage_name}/exports/{export_type}`, 'GetExport', (s, p, req) =>
-    getExport(engine, s, p, req),
+    getExport(engine, docs, s, p, req),
   );
-  route('PUT', A, 'PutRestApi', async (s, p, req) => ok(await putRestApi(engine, s, p.restapi_id, req)));
+  route('PUT', A, 'PutRestApi', async (s, p, req) =>
+    ok(await putRestApi(engine, docs, s, p.restapi_id, req)),
+  );
   route('GET', '/restapis', 'GetRestApis', async (s, _p, req) => list(await engine.getRestApis(s, q(req))));
   route('GET', A, 'GetRestApi', async (s, p) => ok(await engine.getRestApi(s, p.restapi_id)));
   route('PATCH', A, 'UpdateRestApi', async (s, p, req) =>
@@ -174,6 +231,12 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
   route('GET', `${A}/models/{model_name}`, 'GetModel', async (s, p) =>
     ok(await engine.getModel(s, p.restapi_id, p.model_name)),
   );
+  route('GET', `${A}/models/{model_name}/default_template`, 'GetModelTemplate', async (s, p) => {
+    const model = await engine.getModel(s, p.restapi_id, p.model_name);
+    const models = await engine.getModels(s, p.restapi_id);
+    const schemaOf = (name: string) => models.find((m) => m.name === name)?.schema as string | undefined;
+    return ok({ value: modelTemplate(String(model.schema ?? '{}'), schemaOf) });
+  });
   route('PATCH', `${A}/models/{model_name}`, 'UpdateModel', async (s, p, req) =>
     ok(await engine.updateModel(s, p.restapi_id, p.model_name, req.json())),
   );
@@ -251,18 +314,81 @@ export function restApiRoutes(engine: RestEngine): RestRoute[] {
     await engine.deleteDeployment(s, p.restapi_id, p.deployment_id);
     return none;
   });
-  route('POST', `${A}/stages`, 'CreateStage', async (s, p, req) =>
-    ok(await engine.createStage(s, p.restapi_id, req.json()), 201),
-  );
+  route('POST', `${A}/stages`, 'CreateStage', async (s, p, req) => {
+    await checkStageReferences(docs, certs, s, p.restapi_id, req.json());
+    return ok(await engine.createStage(s, p.restapi_id, req.json()), 201);
+  });
   route('GET', `${A}/stages`, 'GetStages', async (s, p, req) => ({
     body: { item: await engine.getStages(s, p.restapi_id, req.query.get('deploymentId') ?? undefined) },
   }));
   route('GET', `${A}/stages/{stage_name}`, 'GetStage', async (s, p) =>
     ok(await engine.getStage(s, p.restapi_id, p.stage_name)),
   );
-  route('PATCH', `${A}/stages/{stage_name}`, 'UpdateStage', async (s, p, req) =>
-    ok(await engine.updateStage(s, p.restapi_id, p.stage_name, req.json())),
+  route('PATCH', `${A}/stages/{stage_name}`, 'UpdateStage', async (s, p, req) => {
+    await checkStageReferences(docs, certs, s, p.restapi_id, req.json());
+    return ok(await engine.updateStage(s, p.restapi_id, p.stage_name, req.json()));
+  });
+
+  const D = `${A}/documentation/parts`;
+  route('POST', D, 'CreateDocumentationPart', async (s, p, req) =>
+    ok(await docs.createPart(s, p.restapi_id, req.json()), 201),
   );
+  route('GET', D, 'GetDocumentationParts', async (s, p, req) =>
+    list(await docs.getParts(s, p.restapi_id, q(req))),
+  );
+  // ImportDocumentationParts: the body is an OpenAPI document, not JSON input.
+  route('PUT', D, 'ImportDocumentationParts', async (s, p, req) =>
+    ok(
+      await docs.importParts(s, p.restapi_id, parseDefinition(req.body.toString('utf8')), {
+        mode: req.query.get('mode') ?? 'merge',
+        failOnWarnings: req.query.get('failonwarnings') === 'true',
+      }),
+    ),
+  );
+  route('GET', `${D}/{part_id}`, 'GetDocumentationPart', async (s, p) =>
+    ok(await docs.getPart(s, p.restapi_id, p.part_id)),
+  );
+  route('PATCH', `${D}/{part_id}`, 'UpdateDocumentationPart', async (s, p, req) =>
+    ok(await docs.updatePart(s, p.restapi_id, p.part_id, req.json())),
+  );
+  route('DELETE', `${D}/{part_id}`, 'DeleteDocumentationPart', async (s, p) => {
+    await docs.deletePart(s, p.restapi_id, p.part_id);
+    return none;
+  });
+  const DV = `${A}/documentation/versions`;
+  route('POST', DV, 'CreateDocumentationVersion', async (s, p, req) =>
+    ok(await docs.createVersion(s, p.restapi_id, req.json()), 201),
+  );
+  route('GET', DV, 'GetDocumentationVersions', async (s, p, req) =>
+    list(await docs.getVersions(s, p.restapi_id, q(req))),
+  );
+  route('GET', `${DV}/{doc_version}`, 'GetDocumentationVersion', async (s, p) =>
+    ok(await docs.getVersion(s, p.restapi_id, p.doc_version)),
+  );
+  route('PATCH', `${DV}/{doc_version}`, 'UpdateDocumentationVersion', async (s, p, req) =>
+    ok(await docs.updateVersion(s, p.restapi_id, p.doc_version, req.json())),
+  );
+  route('DELETE', `${DV}/{doc_version}`, 'DeleteDocumentationVersion', async (s, p) => {
+    await docs.deleteVersion(s, p.restapi_id, p.doc_version);
+    return none;
+  });
+
+  route('POST', '/clientcertificates', 'GenerateClientCertificate', async (s, _p, req) =>
+    ok(await certs.generate(s, req.json()), 201),
+  );
+  route('GET', '/clientcertificates', 'GetClientCertificates', async (s, _p, req) =>
+    list(await certs.list(s, q(req))),
+  );
+  route('GET', '/clientcertificates/{clientcertificate_id}', 'GetClientCertificate', async (s, p) =>
+    ok(await certs.get(s, p.clientcertificate_id)),
+  );
+  route('PATCH', '/clientcertificates/{clientcertificate_id}', 'UpdateClientCertificate', async (s, p, req) =>
+    ok(await certs.update(s, p.clientcertificate_id, req.json())),
+  );
+  route('DELETE', '/clientcertificates/{clientcertificate_id}', 'DeleteClientCertificate', async (s, p) => {
+    await certs.delete(s, p.clientcertificate_id);
+    return none;
+  });
   route('DELETE', `${A}/stages/{stage_name}`, 'DeleteStage', async (s, p) => {
     await engine.deleteStage(s, p.restapi_id, p.stage_name);
     return none;

@@ -10,8 +10,11 @@ import type { Clock } from '../../core/clock.js';
 import { shortId } from '../../core/ids.js';
 import type { Store } from '../../storage/store.js';
 import {
+  CLIENT_CERT_NOT_FOUND,
   COLLECTION_API_KEYS,
+  COLLECTION_CLIENT_CERTS,
   COLLECTION_REST_API_IDS,
+  COLLECTION_REST_DOCS,
   COLLECTION_REST_APIS,
   COLLECTION_USAGE_PLANS,
   HTTP_METHODS,
@@ -38,7 +41,7 @@ import { COLLECTION_USAGE, UsageMeter, planUsagePrefix, type UsageView } from '.
 
 type Input = Record<string, any>;
 
-function page<T>(items: T[], input: Input): { items: T[]; position?: string } {
+export function page<T>(items: T[], input: Input): { items: T[]; position?: string } {
   const max = input.limit ? Math.max(1, Math.min(500, Number(input.limit))) : 25;
   const start = input.position ? Number(Buffer.from(String(input.position), 'base64url').toString()) : 0;
   if (!Number.isInteger(start) || start < 0) throw errors.badRequest('Invalid position parameter');
@@ -548,6 +551,7 @@ export class RestEngine {
       if (!(await tx.delete(COLLECTION_REST_APIS, scopedKey(scope, apiId))))
         throw errors.apiNotFound(scope, apiId);
       await tx.delete(COLLECTION_REST_API_IDS, apiId);
+      await tx.delete(COLLECTION_REST_DOCS, scopedKey(scope, apiId));
     });
     for (const l of this.listeners) l(apiId);
   }
@@ -1501,6 +1505,7 @@ export class RestEngine {
     if (input.cacheClusterSize !== undefined) st.cacheClusterSize = cacheClusterSize(input.cacheClusterSize);
     if (input.stageDescription ?? input.description)
       st.description = String(input.stageDescription ?? input.description);
+    if (input.documentationVersion) st.documentationVersion = String(input.documentationVersion);
     return st;
   }
 
@@ -1526,6 +1531,7 @@ export class RestEngine {
     if (st.accessLogSettings) out.accessLogSettings = st.accessLogSettings;
     if (st.cacheClusterEnabled) out.cacheClusterSize = st.cacheClusterSize ?? '0.5';
     if (st.clientCertificateId) out.clientCertificateId = st.clientCertificateId;
+    if (st.documentationVersion) out.documentationVersion = st.documentationVersion;
     if (Object.keys(st.tags).length) out.tags = st.tags;
     return out;
   }
@@ -1602,6 +1608,9 @@ export class RestEngine {
         } else if (path === '/clientCertificateId' && kind === 'replace') {
           if (op.value) st.clientCertificateId = String(op.value);
           else delete st.clientCertificateId;
+        } else if (path === '/documentationVersion' && kind === 'replace') {
+          if (op.value) st.documentationVersion = String(op.value);
+          else delete st.documentationVersion;
         } else if (
           (ms = METHOD_SETTING.exec(path)) &&
           kind === 'remove' &&
@@ -1621,7 +1630,7 @@ export class RestEngine {
         else if (path === '/tracingEnabled' && kind === 'replace') st.tracingEnabled = op.value === 'true';
         else
           throw errors.badRequest(
-            `Invalid patch path  '${path}' specified for op '${kind}'. Must be one of: [/variables/*, /deploymentId, /description, /tracingEnabled, /cacheClusterEnabled, /cacheClusterSize, /clientCertificateId, /{resourcePath}/{httpMethod}/throttling/rateLimit, /{resourcePath}/{httpMethod}/throttling/burstLimit, /{resourcePath}/{httpMethod}/metrics/enabled, /{resourcePath}/{httpMethod}/logging/loglevel, /{resourcePath}/{httpMethod}/logging/dataTrace, /{resourcePath}/{httpMethod}/caching/enabled, /{resourcePath}/{httpMethod}/caching/ttlInSeconds, /{resourcePath}/{httpMethod}/caching/dataEncrypted, /{resourcePath}/{httpMethod}/caching/requireAuthorizationForCacheControl, /{resourcePath}/{httpMethod}/caching/unauthorizedCacheControlHeaderStrategy, /accessLogSettings/destinationArn, /accessLogSettings/format, /accessLogSettings]`,
+            `Invalid patch path  '${path}' specified for op '${kind}'. Must be one of: [/variables/*, /deploymentId, /description, /tracingEnabled, /cacheClusterEnabled, /cacheClusterSize, /clientCertificateId, /documentationVersion, /{resourcePath}/{httpMethod}/throttling/rateLimit, /{resourcePath}/{httpMethod}/throttling/burstLimit, /{resourcePath}/{httpMethod}/metrics/enabled, /{resourcePath}/{httpMethod}/logging/loglevel, /{resourcePath}/{httpMethod}/logging/dataTrace, /{resourcePath}/{httpMethod}/caching/enabled, /{resourcePath}/{httpMethod}/caching/ttlInSeconds, /{resourcePath}/{httpMethod}/caching/dataEncrypted, /{resourcePath}/{httpMethod}/caching/requireAuthorizationForCacheControl, /{resourcePath}/{httpMethod}/caching/unauthorizedCacheControlHeaderStrategy, /accessLogSettings/destinationArn, /accessLogSettings/format, /accessLogSettings]`,
           );
       }
       st.lastUpdatedDate = this.nowSec();
@@ -2007,7 +2016,7 @@ export class RestEngine {
 
   /**
    * The tags of a taggable resource named by its ARN: `arn:aws:apigateway:{region}::/restapis/{id}`,
-   * `.../restapis/{id}/stages/{name}`, `/apikeys/{id}` or `/usageplans/{id}`.
+   * `.../restapis/{id}/stages/{name}`, `/apikeys/{id}`, `/usageplans/{id}` or `/clientcertificates/{id}`.
    */
   private async withTags<T>(
     scope: Scope,
@@ -2016,7 +2025,7 @@ export class RestEngine {
     write: boolean,
   ): Promise<T> {
     const m =
-      /^arn:aws[a-z-]*:apigateway:([^:]*)::\/(restapis|apikeys|usageplans)\/([^/]+)(?:\/stages\/([^/]+))?$/.exec(
+      /^arn:aws[a-z-]*:apigateway:([^:]*)::\/(restapis|apikeys|usageplans|clientcertificates)\/([^/]+)(?:\/stages\/([^/]+))?$/.exec(
         arn,
       );
     if (!m || (m[4] !== undefined && m[2] !== 'restapis'))
@@ -2031,11 +2040,12 @@ export class RestEngine {
       }
       return this.mutate(s, id, (api) => fn(stage ? this.stage(api, stage).tags : api.tags));
     }
-    const collection = kind === 'apikeys' ? COLLECTION_API_KEYS : COLLECTION_USAGE_PLANS;
-    const missing = () =>
-      errors.notFound(
-        kind === 'apikeys' ? 'Invalid API Key identifier specified' : 'Invalid Usage Plan ID specified',
-      );
+    const [collection, missingMessage] = {
+      apikeys: [COLLECTION_API_KEYS, 'Invalid API Key identifier specified'],
+      usageplans: [COLLECTION_USAGE_PLANS, 'Invalid Usage Plan ID specified'],
+      clientcertificates: [COLLECTION_CLIENT_CERTS, CLIENT_CERT_NOT_FOUND],
+    }[kind as 'apikeys' | 'usageplans' | 'clientcertificates'];
+    const missing = () => errors.notFound(missingMessage);
     if (!write) {
       const rec = await this.deps.store.get<{ tags: Record<string, string> }>(collection, scopedKey(s, id));
       if (!rec) throw missing();

@@ -10,6 +10,12 @@ export const COLLECTION_REST_APIS = 'apigw.restapis';
 export const COLLECTION_REST_API_IDS = 'apigw.restapiids';
 export const COLLECTION_API_KEYS = 'apigw.apikeys';
 export const COLLECTION_USAGE_PLANS = 'apigw.usageplans';
+/** A REST API's documentation parts and versions, one record per API (./documentation.ts). */
+export const COLLECTION_REST_DOCS = 'apigw.restdocs';
+/** Client certificates, per account and region (./client-certs.ts). */
+export const COLLECTION_CLIENT_CERTS = 'apigw.clientcerts';
+/** NotFoundException's message for an unknown client certificate id. */
+export const CLIENT_CERT_NOT_FOUND = 'Invalid client certificate identifier specified';
 
 export interface Scope {
   accountId: string;
@@ -137,6 +143,8 @@ export interface RestStageRecord {
   /** Shown; a change empties the stage's API cache (its capacity is Nimbus's, per node). */
   cacheClusterSize?: string;
   clientCertificateId?: string;
+  /** The documentation version the stage publishes (CreateStage, UpdateStage `/documentationVersion`). */
+  documentationVersion?: string;
   tracingEnabled: boolean;
   methodSettings: Record<string, unknown>;
   /** `$context` access log lines to a CloudWatch Logs group. */
