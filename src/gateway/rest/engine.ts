@@ -36,6 +36,7 @@ import {
   type UsagePlanRecord,
 } from './model.js';
 import { applyPatch, boolValue, intValue, patchEntry, requireValue } from './patch.js';
+import { canaryOf, canaryView, checkDeploymentStage, patchCanary } from './canary.js';
 import { GATEWAY_RESPONSE_TYPES, gatewayResponseView } from './responses.js';
 import { COLLECTION_USAGE, UsageMeter, planUsagePrefix, type UsageView } from './usage.js';
 
@@ -1410,6 +1411,7 @@ export class RestEngine {
         throw errors.badRequest("The REST API doesn't contain any methods");
       if (methodWhere(api, (m) => !m.methodIntegration))
         throw errors.badRequest('No integration defined for method');
+      checkDeploymentStage(api, input);
       const d = {
         id: shortId(6),
         createdDate: this.nowSec(),
@@ -1426,7 +1428,11 @@ export class RestEngine {
       if (input.stageName) {
         const name = String(input.stageName);
         const st = api.stages.find((s) => s.stageName === name);
-        if (st) {
+        if (st && input.canarySettings) {
+          // A canary release deployment: the new deployment is the stage's canary, the stage keeps its own.
+          st.canarySettings = canaryOf(api, { ...input.canarySettings, deploymentId: undefined }, d.id);
+          st.lastUpdatedDate = this.nowSec();
+        } else if (st) {
           st.deploymentId = d.id;
           st.lastUpdatedDate = this.nowSec();
           if (input.variables) st.variables = { ...st.variables, ...strMap(input.variables, 'variables') };
@@ -1480,7 +1486,7 @@ export class RestEngine {
   async deleteDeployment(scope: Scope, apiId: string, id: string) {
     await this.mutate(scope, apiId, (api) => {
       this.deployment(api, id);
-      if (api.stages.some((s) => s.deploymentId === id))
+      if (api.stages.some((s) => s.deploymentId === id || s.canarySettings?.deploymentId === id))
         throw errors.badRequest('Active stages pointing to this deployment must be moved or deleted');
       api.deployments = api.deployments.filter((x) => x.id !== id);
     });
@@ -1532,6 +1538,7 @@ export class RestEngine {
     if (st.cacheClusterEnabled) out.cacheClusterSize = st.cacheClusterSize ?? '0.5';
     if (st.clientCertificateId) out.clientCertificateId = st.clientCertificateId;
     if (st.documentationVersion) out.documentationVersion = st.documentationVersion;
+    if (st.canarySettings) out.canarySettings = canaryView(st.canarySettings);
     if (Object.keys(st.tags).length) out.tags = st.tags;
     return out;
   }
@@ -1543,6 +1550,8 @@ export class RestEngine {
       if (!api.deployments.some((d) => d.id === input.deploymentId))
         throw errors.badRequest('Invalid deployment identifier specified');
       const st = this.newStage(name, String(input.deploymentId), input);
+      // The canary starts on the stage's deployment unless it names its own.
+      if (input.canarySettings) st.canarySettings = canaryOf(api, input.canarySettings, st.deploymentId);
       api.stages.push(st);
       return this.stageView(st);
     });
@@ -1568,7 +1577,8 @@ export class RestEngine {
   /**
    * Patch operations on `/variables/{name}`, `/deploymentId`, `/description`, `/tracingEnabled`,
    * `/{resourcePath}/{httpMethod}/throttling/...` (`*` and `*` for the whole stage; remove
-   * `/{resourcePath}/{httpMethod}` to drop a method's settings) and the access log settings.
+   * `/{resourcePath}/{httpMethod}` to drop a method's settings), the access log settings and the
+   * canary release (`/canarySettings/...`, promoted by `copy`; see canary.ts).
    */
   async updateStage(scope: Scope, apiId: string, name: string, input: Input) {
     return this.mutate(scope, apiId, (api) => {
@@ -1578,7 +1588,9 @@ export class RestEngine {
         const path = String(op.path ?? '');
         const kind = String(op.op ?? '');
         const v = /^\/variables\/([^/]+)$/.exec(path);
-        if (v) {
+        if (patchCanary(api, st, op)) {
+          // `/canarySettings/...`, `remove /canarySettings` and the promotion's `copy` operations.
+        } else if (v) {
           if (kind === 'remove') delete st.variables[v[1]];
           else if (kind === 'replace' || kind === 'add') st.variables[v[1]] = String(op.value ?? '');
           else throw errors.badRequest(`Invalid patch operation specified. Must be 'add'|'remove'|'replace'`);
@@ -1630,7 +1642,7 @@ export class RestEngine {
         else if (path === '/tracingEnabled' && kind === 'replace') st.tracingEnabled = op.value === 'true';
         else
           throw errors.badRequest(
-            `Invalid patch path  '${path}' specified for op '${kind}'. Must be one of: [/variables/*, /deploymentId, /description, /tracingEnabled, /cacheClusterEnabled, /cacheClusterSize, /clientCertificateId, /documentationVersion, /{resourcePath}/{httpMethod}/throttling/rateLimit, /{resourcePath}/{httpMethod}/throttling/burstLimit, /{resourcePath}/{httpMethod}/metrics/enabled, /{resourcePath}/{httpMethod}/logging/loglevel, /{resourcePath}/{httpMethod}/logging/dataTrace, /{resourcePath}/{httpMethod}/caching/enabled, /{resourcePath}/{httpMethod}/caching/ttlInSeconds, /{resourcePath}/{httpMethod}/caching/dataEncrypted, /{resourcePath}/{httpMethod}/caching/requireAuthorizationForCacheControl, /{resourcePath}/{httpMethod}/caching/unauthorizedCacheControlHeaderStrategy, /accessLogSettings/destinationArn, /accessLogSettings/format, /accessLogSettings]`,
+            `Invalid patch path  '${path}' specified for op '${kind}'. Must be one of: [/variables/*, /deploymentId, /description, /tracingEnabled, /cacheClusterEnabled, /cacheClusterSize, /clientCertificateId, /documentationVersion, /{resourcePath}/{httpMethod}/throttling/rateLimit, /{resourcePath}/{httpMethod}/throttling/burstLimit, /{resourcePath}/{httpMethod}/metrics/enabled, /{resourcePath}/{httpMethod}/logging/loglevel, /{resourcePath}/{httpMethod}/logging/dataTrace, /{resourcePath}/{httpMethod}/caching/enabled, /{resourcePath}/{httpMethod}/caching/ttlInSeconds, /{resourcePath}/{httpMethod}/caching/dataEncrypted, /{resourcePath}/{httpMethod}/caching/requireAuthorizationForCacheControl, /{resourcePath}/{httpMethod}/caching/unauthorizedCacheControlHeaderStrategy, /accessLogSettings/destinationArn, /accessLogSettings/format, /accessLogSettings, /canarySettings/percentTraffic, /canarySettings/deploymentId, /canarySettings/stageVariableOverrides/*, /canarySettings/useStageCache, /canarySettings]`,
           );
       }
       st.lastUpdatedDate = this.nowSec();

@@ -149,7 +149,20 @@ export interface RestStageRecord {
   methodSettings: Record<string, unknown>;
   /** `$context` access log lines to a CloudWatch Logs group. */
   accessLogSettings?: { destinationArn?: string; format?: string };
+  /** The stage's canary release: another deployment serving a share of its requests. */
+  canarySettings?: RestCanarySettings;
   tags: Record<string, string>;
+}
+
+/** A stage's canary release (GetStage `canarySettings`). */
+export interface RestCanarySettings {
+  deploymentId: string;
+  /** The share of the stage's requests the canary serves, 0.0 to 100.0. */
+  percentTraffic: number;
+  /** Stage variables the canary's requests see instead of (or besides) the stage's. */
+  stageVariableOverrides?: Record<string, string>;
+  /** Whether canary requests use the stage's API cache. */
+  useStageCache: boolean;
 }
 
 export interface RestApiRecord {
