@@ -61,6 +61,8 @@ export interface GatewayDeps {
   /** WebSocket APIs: verifies `@connections` calls made to a stage URL (SigV4 in strict mode). */
   authenticate?: Authenticate;
   websocketLimits?: Partial<WebSocketLimits>;
+  /** Draws in [0, 1) routing requests to REST stages' canary releases (default Math.random). */
+  random?: () => number;
 }
 
 export interface Gateway {
@@ -171,6 +173,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     metrics: deps.metrics,
     logs: deps.logs,
     callService: deps.callService,
+    random: deps.random,
   });
   server.fallback = (req, res, requestId, apiId, url, via) =>
     restServer.tryHandle(req, res, requestId, apiId, url, via);

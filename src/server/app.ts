@@ -81,6 +81,8 @@ export interface StartOptions {
   logFlushIntervalMs?: number;
   /** Node id, heartbeat interval, lease length (cluster mode). */
   cluster?: ClusterOptions;
+  /** Draws in [0, 1) routing requests to REST stages' canary releases (default Math.random). */
+  random?: () => number;
 }
 
 export interface Nimbus extends NimbusCore {
@@ -234,6 +236,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     region: config.region,
     accountLimits: config.apiThrottle,
     metrics: builtinMetrics,
+    random: opts.random,
     // REST API AWS integrations (SQS, DynamoDB, SNS, ...) call this Nimbus as the API's account.
     callService: serviceCaller(() => endpointUrl, auth, 'nimbus-apigateway'),
     // WebSocket connections live on the node that accepted them; others forward @connections calls.

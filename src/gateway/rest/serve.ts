@@ -62,6 +62,7 @@ import type {
   ResourceRecord,
   RestApiRecord,
   RestAuthorizerRecord,
+  RestDeploymentRecord,
   RestStageRecord,
   Scope,
 } from './model.js';
@@ -89,6 +90,15 @@ interface CompiledStage {
   recordMetrics?: (o: RequestOutcome) => void;
   /** Detailed metrics' recorders, by `METHOD /resource/path`. */
   methodMetrics?: Map<string, (o: RequestOutcome) => void>;
+  /** The stage's canary release: its deployment, compiled likewise, serves `percentTraffic` percent. */
+  canary?: { percentTraffic: number; release: CompiledStage };
+  /** `$context.isCanaryRequest` on a stage with a canary (absent on other stages). */
+  canaryRequest?: 'true' | 'false';
+  /**
+   * A canary release's use of the stage's API cache: none (useStageCache off), the stage's entries
+   * (same deployment as the stage) or entries of its own (another deployment), as on AWS.
+   */
+  canaryCache?: 'off' | 'shared' | 'apart';
 }
 
 /** The method settings serving reads (UpdateStage keeps the rest for GetStage). */
@@ -240,19 +250,31 @@ function compileApi(found: { api: RestApiRecord; scope: Scope }, now: number): C
   for (const st of found.api.stages) {
     const d = found.api.deployments.find((x) => x.id === st.deploymentId);
     if (!d) continue;
-    c.stages.set(st.stageName, {
-      stage: st,
-      root: buildTree(d.snapshot.resources),
-      authorizers: new Map(d.snapshot.authorizers.map((a) => [a.id, a])),
-      gatewayResponses: d.snapshot.gatewayResponses ?? {},
-      validation: new RequestValidation(
-        found.api.id,
-        d.snapshot.requestValidators ?? [],
-        d.snapshot.models ?? [],
-      ),
-    });
+    const compiled = compileRelease(found.api.id, st, d);
+    const cs = st.canarySettings;
+    const cd = cs && found.api.deployments.find((x) => x.id === cs.deploymentId);
+    if (cs && cd) {
+      // The canary: its deployment, the stage's settings, the stage variables with its overrides.
+      const variables = { ...st.variables, ...cs.stageVariableOverrides };
+      const release = compileRelease(found.api.id, { ...st, variables }, cd);
+      release.canaryRequest = 'true';
+      release.canaryCache = !cs.useStageCache ? 'off' : cd.id === d.id ? 'shared' : 'apart';
+      compiled.canary = { percentTraffic: cs.percentTraffic, release };
+      compiled.canaryRequest = 'false';
+    }
+    c.stages.set(st.stageName, compiled);
   }
   return c;
+}
+
+function compileRelease(apiId: string, st: RestStageRecord, d: RestDeploymentRecord): CompiledStage {
+  return {
+    stage: st,
+    root: buildTree(d.snapshot.resources),
+    authorizers: new Map(d.snapshot.authorizers.map((a) => [a.id, a])),
+    gatewayResponses: d.snapshot.gatewayResponses ?? {},
+    validation: new RequestValidation(apiId, d.snapshot.requestValidators ?? [], d.snapshot.models ?? []),
+  };
 }
 
 export function buildTree(resources: ResourceRecord[]): Node {
@@ -335,6 +357,8 @@ export interface RestServerDeps {
   logs?: LogSink;
   /** AWS integrations with services other than Lambda (absent: those answer 500). */
   callService?: ServiceCaller;
+  /** Draws in [0, 1) that route requests to a stage's canary release (default Math.random). */
+  random?: () => number;
 }
 
 /** What the request's handling learnt, for the stage's access log. */
@@ -348,6 +372,8 @@ interface RestAccessInfo {
   integrationError?: string;
   /** A cached method's lookup: served from the cache, or from the integration. */
   cache?: 'hit' | 'miss';
+  /** `$context.isCanaryRequest` (a stage with a canary only). */
+  isCanaryRequest?: 'true' | 'false';
 }
 
 interface AuthOutcome {
@@ -388,6 +414,13 @@ export class RestServer {
     return this.cache.get(apiId, this.deps.clock.now());
   }
 
+  /** The release serving a request: a stage's canary takes `percentTraffic` percent, at random. */
+  private release(st: CompiledStage | undefined): CompiledStage | undefined {
+    const canary = st?.canary;
+    if (!canary) return st;
+    return (this.deps.random ?? Math.random)() * 100 < canary.percentTraffic ? canary.release : st;
+  }
+
   /** Serves the request when `apiId` is a REST API; false when it is not one. */
   async tryHandle(
     req: IncomingMessage,
@@ -416,7 +449,7 @@ export class RestServer {
       stageName = decode(pathBelowApi.slice(1, segEnd < 0 ? undefined : segEnd));
       path = segEnd < 0 ? '/' : pathBelowApi.slice(segEnd);
     }
-    const st = c.stages.get(stageName);
+    const st = this.release(c.stages.get(stageName));
     // disableExecuteApiEndpoint closes the execute-api endpoint, not custom domains.
     if ((c.api.disableExecuteApiEndpoint && !via) || !st) {
       req.resume();
@@ -474,6 +507,7 @@ export class RestServer {
     };
     if (via) greq.viaDomain = true;
     const info: RestAccessInfo = {};
+    if (st.canaryRequest) info.isCanaryRequest = st.canaryRequest;
     const answer = await this.process(c, st, greq, path, info, values).catch((e: unknown) => {
       this.deps.logger.error('REST API request failed', { requestId, apiId, err: e });
       return gatewayError('DEFAULT_5XX', 500, 'Internal Server Error');
@@ -492,10 +526,10 @@ export class RestServer {
       let record = st.recordMetrics;
       if (!record) {
         const api = { Name: 'ApiName', Value: c.api.name };
-        record = st.recordMetrics = requestRecorder(this.deps.metrics, c.scope, 'rest', [
-          [api],
-          [api, { Name: 'Stage', Value: stageName }],
-        ]);
+        const sets = [[api], [api, { Name: 'Stage', Value: stageName }]];
+        // A canary's requests count for the stage and for `{stage}/Canary`.
+        if (st.canaryRequest === 'true') sets.push([api, { Name: 'Stage', Value: `${stageName}/Canary` }]);
+        record = st.recordMetrics = requestRecorder(this.deps.metrics, c.scope, 'rest', sets);
       }
       const outcome: RequestOutcome = { status: result.status, latencyMs: this.deps.clock.now() - started };
       if (st.stage.cacheClusterEnabled) outcome.cache = info.cache ?? 'none';
@@ -633,7 +667,7 @@ export class RestServer {
    * Execution logs, as API Gateway writes them to `API-Gateway-Execution-Logs_{apiId}/{stage}`
    * when a method's `logging/loglevel` (its own, else the stage's `*` `/*`) is INFO (every request:
    * its steps) or ERROR (the requests that failed); `logging/dataTrace` adds the request and
-   * response bodies.
+   * response bodies. A canary request's lines go to `.../{stage}/Canary` too.
    */
   private executionLog(
     c: CachedApi,
@@ -663,7 +697,7 @@ export class RestServer {
     if (level === 'INFO' && result.status < 400) lines.push('Successfully completed execution');
     lines.push(`Method completed with status: ${result.status}`);
     const now = this.deps.clock.now();
-    this.deps.logs!.append(
+    logsOf(this.deps.logs!, info).append(
       {
         accountId: c.scope.accountId,
         region: c.scope.region,
@@ -696,7 +730,7 @@ export class RestServer {
       }
     }
     writeAccessLog(
-      this.deps.logs!,
+      logsOf(this.deps.logs!, info),
       { accountId: c.scope.accountId, region: c.scope.region, stream: `${c.api.id}_${stage.stageName}` },
       stage.accessLogSettings!,
       {
@@ -726,6 +760,7 @@ export class RestServer {
         'integration.error': info.integrationError,
         'error.message': errorMessage,
         responseLatency: now - started,
+        isCanaryRequest: info.isCanaryRequest,
       },
       now,
     );
@@ -838,7 +873,7 @@ export class RestServer {
     if (!st.stage.cacheClusterEnabled) this.responses.flush(`${c.api.id}|${st.stage.stageName}`);
     const integrate = () => this.integrate(c, st, m, greq, path, info, values, authorizer, apiKey);
     const caching = cachingOf(st.stage, resourcePath, method.httpMethod, greq.method);
-    if (!caching) return integrate();
+    if (!caching || st.canaryCache === 'off') return integrate();
     return this.cached(c, st, caching, m, greq, info, values, integrate);
   }
 
@@ -863,7 +898,10 @@ export class RestServer {
     // A new deployment, another cache size, any UpdateStage or the stage made again: a new cache.
     const { deploymentId, cacheClusterSize, createdDate, lastUpdatedDate } = st.stage;
     const generation = `${deploymentId}|${cacheClusterSize ?? '0.5'}|${createdDate}|${lastUpdatedDate}`;
-    const key = cacheKey(greq.method, m.res.path, m.method.methodIntegration, values);
+    // A canary serving another deployment keeps its answers apart from the stage's.
+    const key =
+      (st.canaryCache === 'apart' ? 'canary ' : '') +
+      cacheKey(greq.method, m.res.path, m.method.methodIntegration, values);
     let refresh = false;
     let warn = false;
     if (wantsInvalidation(headerValues(greq.rawHeaders, 'cache-control'))) {
@@ -1340,9 +1378,22 @@ function requestValues(
       'identity.sourceIp': sourceIpOf(req),
       'identity.userAgent': req.headers['user-agent'],
       protocol: `HTTP/${req.httpVersion}`,
+      isCanaryRequest: st.canaryRequest,
     },
   };
   return values;
+}
+
+/** Where a request's logs go: a canary request's go to the stage's groups and to their `/Canary` twins. */
+function logsOf(logs: LogSink, info: RestAccessInfo): LogSink {
+  if (info.isCanaryRequest !== 'true') return logs;
+  return {
+    append: (ref, events) => {
+      logs.append(ref, events);
+      logs.append({ ...ref, group: `${ref.group}/Canary` }, events);
+    },
+    flush: () => logs.flush(),
+  };
 }
 
 function forbiddenKey(): HttpResult {
