@@ -423,6 +423,7 @@ export const restDeployment: ResourceProvider = {
         cacheClusterEnabled: bool(sd?.CacheClusterEnabled),
         cacheClusterSize: str(sd?.CacheClusterSize) as any,
         tracingEnabled: bool(sd?.TracingEnabled),
+        canarySettings: deploymentCanary(props.DeploymentCanarySettings as Props | undefined),
       }),
     );
     // The stage it creates takes the StageDescription's other settings.
@@ -436,6 +437,7 @@ export const restDeployment: ResourceProvider = {
               CacheClusterSize: sd.CacheClusterSize,
             }),
             ...documentationVersionPatch(sd, {}),
+            ...canaryPatch(sd.CanarySetting as Props | undefined, undefined),
           ]
         : [];
     if (settings.length)
@@ -452,7 +454,8 @@ export const restDeployment: ResourceProvider = {
   update: keepAsIs,
   async delete(_physicalId, props, ctx) {
     // Deleting a REST API deployment is not in Nimbus's apigateway API; the API's deletion removes it.
-    if (props.StageName) {
+    // A canary deployment's stage was there before it (AWS requires it): it stays.
+    if (props.StageName && !props.DeploymentCanarySettings) {
       await ignoreMissing(() =>
         client(ctx).send(
           new DeleteStageCommand({ restApiId: String(props.RestApiId), stageName: String(props.StageName) }),
@@ -461,6 +464,50 @@ export const restDeployment: ResourceProvider = {
     }
   },
 };
+
+/** A Deployment's DeploymentCanarySettings as CreateDeployment's canarySettings. */
+function deploymentCanary(p: Props | undefined) {
+  if (!p) return undefined;
+  return clean({
+    percentTraffic: num(p.PercentTraffic),
+    stageVariableOverrides: p.StageVariableOverrides as Record<string, string> | undefined,
+    useStageCache: bool(p.UseStageCache),
+  });
+}
+
+/**
+ * A CanarySetting (a Stage's, or a Deployment's StageDescription's) as UpdateStage operations
+ * against the previous one: `remove /canarySettings` when it is gone, else its changed fields.
+ */
+function canaryPatch(now: Props | undefined, before: Props | undefined) {
+  const ops: { op: 'replace' | 'remove'; path: string; value?: string }[] = [];
+  if (!now) {
+    if (before) ops.push({ op: 'remove', path: '/canarySettings' });
+    return ops;
+  }
+  const prev = before ?? {};
+  for (const [prop, field] of [
+    ['DeploymentId', 'deploymentId'],
+    ['PercentTraffic', 'percentTraffic'],
+    ['UseStageCache', 'useStageCache'],
+  ] as const)
+    if (now[prop] !== undefined && (!before || String(now[prop]) !== String(prev[prop])))
+      ops.push({ op: 'replace', path: `/canarySettings/${field}`, value: String(now[prop]) });
+  const vars = (now.StageVariableOverrides ?? {}) as Props;
+  const old = (prev.StageVariableOverrides ?? {}) as Props;
+  for (const [k, v] of Object.entries(vars))
+    if (old[k] !== v)
+      ops.push({ op: 'replace', path: `/canarySettings/stageVariableOverrides/${k}`, value: String(v) });
+  for (const k of Object.keys(old))
+    if (!(k in vars)) ops.push({ op: 'remove', path: `/canarySettings/stageVariableOverrides/${k}` });
+  return ops;
+}
+
+/** A Stage's CanarySetting as CreateStage's canarySettings. */
+function stageCanary(p: Props | undefined) {
+  if (!p) return undefined;
+  return clean({ deploymentId: str(p.DeploymentId), ...deploymentCanary(p) });
+}
 
 /**
  * Stage settings CreateStage does not take, as UpdateStage patch operations: AccessLogSetting,
@@ -564,6 +611,7 @@ export const restStage: ResourceProvider = {
         description: str(props.Description),
         variables: props.Variables as Record<string, string> | undefined,
         documentationVersion: str(props.DocumentationVersion),
+        canarySettings: stageCanary(props.CanarySetting as Props | undefined),
       }),
     );
     const settings = stageSettingsPatch(props);
@@ -594,6 +642,12 @@ export const restStage: ResourceProvider = {
       if (!(k in vars)) ops.push({ op: 'remove' as const, path: `/variables/${k}` });
     ops.push(...stageSettingsPatch(props, previous.props));
     ops.push(...documentationVersionPatch(props, previous.props));
+    ops.push(
+      ...canaryPatch(
+        props.CanarySetting as Props | undefined,
+        previous.props.CanarySetting as Props | undefined,
+      ),
+    );
     if (ops.length) {
       await client(ctx).send(
         new UpdateStageCommand({

@@ -8,7 +8,12 @@
  * `/canarySettings/deploymentId`, `/variables` from `/canarySettings/stageVariableOverrides`) and
  * removes the canary with `remove /canarySettings`. The messages are AWS's.
  */
-import { restErrors as errors, type RestApiRecord, type RestCanarySettings, type RestStageRecord } from './model.js';
+import {
+  restErrors as errors,
+  type RestApiRecord,
+  type RestCanarySettings,
+  type RestStageRecord,
+} from './model.js';
 import { boolValue, patchOperations, requireValue, type PatchOperation } from './patch.js';
 
 type Input = Record<string, any>;
@@ -54,7 +59,9 @@ export function canaryOf(api: RestApiRecord, input: Input, deploymentId: string)
         ? deploymentId
         : deploymentExists(api, String(input.deploymentId)),
     percentTraffic:
-      input.percentTraffic === undefined || input.percentTraffic === null ? 0 : percentTraffic(input.percentTraffic),
+      input.percentTraffic === undefined || input.percentTraffic === null
+        ? 0
+        : percentTraffic(input.percentTraffic),
     useStageCache: Boolean(input.useStageCache ?? false),
   };
   if (input.stageVariableOverrides !== undefined && input.stageVariableOverrides !== null)
@@ -64,7 +71,11 @@ export function canaryOf(api: RestApiRecord, input: Input, deploymentId: string)
 
 /** GetStage's `canarySettings`. */
 export function canaryView(c: RestCanarySettings): Input {
-  const out: Input = { deploymentId: c.deploymentId, percentTraffic: c.percentTraffic, useStageCache: c.useStageCache };
+  const out: Input = {
+    deploymentId: c.deploymentId,
+    percentTraffic: c.percentTraffic,
+    useStageCache: c.useStageCache,
+  };
   if (c.stageVariableOverrides) out.stageVariableOverrides = c.stageVariableOverrides;
   return out;
 }
