@@ -18,6 +18,7 @@ import type {
 import { BUILT_IN_MODELS, builtInModel } from './engine.js';
 
 import { defined, type Doc } from '../openapi.js';
+import { policyDocument } from './resource-policy.js';
 
 export interface ExportOptions {
   type: 'oas30' | 'swagger';
@@ -261,6 +262,8 @@ export function exportStage(
       );
     if (api.binaryMediaTypes?.length) doc['x-amazon-apigateway-binary-media-types'] = api.binaryMediaTypes;
     if (api.apiKeySource !== 'HEADER') doc['x-amazon-apigateway-api-key-source'] = api.apiKeySource;
+    const policy = snap.policy === undefined ? undefined : policyDocument(snap.policy);
+    if (policy) doc['x-amazon-apigateway-policy'] = policy;
   }
   return doc;
 }
