@@ -1341,11 +1341,10 @@ export class DynamoEngine {
 }
 
 function transactionCanceled(reasons: Record<string, unknown>[]): AwsError {
-  return err(
-    'TransactionCanceledException',
-    `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
-    { CancellationReasons: reasons },
-  );
+  const message = `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`;
+  // The service answers this one with a capitalised `Message` member (aws/aws-sdk-net#1292,
+  // pynamodb/PynamoDB#872 and #1143 quote the raw body).
+  return err('TransactionCanceledException', message, { CancellationReasons: reasons, Message: message });
 }
 
 function sameItem(a: Item, b: Item): boolean {

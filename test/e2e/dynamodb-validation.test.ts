@@ -784,3 +784,83 @@ test('Batch and transactions', async () => {
     'IdempotentParameterMismatchException',
   );
 });
+
+/** The raw JSON 1.0 answer, unsigned (dev mode). */
+async function raw(op: string, input: Record<string, unknown>) {
+  const res = await fetch(srv.endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDB_20120810.${op}` },
+    body: JSON.stringify(input),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+}
+
+// Wire shape. ValidationException: `com.amazon.coral.validate#` namespace, lowercase `message`
+// (AdRoll/goamz#15 quotes the live body; clients written against live DynamoDB parse the same).
+// TransactionCanceledException: the service's namespace, `CancellationReasons`, capitalised
+// `Message` (aws/aws-sdk-net#1292, pynamodb/PynamoDB#872 and #1143 quote the raw body).
+// ConditionalCheckFailedException and ResourceNotFoundException: the service's namespace,
+// lowercase `message` (pynamodb/PynamoDB#872: `message` is read for every error but the
+// transaction one).
+test('wire shape of DynamoDB errors', async () => {
+  const v = await raw('GetItem', { TableName: 'vhash', Key: { a: { N: '1' } } });
+  assert.equal(v.status, 400);
+  assert.deepEqual(v.body, {
+    __type: 'com.amazon.coral.validate#ValidationException',
+    message: 'The provided key element does not match the schema',
+  });
+  const nf = await raw('GetItem', { TableName: 'nope-table', Key: { a: { S: 'a' } } });
+  assert.deepEqual(nf.body, {
+    __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException',
+    message: 'Requested resource not found',
+  });
+  await raw('PutItem', { TableName: 'vhash', Item: { a: { S: 'wire' } } });
+  const c = await raw('PutItem', {
+    TableName: 'vhash',
+    Item: { a: { S: 'wire' } },
+    ConditionExpression: 'attribute_not_exists(a)',
+  });
+  assert.deepEqual(c.body, {
+    __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
+    message: 'The conditional request failed',
+  });
+  const t = await raw('TransactWriteItems', {
+    TransactItems: [
+      {
+        Put: {
+          TableName: 'vhash',
+          Item: { a: { S: 'wire' } },
+          ConditionExpression: 'attribute_not_exists(a)',
+        },
+      },
+      { Put: { TableName: 'vhash', Item: { a: { S: 'wire2' } } } },
+    ],
+  });
+  assert.deepEqual(t.body, {
+    __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+    CancellationReasons: [
+      { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' },
+      { Code: 'None' },
+    ],
+    Message:
+      'Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None]',
+  });
+  // The SDK still reads the capitalised member as the error's message.
+  await rejects(
+    ddb.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: 'vhash',
+              Item: { a: S('wire') },
+              ConditionExpression: 'attribute_not_exists(a)',
+            },
+          },
+        ],
+      }),
+    ),
+    'TransactionCanceledException',
+    'Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed]',
+  );
+});
