@@ -1128,7 +1128,7 @@ export class DynamoEngine {
     if (Object.values(req).some((r) => !Array.isArray(r) || r.length < 1 || r.length > 25))
       throw errors.constraints([
         constraint(
-          javaMapString(req, 'WriteRequest'),
+          javaRequestItems(req),
           'requestItems',
           'Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]',
         ),
@@ -1413,16 +1413,30 @@ function checkSelect(
   }
 }
 
-/** A map of request lists as DynamoDB's Java model prints it: `{t=[com.amazonaws...WriteRequest@1a2b3c4d, ...]}`. */
-function javaMapString(map: Record<string, unknown>, type: string): string {
-  const entries = Object.entries(map).map(([k, list]) => {
-    const members = Array.isArray(list)
-      ? list.map(
-          (m) =>
-            `com.amazonaws.dynamodb.v20120810.${type}@${createHash('md5').update(JSON.stringify(m)).digest('hex').slice(0, 8)}`,
-        )
-      : [];
-    return `${k}=[${members.join(', ')}]`;
-  });
+/**
+ * BatchWriteItem's RequestItems as the service's Java model prints it in a constraint error:
+ * `{t=[WriteRequest(putRequest=PutRequest(item={a=com.amazonaws.dynamodb.v20120810.AttributeValue@1a2b3c4d},
+ * workloadProfileName=null), deleteRequest=null), ...]}` (risingwavelabs/risingwave#17572 quotes
+ * it, 2024; the delete form is written by analogy). The hash codes are stand-ins.
+ */
+function javaRequestItems(map: Record<string, unknown>): string {
+  const hash = (v: unknown) =>
+    `com.amazonaws.dynamodb.v20120810.AttributeValue@${createHash('md5').update(JSON.stringify(v)).digest('hex').slice(0, 8)}`;
+  const attrs = (m: unknown) =>
+    `{${Object.entries((m ?? {}) as Record<string, unknown>)
+      .map(([k, v]) => `${k}=${hash(v)}`)
+      .join(', ')}}`;
+  const request = (w: Input) => {
+    const put = w?.PutRequest
+      ? `PutRequest(item=${attrs(w.PutRequest.Item)}, workloadProfileName=null)`
+      : 'null';
+    const del = w?.DeleteRequest
+      ? `DeleteRequest(key=${attrs(w.DeleteRequest.Key)}, workloadProfileName=null)`
+      : 'null';
+    return `WriteRequest(putRequest=${put}, deleteRequest=${del})`;
+  };
+  const entries = Object.entries(map).map(
+    ([k, list]) => `${k}=[${Array.isArray(list) ? list.map(request).join(', ') : ''}]`,
+  );
   return `{${entries.join(', ')}}`;
 }
