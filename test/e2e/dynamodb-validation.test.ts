@@ -436,6 +436,18 @@ test('UpdateItem: expression structure', async () => {
     V,
     /^Invalid UpdateExpression: Syntax error; /,
   );
+  // Syntax errors name the token and a window around it. Sources: aws/aws-cdk#7591 (a live
+  // answer to "ADD hits : incr"), nubo-db/dynoxide#12 (a conformance run against the service).
+  await rejects(
+    update({ UpdateExpression: 'ADD hits : incr', ExpressionAttributeValues: { ':incr': N('1') } }),
+    V,
+    'Invalid UpdateExpression: Syntax error; token: ":", near: "hits : incr"',
+  );
+  await rejects(
+    update({ UpdateExpression: 'INVALID SYNTAX HERE', ExpressionAttributeValues: { ':v': S('v') } }),
+    V,
+    'Invalid UpdateExpression: Syntax error; token: "INVALID", near: "INVALID SYNTAX"',
+  );
 });
 
 // Source: architect/dynalite test/updateItem.js (key update, data types at run time, paths).
