@@ -9,6 +9,13 @@ import { PartiQl } from './partiql.js';
 
 const scope = (ctx: RequestContext): Scope => ({ accountId: ctx.accountId, region: ctx.region });
 
+/**
+ * DynamoDB answers request validation errors from its front end's namespace, the others from
+ * the service's: `{"__type":"com.amazon.coral.validate#ValidationException","message":...}`
+ * (responses quoted in AdRoll/goamz#15 and by clients written against live DynamoDB).
+ */
+const VALIDATION_TYPE = { ValidationException: 'com.amazon.coral.validate#ValidationException' } as const;
+
 type Handler = (s: Scope, input: any, ctx: RequestContext) => Promise<unknown> | unknown;
 
 function ops(map: Record<string, Handler>): Record<string, Operation> {
@@ -35,6 +42,7 @@ export function dynamoDbService(engine: DynamoEngine): JsonService {
     jsonVersion: '1.0',
     targetPrefix: 'DynamoDB_20120810',
     errorTypePrefix: 'com.amazonaws.dynamodb.v20120810#',
+    errorTypes: VALIDATION_TYPE,
     operations: ops({
       CreateTable: (s, i) => e.createTable(s, i),
       DescribeTable: (s, i) => e.describeTable(s, i),
@@ -94,6 +102,7 @@ export function dynamoDbStreamsService(engine: DynamoEngine): JsonService {
     jsonVersion: '1.0',
     targetPrefix: 'DynamoDBStreams_20120810',
     errorTypePrefix: 'com.amazonaws.dynamodb.v20120810#',
+    errorTypes: VALIDATION_TYPE,
     operations: ops({
       ListStreams: (s, i) => st.listStreams(s, i),
       DescribeStream: (s, i) => st.describeStream(s, i),

@@ -46,8 +46,13 @@ export function keyFromItem(meta: TableMeta, item: Item): Item {
     out[n] = v;
   }
   checkKeyValueSize(meta.keys, item);
-  for (const ix of meta.indexes) checkIndexKeys(ix, item);
+  checkIndexKeyTypes(meta, item);
   return out;
+}
+
+/** Every index key attribute the item holds has its index's type (PutItem, UpdateItem results). */
+export function checkIndexKeyTypes(meta: Pick<TableMeta, 'indexes'>, item: Item): void {
+  for (const ix of meta.indexes) checkIndexKeys(ix, item);
 }
 
 /** A Key parameter (GetItem, DeleteItem, UpdateItem, ...): exactly the key attributes. */

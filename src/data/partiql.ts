@@ -884,13 +884,12 @@ export class PartiQl {
           ? { Code: 'DuplicateItem', Message: 'Duplicate primary key exists in table' }
           : r,
       );
-      throw new AwsError(
-        'TransactionCanceledException',
-        `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
-        400,
-        'Sender',
-        { CancellationReasons: reasons },
-      );
+      const message = `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`;
+      // `Message` capitalised on the wire, as for TransactWriteItems.
+      throw new AwsError('TransactionCanceledException', message, 400, 'Sender', {
+        CancellationReasons: reasons,
+        Message: message,
+      });
     }
     return {};
   }

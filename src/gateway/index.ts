@@ -58,7 +58,10 @@ export interface GatewayDeps {
   callService?: ServiceCaller;
   /** WebSocket APIs: this node and the others, for reaching connections held elsewhere. */
   cluster?: ClusterView;
-  /** WebSocket APIs: verifies `@connections` calls made to a stage URL (SigV4 in strict mode). */
+  /**
+   * Verifies SigV4-signed calls (strict mode): WebSocket `@connections` calls made to a stage URL,
+   * and the callers of REST API AWS_IAM methods that a resource policy names.
+   */
   authenticate?: Authenticate;
   websocketLimits?: Partial<WebSocketLimits>;
   /** Draws in [0, 1) routing requests to REST stages' canary releases (default Math.random). */
@@ -173,6 +176,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     metrics: deps.metrics,
     logs: deps.logs,
     callService: deps.callService,
+    authenticate: deps.authenticate,
     random: deps.random,
   });
   server.fallback = (req, res, requestId, apiId, url, via) =>

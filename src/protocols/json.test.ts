@@ -55,3 +55,27 @@ test('query-compatible services also send x-amzn-query-error', () => {
   const s = encodeJsonError({ jsonVersion: '1.0', queryCompatible: true }, new AwsError('Boom', 'x', 500));
   assert.equal(s.headers['x-amzn-query-error'], 'Boom;Receiver');
 });
+
+test('a full __type per code overrides the prefix; an extra Message replaces message', () => {
+  const opts = {
+    jsonVersion: '1.0' as const,
+    errorTypePrefix: 'com.amazonaws.dynamodb.v20120810#',
+    errorTypes: { ValidationException: 'com.amazon.coral.validate#ValidationException' },
+  };
+  assert.deepEqual(
+    JSON.parse(encodeJsonError(opts, new AwsError('ValidationException', 'bad')).body as string),
+    {
+      __type: 'com.amazon.coral.validate#ValidationException',
+      message: 'bad',
+    },
+  );
+  const t = new AwsError('TransactionCanceledException', 'x', 400, 'Sender', {
+    CancellationReasons: [],
+    Message: 'x',
+  });
+  assert.deepEqual(JSON.parse(encodeJsonError(opts, t).body as string), {
+    __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+    CancellationReasons: [],
+    Message: 'x',
+  });
+});

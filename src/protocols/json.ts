@@ -9,6 +9,8 @@ import type { Reply } from './reply.js';
 export interface JsonProtocolOptions {
   jsonVersion: '1.0' | '1.1';
   errorTypePrefix?: string;
+  /** A full `__type` for some codes, instead of the prefix (see JsonService.errorTypes). */
+  errorTypes?: Readonly<Record<string, string>>;
   queryCompatible?: boolean;
 }
 
@@ -47,7 +49,7 @@ export function encodeJsonResult(opts: JsonProtocolOptions, output: unknown): Re
 }
 
 export function encodeJsonError(opts: JsonProtocolOptions, err: AwsError): Reply {
-  const type = (opts.errorTypePrefix ?? '') + err.code;
+  const type = opts.errorTypes?.[err.code] ?? (opts.errorTypePrefix ?? '') + err.code;
   const headers: Record<string, string> = {
     'content-type': jsonContentType(opts.jsonVersion),
     'x-amzn-errortype': err.code,
@@ -56,6 +58,11 @@ export function encodeJsonError(opts: JsonProtocolOptions, err: AwsError): Reply
   // A service may give the legacy Query code in err.headers (SQS: AWS.SimpleQueueService.NonExistentQueue).
   if (opts.queryCompatible && !headers['x-amzn-query-error'])
     headers['x-amzn-query-error'] = `${err.code};${err.fault}`;
-  const body: Record<string, unknown> = { __type: type, message: err.message, ...err.extra };
+  // An error whose extra members carry `Message` (DynamoDB's TransactionCanceledException)
+  // answers with that capitalised member only, as the service does.
+  const body: Record<string, unknown> =
+    'Message' in err.extra
+      ? { __type: type, ...err.extra }
+      : { __type: type, message: err.message, ...err.extra };
   return { status: err.status, headers, body: JSON.stringify(body) };
 }

@@ -241,6 +241,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     callService: serviceCaller(() => endpointUrl, auth, 'nimbus-apigateway'),
     // WebSocket connections live on the node that accepted them; others forward @connections calls.
     cluster: { nodeId: cluster.nodeId, nodes: () => cluster.nodes() },
+    // WebSocket @connections calls to a stage URL, and REST API resource policies' signed callers.
     authenticate: async (req, path, body) => {
       const url = req.url ?? '/';
       const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
@@ -250,7 +251,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
         sig,
         'rest-json',
       );
-      return { accountId: who.accountId };
+      return { accountId: who.accountId, arn: who.arn };
     },
   });
   frontDoor.register(gateway.service);

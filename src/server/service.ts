@@ -31,6 +31,8 @@ export interface JsonService {
   targetPrefix: string;
   /** Error `__type` prefix some services use, e.g. `com.amazonaws.dynamodb.v20120810#`; default none. */
   errorTypePrefix?: string;
+  /** A full `__type` for some codes instead of the prefix, e.g. DynamoDB's validation errors. */
+  errorTypes?: Readonly<Record<string, string>>;
   /** Also answer errors in the `x-amzn-query-error` form (SQS, CloudWatch: query-compatible services). */
   queryCompatible?: boolean;
   operations: Record<string, Operation>;

@@ -11,10 +11,6 @@ import {
   CreateDeploymentCommand,
   CreateRestApiCommand,
   GetAccountCommand,
-  PutIntegrationCommand,
-  PutIntegrationResponseCommand,
-  PutMethodCommand,
-  PutMethodResponseCommand,
   UpdateAccountCommand,
   UpdateStageCommand,
 } from '@aws-sdk/client-api-gateway';
@@ -38,6 +34,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { startTestServer } from '../helpers/server.js';
 import { rejects } from '../helpers/rejects.js';
+import { putMockMethod } from './gateway-helpers.js';
 
 test('API Gateway account settings and v2 tags', async (t) => {
   await using srv = await startTestServer();
@@ -182,23 +179,7 @@ test('the account throttle is configurable (--api-rate-limit / --api-burst-limit
   });
 
   const api = await gw.send(new CreateRestApiCommand({ name: 'throttled' }));
-  const where = { restApiId: api.id!, resourceId: api.rootResourceId!, httpMethod: 'GET' };
-  await gw.send(new PutMethodCommand({ ...where, authorizationType: 'NONE' }));
-  await gw.send(
-    new PutIntegrationCommand({
-      ...where,
-      type: 'MOCK',
-      requestTemplates: { 'application/json': '{"statusCode": 200}' },
-    }),
-  );
-  await gw.send(new PutMethodResponseCommand({ ...where, statusCode: '200' }));
-  await gw.send(
-    new PutIntegrationResponseCommand({
-      ...where,
-      statusCode: '200',
-      responseTemplates: { 'application/json': '{}' },
-    }),
-  );
+  await putMockMethod(gw, { restApiId: api.id!, resourceId: api.rootResourceId!, httpMethod: 'GET' }, '{}');
   await gw.send(new CreateDeploymentCommand({ restApiId: api.id!, stageName: 'prod' }));
   const stage = await gw.send(
     new UpdateStageCommand({

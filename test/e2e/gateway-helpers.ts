@@ -18,7 +18,9 @@ import {
   CreateUsagePlanCommand,
   CreateUsagePlanKeyCommand,
   PutIntegrationCommand,
+  PutIntegrationResponseCommand,
   PutMethodCommand,
+  PutMethodResponseCommand,
   type APIGatewayClient,
 } from '@aws-sdk/client-api-gateway';
 
@@ -70,6 +72,30 @@ export async function putProxyMethod(
       type: 'AWS_PROXY',
       integrationHttpMethod: 'POST',
       uri: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${FN}${fn}/invocations`,
+    }),
+  );
+}
+
+/** A REST API method with no authorization and a MOCK integration answering 200 with `responseTemplate`. */
+export async function putMockMethod(
+  gw: APIGatewayClient,
+  where: { restApiId: string; resourceId: string; httpMethod: string },
+  responseTemplate: string,
+): Promise<void> {
+  await gw.send(new PutMethodCommand({ ...where, authorizationType: 'NONE' }));
+  await gw.send(
+    new PutIntegrationCommand({
+      ...where,
+      type: 'MOCK',
+      requestTemplates: { 'application/json': '{"statusCode": 200}' },
+    }),
+  );
+  await gw.send(new PutMethodResponseCommand({ ...where, statusCode: '200' }));
+  await gw.send(
+    new PutIntegrationResponseCommand({
+      ...where,
+      statusCode: '200',
+      responseTemplates: { 'application/json': responseTemplate },
     }),
   );
 }

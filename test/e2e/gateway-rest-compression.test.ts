@@ -16,10 +16,6 @@ import {
   CreateRestApiCommand,
   GetExportCommand,
   GetRestApiCommand,
-  PutIntegrationCommand,
-  PutIntegrationResponseCommand,
-  PutMethodCommand,
-  PutMethodResponseCommand,
   PutRestApiCommand,
   UpdateRestApiCommand,
 } from '@aws-sdk/client-api-gateway';
@@ -28,7 +24,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { startTestServer } from '../helpers/server.js';
 import { rejects } from '../helpers/rejects.js';
 import { deployStack } from '../helpers/stack.js';
-import { createNodeFunctions, putProxyMethod } from './gateway-helpers.js';
+import { createNodeFunctions, putMockMethod, putProxyMethod } from './gateway-helpers.js';
 
 interface Raw {
   status: number;
@@ -70,23 +66,7 @@ test('REST APIs: payload compression (minimumCompressionSize)', async (t) => {
   const big = await gw.send(
     new CreateResourceCommand({ restApiId, parentId: api.rootResourceId, pathPart: 'big' }),
   );
-  const where = { restApiId, resourceId: big.id!, httpMethod: 'GET' };
-  await gw.send(new PutMethodCommand({ ...where, authorizationType: 'NONE' }));
-  await gw.send(
-    new PutIntegrationCommand({
-      ...where,
-      type: 'MOCK',
-      requestTemplates: { 'application/json': '{"statusCode": 200}' },
-    }),
-  );
-  await gw.send(new PutMethodResponseCommand({ ...where, statusCode: '200' }));
-  await gw.send(
-    new PutIntegrationResponseCommand({
-      ...where,
-      statusCode: '200',
-      responseTemplates: { 'application/json': `{"data": "${LONG}"}` },
-    }),
-  );
+  await putMockMethod(gw, { restApiId, resourceId: big.id!, httpMethod: 'GET' }, `{"data": "${LONG}"}`);
   // POST /echo: a Lambda proxy answering the body it got.
   const echo = await gw.send(
     new CreateResourceCommand({ restApiId, parentId: api.rootResourceId, pathPart: 'echo' }),

@@ -629,31 +629,23 @@ test('WebSocket APIs: RequestParameters map handshake, message, context and stag
   });
 
   await t.test('invalid RequestParameters: BadRequestException', async () => {
-    await rejects(
-      gw.send(
-        new CreateIntegrationCommand({
-          ApiId,
-          IntegrationType: 'HTTP',
-          IntegrationMethod: 'POST',
-          IntegrationUri: `http://127.0.0.1:${port}/x`,
-          RequestParameters: { 'integration.request.body.x': "'v'" },
-        }),
-      ),
-      'BadRequestException',
-      'Invalid mapping expression specified: integration.request.body.x',
-    );
-    await rejects(
-      gw.send(
-        new CreateIntegrationCommand({
-          ApiId,
-          IntegrationType: 'HTTP',
-          IntegrationMethod: 'POST',
-          IntegrationUri: `http://127.0.0.1:${port}/x`,
-          RequestParameters: { 'integration.request.header.x': 'method.request.header.y' },
-        }),
-      ),
-      'BadRequestException',
-      'Invalid mapping expression specified: method.request.header.y',
-    );
+    // A key naming the body, and a REST-style source: each names what is wrong.
+    for (const [key, source, wrong] of [
+      ['integration.request.body.x', "'v'", 'integration.request.body.x'],
+      ['integration.request.header.x', 'method.request.header.y', 'method.request.header.y'],
+    ])
+      await rejects(
+        gw.send(
+          new CreateIntegrationCommand({
+            ApiId,
+            IntegrationType: 'HTTP',
+            IntegrationMethod: 'POST',
+            IntegrationUri: `http://127.0.0.1:${port}/x`,
+            RequestParameters: { [key]: source },
+          }),
+        ),
+        'BadRequestException',
+        `Invalid mapping expression specified: ${wrong}`,
+      );
   });
 });

@@ -190,7 +190,8 @@ export function keyConditionsToAst(
     const op = c.ComparisonOperator ?? '';
     comparison(name, op, c.AttributeValueList ?? [], true); // validates count and types
     const mapped = KEY_OPS[op];
-    if (mapped === undefined) throw invalid(`Unsupported operator on KeyCondition: ${op}`);
+    if (mapped === undefined)
+      throw validation('Attempted conditional constraint is not an indexable operation');
     leaves.push({
       name,
       op: mapped,
@@ -209,7 +210,7 @@ export function attributeUpdatesToActions(updates: Record<string, LegacyAttribut
     const value = u.Value === undefined ? undefined : validateAttributeValue(u.Value);
     if (action === 'PUT') {
       if (value === undefined)
-        throw invalid(`Only DELETE action is allowed when no attribute value is specified: ${name}`);
+        throw invalid('Only DELETE action is allowed when no attribute value is specified');
       out.push({ type: 'SET', path, value: { type: 'operand', operand: { type: 'value', value } } });
     } else if (action === 'DELETE') {
       if (value === undefined) out.push({ type: 'REMOVE', path });
@@ -221,7 +222,7 @@ export function attributeUpdatesToActions(updates: Record<string, LegacyAttribut
       }
     } else if (action === 'ADD') {
       if (value === undefined)
-        throw invalid(`Only DELETE action is allowed when no attribute value is specified: ${name}`);
+        throw invalid('Only DELETE action is allowed when no attribute value is specified');
       const t = typeOf(value);
       if (t === 'L') {
         const empty: AttributeValue = { L: [] };

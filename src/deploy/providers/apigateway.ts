@@ -51,7 +51,19 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import type { ResourceContext, ResourceProvider } from '../types.js';
 import { bodyOf, definitionChanged, definitionOf } from './openapi.js';
-import { bool, clean, ignoreMissing, list, num, str, tagDiff, tagMap, type Props, keepAsIs } from './util.js';
+import {
+  bool,
+  clean,
+  ignoreMissing,
+  json,
+  list,
+  num,
+  str,
+  tagDiff,
+  tagMap,
+  type Props,
+  keepAsIs,
+} from './util.js';
 
 const client = (ctx: ResourceContext) => new APIGatewayClient(ctx.clientConfig);
 
@@ -107,6 +119,21 @@ function restApiPatch(props: Props, before: Props) {
   return ops;
 }
 
+/** The resource policy the template gives: `Policy` (object or JSON string), else the Body's `x-amazon-apigateway-policy`. */
+function policyOf(props: Props): string | undefined {
+  return json(props.Policy) ?? json(bodyOf(props)?.['x-amazon-apigateway-policy']);
+}
+
+/** Sets (or, with none, removes) the API's resource policy. */
+async function putPolicy(c: APIGatewayClient, apiId: string, policy: string | undefined): Promise<void> {
+  await c.send(
+    new UpdateRestApiCommand({
+      restApiId: apiId,
+      patchOperations: [{ op: 'replace', path: '/policy', value: policy ?? '' }],
+    }),
+  );
+}
+
 export const restApi: ResourceProvider = {
   replaceOn: [],
   async create(props, ctx) {
@@ -123,9 +150,12 @@ export const restApi: ResourceProvider = {
         endpointConfiguration: endpoint ? { types: list<string>(endpoint.Types) as any } : undefined,
         disableExecuteApiEndpoint: bool(props.DisableExecuteApiEndpoint),
         minimumCompressionSize: num(props.MinimumCompressionSize),
+        policy: json(props.Policy),
       }),
     );
     if (body) await putBody(c, out.id!, body, props);
+    // The template's Policy wins over the definition's.
+    if (body && props.Policy !== undefined) await putPolicy(c, out.id!, json(props.Policy));
     return { physicalId: out.id!, attributes: { RestApiId: out.id, RootResourceId: out.rootResourceId } };
   },
   async update(physicalId, props, previous, ctx) {
@@ -134,6 +164,9 @@ export const restApi: ResourceProvider = {
     if (body) await putBody(c, physicalId, body, props);
     const ops = restApiPatch(props, previous.props);
     if (ops.length) await c.send(new UpdateRestApiCommand({ restApiId: physicalId, patchOperations: ops }));
+    const policy = policyOf(props);
+    if (policy !== policyOf(previous.props) || (body && policy !== undefined))
+      await putPolicy(c, physicalId, policy);
     return { physicalId, attributes: previous.attributes };
   },
   async delete(physicalId, _props, ctx) {

@@ -425,3 +425,82 @@ test('an explicit Api without StageName is invalid', () => {
     /Resource with id \[Api\] is invalid\. Missing required property 'StageName'\./,
   );
 });
+
+test('REST API Auth.ResourcePolicy becomes the definition x-amazon-apigateway-policy, as SAM translates it', () => {
+  const out = transformSam(
+    {
+      Transform: SAM_TRANSFORM,
+      Resources: {
+        Api: {
+          Type: 'AWS::Serverless::Api',
+          Properties: {
+            StageName: 'live',
+            Auth: {
+              ResourcePolicy: {
+                IpRangeBlacklist: ['127.0.0.1/32'],
+                SourceVpcWhitelist: ['vpc-1', 'vpce-2'],
+                AwsAccountWhitelist: ['111111111111'],
+                CustomStatements: [
+                  {
+                    Effect: 'Allow',
+                    Principal: '*',
+                    Action: 'execute-api:Invoke',
+                    Resource: 'execute-api:/*',
+                  },
+                ],
+              },
+            },
+          },
+        },
+        Fn: fn({
+          Events: {
+            Get: {
+              Type: 'Api',
+              Properties: { RestApiId: { Ref: 'Api' }, Path: '/items/{id}', Method: 'get' },
+            },
+          },
+        }),
+      },
+    },
+    opts,
+  );
+  const body = get(out, 'Api', 'AWS::ApiGateway::RestApi').Body;
+  const policy = body['x-amazon-apigateway-policy'];
+  const resource = [{ 'Fn::Sub': ['execute-api:/${__Stage__}/GET/items/*', { __Stage__: 'live' }] }];
+  const invoke = { Action: 'execute-api:Invoke', Resource: resource };
+  assert.equal(policy.Version, '2012-10-17');
+  assert.deepEqual(policy.Statement, [
+    { Effect: 'Allow', ...invoke, Principal: { AWS: ['111111111111'] } },
+    { Effect: 'Allow', ...invoke, Principal: '*' },
+    {
+      Effect: 'Deny',
+      ...invoke,
+      Principal: '*',
+      Condition: { IpAddress: { 'aws:SourceIp': ['127.0.0.1/32'] } },
+    },
+    {
+      Effect: 'Deny',
+      ...invoke,
+      Principal: '*',
+      Condition: { StringNotEquals: { 'aws:SourceVpc': ['vpc-1'], 'aws:SourceVpce': ['vpce-2'] } },
+    },
+    { Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*' },
+  ]);
+  // A ResourcePolicy that is not a map is refused with SAM's words.
+  assert.throws(
+    () =>
+      transformSam(
+        {
+          Transform: SAM_TRANSFORM,
+          Resources: {
+            Api: {
+              Type: 'AWS::Serverless::Api',
+              Properties: { StageName: 's', Auth: { ResourcePolicy: ['x'] } },
+            },
+          },
+        },
+        opts,
+      ),
+    /ResourcePolicy must be a map \(ResourcePolicyStatement\)/,
+  );
+});

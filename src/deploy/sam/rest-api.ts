@@ -116,6 +116,101 @@ function corsConfig(cors: unknown): Props | undefined {
   return cors;
 }
 
+const INVOKE = 'execute-api:Invoke';
+
+/** `execute-api:/{stage}/{METHOD}{path}` of each method of a definition's path, as SAM names them. */
+function pathResources(methods: Props, path: string, stage: string): Props[] {
+  const p = path.replace(/\{[A-Za-z0-9._-]+\+?\}/g, '*').replace(/(.)\/$/, '$1');
+  return Object.keys(methods)
+    .filter((m) => m === ANY || m === 'any' || ALL_METHODS.split(',').includes(m.toUpperCase()))
+    .map((m) => ({
+      'Fn::Sub': [
+        `execute-api:/\${__Stage__}/${m === ANY || m === 'any' ? '*' : m.toUpperCase()}${p}`,
+        { __Stage__: stage },
+      ],
+    }));
+}
+
+/**
+ * SAM's translation of a ResourcePolicyStatement for one path into the definition's
+ * `x-amazon-apigateway-policy`: AwsAccountWhitelist / Blacklist an Allow / Deny naming the
+ * accounts; IpRangeWhitelist / Blacklist an Allow for everyone and a Deny with NotIpAddress /
+ * IpAddress on aws:SourceIp; SourceVpcWhitelist / Blacklist (and the Intrinsic* lists) the same
+ * with StringNotEquals / StringEquals on aws:SourceVpc (`vpc-...`) and aws:SourceVpce (`vpce-...`).
+ * Each statement's resources are the path's methods on the API's stage.
+ */
+function addResourcePolicy(body: Props, rp: Props, path: string, stage: string): void {
+  const methods = isObject((body.paths as Props)[path]) ? ((body.paths as Props)[path] as Props) : {};
+  const Resource = pathResources(methods, path, stage);
+  const policy = (body['x-amazon-apigateway-policy'] = isObject(body['x-amazon-apigateway-policy'])
+    ? body['x-amazon-apigateway-policy']
+    : {}) as Props;
+  policy.Version = '2012-10-17';
+  const statements = (policy.Statement = Array.isArray(policy.Statement)
+    ? policy.Statement
+    : policy.Statement === undefined
+      ? []
+      : [policy.Statement]) as Props[];
+  const addOnce = (st: Props) => {
+    if (!statements.some((x) => JSON.stringify(x) === JSON.stringify(st))) statements.push(st);
+  };
+  const list = (v: unknown) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
+  for (const [key, Effect] of [
+    ['AwsAccountWhitelist', 'Allow'],
+    ['AwsAccountBlacklist', 'Deny'],
+  ] as const) {
+    const accounts = list(rp[key]);
+    if (accounts?.length) statements.push({ Effect, Action: INVOKE, Resource, Principal: { AWS: accounts } });
+  }
+  const allowAll = { Effect: 'Allow', Action: INVOKE, Resource, Principal: '*' };
+  const denyWhen = (Condition: Props) => {
+    addOnce(allowAll);
+    addOnce({ Effect: 'Deny', Action: INVOKE, Resource, Principal: '*', Condition });
+  };
+  for (const [key, op] of [
+    ['IpRangeWhitelist', 'NotIpAddress'],
+    ['IpRangeBlacklist', 'IpAddress'],
+  ] as const) {
+    const ips = list(rp[key]);
+    if (ips?.length) denyWhen({ [op]: { 'aws:SourceIp': ips } });
+  }
+  for (const [kind, op] of [
+    ['Blacklist', 'StringEquals'],
+    ['Whitelist', 'StringNotEquals'],
+  ] as const) {
+    const cond: Props = {};
+    const endpoints = (list(rp[`SourceVpc${kind}`]) ?? []).map(String);
+    const vpc = [
+      ...endpoints.filter((e) => e.startsWith('vpc-')),
+      ...(list(rp[`IntrinsicVpc${kind}`]) ?? []),
+    ];
+    const vpce = [
+      ...endpoints.filter((e) => e.startsWith('vpce-')),
+      ...(list(rp[`IntrinsicVpce${kind}`]) ?? []),
+    ];
+    if (vpc.length) cond['aws:SourceVpc'] = vpc;
+    if (vpce.length) cond['aws:SourceVpce'] = vpce;
+    if (vpc.length || vpce.length) denyWhen({ [op]: cond });
+  }
+}
+
+/** A ResourcePolicyStatement's CustomStatements, added once (not per path) as SAM does. */
+function addCustomStatements(body: Props, rp: Props): void {
+  const custom = rp.CustomStatements;
+  if (custom === undefined || custom === null) return;
+  const policy = (body['x-amazon-apigateway-policy'] = isObject(body['x-amazon-apigateway-policy'])
+    ? body['x-amazon-apigateway-policy']
+    : {}) as Props;
+  policy.Version = '2012-10-17';
+  const statements = (policy.Statement = Array.isArray(policy.Statement)
+    ? policy.Statement
+    : policy.Statement === undefined
+      ? []
+      : [policy.Statement]) as unknown[];
+  for (const s of Array.isArray(custom) ? custom : [custom])
+    if (!statements.some((x) => JSON.stringify(x) === JSON.stringify(s))) statements.push(s);
+}
+
 /** Adds SAM's mock OPTIONS method to every path; `security` is what SAM puts on the preflight (default authorizer, API key). */
 function addCors(paths: Props, cors: Props, security: Props[]): void {
   for (const [path, methods] of Object.entries(paths)) {
@@ -355,6 +450,11 @@ export function buildRestApi(
         }
       }
       methods[key] = op;
+      // The event's own ResourcePolicy: statements for its path.
+      if (isObject(evAuth.ResourcePolicy)) {
+        addResourcePolicy(body, evAuth.ResourcePolicy, r.path, stageRaw);
+        addCustomStatements(body, evAuth.ResourcePolicy);
+      }
     }
     const securityDefs: Props = { ...schemes };
     if (usesApiKey) securityDefs.api_key = { type: 'apiKey', name: 'x-api-key', in: 'header' };
@@ -388,6 +488,15 @@ export function buildRestApi(
       if (auth.ApiKeyRequired === true && auth.AddApiKeyRequiredToCorsPreflight !== false)
         preflight.push({ api_key: [] });
       addCors(paths, cors, preflight);
+    }
+    // Auth.ResourcePolicy: statements for every path of the definition, then the custom ones.
+    if (auth.ResourcePolicy !== undefined) {
+      if (!isObject(auth.ResourcePolicy)) {
+        ctx.errors.resource(apiId, 'ResourcePolicy must be a map (ResourcePolicyStatement).');
+        return;
+      }
+      for (const path of Object.keys(paths)) addResourcePolicy(body, auth.ResourcePolicy, path, stageRaw);
+      addCustomStatements(body, auth.ResourcePolicy);
     }
     const gw = gatewayResponses(props.GatewayResponses);
     if (gw) body['x-amazon-apigateway-gateway-responses'] = gw;

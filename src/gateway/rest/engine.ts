@@ -39,6 +39,7 @@ import { applyPatch, boolValue, intValue, patchEntry, requireValue } from './pat
 import { canaryOf, canaryView, checkDeploymentStage, patchCanary } from './canary.js';
 import { GATEWAY_RESPONSE_TYPES, gatewayResponseView } from './responses.js';
 import { COLLECTION_USAGE, UsageMeter, planUsagePrefix, type UsageView } from './usage.js';
+import { apiArnPrefix, savedPolicy } from './resource-policy.js';
 
 type Input = Record<string, any>;
 
@@ -519,7 +520,8 @@ export class RestEngine {
     if (input.description !== undefined) api.description = String(input.description);
     if (input.version !== undefined) api.version = String(input.version);
     if (Array.isArray(input.binaryMediaTypes)) api.binaryMediaTypes = input.binaryMediaTypes.map(String);
-    if (input.policy !== undefined) api.policy = String(input.policy);
+    if (input.policy !== undefined && input.policy !== '')
+      api.policy = savedPolicy(String(input.policy), apiArnPrefix(scope.region, scope.accountId, id));
     if (input.minimumCompressionSize !== undefined) {
       const n = Number(input.minimumCompressionSize);
       if (!Number.isInteger(n) || n < 0 || n > 10485760)
@@ -597,7 +599,7 @@ export class RestEngine {
               return true;
             case 'policy':
               if (op.value === undefined || op.value === '') delete api.policy;
-              else api.policy = op.value;
+              else api.policy = savedPolicy(op.value, apiArnPrefix(scope.region, scope.accountId, apiId));
               return true;
           }
           return false;
@@ -1421,6 +1423,8 @@ export class RestEngine {
           gatewayResponses: api.gatewayResponses ?? {},
           models: api.models ?? [],
           requestValidators: api.requestValidators ?? [],
+          // The resource policy takes effect with the deployment, as on AWS.
+          policy: api.policy,
         }),
       } as RestApiRecord['deployments'][number];
       if (input.description !== undefined) d.description = String(input.description);

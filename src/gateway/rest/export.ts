@@ -18,6 +18,7 @@ import type {
 import { BUILT_IN_MODELS, builtInModel } from './engine.js';
 
 import { defined, type Doc } from '../openapi.js';
+import { policyDocument } from './resource-policy.js';
 
 export interface ExportOptions {
   type: 'oas30' | 'swagger';
@@ -263,6 +264,8 @@ export function exportStage(
     if (api.apiKeySource !== 'HEADER') doc['x-amazon-apigateway-api-key-source'] = api.apiKeySource;
     if (api.minimumCompressionSize !== undefined)
       doc['x-amazon-apigateway-minimum-compression-size'] = api.minimumCompressionSize;
+    const policy = snap.policy === undefined ? undefined : policyDocument(snap.policy);
+    if (policy) doc['x-amazon-apigateway-policy'] = policy;
   }
   return doc;
 }

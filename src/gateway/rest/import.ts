@@ -10,7 +10,8 @@
  * parameters, request models and validator; integrations (`x-amazon-apigateway-integration`)
  * with their method and integration responses; authorizers; models (Swagger `definitions`,
  * OpenAPI `components.schemas`, local `$ref`s made model URLs); request validators; gateway
- * responses; the API's title, description, binary media types and API key source.
+ * responses; the API's title, description, binary media types, API key source and resource
+ * policy (`x-amazon-apigateway-policy`; a definition without one leaves the API's as it is).
  *
  * `overwrite` replaces all of that (stages, deployments, keys and tags stay); `merge` adds the
  * definition to what is there, a method or model of the same path or name taking the new
@@ -148,6 +149,14 @@ class Importer {
         op: 'replace',
         path: '/disableExecuteApiEndpoint',
         value: String(endpoint.disableExecuteApiEndpoint === true),
+      });
+    // The resource policy (`execute-api:/...` resources expanded as the API saves them).
+    const policy = this.doc['x-amazon-apigateway-policy'];
+    if (isObject(policy) || (typeof policy === 'string' && policy))
+      ops.push({
+        op: 'replace',
+        path: '/policy',
+        value: typeof policy === 'string' ? policy : JSON.stringify(policy),
       });
     if (ops.length) await this.engine.updateRestApi(this.scope, this.apiId, { patchOperations: ops });
   }

@@ -129,6 +129,8 @@ export interface RestDeploymentRecord {
     gatewayResponses?: Record<string, GatewayResponseRecord>;
     models?: ModelRecord[];
     requestValidators?: RequestValidatorRecord[];
+    /** The API's resource policy when deployed (see resource-policy.ts); absent: none. */
+    policy?: string;
   };
 }
 
@@ -176,7 +178,7 @@ export interface RestApiRecord {
   disableExecuteApiEndpoint: boolean;
   binaryMediaTypes?: string[];
   minimumCompressionSize?: number;
-  /** The resource policy, as the JSON text the caller gave (not enforced). */
+  /** The resource policy as API Gateway saves it (`execute-api:/` expanded, JSON-escaped); deployments enforce it. */
   policy?: string;
   tags: Record<string, string>;
   rootResourceId: string;

@@ -9,6 +9,10 @@
  *   validation -> the stage's API cache for cached methods (a fresh answer is served without the
  *   integration) -> the integration (AWS_PROXY with the payload 1.0 event, AWS, HTTP, MOCK) ->
  *   response mapping (502 when malformed).
+ *
+ * The deployed resource policy (resource-policy.ts; 403 ACCESS_DENIED) is checked after the
+ * throttle: for NONE and CUSTOM methods before the authorizer, for COGNITO methods once the token
+ * is accepted, for AWS_IAM methods once the request is found signed.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { checkApiKey, type KeyDecision } from '../api-keys.js';
@@ -52,6 +56,16 @@ import { callBackend, forwardedHeaders } from '../backend.js';
 import { ApiCache } from '../api-cache.js';
 import type { ServiceCaller } from '../../server/self-call.js';
 import { RequestValidation } from './validation.js';
+import {
+  apiArnPrefix,
+  compilePolicy,
+  decide,
+  deniedMessage,
+  evaluatePolicy,
+  type Caller,
+  type ResourcePolicy,
+} from './resource-policy.js';
+import type { Authenticate } from '../websocket/serve.js';
 import type { LogSink } from '../../core/log-sink.js';
 import type { RestEngine } from './engine.js';
 import type {
@@ -86,6 +100,8 @@ interface CompiledStage {
   gatewayResponses: Record<string, GatewayResponseRecord>;
   /** The deployment's request validators and models. */
   validation: RequestValidation;
+  /** The deployment's resource policy (absent: none, every caller passes). */
+  policy?: ResourcePolicy;
   /** Records the stage's AWS/ApiGateway metrics of one request (built on first use). */
   recordMetrics?: (o: RequestOutcome) => void;
   /** Detailed metrics' recorders, by `METHOD /resource/path`. */
@@ -250,13 +266,13 @@ function compileApi(found: { api: RestApiRecord; scope: Scope }, now: number): C
   for (const st of found.api.stages) {
     const d = found.api.deployments.find((x) => x.id === st.deploymentId);
     if (!d) continue;
-    const compiled = compileRelease(found.api.id, st, d);
+    const compiled = compileRelease(found, st, d);
     const cs = st.canarySettings;
     const cd = cs && found.api.deployments.find((x) => x.id === cs.deploymentId);
     if (cs && cd) {
       // The canary: its deployment, the stage's settings, the stage variables with its overrides.
       const variables = { ...st.variables, ...cs.stageVariableOverrides };
-      const release = compileRelease(found.api.id, { ...st, variables }, cd);
+      const release = compileRelease(found, { ...st, variables }, cd);
       release.canaryRequest = 'true';
       release.canaryCache = !cs.useStageCache ? 'off' : cd.id === d.id ? 'shared' : 'apart';
       compiled.canary = { percentTraffic: cs.percentTraffic, release };
@@ -267,13 +283,28 @@ function compileApi(found: { api: RestApiRecord; scope: Scope }, now: number): C
   return c;
 }
 
-function compileRelease(apiId: string, st: RestStageRecord, d: RestDeploymentRecord): CompiledStage {
+function compileRelease(
+  found: { api: RestApiRecord; scope: Scope },
+  st: RestStageRecord,
+  d: RestDeploymentRecord,
+): CompiledStage {
   return {
     stage: st,
     root: buildTree(d.snapshot.resources),
     authorizers: new Map(d.snapshot.authorizers.map((a) => [a.id, a])),
     gatewayResponses: d.snapshot.gatewayResponses ?? {},
-    validation: new RequestValidation(apiId, d.snapshot.requestValidators ?? [], d.snapshot.models ?? []),
+    validation: new RequestValidation(
+      found.api.id,
+      d.snapshot.requestValidators ?? [],
+      d.snapshot.models ?? [],
+    ),
+    policy:
+      d.snapshot.policy === undefined
+        ? undefined
+        : compilePolicy(
+            d.snapshot.policy,
+            apiArnPrefix(found.scope.region, found.scope.accountId, found.api.id),
+          ),
   };
 }
 
@@ -357,6 +388,12 @@ export interface RestServerDeps {
   logs?: LogSink;
   /** AWS integrations with services other than Lambda (absent: those answer 500). */
   callService?: ServiceCaller;
+  /**
+   * Resolves the caller of a SigV4-signed request (the account its key maps to; the signature
+   * checked in strict mode) for resource policies on AWS_IAM methods. Absent: a signed caller
+   * is the API's own account.
+   */
+  authenticate?: Authenticate;
   /** Draws in [0, 1) that route requests to a stage's canary release (default Math.random). */
   random?: () => number;
 }
@@ -508,7 +545,8 @@ export class RestServer {
     if (via) greq.viaDomain = true;
     const info: RestAccessInfo = {};
     if (st.canaryRequest) info.isCanaryRequest = st.canaryRequest;
-    const answer = await this.process(c, st, greq, path, info, values).catch((e: unknown) => {
+    const caller = (): Promise<Caller> => this.callerOf(c, req, body);
+    const answer = await this.process(c, st, greq, path, info, values, caller).catch((e: unknown) => {
       this.deps.logger.error('REST API request failed', { requestId, apiId, err: e });
       return gatewayError('DEFAULT_5XX', 500, 'Internal Server Error');
     });
@@ -773,6 +811,7 @@ export class RestServer {
     path: string,
     info: RestAccessInfo,
     values: RequestValues,
+    caller?: () => Promise<Caller>,
   ): Promise<HttpResult> {
     const segs = path === '/' ? [] : path.replace(/\/$/, '').split('/').slice(1);
     const m = match(st.root, segs, greq.method);
@@ -798,6 +837,14 @@ export class RestServer {
     let authorizer: Record<string, unknown> | undefined;
     const resourcePath = m.res.path;
     const methodArn = `arn:aws:execute-api:${c.scope.region}:${c.scope.accountId}:${c.api.id}/${st.stage.stageName}/${greq.method}${path === '/' ? '/' : path}`;
+    // Resource policy: NONE methods need its Allow now; CUSTOM ones are refused now only by its
+    // explicit Deny (the authorizer's Allow suffices otherwise); COGNITO and AWS_IAM methods are
+    // checked once their caller is authenticated.
+    const authType = method.authorizationType ?? 'NONE';
+    if (st.policy && authType !== 'COGNITO_USER_POOLS' && authType !== 'AWS_IAM') {
+      const refused = this.policyRefusal(c, st, greq, methodArn, authType);
+      if (refused) return refused;
+    }
     if (method.authorizationType === 'CUSTOM') {
       const auth = method.authorizerId ? st.authorizers.get(method.authorizerId) : undefined;
       if (!auth) return gatewayError('AUTHORIZER_CONFIGURATION_ERROR', 500, null, {}, '{"message": null}');
@@ -848,6 +895,8 @@ export class RestServer {
           'x-amzn-errortype': ['UnauthorizedException'],
         });
       }
+      const refused = this.policyRefusal(c, st, greq, methodArn, authType);
+      if (refused) return refused;
     }
 
     let apiKey: ApiKeyRecord | undefined;
@@ -867,6 +916,22 @@ export class RestServer {
     if (method.authorizationType === 'AWS_IAM' && !header('authorization')?.startsWith('AWS4-HMAC-SHA256'))
       // IAM policies are not evaluated: the request must at least be SigV4-signed.
       return missingToken();
+    if (authType === 'AWS_IAM' && st.policy) {
+      let who: Caller;
+      try {
+        who = caller
+          ? await caller()
+          : { accountId: c.scope.accountId, arn: `arn:aws:iam::${c.scope.accountId}:root` };
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        const type = (e as { code?: unknown }).code;
+        return gatewayError('INVALID_SIGNATURE', 403, message, {
+          'x-amzn-errortype': [typeof type === 'string' ? type : 'InvalidSignatureException'],
+        });
+      }
+      const refused = this.policyRefusal(c, st, greq, methodArn, authType, who);
+      if (refused) return refused;
+    }
     const invalid = st.validation.check(method, values, greq.body);
     if (invalid) return invalid;
     // A stage whose cache was turned off keeps nothing (AWS deletes the cache instance).
@@ -875,6 +940,53 @@ export class RestServer {
     const caching = cachingOf(st.stage, resourcePath, method.httpMethod, greq.method);
     if (!caching || st.canaryCache === 'off') return integrate();
     return this.cached(c, st, caching, m, greq, info, values, integrate);
+  }
+
+  // ---------------------------------------------------------------- resource policies
+
+  /**
+   * The deployed resource policy's refusal of the request (403 ACCESS_DENIED with AWS's
+   * message), or undefined when it may go on; see resource-policy.ts for the rules.
+   */
+  private policyRefusal(
+    c: CachedApi,
+    st: CompiledStage,
+    greq: GatewayRequest,
+    methodArn: string,
+    authType: string,
+    caller?: Caller,
+  ): HttpResult | undefined {
+    if (!st.policy) return undefined;
+    const now = this.deps.clock.now();
+    const keys: Record<string, string | undefined> = {
+      'aws:sourceip': greq.sourceIp,
+      'aws:useragent': headerValues(greq.rawHeaders, 'user-agent'),
+      'aws:referer': headerValues(greq.rawHeaders, 'referer'),
+      'aws:currenttime': new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      'aws:epochtime': String(Math.floor(now / 1000)),
+      'aws:principalaccount': caller?.accountId,
+      'aws:principalarn': caller?.arn,
+    };
+    const effect = evaluatePolicy(st.policy, { resource: methodArn, caller, keys });
+    const outcome = decide(authType, effect, caller?.accountId === c.scope.accountId);
+    if (outcome === 'allow') return undefined;
+    const message = deniedMessage(caller?.arn ?? 'anonymous', methodArn, outcome === 'deny');
+    this.deps.logger.info('REST API resource policy refused', { requestId: greq.requestId, outcome });
+    return gatewayError(
+      'ACCESS_DENIED',
+      403,
+      message,
+      { 'x-amzn-errortype': ['AccessDeniedException'] },
+      JSON.stringify({ Message: message }),
+    );
+  }
+
+  /** The IAM caller of a signed request, as the front door resolves it (throws when it is refused). */
+  private async callerOf(c: CachedApi, req: IncomingMessage, body: Buffer): Promise<Caller> {
+    if (!this.deps.authenticate)
+      return { accountId: c.scope.accountId, arn: `arn:aws:iam::${c.scope.accountId}:root` };
+    const who = await this.deps.authenticate(req, (req.url ?? '/').split('?')[0], body);
+    return { accountId: who.accountId, arn: who.arn ?? `arn:aws:iam::${who.accountId}:root` };
   }
 
   /**

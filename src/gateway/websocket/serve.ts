@@ -95,12 +95,12 @@ interface CachedApi {
   checkedAt: number;
 }
 
-/** Authenticates a management call made to the stage URL (SigV4 in strict mode). */
+/** Authenticates a call signed with SigV4 (verified in strict mode): its account and principal ARN. */
 export type Authenticate = (
   req: IncomingMessage,
   path: string,
   body: Buffer,
-) => Promise<{ accountId: string }>;
+) => Promise<{ accountId: string; arn?: string }>;
 
 export interface WebSocketServerDeps {
   engine: GatewayEngine;
