@@ -154,6 +154,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     accountLimits: deps.accountLimits,
     metrics: deps.metrics,
     callService: deps.callService,
+    authenticate: deps.authenticate,
   });
   const rest = new RestEngine({
     store: deps.store,

@@ -58,6 +58,7 @@ import {
 import { IntegrationTimeout, type Invoker } from './invoke.js';
 import { callBackend, forwardedHeaders } from './backend.js';
 import { ApiCache } from './api-cache.js';
+import type { Authenticate } from './websocket/serve.js';
 
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 const REVALIDATE_MS = 1000;
@@ -131,6 +132,8 @@ export interface GatewayServerDeps {
   accountLimits?: AccountLimits;
   /** Built-in AWS/ApiGateway metrics (absent: none recorded). */
   metrics?: MetricsSink;
+  /** AWS_IAM routes: checks the request's SigV4 signature as the front door does (absent: signed is enough). */
+  authenticate?: Authenticate;
   /** AWS service integrations (IntegrationSubtype) call the services through this. */
   callService?: ServiceCaller;
 }
@@ -395,8 +398,17 @@ export class GatewayServer {
         return jsonMessage(e.status, e.publicMessage, extra);
       }
     } else if (route.authorizationType === 'AWS_IAM') {
-      // IAM authorization is not modelled: requests must at least be SigV4-signed.
+      // The signature is checked as the front door checks it (strict mode: a known key and the
+      // right signature); IAM policies are not evaluated.
       if (!req.headers.authorization?.startsWith('AWS4-HMAC-SHA256')) return jsonMessage(403, 'Forbidden');
+      if (this.deps.authenticate) {
+        try {
+          await this.deps.authenticate(req, (req.url ?? '/').split('?')[0], greq.body);
+        } catch (e) {
+          info.authorizerError = e instanceof Error ? e.message : String(e);
+          return jsonMessage(403, info.authorizerError);
+        }
+      }
     }
     const integrationId = route.target?.startsWith('integrations/') ? route.target.slice(13) : undefined;
     const integ = integrationId ? st.integrations.get(integrationId) : undefined;

@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import AdmZip from 'adm-zip';
 import WebSocket from 'ws';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '@aws-crypto/sha256-js';
 import {
   ApiGatewayV2Client,
   CreateApiCommand as CreateV2ApiCommand,
@@ -211,4 +213,24 @@ export async function twoWayWebSocketApi(
   );
   await gw.send(new CreateV2StageCommand({ ApiId: api.ApiId, StageName: stage, AutoDeploy: true }));
   return api.ApiId!;
+}
+
+/** A GET signed with SigV4 for execute-api by the given key (as an AWS_IAM caller signs it). */
+export async function signedGet(url: string, creds: { accessKeyId: string; secretAccessKey: string }) {
+  const target = new URL(url);
+  const req = await new SignatureV4({
+    service: 'execute-api',
+    region: 'us-east-1',
+    credentials: creds,
+    sha256: Sha256,
+  }).sign({
+    method: 'GET',
+    protocol: 'http:',
+    hostname: target.hostname,
+    port: Number(target.port),
+    path: target.pathname,
+    query: {},
+    headers: { host: target.host },
+  });
+  return fetch(target, { headers: req.headers as Record<string, string> });
 }

@@ -21,10 +21,9 @@ import {
   UpdateRestApiCommand,
 } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { startTestServer } from '../helpers/server.js';
 import { deployStack } from '../helpers/stack.js';
+import { signedGet } from './gateway-helpers.js';
 
 const OTHER = {
   accessKeyId: 'AKIDOTHER11111111111',
@@ -98,26 +97,6 @@ test('REST API resource policies', async (t) => {
   const denied = (restApiId: string, path: string, explicit: boolean, user = 'anonymous') => ({
     Message: `User: ${user} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:********0000:${restApiId}/prod/GET${path}${explicit ? ' with an explicit deny' : ''}`,
   });
-
-  /** A GET signed with SigV4 for execute-api by the given key. */
-  async function signedGet(url: string, creds: { accessKeyId: string; secretAccessKey: string }) {
-    const target = new URL(url);
-    const req = await new SignatureV4({
-      service: 'execute-api',
-      region: 'us-east-1',
-      credentials: creds,
-      sha256: Sha256,
-    }).sign({
-      method: 'GET',
-      protocol: 'http:',
-      hostname: target.hostname,
-      port: Number(target.port),
-      path: target.pathname,
-      query: {},
-      headers: { host: target.host },
-    });
-    return fetch(target, { headers: req.headers as Record<string, string> });
-  }
 
   await t.test('no policy: every caller passes; allow-all: the same, saved as AWS saves it', async () => {
     const open = await mockApi();

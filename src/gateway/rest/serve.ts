@@ -137,6 +137,18 @@ interface Caching {
   unauthorizedStrategy: string;
 }
 
+/** 403 ACCESS_DENIED with AWS's message: the caller may not invoke the method. */
+function accessDenied(user: string, methodArn: string, explicit: boolean) {
+  const message = deniedMessage(user, methodArn, explicit);
+  return gatewayError(
+    'ACCESS_DENIED',
+    403,
+    message,
+    { 'x-amzn-errortype': ['AccessDeniedException'] },
+    JSON.stringify({ Message: message }),
+  );
+}
+
 /** The `Warning` API Gateway adds when it ignores an unauthorized caller's `Cache-Control: max-age=0`. */
 const UNAUTHORIZED_CACHE_CONTROL =
   '199 Cache-control headers were ignored because the caller was unauthorized.';
@@ -914,9 +926,11 @@ export class RestServer {
     }
 
     if (method.authorizationType === 'AWS_IAM' && !header('authorization')?.startsWith('AWS4-HMAC-SHA256'))
-      // IAM policies are not evaluated: the request must at least be SigV4-signed.
       return missingToken();
-    if (authType === 'AWS_IAM' && st.policy) {
+    // AWS_IAM: the signature is checked as the front door checks it (in strict mode: the key must
+    // be known and the signature right). IAM policies are not evaluated, so a caller of the API's
+    // own account passes; another account's needs the resource policy's Allow, as on AWS.
+    if (authType === 'AWS_IAM') {
       let who: Caller;
       try {
         who = caller
@@ -929,7 +943,11 @@ export class RestServer {
           'x-amzn-errortype': [typeof type === 'string' ? type : 'InvalidSignatureException'],
         });
       }
-      const refused = this.policyRefusal(c, st, greq, methodArn, authType, who);
+      const refused = st.policy
+        ? this.policyRefusal(c, st, greq, methodArn, authType, who)
+        : who.accountId === c.scope.accountId
+          ? undefined
+          : accessDenied(who.arn, methodArn, false);
       if (refused) return refused;
     }
     const invalid = st.validation.check(method, values, greq.body);
@@ -970,15 +988,8 @@ export class RestServer {
     const effect = evaluatePolicy(st.policy, { resource: methodArn, caller, keys });
     const outcome = decide(authType, effect, caller?.accountId === c.scope.accountId);
     if (outcome === 'allow') return undefined;
-    const message = deniedMessage(caller?.arn ?? 'anonymous', methodArn, outcome === 'deny');
     this.deps.logger.info('REST API resource policy refused', { requestId: greq.requestId, outcome });
-    return gatewayError(
-      'ACCESS_DENIED',
-      403,
-      message,
-      { 'x-amzn-errortype': ['AccessDeniedException'] },
-      JSON.stringify({ Message: message }),
-    );
+    return accessDenied(caller?.arn ?? 'anonymous', methodArn, outcome === 'deny');
   }
 
   /** The IAM caller of a signed request, as the front door resolves it (throws when it is refused). */
