@@ -34,6 +34,15 @@ export interface EventContext {
   stageVariables: Record<string, string>;
   /** v2 `requestContext.authorizer` (`{ jwt: ... }` or `{ lambda: ... }`); v1: the flat map. */
   authorizer?: Record<string, unknown>;
+  /** The SigV4 caller of an AWS_IAM route or method (v2 `authorizer.iam`, v1 `identity`). */
+  iam?: IamCaller;
+}
+
+export interface IamCaller {
+  accessKey: string;
+  accountId: string;
+  userArn: string;
+  userId: string;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -166,6 +175,18 @@ export function buildV2Event(req: GatewayRequest, ctx: EventContext): Record<str
     apiId: ctx.apiId,
   };
   if (ctx.authorizer) rc.authorizer = ctx.authorizer;
+  else if (ctx.iam)
+    rc.authorizer = {
+      iam: {
+        accessKey: ctx.iam.accessKey,
+        accountId: ctx.iam.accountId,
+        callerId: ctx.iam.userId,
+        cognitoIdentity: null,
+        principalOrgId: null,
+        userArn: ctx.iam.userArn,
+        userId: ctx.iam.userId,
+      },
+    };
   Object.assign(rc, {
     domainName: req.domainName,
     domainPrefix: req.domainName.split('.')[0],
@@ -249,9 +270,9 @@ export function buildV1Event(req: GatewayRequest, ctx: EventContext): Record<str
     extendedRequestId: req.requestId,
     httpMethod: req.method,
     identity: {
-      accessKey: null,
-      accountId: null,
-      caller: null,
+      accessKey: ctx.iam?.accessKey ?? null,
+      accountId: ctx.iam?.accountId ?? null,
+      caller: ctx.iam?.userId ?? null,
       cognitoAmr: null,
       cognitoAuthenticationProvider: null,
       cognitoAuthenticationType: null,
@@ -259,9 +280,9 @@ export function buildV1Event(req: GatewayRequest, ctx: EventContext): Record<str
       cognitoIdentityPoolId: null,
       principalOrgId: null,
       sourceIp: req.sourceIp,
-      user: null,
+      user: ctx.iam?.userId ?? null,
       userAgent: ua,
-      userArn: null,
+      userArn: ctx.iam?.userArn ?? null,
     },
     path: req.rawPath,
     protocol: req.protocol,

@@ -403,7 +403,13 @@ export class GatewayServer {
       if (!req.headers.authorization?.startsWith('AWS4-HMAC-SHA256')) return jsonMessage(403, 'Forbidden');
       if (this.deps.authenticate) {
         try {
-          await this.deps.authenticate(req, (req.url ?? '/').split('?')[0], greq.body);
+          const who = await this.deps.authenticate(req, (req.url ?? '/').split('?')[0], greq.body);
+          ctx.iam = {
+            accessKey: who.accessKeyId ?? '',
+            accountId: who.accountId,
+            userArn: who.arn ?? `arn:aws:iam::${who.accountId}:root`,
+            userId: who.userId ?? who.accountId,
+          };
         } catch (e) {
           info.authorizerError = e instanceof Error ? e.message : String(e);
           return jsonMessage(403, info.authorizerError);

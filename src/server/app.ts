@@ -251,7 +251,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
         sig,
         'rest-json',
       );
-      return { accountId: who.accountId, arn: who.arn };
+      return { accountId: who.accountId, arn: who.arn, accessKeyId: who.accessKeyId, userId: who.userId };
     },
   });
   frontDoor.register(gateway.service);

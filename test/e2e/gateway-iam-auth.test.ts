@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-apigatewayv2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { startTestServer } from '../helpers/server.js';
-import { FN, createNodeFunctions, putMockMethod, signedGet } from './gateway-helpers.js';
+import { FN, createNodeFunctions, putMockMethod, putProxyMethod, signedGet } from './gateway-helpers.js';
 
 const MAIN = {
   accessKeyId: 'AKIDMAIN000000000000',
@@ -82,8 +82,34 @@ test('AWS_IAM methods and routes check the caller signature (strict mode)', asyn
     },
   );
 
+  await t.test('REST: a Lambda proxy behind AWS_IAM sees the caller in requestContext.identity', async () => {
+    await createNodeFunctions(lambda, {
+      whoami: `exports.handler = async (event) => ({ statusCode: 200, body: JSON.stringify(event.requestContext.identity) });`,
+    });
+    const api = await gw.send(new CreateRestApiCommand({ name: 'iam-who' }));
+    await putProxyMethod(gw, api.id!, api.rootResourceId!, 'GET', 'whoami');
+    await gw.send(
+      new UpdateMethodCommand({
+        restApiId: api.id!,
+        resourceId: api.rootResourceId!,
+        httpMethod: 'GET',
+        patchOperations: [{ op: 'replace', path: '/authorizationType', value: 'AWS_IAM' }],
+      }),
+    );
+    await gw.send(new CreateDeploymentCommand({ restApiId: api.id!, stageName: 'prod' }));
+    const r = await signedGet(`${srv.endpoint}/_api/${api.id}/prod/`, MAIN);
+    assert.equal(r.status, 200);
+    const identity = (await r.json()) as Record<string, unknown>;
+    assert.equal(identity.accessKey, MAIN.accessKeyId);
+    assert.equal(identity.accountId, MAIN.accountId);
+    assert.match(String(identity.userArn), /^arn:aws:(iam|sts)::000000000000:/);
+    assert.equal(identity.caller, identity.user);
+  });
+
   await t.test('HTTP API: an AWS_IAM route takes validly signed requests only', async () => {
-    await createNodeFunctions(lambda, { iamok: `exports.handler = async () => ({ ok: true });` });
+    await createNodeFunctions(lambda, {
+      iamok: `exports.handler = async (event) => ({ ok: true, iam: event.requestContext.authorizer.iam });`,
+    });
     const api = await v2.send(
       new CreateApiCommand({
         Name: 'iam-http',
@@ -104,7 +130,14 @@ test('AWS_IAM methods and routes check the caller signature (strict mode)', asyn
       ok = await signedGet(url, MAIN);
     }
     assert.equal(ok.status, 200);
-    assert.deepEqual(await ok.json(), { ok: true });
+    const got = (await ok.json()) as { ok: boolean; iam: Record<string, unknown> };
+    assert.equal(got.ok, true);
+    // The caller, as payload 2.0 carries it (requestContext.authorizer.iam).
+    assert.equal(got.iam.accessKey, MAIN.accessKeyId);
+    assert.equal(got.iam.accountId, MAIN.accountId);
+    assert.equal(got.iam.callerId, got.iam.userId);
+    assert.equal(got.iam.cognitoIdentity, null);
+    assert.match(String(got.iam.userArn), /^arn:aws:(iam|sts)::000000000000:/);
     assert.equal((await signedGet(url, OTHER)).status, 200, 'HTTP APIs have no resource policies');
     const bad = await signedGet(url, forged);
     assert.equal(bad.status, 403);

@@ -30,6 +30,9 @@ import { BlockList, isIP } from 'node:net';
 export interface Caller {
   accountId: string;
   arn: string;
+  /** The signing key and the principal's id (the event's identity), when known. */
+  accessKeyId?: string;
+  userId?: string;
 }
 
 export interface PolicyRequest {

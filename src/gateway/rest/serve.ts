@@ -21,7 +21,14 @@ import { requestRecorder, type RequestOutcome } from '../metrics.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { buildV1Event, headerValues, requestTime, sourceIpOf, type GatewayRequest } from '../events.js';
+import {
+  buildV1Event,
+  headerValues,
+  requestTime,
+  sourceIpOf,
+  type GatewayRequest,
+  type IamCaller,
+} from '../events.js';
 import {
   MalformedResponse,
   isBinaryMediaType,
@@ -423,6 +430,8 @@ interface RestAccessInfo {
   cache?: 'hit' | 'miss';
   /** `$context.isCanaryRequest` (a stage with a canary only). */
   isCanaryRequest?: 'true' | 'false';
+  /** An AWS_IAM method's caller (the event's identity). */
+  iam?: IamCaller;
 }
 
 interface AuthOutcome {
@@ -943,6 +952,12 @@ export class RestServer {
           'x-amzn-errortype': [typeof type === 'string' ? type : 'InvalidSignatureException'],
         });
       }
+      info.iam = {
+        accessKey: who.accessKeyId ?? '',
+        accountId: who.accountId,
+        userArn: who.arn,
+        userId: who.userId ?? who.accountId,
+      };
       const refused = st.policy
         ? this.policyRefusal(c, st, greq, methodArn, authType, who)
         : who.accountId === c.scope.accountId
@@ -997,7 +1012,12 @@ export class RestServer {
     if (!this.deps.authenticate)
       return { accountId: c.scope.accountId, arn: `arn:aws:iam::${c.scope.accountId}:root` };
     const who = await this.deps.authenticate(req, (req.url ?? '/').split('?')[0], body);
-    return { accountId: who.accountId, arn: who.arn ?? `arn:aws:iam::${who.accountId}:root` };
+    return {
+      accountId: who.accountId,
+      arn: who.arn ?? `arn:aws:iam::${who.accountId}:root`,
+      accessKeyId: who.accessKeyId,
+      userId: who.userId,
+    };
   }
 
   /**
@@ -1110,6 +1130,7 @@ export class RestServer {
       stageVariables: st.stage.variables,
       authorizer,
       apiKey,
+      iam: info.iam,
     });
     textUnlessBinary(event, header('content-type'), c.api.binaryMediaTypes ?? []);
     const out = await this.invokeFunction(c, fn, Buffer.from(JSON.stringify(event)), integ, info, greq);
@@ -1539,6 +1560,7 @@ interface RestEventContext {
   stageVariables: Record<string, string>;
   authorizer?: Record<string, unknown>;
   apiKey?: ApiKeyRecord;
+  iam?: IamCaller;
 }
 
 /** The REST API proxy event (payload 1.0 without `version`), as in aws-events/apigw-request.json. */
@@ -1552,6 +1574,7 @@ export function restEvent(greq: GatewayRequest, ctx: RestEventContext): Record<s
     pathParameters: ctx.pathParameters,
     stageVariables: ctx.stageVariables,
     authorizer: ctx.authorizer,
+    iam: ctx.iam,
   });
   delete ev.version;
   ev.path = ctx.path;

@@ -100,7 +100,7 @@ export type Authenticate = (
   req: IncomingMessage,
   path: string,
   body: Buffer,
-) => Promise<{ accountId: string; arn?: string }>;
+) => Promise<{ accountId: string; arn?: string; accessKeyId?: string; userId?: string }>;
 
 export interface WebSocketServerDeps {
   engine: GatewayEngine;
