@@ -78,13 +78,14 @@ export async function putProxyMethod(
   );
 }
 
-/** A REST API method with no authorization and a MOCK integration answering 200 with `responseTemplate`. */
+/** A REST API method (no authorization unless given) with a MOCK integration answering 200 with `responseTemplate`. */
 export async function putMockMethod(
   gw: APIGatewayClient,
   where: { restApiId: string; resourceId: string; httpMethod: string },
   responseTemplate: string,
+  authorizationType = 'NONE',
 ): Promise<void> {
-  await gw.send(new PutMethodCommand({ ...where, authorizationType: 'NONE' }));
+  await gw.send(new PutMethodCommand({ ...where, authorizationType }));
   await gw.send(
     new PutIntegrationCommand({
       ...where,

@@ -13,17 +13,13 @@ import {
   CreateRestApiCommand,
   GetRestApiCommand,
   PutGatewayResponseCommand,
-  PutIntegrationCommand,
-  PutIntegrationResponseCommand,
-  PutMethodCommand,
-  PutMethodResponseCommand,
   TestInvokeMethodCommand,
   UpdateRestApiCommand,
 } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { startTestServer } from '../helpers/server.js';
 import { deployStack } from '../helpers/stack.js';
-import { signedGet } from './gateway-helpers.js';
+import { putMockMethod, signedGet } from './gateway-helpers.js';
 
 const OTHER = {
   accessKeyId: 'AKIDOTHER11111111111',
@@ -68,22 +64,7 @@ test('REST API resource policies', async (t) => {
         new CreateResourceCommand({ restApiId, parentId: api.rootResourceId, pathPart: part }),
       );
       const where = { restApiId, resourceId: r.id!, httpMethod: 'GET' };
-      await gw.send(new PutMethodCommand({ ...where, authorizationType }));
-      await gw.send(
-        new PutIntegrationCommand({
-          ...where,
-          type: 'MOCK',
-          requestTemplates: { 'application/json': '{"statusCode": 200}' },
-        }),
-      );
-      await gw.send(new PutMethodResponseCommand({ ...where, statusCode: '200' }));
-      await gw.send(
-        new PutIntegrationResponseCommand({
-          ...where,
-          statusCode: '200',
-          responseTemplates: { 'application/json': `{"at":"${part}"}` },
-        }),
-      );
+      await putMockMethod(gw, where, `{"at":"${part}"}`, authorizationType);
     }
     await deploy(restApiId);
     return { restApiId, base: `${srv.endpoint}/_api/${restApiId}/prod` };
@@ -218,22 +199,7 @@ test('REST API resource policies', async (t) => {
       new CreateResourceCommand({ restApiId, parentId: api.rootResourceId, pathPart: 'probe' }),
     );
     const where = { restApiId, resourceId: resources.id!, httpMethod: 'GET' };
-    await gw.send(new PutMethodCommand({ ...where, authorizationType: 'NONE' }));
-    await gw.send(
-      new PutIntegrationCommand({
-        ...where,
-        type: 'MOCK',
-        requestTemplates: { 'application/json': '{"statusCode": 200}' },
-      }),
-    );
-    await gw.send(new PutMethodResponseCommand({ ...where, statusCode: '200' }));
-    await gw.send(
-      new PutIntegrationResponseCommand({
-        ...where,
-        statusCode: '200',
-        responseTemplates: { 'application/json': '{}' },
-      }),
-    );
+    await putMockMethod(gw, where, '{}');
     const out = await gw.send(new TestInvokeMethodCommand({ ...where, pathWithQueryString: '/probe' }));
     assert.equal(out.status, 200);
   });

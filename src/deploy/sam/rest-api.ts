@@ -142,15 +142,7 @@ function pathResources(methods: Props, path: string, stage: string): Props[] {
 function addResourcePolicy(body: Props, rp: Props, path: string, stage: string): void {
   const methods = isObject((body.paths as Props)[path]) ? ((body.paths as Props)[path] as Props) : {};
   const Resource = pathResources(methods, path, stage);
-  const policy = (body['x-amazon-apigateway-policy'] = isObject(body['x-amazon-apigateway-policy'])
-    ? body['x-amazon-apigateway-policy']
-    : {}) as Props;
-  policy.Version = '2012-10-17';
-  const statements = (policy.Statement = Array.isArray(policy.Statement)
-    ? policy.Statement
-    : policy.Statement === undefined
-      ? []
-      : [policy.Statement]) as Props[];
+  const statements = policyStatements(body) as Props[];
   const addOnce = (st: Props) => {
     if (!statements.some((x) => JSON.stringify(x) === JSON.stringify(st))) statements.push(st);
   };
@@ -194,19 +186,24 @@ function addResourcePolicy(body: Props, rp: Props, path: string, stage: string):
   }
 }
 
-/** A ResourcePolicyStatement's CustomStatements, added once (not per path) as SAM does. */
-function addCustomStatements(body: Props, rp: Props): void {
-  const custom = rp.CustomStatements;
-  if (custom === undefined || custom === null) return;
+/** The definition's `x-amazon-apigateway-policy` statements (made, with its Version, when absent), to add to. */
+function policyStatements(body: Props): unknown[] {
   const policy = (body['x-amazon-apigateway-policy'] = isObject(body['x-amazon-apigateway-policy'])
     ? body['x-amazon-apigateway-policy']
     : {}) as Props;
   policy.Version = '2012-10-17';
-  const statements = (policy.Statement = Array.isArray(policy.Statement)
+  return (policy.Statement = Array.isArray(policy.Statement)
     ? policy.Statement
     : policy.Statement === undefined
       ? []
       : [policy.Statement]) as unknown[];
+}
+
+/** A ResourcePolicyStatement's CustomStatements, added once (not per path) as SAM does. */
+function addCustomStatements(body: Props, rp: Props): void {
+  const custom = rp.CustomStatements;
+  if (custom === undefined || custom === null) return;
+  const statements = policyStatements(body);
   for (const s of Array.isArray(custom) ? custom : [custom])
     if (!statements.some((x) => JSON.stringify(x) === JSON.stringify(s))) statements.push(s);
 }

@@ -146,7 +146,11 @@ interface Caching {
 
 /** 403 ACCESS_DENIED with AWS's message: the caller may not invoke the method. */
 function accessDenied(user: string, methodArn: string, explicit: boolean) {
-  const message = deniedMessage(user, methodArn, explicit);
+  return accessDeniedWith(deniedMessage(user, methodArn, explicit));
+}
+
+/** 403 ACCESS_DENIED with this message, in the `Message` member as API Gateway words it. */
+function accessDeniedWith(message: string) {
   return gatewayError(
     'ACCESS_DENIED',
     403,
@@ -877,16 +881,7 @@ export class RestServer {
       } catch (e) {
         if (!(e instanceof AuthFailure)) throw e;
         this.deps.logger.info('REST API authorizer refused', { requestId: greq.requestId, why: e.message });
-        if (e.status === 403) {
-          const message = 'User is not authorized to access this resource';
-          return gatewayError(
-            'ACCESS_DENIED',
-            403,
-            message,
-            { 'x-amzn-errortype': ['AccessDeniedException'] },
-            JSON.stringify({ Message: message }),
-          );
-        }
+        if (e.status === 403) return accessDeniedWith('User is not authorized to access this resource');
         if (e.status === 401)
           return gatewayError('UNAUTHORIZED', 401, 'Unauthorized', {
             'x-amzn-errortype': ['UnauthorizedException'],
