@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
+import { gzipSync } from 'node:zlib';
 import {
   APIGatewayClient,
   CreateDeploymentCommand,
@@ -57,6 +58,11 @@ async function httpsBackend(validFrom: Date, validTo: Date) {
           body: Buffer.concat(chunks).toString(),
           client: peer?.raw ? peer.fingerprint256 : undefined,
         });
+        if (req.url!.startsWith('/slow')) return void setTimeout(() => res.end('late'), 1000);
+        if (req.url!.startsWith('/gzip')) {
+          res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' });
+          return void res.end(gzipSync('unpacked'));
+        }
         res.writeHead(200, {
           'content-type': 'application/json',
           'x-backend': 'tls',
@@ -100,6 +106,7 @@ test('REST APIs: HTTPS backends, client certificates and tlsConfig.insecureSkipV
     resourceId: string,
     uri: string,
     tlsConfig?: { insecureSkipVerification: boolean },
+    timeoutInMillis?: number,
   ) => {
     const where = { restApiId, resourceId, httpMethod: 'ANY' };
     await gw.send(new PutMethodCommand({ ...where, authorizationType: 'NONE' }));
@@ -110,6 +117,7 @@ test('REST APIs: HTTPS backends, client certificates and tlsConfig.insecureSkipV
         integrationHttpMethod: 'ANY',
         uri,
         tlsConfig,
+        timeoutInMillis,
       }),
     );
   };
@@ -118,6 +126,8 @@ test('REST APIs: HTTPS backends, client certificates and tlsConfig.insecureSkipV
   await proxyTo(strictRes, `https://localhost:${port}/strict`);
   await proxyTo(byIpRes, `https://127.0.0.1:${port}/byip`, skip);
   await proxyTo(expiredRes, `https://localhost:${expired.port}/expired`, skip);
+  await proxyTo(await resource('slow'), `https://localhost:${port}/slow`, skip, 200);
+  await proxyTo(await resource('gzip'), `https://localhost:${port}/gzip`, skip);
   {
     const where = { restApiId, resourceId: httpRes, httpMethod: 'POST' };
     await gw.send(new PutMethodCommand({ ...where, authorizationType: 'NONE' }));
@@ -177,6 +187,19 @@ test('REST APIs: HTTPS backends, client certificates and tlsConfig.insecureSkipV
       assert.equal(r.status, 200);
       assert.deepEqual(await r.json(), { backend: '/plain' });
       assert.equal(seen[0].body, '{"got": 7}');
+    },
+  );
+
+  await t.test(
+    'over TLS as over fetch: the timeout answers 504, an encoded body comes back decoded',
+    async () => {
+      const slow = await call('plain', '/slow');
+      assert.equal(slow.status, 504);
+      assert.deepEqual(await slow.json(), { message: 'Endpoint request timed out' });
+      const packed = await call('plain', '/gzip', { headers: { 'accept-encoding': 'gzip' } });
+      assert.equal(packed.status, 200);
+      assert.equal(packed.headers.get('content-encoding'), null);
+      assert.equal(await packed.text(), 'unpacked');
     },
   );
 
