@@ -18,6 +18,7 @@ import { lambdaInvoker } from './invoke.js';
 import { RestEngine } from './rest/engine.js';
 import { restApiRoutes } from './rest/api.js';
 import { RestServer } from './rest/serve.js';
+import { ClientCertificates } from './rest/client-certs.js';
 import type { ServiceCaller } from '../server/self-call.js';
 import type { IncomingMessage } from 'node:http';
 import type { UpgradeMount } from '../server/http-server.js';
@@ -168,6 +169,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         : undefined;
     },
   });
+  const certs = new ClientCertificates({ store: deps.store, clock: deps.clock });
   const restServer = new RestServer({
     engine: rest,
     invoke: lambdaInvoker(deps.lambda, deps.region),
@@ -179,6 +181,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     callService: deps.callService,
     authenticate: deps.authenticate,
     random: deps.random,
+    clientCertificate: async (scope, id) => {
+      const rec = await certs.find(scope, id);
+      return rec && { certificatePem: rec.pemEncodedCertificate, privateKeyPem: rec.privateKeyPem };
+    },
   });
   server.fallback = (req, res, requestId, apiId, url, via) =>
     restServer.tryHandle(req, res, requestId, apiId, url, via);
@@ -267,7 +273,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
         below: to.rest || '/',
       });
     },
-    close: () => websocket.close(),
+    close: () => {
+      restServer.close();
+      return websocket.close();
+    },
   };
   return {
     engine,

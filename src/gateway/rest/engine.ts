@@ -319,6 +319,7 @@ const INTEGRATION_PATHS = [
   '/requestTemplates/{name}',
   '/contentHandling',
   '/credentials',
+  '/tlsConfig/insecureSkipVerification',
 ];
 const AUTHORIZER_PATHS = [
   '/name',
@@ -349,6 +350,14 @@ const AWS_URI = /^arn:aws:apigateway:[^:]*:[a-z0-9-]+:(path|action)\/.+$/;
 const PASSTHROUGH = ['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER'];
 
 /** An integration's URI as its type needs it: an http(s) URL, a service ARN for AWS, a Lambda invocation ARN for AWS_PROXY. */
+/** PutIntegration's `tlsConfig`: `{insecureSkipVerification: boolean}` (absent: false). */
+function tlsConfigOf(v: unknown): { insecureSkipVerification: boolean } {
+  if (typeof v !== 'object' || Array.isArray(v)) throw errors.badRequest('Invalid tlsConfig');
+  const skip = (v as Input).insecureSkipVerification ?? false;
+  if (typeof skip !== 'boolean') throw errors.badRequest('Invalid value for insecureSkipVerification');
+  return { insecureSkipVerification: skip };
+}
+
 function checkIntegrationUri(type: string, uri: string): string {
   if (type === 'HTTP' || type === 'HTTP_PROXY') {
     let url: URL | undefined;
@@ -899,6 +908,8 @@ export class RestEngine {
       if (input.contentHandling !== undefined && input.contentHandling !== null)
         rec.contentHandling = checkContentHandling(String(input.contentHandling));
       if (input.credentials) rec.credentials = String(input.credentials);
+      if (input.tlsConfig !== undefined && input.tlsConfig !== null)
+        rec.tlsConfig = tlsConfigOf(input.tlsConfig);
       m.methodIntegration = rec;
       return structuredClone(rec) as Input;
     });
@@ -932,6 +943,10 @@ export class RestEngine {
             if (head === 'requestParameters') checkIntegrationParameter(name, v);
             map[name] = v;
           }
+          return true;
+        }
+        if (op.path === '/tlsConfig/insecureSkipVerification' && op.op === 'replace') {
+          rec.tlsConfig = { insecureSkipVerification: boolValue(op) };
           return true;
         }
         if (op.op !== 'replace' || op.segments.length !== 1) return false;

@@ -143,6 +143,7 @@ export function exportStage(
         timeoutInMillis: integ.timeoutInMillis,
         cacheNamespace: integ.cacheNamespace,
         cacheKeyParameters: integ.cacheKeyParameters,
+        tlsConfig: integ.tlsConfig,
         responses: responses.length
           ? Object.fromEntries(
               responses.map((x) => [

@@ -411,6 +411,7 @@ class Importer {
         credentials: str(integ.credentials),
         cacheKeyParameters: integ.cacheKeyParameters,
         cacheNamespace: str(integ.cacheNamespace),
+        tlsConfig: isObject(integ.tlsConfig) ? integ.tlsConfig : undefined,
       }),
     );
     // Integration responses (selection pattern or `default` -> status, header mappings, templates).

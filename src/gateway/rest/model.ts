@@ -48,6 +48,8 @@ export interface IntegrationRecord {
   contentHandling?: string;
   /** The role ARN an AWS integration would assume (stored; Nimbus calls as the API's account). */
   credentials?: string;
+  /** HTTP / HTTP_PROXY over HTTPS: `insecureSkipVerification` accepts a backend certificate of any issuer. */
+  tlsConfig?: { insecureSkipVerification: boolean };
   integrationResponses?: Record<string, IntegrationResponseRecord>;
 }
 

@@ -59,7 +59,7 @@ import {
   selectResponse,
   type MethodRequest,
 } from './integration.js';
-import { callBackend, forwardedHeaders } from '../backend.js';
+import { BackendAgents, callBackend, forwardedHeaders, type ClientCertificate } from '../backend.js';
 import { ApiCache } from '../api-cache.js';
 import type { ServiceCaller } from '../../server/self-call.js';
 import { RequestValidation } from './validation.js';
@@ -122,6 +122,15 @@ interface CompiledStage {
    * (same deployment as the stage) or entries of its own (another deployment), as on AWS.
    */
   canaryCache?: 'off' | 'shared' | 'apart';
+  /**
+   * The stage's client certificate (`clientCertificateId`), presented to HTTPS backends: read
+   * when first needed, re-read at most every second (so a deleted one stops being presented).
+   */
+  clientCertificate?: {
+    scope: Scope;
+    id: string;
+    read?: { at: number; cert: Promise<ClientCertificate | undefined> };
+  };
 }
 
 /** The method settings serving reads (UpdateStage keeps the rest for GetStage). */
@@ -316,6 +325,9 @@ function compileRelease(
     root: buildTree(d.snapshot.resources),
     authorizers: new Map(d.snapshot.authorizers.map((a) => [a.id, a])),
     gatewayResponses: d.snapshot.gatewayResponses ?? {},
+    clientCertificate: st.clientCertificateId
+      ? { scope: found.scope, id: st.clientCertificateId }
+      : undefined,
     validation: new RequestValidation(
       found.api.id,
       d.snapshot.requestValidators ?? [],
@@ -419,6 +431,8 @@ export interface RestServerDeps {
   authenticate?: Authenticate;
   /** Draws in [0, 1) that route requests to a stage's canary release (default Math.random). */
   random?: () => number;
+  /** A client certificate with its key, by id (absent: stages present none to backends). */
+  clientCertificate?: (scope: Scope, id: string) => Promise<ClientCertificate | undefined>;
 }
 
 /** What the request's handling learnt, for the stage's access log. */
@@ -453,6 +467,13 @@ export class RestServer {
   private readonly authCache = new Map<string, { outcome: AuthOutcome; expires: number }>();
   /** The stages' API caches (this node's). */
   private readonly responses = new ResponseCache();
+  /** HTTPS agents of backend calls with a client certificate or `insecureSkipVerification`. */
+  private readonly backendAgents = new BackendAgents();
+
+  /** Closes the backends' idle HTTPS connections. */
+  close(): void {
+    this.backendAgents.close();
+  }
 
   /** FlushStageCache: empties this node's API cache of the stage. */
   flushCache(apiId: string, stage: string): void {
@@ -1260,11 +1281,29 @@ export class RestServer {
       body = req.body;
     }
     for (const [k, v] of Object.entries(params.header)) headers.set(k, v);
-    const out = await this.backendCall(info, greq, 'HTTP', url, () =>
-      callBackend(url, method, headers, body, integ.timeoutInMillis),
+    const out = await this.backendCall(info, greq, 'HTTP', url, async () =>
+      callBackend(url, method, headers, body, integ.timeoutInMillis, await this.backendAgent(st, integ, url)),
     );
     if ('failed' in out) return out.failed;
     return proxy ? out.res : byStatus(integ, out.res, mr.values);
+  }
+
+  /**
+   * The agent of an HTTPS call with TLS settings of its own: the stage's client certificate,
+   * the integration's `tlsConfig.insecureSkipVerification`. Undefined for neither (or plain HTTP).
+   */
+  private async backendAgent(st: CompiledStage, integ: IntegrationRecord, url: string) {
+    if (!url.startsWith('https:')) return undefined;
+    const insecure = integ.tlsConfig?.insecureSkipVerification === true;
+    const cc = st.clientCertificate;
+    const find = this.deps.clientCertificate;
+    let cert: ClientCertificate | undefined;
+    if (cc && find) {
+      const now = this.deps.clock.now();
+      if (!cc.read || now - cc.read.at >= REVALIDATE_MS) cc.read = { at: now, cert: find(cc.scope, cc.id) };
+      cert = await cc.read.cert;
+    }
+    return cert || insecure ? this.backendAgents.agent(cert, insecure) : undefined;
   }
 
   /** A call to an HTTP backend or a service, timed for the access log; the gateway's answer when it fails. */
