@@ -45,6 +45,21 @@ export interface IamCaller {
   userId: string;
 }
 
+/** The event's IAM caller from what authentication resolved (an account's root when no more is known). */
+export function iamCaller(who: {
+  accountId: string;
+  arn?: string;
+  accessKeyId?: string;
+  userId?: string;
+}): IamCaller {
+  return {
+    accessKey: who.accessKeyId ?? '',
+    accountId: who.accountId,
+    userArn: who.arn ?? `arn:aws:iam::${who.accountId}:root`,
+    userId: who.userId ?? who.accountId,
+  };
+}
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number) => String(n).padStart(2, '0');
 

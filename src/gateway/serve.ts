@@ -32,6 +32,7 @@ import {
   buildV2AuthorizerEvent,
   buildV2Event,
   headerValues,
+  iamCaller,
   sourceIpOf,
   requestTime,
   type EventContext,
@@ -403,13 +404,7 @@ export class GatewayServer {
       if (!req.headers.authorization?.startsWith('AWS4-HMAC-SHA256')) return jsonMessage(403, 'Forbidden');
       if (this.deps.authenticate) {
         try {
-          const who = await this.deps.authenticate(req, (req.url ?? '/').split('?')[0], greq.body);
-          ctx.iam = {
-            accessKey: who.accessKeyId ?? '',
-            accountId: who.accountId,
-            userArn: who.arn ?? `arn:aws:iam::${who.accountId}:root`,
-            userId: who.userId ?? who.accountId,
-          };
+          ctx.iam = iamCaller(await this.deps.authenticate(req, (req.url ?? '/').split('?')[0], greq.body));
         } catch (e) {
           info.authorizerError = e instanceof Error ? e.message : String(e);
           return jsonMessage(403, info.authorizerError);

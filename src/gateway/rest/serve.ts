@@ -28,6 +28,7 @@ import {
   sourceIpOf,
   type GatewayRequest,
   type IamCaller,
+  iamCaller,
 } from '../events.js';
 import {
   MalformedResponse,
@@ -152,6 +153,12 @@ interface Caching {
   requireAuthorization: boolean;
   unauthorizedStrategy: string;
 }
+
+/** The API's own account (its root) as the caller, where no authentication says more. */
+const ownAccount = (c: CachedApi): Caller => ({
+  accountId: c.scope.accountId,
+  arn: `arn:aws:iam::${c.scope.accountId}:root`,
+});
 
 /** 403 ACCESS_DENIED with AWS's message: the caller may not invoke the method. */
 function accessDenied(user: string, methodArn: string, explicit: boolean) {
@@ -950,17 +957,15 @@ export class RestServer {
       info.apiKeyId = decision.id;
     }
 
-    if (method.authorizationType === 'AWS_IAM' && !header('authorization')?.startsWith('AWS4-HMAC-SHA256'))
-      return missingToken();
-    // AWS_IAM: the signature is checked as the front door checks it (in strict mode: the key must
-    // be known and the signature right). IAM policies are not evaluated, so a caller of the API's
-    // own account passes; another account's needs the resource policy's Allow, as on AWS.
+    // AWS_IAM: the request must be signed, and the signature is checked as the front door checks
+    // it (in strict mode: the key must be known and the signature right). IAM policies are not
+    // evaluated, so a caller of the API's own account passes; another account's needs the
+    // resource policy's Allow, as on AWS.
     if (authType === 'AWS_IAM') {
+      if (!header('authorization')?.startsWith('AWS4-HMAC-SHA256')) return missingToken();
       let who: Caller;
       try {
-        who = caller
-          ? await caller()
-          : { accountId: c.scope.accountId, arn: `arn:aws:iam::${c.scope.accountId}:root` };
+        who = caller ? await caller() : ownAccount(c);
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
         const type = (e as { code?: unknown }).code;
@@ -968,12 +973,7 @@ export class RestServer {
           'x-amzn-errortype': [typeof type === 'string' ? type : 'InvalidSignatureException'],
         });
       }
-      info.iam = {
-        accessKey: who.accessKeyId ?? '',
-        accountId: who.accountId,
-        userArn: who.arn,
-        userId: who.userId ?? who.accountId,
-      };
+      info.iam = iamCaller(who);
       const refused = st.policy
         ? this.policyRefusal(c, st, greq, methodArn, authType, who)
         : who.accountId === c.scope.accountId
@@ -1025,15 +1025,9 @@ export class RestServer {
 
   /** The IAM caller of a signed request, as the front door resolves it (throws when it is refused). */
   private async callerOf(c: CachedApi, req: IncomingMessage, body: Buffer): Promise<Caller> {
-    if (!this.deps.authenticate)
-      return { accountId: c.scope.accountId, arn: `arn:aws:iam::${c.scope.accountId}:root` };
+    if (!this.deps.authenticate) return ownAccount(c);
     const who = await this.deps.authenticate(req, (req.url ?? '/').split('?')[0], body);
-    return {
-      accountId: who.accountId,
-      arn: who.arn ?? `arn:aws:iam::${who.accountId}:root`,
-      accessKeyId: who.accessKeyId,
-      userId: who.userId,
-    };
+    return { ...who, arn: who.arn ?? `arn:aws:iam::${who.accountId}:root` };
   }
 
   /**
