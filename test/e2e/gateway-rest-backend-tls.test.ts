@@ -26,7 +26,7 @@ import {
   UpdateIntegrationCommand,
   UpdateStageCommand,
 } from '@aws-sdk/client-api-gateway';
-import { selfSignedCertificate } from '../../src/gateway/rest/x509.js';
+import { selfSignedCertificate } from '../../src/core/x509.js';
 import { startTestServer } from '../helpers/server.js';
 
 interface Seen {

@@ -16,7 +16,7 @@ import {
   type Scope,
 } from './model.js';
 import { applyPatch } from './patch.js';
-import { selfSignedCertificate } from './x509.js';
+import { selfSignedCertificate } from '../../core/x509.js';
 
 type Input = Record<string, any>;
 
