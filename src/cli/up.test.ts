@@ -40,6 +40,18 @@ test('buildConfig: flags over environment over defaults, validated', () => {
   const t = buildConfig({ 'api-rate-limit': '50000' }, { NIMBUS_API_BURST_LIMIT: '20000' });
   assert.deepEqual(t.apiThrottle, { rate: 50_000, burst: 20_000 });
   assert.throws(() => buildConfig({ 'api-rate-limit': '0' }, {}), /whole number from 1/);
+  assert.equal(d.tls, undefined);
+  assert.deepEqual(buildConfig({ 'tls-port': '4567' }, {}).tls, { port: 4567 });
+  assert.deepEqual(
+    buildConfig({}, { NIMBUS_TLS_PORT: '0', NIMBUS_TLS_CERT: 'c.pem', NIMBUS_TLS_KEY: 'k.pem' }).tls,
+    {
+      port: 0,
+      certFile: 'c.pem',
+      keyFile: 'k.pem',
+    },
+  );
+  assert.throws(() => buildConfig({ 'tls-port': '1', 'tls-cert': 'c.pem' }, {}), /go together/);
+  assert.throws(() => buildConfig({ 'tls-cert': 'c.pem', 'tls-key': 'k.pem' }, {}), /need --tls-port/);
 
   assert.throws(() => buildConfig({ port: '70000' }, {}), UsageError);
   assert.throws(() => buildConfig({ isolation: 'maybe' }, {}), /auto, strict, none/);

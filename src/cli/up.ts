@@ -76,6 +76,22 @@ export const UP_FLAGS: Record<string, FlagSpec> = {
     placeholder: 'N',
     description: "API Gateway's account burst (default 5000; $NIMBUS_API_BURST_LIMIT)",
   },
+  'tls-port': {
+    type: 'string',
+    placeholder: 'PORT',
+    description: 'also serve HTTPS (and wss://) on this port ($NIMBUS_TLS_PORT)',
+  },
+  'tls-cert': {
+    type: 'string',
+    placeholder: 'FILE',
+    description:
+      'PEM certificate chain for --tls-port (default: a local CA in DATA_DIR/tls; $NIMBUS_TLS_CERT)',
+  },
+  'tls-key': {
+    type: 'string',
+    placeholder: 'FILE',
+    description: 'PEM private key of --tls-cert ($NIMBUS_TLS_KEY)',
+  },
   example: { type: 'boolean', description: 'also deploy the bundled example app' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
@@ -187,6 +203,16 @@ export function buildConfig(
   if (rate !== undefined) c.apiThrottle.rate = int('api-rate-limit', rate, 1, 1_000_000_000);
   const burst = str('api-burst-limit', 'NIMBUS_API_BURST_LIMIT');
   if (burst !== undefined) c.apiThrottle.burst = int('api-burst-limit', burst, 1, 1_000_000_000);
+  const tlsPort = str('tls-port', 'NIMBUS_TLS_PORT');
+  const certFile = str('tls-cert', 'NIMBUS_TLS_CERT');
+  const keyFile = str('tls-key', 'NIMBUS_TLS_KEY');
+  if (tlsPort !== undefined) {
+    if ((certFile === undefined) !== (keyFile === undefined))
+      throw new UsageError('--tls-cert and --tls-key go together');
+    c.tls = { port: int('tls-port', tlsPort, 0, 65535), ...(certFile ? { certFile, keyFile } : {}) };
+  } else if (certFile !== undefined || keyFile !== undefined) {
+    throw new UsageError('--tls-cert and --tls-key need --tls-port');
+  }
   const spares = str('warm-spares', 'NIMBUS_WARM_SPARES');
   if (spares !== undefined) c.compute.warmSpares = int('warm-spares', spares, 0, 1000);
   const auth = str('auth', 'NIMBUS_AUTH');
@@ -221,6 +247,11 @@ export function banner(nimbus: Nimbus): string {
     `    auth       ${c.auth.mode}${c.auth.mode === 'strict' ? ` (${c.auth.keys.length} keys)` : ' (any key -> account 000000000000)'}`,
     `    isolation  ${c.compute.isolation} (requested; see ${nimbus.endpoint}/_nimbus/health)`,
     `    health     ${nimbus.endpoint}/_nimbus/health`,
+    ...(nimbus.tlsEndpoint
+      ? [
+          `    https      ${nimbus.tlsEndpoint}${nimbus.tlsCaFile ? `   (trust ${nimbus.tlsCaFile}: NODE_EXTRA_CA_CERTS, curl --cacert)` : ''}`,
+        ]
+      : []),
     ...(nimbus.apiPortUrl
       ? [
           `    api port   ${nimbus.apiPortUrl}   (serves ${c.api ? `API ${c.api}` : 'the only API'} at its root)`,

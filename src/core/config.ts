@@ -74,6 +74,12 @@ export interface NimbusConfig {
    * raised through Service Quotas, here with --api-rate-limit / --api-burst-limit.
    */
   apiThrottle: { rate: number; burst: number };
+  /**
+   * An HTTPS port serving everything the main port serves (0: any free port; unset: none), with
+   * the operator's certificate and key, or else server certificates from a local CA made in
+   * `<dataDir>/tls/`.
+   */
+  tls?: { port: number; certFile?: string; keyFile?: string };
 }
 
 export function defaultConfig(overrides: Partial<NimbusConfig> = {}): NimbusConfig {

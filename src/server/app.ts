@@ -15,6 +15,7 @@ import { LogsEngine } from '../monitor/logs.js';
 import { createLogsService } from '../monitor/logs-api.js';
 import { Auth, parseSigV4 } from './auth.js';
 import { FrontDoor } from './http-server.js';
+import { fixedCertificates, localCertificates } from './tls.js';
 import { createStsService } from './sts.js';
 import type { Service } from './service.js';
 import { detectCapabilities } from '../compute/sandbox/capabilities.js';
@@ -93,6 +94,10 @@ export interface Nimbus extends NimbusCore {
   socketPath: string;
   /** `http://host:port` of the app port (config.apiPort), when there is one. */
   apiPortUrl?: string;
+  /** `https://host:port` of the HTTPS port (config.tls), when there is one. */
+  tlsEndpoint?: string;
+  /** The local CA certificate the HTTPS port's certificates chain to (none with the operator's own). */
+  tlsCaFile?: string;
   close(): Promise<void>;
 }
 
@@ -443,6 +448,8 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
 
   let port: number;
   let apiPortUrl: string | undefined;
+  let tlsEndpoint: string | undefined;
+  let tlsCaFile: string | undefined;
   try {
     port = boundPort = await frontDoor.listen(config.port, config.host);
     if (config.apiPort !== undefined) {
@@ -468,6 +475,18 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
       apiPortUrl = endpointFor(
         config.host,
         await frontDoor.listenApp(config.apiPort, config.host, app.handler, app.upgrade),
+      );
+    }
+    if (config.tls) {
+      const { port: tlsPort, certFile, keyFile } = config.tls;
+      const certs =
+        certFile && keyFile
+          ? fixedCertificates(certFile, keyFile)
+          : await localCertificates(join(config.dataDir, 'tls'), [config.host]);
+      tlsCaFile = certs.caFile;
+      tlsEndpoint = endpointFor(config.host, await frontDoor.listenTls(tlsPort, config.host, certs)).replace(
+        /^http:/,
+        'https:',
       );
     }
     await cluster.start(endpointFor(config.host, port));
@@ -507,5 +526,5 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
       logger.info('nimbus stopped');
     })());
 
-  return { ...core, endpoint, port, socketPath, apiPortUrl, close };
+  return { ...core, endpoint, port, socketPath, apiPortUrl, tlsEndpoint, tlsCaFile, close };
 }

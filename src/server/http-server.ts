@@ -13,6 +13,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../core/logger.js';
@@ -37,6 +38,7 @@ import type {
   Service,
 } from './service.js';
 import { replied, writeReply } from './reply-batch.js';
+import type { TlsCertificates } from './tls.js';
 import { parseSigV4, type Auth, type AuthFlavor, type Principal, type SigV4Info } from './auth.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 70 * 1024 * 1024;
@@ -587,6 +589,28 @@ export class FrontDoor {
     return (server.address() as AddressInfo).port;
   }
 
+  /**
+   * Also serves HTTPS on host:port, everything the main port serves (upgrades too: `wss://`),
+   * with `certs`. Every client is asked for a certificate and none is required: custom domain
+   * names with mutual TLS check the one presented (or its absence) per request.
+   */
+  async listenTls(port: number, host: string, certs: TlsCertificates): Promise<number> {
+    const server = createHttpsServer({
+      ...certs.defaultCert,
+      SNICallback: (name, cb) =>
+        certs.contextFor(name).then(
+          (ctx) => cb(null, ctx),
+          (e: Error) => cb(e, undefined),
+        ),
+      requestCert: true,
+      rejectUnauthorized: false,
+      keepAliveTimeout: 65_000,
+      requestTimeout: 0,
+    });
+    this.setUp(server, this.handler, this.upgrade);
+    return this.bind(server, port, host);
+  }
+
   /** Also serves on a Unix socket (mode 0666), replacing a stale socket file. */
   async listenUnix(socketPath: string): Promise<void> {
     mkdirSync(dirname(socketPath), { recursive: true });
@@ -628,7 +652,15 @@ export class FrontDoor {
     handler: (req: IncomingMessage, res: ServerResponse) => void = this.handler,
     upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void = this.upgrade,
   ): Server {
-    const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler);
+    return this.setUp(createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }), handler, upgrade);
+  }
+
+  private setUp(
+    server: Server,
+    handler: (req: IncomingMessage, res: ServerResponse) => void,
+    upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void,
+  ): Server {
+    server.on('request', handler);
     server.headersTimeout = 60_000;
     server.on('upgrade', upgrade);
     this.servers.push(server);
