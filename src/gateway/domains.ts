@@ -14,6 +14,7 @@ import type { Logger } from '../core/logger.js';
 import { shortId } from '../core/ids.js';
 import type { Store } from '../storage/store.js';
 import { AwsError } from '../protocols/errors.js';
+import { parseTruststore, type Truststore } from './mtls.js';
 
 export const COLLECTION_DOMAINS = 'apigw.domains';
 /** One key (`all`): bumped by every change of any domain, polled by every node. */
@@ -64,7 +65,10 @@ export interface DomainRecord {
   /** `d-xxxxxxxxxx`: the generated part of the regional / CloudFront target names. */
   targetId: string;
   createdAt: number;
+  /** truststoreUri, truststoreVersion and truststoreWarnings, as the APIs answer them. */
   mutualTlsAuthentication?: Record<string, unknown>;
+  /** The truststore's PEM bundle, as read from S3 when mutual TLS was last configured. */
+  truststorePem?: string;
   tags: Record<string, string>;
   mappings: MappingRecord[];
 }
@@ -113,12 +117,19 @@ export interface DomainEngineDeps {
   logger: Logger;
   /** The API an id names (HTTP, WebSocket or REST API), with its stages; undefined when none. */
   findApi: (apiId: string) => Promise<MappedApi | undefined>;
+  /**
+   * The S3 object a truststore URI names (`s3://bucket/key`, at `version` when given), read as
+   * the domain's account; rejects with the AwsError to answer when it cannot be read.
+   */
+  readTruststore?: (scope: Scope, bucket: string, key: string, version?: string) => Promise<Buffer>;
 }
 
 /** One domain, compiled for serving: mappings longest key first. */
 export interface ServedDomain {
   domainName: string;
   mappings: MappingRecord[];
+  /** Mutual TLS: the certificate authorities whose client certificates may call the domain. */
+  truststore?: Truststore;
 }
 
 /**
@@ -171,7 +182,9 @@ export class DomainEngine {
   resolve(
     hostHeader: string | undefined,
     url: string,
-  ): { mapping: MappingRecord; domainName: string; path: string; rest: string } | undefined {
+  ):
+    | { domain: ServedDomain; mapping: MappingRecord; domainName: string; path: string; rest: string }
+    | undefined {
     const domain = this.lookup(hostHeader);
     if (!domain) return undefined;
     const q = url.indexOf('?');
@@ -182,7 +195,7 @@ export class DomainEngine {
       ? (hostHeader ?? '').replace(/:\d+$/, '').toLowerCase()
       : domain.domainName;
     const rest = mapping.apiMappingKey === '' ? url : url.slice(mapping.apiMappingKey.length + 1);
-    return { mapping, domainName, path, rest };
+    return { domain, mapping, domainName, path, rest };
   }
 
   /** The mapping with the longest key that matches `path`, if any. */
@@ -376,6 +389,38 @@ export class DomainEngine {
     }) as Partial<DomainRecord>;
   }
 
+  /**
+   * A MutualTlsAuthentication input made into the record's fields: the truststore read from S3
+   * now (a later change to the object takes an update of the domain, as on AWS), its warnings.
+   */
+  private async mutualTls(scope: Scope, input: unknown): Promise<Partial<DomainRecord>> {
+    if (input === undefined || input === null) return {};
+    const m = input as Input;
+    const uri = m.truststoreUri;
+    if (uri === undefined || uri === null || uri === '') return {};
+    const at = typeof uri === 'string' ? /^s3:\/\/([^/]+)\/(.+)$/.exec(uri) : null;
+    if (!at)
+      throw domainErrors.badRequest(
+        `Invalid truststore uri: ${String(uri)}. Must be an S3 URI of the form s3://bucket-name/key-name`,
+      );
+    const version =
+      typeof m.truststoreVersion === 'string' && m.truststoreVersion ? m.truststoreVersion : undefined;
+    if (!this.deps.readTruststore)
+      throw domainErrors.badRequest('Mutual TLS is not available: no S3 to read the truststore from');
+    const pem = (await this.deps.readTruststore(scope, at[1], at[2], version)).toString('utf8');
+    const { certificates, warnings } = parseTruststore(pem, this.deps.clock.now());
+    if (!certificates.length)
+      throw domainErrors.badRequest(`The truststore at ${uri} contains no valid certificates in PEM format`);
+    return {
+      mutualTlsAuthentication: dropUndefined({
+        truststoreUri: uri,
+        truststoreVersion: version,
+        truststoreWarnings: warnings.length ? warnings : undefined,
+      }),
+      truststorePem: pem,
+    };
+  }
+
   /** Reads (or, with `write`, changes) a custom domain name's tags. */
   async withTags<T>(scope: Scope, name: string, fn: (tags: Record<string, string>) => T, write: boolean) {
     if (!write) return fn((await this.load(scope, name)).tags);
@@ -386,7 +431,7 @@ export class DomainEngine {
     const d = this.newDomain(scope, input.domainName, {
       ...this.v2Config(input),
       tags: (input.tags as Record<string, string>) ?? {},
-      ...(input.mutualTlsAuthentication ? { mutualTlsAuthentication: input.mutualTlsAuthentication } : {}),
+      ...(await this.mutualTls(scope, input.mutualTlsAuthentication)),
     });
     await this.create(d);
     return this.v2View(d);
@@ -406,10 +451,13 @@ export class DomainEngine {
 
   async updateDomainName(scope: Scope, name: string, input: Input) {
     const conf = this.v2Config(input);
+    const mtls =
+      input.mutualTlsAuthentication === undefined
+        ? undefined
+        : await this.mutualTls(scope, input.mutualTlsAuthentication);
     return this.mutate(scope, name, (d) => {
       Object.assign(d, conf);
-      if (input.mutualTlsAuthentication !== undefined)
-        d.mutualTlsAuthentication = input.mutualTlsAuthentication ?? undefined;
+      if (mtls) setMutualTls(d, mtls);
       return this.v2View(d);
     });
   }
@@ -519,7 +567,7 @@ export class DomainEngine {
         certificateName: input.certificateName as string | undefined,
         regionalCertificateArn: input.regionalCertificateArn as string | undefined,
         regionalCertificateName: input.regionalCertificateName as string | undefined,
-        mutualTlsAuthentication: input.mutualTlsAuthentication as Record<string, unknown> | undefined,
+        ...(await this.mutualTls(scope, input.mutualTlsAuthentication)),
         tags: (input.tags as Record<string, string>) ?? {},
       }) as Partial<DomainRecord>,
     );
@@ -540,11 +588,32 @@ export class DomainEngine {
   }
 
   async updateDomainNameV1(scope: Scope, name: string, ops: PatchOp[]) {
+    // A new truststore URI or version is read before the change, as a new one is on creation.
+    const tlsOps = ops.filter((op) => op.path.startsWith('/mutualTlsAuthentication/'));
+    let mtls: Partial<DomainRecord> | undefined;
+    if (tlsOps.length) {
+      const prev = (await this.load(scope, name)).mutualTlsAuthentication ?? {};
+      const next: Input = { truststoreUri: prev.truststoreUri, truststoreVersion: prev.truststoreVersion };
+      for (const op of tlsOps) {
+        if (op.op !== 'replace')
+          throw domainErrors.badRequest(`Invalid patch operation specified. Must be 'replace'`);
+        if (op.path === '/mutualTlsAuthentication/truststoreUri') next.truststoreUri = op.value;
+        else if (op.path === '/mutualTlsAuthentication/truststoreVersion') next.truststoreVersion = op.value;
+        else
+          throw domainErrors.badRequest(
+            `Invalid patch path  '${op.path}' specified for op 'replace'. Must be one of: [/mutualTlsAuthentication/truststoreUri, /mutualTlsAuthentication/truststoreVersion]`,
+          );
+      }
+      // An empty truststore URI turns mutual TLS off.
+      mtls = next.truststoreUri ? await this.mutualTls(scope, next) : {};
+    }
     return this.mutate(scope, name, (d) => {
+      if (mtls) setMutualTls(d, mtls);
       for (const op of ops) {
         const v = op.value;
         if (op.op !== 'replace')
           throw domainErrors.badRequest(`Invalid patch operation specified. Must be 'replace'`);
+        if (op.path.startsWith('/mutualTlsAuthentication/')) continue;
         switch (op.path) {
           case '/certificateArn':
           case '/certificateName':
@@ -662,7 +731,16 @@ function compile(d: DomainRecord): ServedDomain {
   return {
     domainName: d.domainName,
     mappings: [...d.mappings].sort((a, b) => b.apiMappingKey.length - a.apiMappingKey.length),
+    ...(d.truststorePem ? { truststore: parseTruststore(d.truststorePem, Date.now()) } : {}),
   };
+}
+
+/** Mutual TLS fields from `mutualTls` onto a record (`{}`: mutual TLS off). */
+function setMutualTls(d: DomainRecord, mtls: Partial<DomainRecord>): void {
+  d.mutualTlsAuthentication = mtls.mutualTlsAuthentication;
+  d.truststorePem = mtls.truststorePem;
+  if (!d.mutualTlsAuthentication) delete d.mutualTlsAuthentication;
+  if (!d.truststorePem) delete d.truststorePem;
 }
 
 function v2Mapping(m: MappingRecord): Record<string, unknown> {

@@ -4,6 +4,8 @@
  * Pure functions over a normalised request, shared by the HTTP API and REST API halves.
  */
 
+import type { ClientCert } from './mtls.js';
+
 /** One incoming request, as the gateway normalised it. */
 export interface GatewayRequest {
   method: string;
@@ -21,6 +23,8 @@ export interface GatewayRequest {
   viaDomain?: boolean;
   requestId: string;
   timeEpoch: number;
+  /** The client certificate a custom domain with mutual TLS trusted (events carry it). */
+  clientCert?: ClientCert;
 }
 
 export interface EventContext {
@@ -189,6 +193,7 @@ export function buildV2Event(req: GatewayRequest, ctx: EventContext): Record<str
     accountId: ctx.accountId,
     apiId: ctx.apiId,
   };
+  if (req.clientCert) rc.authentication = { clientCert: req.clientCert };
   if (ctx.authorizer) rc.authorizer = ctx.authorizer;
   else if (ctx.iam)
     rc.authorizer = {
@@ -298,6 +303,7 @@ export function buildV1Event(req: GatewayRequest, ctx: EventContext): Record<str
       user: ctx.iam?.userId ?? null,
       userAgent: ua,
       userArn: ctx.iam?.userArn ?? null,
+      ...(req.clientCert ? { clientCert: req.clientCert } : {}),
     },
     path: req.rawPath,
     protocol: req.protocol,
@@ -355,5 +361,18 @@ export function buildV1AuthorizerEvent(
     identitySource: identitySource.join(','),
     authorizationToken: identitySource.join(','),
     ...ev,
+  };
+}
+
+/** `$context.identity.clientCert.*` (mapping expressions, templates, access logs) of a mutual TLS request. */
+export function clientCertContext(c: ClientCert | undefined): Record<string, string> {
+  if (!c) return {};
+  return {
+    'identity.clientCert.clientCertPem': c.clientCertPem,
+    'identity.clientCert.subjectDN': c.subjectDN,
+    'identity.clientCert.issuerDN': c.issuerDN,
+    'identity.clientCert.serialNumber': c.serialNumber,
+    'identity.clientCert.validity.notBefore': c.validity.notBefore,
+    'identity.clientCert.validity.notAfter': c.validity.notAfter,
   };
 }

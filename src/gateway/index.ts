@@ -23,9 +23,15 @@ import type { ServiceCaller } from '../server/self-call.js';
 import type { IncomingMessage } from 'node:http';
 import type { UpgradeMount } from '../server/http-server.js';
 import { Connections, type ClusterView } from './websocket/connections.js';
-import { WebSocketGateway, type Authenticate, type WebSocketLimits } from './websocket/serve.js';
+import {
+  WebSocketGateway,
+  reject as rejectHandshake,
+  type Authenticate,
+  type WebSocketLimits,
+} from './websocket/serve.js';
 import { connectionsService } from './websocket/api.js';
-import { DomainEngine } from './domains.js';
+import { DomainEngine, domainErrors, type Scope } from './domains.js';
+import { setClientCert, trustedClientCert, type Truststore } from './mtls.js';
 import { tagRoutesV2 } from './tags.js';
 import { routeTable } from './route-table.js';
 import { checkApiKey } from './api-keys.js';
@@ -192,6 +198,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     store: deps.store,
     clock: deps.clock,
     logger: deps.logger.child({ component: 'gateway-domains' }),
+    readTruststore: deps.callService && truststoreReader(deps.callService),
     findApi: async (apiId) => {
       const scope = await engine.findApiScope(apiId);
       const api = scope ? await engine.findApi(apiId) : undefined;
@@ -216,12 +223,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ...domainRoutes(domains),
     ],
   };
+  // Mutual TLS: a domain with a truststore takes only requests with a client certificate it trusts.
+  const clientCertAllowed = (req: IncomingMessage, truststore: Truststore | undefined): boolean => {
+    if (!truststore) return true;
+    const cert = trustedClientCert(req, truststore, Date.now());
+    if (cert) setClientCert(req, cert);
+    return cert !== undefined;
+  };
   const domainHandler: RawHandler = (req, res, requestId) => {
     const to = domains.resolve(req.headers.host, req.url ?? '/');
     res.setHeader('x-amzn-RequestId', requestId);
     if (!to) {
       req.resume();
       return send(res, jsonMessage(404, 'Not Found'));
+    }
+    if (!clientCertAllowed(req, to.domain.truststore)) {
+      req.resume();
+      return send(res, jsonMessage(403, 'Forbidden'));
     }
     const below = to.rest.startsWith('?') ? '/' + to.rest : to.rest;
     return server.serveApi(req, res, requestId, to.mapping.apiId, below, {
@@ -267,6 +285,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     handle: (req, socket, head) => {
       const to = viaDomain(req);
       if (!to) return websocket.handleUpgrade(req, socket, head, API_HOST_PATTERN);
+      if (!clientCertAllowed(req, to.domain.truststore))
+        return rejectHandshake(socket, 403, { message: 'Forbidden' });
       websocket.handleDomainUpgrade(req, socket, head, to.mapping.apiId, {
         stage: to.stage,
         domainName: to.domainName,
@@ -289,5 +309,32 @@ export function createGateway(deps: GatewayDeps): Gateway {
     domains,
     isDomainHost: (host) => domains.lookup(host) !== undefined,
     domainHandler,
+  };
+}
+
+/**
+ * Reads a custom domain's truststore from Nimbus's S3 as the domain's account (GetObject, at a
+ * version when one is named), as API Gateway reads it when mutual TLS is configured.
+ */
+function truststoreReader(call: ServiceCaller) {
+  return async (scope: Scope, bucket: string, key: string, version?: string): Promise<Buffer> => {
+    const query = new URLSearchParams(version ? { versionId: version } : {});
+    const r = await call(scope.accountId, {
+      region: scope.region,
+      service: 's3',
+      method: 'GET',
+      path: `/${bucket}/${key}`,
+      query,
+      headers: {},
+      body: Buffer.alloc(0),
+      timeoutMs: 10_000,
+    });
+    if (r.status !== 200) {
+      const code = /<Code>([^<]+)<\/Code>/.exec(r.body.toString('utf8'))?.[1] ?? `HTTP ${r.status}`;
+      throw domainErrors.badRequest(
+        `Unable to read the truststore at s3://${bucket}/${key}${version ? ` (version ${version})` : ''}: ${code}`,
+      );
+    }
+    return r.body;
   };
 }

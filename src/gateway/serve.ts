@@ -33,11 +33,13 @@ import {
   buildV2Event,
   headerValues,
   iamCaller,
+  clientCertContext,
   sourceIpOf,
   requestTime,
   type EventContext,
   type GatewayRequest,
 } from './events.js';
+import { clientCertOf } from './mtls.js';
 import { MalformedResponse, jsonMessage, mapV1Response, mapV2Response, type HttpResult } from './response.js';
 import { evaluate, mapRequest, mapResponse, type MappingSources } from './mapping.js';
 import { subtypeRequest } from './subtypes.js';
@@ -290,7 +292,11 @@ export class GatewayServer {
       requestId,
       timeEpoch: started,
     };
-    if (via) greq.viaDomain = true;
+    if (via) {
+      greq.viaDomain = true;
+      const cert = clientCertOf(req);
+      if (cert) greq.clientCert = cert;
+    }
     const info: AccessInfo = { routeKey: '-', status: 0, responseLength: 0 };
     const result = await this.process(c, st, greq, path, req, info).catch((e: unknown) => {
       this.deps.logger.error('gateway request failed', { requestId, apiId, err: e });
@@ -434,6 +440,7 @@ export class GatewayServer {
           domainName: greq.domainName,
           'identity.sourceIp': greq.sourceIp,
           'identity.userAgent': req.headers['user-agent'],
+          ...clientCertContext(greq.clientCert),
         },
       };
       answer = (r) => mapResponse(integ.responseParameters, r, sources);
@@ -647,6 +654,7 @@ export class GatewayServer {
       requestTimeEpoch: Math.floor(started / 1000),
       'identity.sourceIp': greq.sourceIp,
       'identity.userAgent': headerOf(greq.rawHeaders, 'user-agent'),
+      ...clientCertContext(greq.clientCert),
       domainName: greq.domainName,
       domainPrefix: greq.domainName.split('.')[0],
       accountId: c.accountId,

@@ -25,11 +25,13 @@ import {
   buildV1Event,
   headerValues,
   requestTime,
+  clientCertContext,
   sourceIpOf,
   type GatewayRequest,
   type IamCaller,
   iamCaller,
 } from '../events.js';
+import { clientCertOf } from '../mtls.js';
 import {
   MalformedResponse,
   isBinaryMediaType,
@@ -595,7 +597,11 @@ export class RestServer {
       requestId,
       timeEpoch: started,
     };
-    if (via) greq.viaDomain = true;
+    if (via) {
+      greq.viaDomain = true;
+      const cert = clientCertOf(req);
+      if (cert) greq.clientCert = cert;
+    }
     const info: RestAccessInfo = {};
     if (st.canaryRequest) info.isCanaryRequest = st.canaryRequest;
     const caller = (): Promise<Caller> => this.callerOf(c, req, body);
@@ -841,6 +847,7 @@ export class RestServer {
         'identity.sourceIp': greq.sourceIp,
         'identity.userAgent': headerOf(greq.rawHeaders, 'user-agent'),
         'identity.apiKeyId': info.apiKeyId,
+        ...clientCertContext(greq.clientCert),
         domainName: greq.domainName,
         domainPrefix: greq.domainName.split('.')[0],
         accountId: c.scope.accountId,
@@ -1549,6 +1556,7 @@ function requestValues(
       domainName: req.headers.host,
       'identity.sourceIp': sourceIpOf(req),
       'identity.userAgent': req.headers['user-agent'],
+      ...clientCertContext(clientCertOf(req)),
       protocol: `HTTP/${req.httpVersion}`,
       isCanaryRequest: st.canaryRequest,
     },

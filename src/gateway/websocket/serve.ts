@@ -949,7 +949,7 @@ function isUtf8(b: Buffer): boolean {
 }
 
 /** Answers a handshake with an HTTP status instead of 101, and closes the socket. */
-function reject(socket: Duplex, status: number, body: string | object, requestId?: string): void {
+export function reject(socket: Duplex, status: number, body: string | object, requestId?: string): void {
   if (socket.destroyed) return;
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const head = [
