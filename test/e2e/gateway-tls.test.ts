@@ -19,7 +19,10 @@ import {
   ApiGatewayV2Client,
   CreateApiCommand,
   CreateApiMappingCommand,
+  CreateAuthorizerCommand,
   CreateDomainNameCommand,
+  GetRoutesCommand,
+  UpdateRouteCommand,
   GetDomainNameCommand,
 } from '@aws-sdk/client-apigatewayv2';
 import {
@@ -36,6 +39,8 @@ import { issueCertificate, type IssuedCertificate } from '../../src/core/x509.js
 import { Client, FN, createNodeFunctions, putProxyMethod, twoWayWebSocketApi } from './gateway-helpers.js';
 
 const ECHO = `exports.handler = async (event) => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });`;
+// A Lambda authorizer that lets in the certificate's subject and hands it to the integration.
+const AUTHZ = `exports.handler = async (event) => ({ isAuthorized: !!event.requestContext.authentication, context: { subject: event.requestContext.authentication ? event.requestContext.authentication.clientCert.subjectDN : '' } });`;
 const WS_ECHO = `exports.handler = async (event) => ({ statusCode: 200, body: event.requestContext.routeKey === '$default' ? 'echo:' + event.body : '' });`;
 
 interface Answer {
@@ -289,9 +294,34 @@ test('mutual TLS on custom domain names: a truststore from S3, trusted client ce
     }),
   );
 
-  await createNodeFunctions(lambda, { echo: ECHO });
+  await createNodeFunctions(lambda, { echo: ECHO, authz: AUTHZ });
   const http = await v2.send(
     new CreateApiCommand({ Name: 'partner', ProtocolType: 'HTTP', Target: `${FN}echo` }),
+  );
+  // The same function behind a Lambda authorizer (payload 2.0, simple responses, no caching).
+  const guarded = await v2.send(
+    new CreateApiCommand({ Name: 'guarded', ProtocolType: 'HTTP', Target: `${FN}echo` }),
+  );
+  const authorizer = await v2.send(
+    new CreateAuthorizerCommand({
+      ApiId: guarded.ApiId,
+      Name: 'by-cert',
+      AuthorizerType: 'REQUEST',
+      AuthorizerUri: `${FN}authz`,
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: [],
+      AuthorizerResultTtlInSeconds: 0,
+    }),
+  );
+  const [route] = (await v2.send(new GetRoutesCommand({ ApiId: guarded.ApiId }))).Items!;
+  await v2.send(
+    new UpdateRouteCommand({
+      ApiId: guarded.ApiId,
+      RouteId: route.RouteId,
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: authorizer.AuthorizerId,
+    }),
   );
   const rest = await v1.send(new CreateRestApiCommand({ name: 'partner-rest' }));
   await putProxyMethod(v1, rest.id!, rest.rootResourceId!, 'GET', 'echo');
@@ -348,6 +378,14 @@ test('mutual TLS on custom domain names: a truststore from S3, trusted client ce
           ApiMappingKey: 'http',
         }),
       );
+      await v2.send(
+        new CreateApiMappingCommand({
+          DomainName: 'partner.example.com',
+          ApiId: guarded.ApiId,
+          Stage: '$default',
+          ApiMappingKey: 'guarded',
+        }),
+      );
       await v1.send(
         new CreateBasePathMappingCommand({
           domainName: 'partner.example.com',
@@ -376,6 +414,14 @@ test('mutual TLS on custom domain names: a truststore from S3, trusted client ce
       assert.match(
         ev.requestContext.authentication.clientCert.validity.notAfter,
         /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} GMT$/,
+      );
+
+      // Lambda authorizers see the certificate too.
+      const authorized = await get(port, name, '/guarded/x', serverCa, [direct]);
+      assert.equal(authorized.status, 200, authorized.body);
+      assert.equal(
+        JSON.parse(authorized.body).requestContext.authorizer.lambda.subject,
+        'C=US,O=Partner,CN=device-1',
       );
 
       // A chain through an intermediate the client presents; a REST API's event has it in identity.
