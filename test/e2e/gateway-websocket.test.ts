@@ -507,9 +507,22 @@ test('WebSocket APIs: routes, $connect/$disconnect, two-way routes and @connecti
     c.send({ action: 'echo', data: 3 });
     assert.equal(JSON.parse(await c.next()).message, 'Too Many Requests');
     c.send({ action: 'nope' });
-    assert.equal(JSON.parse(await c.next()).message, 'Forbidden');
+    const forbidden = JSON.parse(await c.next());
+    assert.equal(forbidden.message, 'Forbidden');
     c.send({ action: 'boom' });
     assert.equal(JSON.parse(await c.next()).message, 'Internal server error');
+    // Messages to the client through @connections count too (by API and stage; no route).
+    const stageMgmt = new ApiGatewayManagementApiClient({
+      ...srv.clientConfig,
+      endpoint: `${srv.endpoint}/_api/${api.ApiId}/obs`,
+    });
+    for (const n of [1, 2]) {
+      await stageMgmt.send(
+        new PostToConnectionCommand({ ConnectionId: forbidden.connectionId, Data: `post:${n}` }),
+      );
+      assert.equal(await c.next(), `post:${n}`);
+    }
+    stageMgmt.destroy();
     c.ws.close(1000, 'bye');
     await c.closed;
 
@@ -554,7 +567,8 @@ test('WebSocket APIs: routes, $connect/$disconnect, two-way routes and @connecti
     };
     const byApi = [{ Name: 'ApiId', Value: api.ApiId! }];
     assert.equal(await sum('ConnectCount', byApi), 1);
-    assert.equal(await sum('MessageCount', byApi), 5);
+    assert.equal(await sum('MessageCount', byApi), 7);
+    assert.equal(await sum('MessageCount', [...byApi, { Name: 'Stage', Value: 'obs' }]), 7);
     assert.equal(await sum('ClientError', byApi), 2);
     assert.equal(await sum('IntegrationError', byApi), 1);
     assert.equal(

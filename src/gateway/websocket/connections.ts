@@ -88,6 +88,9 @@ export function newConnectionId(): string {
 export class Connections {
   private readonly local = new Map<string, LiveConnection>();
 
+  /** Told of each message PostToConnection delivered (the stage's MessageCount). */
+  onPosted?: (info: ConnectionInfo) => void;
+
   constructor(
     private readonly deps: {
       store: Store;
@@ -181,6 +184,7 @@ export class Connections {
         413,
       );
     if (!live.send(data)) throw gone(id);
+    this.onPosted?.(live.info);
     return { status: 200 };
   }
 }

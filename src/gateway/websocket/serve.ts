@@ -203,6 +203,7 @@ export class WebSocketGateway {
     this.limits = { ...DEFAULT_WEBSOCKET_LIMITS, ...deps.limits };
     this.authCache = new AuthorizerCache(deps.clock);
     this.throttler = new Throttler(deps.clock, deps.accountLimits);
+    deps.connections.onPosted = (info) => this.countPosted(info);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.limits.maxMessageBytes,
@@ -752,6 +753,26 @@ export class WebSocketGateway {
       put('ExecutionError', o.error?.kind === 'execution' ? 1 : 0, 'Count');
       if (o.integrationLatency !== undefined) put('IntegrationLatency', o.integrationLatency, 'Milliseconds');
     }
+  }
+
+  /**
+   * A message PostToConnection delivered: MessageCount counts messages to clients as well as
+   * from them, per ApiId and ApiId+Stage (no route sent it).
+   */
+  private countPosted(info: ConnectionInfo): void {
+    const sink = this.deps.metrics;
+    if (!sink) return;
+    const api = { Name: 'ApiId', Value: info.apiId };
+    const stage = { Name: 'Stage', Value: info.stage };
+    for (const dims of [[api], [api, stage]])
+      sink.record(
+        { accountId: info.accountId, region: info.region },
+        'AWS/ApiGateway',
+        'MessageCount',
+        dims,
+        1,
+        'Count',
+      );
   }
 
   /**
