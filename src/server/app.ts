@@ -482,7 +482,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
       const certs =
         certFile && keyFile
           ? fixedCertificates(certFile, keyFile)
-          : await localCertificates(join(config.dataDir, 'tls'), [config.host]);
+          : await localCertificates(join(config.dataDir, 'tls'), [config.host], store);
       tlsCaFile = certs.caFile;
       tlsEndpoint = endpointFor(config.host, await frontDoor.listenTls(tlsPort, config.host, certs)).replace(
         /^http:/,

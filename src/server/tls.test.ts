@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { issueCertificate } from '../core/x509.js';
 import { fixedCertificates, localCertificates } from './tls.js';
+import { openSqliteStore } from '../storage/sqlite/sqlite-store.js';
+import { OffsetClock } from '../core/clock.js';
+import { silentLogger } from '../core/logger.js';
 
 test('the local CA: made once with a private key file, server certificates per name, odd names refused', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-tls-'));
@@ -57,4 +60,35 @@ test("the operator's certificate: presented for every name, and its key must mat
     () => fixedCertificates(join(dir, 'a.pem'), join(dir, 'b-key.pem')),
     /is not the private key of/,
   );
+});
+
+test("with a Store, the local CA is the Store's: nodes with their own data dirs sign with one CA", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-tls-'));
+  const store = await openSqliteStore({
+    dataDir: join(dir, 'db'),
+    clock: new OffsetClock(),
+    logger: silentLogger,
+  });
+  t.after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // Two nodes starting at once, each with its own data dir.
+  const [a, b] = await Promise.all([
+    localCertificates(join(dir, 'a', 'tls'), [], store),
+    localCertificates(join(dir, 'b', 'tls'), [], store),
+  ]);
+  const caA = readFileSync(a.caFile!, 'utf8');
+  assert.equal(readFileSync(b.caFile!, 'utf8'), caA);
+  assert.equal(
+    readFileSync(join(dir, 'b', 'tls', 'ca-key.pem'), 'utf8'),
+    readFileSync(join(dir, 'a', 'tls', 'ca-key.pem'), 'utf8'),
+  );
+  const ca = new X509Certificate(caA);
+  assert.ok(new X509Certificate(b.defaultCert.cert).verify(ca.publicKey));
+  // A data dir whose files went stale is rewritten from the Store.
+  const own = await localCertificates(join(dir, 'c', 'tls'));
+  assert.notEqual(readFileSync(own.caFile!, 'utf8'), caA);
+  await localCertificates(join(dir, 'c', 'tls'), [], store);
+  assert.equal(readFileSync(own.caFile!, 'utf8'), caA);
 });

@@ -1,7 +1,8 @@
 /**
  * The HTTPS port's certificates. Either the operator's own certificate and key (--tls-cert,
- * --tls-key), presented for every name, or a local certificate authority Nimbus makes once in
- * `<dataDir>/tls/` (`ca.pem`, `ca-key.pem`) and trusts nothing else with: each name a client
+ * --tls-key), presented for every name, or a local certificate authority Nimbus makes once,
+ * keeps in the Store (so every node of a cluster signs with the same one) and writes to
+ * `<dataDir>/tls/` (`ca.pem`, `ca-key.pem`) for clients to trust: each name a client
  * asks for with SNI (`abc123.execute-api.us-east-1.amazonaws.com`, a custom domain name,
  * `localhost`) gets a server certificate for that name signed by the CA, made on first use and
  * kept in memory. A client that trusts `ca.pem` (NODE_EXTRA_CA_CERTS, curl --cacert, the SDK's
@@ -12,6 +13,10 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { issueCertificate, type IssuedCertificate } from '../core/x509.js';
+import type { Store } from '../storage/store.js';
+
+const COLLECTION = 'nimbus.tls';
+const CA_KEY = 'ca';
 
 /** The names the certificate presented without SNI (a client addressing an IP) covers. */
 const DEFAULT_NAMES = ['localhost'];
@@ -41,9 +46,16 @@ export function fixedCertificates(certFile: string, keyFile: string): TlsCertifi
   return { defaultCert: { cert, key }, contextFor: () => Promise.resolve(undefined) };
 }
 
-/** Loads the local CA from `dir` (making it the first time) and serves names it signs. */
-export async function localCertificates(dir: string, extraNames: string[] = []): Promise<TlsCertificates> {
-  const ca = await loadOrCreateCa(dir);
+/**
+ * Loads the local CA (from the Store when one is given, else from `dir`; made the first time)
+ * and serves names it signs.
+ */
+export async function localCertificates(
+  dir: string,
+  extraNames: string[] = [],
+  store?: Store,
+): Promise<TlsCertificates> {
+  const ca = await loadOrCreateCa(dir, store);
   const issue = async (dnsNames: string[], ipAddresses: string[] = []) => {
     const now = Date.now();
     const leaf = await issueCertificate({
@@ -84,22 +96,38 @@ function isIp(s: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(s) || s.includes(':');
 }
 
-async function loadOrCreateCa(dir: string): Promise<IssuedCertificate> {
+async function loadOrCreateCa(dir: string, store: Store | undefined): Promise<IssuedCertificate> {
   const certFile = join(dir, 'ca.pem');
   const keyFile = join(dir, 'ca-key.pem');
-  if (existsSync(certFile) && existsSync(keyFile))
-    return { certificatePem: readFileSync(certFile, 'utf8'), privateKeyPem: readFileSync(keyFile, 'utf8') };
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const onDisk =
+    existsSync(certFile) && existsSync(keyFile)
+      ? { certificatePem: readFileSync(certFile, 'utf8'), privateKeyPem: readFileSync(keyFile, 'utf8') }
+      : undefined;
+  let ca = store ? await store.get<IssuedCertificate>(COLLECTION, CA_KEY) : onDisk;
+  if (!ca) {
+    // A CA already on disk (made before the Store kept it) stays the CA; else a new one.
+    const made = onDisk ?? (await newCa());
+    // Two nodes starting together: the first insert wins and both use its CA.
+    if (store && !(await store.insert(COLLECTION, CA_KEY, made)))
+      ca = (await store.get<IssuedCertificate>(COLLECTION, CA_KEY))!;
+    else ca = made;
+  }
+  if (onDisk?.certificatePem !== ca.certificatePem || onDisk.privateKeyPem !== ca.privateKeyPem) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // The key first and private; the certificate (what clients trust) last, so a half-written pair is never read as whole.
+    writeFileSync(keyFile, ca.privateKeyPem, { mode: 0o600 });
+    writeFileSync(certFile, ca.certificatePem, { mode: 0o644 });
+  }
+  return ca;
+}
+
+function newCa(): Promise<IssuedCertificate> {
   const now = Date.now();
-  const ca = await issueCertificate({
+  return issueCertificate({
     commonName: 'Nimbus local CA',
     usage: 'ca',
     keyType: 'ec',
     notBefore: new Date(now - DAY),
     notAfter: new Date(now + 10 * 365 * DAY),
   });
-  // The key first and private; the certificate (what clients trust) last, so a half-made pair is never read as whole.
-  writeFileSync(keyFile, ca.privateKeyPem, { mode: 0o600 });
-  writeFileSync(certFile, ca.certificatePem, { mode: 0o644 });
-  return ca;
 }
