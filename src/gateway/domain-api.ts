@@ -1,6 +1,6 @@
 /**
  * The wire adapters of custom domain names: apigatewayv2 (`/v2/domainnames...`: DomainName,
- * ApiMapping) and apigateway v1 (`/domainnames...`: DomainName, BasePathMapping), both onto
+ * ApiMapping, RoutingRule) and apigateway v1 (`/domainnames...`: DomainName, BasePathMapping), both onto
  * the one DomainEngine.
  */
 import type { RestRequest, RestResponse, RestRoute } from '../server/service.js';
@@ -54,6 +54,29 @@ export function domainRoutes(engine: DomainEngine): RestRoute[] {
   );
   route('DELETE', `${D2}/apimappings/{ApiMappingId}`, 'DeleteApiMapping', async (s, p) => {
     await engine.deleteApiMapping(s, p.DomainName, p.ApiMappingId);
+    return { status: 204 };
+  });
+
+  // Routing rules: the `domainNameId` query parameter (private custom domain names) is accepted
+  // and not needed (Nimbus's domain names are public, found by name).
+  const R = `${D2}/routingrules`;
+  route('POST', R, 'CreateRoutingRule', async (s, p, req) =>
+    ok(await engine.createRoutingRule(s, p.DomainName, req.json()), 201),
+  );
+  route('GET', R, 'ListRoutingRules', async (s, p, req) => {
+    const page = await engine.listRoutingRules(s, p.DomainName, v2Query(req));
+    return ok(
+      page.nextToken ? { routingRules: page.items, nextToken: page.nextToken } : { routingRules: page.items },
+    );
+  });
+  route('GET', `${R}/{RoutingRuleId}`, 'GetRoutingRule', async (s, p) =>
+    ok(await engine.getRoutingRule(s, p.DomainName, p.RoutingRuleId)),
+  );
+  route('PUT', `${R}/{RoutingRuleId}`, 'PutRoutingRule', async (s, p, req) =>
+    ok(await engine.putRoutingRule(s, p.DomainName, p.RoutingRuleId, req.json())),
+  );
+  route('DELETE', `${R}/{RoutingRuleId}`, 'DeleteRoutingRule', async (s, p) => {
+    await engine.deleteRoutingRule(s, p.DomainName, p.RoutingRuleId);
     return { status: 204 };
   });
 

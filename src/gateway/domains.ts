@@ -15,6 +15,19 @@ import { shortId } from '../core/ids.js';
 import type { Store } from '../storage/store.js';
 import { AwsError } from '../protocols/errors.js';
 import { parseTruststore, type Truststore } from './mtls.js';
+import {
+  ROUTING_MODES,
+  V1_ROUTING_MODES,
+  compileRules,
+  matchRule,
+  parseRule,
+  ruleView,
+  v1RoutingMode,
+  type CompiledRule,
+  type RequestHeaders,
+  type RoutingMode,
+  type RoutingRuleRecord,
+} from './routing-rules.js';
 
 export const COLLECTION_DOMAINS = 'apigw.domains';
 /** One key (`all`): bumped by every change of any domain, polled by every node. */
@@ -71,6 +84,9 @@ export interface DomainRecord {
   truststorePem?: string;
   tags: Record<string, string>;
   mappings: MappingRecord[];
+  /** Absent: API_MAPPING_ONLY (records from before routing rules too). */
+  routingMode?: RoutingMode;
+  routingRules?: RoutingRuleRecord[];
 }
 
 /** What CreateApiMapping / CreateBasePathMapping need to know of the API they map. */
@@ -124,10 +140,12 @@ export interface DomainEngineDeps {
   readTruststore?: (scope: Scope, bucket: string, key: string, version?: string) => Promise<Buffer>;
 }
 
-/** One domain, compiled for serving: mappings longest key first. */
+/** One domain, compiled for serving: mappings longest key first, rules by ascending priority. */
 export interface ServedDomain {
   domainName: string;
   mappings: MappingRecord[];
+  routingMode: RoutingMode;
+  rules: CompiledRule[];
   /** Mutual TLS: the certificate authorities whose client certificates may call the domain. */
   truststore?: Truststore;
 }
@@ -174,28 +192,45 @@ export class DomainEngine {
   }
 
   /**
-   * Where a request to a custom domain goes: the mapping for its path, the domain name its
-   * events carry (for a wildcard name, the host the request was sent to), its path and what
-   * follows the mapping key (path below the key and query string). Undefined when the Host is
-   * no custom domain or no mapping matches.
+   * Where a request to a custom domain goes: the mapping for its path (or the target of the
+   * first routing rule its headers and path match, by the domain's routing mode; a rule's
+   * target is mapping-like, its key the base path to strip), the domain name its events carry
+   * (for a wildcard name, the host the request was sent to), its path and what follows the
+   * mapping key (path below the key and query string). Undefined when the Host is no custom
+   * domain or nothing matches.
    */
   resolve(
     hostHeader: string | undefined,
     url: string,
+    headers?: RequestHeaders,
   ):
-    | { domain: ServedDomain; mapping: MappingRecord; domainName: string; path: string; rest: string }
+    | {
+        domain: ServedDomain;
+        mapping: MappingRecord;
+        via: 'mapping' | 'rule';
+        domainName: string;
+        path: string;
+        rest: string;
+      }
     | undefined {
     const domain = this.lookup(hostHeader);
     if (!domain) return undefined;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    const mapping = DomainEngine.route(domain, path);
+    let via: 'mapping' | 'rule' = 'mapping';
+    let mapping: MappingRecord | undefined;
+    if (domain.routingMode !== 'API_MAPPING_ONLY') {
+      mapping = matchRule(domain.rules, path, headers);
+      if (mapping) via = 'rule';
+      else if (domain.routingMode === 'ROUTING_RULE_THEN_API_MAPPING')
+        mapping = DomainEngine.route(domain, path);
+    } else mapping = DomainEngine.route(domain, path);
     if (!mapping) return undefined;
     const domainName = domain.domainName.startsWith('*.')
       ? (hostHeader ?? '').replace(/:\d+$/, '').toLowerCase()
       : domain.domainName;
     const rest = mapping.apiMappingKey === '' ? url : url.slice(mapping.apiMappingKey.length + 1);
-    return { domain, mapping, domainName, path, rest };
+    return { domain, mapping, via, domainName, path, rest };
   }
 
   /** The mapping with the longest key that matches `path`, if any. */
@@ -363,6 +398,7 @@ export class DomainEngine {
       domainName: d.domainName,
       domainNameArn: `arn:aws:apigateway:${d.region}::/domainnames/${d.domainName}`,
       domainNameConfigurations: [dropUndefined(conf)],
+      routingMode: d.routingMode ?? 'API_MAPPING_ONLY',
       tags: d.tags,
     };
     if (d.mutualTlsAuthentication) out.mutualTlsAuthentication = d.mutualTlsAuthentication;
@@ -430,6 +466,7 @@ export class DomainEngine {
   async createDomainName(scope: Scope, input: Input) {
     const d = this.newDomain(scope, input.domainName, {
       ...this.v2Config(input),
+      ...routingModeOf(input.routingMode),
       tags: (input.tags as Record<string, string>) ?? {},
       ...(await this.mutualTls(scope, input.mutualTlsAuthentication)),
     });
@@ -450,7 +487,7 @@ export class DomainEngine {
   }
 
   async updateDomainName(scope: Scope, name: string, input: Input) {
-    const conf = this.v2Config(input);
+    const conf = { ...this.v2Config(input), ...routingModeOf(input.routingMode) };
     const mtls =
       input.mutualTlsAuthentication === undefined
         ? undefined
@@ -528,6 +565,7 @@ export class DomainEngine {
       endpointConfiguration: { types: [d.endpointType] },
       domainNameStatus: 'AVAILABLE',
       securityPolicy: d.securityPolicy,
+      routingMode: v1RoutingMode(d.routingMode),
       tags: d.tags,
     };
     if (d.endpointType === 'EDGE') {
@@ -567,6 +605,7 @@ export class DomainEngine {
         certificateName: input.certificateName as string | undefined,
         regionalCertificateArn: input.regionalCertificateArn as string | undefined,
         regionalCertificateName: input.regionalCertificateName as string | undefined,
+        ...v1RoutingModeOf(input.routingMode),
         ...(await this.mutualTls(scope, input.mutualTlsAuthentication)),
         tags: (input.tags as Record<string, string>) ?? {},
       }) as Partial<DomainRecord>,
@@ -633,9 +672,12 @@ export class DomainEngine {
               throw domainErrors.badRequest(`Invalid endpoint configuration type: ${String(v)}`);
             d.endpointType = v;
             break;
+          case '/routingMode':
+            Object.assign(d, v1RoutingModeOf(v ?? ''));
+            break;
           default:
             throw domainErrors.badRequest(
-              `Invalid patch path  '${op.path}' specified for op 'replace'. Must be one of: [/certificateArn, /certificateName, /regionalCertificateArn, /regionalCertificateName, /securityPolicy, /endpointConfiguration/types/0]`,
+              `Invalid patch path  '${op.path}' specified for op 'replace'. Must be one of: [/certificateArn, /certificateName, /regionalCertificateArn, /regionalCertificateName, /securityPolicy, /endpointConfiguration/types/0, /routingMode]`,
             );
         }
       }
@@ -707,6 +749,70 @@ export class DomainEngine {
     });
   }
 
+  // ---- routing rules (apigatewayv2) ---------------------------------------------------
+
+  private ruleArn(d: DomainRecord, id: string): string {
+    return `arn:aws:apigateway:${d.region}:${d.accountId}:/domainnames/${d.domainName}/routingrules/${id}`;
+  }
+
+  /** Checks a rule's input and its target: an existing stage of a REST API of the caller. */
+  private async checkRule(scope: Scope, input: Input): Promise<Omit<RoutingRuleRecord, 'routingRuleId'>> {
+    const rule = parseRule(input);
+    const { apiId, stage } = rule.actions[0].invokeApi;
+    const api = await this.deps.findApi(apiId);
+    if (!api || api.scope.accountId !== scope.accountId || api.scope.region !== scope.region)
+      throw domainErrors.notFound(`Invalid API identifier specified ${scope.accountId}:${apiId}`);
+    if (api.kind !== 'REST')
+      throw domainErrors.badRequest('Routing rules can only invoke a stage of a REST API');
+    if (!api.stages.includes(stage)) throw domainErrors.badRequest('Invalid stage identifier specified');
+    return rule;
+  }
+
+  async createRoutingRule(scope: Scope, name: string, input: Input) {
+    await this.load(scope, name);
+    const rule = await this.checkRule(scope, input);
+    return this.mutate(scope, name, (d) => {
+      const rules = (d.routingRules ??= []);
+      checkPriority(rules, rule.priority);
+      const r: RoutingRuleRecord = { routingRuleId: shortId(6), ...rule };
+      rules.push(r);
+      return ruleView(r, this.ruleArn(d, r.routingRuleId));
+    });
+  }
+
+  async getRoutingRule(scope: Scope, name: string, id: string) {
+    const d = await this.load(scope, name);
+    return ruleView(findRule(d, id), this.ruleArn(d, id));
+  }
+
+  async listRoutingRules(scope: Scope, name: string, input: Input) {
+    const d = await this.load(scope, name);
+    const rules = [...(d.routingRules ?? [])].sort((a, b) => a.priority - b.priority);
+    return page(
+      rules.map((r) => ruleView(r, this.ruleArn(d, r.routingRuleId))),
+      input.maxResults,
+      input.nextToken,
+    );
+  }
+
+  async putRoutingRule(scope: Scope, name: string, id: string, input: Input) {
+    findRule(await this.load(scope, name), id);
+    const rule = await this.checkRule(scope, input);
+    return this.mutate(scope, name, (d) => {
+      const r = findRule(d, id);
+      checkPriority(d.routingRules!, rule.priority, id);
+      Object.assign(r, rule);
+      return ruleView(r, this.ruleArn(d, id));
+    });
+  }
+
+  async deleteRoutingRule(scope: Scope, name: string, id: string): Promise<void> {
+    await this.mutate(scope, name, (d) => {
+      const r = findRule(d, id);
+      d.routingRules!.splice(d.routingRules!.indexOf(r), 1);
+    });
+  }
+
   /** Every domain of an account and region with its mappings (for `nimbus apis`). */
   async domainsOf(scope: Scope): Promise<DomainRecord[]> {
     return this.list(scope);
@@ -731,6 +837,8 @@ function compile(d: DomainRecord): ServedDomain {
   return {
     domainName: d.domainName,
     mappings: [...d.mappings].sort((a, b) => b.apiMappingKey.length - a.apiMappingKey.length),
+    routingMode: d.routingMode ?? 'API_MAPPING_ONLY',
+    rules: compileRules(d.routingRules),
     ...(d.truststorePem ? { truststore: parseTruststore(d.truststorePem, Date.now()) } : {}),
   };
 }
@@ -764,6 +872,41 @@ function v1Key(basePath: unknown): string {
       "Base path may contain only letters, numbers and one of $-_.+!*'(), and cannot start or end with /",
     );
   return key;
+}
+
+/** An apigatewayv2 `RoutingMode` input as record fields (absent: no change). */
+function routingModeOf(v: unknown): Partial<DomainRecord> {
+  if (v === undefined || v === null) return {};
+  if (!ROUTING_MODES.includes(v as RoutingMode))
+    throw domainErrors.badRequest(
+      `Invalid routing mode: ${String(v)}. Must be one of: ${ROUTING_MODES.join(', ')}`,
+    );
+  return { routingMode: v as RoutingMode };
+}
+
+/** An apigateway (v1) `routingMode` (BASE_PATH_MAPPING_ONLY ...) as record fields. */
+function v1RoutingModeOf(v: unknown): Partial<DomainRecord> {
+  if (v === undefined || v === null) return {};
+  const mode = typeof v === 'string' ? V1_ROUTING_MODES[v] : undefined;
+  if (!mode)
+    throw domainErrors.badRequest(
+      `Invalid routing mode: ${String(v)}. Must be one of: ${Object.keys(V1_ROUTING_MODES).join(', ')}`,
+    );
+  return { routingMode: mode };
+}
+
+function findRule(d: DomainRecord, id: string): RoutingRuleRecord {
+  const r = d.routingRules?.find((x) => x.routingRuleId === id);
+  if (!r) throw domainErrors.notFound('Invalid routing rule identifier specified');
+  return r;
+}
+
+/** Priorities are unique within a domain name. */
+function checkPriority(rules: RoutingRuleRecord[], priority: number, ignoreId?: string): void {
+  if (rules.some((r) => r.priority === priority && r.routingRuleId !== ignoreId))
+    throw domainErrors.conflict(
+      `A routing rule with priority ${priority} already exists for this domain name`,
+    );
 }
 
 function findMapping(d: DomainRecord, id: string): MappingRecord {

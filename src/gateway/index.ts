@@ -90,7 +90,10 @@ export interface Gateway {
   domains: DomainEngine;
   /** Is this Host header a custom domain name? (synchronous, in memory) */
   isDomainHost: (host: string) => boolean;
-  /** Serves a request whose Host is a custom domain name, by its longest matching mapping. */
+  /**
+   * Serves a request whose Host is a custom domain name, by its longest matching mapping or its
+   * first matching routing rule (as the domain's routing mode says).
+   */
   domainHandler: RawHandler;
 }
 
@@ -231,7 +234,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     return cert !== undefined;
   };
   const domainHandler: RawHandler = (req, res, requestId) => {
-    const to = domains.resolve(req.headers.host, req.url ?? '/');
+    const to = domains.resolve(req.headers.host, req.url ?? '/', req.headers);
     res.setHeader('x-amzn-RequestId', requestId);
     if (!to) {
       req.resume();
@@ -272,10 +275,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
   server.websocketHttp = (req, res, requestId, apiId, url) =>
     websocket.serveHttp(req, res, requestId, apiId, url);
   // A handshake to a custom domain without a mapping (with a stage) for its path is not ours:
-  // the front door answers it 404 as it answers every upgrade nobody takes.
+  // the front door answers it 404 as it answers every upgrade nobody takes. Routing rules
+  // invoke REST APIs only, so a handshake a rule matches is not ours either.
   const viaDomain = (req: IncomingMessage) => {
-    const to = domains.resolve(req.headers.host, req.url ?? '/');
-    return to?.mapping.stage ? { ...to, stage: to.mapping.stage } : undefined;
+    const to = domains.resolve(req.headers.host, req.url ?? '/', req.headers);
+    return to?.via === 'mapping' && to.mapping.stage ? { ...to, stage: to.mapping.stage } : undefined;
   };
   const upgrade: UpgradeMount = {
     test: (req) =>

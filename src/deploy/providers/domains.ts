@@ -1,17 +1,23 @@
 /**
- * API Gateway custom domain names: AWS::ApiGatewayV2::DomainName / ApiMapping through the
- * apigatewayv2 API, AWS::ApiGateway::DomainName / BasePathMapping through the apigateway API.
+ * API Gateway custom domain names: AWS::ApiGatewayV2::DomainName / ApiMapping / RoutingRule
+ * through the apigatewayv2 API, AWS::ApiGateway::DomainName / BasePathMapping through the apigateway API.
  * Ref and GetAtt values as CloudFormation documents them.
  */
 import {
   ApiGatewayV2Client,
   CreateApiMappingCommand,
   CreateDomainNameCommand,
+  CreateRoutingRuleCommand,
   DeleteApiMappingCommand,
   DeleteDomainNameCommand,
+  DeleteRoutingRuleCommand,
+  PutRoutingRuleCommand,
   UpdateApiMappingCommand,
   UpdateDomainNameCommand,
   type DomainName as V2DomainName,
+  type RoutingMode,
+  type RoutingRuleAction,
+  type RoutingRuleCondition,
 } from '@aws-sdk/client-apigatewayv2';
 import {
   APIGatewayClient,
@@ -22,9 +28,10 @@ import {
   UpdateDomainNameCommand as UpdateRestDomainNameCommand,
   type DomainName as RestDomainName,
   type PatchOperation,
+  type RoutingMode as RestRoutingMode,
 } from '@aws-sdk/client-api-gateway';
 import type { ResourceContext, ResourceProvider } from '../types.js';
-import { clean, ignoreMissing, list, str, tagMap, type Props } from './util.js';
+import { bool, clean, ignoreMissing, list, num, str, tagMap, type Props } from './util.js';
 
 const v2 = (ctx: ResourceContext) => new ApiGatewayV2Client(ctx.clientConfig);
 const v1 = (ctx: ResourceContext) => new APIGatewayClient(ctx.clientConfig);
@@ -63,6 +70,7 @@ export const apiGatewayV2DomainName: ResourceProvider = {
         DomainName: String(props.DomainName),
         DomainNameConfigurations: v2Configs(props),
         MutualTlsAuthentication: mutualTls(props.MutualTlsAuthentication),
+        RoutingMode: str(props.RoutingMode) as RoutingMode | undefined,
         Tags: tagMap(props.Tags),
       }),
     );
@@ -74,6 +82,7 @@ export const apiGatewayV2DomainName: ResourceProvider = {
         DomainName: physicalId,
         DomainNameConfigurations: v2Configs(props),
         MutualTlsAuthentication: mutualTls(props.MutualTlsAuthentication),
+        RoutingMode: (str(props.RoutingMode) ?? 'API_MAPPING_ONLY') as RoutingMode,
       }),
     );
     return { physicalId, attributes: v2Attributes(out) };
@@ -117,6 +126,72 @@ export const apiGatewayV2ApiMapping: ResourceProvider = {
   },
 };
 
+/** The domain name an ARN names (`arn:aws:apigateway:{region}::/domainnames/{name}`), or a name. */
+function domainOfArn(arn: unknown): string {
+  const s = String(arn ?? '');
+  const at = s.indexOf('/domainnames/');
+  return at < 0 ? s : s.slice(at + '/domainnames/'.length).split('/')[0];
+}
+
+function ruleInput(props: Props) {
+  return {
+    DomainName: domainOfArn(props.DomainNameArn),
+    Priority: num(props.Priority)!,
+    Conditions: list<Props>(props.Conditions).map((c): RoutingRuleCondition =>
+      clean({
+        MatchHeaders: c.MatchHeaders
+          ? {
+              AnyOf: list<Props>((c.MatchHeaders as Props).AnyOf).map((h) => ({
+                Header: str(h.Header),
+                ValueGlob: str(h.ValueGlob),
+              })),
+            }
+          : undefined,
+        MatchBasePaths: c.MatchBasePaths
+          ? { AnyOf: list<string>((c.MatchBasePaths as Props).AnyOf).map(String) }
+          : undefined,
+      }),
+    ),
+    Actions: list<Props>(props.Actions).map((a): RoutingRuleAction => {
+      const inv = (a.InvokeApi ?? {}) as Props;
+      return {
+        InvokeApi: clean({
+          ApiId: str(inv.ApiId),
+          Stage: str(inv.Stage),
+          StripBasePath: bool(inv.StripBasePath),
+        }),
+      };
+    }),
+  };
+}
+
+/** AWS::ApiGatewayV2::RoutingRule: physical id (and Ref) the rule's ARN. */
+export const apiGatewayV2RoutingRule: ResourceProvider = {
+  replaceOn: ['DomainNameArn'],
+  async create(props, ctx) {
+    const out = await v2(ctx).send(new CreateRoutingRuleCommand(ruleInput(props)));
+    return {
+      physicalId: out.RoutingRuleArn!,
+      attributes: { RoutingRuleArn: out.RoutingRuleArn, RoutingRuleId: out.RoutingRuleId },
+    };
+  },
+  async update(physicalId, props, _previous, ctx) {
+    const id = physicalId.split('/').pop()!;
+    await v2(ctx).send(new PutRoutingRuleCommand({ ...ruleInput(props), RoutingRuleId: id }));
+    return { physicalId, attributes: { RoutingRuleArn: physicalId, RoutingRuleId: id } };
+  },
+  async delete(physicalId, props, ctx) {
+    await ignoreMissing(() =>
+      v2(ctx).send(
+        new DeleteRoutingRuleCommand({
+          DomainName: domainOfArn(props.DomainNameArn),
+          RoutingRuleId: physicalId.split('/').pop()!,
+        }),
+      ),
+    );
+  },
+};
+
 function restAttributes(d: RestDomainName) {
   return clean({
     DistributionDomainName: d.distributionDomainName,
@@ -144,6 +219,7 @@ export const restDomainName: ResourceProvider = {
           ? { types: endpointTypes(props) as ('EDGE' | 'REGIONAL')[] }
           : undefined,
         securityPolicy: str(props.SecurityPolicy) as 'TLS_1_2' | undefined,
+        routingMode: str(props.RoutingMode) as RestRoutingMode | undefined,
         mutualTlsAuthentication: props.MutualTlsAuthentication
           ? clean({
               truststoreUri: str((props.MutualTlsAuthentication as Props).TruststoreUri),
@@ -164,6 +240,7 @@ export const restDomainName: ResourceProvider = {
     set('/regionalCertificateArn', str(props.RegionalCertificateArn));
     set('/securityPolicy', str(props.SecurityPolicy));
     set('/endpointConfiguration/types/0', endpointTypes(props)?.[0]);
+    set('/routingMode', str(props.RoutingMode) ?? 'BASE_PATH_MAPPING_ONLY');
     const out = await v1(ctx).send(
       new UpdateRestDomainNameCommand({ domainName: physicalId, patchOperations: ops }),
     );

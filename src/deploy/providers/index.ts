@@ -53,6 +53,7 @@ import { dynamodbGlobalTable, dynamodbTable } from './dynamodb.js';
 import {
   apiGatewayV2ApiMapping,
   apiGatewayV2DomainName,
+  apiGatewayV2RoutingRule,
   restBasePathMapping,
   restDomainName,
 } from './domains.js';
@@ -86,6 +87,7 @@ export const providers: ProviderRegistry = {
   'AWS::ApiGatewayV2::Deployment': apiGatewayV2Deployment,
   'AWS::ApiGatewayV2::DomainName': apiGatewayV2DomainName,
   'AWS::ApiGatewayV2::ApiMapping': apiGatewayV2ApiMapping,
+  'AWS::ApiGatewayV2::RoutingRule': apiGatewayV2RoutingRule,
   'AWS::ApiGateway::DomainName': restDomainName,
   'AWS::ApiGateway::BasePathMapping': restBasePathMapping,
   'AWS::ApiGateway::RestApi': restApi,
