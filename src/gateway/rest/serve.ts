@@ -59,6 +59,7 @@ import {
   type RequestValues,
 } from './responses.js';
 import { ResponseCache } from './response-cache.js';
+import { TEST_INVOKE_STAGE, testInvokeAuthorizer, testRawHeaders, testTarget } from './test-invoke.js';
 import { compressResponse, decodeRequestBody } from './compression.js';
 import {
   integrationParameters,
@@ -679,7 +680,7 @@ export class RestServer {
     const verb = httpMethod.toUpperCase();
     if (!resource.resourceMethods?.[verb]) throw errors.notFound('Invalid Method identifier specified');
     const now = this.deps.clock.now();
-    const stageName = 'test-invoke-stage';
+    const stageName = TEST_INVOKE_STAGE;
     const st: CompiledStage = {
       stage: {
         stageName,
@@ -698,15 +699,8 @@ export class RestServer {
       validation: new RequestValidation(api.id, api.requestValidators ?? [], api.models ?? []),
     };
     const c: CachedApi = { api, scope, stages: new Map([[stageName, st]]), checkedAt: now };
-    const target = String(input.pathWithQueryString ?? resource.path);
-    const qi = target.indexOf('?');
-    const path = (qi < 0 ? target : target.slice(0, qi)) || '/';
-    const rawQueryString = qi < 0 ? '' : target.slice(qi + 1);
-    const rawHeaders: string[] = [];
-    for (const [k, v] of Object.entries((input.headers ?? {}) as Record<string, string>))
-      rawHeaders.push(k, String(v));
-    for (const [k, vs] of Object.entries((input.multiValueHeaders ?? {}) as Record<string, string[]>))
-      for (const v of vs ?? []) rawHeaders.push(k, String(v));
+    const { path, rawQueryString } = testTarget(String(input.pathWithQueryString ?? resource.path));
+    const rawHeaders = testRawHeaders(input);
     const headers: Record<string, string> = {};
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const k = rawHeaders[i].toLowerCase();
@@ -764,6 +758,34 @@ export class RestServer {
     const single: Record<string, string> = {};
     for (const [k, vs] of Object.entries(result.headers)) if (vs.length) single[k] = vs[vs.length - 1];
     return { status: result.status, body, headers: single, multiValueHeaders: result.headers, log, latency };
+  }
+
+  /**
+   * TestInvokeAuthorizer: the API's authorizer as it is now runs on the request the input
+   * describes (test-invoke.ts); unknown API or authorizer: NotFoundException.
+   */
+  async testInvokeAuthorizer(
+    scope: Scope,
+    apiId: string,
+    authorizerId: string,
+    input: Record<string, any>,
+  ): Promise<Record<string, unknown>> {
+    const api = await this.deps.engine.readRecord(scope, apiId);
+    const auth = api.authorizers.find((a) => a.id === authorizerId);
+    if (!auth) throw errors.notFound('Invalid authorizer identifier specified');
+    return testInvokeAuthorizer(
+      {
+        invoke: this.deps.invoke,
+        clock: this.deps.clock,
+        cognito: this.cognito,
+        withStageVariables,
+        requestEvent: restEvent,
+      },
+      scope,
+      api,
+      auth,
+      input,
+    );
   }
 
   /**
