@@ -102,7 +102,8 @@ export interface Gateway {
  * (ResetAuthorizersCache for HTTP APIs, FlushStageAuthorizersCache and FlushStageCache for REST
  * APIs; authorizer results and REST API caches are kept per node, so a flush applies to the
  * node that answers it), and
- * TestInvokeMethod (a REST method run through the serving pipeline).
+ * TestInvokeMethod (a REST method run through the serving pipeline) and TestInvokeAuthorizer
+ * (a REST API authorizer run on a described request).
  */
 function servingRoutes(
   engine: GatewayEngine,
@@ -138,6 +139,15 @@ function servingRoutes(
     'TestInvokeMethod',
     async (scope, { restapi_id, resource_id, http_method }, req) => ({
       body: await restServer.testInvoke(scope, restapi_id, resource_id, http_method, req.json()),
+    }),
+  );
+  // TestInvokeAuthorizer: one authorizer as it is now, on the request the input describes.
+  route(
+    'POST',
+    '/restapis/{restapi_id}/authorizers/{authorizer_id}',
+    'TestInvokeAuthorizer',
+    async (scope, { restapi_id, authorizer_id }, req) => ({
+      body: await restServer.testInvokeAuthorizer(scope, restapi_id, authorizer_id, req.json()),
     }),
   );
   route(

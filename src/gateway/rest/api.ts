@@ -13,6 +13,7 @@ import { modelTemplate } from '../model-template.js';
 import { importDefinition } from './import.js';
 import { routeTable } from '../route-table.js';
 import { exportStage } from './export.js';
+import { parseApiKeyFile } from './api-key-file.js';
 import { stringify as stringifyYaml } from 'yaml';
 import { parseDefinition } from '../openapi.js';
 
@@ -125,6 +126,20 @@ async function checkStageReferences(
     if (op.path === '/documentationVersion') await docs.checkReference(s, apiId, String(op.value));
     if (op.path === '/clientCertificateId') await certs.checkReference(s, String(op.value));
   }
+}
+
+/** ImportApiKeys: the keys of a CSV file (api-key-file.ts). */
+async function importApiKeys(engine: RestEngine, s: Scope, req: RestRequest) {
+  const mode = req.query.get('mode');
+  if (mode !== 'import')
+    throw restErrors.badRequest(`Invalid mode specified: ${mode}. Valid options are import`);
+  const format = req.query.get('format');
+  if (format !== 'csv')
+    throw restErrors.badRequest(
+      format ? `Invalid format specified: ${format}. Valid options are csv` : 'Format must be specified',
+    );
+  const rows = parseApiKeyFile(req.body.toString('utf8'));
+  return engine.importApiKeys(s, rows, req.query.get('failonwarnings') === 'true');
 }
 
 export function restApiRoutes(engine: RestEngine, deps: { store: Store; clock: Clock }): RestRoute[] {
@@ -394,8 +409,11 @@ export function restApiRoutes(engine: RestEngine, deps: { store: Store; clock: C
     return none;
   });
 
+  // ImportApiKeys is `POST /apikeys?mode=import&format=csv`: the body is the CSV file, not JSON input.
   route('POST', '/apikeys', 'CreateApiKey', async (s, _p, req) =>
-    ok(await engine.createApiKey(s, req.json()), 201),
+    req.query.has('mode')
+      ? ok(await importApiKeys(engine, s, req), 201)
+      : ok(await engine.createApiKey(s, req.json()), 201),
   );
   route('GET', '/apikeys', 'GetApiKeys', async (s, _p, req) => list(await engine.getApiKeys(s, q(req))));
   route('GET', '/apikeys/{api_Key}', 'GetApiKey', async (s, p, req) =>

@@ -40,6 +40,7 @@ import { canaryOf, canaryView, checkDeploymentStage, patchCanary } from './canar
 import { GATEWAY_RESPONSE_TYPES, gatewayResponseView } from './responses.js';
 import { COLLECTION_USAGE, UsageMeter, planUsagePrefix, type UsageView } from './usage.js';
 import { apiArnPrefix, savedPolicy } from './resource-policy.js';
+import { apiKeyRowProblem, type ApiKeyRow } from './api-key-file.js';
 
 type Input = Record<string, any>;
 
@@ -1777,6 +1778,75 @@ export class RestEngine {
       k.lastUpdatedDate = this.nowSec();
       await tx.put(COLLECTION_API_KEYS, scopedKey(scope, id), k);
       return this.keyView(k, false);
+    });
+  }
+
+  /**
+   * ImportApiKeys (CSV, see api-key-file.ts): each record creates a key, or overwrites the key
+   * that already has its value (name, description, enabled; the id stays), and adds it to the
+   * usage plans it names. A record that cannot be imported is skipped with a warning
+   * `Skipped invalid record: {n}. {why}`; with `failOnWarnings` any warning fails the import
+   * (BadRequestException) and nothing changes. All in one transaction.
+   */
+  async importApiKeys(
+    scope: Scope,
+    rows: ApiKeyRow[],
+    failOnWarnings: boolean,
+  ): Promise<{ ids: string[]; warnings: string[] }> {
+    return this.deps.store.transaction(async (tx) => {
+      const prefix = `${scope.accountId}/${scope.region}/`;
+      const byValue = new Map(
+        (await tx.scan<ApiKeyRecord>(COLLECTION_API_KEYS, { prefix })).map((r) => [r.value.value, r.value]),
+      );
+      const plans = new Map(
+        (await tx.scan<UsagePlanRecord>(COLLECTION_USAGE_PLANS, { prefix })).map((r) => [
+          r.value.id,
+          r.value,
+        ]),
+      );
+      const ids: string[] = [];
+      const warnings: string[] = [];
+      const changedPlans = new Set<UsagePlanRecord>();
+      const now = this.nowSec();
+      for (const row of rows) {
+        const why = apiKeyRowProblem(row, (id) => plans.has(id));
+        if (why) {
+          warnings.push(`Skipped invalid record: ${row.record}. ${why}`);
+          continue;
+        }
+        let k = byValue.get(row.key);
+        if (!k) {
+          k = {
+            id: shortId(10),
+            value: row.key,
+            name: '',
+            enabled: true,
+            createdDate: now,
+            lastUpdatedDate: now,
+            stageKeys: [],
+            tags: {},
+          };
+          byValue.set(row.key, k);
+        }
+        k.name = row.name;
+        if (row.description) k.description = row.description;
+        else delete k.description;
+        k.enabled = row.enabled === '' || row.enabled.toLowerCase() === 'true';
+        k.lastUpdatedDate = now;
+        await tx.put(COLLECTION_API_KEYS, scopedKey(scope, k.id), k);
+        for (const planId of row.usagePlanIds) {
+          const p = plans.get(planId)!;
+          if (!p.keyIds.includes(k.id)) {
+            p.keyIds.push(k.id);
+            changedPlans.add(p);
+          }
+        }
+        if (!ids.includes(k.id)) ids.push(k.id);
+      }
+      if (failOnWarnings && warnings.length)
+        throw errors.badRequest(`Warnings found during import:\n\t${warnings.join('\n\t')}`);
+      for (const p of changedPlans) await tx.put(COLLECTION_USAGE_PLANS, scopedKey(scope, p.id), p);
+      return { ids, warnings };
     });
   }
 

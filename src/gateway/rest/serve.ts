@@ -39,7 +39,13 @@ import {
   mapV1Response,
   type HttpResult,
 } from '../response.js';
-import { AuthFailure, CognitoVerifier, identityValues, policyAllows } from '../authorizers.js';
+import { AuthFailure, CognitoVerifier } from '../authorizers.js';
+import {
+  authorizerDecision,
+  cognitoTokenHeader,
+  invokeLambdaAuthorizer,
+  lambdaAuthorizerEvent,
+} from './authorize.js';
 import { IntegrationTimeout, type InvokeResult, type Invoker } from '../invoke.js';
 import { Throttler, type AccountLimits } from '../throttle.js';
 import { functionArnOf } from '../model.js';
@@ -53,6 +59,7 @@ import {
   type RequestValues,
 } from './responses.js';
 import { ResponseCache } from './response-cache.js';
+import { TEST_INVOKE_STAGE, testInvokeAuthorizer, testRawHeaders, testTarget } from './test-invoke.js';
 import { compressResponse, decodeRequestBody } from './compression.js';
 import {
   integrationParameters,
@@ -673,7 +680,7 @@ export class RestServer {
     const verb = httpMethod.toUpperCase();
     if (!resource.resourceMethods?.[verb]) throw errors.notFound('Invalid Method identifier specified');
     const now = this.deps.clock.now();
-    const stageName = 'test-invoke-stage';
+    const stageName = TEST_INVOKE_STAGE;
     const st: CompiledStage = {
       stage: {
         stageName,
@@ -692,15 +699,8 @@ export class RestServer {
       validation: new RequestValidation(api.id, api.requestValidators ?? [], api.models ?? []),
     };
     const c: CachedApi = { api, scope, stages: new Map([[stageName, st]]), checkedAt: now };
-    const target = String(input.pathWithQueryString ?? resource.path);
-    const qi = target.indexOf('?');
-    const path = (qi < 0 ? target : target.slice(0, qi)) || '/';
-    const rawQueryString = qi < 0 ? '' : target.slice(qi + 1);
-    const rawHeaders: string[] = [];
-    for (const [k, v] of Object.entries((input.headers ?? {}) as Record<string, string>))
-      rawHeaders.push(k, String(v));
-    for (const [k, vs] of Object.entries((input.multiValueHeaders ?? {}) as Record<string, string[]>))
-      for (const v of vs ?? []) rawHeaders.push(k, String(v));
+    const { path, rawQueryString } = testTarget(String(input.pathWithQueryString ?? resource.path));
+    const rawHeaders = testRawHeaders(input);
     const headers: Record<string, string> = {};
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const k = rawHeaders[i].toLowerCase();
@@ -758,6 +758,34 @@ export class RestServer {
     const single: Record<string, string> = {};
     for (const [k, vs] of Object.entries(result.headers)) if (vs.length) single[k] = vs[vs.length - 1];
     return { status: result.status, body, headers: single, multiValueHeaders: result.headers, log, latency };
+  }
+
+  /**
+   * TestInvokeAuthorizer: the API's authorizer as it is now runs on the request the input
+   * describes (test-invoke.ts); unknown API or authorizer: NotFoundException.
+   */
+  async testInvokeAuthorizer(
+    scope: Scope,
+    apiId: string,
+    authorizerId: string,
+    input: Record<string, any>,
+  ): Promise<Record<string, unknown>> {
+    const api = await this.deps.engine.readRecord(scope, apiId);
+    const auth = api.authorizers.find((a) => a.id === authorizerId);
+    if (!auth) throw errors.notFound('Invalid authorizer identifier specified');
+    return testInvokeAuthorizer(
+      {
+        invoke: this.deps.invoke,
+        clock: this.deps.clock,
+        cognito: this.cognito,
+        withStageVariables,
+        requestEvent: restEvent,
+      },
+      scope,
+      api,
+      auth,
+      input,
+    );
   }
 
   /**
@@ -909,7 +937,7 @@ export class RestServer {
       const auth = method.authorizerId ? st.authorizers.get(method.authorizerId) : undefined;
       if (!auth) return gatewayError('AUTHORIZER_CONFIGURATION_ERROR', 500, null, {}, '{"message": null}');
       try {
-        authorizer = await this.authorize(c, st, auth, greq, methodArn, resourcePath, m.params, header);
+        authorizer = await this.authorize(c, st, auth, greq, methodArn, resourcePath, path, m.params, header);
         info.principalId = authorizer?.principalId as string | undefined;
         for (const [k, v] of Object.entries(authorizer ?? {}))
           if (v !== null && typeof v !== 'object') values.context[`authorizer.${k}`] = String(v);
@@ -926,14 +954,10 @@ export class RestServer {
     } else if (method.authorizationType === 'COGNITO_USER_POOLS') {
       const auth = method.authorizerId ? st.authorizers.get(method.authorizerId) : undefined;
       if (!auth) return gatewayError('AUTHORIZER_CONFIGURATION_ERROR', 500, null, {}, '{"message": null}');
-      const name = (auth.identitySource ?? 'method.request.header.Authorization').replace(
-        /^method\.request\.header\./,
-        '',
-      );
       try {
         const claims = await this.cognito.verify(
           (auth.providerARNs ?? []).map((a) => withStageVariables(a, st.stage.variables) ?? a),
-          header(name.toLowerCase()),
+          header(cognitoTokenHeader(auth)),
           method.authorizationScopes,
           auth.identityValidationExpression,
         );
@@ -1347,70 +1371,36 @@ export class RestServer {
     greq: GatewayRequest,
     methodArn: string,
     resourcePath: string,
+    path: string,
     params: Record<string, string>,
     header: (n: string) => string | undefined,
   ): Promise<Record<string, unknown>> {
-    const fail = (status: 401 | 403 | 500, why: string) =>
-      new AuthFailure(status, status === 401 ? 'Unauthorized' : 'Forbidden', why);
-    let cacheValues: string[];
-    let event: Record<string, unknown>;
-    if (auth.type === 'TOKEN') {
-      const name = (auth.identitySource ?? 'method.request.header.Authorization').slice(
-        'method.request.header.'.length,
-      );
-      const token = header(name.toLowerCase());
-      if (!token) throw fail(401, 'the token is missing');
-      if (
-        auth.identityValidationExpression &&
-        !new RegExp(`^(?:${auth.identityValidationExpression})$`).test(token)
-      )
-        throw fail(401, 'the token does not match the validation expression');
-      cacheValues = [token];
-      event = { type: 'TOKEN', methodArn, authorizationToken: token };
-    } else if (auth.type === 'REQUEST') {
-      const sources = (auth.identitySource ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean)
-        .map((s) =>
-          s
-            .replace(/^method\.request\.header\./, '$request.header.')
-            .replace(/^method\.request\.querystring\./, '$request.querystring.')
-            .replace(/^stageVariables\./, '$stageVariables.')
-            .replace(/^context\./, '$context.'),
-        );
-      const query = new URLSearchParams(greq.rawQueryString);
-      const values = identityValues(sources, {
-        header,
-        query: (n) => (query.has(n) ? query.getAll(n).join(',') : undefined),
-        context: {
-          requestId: greq.requestId,
-          stage: st.stage.stageName,
-          apiId: c.api.id,
-          httpMethod: greq.method,
-          resourcePath,
-        },
-        stageVariables: st.stage.variables,
-      });
-      if (!values) throw fail(401, 'an identity source is missing');
-      cacheValues = values;
-      const ev = restEvent(greq, {
-        accountId: c.scope.accountId,
-        apiId: c.api.id,
+    const { identity, event } = lambdaAuthorizerEvent(auth, {
+      methodArn,
+      header,
+      query: new URLSearchParams(greq.rawQueryString),
+      context: {
+        requestId: greq.requestId,
         stage: st.stage.stageName,
-        resourceId: '',
+        apiId: c.api.id,
+        httpMethod: greq.method,
         resourcePath,
-        path: greq.viaDomain ? greq.rawPath : greq.rawPath.slice(st.stage.stageName.length + 1) || '/',
-        pathParameters: params,
-        stageVariables: st.stage.variables,
-      });
-      delete ev.body;
-      delete ev.isBase64Encoded;
-      event = { type: 'REQUEST', methodArn, ...ev };
-    } else throw fail(500, `${auth.type} authorizers are not supported`);
-
+      },
+      stageVariables: st.stage.variables,
+      requestEvent: () =>
+        restEvent(greq, {
+          accountId: c.scope.accountId,
+          apiId: c.api.id,
+          stage: st.stage.stageName,
+          resourceId: '',
+          resourcePath,
+          path: greq.viaDomain ? greq.rawPath : path,
+          pathParameters: params,
+          stageVariables: st.stage.variables,
+        }),
+    });
     const ttl = auth.authorizerResultTtlInSeconds;
-    const cacheKey = `${c.api.id}|${st.stage.stageName}|${auth.id}|${JSON.stringify(cacheValues)}`;
+    const cacheKey = `${c.api.id}|${st.stage.stageName}|${auth.id}|${JSON.stringify(identity)}`;
     const now = this.deps.clock.now();
     let outcome = ttl > 0 ? this.authCache.get(cacheKey) : undefined;
     if (outcome && outcome.expires <= now) {
@@ -1420,54 +1410,14 @@ export class RestServer {
     let answer: Record<string, unknown>;
     if (outcome) answer = outcome.outcome.answer;
     else {
-      const fn = functionArnOf(withStageVariables(auth.authorizerUri, st.stage.variables));
-      if (!fn) throw fail(500, 'the authorizer URI is not a function');
-      let out;
-      try {
-        out = await this.deps.invoke(c.scope.accountId, fn, Buffer.from(JSON.stringify(event)), 10_000);
-      } catch (e) {
-        throw fail(500, `authorizer invoke failed: ${e instanceof Error ? e.message : String(e)}`);
-      }
-      if (out.functionError) {
-        // A function that fails with the message "Unauthorized" asks for a 401.
-        let msg: unknown;
-        try {
-          msg = (JSON.parse(out.payload.toString('utf8')) as { errorMessage?: unknown }).errorMessage;
-        } catch {
-          msg = undefined;
-        }
-        if (msg === 'Unauthorized') throw fail(401, 'the authorizer answered Unauthorized');
-        throw fail(500, 'the authorizer function failed');
-      }
-      try {
-        answer = JSON.parse(out.payload.toString('utf8')) as Record<string, unknown>;
-      } catch {
-        throw fail(500, 'the authorizer returned invalid JSON');
-      }
-      if (
-        !answer ||
-        typeof answer !== 'object' ||
-        typeof answer.principalId !== 'string' ||
-        !answer.policyDocument
-      )
-        throw fail(500, 'the authorizer answer needs principalId and policyDocument');
+      const uri = withStageVariables(auth.authorizerUri, st.stage.variables);
+      answer = (await invokeLambdaAuthorizer(this.deps.invoke, c.scope.accountId, uri, event)).answer;
       if (ttl > 0) {
         if (this.authCache.size > 50_000) this.authCache.clear();
         this.authCache.set(cacheKey, { outcome: { answer }, expires: now + ttl * 1000 });
       }
     }
-    let allowed: boolean;
-    try {
-      allowed = policyAllows(answer.policyDocument, methodArn);
-    } catch {
-      throw fail(500, 'the authorizer policy is invalid');
-    }
-    if (!allowed) throw fail(403, 'the policy does not allow the method');
-    const ctx: Record<string, unknown> = { principalId: answer.principalId };
-    const extra = answer.context;
-    if (extra && typeof extra === 'object')
-      for (const [k, v] of Object.entries(extra as Record<string, unknown>))
-        if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) ctx[k] = v;
+    const ctx = authorizerDecision(answer, methodArn);
     ctx.integrationLatency = this.deps.clock.now() - now;
     if (typeof answer.usageIdentifierKey === 'string') ctx.usageIdentifierKey = answer.usageIdentifierKey;
     return ctx;
