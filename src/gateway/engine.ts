@@ -40,6 +40,55 @@ type Input = Record<string, any>;
 export interface GatewayEngineDeps {
   store: Store;
   clock: Clock;
+  /** Does this V2 VPC link exist? (private integrations name one; absent: none does) */
+  vpcLinkExists?: (scope: Scope, id: string) => Promise<boolean>;
+}
+
+/** A private integration's target: an ELB listener or a Cloud Map service. */
+const PRIVATE_TARGET_ARN =
+  /^arn:aws[a-z-]*:(elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/(app|net)\/[^/]+\/[^/]+\/[^/]+|servicediscovery:[a-z0-9-]+:\d{12}:service\/srv-[A-Za-z0-9]+)$/;
+
+/**
+ * An HTTP API integration's connection: `INTERNET`, or `VPC_LINK` (HTTP_PROXY only) with the
+ * `ConnectionId` of a VPC link (or `${stageVariables.x}`) and an optional `TlsConfig`.
+ */
+function connectionOf(
+  input: Input,
+  prev: IntegrationRecord | undefined,
+  type: string,
+): Pick<IntegrationRecord, 'connectionType' | 'connectionId' | 'tlsConfig'> {
+  const connectionType = String(input.connectionType ?? prev?.connectionType ?? 'INTERNET');
+  if (connectionType !== 'INTERNET' && connectionType !== 'VPC_LINK')
+    throw errors.badRequest(`Invalid ConnectionType: ${connectionType}. Must be one of INTERNET, VPC_LINK`);
+  const tls = input.tlsConfig !== undefined ? input.tlsConfig : prev?.tlsConfig;
+  if (connectionType === 'INTERNET') {
+    if (tls) throw errors.badRequest('TlsConfig is only supported for private integrations');
+    return { connectionType };
+  }
+  if (type !== 'HTTP_PROXY')
+    throw errors.badRequest('ConnectionType VPC_LINK is only supported for HTTP_PROXY integrations');
+  const connectionId: unknown = input.connectionId ?? prev?.connectionId;
+  if (typeof connectionId !== 'string' || !connectionId)
+    throw errors.badRequest('ConnectionId is required for VPC_LINK integrations');
+  const out: Pick<IntegrationRecord, 'connectionType' | 'connectionId' | 'tlsConfig'> = {
+    connectionType,
+    connectionId,
+  };
+  if (tls) {
+    const name: unknown = (tls as Input).serverNameToVerify;
+    if (typeof tls !== 'object' || Array.isArray(tls) || (name !== undefined && typeof name !== 'string'))
+      throw errors.badRequest('Invalid TlsConfig');
+    if (typeof name === 'string') {
+      if (
+        !/^[A-Za-z0-9*]([A-Za-z0-9*-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(
+          name,
+        )
+      )
+        throw errors.badRequest(`Invalid ServerNameToVerify: ${name}`);
+      out.tlsConfig = { serverNameToVerify: name };
+    }
+  }
+  return out;
 }
 
 const PUBLIC_API_FIELDS = [
@@ -67,7 +116,7 @@ function pick<T extends object>(o: T, keys: readonly string[]): Record<string, u
   return out;
 }
 
-function page<T>(items: T[], input: Input): { items: T[]; nextToken?: string } {
+export function page<T>(items: T[], input: Input): { items: T[]; nextToken?: string } {
   const max = input.maxResults ? Math.max(1, Number(input.maxResults)) : 100;
   const start = input.nextToken ? Number(Buffer.from(String(input.nextToken), 'base64url').toString()) : 0;
   if (!Number.isInteger(start) || start < 0) throw errors.badRequest('Invalid pagination token');
@@ -401,12 +450,16 @@ export class GatewayEngine {
     const subtype: string | undefined =
       type === 'AWS_PROXY' ? (input.integrationSubtype ?? prev?.integrationSubtype) : undefined;
     let subtypeParameters: Record<string, string> | undefined;
+    const connection = connectionOf(input, prev, type);
     if (type === 'HTTP_PROXY') {
       // HTTP APIs: the URI is the backend URL (path variables like {proxy} and ${stageVariables.x} allowed).
-      if (typeof uri !== 'string' || !/^https?:\/\/[^/\s]+/i.test(uri))
+      if (connection.connectionType === 'VPC_LINK') {
+        if (typeof uri !== 'string' || !PRIVATE_TARGET_ARN.test(uri))
+          throw errors.badRequest(
+            'For VPC_LINK integrations, IntegrationUri must be the ARN of a load balancer listener or of a Cloud Map service',
+          );
+      } else if (typeof uri !== 'string' || !/^https?:\/\/[^/\s]+/i.test(uri))
         throw errors.badRequest('For HTTP_PROXY integrations, IntegrationUri must be an http(s) URL');
-      if (input.connectionType === 'VPC_LINK')
-        throw errors.badRequest('Private integrations (VPC_LINK) are not supported by Nimbus');
       pfv ??= '1.0';
       if (pfv !== '1.0')
         throw errors.badRequest('PayloadFormatVersion must be 1.0 for HTTP_PROXY integrations');
@@ -440,7 +493,7 @@ export class GatewayEngine {
       integrationMethod: input.integrationMethod ?? prev?.integrationMethod ?? 'POST',
       payloadFormatVersion: pfv,
       timeoutInMillis: timeout,
-      connectionType: input.connectionType ?? prev?.connectionType ?? 'INTERNET',
+      ...connection,
     };
     const description = input.description ?? prev?.description;
     if (description !== undefined) out.description = description;
@@ -473,7 +526,17 @@ export class GatewayEngine {
     return out;
   }
 
+  /** A private integration's VPC link must exist (unless a stage variable names it). */
+  private async checkVpcLink(scope: Scope, input: Input): Promise<void> {
+    const id: unknown = input.connectionId;
+    if (typeof id !== 'string' || !id || (input.connectionType ?? 'VPC_LINK') !== 'VPC_LINK') return;
+    if (/^\$\{stageVariables\.[A-Za-z0-9_]+\}$/.test(id)) return;
+    if (!(await this.deps.vpcLinkExists?.(scope, id)))
+      throw errors.notFound('Invalid VPC link identifier specified', 'VpcLink');
+  }
+
   async createIntegration(scope: Scope, apiId: string, input: Input) {
+    await this.checkVpcLink(scope, input);
     return this.mutate(scope, apiId, (api) => {
       const i = this.buildIntegration(input, undefined, api.protocolType);
       api.integrations.push(i);
@@ -492,6 +555,7 @@ export class GatewayEngine {
   }
 
   async updateIntegration(scope: Scope, apiId: string, id: string, input: Input) {
+    await this.checkVpcLink(scope, input);
     return this.mutate(scope, apiId, (api) => {
       const prev = findIntegration(api, id);
       const next = this.buildIntegration(input, prev, api.protocolType);

@@ -76,6 +76,8 @@ export function exportHttpApi(
       uri: i.integrationUri,
       credentials: i.credentialsArn,
       connectionType: i.connectionType,
+      connectionId: i.connectionId,
+      tlsConfig: i.tlsConfig,
       payloadFormatVersion: i.payloadFormatVersion,
       timeoutInMillis: i.timeoutInMillis,
       requestParameters: i.requestParameters,

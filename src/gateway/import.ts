@@ -151,6 +151,8 @@ async function importPaths(
               credentialsArn: str(integ.credentials),
               integrationMethod: str(integ.httpMethod),
               connectionType: str(integ.connectionType)?.toUpperCase(),
+              connectionId: str(integ.connectionId),
+              tlsConfig: integ.tlsConfig,
               payloadFormatVersion: str(integ.payloadFormatVersion) ?? (subtype ? '1.0' : '2.0'),
               timeoutInMillis:
                 integ.timeoutInMillis === undefined ? undefined : Number(integ.timeoutInMillis),

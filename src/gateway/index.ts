@@ -36,6 +36,9 @@ import { tagRoutesV2 } from './tags.js';
 import { routeTable } from './route-table.js';
 import { checkApiKey } from './api-keys.js';
 import { domainRoutes } from './domain-api.js';
+import { VpcLinks } from './vpc-links.js';
+import { vpcLinkRoutes } from './vpc-link-api.js';
+import type { PrivateTargets } from './private-targets.js';
 import type { RawHandler } from '../server/http-server.js';
 import { jsonMessage } from './response.js';
 import { send } from './serve.js';
@@ -73,6 +76,8 @@ export interface GatewayDeps {
   websocketLimits?: Partial<WebSocketLimits>;
   /** Draws in [0, 1) routing requests to REST stages' canary releases (default Math.random). */
   random?: () => number;
+  /** Where private (VPC_LINK) integrations go: load balancer -> local base URL (`--private-target`). */
+  privateTargets?: PrivateTargets;
 }
 
 export interface Gateway {
@@ -164,7 +169,12 @@ function servingRoutes(
 }
 
 export function createGateway(deps: GatewayDeps): Gateway {
-  const engine = new GatewayEngine({ store: deps.store, clock: deps.clock });
+  const vpcLinks = new VpcLinks({ store: deps.store, clock: deps.clock });
+  const engine = new GatewayEngine({
+    store: deps.store,
+    clock: deps.clock,
+    vpcLinkExists: async (scope, id) => (await vpcLinks.findV2(scope, id)) !== undefined,
+  });
   const server = new GatewayServer({
     engine,
     invoke: lambdaInvoker(deps.lambda, deps.region),
@@ -175,11 +185,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
     metrics: deps.metrics,
     callService: deps.callService,
     authenticate: deps.authenticate,
+    privateTargets: deps.privateTargets,
   });
   const rest = new RestEngine({
     store: deps.store,
     clock: deps.clock,
     accountLimits: deps.accountLimits,
+    vpcLinkExists: async (scope, id) => (await vpcLinks.findV1(scope, id)) !== undefined,
     webSocketStages: async (apiId) => {
       const scope = await engine.findApiScope(apiId);
       const api = scope ? await engine.findApi(apiId) : undefined;
@@ -200,6 +212,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     callService: deps.callService,
     authenticate: deps.authenticate,
     random: deps.random,
+    privateTargets: deps.privateTargets,
+    vpcLinkExists: async (scope, id) => (await vpcLinks.findV1(scope, id)) !== undefined,
     clientCertificate: async (scope, id) => {
       const rec = await certs.find(scope, id);
       return rec && { certificatePem: rec.pemEncodedCertificate, privateKeyPem: rec.privateKeyPem };
@@ -231,9 +245,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     routes: [
       ...servingRoutes(engine, server, rest, restServer),
       ...v2.routes,
-      ...tagRoutesV2(engine, domains),
+      ...tagRoutesV2(engine, domains, vpcLinks),
       ...restApiRoutes(rest, { store: deps.store, clock: deps.clock }),
       ...domainRoutes(domains),
+      ...vpcLinkRoutes(vpcLinks),
     ],
   };
   // Mutual TLS: a domain with a truststore takes only requests with a client certificate it trusts.

@@ -9,6 +9,8 @@ import { AwsError } from '../protocols/errors.js';
 export const COLLECTION_APIS = 'apigw.apis';
 /** apiId -> { accountId, region }: serving finds an API by its id alone. */
 export const COLLECTION_API_IDS = 'apigw.apiids';
+/** VPC links of apigatewayv2 (V2), keyed `{account}/{region}/{id}`; see vpc-links.ts. */
+export const COLLECTION_VPC_LINKS_V2 = 'apigw.vpclinksv2';
 
 export interface Scope {
   accountId: string;
@@ -70,6 +72,10 @@ export interface IntegrationRecord {
   payloadFormatVersion: string;
   timeoutInMillis: number;
   connectionType: string;
+  /** VPC_LINK: the VPC link's id, or `${stageVariables.x}`. */
+  connectionId?: string;
+  /** Private integrations over HTTPS: the name the backend's certificate must have. */
+  tlsConfig?: { serverNameToVerify?: string };
   description?: string;
   credentialsArn?: string;
   apiGatewayManaged?: boolean;

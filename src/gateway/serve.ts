@@ -60,6 +60,7 @@ import {
 } from './authorizers.js';
 import { IntegrationTimeout, type Invoker } from './invoke.js';
 import { callBackend, forwardedHeaders } from './backend.js';
+import type { PrivateTargets } from './private-targets.js';
 import { ApiCache } from './api-cache.js';
 import type { Authenticate } from './websocket/serve.js';
 
@@ -139,6 +140,8 @@ export interface GatewayServerDeps {
   authenticate?: Authenticate;
   /** AWS service integrations (IntegrationSubtype) call the services through this. */
   callService?: ServiceCaller;
+  /** Private integrations: listener / Cloud Map service ARN -> local base URL (`--private-target`). */
+  privateTargets?: PrivateTargets;
 }
 
 /** What the access log can say about one request. */
@@ -548,10 +551,30 @@ export class GatewayServer {
     pathOverride: string | undefined,
     answer: (r: HttpResult) => HttpResult,
   ): Promise<HttpResult> {
-    let url = (withStageVariables(integ.integrationUri, st.stage.stageVariables) ?? '').replace(
-      /\{([^}]+?)\+?\}/g,
-      (_, name: string) => (ctx.pathParameters?.[name] ?? '').split('/').map(encodeURIComponent).join('/'),
-    );
+    let url: string;
+    if (integ.connectionType === 'VPC_LINK') {
+      // A private integration: the load balancer or Cloud Map service the ARN names, here the local
+      // target mapped to it, gets the request's path as the client sent it (the stage included, as on AWS).
+      const target = withStageVariables(integ.integrationUri, st.stage.stageVariables) ?? '';
+      const base = this.deps.privateTargets?.get(target);
+      if (!base) {
+        info.integrationErrorMessage = `No private target for ${target}`;
+        this.deps.logger.warn(
+          'private integration has no target: start Nimbus with --private-target ARN=URL',
+          {
+            requestId: greq.requestId,
+            target,
+            connectionId: integ.connectionId,
+          },
+        );
+        return jsonMessage(503, 'Service Unavailable');
+      }
+      url = base + (greq.rawPath || '/');
+    } else
+      url = (withStageVariables(integ.integrationUri, st.stage.stageVariables) ?? '').replace(
+        /\{([^}]+?)\+?\}/g,
+        (_, name: string) => (ctx.pathParameters?.[name] ?? '').split('/').map(encodeURIComponent).join('/'),
+      );
     if (pathOverride !== undefined) {
       // `overwrite:path` replaces the path of the backend URL (its query string stays).
       const u = new URL(url);

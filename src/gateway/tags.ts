@@ -2,16 +2,18 @@
  * The apigatewayv2 tagging API (`/v2/tags/{ResourceArn}`: GetTags, TagResource, UntagResource),
  * as Terraform's `aws_apigatewayv2_*` resources and `aws apigatewayv2 tag-resource` use it, for
  * HTTP and WebSocket APIs (`arn:aws:apigateway:{region}::/apis/{id}`), their stages
- * (`.../apis/{id}/stages/{name}`) and custom domain names (`arn:aws:apigateway:{region}::/domainnames/{name}`).
+ * (`.../apis/{id}/stages/{name}`), custom domain names (`arn:aws:apigateway:{region}::/domainnames/{name}`)
+ * and VPC links (`arn:aws:apigateway:{region}::/vpclinks/{id}`).
  */
 import type { RequestContext, RestRoute } from '../server/service.js';
 import type { DomainEngine } from './domains.js';
 import type { GatewayEngine } from './engine.js';
+import type { VpcLinks } from './vpc-links.js';
 import { errors, type Scope } from './model.js';
 
 const MAX_TAGS = 50;
 
-export function tagRoutesV2(engine: GatewayEngine, domains: DomainEngine): RestRoute[] {
+export function tagRoutesV2(engine: GatewayEngine, domains: DomainEngine, vpcLinks: VpcLinks): RestRoute[] {
   /** Runs fn on the tags of the resource the ARN names. */
   const withTags = <T>(
     ctx: RequestContext,
@@ -19,13 +21,15 @@ export function tagRoutesV2(engine: GatewayEngine, domains: DomainEngine): RestR
     fn: (tags: Record<string, string>) => T,
     write: boolean,
   ): Promise<T> => {
-    const m = /^arn:aws[a-z-]*:apigateway:([^:]*)::\/(apis|domainnames)\/([^/]+)(?:\/stages\/([^/]+))?$/.exec(
-      arn,
-    );
+    const m =
+      /^arn:aws[a-z-]*:apigateway:([^:]*)::\/(apis|domainnames|vpclinks)\/([^/]+)(?:\/stages\/([^/]+))?$/.exec(
+        arn,
+      );
     if (!m || (m[4] !== undefined && m[2] !== 'apis'))
       throw errors.badRequest(`Invalid ARN specified: ${arn}`);
     const [, region, kind, id, stage] = m;
     const scope: Scope = { accountId: ctx.accountId, region: region || ctx.region };
+    if (kind === 'vpclinks') return vpcLinks.withTagsV2(scope, id, fn, write);
     return kind === 'apis'
       ? engine.withTags(scope, id, stage, fn, write)
       : domains.withTags(scope, decodeURIComponent(id), fn, write);

@@ -13,6 +13,7 @@ import {
   CLIENT_CERT_NOT_FOUND,
   COLLECTION_API_KEYS,
   COLLECTION_CLIENT_CERTS,
+  COLLECTION_VPC_LINKS,
   COLLECTION_REST_API_IDS,
   COLLECTION_REST_DOCS,
   COLLECTION_REST_APIS,
@@ -35,7 +36,7 @@ import {
   type Scope,
   type UsagePlanRecord,
 } from './model.js';
-import { applyPatch, boolValue, intValue, patchEntry, requireValue } from './patch.js';
+import { applyPatch, boolValue, intValue, patchEntry, patchOperations, requireValue } from './patch.js';
 import { canaryOf, canaryView, checkDeploymentStage, patchCanary } from './canary.js';
 import { GATEWAY_RESPONSE_TYPES, gatewayResponseView } from './responses.js';
 import { COLLECTION_USAGE, UsageMeter, planUsagePrefix, type UsageView } from './usage.js';
@@ -321,6 +322,8 @@ const INTEGRATION_PATHS = [
   '/contentHandling',
   '/credentials',
   '/tlsConfig/insecureSkipVerification',
+  '/connectionType',
+  '/connectionId',
 ];
 const AUTHORIZER_PATHS = [
   '/name',
@@ -357,6 +360,25 @@ function tlsConfigOf(v: unknown): { insecureSkipVerification: boolean } {
   const skip = (v as Input).insecureSkipVerification ?? false;
   if (typeof skip !== 'boolean') throw errors.badRequest('Invalid value for insecureSkipVerification');
   return { insecureSkipVerification: skip };
+}
+
+const STAGE_VARIABLE_ONLY = /^\$\{stageVariables\.[A-Za-z0-9_]+\}$/;
+
+/** A private integration (`connectionType` VPC_LINK) is an HTTP or HTTP_PROXY one with a `connectionId`. */
+function checkConnection(rec: IntegrationRecord): void {
+  const type = rec.connectionType;
+  if (type === undefined) return;
+  if (type !== 'INTERNET' && type !== 'VPC_LINK')
+    throw errors.badRequest(`Invalid connection type specified: ${type}. Must be one of INTERNET, VPC_LINK`);
+  if (type === 'INTERNET') {
+    if (rec.connectionId) throw errors.badRequest('ConnectionId cannot be set for connection type INTERNET');
+    return;
+  }
+  if (rec.type !== 'HTTP' && rec.type !== 'HTTP_PROXY')
+    throw errors.badRequest(
+      'VPC_LINK connection type is only supported for HTTP and HTTP_PROXY integrations',
+    );
+  if (!rec.connectionId) throw errors.badRequest('ConnectionId is required for connection type VPC_LINK');
 }
 
 function checkIntegrationUri(type: string, uri: string): string {
@@ -418,6 +440,8 @@ export class RestEngine {
       accountLimits?: AccountLimits;
       /** WebSocket APIs (apigatewayv2), whose stages usage plans may name too. */
       webSocketStages?: (apiId: string) => Promise<{ scope: Scope; stages: string[] } | undefined>;
+      /** Does this VPC link (v1) exist? (private integrations name one; absent: none does) */
+      vpcLinkExists?: (scope: Scope, id: string) => Promise<boolean>;
     },
   ) {
     this.usage = new UsageMeter(deps);
@@ -876,7 +900,15 @@ export class RestEngine {
     });
   }
 
+  /** A private integration's VPC link must exist (unless a stage variable names it). */
+  private async checkVpcLink(scope: Scope, id: unknown): Promise<void> {
+    if (typeof id !== 'string' || !id || STAGE_VARIABLE_ONLY.test(id)) return;
+    if (!(await this.deps.vpcLinkExists?.(scope, id)))
+      throw errors.notFound('Invalid VPC link identifier specified');
+  }
+
   async putIntegration(scope: Scope, apiId: string, resourceId: string, httpMethod: string, input: Input) {
+    if (input.connectionType === 'VPC_LINK') await this.checkVpcLink(scope, input.connectionId);
     return this.mutate(scope, apiId, (api) => {
       const m = this.method(api, resourceId, httpMethod);
       const type = String(input.type ?? '');
@@ -911,6 +943,11 @@ export class RestEngine {
       if (input.credentials) rec.credentials = String(input.credentials);
       if (input.tlsConfig !== undefined && input.tlsConfig !== null)
         rec.tlsConfig = tlsConfigOf(input.tlsConfig);
+      if (input.connectionType !== undefined && input.connectionType !== null)
+        rec.connectionType = String(input.connectionType);
+      if (input.connectionId !== undefined && input.connectionId !== null)
+        rec.connectionId = String(input.connectionId);
+      checkConnection(rec);
       m.methodIntegration = rec;
       return structuredClone(rec) as Input;
     });
@@ -923,6 +960,8 @@ export class RestEngine {
   }
 
   async updateIntegration(scope: Scope, apiId: string, resourceId: string, httpMethod: string, input: Input) {
+    for (const op of patchOperations(input))
+      if (op.path === '/connectionId' && op.op === 'replace') await this.checkVpcLink(scope, op.value);
     return this.mutate(scope, apiId, (api) => {
       const m = this.method(api, resourceId, httpMethod);
       const rec = m.methodIntegration;
@@ -952,6 +991,13 @@ export class RestEngine {
         }
         if (op.op !== 'replace' || op.segments.length !== 1) return false;
         switch (head) {
+          case 'connectionType':
+            rec.connectionType = requireValue(op);
+            if (rec.connectionType !== 'VPC_LINK') delete rec.connectionId;
+            return true;
+          case 'connectionId':
+            rec.connectionId = requireValue(op);
+            return true;
           case 'uri':
             rec.uri = checkIntegrationUri(rec.type, requireValue(op));
             return true;
@@ -982,6 +1028,7 @@ export class RestEngine {
         }
         return false;
       });
+      checkConnection(rec);
       return structuredClone(rec) as Input;
     });
   }
@@ -2117,7 +2164,8 @@ export class RestEngine {
 
   /**
    * The tags of a taggable resource named by its ARN: `arn:aws:apigateway:{region}::/restapis/{id}`,
-   * `.../restapis/{id}/stages/{name}`, `/apikeys/{id}`, `/usageplans/{id}` or `/clientcertificates/{id}`.
+   * `.../restapis/{id}/stages/{name}`, `/apikeys/{id}`, `/usageplans/{id}`, `/clientcertificates/{id}`
+   * or `/vpclinks/{id}`.
    */
   private async withTags<T>(
     scope: Scope,
@@ -2126,7 +2174,7 @@ export class RestEngine {
     write: boolean,
   ): Promise<T> {
     const m =
-      /^arn:aws[a-z-]*:apigateway:([^:]*)::\/(restapis|apikeys|usageplans|clientcertificates)\/([^/]+)(?:\/stages\/([^/]+))?$/.exec(
+      /^arn:aws[a-z-]*:apigateway:([^:]*)::\/(restapis|apikeys|usageplans|clientcertificates|vpclinks)\/([^/]+)(?:\/stages\/([^/]+))?$/.exec(
         arn,
       );
     if (!m || (m[4] !== undefined && m[2] !== 'restapis'))
@@ -2145,7 +2193,8 @@ export class RestEngine {
       apikeys: [COLLECTION_API_KEYS, 'Invalid API Key identifier specified'],
       usageplans: [COLLECTION_USAGE_PLANS, 'Invalid Usage Plan ID specified'],
       clientcertificates: [COLLECTION_CLIENT_CERTS, CLIENT_CERT_NOT_FOUND],
-    }[kind as 'apikeys' | 'usageplans' | 'clientcertificates'];
+      vpclinks: [COLLECTION_VPC_LINKS, 'Invalid VPC link identifier specified'],
+    }[kind as 'apikeys' | 'usageplans' | 'clientcertificates' | 'vpclinks'];
     const missing = () => errors.notFound(missingMessage);
     if (!write) {
       const rec = await this.deps.store.get<{ tags: Record<string, string> }>(collection, scopedKey(s, id));

@@ -144,6 +144,8 @@ export function exportStage(
         cacheNamespace: integ.cacheNamespace,
         cacheKeyParameters: integ.cacheKeyParameters,
         tlsConfig: integ.tlsConfig,
+        connectionType: integ.connectionType,
+        connectionId: integ.connectionId,
         responses: responses.length
           ? Object.fromEntries(
               responses.map((x) => [

@@ -412,6 +412,8 @@ class Importer {
         cacheKeyParameters: integ.cacheKeyParameters,
         cacheNamespace: str(integ.cacheNamespace),
         tlsConfig: isObject(integ.tlsConfig) ? integ.tlsConfig : undefined,
+        connectionType: str(integ.connectionType)?.toUpperCase(),
+        connectionId: str(integ.connectionId),
       }),
     );
     // Integration responses (selection pattern or `default` -> status, header mappings, templates).

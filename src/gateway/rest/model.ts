@@ -14,6 +14,8 @@ export const COLLECTION_USAGE_PLANS = 'apigw.usageplans';
 export const COLLECTION_REST_DOCS = 'apigw.restdocs';
 /** Client certificates, per account and region (./client-certs.ts). */
 export const COLLECTION_CLIENT_CERTS = 'apigw.clientcerts';
+/** VPC links (v1), keyed by scopedKey; see ../vpc-links.ts. */
+export const COLLECTION_VPC_LINKS = 'apigw.vpclinks';
 /** NotFoundException's message for an unknown client certificate id. */
 export const CLIENT_CERT_NOT_FOUND = 'Invalid client certificate identifier specified';
 
@@ -50,6 +52,10 @@ export interface IntegrationRecord {
   credentials?: string;
   /** HTTP / HTTP_PROXY over HTTPS: `insecureSkipVerification` accepts a backend certificate of any issuer. */
   tlsConfig?: { insecureSkipVerification: boolean };
+  /** `VPC_LINK` for a private integration (absent: INTERNET, unless given). */
+  connectionType?: string;
+  /** VPC_LINK: the VPC link's id, or `${stageVariables.x}`. */
+  connectionId?: string;
   integrationResponses?: Record<string, IntegrationResponseRecord>;
 }
 

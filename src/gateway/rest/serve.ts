@@ -70,6 +70,7 @@ import {
   type MethodRequest,
 } from './integration.js';
 import { BackendAgents, callBackend, forwardedHeaders, type ClientCertificate } from '../backend.js';
+import { restPrivateUrl, type PrivateTargets } from '../private-targets.js';
 import { ApiCache } from '../api-cache.js';
 import type { ServiceCaller } from '../../server/self-call.js';
 import { RequestValidation } from './validation.js';
@@ -447,6 +448,10 @@ export interface RestServerDeps {
   authenticate?: Authenticate;
   /** Draws in [0, 1) that route requests to a stage's canary release (default Math.random). */
   random?: () => number;
+  /** Private integrations: NLB host -> local base URL (`--private-target`; unmapped: the uri as it is). */
+  privateTargets?: PrivateTargets;
+  /** Does this VPC link (v1) exist? (a private integration naming none answers 500) */
+  vpcLinkExists?: (scope: Scope, id: string) => Promise<boolean>;
   /** A client certificate with its key, by id (absent: stages present none to backends). */
   clientCertificate?: (scope: Scope, id: string) => Promise<ClientCertificate | undefined>;
 }
@@ -1129,7 +1134,7 @@ export class RestServer {
     const mr: MethodRequest = { values, body: greq.body };
     if (integ.type === 'MOCK') return mockResult(integ, mr);
     if (integ.type === 'HTTP' || integ.type === 'HTTP_PROXY')
-      return this.httpIntegration(st, integ, greq, mr, info);
+      return this.httpIntegration(c.scope, st, integ, greq, mr, info);
     const uri = withStageVariables(integ.uri, st.stage.variables);
     const fn = functionArnOf(uri);
     if (integ.type === 'AWS' && !fn) return this.serviceIntegration(c, integ, uri ?? '', mr, info, greq);
@@ -1273,6 +1278,7 @@ export class RestServer {
    * code selects the integration response.
    */
   private async httpIntegration(
+    scope: Scope,
     st: CompiledStage,
     integ: IntegrationRecord,
     greq: GatewayRequest,
@@ -1293,6 +1299,19 @@ export class RestServer {
     for (const [k, v] of Object.entries(params.querystring)) query.set(k, v);
     const qs = query.toString();
     if (qs) url += (url.includes('?') ? '&' : '?') + qs;
+    if (integ.connectionType === 'VPC_LINK') {
+      // A private integration: the NLB the uri names, here the local target mapped to its host.
+      const link = withStageVariables(integ.connectionId, st.stage.variables) ?? '';
+      if (!(await this.deps.vpcLinkExists?.(scope, link))) {
+        info.integrationError = `Invalid VPC link identifier specified: ${link}`;
+        this.deps.logger.warn('REST API private integration names no VPC link', {
+          requestId: greq.requestId,
+          connectionId: link,
+        });
+        return gatewayError('DEFAULT_5XX', 500, 'Internal server error');
+      }
+      url = restPrivateUrl(url, this.deps.privateTargets);
+    }
     const method = !integ.httpMethod || integ.httpMethod === 'ANY' ? greq.method : integ.httpMethod;
     let headers: Headers;
     let body: Buffer;
