@@ -11,6 +11,8 @@ export interface FlagSpec {
   description?: string;
   /** Shown in help, e.g. `PORT`. */
   placeholder?: string;
+  /** A string flag that may be given several times: its values joined by newlines. */
+  repeatable?: boolean;
 }
 
 export interface ParsedArgs {
@@ -57,7 +59,8 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagSpec
     }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    flags[name] = value;
+    const prev = flags[name];
+    flags[name] = s.repeatable && typeof prev === 'string' ? `${prev}\n${value}` : value;
   }
   return { positionals, flags };
 }

@@ -59,6 +59,41 @@ test('buildConfig: flags over environment over defaults, validated', () => {
   assert.throws(() => buildConfig({ auth: 'strict' }, {}), /needs keys/);
 });
 
+test('--private-target: repeatable NAME=URL, or NIMBUS_PRIVATE_TARGETS comma-separated', () => {
+  const arn = 'arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/web/1a2b/3c4d';
+  const p = parseArgs(
+    [
+      '--private-target',
+      'My-NLB.elb.amazonaws.com=http://127.0.0.1:8080',
+      `--private-target=${arn}=https://localhost:8443/`,
+    ],
+    UP_FLAGS,
+  );
+  assert.deepEqual(
+    [...buildConfig(p.flags, {}).privateTargets!],
+    [
+      ['my-nlb.elb.amazonaws.com', 'http://127.0.0.1:8080'],
+      [arn, 'https://localhost:8443'],
+    ],
+  );
+  const env = { NIMBUS_PRIVATE_TARGETS: 'a.internal:8080=http://127.0.0.1:1, b.internal=http://127.0.0.1:2' };
+  assert.deepEqual(Object.fromEntries(buildConfig({}, env).privateTargets!), {
+    'a.internal:8080': 'http://127.0.0.1:1',
+    'b.internal': 'http://127.0.0.1:2',
+  });
+  // The flags win over the environment.
+  assert.equal(buildConfig({ 'private-target': 'c=http://127.0.0.1:3' }, env).privateTargets!.size, 1);
+  assert.equal(buildConfig({}, {}).privateTargets, undefined);
+  assert.throws(() => buildConfig({ 'private-target': 'nlb.internal' }, {}), /NAME=URL/);
+  assert.throws(() => buildConfig({ 'private-target': '=http://127.0.0.1:1' }, {}), /NAME=URL/);
+  assert.throws(
+    () => buildConfig({ 'private-target': 'n=ftp://127.0.0.1:1' }, {}),
+    /http:\/\/ or https:\/\//,
+  );
+  assert.throws(() => buildConfig({ 'private-target': 'n=nope' }, {}), /not a URL/);
+  assert.throws(() => buildConfig({ 'private-target': 'n=http://127.0.0.1:1/base' }, {}), /without a path/);
+});
+
 test('keys come from a keys file and NIMBUS_KEYS', () => {
   const file = JSON.stringify([{ accessKeyId: 'AKIA1', secretAccessKey: 's1', accountId: '111111111111' }]);
   const c = buildConfig(

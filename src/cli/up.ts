@@ -10,6 +10,7 @@ import {
 import { startNimbus, type Nimbus, type StartOptions } from '../server/app.js';
 import { formatFlags, parseArgs, UsageError, type FlagSpec } from './args.js';
 import { registerCommand } from './registry.js';
+import { parsePrivateTargets } from '../gateway/private-targets.js';
 
 export const UP_FLAGS: Record<string, FlagSpec> = {
   port: {
@@ -91,6 +92,13 @@ export const UP_FLAGS: Record<string, FlagSpec> = {
     type: 'string',
     placeholder: 'FILE',
     description: 'PEM private key of --tls-cert ($NIMBUS_TLS_KEY)',
+  },
+  'private-target': {
+    type: 'string',
+    repeatable: true,
+    placeholder: 'NAME=URL',
+    description:
+      'private integrations: an NLB host or listener/Cloud Map ARN served by a local URL (repeatable; $NIMBUS_PRIVATE_TARGETS)',
   },
   example: { type: 'boolean', description: 'also deploy the bundled example app' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
@@ -212,6 +220,14 @@ export function buildConfig(
     c.tls = { port: int('tls-port', tlsPort, 0, 65535), ...(certFile ? { certFile, keyFile } : {}) };
   } else if (certFile !== undefined || keyFile !== undefined) {
     throw new UsageError('--tls-cert and --tls-key need --tls-port');
+  }
+  const targets = str('private-target', 'NIMBUS_PRIVATE_TARGETS');
+  if (targets !== undefined) {
+    try {
+      c.privateTargets = parsePrivateTargets(targets.split('\n'));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
   }
   const spares = str('warm-spares', 'NIMBUS_WARM_SPARES');
   if (spares !== undefined) c.compute.warmSpares = int('warm-spares', spares, 0, 1000);

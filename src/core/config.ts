@@ -80,6 +80,8 @@ export interface NimbusConfig {
    * `<dataDir>/tls/`.
    */
   tls?: { port: number; certFile?: string; keyFile?: string };
+  /** Private (VPC_LINK) integrations' targets: NLB host or listener / Cloud Map ARN -> local base URL. */
+  privateTargets?: Map<string, string>;
 }
 
 export function defaultConfig(overrides: Partial<NimbusConfig> = {}): NimbusConfig {

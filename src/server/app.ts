@@ -242,6 +242,7 @@ export async function startNimbus(config: NimbusConfig, opts: StartOptions = {})
     accountLimits: config.apiThrottle,
     metrics: builtinMetrics,
     random: opts.random,
+    privateTargets: config.privateTargets,
     // REST API AWS integrations (SQS, DynamoDB, SNS, ...) call this Nimbus as the API's account.
     callService: serviceCaller(() => endpointUrl, auth, 'nimbus-apigateway'),
     // WebSocket connections live on the node that accepted them; others forward @connections calls.
