@@ -241,6 +241,8 @@ async function putMethod(props: Props, ctx: ResourceContext) {
         passthroughBehavior: str(i.PassthroughBehavior),
         contentHandling: str(i.ContentHandling) as any,
         credentials: str(i.Credentials),
+        connectionType: str(i.ConnectionType) as any,
+        connectionId: str(i.ConnectionId),
       }),
     );
     for (const r of list<Props>(i.IntegrationResponses)) {

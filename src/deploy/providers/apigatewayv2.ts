@@ -251,6 +251,8 @@ function integrationInput(props: Props) {
     TimeoutInMillis: num(props.TimeoutInMillis),
     Description: str(props.Description),
     ConnectionType: str(props.ConnectionType) as any,
+    ConnectionId: str(props.ConnectionId),
+    TlsConfig: tlsConfig(props.TlsConfig),
     CredentialsArn: str(props.CredentialsArn),
     RequestParameters: props.RequestParameters as Record<string, string> | undefined,
     ResponseParameters: responseParameters(props.ResponseParameters),
@@ -259,6 +261,12 @@ function integrationInput(props: Props) {
     TemplateSelectionExpression: str(props.TemplateSelectionExpression),
     RequestTemplates: props.RequestTemplates as Record<string, string> | undefined,
   });
+}
+
+/** A private integration's TlsConfig (`ServerNameToVerify`). */
+function tlsConfig(v: unknown) {
+  const name = (v as Props | undefined)?.ServerNameToVerify;
+  return v && typeof v === 'object' ? { ServerNameToVerify: str(name) } : undefined;
 }
 
 /** CloudFormation's ResponseParameters (`{"200": {ResponseParameters: [{Destination, Source}]}}`) as the API's map. */

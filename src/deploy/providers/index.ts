@@ -40,6 +40,7 @@ import {
   apiGatewayV2RouteResponse,
   apiGatewayV2Stage,
 } from './apigatewayv2.js';
+import { apiGatewayV2VpcLink, restVpcLink } from './apigateway-vpc-links.js';
 import {
   eventsEventBus,
   eventsRule,
@@ -88,6 +89,7 @@ export const providers: ProviderRegistry = {
   'AWS::ApiGatewayV2::DomainName': apiGatewayV2DomainName,
   'AWS::ApiGatewayV2::ApiMapping': apiGatewayV2ApiMapping,
   'AWS::ApiGatewayV2::RoutingRule': apiGatewayV2RoutingRule,
+  'AWS::ApiGatewayV2::VpcLink': apiGatewayV2VpcLink,
   'AWS::ApiGateway::DomainName': restDomainName,
   'AWS::ApiGateway::BasePathMapping': restBasePathMapping,
   'AWS::ApiGateway::RestApi': restApi,
@@ -106,6 +108,7 @@ export const providers: ProviderRegistry = {
   'AWS::ApiGateway::DocumentationPart': restDocumentationPart,
   'AWS::ApiGateway::DocumentationVersion': restDocumentationVersion,
   'AWS::ApiGateway::ClientCertificate': restClientCertificate,
+  'AWS::ApiGateway::VpcLink': restVpcLink,
   'AWS::Events::Rule': eventsRule,
   'AWS::Events::EventBus': eventsEventBus,
   'AWS::Scheduler::Schedule': schedulerSchedule,
