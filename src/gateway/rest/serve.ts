@@ -1553,7 +1553,7 @@ function withStageVariables(uri: string | undefined, vars: Record<string, string
   return uri?.replace(/\$\{stageVariables\.([A-Za-z0-9_]+)\}/g, (_m, n: string) => vars[n] ?? '');
 }
 
-interface RestEventContext {
+export interface RestEventContext {
   accountId: string;
   apiId: string;
   stage: string;

@@ -18,6 +18,7 @@ import {
   lambdaAuthorizerEvent,
 } from './authorize.js';
 import type { RestApiRecord, RestAuthorizerRecord, Scope } from './model.js';
+import type { RestEventContext } from './serve.js';
 
 /** The stage test invocations run in, as on AWS. */
 export const TEST_INVOKE_STAGE = 'test-invoke-stage';
@@ -50,19 +51,7 @@ export interface TestInvokeAuthorizerDeps {
   /** Expands `${stageVariables.x}` in an authorizer URI or provider ARN. */
   withStageVariables(s: string | undefined, vars: Record<string, string>): string | undefined;
   /** The REST API's 1.0 request event (a REQUEST authorizer's event, without the body). */
-  requestEvent(
-    greq: GatewayRequest,
-    ctx: {
-      accountId: string;
-      apiId: string;
-      stage: string;
-      resourceId: string;
-      resourcePath: string;
-      path: string;
-      pathParameters: Record<string, string>;
-      stageVariables: Record<string, string>;
-    },
-  ): Record<string, unknown>;
+  requestEvent(greq: GatewayRequest, ctx: RestEventContext): Record<string, unknown>;
 }
 
 /** Shows the last four characters of an identity, as API Gateway's logs do. */
