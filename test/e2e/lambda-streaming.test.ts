@@ -173,6 +173,24 @@ test('Lambda response streaming', async (t) => {
     assert.deepEqual(complete, {});
   });
 
+  await t.test('InvokeWithResponseStream of a Python handler: its payload as one chunk', async () => {
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'st-python',
+        Runtime: 'python3.12',
+        Role: ROLE,
+        Handler: 'app.handler',
+        Code: { ZipFile: zip({ 'app.py': 'def handler(event, context):\n    return {"py": event}\n' }) },
+      }),
+    );
+    const { chunks, complete } = await collect(await stream('st-python'));
+    assert.deepEqual(
+      chunks.map((c) => JSON.parse(c) as unknown),
+      [{ py: { k: 1 } }],
+    );
+    assert.deepEqual(complete, {});
+  });
+
   await t.test('InvokeWithResponseStream: pipeline from a Readable, non-string writes as JSON', async () => {
     const piped = await collect(await stream('st-piped'));
     assert.equal(piped.chunks.join(''), 'alpha,beta,gamma');
@@ -279,6 +297,30 @@ test('Lambda response streaming', async (t) => {
     const piped = await timedGet(await urlOf('st-piped'));
     assert.equal(piped.body, 'alpha,beta,gamma');
   });
+
+  await t.test(
+    'function URL RESPONSE_STREAM: a client leaving mid-stream does not disturb the next',
+    async () => {
+      const got = await lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: 'st-slow' }));
+      const first = await new Promise<string>((resolve, reject) => {
+        const req = request(got.FunctionUrl!, (res) => {
+          res.once('data', (c: Buffer) => {
+            req.destroy();
+            resolve(c.toString('utf8'));
+          });
+        });
+        req.on('error', () => {});
+        req.on('close', () => reject(new Error('closed before any chunk')));
+        req.end();
+      });
+      assert.equal(first, 'first;');
+      // The handler goes on writing to a closed response; the instance and the server stay fine.
+      await new Promise((r) => setTimeout(r, 400));
+      const again = await timedGet(got.FunctionUrl!);
+      assert.equal(again.status, 200);
+      assert.match(again.body, /^first;second@\d+;[0-9a-f-]{36}$/);
+    },
+  );
 
   await t.test('UpdateFunctionUrlConfig switches InvokeMode', async () => {
     const u = await lambda.send(
