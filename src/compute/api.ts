@@ -9,6 +9,7 @@ import type {
   RestRoute,
 } from '../server/service.js';
 import type { LambdaEngine } from './engine.js';
+import { encodeEvent } from '../protocols/event-stream.js';
 import { constraint, errors, type Scope } from './model.js';
 
 export function scopeOf(ctx: RequestContext): Scope {
@@ -109,6 +110,45 @@ export function lambdaService(engine: LambdaEngine): RestJsonService {
       }
       return { status: out.StatusCode, headers };
     }),
+    route(
+      'POST',
+      '/2021-11-15/functions/{FunctionName}/response-streaming-invocations',
+      'InvokeWithResponseStream',
+      async (ctx, req) => {
+        // The events are framed as the chunks arrive; the reply goes out when the invocation
+        // ends (REST-JSON replies are whole: see docs/lambda.md).
+        const frames: Buffer[] = [];
+        const out = await engine.invokeWithResponseStream(
+          scopeOf(ctx),
+          {
+            FunctionName: req.pathParams.FunctionName,
+            Qualifier: str(req, 'Qualifier'),
+            Payload: req.body,
+            InvocationType: header(req, 'X-Amz-Invocation-Type'),
+            LogType: header(req, 'X-Amz-Log-Type'),
+            ClientContext: header(req, 'X-Amz-Client-Context'),
+            RequestId: ctx.requestId,
+          },
+          (chunk) => frames.push(encodeEvent('PayloadChunk', 'application/octet-stream', chunk)),
+        );
+        if (out.StatusCode !== 200) return { status: out.StatusCode };
+        if (out.Payload && out.Payload.length > 0)
+          frames.push(encodeEvent('PayloadChunk', 'application/octet-stream', out.Payload));
+        const complete: Record<string, string> = {};
+        if (out.ErrorCode !== undefined) complete.ErrorCode = out.ErrorCode;
+        if (out.ErrorDetails !== undefined) complete.ErrorDetails = out.ErrorDetails;
+        if (out.LogResult !== undefined) complete.LogResult = out.LogResult;
+        frames.push(encodeEvent('InvokeComplete', 'application/json', Buffer.from(JSON.stringify(complete))));
+        return {
+          status: 200,
+          headers: {
+            'Content-Type': 'application/vnd.amazon.eventstream',
+            'X-Amz-Executed-Version': out.ExecutedVersion ?? '$LATEST',
+          },
+          body: Buffer.concat(frames),
+        };
+      },
+    ),
     route('POST', `${F}/versions`, 'PublishVersion', async (ctx, req) =>
       ok(await engine.publishVersion(scopeOf(ctx), req.pathParams.FunctionName, req.json()), 201),
     ),

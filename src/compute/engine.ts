@@ -14,7 +14,12 @@ import type { Store } from '../storage/store.js';
 import { AwsError } from '../protocols/errors.js';
 import { readObject } from '../s3/index.js';
 import type { Engines } from '../server/engines.js';
-import type { FunctionSpec, InstanceManager, InvokeResult } from './sandbox/types.js';
+import type {
+  FunctionSpec,
+  InstanceManager,
+  InvokeInput as InstanceInvokeInput,
+  InvokeResult,
+} from './sandbox/types.js';
 import {
   ASYNC_QUEUE,
   COLLECTIONS,
@@ -112,6 +117,27 @@ export interface InvokeOutput {
   ExecutedVersion?: string;
   RequestId: string;
 }
+
+/** InvokeWithResponseStream's answer once the invocation has ended (the chunks went to the sink). */
+export interface InvokeStreamOutput {
+  /** 200, or 204 for DryRun. */
+  StatusCode: number;
+  ExecutedVersion?: string;
+  RequestId: string;
+  /** The stream's content type (`application/octet-stream` unless the handler set one). */
+  ResponseStreamContentType?: string;
+  /** A handler that was not streamified: its whole response, answered as one chunk. */
+  Payload?: Buffer;
+  /** Whether the handler was streamified (its body went to the sink as it was written). */
+  Streamed: boolean;
+  /** InvokeComplete: the error type of a failed invocation, its message, the log tail. */
+  ErrorCode?: string;
+  ErrorDetails?: string;
+  LogResult?: string;
+}
+
+/** Receives a streamed response's chunks as they are written; `contentType` comes with the first. */
+export type ChunkSink = (chunk: Buffer, contentType?: string) => void;
 
 export interface UsageRecord {
   time: number;
@@ -1307,6 +1333,86 @@ export class LambdaEngine {
     return out;
   }
 
+  /**
+   * InvokeWithResponseStream: runs the function synchronously, handing a streamified handler's
+   * chunks to `sink` as they are written (up to `limits.streamResponseBytes`); a plain
+   * handler's response comes back whole in `Payload`. Errors before the function runs throw
+   * (as Invoke's); a failed invocation is reported in ErrorCode / ErrorDetails.
+   */
+  async invokeWithResponseStream(
+    scope: Scope,
+    input: InvokeInput,
+    sink: ChunkSink,
+  ): Promise<InvokeStreamOutput> {
+    const type = input.InvocationType ?? 'RequestResponse';
+    if (type !== 'RequestResponse' && type !== 'DryRun') {
+      throw errors.validation([
+        constraint(type, 'invocationType', 'Member must satisfy enum value set: [RequestResponse, DryRun]'),
+      ]);
+    }
+    if (input.LogType !== undefined && input.LogType !== 'None' && input.LogType !== 'Tail') {
+      throw errors.validation([
+        constraint(input.LogType, 'logType', 'Member must satisfy enum value set: [None, Tail]'),
+      ]);
+    }
+    const payload = input.Payload ?? Buffer.alloc(0);
+    const requestId = input.RequestId ?? randomUUID();
+    if (payload.length > this.limits.syncPayloadBytes)
+      throw errors.tooLarge(this.limits.syncPayloadBytes, 'InvokeWithResponseStream');
+    const { name, qualifier } = this.parseName(scope, input.FunctionName, input.Qualifier);
+    const r = await this.resolve(scope, name, qualifier);
+    if (type === 'DryRun') return { StatusCode: 204, RequestId: requestId, Streamed: false };
+    if (input.ClientContext !== undefined && Buffer.byteLength(input.ClientContext) > 3583) {
+      throw errors.validation([
+        constraint(
+          input.ClientContext,
+          'clientContext',
+          'Member must have length less than or equal to 3583',
+        ),
+      ]);
+    }
+    const limit = this.limits.streamResponseBytes;
+    let sent = 0;
+    let tooLarge = false;
+    const limited: ChunkSink = (chunk, contentType) => {
+      if (tooLarge) return;
+      if (sent + chunk.length > limit) {
+        tooLarge = true;
+        return;
+      }
+      sent += chunk.length;
+      sink(chunk, contentType);
+    };
+    const run = await this.run(
+      r,
+      payload,
+      requestId,
+      'RequestResponse',
+      input.ClientContext,
+      input.LogType === 'Tail',
+      limited,
+    );
+    const out: InvokeStreamOutput = {
+      StatusCode: 200,
+      ExecutedVersion: run.version,
+      RequestId: requestId,
+      Streamed: run.streamed !== undefined,
+    };
+    if (run.streamed) out.ResponseStreamContentType = run.streamed.contentType;
+    if (tooLarge) {
+      out.ErrorCode = 'Function.ResponseSizeTooLarge';
+      out.ErrorDetails = `Response payload size exceeded maximum allowed payload size (${limit} bytes).`;
+    } else if (run.functionError) {
+      const e = parseErrorPayload(run.payload);
+      out.ErrorCode = e.errorType;
+      out.ErrorDetails = e.errorMessage;
+    } else if (!run.streamed) {
+      out.Payload = run.payload;
+    }
+    if (run.tail !== undefined) out.LogResult = run.tail;
+    return out;
+  }
+
   /** One execution: concurrency, instance, logs and usage. */
   private async run(
     r: Resolved,
@@ -1315,12 +1421,14 @@ export class LambdaEngine {
     invocationType: UsageRecord['invocationType'],
     clientContext: string | undefined,
     wantTail: boolean,
+    onChunk?: ChunkSink,
   ): Promise<{
     payload: Buffer;
     functionError?: string;
     version: string;
     tail?: string;
     status: InvokeResult['status'];
+    streamed?: { contentType: string };
   }> {
     const v = this.pickVersion(r);
     const startTime = this.deps.clock.now();
@@ -1363,14 +1471,17 @@ export class LambdaEngine {
       const codeDir = await this.code.ensure(v.codeHex);
       const optDir = v.layerCode?.length ? await this.layers?.optDir(v.layerCode) : undefined;
       const spec = this.specFor(r.scope, v, codeDir, hasEgress(r.record.tags), optDir);
-      result = await this.deps.instances.invoke(spec, {
+      const input: InstanceInvokeInput = {
         requestId,
         payload,
         invokedFunctionArn: functionArn(r.scope, r.name, r.qualifier),
         deadline: this.deps.clock.now() + v.timeout * 1000,
         clientContext,
         ...(traceHeader ? { traceId: traceHeader } : {}),
-      });
+      };
+      // Only streaming callers pay for it: the buffered path's input is the same as before.
+      if (onChunk) input.onChunk = onChunk;
+      result = await this.deps.instances.invoke(spec, input);
     } finally {
       release();
       const left = (this.running.get(r.fnKey) ?? 1) - 1;
@@ -1430,13 +1541,15 @@ export class LambdaEngine {
         startTime,
       });
     }
-    return {
+    const ret: Awaited<ReturnType<LambdaEngine['run']>> = {
       payload: out,
       functionError,
       version: v.version,
       tail: wantTail ? tailLog(lines) : undefined,
       status: result.status,
     };
+    if (result.streamed) ret.streamed = result.streamed;
+    return ret;
   }
 
   private writeLogs(scope: Scope, v: VersionConfig, requestId: string, res: InvokeResult): string[] {
@@ -1648,4 +1761,17 @@ function randomHex(chars: number): string {
   const out = randomPool.toString('hex', randomPoolAt, randomPoolAt + bytes);
   randomPoolAt += bytes;
   return out;
+}
+
+/** errorType / errorMessage of Lambda's error JSON (anything else: Unhandled, as is). */
+function parseErrorPayload(payload: Buffer): { errorType: string; errorMessage: string } {
+  try {
+    const e = JSON.parse(payload.toString('utf8')) as { errorType?: unknown; errorMessage?: unknown };
+    return {
+      errorType: typeof e.errorType === 'string' ? e.errorType : 'Unhandled',
+      errorMessage: typeof e.errorMessage === 'string' ? e.errorMessage : payload.toString('utf8'),
+    };
+  } catch {
+    return { errorType: 'Unhandled', errorMessage: payload.toString('utf8') };
+  }
 }

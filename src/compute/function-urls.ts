@@ -54,7 +54,8 @@ interface UrlRecord {
   qualifier?: string;
   authType: 'NONE' | 'AWS_IAM';
   cors?: UrlCors;
-  invokeMode: 'BUFFERED';
+  /** Absent on configs stored before RESPONSE_STREAM was served: BUFFERED. */
+  invokeMode?: 'BUFFERED' | 'RESPONSE_STREAM';
   creationTime: string;
   lastModifiedTime: string;
 }
@@ -91,6 +92,37 @@ function toGatewayCors(c: UrlCors): GatewayCors {
   };
 }
 
+/** The content type HttpResponseStream.from sets: a JSON prelude, 8 NUL bytes, then the body. */
+const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
+const DEFAULT_STREAM_CONTENT_TYPE = 'application/octet-stream';
+
+/** Status, headers and cookies of an HttpResponseStream prelude (`{statusCode, headers, cookies}`). */
+function httpPrelude(json: Buffer): { status: number; headers: Record<string, string | string[]> } {
+  let p: { statusCode?: unknown; headers?: unknown; cookies?: unknown } = {};
+  try {
+    const v = JSON.parse(json.toString('utf8')) as unknown;
+    if (v && typeof v === 'object') p = v as typeof p;
+  } catch {
+    // an unreadable prelude answers the defaults
+  }
+  const status =
+    typeof p.statusCode === 'number' &&
+    Number.isInteger(p.statusCode) &&
+    p.statusCode >= 100 &&
+    p.statusCode <= 599
+      ? p.statusCode
+      : 200;
+  const headers: Record<string, string | string[]> = {};
+  if (p.headers && typeof p.headers === 'object') {
+    for (const [k, v] of Object.entries(p.headers as Record<string, unknown>)) {
+      if (v !== undefined && v !== null) headers[k.toLowerCase()] = String(v);
+    }
+  }
+  if (headers['content-type'] === undefined) headers['content-type'] = DEFAULT_STREAM_CONTENT_TYPE;
+  if (Array.isArray(p.cookies) && p.cookies.length > 0) headers['set-cookie'] = p.cookies.map(String);
+  return { status, headers };
+}
+
 function message(status: number, text: string, headers: Record<string, string[]> = {}): HttpResult {
   return {
     status,
@@ -119,7 +151,7 @@ export class FunctionUrls {
     if (r.cors) out.Cors = r.cors;
     out.CreationTime = r.creationTime;
     if (withModified) out.LastModifiedTime = r.lastModifiedTime;
-    out.InvokeMode = r.invokeMode;
+    out.InvokeMode = r.invokeMode ?? 'BUFFERED';
     return out;
   }
 
@@ -164,11 +196,6 @@ export class FunctionUrls {
       v.push(constraint(maxAge, 'cors.maxAge', 'Member must have value less than or equal to 86400'));
     }
     if (v.length) throw errors.validation(v);
-    if (input.InvokeMode === 'RESPONSE_STREAM') {
-      throw errors.invalidParameter(
-        'InvokeMode RESPONSE_STREAM is not supported by Nimbus: function URLs answer BUFFERED.',
-      );
-    }
   }
 
   async create(
@@ -191,7 +218,7 @@ export class FunctionUrls {
       qualifier,
       authType: input.AuthType as UrlRecord['authType'],
       cors: input.Cors,
-      invokeMode: 'BUFFERED',
+      invokeMode: input.InvokeMode === 'RESPONSE_STREAM' ? 'RESPONSE_STREAM' : 'BUFFERED',
       creationTime: now,
       lastModifiedTime: now,
     };
@@ -242,6 +269,7 @@ export class FunctionUrls {
       if (!r) throw errors.notFound(NOT_FOUND_MESSAGE);
       if (input.AuthType !== undefined) r.authType = input.AuthType as UrlRecord['authType'];
       if (input.Cors !== undefined) r.cors = input.Cors;
+      if (input.InvokeMode !== undefined) r.invokeMode = input.InvokeMode as UrlRecord['invokeMode'];
       r.lastModifiedTime = lambdaTimestamp(this.deps.clock.now());
       await tx.put(URL_COLLECTIONS.configs, key, r);
       return r;
@@ -318,19 +346,23 @@ export class FunctionUrls {
   ): Promise<void> {
     res.setHeader('x-amzn-RequestId', requestId);
     try {
-      send(res, await this.serve(req, requestId, urlId, pathAndQuery));
+      const result = await this.serve(req, res, requestId, urlId, pathAndQuery);
+      if (result) send(res, result);
     } catch (e) {
       this.deps.logger.error('function url request failed', { requestId, urlId, err: e });
-      send(res, message(500, 'Internal Server Error'));
+      if (res.headersSent) res.destroy();
+      else send(res, message(500, 'Internal Server Error'));
     }
   }
 
+  /** The answer to send, or undefined when a RESPONSE_STREAM invocation answered `res` itself. */
   private async serve(
     req: IncomingMessage,
+    res: ServerResponse,
     requestId: string,
     urlId: string,
     pathAndQuery: string,
-  ): Promise<HttpResult> {
+  ): Promise<HttpResult | undefined> {
     const id = /^[a-z0-9]{32}$/.test(urlId)
       ? await this.deps.store.get<UrlIdRecord>(URL_COLLECTIONS.ids, urlId)
       : undefined;
@@ -405,16 +437,23 @@ export class FunctionUrls {
     const rc = event.requestContext as Record<string, unknown>;
     rc.accountId = authorizer ? (authorizer.iam as { accountId: string }).accountId : 'anonymous';
 
+    const corsHeaders = cors ? actualHeaders(cors, origin) : undefined;
     let result: HttpResult;
     try {
-      const out = await this.engine.invoke(scope, {
-        FunctionName: rec.functionName,
-        Qualifier: rec.qualifier,
-        Payload: Buffer.from(JSON.stringify(event)),
-        RequestId: requestId,
-      });
-      if (out.FunctionError || !out.Payload) result = message(502, 'Internal Server Error');
-      else result = mapV2Response(out.Payload);
+      if (rec.invokeMode === 'RESPONSE_STREAM') {
+        const streamed = await this.stream(
+          res,
+          scope,
+          rec,
+          Buffer.from(JSON.stringify(event)),
+          requestId,
+          corsHeaders,
+        );
+        if (!streamed) return undefined;
+        result = streamed;
+      } else {
+        result = await this.buffered(scope, rec, Buffer.from(JSON.stringify(event)), requestId);
+      }
     } catch (e) {
       if (e instanceof MalformedResponse) result = message(502, 'Internal Server Error');
       else if (e instanceof AwsError && e.code === 'TooManyRequestsException')
@@ -426,11 +465,94 @@ export class FunctionUrls {
         );
       else throw e;
     }
-    if (cors) {
-      const extra = actualHeaders(cors, origin);
-      for (const [k, v] of Object.entries(extra)) result.headers[k] = [v];
+    if (corsHeaders) {
+      for (const [k, v] of Object.entries(corsHeaders)) result.headers[k] = [v];
     }
     return result;
+  }
+
+  /** BUFFERED: the whole response, mapped by the HTTP API's 2.0 rules. */
+  private async buffered(
+    scope: Scope,
+    rec: UrlRecord,
+    payload: Buffer,
+    requestId: string,
+  ): Promise<HttpResult> {
+    const out = await this.engine.invoke(scope, {
+      FunctionName: rec.functionName,
+      Qualifier: rec.qualifier,
+      Payload: payload,
+      RequestId: requestId,
+    });
+    if (out.FunctionError || !out.Payload) return message(502, 'Internal Server Error');
+    return mapV2Response(out.Payload);
+  }
+
+  /**
+   * RESPONSE_STREAM: a streamified handler's chunks are written to the client as they come
+   * (chunked transfer encoding). Status, headers and cookies come from an HttpResponseStream
+   * prelude (JSON, then 8 NUL bytes), else 200 with the stream's content type. A failure before
+   * anything was sent answers 502 (as BUFFERED); after, the connection is cut so the client
+   * sees an incomplete response. A plain handler's response is answered as BUFFERED maps it.
+   * Returns undefined when `res` was answered here.
+   */
+  private async stream(
+    res: ServerResponse,
+    scope: Scope,
+    rec: UrlRecord,
+    payload: Buffer,
+    requestId: string,
+    corsHeaders: Record<string, string> | undefined,
+  ): Promise<HttpResult | undefined> {
+    let started = false;
+    let prelude: Buffer | undefined;
+    let mode: 'raw' | 'prelude' | undefined;
+    const start = (status: number, headers: Record<string, string | string[]>) => {
+      if (corsHeaders) for (const [k, v] of Object.entries(corsHeaders)) headers[k] = v;
+      res.writeHead(status, headers);
+      // Each chunk goes out as it is written, not when Node's socket buffer decides.
+      res.flushHeaders();
+      started = true;
+    };
+    const sink = (chunk: Buffer, contentType?: string) => {
+      if (res.destroyed) return;
+      if (mode === undefined) mode = contentType === HTTP_INTEGRATION_CONTENT_TYPE ? 'prelude' : 'raw';
+      if (!started) {
+        if (mode === 'raw') {
+          start(200, { 'content-type': contentType ?? DEFAULT_STREAM_CONTENT_TYPE });
+        } else {
+          prelude = prelude ? Buffer.concat([prelude, chunk]) : chunk;
+          // JSON holds no NUL: the first NUL starts the 8-byte delimiter.
+          const nul = prelude.indexOf(0);
+          if (nul < 0 || prelude.length < nul + 8) return;
+          const head = httpPrelude(prelude.subarray(0, nul));
+          chunk = prelude.subarray(nul + 8);
+          prelude = undefined;
+          start(head.status, head.headers);
+        }
+      }
+      if (chunk.length > 0) res.write(chunk);
+    };
+    const out = await this.engine.invokeWithResponseStream(
+      scope,
+      { FunctionName: rec.functionName, Qualifier: rec.qualifier, Payload: payload, RequestId: requestId },
+      sink,
+    );
+    if (started) {
+      if (out.ErrorCode !== undefined) res.destroy();
+      else res.end();
+      return undefined;
+    }
+    if (out.ErrorCode !== undefined) return message(502, 'Internal Server Error');
+    if (!out.Streamed)
+      return out.Payload ? mapV2Response(out.Payload) : message(502, 'Internal Server Error');
+    if (mode === 'prelude' || out.ResponseStreamContentType === HTTP_INTEGRATION_CONTENT_TYPE) {
+      // The prelude never ended: not a valid HTTP integration response.
+      return message(502, 'Internal Server Error');
+    }
+    start(200, { 'content-type': out.ResponseStreamContentType ?? DEFAULT_STREAM_CONTENT_TYPE });
+    res.end();
+    return undefined;
   }
 
   /**

@@ -31,6 +31,8 @@ export interface LambdaLimits {
   minUnreservedConcurrency: number;
   syncPayloadBytes: number;
   asyncPayloadBytes: number;
+  /** Largest streamed response (InvokeWithResponseStream, RESPONSE_STREAM function URLs). */
+  streamResponseBytes: number;
   zippedCodeBytes: number;
   unzippedCodeBytes: number;
   envVarsBytes: number;
@@ -45,6 +47,7 @@ export const DEFAULT_LAMBDA_LIMITS: LambdaLimits = {
   minUnreservedConcurrency: 100,
   syncPayloadBytes: 6 * 1024 * 1024,
   asyncPayloadBytes: 256 * 1024,
+  streamResponseBytes: 20 * 1024 * 1024,
   zippedCodeBytes: 50 * 1024 * 1024,
   unzippedCodeBytes: 250 * 1024 * 1024,
   envVarsBytes: 4 * 1024,

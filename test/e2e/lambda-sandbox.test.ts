@@ -150,4 +150,75 @@ test('Lambda engine on real sandboxes', async (t) => {
     assert.equal(rec.status, 'succeeded');
     assert.ok(logs.events.some((x) => x.e.message.includes('got {"async":true}')));
   });
+  await t.test('a streamified handler streams chunks to the caller as it writes them', async () => {
+    await e.createFunction(S, {
+      FunctionName: 'streamer',
+      Runtime: 'nodejs20.x',
+      Role: ROLE,
+      Handler: 'index.handler',
+      Timeout: 1,
+      Code: {
+        ZipFile: zip({
+          'index.js': `const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+exports.handler = awslambda.streamifyResponse(async (ev, stream) => {
+  stream.setContentType('text/csv');
+  stream.write('uid=' + process.getuid() + ';cwd=' + process.cwd() + ';');
+  if (ev.hang) await sleep(5000);
+  await sleep(300);
+  stream.write('t=' + Date.now());
+  if (ev.big) stream.write(Buffer.alloc(ev.big, 120));
+  stream.end();
+});`,
+        }),
+      },
+    });
+    const run = async (event: unknown) => {
+      const got: { at: number; data: string; contentType?: string }[] = [];
+      const out = await e.invokeWithResponseStream(
+        S,
+        { FunctionName: 'streamer', Payload: Buffer.from(JSON.stringify(event)), LogType: 'Tail' },
+        (chunk, contentType) => got.push({ at: Date.now(), data: chunk.toString(), contentType }),
+      );
+      return { out, got };
+    };
+    const { out, got } = await run({});
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.Streamed, true);
+    assert.equal(out.ResponseStreamContentType, 'text/csv');
+    assert.equal(out.ErrorCode, undefined);
+    assert.equal(out.Payload, undefined);
+    assert.equal(got.length, 2);
+    assert.equal(got[0].contentType, 'text/csv');
+    assert.equal(got[1].contentType, undefined);
+    if (instances.capabilities.level === 'bubblewrap') {
+      // It ran in the sandbox: its code at /var/task, as an unprivileged uid.
+      assert.match(got[0].data, /^uid=[1-9]\d*;cwd=\/var\/task;$/);
+    }
+    const writtenAt = Number(/^t=(\d+)$/.exec(got[1].data)![1]);
+    assert.ok(got[0].at <= writtenAt, `first chunk at ${got[0].at}, second written at ${writtenAt}`);
+    assert.match(Buffer.from(out.LogResult!, 'base64').toString(), /REPORT RequestId/);
+
+    // A timeout mid-stream: what was written has gone out, then the error.
+    const timedOut = await run({ hang: true });
+    assert.equal(timedOut.got.length, 1);
+    assert.equal(timedOut.out.ErrorCode, 'Sandbox.Timedout');
+    assert.match(timedOut.out.ErrorDetails!, /Task timed out after 1\.00 seconds/);
+
+    // Over the streamed response limit: the chunks stop there and the invocation fails.
+    const limits = config.compute.limits;
+    const saved = limits.streamResponseBytes;
+    limits.streamResponseBytes = 1000;
+    try {
+      const big = await run({ big: 5000 });
+      assert.equal(big.out.ErrorCode, 'Function.ResponseSizeTooLarge');
+      assert.ok(big.got.reduce((n, c) => n + c.data.length, 0) <= 1000);
+    } finally {
+      limits.streamResponseBytes = saved;
+    }
+
+    // A plain Invoke gathers the chunks into one payload.
+    const buffered = await e.invoke(S, { FunctionName: 'streamer', Payload: Buffer.from('{}') });
+    assert.equal(buffered.FunctionError, undefined);
+    assert.match(buffered.Payload!.toString(), /^uid=\d+;cwd=[^;]+;t=\d+$/);
+  });
 });

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { format, types } from 'node:util';
 import { connect, createServer } from 'node:net';
 import { spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
 import {
   DONE_MARKER,
   type AgentMessage,
@@ -34,8 +35,15 @@ const traced = traceEnv(process.env);
 process.env = traced.env;
 let runtime: Runtime | undefined;
 
+interface InvokeOutcome {
+  ok: boolean;
+  payload: string;
+  /** Set for a streamified handler: its body went to the host as `chunk` messages. */
+  stream?: { contentType: string };
+}
+
 interface Runtime {
-  invoke(msg: InvokeMessage): Promise<{ ok: boolean; payload: string }>;
+  invoke(msg: InvokeMessage): Promise<InvokeOutcome>;
 }
 
 // ---- platform endpoint forwarder: 127.0.0.1:<port> inside the sandbox -> the bound Unix socket
@@ -218,7 +226,168 @@ async function loadNodeHandler(taskRoot: string, handler: string): Promise<(...a
   return fn as (...a: unknown[]) => unknown;
 }
 
+// ---- response streaming: the `awslambda` global of Lambda's Node.js runtime
+
+const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const HANDLER_HIGH_WATER_MARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWaterMark');
+const STREAM_RESPONSE = 'response';
+const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
+const DEFAULT_STREAM_CONTENT_TYPE = 'application/octet-stream';
+
+type Handler = ((...a: unknown[]) => unknown) & { [k: symbol]: unknown };
+type WriteFn = (chunk: string | Uint8Array) => void;
+
+interface ResponseStream extends Writable {
+  setContentType(contentType: string): void;
+  /** Set by HttpResponseStream.from: writes the prelude before the first chunk (as Lambda's runtime). */
+  _onBeforeFirstWrite?: (write: WriteFn) => void;
+}
+
+class InvalidStreamingOperation extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidStreamingOperation';
+  }
+}
+
+function installAwsLambdaGlobal(): void {
+  const awslambda = {
+    streamifyResponse(handler: Handler, options?: { highWaterMark?: number }): Handler {
+      handler[HANDLER_STREAMING] = STREAM_RESPONSE;
+      if (typeof options?.highWaterMark === 'number')
+        handler[HANDLER_HIGH_WATER_MARK] = Math.trunc(options.highWaterMark);
+      return handler;
+    },
+    HttpResponseStream: class HttpResponseStream {
+      static from(stream: ResponseStream, prelude: unknown): ResponseStream {
+        stream.setContentType(HTTP_INTEGRATION_CONTENT_TYPE);
+        // JSON: no NUL byte can occur in it, so 8 NULs end it.
+        const metadata = JSON.stringify(prelude);
+        stream._onBeforeFirstWrite = (write) => {
+          write(metadata);
+          write(new Uint8Array(8));
+        };
+        return stream;
+      }
+    },
+  };
+  Object.defineProperty(globalThis, 'awslambda', {
+    value: awslambda,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+}
+
+/** A Writable whose chunks go to the host as they are written (one `chunk` message per write). */
+function createResponseStream(
+  requestId: string,
+  highWaterMark: number | undefined,
+): { stream: ResponseStream; contentType: () => string } {
+  let contentType = DEFAULT_STREAM_CONTENT_TYPE;
+  let first = true;
+  let writeCalled = false;
+  const stream = new Writable({
+    ...(highWaterMark !== undefined ? { highWaterMark } : {}),
+    write(chunk: Buffer, _encoding, callback) {
+      if (chunk.length > 0) {
+        const m: Extract<AgentMessage, { t: 'chunk' }> = {
+          t: 'chunk',
+          requestId,
+          data: chunk.toString('base64'),
+        };
+        if (first) m.contentType = contentType;
+        first = false;
+        send(m);
+      }
+      callback();
+    },
+  }) as ResponseStream;
+  stream.setContentType = (ct: string) => {
+    if (writeCalled) throw new InvalidStreamingOperation('Cannot set content-type, too late.');
+    contentType = String(ct);
+  };
+  const write = Writable.prototype.write.bind(stream) as (...a: unknown[]) => boolean;
+  const beforeFirst = () => {
+    if (writeCalled) return;
+    writeCalled = true;
+    if (typeof stream._onBeforeFirstWrite === 'function') stream._onBeforeFirstWrite((c) => write(c));
+  };
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    // As Lambda's runtime: anything but a string or bytes is written as JSON.
+    if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) chunk = JSON.stringify(chunk);
+    beforeFirst();
+    return write(chunk, ...rest);
+  }) as ResponseStream['write'];
+  const end = Writable.prototype.end.bind(stream) as (...a: unknown[]) => ResponseStream;
+  stream.end = ((...a: unknown[]) => {
+    if (a.length > 0 && typeof a[0] !== 'function' && a[0] != null) {
+      const chunk = a.shift();
+      const encoding = typeof a[0] === 'string' ? a.shift() : undefined;
+      stream.write(chunk, encoding as BufferEncoding);
+    }
+    // An HttpResponseStream ended without a body still answers its status and headers.
+    beforeFirst();
+    return end(...a);
+  }) as ResponseStream['end'];
+  return { stream, contentType: () => contentType };
+}
+
+/**
+ * Runs a streamified handler as Lambda's runtime does: handler(event, responseStream, context)
+ * must return a promise; the invocation completes once it has resolved and the stream has
+ * ended (a stream never ended runs into the timeout). An error thrown or a stream destroyed
+ * with an error fails the invocation, after whatever was already streamed.
+ */
+function runStreaming(
+  fn: Handler,
+  event: unknown,
+  context: unknown,
+  requestId: string,
+): Promise<InvokeOutcome> {
+  return new Promise((resolveOutcome) => {
+    const hwm = fn[HANDLER_HIGH_WATER_MARK];
+    const { stream, contentType } = createResponseStream(
+      requestId,
+      typeof hwm === 'number' ? hwm : undefined,
+    );
+    let settled = false;
+    const finish = (ok: boolean, err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      const s = { contentType: contentType() };
+      if (ok) return resolveOutcome({ ok: true, payload: '', stream: s });
+      const payload = errorPayload(err);
+      console.error('Invoke Error \t' + JSON.stringify(payload));
+      resolveOutcome({ ok: false, payload: JSON.stringify(payload), stream: s });
+    };
+    stream.on('error', (e) => finish(false, e));
+    let ret: unknown;
+    try {
+      ret = fn(event, stream, context);
+    } catch (err) {
+      finish(false, err);
+      return;
+    }
+    if (!ret || typeof (ret as Promise<unknown>).then !== 'function') {
+      finish(false, 'Streaming does not support non-async handlers.');
+      return;
+    }
+    (ret as Promise<unknown>).then(
+      (value) => {
+        if (value !== undefined) console.warn('Streaming handlers ignore return values.');
+        if (stream.writableFinished) return finish(true);
+        if (stream.destroyed) return finish(false, 'Response stream is not finished.');
+        stream.once('finish', () => finish(true));
+        stream.once('close', () => finish(false, 'Response stream is not finished.'));
+      },
+      (e) => finish(false, e),
+    );
+  });
+}
+
 function nodeRuntime(fn: (...a: unknown[]) => unknown, env: Record<string, string>): Runtime {
+  const streaming = (fn as Handler)[HANDLER_STREAMING] === STREAM_RESPONSE;
   return {
     invoke(msg) {
       return new Promise((resolveResult) => {
@@ -268,6 +437,17 @@ function nodeRuntime(fn: (...a: unknown[]) => unknown, env: Record<string, strin
           } catch {
             context.clientContext = undefined;
           }
+        }
+        if (streaming) {
+          let event: unknown;
+          try {
+            event = JSON.parse(msg.payload || 'null');
+          } catch (err) {
+            finish(false, err);
+            return;
+          }
+          void runStreaming(fn as Handler, event, context, msg.requestId).then(resolveResult);
+          return;
         }
         let callbackUsed = false;
         function callbackDone(err: unknown, value?: unknown): void {
@@ -471,12 +651,15 @@ async function onInvoke(msg: InvokeMessage): Promise<void> {
   traced.set(msg.traceId || undefined);
   const r = await runtime!.invoke(msg);
   const clean = markDone(msg.requestId);
-  send({ t: 'result', requestId: msg.requestId, ok: r.ok, payload: r.payload, clean });
+  if (r.stream)
+    send({ t: 'result', requestId: msg.requestId, ok: r.ok, payload: r.payload, clean, stream: r.stream });
+  else send({ t: 'result', requestId: msg.requestId, ok: r.ok, payload: r.payload, clean });
   currentRequestId = undefined;
 }
 
 function main(): void {
   installConsole();
+  installAwsLambdaGlobal();
   trackOutput();
   startForwarder();
   const fail = (kind: string, err: unknown) => {

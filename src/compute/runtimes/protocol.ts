@@ -35,8 +35,24 @@ export type AgentMessage =
   | { t: 'ready'; clean?: boolean }
   | { t: 'init-error'; payload: string; clean?: boolean }
   | { t: 'log'; time: number; message: string }
-  /** `clean`: nothing reached stdout/stderr since the last marker, so no marker follows. */
-  | { t: 'result'; requestId: string; ok: boolean; payload: string; clean?: boolean };
+  /**
+   * A chunk of a streamed response (`awslambda.streamifyResponse`), sent as the handler writes
+   * it: `data` is base64; `contentType` rides on the first chunk of an invocation.
+   */
+  | { t: 'chunk'; requestId: string; data: string; contentType?: string }
+  /**
+   * `clean`: nothing reached stdout/stderr since the last marker, so no marker follows.
+   * `stream`: the handler was streamified; its body went out as chunks (payload is '' when ok,
+   * Lambda's error JSON when it failed, mid-stream or before).
+   */
+  | {
+      t: 'result';
+      requestId: string;
+      ok: boolean;
+      payload: string;
+      clean?: boolean;
+      stream?: { contentType: string };
+    };
 
 /**
  * Written on stdout after every invocation (and after init) that may have written to

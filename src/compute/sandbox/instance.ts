@@ -48,11 +48,26 @@ export interface InstanceOptions {
   clock: Clock;
 }
 
+/** Receives a streamed response's chunks as they arrive; `contentType` comes with the first. */
+export type ChunkSink = (chunk: Buffer, contentType?: string) => void;
+
+export interface RunResult {
+  ok: boolean;
+  payload: string;
+  /** A streamified handler's content type; its body went through `chunk` messages. */
+  stream?: { contentType: string };
+  /** The streamed body, gathered when no sink asked for the chunks. */
+  body?: Buffer;
+}
+
 interface Collector {
   id: string;
   logs: LogLine[];
-  result?: { ok: boolean; payload: string };
+  result?: RunResult;
   flushed: boolean;
+  /** Where chunks go; undefined: they are gathered into `chunks` (buffered callers). */
+  onChunk: ChunkSink | undefined;
+  chunks: Buffer[] | undefined;
   done: (outcome: 'complete' | 'exit') => void;
 }
 
@@ -277,10 +292,24 @@ export class SandboxInstance {
         if (this.collector) this.collector.logs.push({ time: m.time, message: m.message });
         else this.betweenLine({ time: m.time, message: m.message });
         return;
+      case 'chunk': {
+        const c = this.collector;
+        if (c && c.id === m.requestId) {
+          const data = Buffer.from(m.data, 'base64');
+          if (c.onChunk) c.onChunk(data, m.contentType);
+          else (c.chunks ??= []).push(data);
+        }
+        return;
+      }
       case 'result': {
         const c = this.collector;
         if (c && c.id === m.requestId) {
-          c.result = { ok: m.ok, payload: m.payload };
+          if (m.stream) {
+            c.result = { ok: m.ok, payload: m.payload, stream: m.stream };
+            if (!c.onChunk) c.result.body = c.chunks ? Buffer.concat(c.chunks) : Buffer.alloc(0);
+          } else {
+            c.result = { ok: m.ok, payload: m.payload };
+          }
           if (m.clean) c.flushed = true;
           this.maybeDone();
         }
@@ -350,12 +379,15 @@ export class SandboxInstance {
   private run(
     id: string,
     msg: HostMessage,
-  ): Promise<{ outcome: 'complete' | 'exit'; logs: LogLine[]; result?: { ok: boolean; payload: string } }> {
+    onChunk?: ChunkSink,
+  ): Promise<{ outcome: 'complete' | 'exit'; logs: LogLine[]; result?: RunResult }> {
     return new Promise((resolve) => {
       const c: Collector = {
         id,
         logs: this.between.splice(0),
         flushed: false,
+        onChunk,
+        chunks: undefined,
         done: (outcome) => resolve({ outcome, logs: c.logs, result: c.result }),
       };
       if (this.exited) {
@@ -373,8 +405,9 @@ export class SandboxInstance {
     return this.run('init', msg);
   }
 
-  invoke(msg: Extract<HostMessage, { t: 'invoke' }>) {
-    return this.run(msg.requestId, msg);
+  /** Runs one invocation; a streamed response's chunks go to `onChunk`, or are gathered. */
+  invoke(msg: Extract<HostMessage, { t: 'invoke' }>, onChunk?: ChunkSink) {
+    return this.run(msg.requestId, msg, onChunk);
   }
 
   /**

@@ -383,15 +383,18 @@ export class SandboxInstanceManager implements InstanceManager {
     }
     const inst = slot.inst;
     const t1 = performance.now();
-    const r = await inst.invoke({
-      t: 'invoke',
-      requestId: input.requestId,
-      payload: input.payload.toString('utf8'),
-      invokedFunctionArn: input.invokedFunctionArn,
-      remainingMs: Math.max(0, input.deadline - this.clock.now()),
-      clientContext: input.clientContext,
-      traceId: input.traceId,
-    });
+    const r = await inst.invoke(
+      {
+        t: 'invoke',
+        requestId: input.requestId,
+        payload: input.payload.toString('utf8'),
+        invokedFunctionArn: input.invokedFunctionArn,
+        remainingMs: Math.max(0, input.deadline - this.clock.now()),
+        clientContext: input.clientContext,
+        traceId: input.traceId,
+      },
+      input.onChunk,
+    );
     clearTimeout(timer);
     // Refill after this cold start, not during it: booting a spare costs CPU the first result needs.
     if (coldStart) this.scheduleRefill();
@@ -413,6 +416,10 @@ export class SandboxInstanceManager implements InstanceManager {
       this.idle.set(spec.key, l);
     }
     const res = r.result!;
+    if (res.stream) {
+      base.streamed = res.stream;
+      if (res.ok) return { ...base, status: 'ok', payload: res.body ?? Buffer.alloc(0) };
+    }
     return res.ok
       ? { ...base, status: 'ok', payload: Buffer.from(res.payload) }
       : { ...base, status: 'error', functionError: 'Unhandled', payload: Buffer.from(res.payload) };

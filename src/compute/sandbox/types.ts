@@ -53,6 +53,12 @@ export interface InvokeInput {
   /** Base64 JSON, as in X-Amz-Client-Context. */
   clientContext?: string;
   traceId?: string;
+  /**
+   * Receives a streamified handler's response chunks as they are written (`contentType` with
+   * the first). Without it they are gathered into the result's payload, as a plain Invoke of
+   * such a function answers.
+   */
+  onChunk?: (chunk: Buffer, contentType?: string) => void;
 }
 
 export interface LogLine {
@@ -68,7 +74,10 @@ export interface InvokeResult {
    * e.g. Sandbox.Timedout or Runtime.ExitError) and will not be reused.
    */
   status: 'ok' | 'error' | 'timeout' | 'crashed';
+  /** The response, or Lambda's error JSON; for a streamed response given to onChunk, empty when ok. */
   payload: Buffer;
+  /** Set when the handler was streamified (awslambda.streamifyResponse): its content type. */
+  streamed?: { contentType: string };
   /** `Unhandled` for anything but ok. */
   functionError?: 'Unhandled';
   durationMs: number;
