@@ -8,7 +8,8 @@ import type {
   RestResponse,
   RestRoute,
 } from '../server/service.js';
-import type { LambdaEngine } from './engine.js';
+import type { InvokeStreamOutput, LambdaEngine } from './engine.js';
+import { ChunkQueue } from '../core/chunk-queue.js';
 import { encodeEvent } from '../protocols/event-stream.js';
 import { constraint, errors, type Scope } from './model.js';
 
@@ -115,10 +116,11 @@ export function lambdaService(engine: LambdaEngine): RestJsonService {
       '/2021-11-15/functions/{FunctionName}/response-streaming-invocations',
       'InvokeWithResponseStream',
       async (ctx, req) => {
-        // The events are framed as the chunks arrive; the reply goes out when the invocation
-        // ends (REST-JSON replies are whole: see docs/lambda.md).
-        const frames: Buffer[] = [];
-        const out = await engine.invokeWithResponseStream(
+        // Each chunk the handler writes goes out as a PayloadChunk event as it comes. Until the
+        // first one, an error is still answered as Invoke answers it (unknown function, ...).
+        const frames = new ChunkQueue<Buffer>();
+        let executed: string | undefined;
+        const run = engine.invokeWithResponseStream(
           scopeOf(ctx),
           {
             FunctionName: req.pathParams.FunctionName,
@@ -129,23 +131,35 @@ export function lambdaService(engine: LambdaEngine): RestJsonService {
             ClientContext: header(req, 'X-Amz-Client-Context'),
             RequestId: ctx.requestId,
           },
-          (chunk) => frames.push(encodeEvent('PayloadChunk', 'application/octet-stream', chunk)),
+          (chunk, _type, version) => {
+            executed ??= version;
+            frames.push(encodeEvent('PayloadChunk', 'application/octet-stream', chunk));
+          },
         );
-        if (out.StatusCode !== 200) return { status: out.StatusCode };
-        if (out.Payload && out.Payload.length > 0)
-          frames.push(encodeEvent('PayloadChunk', 'application/octet-stream', out.Payload));
-        const complete: Record<string, string> = {};
-        if (out.ErrorCode !== undefined) complete.ErrorCode = out.ErrorCode;
-        if (out.ErrorDetails !== undefined) complete.ErrorDetails = out.ErrorDetails;
-        if (out.LogResult !== undefined) complete.LogResult = out.LogResult;
-        frames.push(encodeEvent('InvokeComplete', 'application/json', Buffer.from(JSON.stringify(complete))));
+        const finish = (out: InvokeStreamOutput) => {
+          if (out.Payload && out.Payload.length > 0)
+            frames.push(encodeEvent('PayloadChunk', 'application/octet-stream', out.Payload));
+          const complete: Record<string, string> = {};
+          if (out.ErrorCode !== undefined) complete.ErrorCode = out.ErrorCode;
+          if (out.ErrorDetails !== undefined) complete.ErrorDetails = out.ErrorDetails;
+          if (out.LogResult !== undefined) complete.LogResult = out.LogResult;
+          frames.push(
+            encodeEvent('InvokeComplete', 'application/json', Buffer.from(JSON.stringify(complete))),
+          );
+          frames.end();
+        };
+        const first = await Promise.race([frames.started.then(() => undefined), run]);
+        if (first && first.StatusCode !== 200) return { status: first.StatusCode };
+        // Ended before any chunk: finish now. Else the rest follows as the invocation goes on.
+        if (first) finish(first);
+        else run.then(finish, (e: unknown) => frames.fail(e));
         return {
           status: 200,
           headers: {
             'Content-Type': 'application/vnd.amazon.eventstream',
-            'X-Amz-Executed-Version': out.ExecutedVersion ?? '$LATEST',
+            'X-Amz-Executed-Version': first?.ExecutedVersion ?? executed ?? '$LATEST',
           },
-          body: Buffer.concat(frames),
+          stream: frames,
         };
       },
     ),

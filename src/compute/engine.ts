@@ -137,7 +137,8 @@ export interface InvokeStreamOutput {
 }
 
 /** Receives a streamed response's chunks as they are written; `contentType` comes with the first. */
-export type ChunkSink = (chunk: Buffer, contentType?: string) => void;
+/** A streamed chunk as it is written, with the version that runs (InvokeWithResponseStream's header). */
+export type ChunkSink = (chunk: Buffer, contentType: string | undefined, version: string) => void;
 
 export interface UsageRecord {
   time: number;
@@ -1374,14 +1375,14 @@ export class LambdaEngine {
     const limit = this.limits.streamResponseBytes;
     let sent = 0;
     let tooLarge = false;
-    const limited: ChunkSink = (chunk, contentType) => {
+    const limited: ChunkSink = (chunk, contentType, version) => {
       if (tooLarge) return;
       if (sent + chunk.length > limit) {
         tooLarge = true;
         return;
       }
       sent += chunk.length;
-      sink(chunk, contentType);
+      sink(chunk, contentType, version);
     };
     const run = await this.run(
       r,
@@ -1480,7 +1481,7 @@ export class LambdaEngine {
         ...(traceHeader ? { traceId: traceHeader } : {}),
       };
       // Only streaming callers pay for it: the buffered path's input is the same as before.
-      if (onChunk) input.onChunk = onChunk;
+      if (onChunk) input.onChunk = (chunk, contentType) => onChunk(chunk, contentType, v.version);
       result = await this.deps.instances.invoke(spec, input);
     } finally {
       release();

@@ -297,8 +297,42 @@ export class FrontDoor {
     headers['x-amzn-RequestId'] = entry.requestId;
     headers['x-amz-request-id'] = entry.requestId;
     if (this.closing) headers.connection = 'close';
+    if (reply.stream) return this.sendStream(res, reply.status, headers, reply.stream);
     headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     writeReply(res, reply.status, headers, body);
+  }
+
+  /** The head at once, then each chunk as it comes (chunked); a failing stream ends the connection. */
+  private sendStream(
+    res: ServerResponse,
+    status: number,
+    headers: Record<string, string | number>,
+    stream: AsyncIterable<Buffer>,
+  ): void {
+    res.writeHead(status, headers);
+    res.flushHeaders();
+    void (async () => {
+      try {
+        for await (const chunk of stream) {
+          if (res.destroyed) break;
+          // Backpressure: a slow client holds the producer's chunks here, not in the socket's buffer.
+          if (!res.write(chunk))
+            await new Promise<void>((resolve) => {
+              const go = () => {
+                res.off('drain', go);
+                res.off('close', go);
+                resolve();
+              };
+              res.on('drain', go);
+              res.on('close', go);
+            });
+        }
+        res.end();
+      } catch (e) {
+        this.logger.warn('a streamed response failed after its head was sent', { err: e });
+        res.destroy();
+      }
+    })();
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, entry: Inflight) {
@@ -481,6 +515,8 @@ export class FrontDoor {
         body,
         json: () => decodeJsonBody(body) as never,
       });
+      if (out.stream)
+        return { status: out.status ?? 200, headers: out.headers ?? {}, body: '', stream: out.stream };
       const enc = encodeRestBody(out.body, out.headers ?? {});
       return { status: out.status ?? 200, headers: enc.headers, body: enc.body };
     } catch (e) {

@@ -73,6 +73,8 @@ export interface RestResponse {
   headers?: Record<string, string>;
   /** A Buffer or string is sent as is; anything else as JSON; undefined sends no body. */
   body?: unknown;
+  /** A body sent as its chunks come, instead of `body` (see Reply.stream). */
+  stream?: AsyncIterable<Buffer>;
 }
 
 export interface RestRoute {

@@ -83,12 +83,17 @@ exports.plain = async (event) => ({ hello: 'world', got: event });
 
 async function collect(out: InvokeWithResponseStreamCommandOutput) {
   const chunks: string[] = [];
+  /** When each chunk reached the client. */
+  const arrived: number[] = [];
   let complete: { ErrorCode?: string; ErrorDetails?: string; LogResult?: string } | undefined;
   for await (const ev of out.EventStream!) {
-    if (ev.PayloadChunk?.Payload) chunks.push(Buffer.from(ev.PayloadChunk.Payload).toString('utf8'));
+    if (ev.PayloadChunk?.Payload) {
+      chunks.push(Buffer.from(ev.PayloadChunk.Payload).toString('utf8'));
+      arrived.push(Date.now());
+    }
     if (ev.InvokeComplete) complete = ev.InvokeComplete;
   }
-  return { chunks, complete };
+  return { chunks, arrived, complete };
 }
 
 interface Timed {
@@ -156,10 +161,17 @@ test('Lambda response streaming', async (t) => {
     assert.equal(out.$metadata.httpStatusCode, 200);
     assert.equal(out.ExecutedVersion, '$LATEST');
     assert.equal(out.ResponseStreamContentType, 'application/vnd.amazon.eventstream');
-    const { chunks, complete } = await collect(out);
+    const { chunks, arrived, complete } = await collect(out);
     assert.equal(chunks.length, 3, JSON.stringify(chunks));
     assert.equal(chunks[0], 'first;');
     assert.match(chunks[1], /^second@\d+;$/);
+    // Each event goes out as it is written: the first reached the SDK before the handler wrote
+    // the second (it waits 300 ms between).
+    const secondWrittenAt = Number(/second@(\d+)/.exec(chunks[1])![1]);
+    assert.ok(
+      arrived[0] <= secondWrittenAt,
+      `first chunk at ${arrived[0]}, second written at ${secondWrittenAt}`,
+    );
     assert.match(chunks[2], /^[0-9a-f-]{36}$/);
     assert.ok(complete);
     assert.equal(complete.ErrorCode, undefined);
