@@ -19,6 +19,7 @@ import { actualHeaders, isPreflight, preflightHeaders } from '../gateway/cors.js
 import { readBody, send } from '../gateway/serve.js';
 import type { Cors as GatewayCors } from '../gateway/model.js';
 import type { LambdaEngine } from './engine.js';
+import { DEFAULT_STREAM_CONTENT_TYPE, HTTP_INTEGRATION_CONTENT_TYPE, PreludeReader } from './http-stream.js';
 import { constraint, errors, functionArn, functionKey, lambdaTimestamp, type Scope } from './model.js';
 import { NOT_FOUND_MESSAGE, POLICY_COLLECTION, functionPolicyKey, type PolicyRecord } from './policy.js';
 
@@ -90,37 +91,6 @@ function toGatewayCors(c: UrlCors): GatewayCors {
     exposeHeaders: c.ExposeHeaders,
     maxAge: c.MaxAge,
   };
-}
-
-/** The content type HttpResponseStream.from sets: a JSON prelude, 8 NUL bytes, then the body. */
-const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
-const DEFAULT_STREAM_CONTENT_TYPE = 'application/octet-stream';
-
-/** Status, headers and cookies of an HttpResponseStream prelude (`{statusCode, headers, cookies}`). */
-function httpPrelude(json: Buffer): { status: number; headers: Record<string, string | string[]> } {
-  let p: { statusCode?: unknown; headers?: unknown; cookies?: unknown } = {};
-  try {
-    const v = JSON.parse(json.toString('utf8')) as unknown;
-    if (v && typeof v === 'object') p = v as typeof p;
-  } catch {
-    // an unreadable prelude answers the defaults
-  }
-  const status =
-    typeof p.statusCode === 'number' &&
-    Number.isInteger(p.statusCode) &&
-    p.statusCode >= 100 &&
-    p.statusCode <= 599
-      ? p.statusCode
-      : 200;
-  const headers: Record<string, string | string[]> = {};
-  if (p.headers && typeof p.headers === 'object') {
-    for (const [k, v] of Object.entries(p.headers as Record<string, unknown>)) {
-      if (v !== undefined && v !== null) headers[k.toLowerCase()] = String(v);
-    }
-  }
-  if (headers['content-type'] === undefined) headers['content-type'] = DEFAULT_STREAM_CONTENT_TYPE;
-  if (Array.isArray(p.cookies) && p.cookies.length > 0) headers['set-cookie'] = p.cookies.map(String);
-  return { status, headers };
 }
 
 function message(status: number, text: string, headers: Record<string, string[]> = {}): HttpResult {
@@ -505,7 +475,7 @@ export class FunctionUrls {
     corsHeaders: Record<string, string> | undefined,
   ): Promise<HttpResult | undefined> {
     let started = false;
-    let prelude: Buffer | undefined;
+    const prelude = new PreludeReader();
     let mode: 'raw' | 'prelude' | undefined;
     const start = (status: number, headers: Record<string, string | string[]>) => {
       if (corsHeaders) for (const [k, v] of Object.entries(corsHeaders)) headers[k] = v;
@@ -521,14 +491,10 @@ export class FunctionUrls {
         if (mode === 'raw') {
           start(200, { 'content-type': contentType ?? DEFAULT_STREAM_CONTENT_TYPE });
         } else {
-          prelude = prelude ? Buffer.concat([prelude, chunk]) : chunk;
-          // JSON holds no NUL: the first NUL starts the 8-byte delimiter.
-          const nul = prelude.indexOf(0);
-          if (nul < 0 || prelude.length < nul + 8) return;
-          const head = httpPrelude(prelude.subarray(0, nul));
-          chunk = prelude.subarray(nul + 8);
-          prelude = undefined;
-          start(head.status, head.headers);
+          const got = prelude.feed(chunk);
+          if (!got) return;
+          chunk = got.rest;
+          start(got.head.status, got.head.headers);
         }
       }
       if (chunk.length > 0) res.write(chunk);
