@@ -243,6 +243,7 @@ async function putMethod(props: Props, ctx: ResourceContext) {
         credentials: str(i.Credentials),
         connectionType: str(i.ConnectionType) as any,
         connectionId: str(i.ConnectionId),
+        responseTransferMode: str(i.ResponseTransferMode) as any,
       }),
     );
     for (const r of list<Props>(i.IntegrationResponses)) {

@@ -324,6 +324,7 @@ const INTEGRATION_PATHS = [
   '/tlsConfig/insecureSkipVerification',
   '/connectionType',
   '/connectionId',
+  '/responseTransferMode',
 ];
 const AUTHORIZER_PATHS = [
   '/name',
@@ -349,7 +350,9 @@ const USAGE_PLAN_PATHS = [
   '/apiStages',
 ];
 
-const LAMBDA_URI = /^arn:aws:apigateway:[^:]+:lambda:path\/2015-03-31\/functions\/.+\/invocations$/;
+// InvokeWithResponseStream (STREAM integrations) has its own API date and action.
+const LAMBDA_URI =
+  /^arn:aws:apigateway:[^:]+:lambda:path\/(2015-03-31\/functions\/.+\/invocations|2021-11-15\/functions\/.+\/response-streaming-invocations)$/;
 const AWS_URI = /^arn:aws:apigateway:[^:]*:[a-z0-9-]+:(path|action)\/.+$/;
 const PASSTHROUGH = ['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER'];
 
@@ -415,6 +418,23 @@ function checkIntegrationParameter(target: string, source: string): void {
   if (!MAPPING_SOURCE.test(source.trim()))
     throw errors.badRequest(
       `Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression parameter specified: ${source}]`,
+    );
+}
+
+/**
+ * responseTransferMode: BUFFERED or STREAM, and STREAM only for the proxy integrations (the
+ * others' integration responses need the whole answer).
+ */
+function checkTransferMode(rec: IntegrationRecord): void {
+  const mode = rec.responseTransferMode;
+  if (mode === undefined) return;
+  if (mode !== 'BUFFERED' && mode !== 'STREAM')
+    throw errors.badRequest(
+      `Invalid response transfer mode specified: ${mode}. Must be one of BUFFERED, STREAM`,
+    );
+  if (mode === 'STREAM' && rec.type !== 'HTTP_PROXY' && rec.type !== 'AWS_PROXY')
+    throw errors.badRequest(
+      'Response transfer mode STREAM is only supported for HTTP_PROXY and AWS_PROXY integrations',
     );
 }
 
@@ -947,7 +967,10 @@ export class RestEngine {
         rec.connectionType = String(input.connectionType);
       if (input.connectionId !== undefined && input.connectionId !== null)
         rec.connectionId = String(input.connectionId);
+      if (input.responseTransferMode !== undefined && input.responseTransferMode !== null)
+        rec.responseTransferMode = String(input.responseTransferMode);
       checkConnection(rec);
+      checkTransferMode(rec);
       m.methodIntegration = rec;
       return structuredClone(rec) as Input;
     });
@@ -1025,9 +1048,13 @@ export class RestEngine {
           case 'cacheNamespace':
             rec.cacheNamespace = requireValue(op);
             return true;
+          case 'responseTransferMode':
+            rec.responseTransferMode = requireValue(op);
+            return true;
         }
         return false;
       });
+      checkTransferMode(rec);
       checkConnection(rec);
       return structuredClone(rec) as Input;
     });

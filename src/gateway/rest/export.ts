@@ -146,6 +146,7 @@ export function exportStage(
         tlsConfig: integ.tlsConfig,
         connectionType: integ.connectionType,
         connectionId: integ.connectionId,
+        responseTransferMode: integ.responseTransferMode,
         responses: responses.length
           ? Object.fromEntries(
               responses.map((x) => [

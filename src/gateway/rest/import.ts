@@ -413,6 +413,7 @@ class Importer {
         cacheNamespace: str(integ.cacheNamespace),
         tlsConfig: isObject(integ.tlsConfig) ? integ.tlsConfig : undefined,
         connectionType: str(integ.connectionType)?.toUpperCase(),
+        responseTransferMode: str(integ.responseTransferMode)?.toUpperCase(),
         connectionId: str(integ.connectionId),
       }),
     );

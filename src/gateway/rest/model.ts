@@ -47,6 +47,8 @@ export interface IntegrationRecord {
   requestTemplates?: Record<string, string>;
   /** `integration.request.{header,querystring,path}.X` -> `method.request.…`, `'literal'`, ... */
   requestParameters?: Record<string, string>;
+  /** BUFFERED (the default, absent) or STREAM: the answer sent to the client as it arrives (proxy integrations). */
+  responseTransferMode?: string;
   contentHandling?: string;
   /** The role ARN an AWS integration would assume (stored; Nimbus calls as the API's account). */
   credentials?: string;
