@@ -13,7 +13,15 @@ import { Agent, request as httpsRequest, type RequestOptions } from 'node:https'
 import { checkServerIdentity, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
-import { brotliDecompress, gunzip, inflate, inflateRaw } from 'node:zlib';
+import {
+  brotliDecompress,
+  createBrotliDecompress,
+  createGunzip,
+  createInflate,
+  gunzip,
+  inflate,
+  inflateRaw,
+} from 'node:zlib';
 import type { GatewayRequest } from './events.js';
 import type { HttpResult } from './response.js';
 
@@ -60,6 +68,65 @@ export async function callBackend(
   return answer(res.status, res.headers, Buffer.from(await res.arrayBuffer()));
 }
 
+/** A backend's answer whose body is still arriving: `stream` yields it as it comes. */
+export interface StreamedAnswer extends HttpResult {
+  stream: AsyncIterable<Buffer>;
+}
+
+/**
+ * The backend's status and headers as soon as they arrive, its body as it comes (response
+ * streaming). `timeoutMs` bounds the wait for the status and headers only; then the backend
+ * takes as long as it sends.
+ */
+export async function callBackendStream(
+  url: string,
+  method: string,
+  headers: Headers,
+  body: Buffer | string | undefined,
+  timeoutMs: number,
+  agent?: Agent,
+): Promise<StreamedAnswer> {
+  const ctl = new AbortController();
+  const timer = setTimeout(
+    () => ctl.abort(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' })),
+    timeoutMs,
+  );
+  const withBody = method === 'GET' || method === 'HEAD' ? undefined : body;
+  try {
+    if (agent && url.startsWith('https:')) {
+      const res = await openThrough(agent, url, method, headers, withBody, ctl.signal);
+      const coding = res.headers['content-encoding']?.trim().toLowerCase();
+      const decoder =
+        coding === 'gzip' || coding === 'x-gzip'
+          ? createGunzip()
+          : coding === 'br'
+            ? createBrotliDecompress()
+            : coding === 'deflate'
+              ? createInflate()
+              : undefined;
+      const received = new Headers();
+      for (let i = 0; i < res.rawHeaders.length; i += 2)
+        received.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+      const head = answer(res.statusCode ?? 502, received, Buffer.alloc(0));
+      return { ...head, stream: decoder ? res.pipe(decoder) : res };
+    }
+    const res = await fetch(url, { method, headers, body: withBody, redirect: 'manual', signal: ctl.signal });
+    const head = answer(res.status, res.headers, Buffer.alloc(0));
+    const stream = res.body;
+    return {
+      ...head,
+      stream: (async function* () {
+        if (!stream) return;
+        for await (const chunk of stream) yield Buffer.from(chunk);
+      })(),
+    };
+  } catch (e) {
+    throw ctl.signal.aborted ? ctl.signal.reason : e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** What comes back to the gateway: the headers but hop-by-hop ones and the length and encoding (the body is decoded). */
 function answer(status: number, headers: Headers, body: Buffer): HttpResult {
   const out: Record<string, string[]> = {};
@@ -89,18 +156,8 @@ async function callThrough(
   body: Buffer | string | undefined,
   signal: AbortSignal,
 ): Promise<HttpResult> {
-  const outgoing: Record<string, string> = {};
-  headers.forEach((v, k) => (outgoing[k] = v));
-  const payload = body === undefined ? undefined : Buffer.from(body);
-  if (payload) outgoing['content-length'] = String(payload.length);
-  const req = httpsRequest(url, { method, headers: outgoing, agent });
-  const abort = () => req.destroy(signal.reason as Error);
-  signal.addEventListener('abort', abort, { once: true });
   try {
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      req.on('error', reject).once('response', resolve);
-      req.end(payload);
-    });
+    const res = await openThrough(agent, url, method, headers, body, signal);
     const chunks: Buffer[] = [];
     for await (const chunk of res) chunks.push(chunk as Buffer);
     let raw: Buffer = Buffer.concat(chunks);
@@ -113,9 +170,32 @@ async function callThrough(
     return answer(res.statusCode ?? 502, received, raw);
   } catch (e) {
     throw signal.aborted ? signal.reason : e;
-  } finally {
-    signal.removeEventListener('abort', abort);
   }
+}
+
+/** The request through a TLS agent, up to the backend's status and headers (its body unread). */
+async function openThrough(
+  agent: Agent,
+  url: string,
+  method: string,
+  headers: Headers,
+  body: Buffer | string | undefined,
+  signal: AbortSignal,
+): Promise<IncomingMessage> {
+  const outgoing: Record<string, string> = {};
+  headers.forEach((v, k) => (outgoing[k] = v));
+  const payload = body === undefined ? undefined : Buffer.from(body);
+  if (payload) outgoing['content-length'] = String(payload.length);
+  const req = httpsRequest(url, { method, headers: outgoing, agent });
+  const abort = () => req.destroy(signal.reason as Error);
+  if (signal.aborted) abort();
+  else signal.addEventListener('abort', abort, { once: true });
+  // Once the body is read whole (or the stream is done) the abort has nothing left to cut.
+  req.once('close', () => signal.removeEventListener('abort', abort));
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    req.on('error', reject).once('response', resolve);
+    req.end(payload);
+  });
 }
 
 /** A TLS client certificate and its key (PEM). */

@@ -12,16 +12,43 @@ export interface InvokeResult {
 
 export class IntegrationTimeout extends Error {}
 
-/** Calls a function with a payload; rejects with IntegrationTimeout after `timeoutMs`. */
-export type Invoker = (
+/** The end of a streamed call: a plain handler's whole payload, or how a streamified one ended. */
+export interface StreamInvokeResult {
+  /** Whether the handler was streamified (its body went to `onChunk` as it was written). */
+  streamed: boolean;
+  /** The stream's content type (`application/octet-stream` unless the handler set one). */
+  contentType?: string;
+  /** A plain handler's response. */
+  payload?: Buffer;
+  /** The error type of a failed call (its message is `errorMessage`). */
+  functionError?: string;
+  errorMessage?: string;
+}
+
+/**
+ * InvokeWithResponseStream: each chunk goes to `onChunk` as the handler writes it. Not bounded by a
+ * timer (a stream lasts as long as the function's own timeout allows).
+ */
+export type StreamInvoker = (
+  accountId: string,
+  functionArn: string,
+  payload: Buffer,
+  onChunk: (chunk: Buffer, contentType: string | undefined) => void,
+) => Promise<StreamInvokeResult>;
+
+/**
+ * Calls a function with a payload; rejects with IntegrationTimeout after `timeoutMs`. `stream`,
+ * when the invoker has it, is the streaming call.
+ */
+export type Invoker = ((
   accountId: string,
   functionArn: string,
   payload: Buffer,
   timeoutMs: number,
-) => Promise<InvokeResult>;
+) => Promise<InvokeResult>) & { stream?: StreamInvoker };
 
 export function lambdaInvoker(engine: LambdaEngine, defaultRegion: string): Invoker {
-  return (accountId, functionArn, payload, timeoutMs) => {
+  const invoke: Invoker = (accountId, functionArn, payload, timeoutMs) => {
     let call: ReturnType<LambdaEngine['invoke']>;
     try {
       const region = parseArn(functionArn)?.region || defaultRegion;
@@ -48,4 +75,21 @@ export function lambdaInvoker(engine: LambdaEngine, defaultRegion: string): Invo
       );
     });
   };
+  invoke.stream = async (accountId, functionArn, payload, onChunk) => {
+    const region = parseArn(functionArn)?.region || defaultRegion;
+    const out = await engine.invokeWithResponseStream(
+      { accountId, region },
+      { FunctionName: functionArn, Payload: payload },
+      (chunk, contentType) => onChunk(chunk, contentType),
+    );
+    const result: StreamInvokeResult = { streamed: out.Streamed };
+    if (out.ResponseStreamContentType !== undefined) result.contentType = out.ResponseStreamContentType;
+    if (out.Payload) result.payload = out.Payload;
+    if (out.ErrorCode !== undefined) {
+      result.functionError = out.ErrorCode;
+      result.errorMessage = out.ErrorDetails;
+    }
+    return result;
+  };
+  return invoke;
 }

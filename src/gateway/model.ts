@@ -236,7 +236,7 @@ export function validateRouteKey(key: unknown, protocolType = 'HTTP'): string {
 /** Function ARN inside an integration or authorizer URI (plain ARN or the apigateway:lambda:path form). */
 export function functionArnOf(uri: string | undefined): string | undefined {
   if (!uri) return undefined;
-  const m = /functions\/(arn:[^/]+)\/invocations/.exec(uri);
+  const m = /functions\/(arn:[^/]+)\/(?:response-streaming-)?invocations/.exec(uri);
   if (m) return m[1];
   if (uri.startsWith('arn:aws:lambda:')) return uri;
   return undefined;

@@ -69,7 +69,14 @@ import {
   selectResponse,
   type MethodRequest,
 } from './integration.js';
-import { BackendAgents, callBackend, forwardedHeaders, type ClientCertificate } from '../backend.js';
+import {
+  BackendAgents,
+  callBackend,
+  callBackendStream,
+  forwardedHeaders,
+  type ClientCertificate,
+} from '../backend.js';
+import { startLambdaStream, writeStreamed, type StreamedResult } from './streaming.js';
 import { restPrivateUrl, type PrivateTargets } from '../private-targets.js';
 import { ApiCache } from '../api-cache.js';
 import type { ServiceCaller } from '../../server/self-call.js';
@@ -621,12 +628,19 @@ export class RestServer {
       this.deps.logger.error('REST API request failed', { requestId, apiId, err: e });
       return gatewayError('DEFAULT_5XX', 500, 'Internal Server Error');
     });
-    const result = compressResponse(
-      applyGatewayResponse(answer, st.gatewayResponses, values),
-      headerOf(greq.rawHeaders, 'accept-encoding'),
-      c.api.minimumCompressionSize,
-    );
-    send(res, result);
+    let result: HttpResult;
+    if ((answer as Partial<StreamedResult>).stream) {
+      // STREAM: neither gateway responses (it is the integration's answer) nor compression.
+      result = answer;
+      await writeStreamed(res, answer as StreamedResult);
+    } else {
+      result = compressResponse(
+        applyGatewayResponse(answer, st.gatewayResponses, values),
+        headerOf(greq.rawHeaders, 'accept-encoding'),
+        c.api.minimumCompressionSize,
+      );
+      send(res, result);
+    }
     if (this.deps.logs && st.stage.accessLogSettings?.format)
       this.accessLog(c, st.stage, greq, info, result, started);
     if (this.deps.logs && Object.keys(st.stage.methodSettings).length)
@@ -1023,7 +1037,9 @@ export class RestServer {
     if (!st.stage.cacheClusterEnabled) this.responses.flush(`${c.api.id}|${st.stage.stageName}`);
     const integrate = () => this.integrate(c, st, m, greq, path, info, values, authorizer, apiKey);
     const caching = cachingOf(st.stage, resourcePath, method.httpMethod, greq.method);
-    if (!caching || st.canaryCache === 'off') return integrate();
+    // A streamed answer is not cached (AWS: STREAM does not support endpoint caching).
+    if (!caching || st.canaryCache === 'off' || method.methodIntegration?.responseTransferMode === 'STREAM')
+      return integrate();
     return this.cached(c, st, caching, m, greq, info, values, integrate);
   }
 
@@ -1179,6 +1195,16 @@ export class RestServer {
       iam: info.iam,
     });
     textUnlessBinary(event, header('content-type'), c.api.binaryMediaTypes ?? []);
+    if (integ.responseTransferMode === 'STREAM')
+      return this.streamFunction(
+        c,
+        fn,
+        Buffer.from(JSON.stringify(event)),
+        integ,
+        info,
+        greq,
+        header('accept'),
+      );
     const out = await this.invokeFunction(c, fn, Buffer.from(JSON.stringify(event)), integ, info, greq);
     if ('status' in out) return out;
     if (out.functionError) {
@@ -1187,6 +1213,63 @@ export class RestServer {
     }
     try {
       return mapV1Response(out.payload, binaryResponseWanted(header('accept'), c.api.binaryMediaTypes ?? []));
+    } catch (e) {
+      if (!(e instanceof MalformedResponse)) throw e;
+      return gatewayError('DEFAULT_5XX', 502, 'Internal server error');
+    }
+  }
+
+  /**
+   * AWS_PROXY with STREAM: the function called through InvokeWithResponseStream; its status and
+   * headers are answered once its metadata and delimiter have come (within the integration
+   * timeout), its body streamed after. A plain (not streamified) handler's response is mapped as
+   * in BUFFERED mode. Failures before the metadata answer the gateway's 5XX responses.
+   */
+  private async streamFunction(
+    c: CachedApi,
+    fn: string,
+    payload: Buffer,
+    integ: IntegrationRecord,
+    info: RestAccessInfo,
+    greq: GatewayRequest,
+    accept: string | undefined,
+  ): Promise<HttpResult> {
+    const call = this.deps.invoke.stream;
+    if (!call) return gatewayError('DEFAULT_5XX', 500, 'Internal server error');
+    const started = this.deps.clock.now();
+    const start = await startLambdaStream(call, c.scope.accountId, fn, payload, integ.timeoutInMillis);
+    info.integrationLatency = this.deps.clock.now() - started;
+    switch (start.kind) {
+      case 'streaming':
+        info.integrationStatus = 200;
+        return start.result;
+      case 'timeout':
+        info.integrationError = `integration timed out after ${integ.timeoutInMillis} ms`;
+        return gatewayError('INTEGRATION_TIMEOUT', 504, 'Endpoint request timed out');
+      case 'failed':
+        info.integrationError = start.error instanceof Error ? start.error.message : String(start.error);
+        this.deps.logger.warn('REST API integration failed', {
+          requestId: greq.requestId,
+          function: fn,
+          err: start.error,
+        });
+        return gatewayError('DEFAULT_5XX', 500, 'Internal server error');
+      case 'no-metadata':
+        info.integrationError = 'no metadata delimiter in the first 16 KB of the stream';
+        return gatewayError('DEFAULT_5XX', 502, 'Internal server error');
+    }
+    const out = start.out;
+    info.integrationStatus = 200;
+    if (out.functionError !== undefined) {
+      info.integrationError = out.functionError;
+      return gatewayError('DEFAULT_5XX', 502, 'Internal server error');
+    }
+    if (out.streamed || !out.payload) {
+      info.integrationError = 'the stream ended before the metadata delimiter';
+      return gatewayError('DEFAULT_5XX', 502, 'Internal server error');
+    }
+    try {
+      return mapV1Response(out.payload, binaryResponseWanted(accept, c.api.binaryMediaTypes ?? []));
     } catch (e) {
       if (!(e instanceof MalformedResponse)) throw e;
       return gatewayError('DEFAULT_5XX', 502, 'Internal server error');
@@ -1326,7 +1409,14 @@ export class RestServer {
     }
     for (const [k, v] of Object.entries(params.header)) headers.set(k, v);
     const out = await this.backendCall(info, greq, 'HTTP', url, async () =>
-      callBackend(url, method, headers, body, integ.timeoutInMillis, await this.backendAgent(st, integ, url)),
+      (proxy && integ.responseTransferMode === 'STREAM' ? callBackendStream : callBackend)(
+        url,
+        method,
+        headers,
+        body,
+        integ.timeoutInMillis,
+        await this.backendAgent(st, integ, url),
+      ),
     );
     if ('failed' in out) return out.failed;
     return proxy ? out.res : byStatus(integ, out.res, mr.values);
