@@ -1274,15 +1274,7 @@ export class LambdaEngine {
         ),
       ]);
     }
-    if (input.LogType !== undefined && input.LogType !== 'None' && input.LogType !== 'Tail') {
-      throw errors.validation([
-        constraint(input.LogType, 'logType', 'Member must satisfy enum value set: [None, Tail]'),
-      ]);
-    }
-    const payload = input.Payload ?? Buffer.alloc(0);
-    const requestId = input.RequestId ?? randomUUID();
-    if (payload.length > this.limits.syncPayloadBytes)
-      throw errors.tooLarge(this.limits.syncPayloadBytes, 'InvokeFunction');
+    const { payload, requestId } = this.checkInvoke(input, 'InvokeFunction');
     const { name, qualifier } = this.parseName(scope, input.FunctionName, input.Qualifier);
     const r = await this.resolve(scope, name, qualifier);
     if (type === 'DryRun') return { StatusCode: 204, RequestId: requestId };
@@ -1334,6 +1326,19 @@ export class LambdaEngine {
     return out;
   }
 
+  /** What Invoke and InvokeWithResponseStream check first: LogType, and the payload's size. */
+  private checkInvoke(input: InvokeInput, operation: string): { payload: Buffer; requestId: string } {
+    if (input.LogType !== undefined && input.LogType !== 'None' && input.LogType !== 'Tail') {
+      throw errors.validation([
+        constraint(input.LogType, 'logType', 'Member must satisfy enum value set: [None, Tail]'),
+      ]);
+    }
+    const payload = input.Payload ?? Buffer.alloc(0);
+    if (payload.length > this.limits.syncPayloadBytes)
+      throw errors.tooLarge(this.limits.syncPayloadBytes, operation);
+    return { payload, requestId: input.RequestId ?? randomUUID() };
+  }
+
   /**
    * InvokeWithResponseStream: runs the function synchronously, handing a streamified handler's
    * chunks to `sink` as they are written (up to `limits.streamResponseBytes`); a plain
@@ -1351,15 +1356,7 @@ export class LambdaEngine {
         constraint(type, 'invocationType', 'Member must satisfy enum value set: [RequestResponse, DryRun]'),
       ]);
     }
-    if (input.LogType !== undefined && input.LogType !== 'None' && input.LogType !== 'Tail') {
-      throw errors.validation([
-        constraint(input.LogType, 'logType', 'Member must satisfy enum value set: [None, Tail]'),
-      ]);
-    }
-    const payload = input.Payload ?? Buffer.alloc(0);
-    const requestId = input.RequestId ?? randomUUID();
-    if (payload.length > this.limits.syncPayloadBytes)
-      throw errors.tooLarge(this.limits.syncPayloadBytes, 'InvokeWithResponseStream');
+    const { payload, requestId } = this.checkInvoke(input, 'InvokeWithResponseStream');
     const { name, qualifier } = this.parseName(scope, input.FunctionName, input.Qualifier);
     const r = await this.resolve(scope, name, qualifier);
     if (type === 'DryRun') return { StatusCode: 204, RequestId: requestId, Streamed: false };
