@@ -39,6 +39,7 @@ import type {
 } from './service.js';
 import { replied, writeReply } from './reply-batch.js';
 import type { TlsCertificates } from './tls.js';
+import { streamBody } from './stream-body.js';
 import { parseSigV4, type Auth, type AuthFlavor, type Principal, type SigV4Info } from './auth.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 70 * 1024 * 1024;
@@ -311,28 +312,9 @@ export class FrontDoor {
   ): void {
     res.writeHead(status, headers);
     res.flushHeaders();
-    void (async () => {
-      try {
-        for await (const chunk of stream) {
-          if (res.destroyed) break;
-          // Backpressure: a slow client holds the producer's chunks here, not in the socket's buffer.
-          if (!res.write(chunk))
-            await new Promise<void>((resolve) => {
-              const go = () => {
-                res.off('drain', go);
-                res.off('close', go);
-                resolve();
-              };
-              res.on('drain', go);
-              res.on('close', go);
-            });
-        }
-        res.end();
-      } catch (e) {
-        this.logger.warn('a streamed response failed after its head was sent', { err: e });
-        res.destroy();
-      }
-    })();
+    void streamBody(res, stream, (e) =>
+      this.logger.warn('a streamed response failed after its head was sent', { err: e }),
+    );
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, entry: Inflight) {

@@ -9,6 +9,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import { PreludeReader } from '../../compute/http-stream.js';
+import { ChunkQueue } from '../../core/chunk-queue.js';
+import { streamBody } from '../../server/stream-body.js';
 import type { StreamInvokeResult, StreamInvoker } from '../invoke.js';
 import type { HttpResult } from '../response.js';
 
@@ -19,47 +21,6 @@ export interface StreamedResult extends HttpResult {
 
 /** AWS reads the metadata and its delimiter within the first 16 KB of the stream. */
 export const MAX_METADATA_BYTES = 16 * 1024;
-
-/** Chunks pushed by a producer, read once by an async iteration. */
-export class ChunkQueue implements AsyncIterable<Buffer> {
-  private readonly chunks: Buffer[] = [];
-  private waiting: (() => void) | undefined;
-  private done = false;
-  private error: Error | undefined;
-
-  push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.wake();
-  }
-
-  /** No more chunks; with `error`, the iteration throws it after the chunks already pushed. */
-  close(error?: Error): void {
-    this.done = true;
-    this.error = error;
-    this.wake();
-  }
-
-  private wake(): void {
-    const w = this.waiting;
-    this.waiting = undefined;
-    w?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    for (;;) {
-      const next = this.chunks.shift();
-      if (next) {
-        yield next;
-        continue;
-      }
-      if (this.done) {
-        if (this.error) throw this.error;
-        return;
-      }
-      await new Promise<void>((r) => (this.waiting = r));
-    }
-  }
-}
 
 /** How a streamed Lambda call began. */
 export type LambdaStreamStart =
@@ -86,7 +47,7 @@ export function startLambdaStream(
 ): Promise<LambdaStreamStart> {
   return new Promise<LambdaStreamStart>((resolve) => {
     const prelude = new PreludeReader();
-    let queue: ChunkQueue | undefined;
+    let queue: ChunkQueue<Buffer> | undefined;
     let settled = false;
     const settle = (v: LambdaStreamStart) => {
       if (settled) return;
@@ -109,7 +70,7 @@ export function startLambdaStream(
       const headers: Record<string, string[]> = {};
       for (const [k, v] of Object.entries(got.head.headers))
         if (!DROPPED.has(k)) headers[k] = Array.isArray(v) ? v : [v];
-      queue = new ChunkQueue();
+      queue = new ChunkQueue<Buffer>();
       if (got.rest.length) queue.push(got.rest);
       settle({
         kind: 'streaming',
@@ -118,16 +79,12 @@ export function startLambdaStream(
     };
     call(accountId, functionArn, payload, onChunk).then(
       (out) => {
-        if (queue)
-          queue.close(
-            out.functionError === undefined
-              ? undefined
-              : new Error(`${out.functionError}: ${out.errorMessage ?? ''}`),
-          );
-        else settle({ kind: 'ended', out });
+        if (!queue) settle({ kind: 'ended', out });
+        else if (out.functionError === undefined) queue.end();
+        else queue.fail(new Error(`${out.functionError}: ${out.errorMessage ?? ''}`));
       },
       (error: unknown) => {
-        if (queue) queue.close(error instanceof Error ? error : new Error(String(error)));
+        if (queue) queue.fail(error);
         else settle({ kind: 'failed', error });
       },
     );
@@ -144,20 +101,5 @@ export async function writeStreamed(res: ServerResponse, r: StreamedResult): Pro
   for (const [k, v] of Object.entries(r.headers)) headers[k] = k === 'set-cookie' || v.length > 1 ? v : v[0];
   res.writeHead(r.status, headers);
   res.flushHeaders();
-  try {
-    for await (const chunk of r.stream) {
-      if (res.destroyed) return;
-      if (chunk.length && !res.write(chunk))
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            res.off('drain', done).off('close', done);
-            resolve();
-          };
-          res.on('drain', done).on('close', done);
-        });
-    }
-    res.end();
-  } catch {
-    res.destroy();
-  }
+  await streamBody(res, r.stream);
 }
