@@ -59,7 +59,13 @@ import {
   type RequestValues,
 } from './responses.js';
 import { ResponseCache } from './response-cache.js';
-import { TEST_INVOKE_STAGE, testInvokeAuthorizer, testRawHeaders, testTarget } from './test-invoke.js';
+import {
+  TEST_INVOKE_STAGE,
+  testInvokeAuthorizer,
+  testRawHeaders,
+  testRequest,
+  testTarget,
+} from './test-invoke.js';
 import { compressResponse, decodeRequestBody } from './compression.js';
 import {
   integrationParameters,
@@ -737,18 +743,7 @@ export class RestServer {
     values.context.requestTimeEpoch = now;
     values.context.requestTime = requestTime(now);
     values.context.path = path;
-    const greq: GatewayRequest = {
-      method: verb,
-      rawPath: path,
-      rawQueryString,
-      rawHeaders,
-      body: Buffer.from(String(input.body ?? '')),
-      sourceIp: 'test-invoke-source-ip',
-      protocol: 'HTTP/1.1',
-      domainName: 'testPrefix.testDomainName',
-      requestId,
-      timeEpoch: now,
-    };
+    const greq = testRequest(verb, path, rawQueryString, rawHeaders, input.body, requestId, now);
     const info: RestAccessInfo = {};
     const answer = await this.process(c, st, greq, path, info, values).catch((e: unknown) => {
       this.deps.logger.error('REST API test invoke failed', { requestId, apiId, err: e });

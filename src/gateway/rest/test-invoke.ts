@@ -54,6 +54,30 @@ export interface TestInvokeAuthorizerDeps {
   requestEvent(greq: GatewayRequest, ctx: RestEventContext): Record<string, unknown>;
 }
 
+/** The request a test invocation describes, with the source and domain API Gateway's tests show. */
+export function testRequest(
+  method: string,
+  path: string,
+  rawQueryString: string,
+  rawHeaders: string[],
+  body: unknown,
+  requestId: string,
+  timeEpoch: number,
+): GatewayRequest {
+  return {
+    method,
+    rawPath: path,
+    rawQueryString,
+    rawHeaders,
+    body: Buffer.from(String(body ?? '')),
+    sourceIp: 'test-invoke-source-ip',
+    protocol: 'HTTP/1.1',
+    domainName: 'testPrefix.testDomainName',
+    requestId,
+    timeEpoch,
+  };
+}
+
 /** Shows the last four characters of an identity, as API Gateway's logs do. */
 function masked(v: string): string {
   return v.length > 4 ? `****${v.slice(-4)}` : '****';
@@ -108,18 +132,7 @@ export async function testInvokeAuthorizer(
   }
 
   const methodArn = `arn:aws:execute-api:${scope.region}:${scope.accountId}:${api.id}/${TEST_INVOKE_ARN_STAGE}/GET${path}`;
-  const greq: GatewayRequest = {
-    method: 'GET',
-    rawPath: path,
-    rawQueryString,
-    rawHeaders,
-    body: Buffer.from(String(input.body ?? '')),
-    sourceIp: 'test-invoke-source-ip',
-    protocol: 'HTTP/1.1',
-    domainName: 'testPrefix.testDomainName',
-    requestId,
-    timeEpoch: started,
-  };
+  const greq = testRequest('GET', path, rawQueryString, rawHeaders, input.body, requestId, started);
   let call: ReturnType<typeof lambdaAuthorizerEvent>;
   try {
     call = lambdaAuthorizerEvent(auth, {
