@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import {
   APIGatewayClient,
   CreateDeploymentCommand,
@@ -23,43 +23,8 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { startTestServer } from '../helpers/server.js';
+import { timedGet } from '../helpers/timed-get.js';
 import { createNodeFunctions, FN } from './gateway-helpers.js';
-
-interface Timed {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  chunks: { at: number; data: string }[];
-  body: string;
-  aborted: boolean;
-}
-
-/** A GET whose body chunks are timestamped as they arrive. */
-function timedGet(url: string): Promise<Timed> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, (res) => {
-      const out: Timed = {
-        status: res.statusCode!,
-        headers: res.headers,
-        chunks: [],
-        body: '',
-        aborted: false,
-      };
-      res.on('data', (c: Buffer) => out.chunks.push({ at: Date.now(), data: c.toString('utf8') }));
-      const done = () => {
-        out.body = out.chunks.map((c) => c.data).join('');
-        resolve(out);
-      };
-      res.on('end', done);
-      res.on('aborted', () => (out.aborted = true));
-      res.on('error', () => {
-        out.aborted = true;
-        done();
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 const SLEEP = 'const sleep = (ms) => new Promise((r) => setTimeout(r, ms));';
 const FUNCTIONS = {

@@ -19,6 +19,7 @@ import {
   type InvokeWithResponseStreamCommandOutput,
 } from '@aws-sdk/client-lambda';
 import { startTestServer } from '../helpers/server.js';
+import { timedGet } from '../helpers/timed-get.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/lambda-role';
 
@@ -94,42 +95,6 @@ async function collect(out: InvokeWithResponseStreamCommandOutput) {
     if (ev.InvokeComplete) complete = ev.InvokeComplete;
   }
   return { chunks, arrived, complete };
-}
-
-interface Timed {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  chunks: { at: number; data: string }[];
-  body: string;
-  aborted: boolean;
-}
-
-/** A GET whose body chunks are timestamped as they arrive. */
-function timedGet(url: string): Promise<Timed> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, (res) => {
-      const out: Timed = {
-        status: res.statusCode!,
-        headers: res.headers,
-        chunks: [],
-        body: '',
-        aborted: false,
-      };
-      res.on('data', (c: Buffer) => out.chunks.push({ at: Date.now(), data: c.toString('utf8') }));
-      const done = () => {
-        out.body = out.chunks.map((c) => c.data).join('');
-        resolve(out);
-      };
-      res.on('end', done);
-      res.on('aborted', () => (out.aborted = true));
-      res.on('error', () => {
-        out.aborted = true;
-        done();
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 test('Lambda response streaming', async (t) => {
