@@ -104,10 +104,7 @@ export async function callBackendStream(
             : coding === 'deflate'
               ? createInflate()
               : undefined;
-      const received = new Headers();
-      for (let i = 0; i < res.rawHeaders.length; i += 2)
-        received.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
-      const head = answer(res.statusCode ?? 502, received, Buffer.alloc(0));
+      const head = answer(res.statusCode ?? 502, headersOf(res), Buffer.alloc(0));
       return { ...head, stream: decoder ? res.pipe(decoder) : res };
     }
     const res = await fetch(url, { method, headers, body: withBody, redirect: 'manual', signal: ctl.signal });
@@ -164,13 +161,18 @@ async function callThrough(
     const coding = res.headers['content-encoding']?.trim().toLowerCase();
     const decode = coding && raw.length ? DECODERS[coding] : undefined;
     if (decode) raw = await decode(raw);
-    const received = new Headers();
-    for (let i = 0; i < res.rawHeaders.length; i += 2)
-      received.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
-    return answer(res.statusCode ?? 502, received, raw);
+    return answer(res.statusCode ?? 502, headersOf(res), raw);
   } catch (e) {
     throw signal.aborted ? signal.reason : e;
   }
+}
+
+/** A node:http answer's headers as fetch gives them. */
+function headersOf(res: IncomingMessage): Headers {
+  const received = new Headers();
+  for (let i = 0; i < res.rawHeaders.length; i += 2)
+    received.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+  return received;
 }
 
 /** The request through a TLS agent, up to the backend's status and headers (its body unread). */
